@@ -1,0 +1,131 @@
+# Berth — ECS semantics on Kubernetes.
+# `make run` and `make test` do all the set-up on a fresh machine.
+
+SHELL := /usr/bin/env bash -o pipefail
+.SHELLFLAGS := -ec
+
+ROOT := $(shell pwd)
+LOCALBIN ?= $(ROOT)/bin
+ECS_MODEL ?= $(ROOT)/../shared/reference/ecs/service-2.json
+IMG ?= ghcr.io/berth-dev/berth:dev
+
+K8S_VERSION ?= 1.37.2
+CONTROLLER_TOOLS_VERSION ?= v0.23.0
+KUSTOMIZE_VERSION ?= v5.7.1
+GOLANGCI_LINT_VERSION ?= v2.15.0
+
+CONTROLLER_GEN ?= $(LOCALBIN)/tools/controller-gen-$(CONTROLLER_TOOLS_VERSION)
+KUSTOMIZE ?= $(LOCALBIN)/tools/kustomize-$(KUSTOMIZE_VERSION)
+GOLANGCI_LINT ?= $(LOCALBIN)/tools/golangci-lint-$(GOLANGCI_LINT_VERSION)
+K8S_BIN := $(LOCALBIN)/k8s/$(K8S_VERSION)
+
+# Tests run envtest and the local control plane from the binaries built here.
+export KUBEBUILDER_ASSETS := $(K8S_BIN)
+export BERTH_K8S_BIN := $(K8S_BIN)
+
+.PHONY: all
+all: build
+
+##@ General
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "\nUsage:\n  make \033[36m<target>\033[0m\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: generate
+generate: $(CONTROLLER_GEN) ## Generate the ECS types from the ECS model, and deepcopy code.
+	go run ./hack/ecsgen -model $(ECS_MODEL) -out api/v1alpha1/zz_generated.ecs.go
+	$(CONTROLLER_GEN) object paths="./api/..."
+
+.PHONY: manifests
+manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from markers.
+	$(CONTROLLER_GEN) rbac:roleName=berth-manager crd:allowDangerousTypes=true webhook paths="./api/..." paths="./controllers/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+
+.PHONY: fmt
+fmt: ## Run go fmt.
+	go fmt ./...
+
+.PHONY: vet
+vet: ## Run go vet.
+	go vet ./...
+
+.PHONY: lint
+lint: $(GOLANGCI_LINT) ## Run golangci-lint.
+	$(GOLANGCI_LINT) run ./...
+
+.PHONY: verify
+verify: generate manifests fmt ## Regenerate everything and fail if the tree changed.
+	go mod tidy
+	@if [ -n "$$(git status --porcelain -- . ':!bin')" ]; then git status --porcelain; git --no-pager diff --stat; echo "verify: generated files are out of date: run 'make generate manifests fmt' and commit"; exit 1; fi
+
+##@ Test
+
+.PHONY: k8s-bin
+k8s-bin: ## Build the local control plane binaries into bin/k8s/<version> (first time ~6 min).
+	K8S_VERSION=$(K8S_VERSION) hack/build-k8s.sh
+
+.PHONY: test
+test: manifests generate k8s-bin ## Run every test: unit, golden, envtest and end to end.
+	go vet ./...
+	go test -race -count=1 -timeout 40m ./...
+
+.PHONY: test-unit
+test-unit: ## Run the unit and golden tests only.
+	go test -count=1 ./api/... ./internal/... ./hack/...
+
+.PHONY: test-e2e
+test-e2e: k8s-bin ## Run the end-to-end suite on the local control plane.
+	go test -count=1 -v -timeout 30m ./test/e2e/...
+
+.PHONY: bench
+bench: k8s-bin ## Run the benchmarks.
+	go test -run '^$$' -bench . -benchmem ./...
+
+##@ Build
+
+.PHONY: build
+build: ## Build the manager binary.
+	go build -o $(LOCALBIN)/manager ./cmd
+
+.PHONY: run
+run: manifests generate k8s-bin ## Start a local control plane with simulated node pools and run Berth against it.
+	go run ./cmd/berth-local
+
+.PHONY: docker-build
+docker-build: ## Build the manager image (needs a container engine).
+	docker build -t $(IMG) .
+
+##@ Deployment (a real cluster: kind, k3d, EKS, ...)
+
+.PHONY: install
+install: manifests $(KUSTOMIZE) ## Install the CRDs into the cluster in ~/.kube/config.
+	$(KUSTOMIZE) build config/crd | kubectl apply --server-side -f -
+
+.PHONY: uninstall
+uninstall: manifests $(KUSTOMIZE) ## Remove the CRDs.
+	$(KUSTOMIZE) build config/crd | kubectl delete --ignore-not-found -f -
+
+.PHONY: deploy
+deploy: manifests $(KUSTOMIZE) ## Deploy the operator (image IMG).
+	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
+	$(KUSTOMIZE) build config/default | kubectl apply --server-side -f -
+
+.PHONY: undeploy
+undeploy: $(KUSTOMIZE) ## Remove the operator.
+	$(KUSTOMIZE) build config/default | kubectl delete --ignore-not-found -f -
+
+##@ Tools
+
+$(CONTROLLER_GEN):
+	GOBIN=$(LOCALBIN)/tools/.gobin go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
+	mv $(LOCALBIN)/tools/.gobin/controller-gen $@
+
+$(KUSTOMIZE):
+	GOBIN=$(LOCALBIN)/tools/.gobin go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	mv $(LOCALBIN)/tools/.gobin/kustomize $@
+
+$(GOLANGCI_LINT):
+	GOBIN=$(LOCALBIN)/tools/.gobin go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	mv $(LOCALBIN)/tools/.gobin/golangci-lint $@

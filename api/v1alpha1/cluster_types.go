@@ -1,0 +1,81 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ClusterSpec is ECS's CreateCluster input, member for member. clusterName
+// defaults to metadata.name.
+//
+// +kubebuilder:validation:XValidation:rule=`!has(self.defaultCapacityProviderStrategy) || self.defaultCapacityProviderStrategy.filter(i, has(i.base) && i.base > 0).size() <= 1`,message="Only one capacity provider in a capacity provider strategy can have a base defined",fieldPath=".defaultCapacityProviderStrategy"
+// +kubebuilder:validation:XValidation:rule=`!has(self.defaultCapacityProviderStrategy) || self.defaultCapacityProviderStrategy.all(i, has(self.capacityProviders) && i.capacityProvider in self.capacityProviders)`,message="The specified capacity provider strategy includes a capacity provider that is not associated with the cluster: add it to capacityProviders",fieldPath=".defaultCapacityProviderStrategy"
+type ClusterSpec struct {
+	CreateClusterInput `json:",inline"`
+}
+
+// ClusterStatus is what DescribeClusters shows, plus Kubernetes conditions.
+type ClusterStatus struct {
+	// conditions: Ready is True when every associated capacity provider exists.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// observedGeneration: the generation the status was computed from.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// clusterName: the ECS cluster name.
+	// +optional
+	// +kubebuilder:validation:MaxLength=255
+	ClusterName string `json:"clusterName,omitempty"`
+
+	// clusterArn: arn:aws:ecs:<region>:<account>:cluster/<clusterName>.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	ClusterArn string `json:"clusterArn,omitempty"`
+
+	// status: ACTIVE.
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	Status string `json:"status,omitempty"`
+}
+
+// Cluster is an ECS cluster. A namespace plays the part of an AWS account:
+// the clusters, task definitions, services and tasks of one team live in it.
+// metadata.name is clusterName in lower case with '_' turned into '-'.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=ecscluster,categories=ecs
+// +kubebuilder:printcolumn:name="ClusterName",type=string,JSONPath=`.status.clusterName`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.status`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule=`!has(self.spec.clusterName) || self.spec.clusterName.lowerAscii().replace('_', '-') == self.metadata.name`,message="metadata.name must be spec.clusterName in lower case with '_' replaced by '-'"
+type Cluster struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec: CreateCluster's input.
+	// +optional
+	Spec ClusterSpec `json:"spec,omitempty"`
+
+	// status: what DescribeClusters shows.
+	// +optional
+	Status ClusterStatus `json:"status,omitempty"`
+}
+
+// ClusterList is a list of Clusters.
+//
+// +kubebuilder:object:root=true
+type ClusterList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Cluster `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Cluster{}, &ClusterList{})
+}

@@ -1,0 +1,40 @@
+package v1alpha1
+
+// Strategy rules shared by Service and Task. They are written out on each
+// spec type because CEL rules do not follow inline embedding.
+
+// ServiceStatusValue is ECS's service status.
+// +kubebuilder:validation:Enum=ACTIVE;DRAINING;INACTIVE
+type ServiceStatusValue string
+
+// Service statuses.
+const (
+	ServiceActive   ServiceStatusValue = "ACTIVE"
+	ServiceDraining ServiceStatusValue = "DRAINING"
+	ServiceInactive ServiceStatusValue = "INACTIVE"
+)
+
+// TaskStatusValue is an ECS task's lastStatus or desiredStatus.
+// +kubebuilder:validation:Enum=PROVISIONING;PENDING;ACTIVATING;RUNNING;DEACTIVATING;STOPPING;DEPROVISIONING;STOPPED
+type TaskStatusValue string
+
+// Task statuses (the subset Berth reports today is PENDING, RUNNING, STOPPED).
+const (
+	TaskProvisioning TaskStatusValue = "PROVISIONING"
+	TaskPending      TaskStatusValue = "PENDING"
+	TaskRunning      TaskStatusValue = "RUNNING"
+	TaskStopping     TaskStatusValue = "STOPPING"
+	TaskStopped      TaskStatusValue = "STOPPED"
+)
+
+// TaskStopCode is ECS's stopCode.
+// +kubebuilder:validation:Enum=TaskFailedToStart;EssentialContainerExited;UserInitiated;ServiceSchedulerInitiated;SpotInterruption;TerminationNotice
+type TaskStopCode string
+
+// Stop codes.
+const (
+	StopCodeTaskFailedToStart         TaskStopCode = "TaskFailedToStart"
+	StopCodeEssentialContainerExited  TaskStopCode = "EssentialContainerExited"
+	StopCodeUserInitiated             TaskStopCode = "UserInitiated"
+	StopCodeServiceSchedulerInitiated TaskStopCode = "ServiceSchedulerInitiated"
+)

@@ -1,0 +1,98 @@
+package v1alpha1
+
+// Condition types. Ready is the summary every kind has; Reconciling and
+// Stalled follow kstatus and are present only while True.
+const (
+	// ConditionReady is True when the object's ECS state is what was asked
+	// for: a TaskDefinition's current spec is registered as a revision, a
+	// Service is at steady state (one deployment, running == desired), a
+	// Task is RUNNING, a Cluster or CapacityProvider is ACTIVE.
+	ConditionReady = "Ready"
+	// ConditionReconciling is True while Berth is making progress towards
+	// Ready (kstatus "InProgress").
+	ConditionReconciling = "Reconciling"
+	// ConditionStalled is True when Berth cannot make progress without a
+	// change from the user or another object (kstatus "Failed").
+	ConditionStalled = "Stalled"
+
+	// ConditionTaskDefinitionResolved is True when a Service's or Task's
+	// taskDefinition names an existing ACTIVE revision.
+	ConditionTaskDefinitionResolved = "TaskDefinitionResolved"
+	// ConditionClusterResolved is True when the ECS cluster named by a
+	// Service or Task exists.
+	ConditionClusterResolved = "ClusterResolved"
+	// ConditionCapacityProviderReady is True when the launch type or
+	// capacity provider strategy resolves to existing node pools.
+	ConditionCapacityProviderReady = "CapacityProviderReady"
+	// ConditionDeploymentAvailable is True when the Service's Deployment
+	// has all desired tasks running the requested revision.
+	ConditionDeploymentAvailable = "DeploymentAvailable"
+)
+
+// Condition reasons.
+const (
+	// ReasonSucceeded: the condition holds.
+	ReasonSucceeded = "Succeeded"
+	// ReasonProgressing: work is under way.
+	ReasonProgressing = "Progressing"
+	// ReasonInternalError: an input could not be read; the condition is Unknown.
+	ReasonInternalError = "InternalError"
+
+	// ReasonRevisionRegistered: a new task definition revision was created.
+	ReasonRevisionRegistered = "RevisionRegistered"
+	// ReasonTaskDefinitionNotFound: no TaskDefinition or revision matches.
+	ReasonTaskDefinitionNotFound = "TaskDefinitionNotFound"
+	// ReasonTaskDefinitionInactive: the referenced revision is INACTIVE.
+	ReasonTaskDefinitionInactive = "TaskDefinitionInactive"
+	// ReasonInvalidTaskDefinitionReference: taskDefinition is not family,
+	// family:revision or an ARN.
+	ReasonInvalidTaskDefinitionReference = "InvalidTaskDefinitionReference"
+	// ReasonClusterNotFound: ECS's ClusterNotFoundException.
+	ReasonClusterNotFound = "ClusterNotFound"
+	// ReasonCapacityProviderNotFound: a named capacity provider does not exist.
+	ReasonCapacityProviderNotFound = "CapacityProviderNotFound"
+	// ReasonNoCapacityProvider: neither a launch type, a strategy, nor a
+	// cluster default strategy places the tasks.
+	ReasonNoCapacityProvider = "NoCapacityProvider"
+	// ReasonUnsupported: the spec asks for something Berth cannot do yet.
+	ReasonUnsupported = "Unsupported"
+	// ReasonResourceNotOwned: an object with Berth's name exists and is
+	// not controlled by this object; Berth does not adopt it.
+	ReasonResourceNotOwned = "ResourceNotOwned"
+	// ReasonRolloutInProgress: the Deployment is rolling to a new revision
+	// or scaling.
+	ReasonRolloutInProgress = "RolloutInProgress"
+	// ReasonSteadyState: the service has reached a steady state.
+	ReasonSteadyState = "SteadyState"
+	// ReasonTaskPending, ReasonTaskRunning, ReasonTaskStopped: Task lifecycle.
+	ReasonTaskPending = "TaskPending"
+	ReasonTaskRunning = "TaskRunning"
+	ReasonTaskStopped = "TaskStopped"
+)
+
+// Well-known labels and annotations Berth puts on the objects it creates.
+const (
+	// LabelManagedBy is set to ManagedByValue on every object Berth creates.
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	// ManagedByValue is the value of LabelManagedBy.
+	ManagedByValue = "berth"
+	// LabelService names the ECS Service a Deployment or pod belongs to.
+	LabelService = "ecs.berth.dev/service"
+	// LabelTask names the ECS Task a pod belongs to.
+	LabelTask = "ecs.berth.dev/task"
+	// LabelCluster names the ECS cluster of a Service's or Task's pods.
+	LabelCluster = "ecs.berth.dev/cluster"
+	// LabelTaskDefinition names the TaskDefinition object of a revision or pod.
+	LabelTaskDefinition = "ecs.berth.dev/task-definition"
+	// LabelRevision is the revision number of a TaskDefinitionRevision or pod.
+	LabelRevision = "ecs.berth.dev/revision"
+	// LabelCapacityProvider marks the nodes of a capacity provider's pool
+	// and the tasks placed on it.
+	LabelCapacityProvider = "ecs.berth.dev/capacity-provider"
+	// AnnotationSpecHash is the content hash of a revision's spec.
+	AnnotationSpecHash = "ecs.berth.dev/spec-hash"
+	// AnnotationTaskDefinitionArn is the task definition ARN a pod runs.
+	AnnotationTaskDefinitionArn = "ecs.berth.dev/task-definition-arn"
+	// AnnotationTemplateHash is the hash of a translated pod template.
+	AnnotationTemplateHash = "ecs.berth.dev/template-hash"
+)

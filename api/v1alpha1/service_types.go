@@ -1,0 +1,131 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ServiceSpec is ECS's CreateService input, member for member. serviceName
+// defaults to metadata.name; cluster names a Cluster in the same namespace
+// (default "default").
+//
+// +kubebuilder:validation:XValidation:rule=`!has(self.launchType) || !has(self.capacityProviderStrategy) || size(self.capacityProviderStrategy) == 0`,message="Specifying both a launchType and capacityProviderStrategy is not supported. Remove one and try again."
+// +kubebuilder:validation:XValidation:rule=`!has(self.capacityProviderStrategy) || self.capacityProviderStrategy.filter(i, has(i.base) && i.base > 0).size() <= 1`,message="Only one capacity provider in a capacity provider strategy can have a base defined",fieldPath=".capacityProviderStrategy"
+// +kubebuilder:validation:XValidation:rule=`!has(self.capacityProviderStrategy) || self.capacityProviderStrategy.all(i, self.capacityProviderStrategy.exists_one(j, j.capacityProvider == i.capacityProvider))`,message="Each capacity provider may appear only once in a capacity provider strategy",fieldPath=".capacityProviderStrategy"
+// +kubebuilder:validation:XValidation:rule=`(has(self.schedulingStrategy) && self.schedulingStrategy == 'DAEMON') || has(self.desiredCount)`,message="desiredCount is required when schedulingStrategy is REPLICA or isn't specified",fieldPath=".desiredCount"
+// +kubebuilder:validation:XValidation:rule=`!(has(self.schedulingStrategy) && self.schedulingStrategy == 'DAEMON' && has(self.capacityProviderStrategy) && size(self.capacityProviderStrategy) > 0)`,message="A capacity provider strategy can't be used with the DAEMON scheduling strategy"
+// +kubebuilder:validation:XValidation:rule=`(has(self.cluster) ? self.cluster : 'default') == (has(oldSelf.cluster) ? oldSelf.cluster : 'default')`,message="cluster cannot be changed: create a new service in the other cluster",fieldPath=".cluster"
+// +kubebuilder:validation:XValidation:rule=`(has(self.serviceName) ? self.serviceName : '') == (has(oldSelf.serviceName) ? oldSelf.serviceName : '')`,message="serviceName cannot be changed",fieldPath=".serviceName"
+type ServiceSpec struct {
+	CreateServiceInput `json:",inline"`
+}
+
+// ServiceStatus is what DescribeServices shows, plus Kubernetes conditions.
+type ServiceStatus struct {
+	// conditions: Ready (steady state: one deployment, running == desired),
+	// TaskDefinitionResolved, ClusterResolved, CapacityProviderReady,
+	// DeploymentAvailable, and Reconciling/Stalled while true.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=16
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// observedGeneration: the generation the status was computed from.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// serviceName: the ECS service name.
+	// +optional
+	// +kubebuilder:validation:MaxLength=255
+	ServiceName string `json:"serviceName,omitempty"`
+
+	// serviceArn: arn:aws:ecs:<region>:<account>:service/<cluster>/<serviceName>.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	ServiceArn string `json:"serviceArn,omitempty"`
+
+	// clusterArn: the ARN of the service's cluster.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	ClusterArn string `json:"clusterArn,omitempty"`
+
+	// status: ACTIVE, DRAINING or INACTIVE.
+	// +optional
+	Status ServiceStatusValue `json:"status,omitempty"`
+
+	// taskDefinition: the ARN of the revision the service runs.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	TaskDefinition string `json:"taskDefinition,omitempty"`
+
+	// desiredCount: the number of tasks the service keeps running.
+	// +optional
+	DesiredCount *int32 `json:"desiredCount,omitempty"`
+
+	// runningCount: tasks in the RUNNING state, counted from the pods.
+	// +optional
+	RunningCount *int32 `json:"runningCount,omitempty"`
+
+	// pendingCount: tasks in the PENDING state, counted from the pods.
+	// +optional
+	PendingCount *int32 `json:"pendingCount,omitempty"`
+
+	// launchType: the launch type the tasks use, when one is set.
+	// +optional
+	LaunchType LaunchType `json:"launchType,omitempty"`
+
+	// capacityProviders: the capacity providers the tasks are placed on.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=20
+	// +kubebuilder:validation:items:MaxLength=255
+	CapacityProviders []string `json:"capacityProviders,omitempty"`
+
+	// selector: the label selector of the service's pods (scale subresource).
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Selector string `json:"selector,omitempty"`
+}
+
+// Service is an ECS service: CreateService's input as a spec. Berth runs it
+// as a Deployment; `kubectl scale` and an HPA drive desiredCount through the
+// scale subresource.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:subresource:scale:specpath=.spec.desiredCount,statuspath=.status.runningCount,selectorpath=.status.selector
+// +kubebuilder:resource:shortName=ecssvc;ecsservice,categories=ecs
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.status`
+// +kubebuilder:printcolumn:name="Desired",type=integer,JSONPath=`.spec.desiredCount`
+// +kubebuilder:printcolumn:name="Running",type=integer,JSONPath=`.status.runningCount`
+// +kubebuilder:printcolumn:name="Pending",type=integer,JSONPath=`.status.pendingCount`
+// +kubebuilder:printcolumn:name="TaskDefinition",type=string,JSONPath=`.status.taskDefinition`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Message",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="metadata.name must be at most 63 characters: it is used as a label value"
+type Service struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec: CreateService's input.
+	// +required
+	Spec ServiceSpec `json:"spec"`
+
+	// status: what DescribeServices shows.
+	// +optional
+	Status ServiceStatus `json:"status,omitempty"`
+}
+
+// ServiceList is a list of Services.
+//
+// +kubebuilder:object:root=true
+type ServiceList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Service `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Service{}, &ServiceList{})
+}

@@ -1,0 +1,186 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// TaskDefinitionSpec is ECS's RegisterTaskDefinition input, member for member,
+// plus how many revisions Berth keeps ACTIVE.
+//
+// +kubebuilder:validation:XValidation:rule=`self.containerDefinitions.exists(c, !has(c.essential) || c.essential)`,message="At least one essential container is required: every container has essential: false (essential defaults to true)",fieldPath=".containerDefinitions"
+// +kubebuilder:validation:XValidation:rule=`self.containerDefinitions.all(c, self.containerDefinitions.exists_one(d, d.name == c.name))`,message="Container names must be unique within a task definition",fieldPath=".containerDefinitions"
+// +kubebuilder:validation:XValidation:rule=`self.containerDefinitions.all(c, !has(c.dependsOn) || c.dependsOn.all(d, d.containerName != c.name && self.containerDefinitions.exists(e, e.name == d.containerName)))`,message="dependsOn.containerName must name another container of this task definition",fieldPath=".containerDefinitions"
+// +kubebuilder:validation:XValidation:rule=`!has(self.cpu) || self.cpu.matches('^[0-9]+$|^[0-9]+([.][0-9]+)? ?[vV][cC][pP][uU]$')`,message="Invalid 'cpu' setting for task: use CPU units (for example \"1024\") or vCPUs (for example \"1 vCPU\")",fieldPath=".cpu"
+// +kubebuilder:validation:XValidation:rule=`!has(self.memory) || self.memory.matches('^[0-9]+$|^[0-9]+([.][0-9]+)? ?[gG][bB]$')`,message="Invalid 'memory' setting for task: use MiB (for example \"2048\") or GB (for example \"2 GB\")",fieldPath=".memory"
+// +kubebuilder:validation:XValidation:rule=`!has(self.requiresCompatibilities) || !self.requiresCompatibilities.exists(c, c == 'FARGATE') || (has(self.networkMode) && self.networkMode == 'awsvpc')`,message="Fargate only supports network mode 'awsvpc'",fieldPath=".networkMode"
+// +kubebuilder:validation:XValidation:rule=`!has(self.requiresCompatibilities) || !self.requiresCompatibilities.exists(c, c == 'FARGATE') || (has(self.cpu) && has(self.memory))`,message="Fargate requires that 'cpu' and 'memory' be defined at the task level"
+// +kubebuilder:validation:XValidation:rule=`!has(self.requiresCompatibilities) || !self.requiresCompatibilities.exists(c, c == 'FARGATE') || !has(self.cpu) || !self.cpu.matches('^[0-9]+$|^[0-9]+([.][0-9]+)? ?[vV][cC][pP][uU]$') || (self.cpu.matches('^[0-9]+$') ? int(self.cpu) : int(double(self.cpu.lowerAscii().replace('vcpu', '').trim()) * 1024.0)) in [256, 512, 1024, 2048, 4096, 8192, 16384]`,message="Invalid 'cpu' setting for task: Fargate supports 256, 512, 1024, 2048, 4096, 8192 or 16384 CPU units (0.25 to 16 vCPU)",fieldPath=".cpu"
+// +kubebuilder:validation:XValidation:rule=`!has(self.requiresCompatibilities) || !self.requiresCompatibilities.exists(c, c == 'FARGATE') || !has(self.cpu) || !has(self.memory) || !self.cpu.matches('^[0-9]+$|^[0-9]+([.][0-9]+)? ?[vV][cC][pP][uU]$') || !self.memory.matches('^[0-9]+$|^[0-9]+([.][0-9]+)? ?[gG][bB]$') || cel.bind(c, self.cpu.matches('^[0-9]+$') ? int(self.cpu) : int(double(self.cpu.lowerAscii().replace('vcpu', '').trim()) * 1024.0), cel.bind(m, self.memory.matches('^[0-9]+$') ? int(self.memory) : int(double(self.memory.lowerAscii().replace('gb', '').trim()) * 1024.0), !(c in [256, 512, 1024, 2048, 4096, 8192, 16384]) || (c == 256 && m in [512, 1024, 2048]) || (c == 512 && m >= 1024 && m <= 4096 && m % 1024 == 0) || (c == 1024 && m >= 2048 && m <= 8192 && m % 1024 == 0) || (c == 2048 && m >= 4096 && m <= 16384 && m % 1024 == 0) || (c == 4096 && m >= 8192 && m <= 30720 && m % 1024 == 0) || (c == 8192 && m >= 16384 && m <= 61440 && m % 4096 == 0) || (c == 16384 && m >= 32768 && m <= 122880 && m % 8192 == 0)))`,messageExpression=`'No Fargate configuration exists for given values: ' + self.cpu + ' CPU, ' + self.memory + ' memory'`,fieldPath=".memory"
+type TaskDefinitionSpec struct {
+	RegisterTaskDefinitionInput `json:",inline"`
+
+	// revisionHistoryLimit: how many of the newest revisions stay ACTIVE. Older
+	// revisions become INACTIVE, as `aws ecs deregister-task-definition` makes
+	// them: running services keep them, new references are refused. Default 10.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000
+	RevisionHistoryLimit *int32 `json:"revisionHistoryLimit,omitempty"`
+}
+
+// TaskDefinitionRevisionStatusValue is ECS's task definition status.
+// +kubebuilder:validation:Enum=ACTIVE;INACTIVE;DELETE_IN_PROGRESS
+type TaskDefinitionRevisionStatusValue string
+
+// Task definition statuses.
+const (
+	TaskDefinitionActive           TaskDefinitionRevisionStatusValue = "ACTIVE"
+	TaskDefinitionInactive         TaskDefinitionRevisionStatusValue = "INACTIVE"
+	TaskDefinitionDeleteInProgress TaskDefinitionRevisionStatusValue = "DELETE_IN_PROGRESS"
+)
+
+// TaskDefinitionStatus is what DescribeTaskDefinition shows of the latest
+// revision, plus Kubernetes conditions.
+type TaskDefinitionStatus struct {
+	// conditions: Ready is True when the current spec is registered as a revision.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// observedGeneration: the generation the status was computed from.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// revision: the revision the current spec is registered as (ECS `revision`).
+	// +optional
+	Revision int32 `json:"revision,omitempty"`
+
+	// taskDefinitionArn: the ARN-like identifier of that revision,
+	// arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	TaskDefinitionArn string `json:"taskDefinitionArn,omitempty"`
+
+	// latestRevisionName: the TaskDefinitionRevision object of that revision.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	LatestRevisionName string `json:"latestRevisionName,omitempty"`
+
+	// activeRevisions: how many revisions of the family are ACTIVE.
+	// +optional
+	ActiveRevisions int32 `json:"activeRevisions,omitempty"`
+}
+
+// TaskDefinition is an ECS task definition family. Its spec is
+// RegisterTaskDefinition's input and stays editable, as a Deployment's does;
+// every distinct spec it has had is registered as an immutable
+// TaskDefinitionRevision numbered 1, 2, 3, ...
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=td;taskdef,categories=ecs
+// +kubebuilder:printcolumn:name="Family",type=string,JSONPath=`.spec.family`
+// +kubebuilder:printcolumn:name="Revision",type=integer,JSONPath=`.status.revision`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="ARN",type=string,JSONPath=`.status.taskDefinitionArn`,priority=1
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 240",message="metadata.name must be at most 240 characters, so that revision names fit"
+type TaskDefinition struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec: RegisterTaskDefinition's input.
+	// +required
+	Spec TaskDefinitionSpec `json:"spec"`
+
+	// status: the latest revision and conditions.
+	// +optional
+	Status TaskDefinitionStatus `json:"status,omitempty"`
+}
+
+// TaskDefinitionList is a list of TaskDefinitions.
+//
+// +kubebuilder:object:root=true
+type TaskDefinitionList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []TaskDefinition `json:"items"`
+}
+
+// TaskDefinitionRevisionSpec is one registered revision: the family's spec
+// at the time, frozen.
+type TaskDefinitionRevisionSpec struct {
+	RegisterTaskDefinitionInput `json:",inline"`
+
+	// revision: the revision number, from 1, +1 per registration (ECS `revision`).
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	Revision int32 `json:"revision"`
+}
+
+// TaskDefinitionRevisionStatus is the revision's ECS status.
+type TaskDefinitionRevisionStatus struct {
+	// conditions: Ready is True while the revision is ACTIVE.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// observedGeneration: the generation the status was computed from.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// status: ACTIVE or INACTIVE (ECS `status`).
+	// +optional
+	Status TaskDefinitionRevisionStatusValue `json:"status,omitempty"`
+
+	// taskDefinitionArn: arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	TaskDefinitionArn string `json:"taskDefinitionArn,omitempty"`
+
+	// deregisteredAt: when the revision became INACTIVE.
+	// +optional
+	DeregisteredAt *metav1.Time `json:"deregisteredAt,omitempty"`
+}
+
+// TaskDefinitionRevision is one immutable revision of a task definition
+// family, created by Berth from the TaskDefinition's spec. Its spec never
+// changes: edit the TaskDefinition to register a new revision.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=tdrev,categories=ecs
+// +kubebuilder:printcolumn:name="Family",type=string,JSONPath=`.spec.family`
+// +kubebuilder:printcolumn:name="Revision",type=integer,JSONPath=`.spec.revision`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="self.spec == oldSelf.spec",message="Task definition revisions are immutable: edit the TaskDefinition to register a new revision"
+type TaskDefinitionRevision struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec: the registered task definition.
+	// +required
+	Spec TaskDefinitionRevisionSpec `json:"spec"`
+
+	// status: ACTIVE or INACTIVE.
+	// +optional
+	Status TaskDefinitionRevisionStatus `json:"status,omitempty"`
+}
+
+// TaskDefinitionRevisionList is a list of TaskDefinitionRevisions.
+//
+// +kubebuilder:object:root=true
+type TaskDefinitionRevisionList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []TaskDefinitionRevision `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&TaskDefinition{}, &TaskDefinitionList{}, &TaskDefinitionRevision{}, &TaskDefinitionRevisionList{})
+}
