@@ -1,0 +1,43 @@
+// Command manager runs Berth's controllers against the cluster in the
+// current kubeconfig (or in-cluster configuration).
+package main
+
+import (
+	"flag"
+	"os"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/berth-dev/berth/internal/names"
+	"github.com/berth-dev/berth/internal/operator"
+)
+
+func main() {
+	var o operator.Options
+	acct := names.DefaultAccount
+	flag.StringVar(&o.MetricsBindAddress, "metrics-bind-address", ":8080", "address of the metrics endpoint; 0 disables it")
+	flag.StringVar(&o.HealthProbeAddress, "health-probe-bind-address", ":8081", "address of the health probes; 0 disables them")
+	flag.BoolVar(&o.LeaderElection, "leader-elect", false, "elect a leader, so that several replicas can run")
+	flag.StringVar(&acct.Region, "region", acct.Region, "region shown in the ARNs Berth reports")
+	flag.StringVar(&acct.AccountID, "account-id", acct.AccountID, "account ID shown in the ARNs Berth reports")
+	flag.IntVar(&o.Controllers.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "reconciles run at once per controller")
+	zapOpts := zap.Options{}
+	zapOpts.BindFlags(flag.CommandLine)
+	flag.Parse()
+	o.Controllers.Account = acct
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	log := ctrl.Log.WithName("setup")
+
+	ctx := ctrl.SetupSignalHandler()
+	mgr, err := operator.New(ctx, ctrl.GetConfigOrDie(), o)
+	if err != nil {
+		log.Error(err, "Failed to create the manager")
+		os.Exit(1)
+	}
+	log.Info("Starting manager")
+	if err := mgr.Start(ctx); err != nil {
+		log.Error(err, "Manager stopped with an error")
+		os.Exit(1)
+	}
+}

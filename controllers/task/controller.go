@@ -1,0 +1,190 @@
+// Package task runs a standalone ECS Task as one Pod that is never
+// restarted, and reports its lifecycle (PENDING → RUNNING → STOPPED) and
+// container exit codes as DescribeTasks does.
+package task
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/patch"
+	"github.com/berth-dev/berth/internal/resolve"
+	"github.com/berth-dev/berth/internal/translate"
+)
+
+// Name is the controller's name in logs and metrics.
+const Name = "task"
+
+// FieldOwner is the server-side apply field manager of task pods.
+const FieldOwner = "berth/task"
+
+// Reconciler reconciles Tasks.
+type Reconciler struct {
+	Client   client.Client
+	Recorder recorder.EventRecorder
+	Clock    clock.PassiveClock
+	Config   translate.Config
+	Options  controller.Options
+}
+
+// +kubebuilder:rbac:groups=ecs.berth.dev,resources=tasks,verbs=get;list;watch
+// +kubebuilder:rbac:groups=ecs.berth.dev,resources=tasks/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=core,resources=pods,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// SetupWithManager registers the controller and its watches.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(Name).
+		WithOptions(r.Options).
+		For(&ecsv1alpha1.Task{}).
+		Owns(&corev1.Pod{}).
+		Watches(&ecsv1alpha1.TaskDefinitionRevision{}, handler.EnqueueRequestsFromMapFunc(r.byFamily)).
+		Complete(r)
+}
+
+func (r *Reconciler) byFamily(ctx context.Context, o client.Object) []reconcile.Request {
+	rev := o.(*ecsv1alpha1.TaskDefinitionRevision)
+	var list ecsv1alpha1.TaskList
+	if err := r.Client.List(ctx, &list, client.InNamespace(rev.Namespace), client.MatchingFields{resolve.IndexFamily: rev.Spec.Family}); err != nil {
+		return nil
+	}
+	var reqs []reconcile.Request
+	for i := range list.Items {
+		if list.Items[i].Status.LastStatus == "" {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+		}
+	}
+	return reqs
+}
+
+// Reconcile starts the task's pod once and follows it to STOPPED.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	task := &ecsv1alpha1.Task{}
+	if err := r.Client.Get(ctx, req.NamespacedName, task); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	ctx = logf.IntoContext(ctx, logf.FromContext(ctx).WithValues("task", klog.KObj(task)))
+	if !task.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil // the pod is owned and garbage-collected
+	}
+	stored := task.DeepCopy()
+	err := r.reconcileNormal(ctx, task)
+	var problem *resolve.Problem
+	if errors.As(err, &problem) {
+		setProblem(task, problem)
+		err = nil
+	}
+	r.emitTransitionEvents(stored, task)
+	if _, perr := patch.Status(ctx, r.Client, stored, task); perr != nil && err == nil {
+		err = perr
+	}
+	return ctrl.Result{}, err
+}
+
+func (r *Reconciler) reconcileNormal(ctx context.Context, task *ecsv1alpha1.Task) error {
+	pod := &corev1.Pod{}
+	err := r.Client.Get(ctx, client.ObjectKey{Namespace: task.Namespace, Name: translate.PodName(task)}, pod)
+	switch {
+	case apierrors.IsNotFound(err):
+		pod = nil
+	case err != nil:
+		return fmt.Errorf("get Pod: %w", err)
+	case !metav1.IsControlledBy(pod, task):
+		return &resolve.Problem{Condition: ecsv1alpha1.ConditionReady, Reason: ecsv1alpha1.ReasonResourceNotOwned,
+			Message: fmt.Sprintf("Pod %s exists and is not controlled by this Task; Berth does not adopt it", pod.Name)}
+	}
+	if task.Status.LastStatus == ecsv1alpha1.TaskStopped {
+		// STOPPED is final; the pod, if any, only has to go.
+		return r.deletePod(ctx, pod)
+	}
+	if pod == nil && task.Status.PodName != "" {
+		stopWithoutPod(task, r.Clock.Now())
+		return nil
+	}
+	if pod == nil {
+		if pod, err = r.startPod(ctx, task); err != nil {
+			return err
+		}
+	}
+	observe(task, pod, r.Clock.Now())
+	if task.Status.DesiredStatus == ecsv1alpha1.TaskStopped {
+		return r.deletePod(ctx, pod)
+	}
+	return nil
+}
+
+// startPod resolves the task's references and creates its pod.
+func (r *Reconciler) startPod(ctx context.Context, task *ecsv1alpha1.Task) (*corev1.Pod, error) {
+	cluster, err := resolve.Cluster(ctx, r.Client, task.Namespace, task.Spec.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	rev, err := resolve.Revision(ctx, r.Client, task.Namespace, task.Spec.TaskDefinition, 0)
+	if err != nil {
+		return nil, err
+	}
+	cps, err := resolve.CapacityProviders(ctx, r.Client)
+	if err != nil {
+		return nil, err
+	}
+	placement, err := resolve.Placement(translate.PlacementInput{
+		LaunchType: task.Spec.LaunchType, Strategy: task.Spec.CapacityProviderStrategy,
+		Cluster: cluster, CapacityProviders: cps,
+	})
+	if err != nil {
+		return nil, err
+	}
+	want := translate.TaskPod(task, resolve.AsTranslateRevision(rev), placement, r.Config)
+	if err := r.Client.Apply(ctx, want, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		return nil, fmt.Errorf("apply Pod %s: %w", *want.Name, err)
+	}
+	pod := &corev1.Pod{}
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: task.Namespace, Name: *want.Name}, pod); err != nil {
+		// The cache has not seen it yet; report it as just created.
+		pod = &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: *want.Name, Namespace: task.Namespace}, Status: corev1.PodStatus{Phase: corev1.PodPending}}
+	}
+	logf.FromContext(ctx).Info("Started task pod", "pod", klog.KObj(pod))
+	setStarted(task, rev, placement, r.Config)
+	return pod, nil
+}
+
+func (r *Reconciler) deletePod(ctx context.Context, pod *corev1.Pod) error {
+	if pod == nil || !pod.DeletionTimestamp.IsZero() {
+		return nil
+	}
+	if err := r.Client.Delete(ctx, pod, client.Preconditions{UID: &pod.UID}); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("delete Pod %s: %w", pod.Name, err)
+	}
+	return nil
+}
+
+func (r *Reconciler) emitTransitionEvents(stored, task *ecsv1alpha1.Task) {
+	if stored.Status.LastStatus == task.Status.LastStatus || task.Status.LastStatus == "" {
+		return
+	}
+	eventType := corev1.EventTypeNormal
+	note := fmt.Sprintf("Task %s is %s", task.Name, task.Status.LastStatus)
+	if task.Status.LastStatus == ecsv1alpha1.TaskStopped {
+		note += fmt.Sprintf(" (%s: %s)", task.Status.StopCode, task.Status.StoppedReason)
+		if task.Status.StopCode != ecsv1alpha1.StopCodeUserInitiated {
+			eventType = corev1.EventTypeWarning
+		}
+	}
+	r.Recorder.Eventf(task, nil, eventType, "Task"+string(task.Status.LastStatus), "Run", "%s", note)
+}

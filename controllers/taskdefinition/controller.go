@@ -1,0 +1,237 @@
+// Package taskdefinition registers every distinct spec of a TaskDefinition
+// family as an immutable, numbered TaskDefinitionRevision, and keeps the
+// newest revisionHistoryLimit revisions ACTIVE.
+package taskdefinition
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/names"
+	"github.com/berth-dev/berth/internal/patch"
+	"github.com/berth-dev/berth/internal/resolve"
+)
+
+// Name is the controller's name in logs and metrics.
+const Name = "taskdefinition"
+
+// Reconciler reconciles TaskDefinitions.
+type Reconciler struct {
+	Client   client.Client
+	Recorder recorder.EventRecorder
+	Clock    clock.PassiveClock
+	Account  names.Account
+	Options  controller.Options
+}
+
+// +kubebuilder:rbac:groups=ecs.berth.dev,resources=taskdefinitions,verbs=get;list;watch
+// +kubebuilder:rbac:groups=ecs.berth.dev,resources=taskdefinitions/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=ecs.berth.dev,resources=taskdefinitionrevisions,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=ecs.berth.dev,resources=taskdefinitionrevisions/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// SetupWithManager registers the controller.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(Name).
+		WithOptions(r.Options).
+		For(&ecsv1alpha1.TaskDefinition{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Owns(&ecsv1alpha1.TaskDefinitionRevision{}).
+		Watches(&ecsv1alpha1.TaskDefinition{}, handler.EnqueueRequestsFromMapFunc(r.sameFamily)).
+		Complete(r)
+}
+
+// sameFamily wakes the other claimants of a family when one changes, so
+// that a family conflict clears when its winner goes away.
+func (r *Reconciler) sameFamily(ctx context.Context, o client.Object) []ctrl.Request {
+	td := o.(*ecsv1alpha1.TaskDefinition)
+	var list ecsv1alpha1.TaskDefinitionList
+	if err := r.Client.List(ctx, &list, client.InNamespace(td.Namespace), client.MatchingFields{resolve.IndexFamily: td.Spec.Family}); err != nil {
+		return nil
+	}
+	var reqs []ctrl.Request
+	for _, other := range list.Items {
+		if other.Name != td.Name {
+			reqs = append(reqs, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(&other)})
+		}
+	}
+	return reqs
+}
+
+// Reconcile registers the current spec as a revision when it differs from
+// the latest, and updates ACTIVE/INACTIVE and the status.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	td := &ecsv1alpha1.TaskDefinition{}
+	if err := r.Client.Get(ctx, req.NamespacedName, td); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	ctx = logf.IntoContext(ctx, logf.FromContext(ctx).WithValues("taskDefinition", klog.KObj(td)))
+	if !td.DeletionTimestamp.IsZero() {
+		// Revisions are owned by the family and garbage-collected with it.
+		return ctrl.Result{}, nil
+	}
+	stored := td.DeepCopy()
+	res, err := r.reconcileNormal(ctx, td)
+	if _, perr := patch.Status(ctx, r.Client, stored, td); perr != nil && err == nil {
+		err = perr
+	}
+	return res, err
+}
+
+func (r *Reconciler) reconcileNormal(ctx context.Context, td *ecsv1alpha1.TaskDefinition) (ctrl.Result, error) {
+	if winner, err := r.familyOwner(ctx, td); err != nil {
+		return ctrl.Result{}, err
+	} else if winner != "" {
+		msg := fmt.Sprintf("family %s is already registered by TaskDefinition %s in this namespace; one object per family", td.Spec.Family, winner)
+		setStalled(td, ReasonFamilyConflict, msg)
+		return ctrl.Result{}, nil
+	}
+	revs, err := r.ownedRevisions(ctx, td)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	hash := SpecHash(&td.Spec.RegisterTaskDefinitionInput)
+	latest := latestRevision(revs)
+	if latest == nil || latest.Annotations[ecsv1alpha1.AnnotationSpecHash] != hash {
+		next := max(td.Status.Revision, revisionNumber(latest)) + 1
+		created, err := r.register(ctx, td, next, hash)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		revs = append(revs, created)
+		latest = created
+	}
+	active, err := r.applyHistoryLimit(ctx, td, revs)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	setRegistered(td, latest, active, r.Account)
+	return ctrl.Result{}, nil
+}
+
+// familyOwner returns the name of another TaskDefinition that claimed the
+// same family first (oldest, then by name), or "".
+func (r *Reconciler) familyOwner(ctx context.Context, td *ecsv1alpha1.TaskDefinition) (string, error) {
+	var list ecsv1alpha1.TaskDefinitionList
+	if err := r.Client.List(ctx, &list, client.InNamespace(td.Namespace), client.MatchingFields{resolve.IndexFamily: td.Spec.Family}); err != nil {
+		return "", fmt.Errorf("list TaskDefinitions of family %s: %w", td.Spec.Family, err)
+	}
+	for _, other := range list.Items {
+		if other.Name == td.Name || !other.DeletionTimestamp.IsZero() {
+			continue
+		}
+		if other.CreationTimestamp.Before(&td.CreationTimestamp) ||
+			(other.CreationTimestamp.Equal(&td.CreationTimestamp) && other.Name < td.Name) {
+			return other.Name, nil
+		}
+	}
+	return "", nil
+}
+
+func (r *Reconciler) ownedRevisions(ctx context.Context, td *ecsv1alpha1.TaskDefinition) ([]*ecsv1alpha1.TaskDefinitionRevision, error) {
+	var list ecsv1alpha1.TaskDefinitionRevisionList
+	if err := r.Client.List(ctx, &list, client.InNamespace(td.Namespace), client.MatchingFields{resolve.IndexFamily: td.Spec.Family}); err != nil {
+		return nil, fmt.Errorf("list revisions of %s: %w", td.Spec.Family, err)
+	}
+	var res []*ecsv1alpha1.TaskDefinitionRevision
+	for i := range list.Items {
+		if metav1.IsControlledBy(&list.Items[i], td) {
+			res = append(res, &list.Items[i])
+		}
+	}
+	return res, nil
+}
+
+func (r *Reconciler) register(ctx context.Context, td *ecsv1alpha1.TaskDefinition, n int32, hash string) (*ecsv1alpha1.TaskDefinitionRevision, error) {
+	rev := &ecsv1alpha1.TaskDefinitionRevision{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      names.Revision(td.Name, n),
+			Namespace: td.Namespace,
+			Labels: map[string]string{
+				ecsv1alpha1.LabelManagedBy:      ecsv1alpha1.ManagedByValue,
+				ecsv1alpha1.LabelTaskDefinition: td.Name,
+				ecsv1alpha1.LabelRevision:       fmt.Sprint(n),
+			},
+			Annotations: map[string]string{ecsv1alpha1.AnnotationSpecHash: hash},
+		},
+		Spec: ecsv1alpha1.TaskDefinitionRevisionSpec{
+			RegisterTaskDefinitionInput: *td.Spec.RegisterTaskDefinitionInput.DeepCopy(),
+			Revision:                    n,
+		},
+	}
+	if err := controllerutil.SetControllerReference(td, rev, r.Client.Scheme()); err != nil {
+		return nil, err
+	}
+	if err := r.Client.Create(ctx, rev); err != nil {
+		if apierrors.IsAlreadyExists(err) {
+			// Our cache is behind; the next reconcile sees it.
+			return nil, fmt.Errorf("create TaskDefinitionRevision %s: %w", rev.Name, err)
+		}
+		return nil, fmt.Errorf("create TaskDefinitionRevision %s: %w", rev.Name, err)
+	}
+	logf.FromContext(ctx).Info("Registered task definition revision", "revision", klog.KObj(rev), "number", n)
+	r.Recorder.Eventf(td, rev, corev1.EventTypeNormal, ReasonRevisionRegistered, "Register",
+		"Registered task definition %s:%d", td.Spec.Family, n)
+	return rev, nil
+}
+
+// applyHistoryLimit keeps the newest revisionHistoryLimit revisions ACTIVE
+// and deregisters (INACTIVE) the older ones. It returns the ACTIVE count.
+func (r *Reconciler) applyHistoryLimit(ctx context.Context, td *ecsv1alpha1.TaskDefinition, revs []*ecsv1alpha1.TaskDefinitionRevision) (int32, error) {
+	limit := int32(DefaultRevisionHistoryLimit)
+	if td.Spec.RevisionHistoryLimit != nil {
+		limit = *td.Spec.RevisionHistoryLimit
+	}
+	sort.Slice(revs, func(i, j int) bool { return revs[i].Spec.Revision > revs[j].Spec.Revision })
+	var active int32
+	for i, rev := range revs {
+		stored := rev.DeepCopy()
+		wantActive := int32(i) < limit
+		if wantActive && rev.Status.Status == ecsv1alpha1.TaskDefinitionInactive {
+			// A revision once deregistered stays INACTIVE, as in ECS.
+			wantActive = false
+		}
+		setRevisionStatus(rev, wantActive, r.Account, r.Clock.Now())
+		if wantActive {
+			active++
+		}
+		if _, err := patch.Status(ctx, r.Client, stored, rev); err != nil {
+			return active, err
+		}
+	}
+	return active, nil
+}
+
+func latestRevision(revs []*ecsv1alpha1.TaskDefinitionRevision) *ecsv1alpha1.TaskDefinitionRevision {
+	var latest *ecsv1alpha1.TaskDefinitionRevision
+	for _, rev := range revs {
+		if latest == nil || rev.Spec.Revision > latest.Spec.Revision {
+			latest = rev
+		}
+	}
+	return latest
+}
+
+func revisionNumber(rev *ecsv1alpha1.TaskDefinitionRevision) int32 {
+	if rev == nil {
+		return 0
+	}
+	return rev.Spec.Revision
+}

@@ -1,0 +1,58 @@
+// Package conditions sets kstatus-compatible conditions: a Ready summary,
+// Reconciling and Stalled present only while True, and domain conditions,
+// each stamped with the generation it was computed from.
+package conditions
+
+import (
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+)
+
+// Set sets one condition. LastTransitionTime moves only when the status flips.
+func Set(conds *[]metav1.Condition, gen int64, condType string, status bool, reason, message string) {
+	s := metav1.ConditionFalse
+	if status {
+		s = metav1.ConditionTrue
+	}
+	meta.SetStatusCondition(conds, metav1.Condition{Type: condType, Status: s, Reason: reason, Message: message, ObservedGeneration: gen})
+}
+
+// SetUnknown sets a condition to Unknown: an input could not be read.
+func SetUnknown(conds *[]metav1.Condition, gen int64, condType, reason, message string) {
+	meta.SetStatusCondition(conds, metav1.Condition{Type: condType, Status: metav1.ConditionUnknown, Reason: reason, Message: message, ObservedGeneration: gen})
+}
+
+// State is the kstatus summary of an object.
+type State int
+
+// Summary states.
+const (
+	// Ready: the object is what was asked for.
+	Ready State = iota
+	// Progressing: Berth is making progress (Reconciling=True).
+	Progressing
+	// Stalled: Berth cannot progress without a change (Stalled=True).
+	Stalled
+)
+
+// Summarize sets Ready and the kstatus abnormal-true conditions.
+func Summarize(conds *[]metav1.Condition, gen int64, state State, reason, message string) {
+	Set(conds, gen, ecsv1alpha1.ConditionReady, state == Ready, reason, message)
+	if state == Progressing {
+		Set(conds, gen, ecsv1alpha1.ConditionReconciling, true, reason, message)
+	} else {
+		meta.RemoveStatusCondition(conds, ecsv1alpha1.ConditionReconciling)
+	}
+	if state == Stalled {
+		Set(conds, gen, ecsv1alpha1.ConditionStalled, true, reason, message)
+	} else {
+		meta.RemoveStatusCondition(conds, ecsv1alpha1.ConditionStalled)
+	}
+}
+
+// IsTrue reports whether a condition is present and True.
+func IsTrue(conds []metav1.Condition, condType string) bool {
+	return meta.IsStatusConditionTrue(conds, condType)
+}

@@ -1,0 +1,95 @@
+// Package operator builds Berth's controller manager: the scheme, a cache
+// narrowed to the objects Berth needs, and every controller.
+package operator
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/selection"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/controllers"
+)
+
+// Options configure the manager.
+type Options struct {
+	Controllers        controllers.Config
+	MetricsBindAddress string // "0" disables the metrics server
+	HealthProbeAddress string // "0" disables the probes
+	LeaderElection     bool
+	LeaderElectionNS   string
+	LeaderElectionID   string
+}
+
+// Scheme holds the Kubernetes types and Berth's.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		panic(err)
+	}
+	if err := ecsv1alpha1.AddToScheme(s); err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// New builds the manager with every controller registered.
+func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error) {
+	managedPods := labels.SelectorFromSet(labels.Set{ecsv1alpha1.LabelManagedBy: ecsv1alpha1.ManagedByValue})
+	poolNode, err := labels.NewRequirement(ecsv1alpha1.LabelCapacityProvider, selection.Exists, nil)
+	if err != nil {
+		return nil, err
+	}
+	if o.MetricsBindAddress == "" {
+		o.MetricsBindAddress = "0"
+	}
+	if o.HealthProbeAddress == "" {
+		o.HealthProbeAddress = "0"
+	}
+	if o.LeaderElectionID == "" {
+		o.LeaderElectionID = "berth.ecs.berth.dev"
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  Scheme(),
+		Metrics:                 metricsserver.Options{BindAddress: o.MetricsBindAddress},
+		HealthProbeBindAddress:  o.HealthProbeAddress,
+		LeaderElection:          o.LeaderElection,
+		LeaderElectionID:        o.LeaderElectionID,
+		LeaderElectionNamespace: o.LeaderElectionNS,
+		Cache: cache.Options{
+			// Only Berth's pods and the nodes of capacity-provider pools are
+			// cached; managedFields are never needed.
+			DefaultTransform: cache.TransformStripManagedFields(),
+			ByObject: map[client.Object]cache.ByObject{
+				&corev1.Pod{}:  {Label: managedPods},
+				&corev1.Node{}: {Label: labels.NewSelector().Add(*poolNode)},
+			},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("new manager: %w", err)
+	}
+	if err := controllers.Setup(ctx, mgr, o.Controllers); err != nil {
+		return nil, err
+	}
+	if o.HealthProbeAddress != "0" {
+		if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+			return nil, err
+		}
+		if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+			return nil, err
+		}
+	}
+	return mgr, nil
+}

@@ -1,0 +1,33 @@
+// Package patch writes an object's status once per reconcile, and only when
+// it changed, as a merge patch with an optimistic lock.
+package patch
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Status patches obj's status against stored (the object as read at the top
+// of the reconcile) when the two statuses differ; it writes nothing
+// otherwise. It reports whether it wrote.
+func Status(ctx context.Context, c client.Client, stored, obj client.Object) (bool, error) {
+	if equality.Semantic.DeepEqual(statusOf(stored), statusOf(obj)) {
+		return false, nil
+	}
+	if err := c.Status().Patch(ctx, obj, client.MergeFromWithOptions(stored, client.MergeFromWithOptimisticLock{})); err != nil {
+		return false, fmt.Errorf("patch status of %T %s: %w", obj, client.ObjectKeyFromObject(obj), err)
+	}
+	return true, nil
+}
+
+func statusOf(o client.Object) any {
+	v := reflect.ValueOf(o).Elem().FieldByName("Status")
+	if !v.IsValid() {
+		return nil
+	}
+	return v.Interface()
+}

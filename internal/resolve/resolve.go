@@ -1,0 +1,167 @@
+// Package resolve finds the objects an ECS Service or Task refers to: its
+// cluster, its task definition revision and the capacity providers. It reads
+// through the manager's cache, using the field indexes registered here.
+package resolve
+
+import (
+	"context"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/names"
+	"github.com/berth-dev/berth/internal/translate"
+)
+
+// Field index names.
+const (
+	// IndexFamily indexes TaskDefinitions and TaskDefinitionRevisions by
+	// spec.family, and Services and Tasks by the family their
+	// taskDefinition names.
+	IndexFamily = "ecs.berth.dev/family"
+	// IndexCluster indexes Services and Tasks by their cluster's object name.
+	IndexCluster = "ecs.berth.dev/cluster"
+)
+
+// FieldIndexer is the part of a manager that registers indexes.
+type FieldIndexer interface {
+	IndexField(ctx context.Context, obj client.Object, field string, extract client.IndexerFunc) error
+}
+
+// SetupIndexes registers the field indexes Berth's controllers list by.
+func SetupIndexes(ctx context.Context, idx FieldIndexer) error {
+	refFamily := func(ref string) []string {
+		r, err := names.ParseTaskDefinition(ref)
+		if err != nil {
+			return nil
+		}
+		return []string{r.Family}
+	}
+	indexes := []struct {
+		obj     client.Object
+		field   string
+		extract client.IndexerFunc
+	}{
+		{&ecsv1alpha1.TaskDefinition{}, IndexFamily, func(o client.Object) []string {
+			return []string{o.(*ecsv1alpha1.TaskDefinition).Spec.Family}
+		}},
+		{&ecsv1alpha1.TaskDefinitionRevision{}, IndexFamily, func(o client.Object) []string {
+			return []string{o.(*ecsv1alpha1.TaskDefinitionRevision).Spec.Family}
+		}},
+		{&ecsv1alpha1.Service{}, IndexFamily, func(o client.Object) []string {
+			return refFamily(o.(*ecsv1alpha1.Service).Spec.TaskDefinition)
+		}},
+		{&ecsv1alpha1.Task{}, IndexFamily, func(o client.Object) []string {
+			return refFamily(o.(*ecsv1alpha1.Task).Spec.TaskDefinition)
+		}},
+		{&ecsv1alpha1.Service{}, IndexCluster, func(o client.Object) []string {
+			return []string{names.ObjectName(names.ClusterName(o.(*ecsv1alpha1.Service).Spec.Cluster))}
+		}},
+		{&ecsv1alpha1.Task{}, IndexCluster, func(o client.Object) []string {
+			return []string{names.ObjectName(names.ClusterName(o.(*ecsv1alpha1.Task).Spec.Cluster))}
+		}},
+	}
+	for _, i := range indexes {
+		if err := idx.IndexField(ctx, i.obj, i.field, i.extract); err != nil {
+			return fmt.Errorf("index %T by %s: %w", i.obj, i.field, err)
+		}
+	}
+	return nil
+}
+
+// Problem is a reference that does not resolve: a condition reason and an
+// ECS-style message. It is the user's to fix (or another object's to appear).
+type Problem struct {
+	Condition string
+	Reason    string
+	Message   string
+}
+
+func (p *Problem) Error() string { return p.Message }
+
+// Cluster returns the ECS cluster named by ref ("" = default) in namespace.
+func Cluster(ctx context.Context, c client.Reader, namespace, ref string) (*ecsv1alpha1.Cluster, error) {
+	name := names.ClusterName(ref)
+	cl := &ecsv1alpha1.Cluster{}
+	err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: names.ObjectName(name)}, cl)
+	if apierrors.IsNotFound(err) {
+		return nil, &Problem{Condition: ecsv1alpha1.ConditionClusterResolved, Reason: ecsv1alpha1.ReasonClusterNotFound,
+			Message: fmt.Sprintf("ClusterNotFoundException: Cluster not found: no Cluster %q in namespace %s", names.ObjectName(name), namespace)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get Cluster %s/%s: %w", namespace, names.ObjectName(name), err)
+	}
+	return cl, nil
+}
+
+// Revision resolves a taskDefinition reference (family, family:revision or
+// ARN) to a revision: the latest ACTIVE one for a bare family. current, if
+// not 0, is the revision already running: ECS lets existing users keep an
+// INACTIVE revision but refuses new references to one.
+func Revision(ctx context.Context, c client.Reader, namespace, ref string, current int32) (*ecsv1alpha1.TaskDefinitionRevision, error) {
+	r, err := names.ParseTaskDefinition(ref)
+	if err != nil {
+		return nil, &Problem{Condition: ecsv1alpha1.ConditionTaskDefinitionResolved, Reason: ecsv1alpha1.ReasonInvalidTaskDefinitionReference, Message: err.Error()}
+	}
+	var list ecsv1alpha1.TaskDefinitionRevisionList
+	if err := c.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{IndexFamily: r.Family}); err != nil {
+		return nil, fmt.Errorf("list TaskDefinitionRevisions of family %s: %w", r.Family, err)
+	}
+	var best *ecsv1alpha1.TaskDefinitionRevision
+	for i := range list.Items {
+		rev := &list.Items[i]
+		if !rev.DeletionTimestamp.IsZero() {
+			continue
+		}
+		active := rev.Status.Status != ecsv1alpha1.TaskDefinitionInactive
+		switch {
+		case r.Revision != 0 && rev.Spec.Revision == r.Revision:
+			if !active && rev.Spec.Revision != current {
+				return nil, &Problem{Condition: ecsv1alpha1.ConditionTaskDefinitionResolved, Reason: ecsv1alpha1.ReasonTaskDefinitionInactive,
+					Message: fmt.Sprintf("TaskDefinition is inactive: %s is INACTIVE; running tasks keep it, but it cannot be newly used", r)}
+			}
+			return rev, nil
+		case r.Revision == 0 && active && (best == nil || rev.Spec.Revision > best.Spec.Revision):
+			best = rev
+		}
+	}
+	if best == nil {
+		return nil, &Problem{Condition: ecsv1alpha1.ConditionTaskDefinitionResolved, Reason: ecsv1alpha1.ReasonTaskDefinitionNotFound,
+			Message: fmt.Sprintf("Unable to describe task definition %s: no ACTIVE revision of family %s in namespace %s", r, r.Family, namespace)}
+	}
+	return best, nil
+}
+
+// AsTranslateRevision adapts a revision object for translation.
+func AsTranslateRevision(rev *ecsv1alpha1.TaskDefinitionRevision) translate.Revision {
+	return translate.Revision{
+		Name:           rev.Name,
+		TaskDefinition: rev.Labels[ecsv1alpha1.LabelTaskDefinition],
+		Number:         rev.Spec.Revision,
+		Spec:           &rev.Spec.RegisterTaskDefinitionInput,
+	}
+}
+
+// CapacityProviders returns every capacity provider, by object name.
+func CapacityProviders(ctx context.Context, c client.Reader) (map[string]*ecsv1alpha1.CapacityProvider, error) {
+	var list ecsv1alpha1.CapacityProviderList
+	if err := c.List(ctx, &list); err != nil {
+		return nil, fmt.Errorf("list CapacityProviders: %w", err)
+	}
+	res := make(map[string]*ecsv1alpha1.CapacityProvider, len(list.Items))
+	for i := range list.Items {
+		res[list.Items[i].Name] = &list.Items[i]
+	}
+	return res, nil
+}
+
+// Placement resolves where tasks run, turning placement errors into Problems.
+func Placement(in translate.PlacementInput) (translate.Placement, error) {
+	p, err := translate.ResolvePlacement(in)
+	if pe, ok := err.(*translate.PlacementError); ok {
+		return p, &Problem{Condition: ecsv1alpha1.ConditionCapacityProviderReady, Reason: pe.Reason, Message: pe.Message}
+	}
+	return p, err
+}
