@@ -43,7 +43,8 @@ type Reconciler struct {
 
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=taskdefinitions,verbs=get;list;watch
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=taskdefinitions/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=ecs.berth.dev,resources=taskdefinitionrevisions,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=ecs.berth.dev,resources=taskdefinitionrevisions,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups=ecs.berth.dev,resources=taskdefinitions/finalizers,verbs=update
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=taskdefinitionrevisions/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 

@@ -1,0 +1,183 @@
+// Package localrun prepares a local control plane for Berth: it installs
+// the CRDs and the generated RBAC, creates the simulated node pools, and
+// returns a rest.Config for Berth's own ServiceAccount. `make run` and the
+// end-to-end tests use it.
+package localrun
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/yaml"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/localcp"
+	"github.com/berth-dev/berth/internal/operator"
+)
+
+// Identity of the operator on the local control plane.
+const (
+	Namespace      = "berth-system"
+	ServiceAccount = "berth-manager"
+	// FieldOwner is the field manager of what localrun applies.
+	FieldOwner = "berth-local"
+)
+
+// NodePools are the simulated node pools: one Fargate-style, one EC2-style.
+// Their nodes carry the capacity-provider label and a taint, so that only
+// tasks placed on the pool land there.
+func NodePools() []localcp.NodePool {
+	return []localcp.NodePool{
+		pool("fargate", 3, "4", "16Gi"),
+		pool("ec2", 3, "8", "32Gi"),
+	}
+}
+
+func pool(name string, count int, cpu, mem string) localcp.NodePool {
+	return localcp.NodePool{
+		Name:   name,
+		Count:  count,
+		Labels: map[string]string{ecsv1alpha1.LabelCapacityProvider: name},
+		Taints: []corev1.Taint{{Key: ecsv1alpha1.LabelCapacityProvider, Value: name, Effect: corev1.TaintEffectNoSchedule}},
+		CPU:    cpu, Memory: mem, Pods: "110",
+	}
+}
+
+// Root is the repository root (the directory holding go.mod).
+func Root() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Bootstrap installs the CRDs and RBAC, creates the node pools, and returns
+// the operator's (non-admin) rest.Config.
+func Bootstrap(ctx context.Context, cp *localcp.ControlPlane) (*rest.Config, error) {
+	root, err := Root()
+	if err != nil {
+		return nil, err
+	}
+	admin := cp.AdminConfig()
+	if _, err := envtest.InstallCRDs(admin, envtest.CRDInstallOptions{
+		Paths: []string{filepath.Join(root, "config", "crd", "bases")}, ErrorIfPathMissing: true,
+	}); err != nil {
+		return nil, fmt.Errorf("install CRDs: %w", err)
+	}
+	c, err := client.New(admin, client.Options{Scheme: operator.Scheme()})
+	if err != nil {
+		return nil, err
+	}
+	saCfg, err := cp.ServiceAccountConfig(ctx, Namespace, ServiceAccount)
+	if err != nil {
+		return nil, fmt.Errorf("service account: %w", err)
+	}
+	if err := installRBAC(ctx, c, filepath.Join(root, "config", "rbac", "role.yaml")); err != nil {
+		return nil, err
+	}
+	for _, p := range NodePools() {
+		if err := cp.CreateNodes(ctx, p); err != nil {
+			return nil, fmt.Errorf("node pool %s: %w", p.Name, err)
+		}
+	}
+	return saCfg, nil
+}
+
+// installRBAC creates the generated ClusterRole and binds it to the
+// operator's ServiceAccount.
+func installRBAC(ctx context.Context, c client.Client, rolePath string) error {
+	raw, err := os.ReadFile(rolePath)
+	if err != nil {
+		return err
+	}
+	role := &rbacv1.ClusterRole{}
+	if err := yaml.UnmarshalStrict(bytes.TrimPrefix(raw, []byte("---\n")), role); err != nil {
+		return fmt.Errorf("parse %s: %w", rolePath, err)
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: role.Name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: Namespace, Name: ServiceAccount}},
+	}
+	for _, o := range []client.Object{role, binding} {
+		if err := c.Create(ctx, o); client.IgnoreAlreadyExists(err) != nil {
+			return fmt.Errorf("create %T %s: %w", o, o.GetName(), err)
+		}
+	}
+	return nil
+}
+
+// ApplyFile server-side-applies every object of a multi-document YAML file,
+// in namespace ns when an object names none and is namespaced.
+func ApplyFile(ctx context.Context, c client.Client, path, ns string) ([]*unstructured.Unstructured, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }()
+	dec := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
+	var applied []*unstructured.Unstructured
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); errors.Is(err, io.EOF) {
+			return applied, nil
+		} else if err != nil {
+			return applied, fmt.Errorf("decode %s: %w", path, err)
+		}
+		if len(u.Object) == 0 {
+			continue
+		}
+		if u.GetNamespace() == "" && u.GetKind() != "CapacityProvider" && u.GetKind() != "Namespace" {
+			u.SetNamespace(ns)
+		}
+		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+			return applied, fmt.Errorf("apply %s %s from %s: %w", u.GetKind(), u.GetName(), path, err)
+		}
+		applied = append(applied, u)
+	}
+}
+
+// ApplySamples applies config/samples/*.yaml in file-name order.
+func ApplySamples(ctx context.Context, c client.Client, ns string) error {
+	root, err := Root()
+	if err != nil {
+		return err
+	}
+	files, err := filepath.Glob(filepath.Join(root, "config", "samples", "*.yaml"))
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if filepath.Base(f) == "kustomization.yaml" {
+			continue
+		}
+		if _, err := ApplyFile(ctx, c, f, ns); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+

@@ -1,0 +1,148 @@
+// Package e2e runs Berth end to end on the local control plane: a real
+// kube-apiserver, etcd, kube-controller-manager and kube-scheduler, with kwok
+// simulating nodes and pods, and the operator running as its own
+// ServiceAccount under the generated RBAC.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/berth-dev/berth/controllers"
+	"github.com/berth-dev/berth/internal/localcp"
+	"github.com/berth-dev/berth/internal/localrun"
+	"github.com/berth-dev/berth/internal/operator"
+)
+
+// ns is where the samples and test objects live.
+const ns = "e2e"
+
+var (
+	cp     *localcp.ControlPlane
+	admin  client.Client
+	saCfg  *rest.Config
+	writes = &writeCounter{}
+)
+
+// writeCounter counts the operator's mutating API requests.
+type writeCounter struct {
+	n    atomic.Int64
+	last atomic.Value // string
+}
+
+func (w *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
+	return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		switch req.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+		default:
+			w.n.Add(1)
+			w.last.Store(req.Method + " " + req.URL.Path)
+		}
+		return rt.RoundTrip(req)
+	})
+}
+
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// runningManager is an operator instance the tests can stop.
+type runningManager struct {
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func (m *runningManager) stop() error {
+	m.cancel()
+	select {
+	case err := <-m.done:
+		return err
+	case <-time.After(30 * time.Second):
+		return fmt.Errorf("manager did not stop within 30s")
+	}
+}
+
+// startManager runs a fresh operator as its ServiceAccount, counting its writes.
+func startManager() (*runningManager, error) {
+	cfg := rest.CopyConfig(saCfg)
+	cfg.Wrap(writes.wrap)
+	ctx, cancel := context.WithCancel(context.Background())
+	mgr, err := operator.New(ctx, cfg, operator.Options{Controllers: controllers.Config{SkipNameValidation: true}})
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	m := &runningManager{cancel: cancel, done: make(chan error, 1)}
+	go func() { m.done <- mgr.Start(ctx) }()
+	return m, nil
+}
+
+var manager *runningManager
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapLevel())))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var err error
+	cp, err = localcp.Start(ctx, localcp.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start local control plane:", err)
+		return 1
+	}
+	defer func() {
+		if err := cp.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stop local control plane:", err)
+		}
+	}()
+	if saCfg, err = localrun.Bootstrap(ctx, cp); err != nil {
+		fmt.Fprintln(os.Stderr, "bootstrap:", err)
+		return 1
+	}
+	if admin, err = client.New(cp.AdminConfig(), client.Options{Scheme: operator.Scheme()}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if manager, err = startManager(); err != nil {
+		fmt.Fprintln(os.Stderr, "start manager:", err)
+		return 1
+	}
+	if err := localrun.ApplySamples(ctx, admin, ns); err != nil {
+		fmt.Fprintln(os.Stderr, "apply samples:", err)
+		return 1
+	}
+	code := m.Run()
+	if err := manager.stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	if code != 0 {
+		fmt.Fprintln(os.Stderr, "control plane logs were in", cp.Dir()+"/logs")
+	}
+	return code
+}
+
+func zapLevel() zapLevelT {
+	if os.Getenv("E2E_VERBOSE") != "" {
+		return -1
+	}
+	return 2 // errors only
+}
