@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -19,6 +20,10 @@ func Status(ctx context.Context, c client.Client, stored, obj client.Object) (bo
 		return false, nil
 	}
 	if err := c.Status().Patch(ctx, obj, client.MergeFromWithOptions(stored, client.MergeFromWithOptimisticLock{})); err != nil {
+		if apierrors.IsConflict(err) {
+			// A newer version exists; its watch event reconciles again.
+			return false, nil
+		}
 		return false, fmt.Errorf("patch status of %T %s: %w", obj, client.ObjectKeyFromObject(obj), err)
 	}
 	return true, nil

@@ -1,0 +1,149 @@
+package localcp
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+const (
+	// serviceClusterIPRange is the range of Service cluster IPs; its first
+	// address is the "kubernetes" Service, which the serving cert covers.
+	serviceClusterIPRange = "10.96.0.0/16"
+	kubernetesServiceIP   = "10.96.0.1"
+	// advertiseAddress is what kube-apiserver advertises. It is never
+	// contacted: with --endpoint-reconciler-type=none it only has to be a
+	// non-loopback address, which kube-apiserver insists on.
+	advertiseAddress = "10.0.0.1"
+	// serviceAccountIssuer is the issuer of service-account tokens.
+	serviceAccountIssuer = "https://kubernetes.default.svc.cluster.local"
+)
+
+// ports are the loopback TCP ports of the control plane's processes.
+type ports struct {
+	etcdClient, etcdPeer, apiserver, controllerManager, scheduler, kwok int
+}
+
+// layout is where a control plane keeps its files and which ports it uses.
+type layout struct {
+	dir        string // the working directory
+	logDir     string // <dir>/logs
+	kubeconfig string // admin kubeconfig
+	tokenFile  string // kube-apiserver --token-auth-file
+	pki        *pkiFiles
+	ports      ports
+}
+
+// allocatePorts picks free ephemeral ports on 127.0.0.1. All listeners stay
+// open until every port is chosen, so the ports are distinct.
+func allocatePorts() (ports, error) {
+	var p ports
+	targets := []*int{&p.etcdClient, &p.etcdPeer, &p.apiserver, &p.controllerManager, &p.scheduler, &p.kwok}
+	for _, t := range targets {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return ports{}, fmt.Errorf("allocate loopback port: %w", err)
+		}
+		defer l.Close()
+		*t = l.Addr().(*net.TCPAddr).Port
+	}
+	return p, nil
+}
+
+// writeTokenFile writes kube-apiserver's static token file with one user,
+// "berth-admin", in the group system:masters.
+func writeTokenFile(path, token string) error {
+	line := token + ",berth-admin,berth-admin,\"system:masters\"\n"
+	if err := os.WriteFile(path, []byte(line), 0o600); err != nil {
+		return fmt.Errorf("write token file: %w", err)
+	}
+	return nil
+}
+
+func (l *layout) etcdURL() string {
+	return "http://" + loopbackAddr(l.ports.etcdClient)
+}
+
+// apiserverURL is the address clients use.
+func (l *layout) apiserverURL() string {
+	return "https://" + loopbackAddr(l.ports.apiserver)
+}
+
+func etcdArgs(l *layout) []string {
+	peer := "http://" + loopbackAddr(l.ports.etcdPeer)
+	return []string{
+		"--name=localcp",
+		"--data-dir=" + filepath.Join(l.dir, "etcd"),
+		"--listen-client-urls=" + l.etcdURL(),
+		"--advertise-client-urls=" + l.etcdURL(),
+		"--listen-peer-urls=" + peer,
+		"--initial-advertise-peer-urls=" + peer,
+		"--initial-cluster=localcp=" + peer,
+		"--unsafe-no-fsync", // throw-away data: durability is not needed, speed is
+		"--log-level=warn",
+	}
+}
+
+func apiserverArgs(l *layout) []string {
+	return []string{
+		"--etcd-servers=" + l.etcdURL(),
+		"--bind-address=127.0.0.1",
+		"--secure-port=" + strconv.Itoa(l.ports.apiserver),
+		"--advertise-address=" + advertiseAddress,
+		"--endpoint-reconciler-type=none",
+		"--cert-dir=" + filepath.Join(l.dir, "kube-apiserver"),
+		"--tls-cert-file=" + l.pki.servingCert,
+		"--tls-private-key-file=" + l.pki.servingKey,
+		"--client-ca-file=" + l.pki.caCert,
+		"--token-auth-file=" + l.tokenFile,
+		"--authorization-mode=Node,RBAC",
+		"--service-account-issuer=" + serviceAccountIssuer,
+		"--service-account-key-file=" + l.pki.saPub,
+		"--service-account-signing-key-file=" + l.pki.saKey,
+		"--service-cluster-ip-range=" + serviceClusterIPRange,
+		"--allow-privileged=true",
+		// The aggregation layer: the requestheader CA is what the controller
+		// manager and the scheduler (and any aggregated API server) trust
+		// for front-proxy requests.
+		"--requestheader-client-ca-file=" + l.pki.frontProxyCACert,
+		"--requestheader-allowed-names=" + frontProxyClientName,
+		"--requestheader-username-headers=X-Remote-User",
+		"--requestheader-group-headers=X-Remote-Group",
+		"--requestheader-extra-headers-prefix=X-Remote-Extra-",
+		"--proxy-client-cert-file=" + l.pki.frontProxyClientCert,
+		"--proxy-client-key-file=" + l.pki.frontProxyClientKey,
+		"--enable-aggregator-routing=true", // no kube-proxy: reach aggregated servers by endpoint
+	}
+}
+
+func controllerManagerArgs(l *layout) []string {
+	return []string{
+		"--kubeconfig=" + l.kubeconfig,
+		"--authentication-kubeconfig=" + l.kubeconfig,
+		"--authorization-kubeconfig=" + l.kubeconfig,
+		"--bind-address=127.0.0.1",
+		"--secure-port=" + strconv.Itoa(l.ports.controllerManager),
+		"--cert-dir=" + filepath.Join(l.dir, "kube-controller-manager"),
+		"--controllers=*,-nodeipam", // keep nodelifecycle: it lifts the not-ready taint
+		"--service-account-private-key-file=" + l.pki.saKey,
+		"--root-ca-file=" + l.pki.caCert,
+		"--cluster-signing-cert-file=" + l.pki.caCert,
+		"--cluster-signing-key-file=" + l.pki.caKey,
+		"--use-service-account-credentials=true",
+		"--leader-elect=false",
+	}
+}
+
+func schedulerArgs(l *layout) []string {
+	return []string{
+		"--kubeconfig=" + l.kubeconfig,
+		"--authentication-kubeconfig=" + l.kubeconfig,
+		"--authorization-kubeconfig=" + l.kubeconfig,
+		"--bind-address=127.0.0.1",
+		"--secure-port=" + strconv.Itoa(l.ports.scheduler),
+		"--cert-dir=" + filepath.Join(l.dir, "kube-scheduler"),
+		"--leader-elect=false",
+	}
+}
