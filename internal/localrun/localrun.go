@@ -180,4 +180,3 @@ func ApplySamples(ctx context.Context, c client.Client, ns string) error {
 	}
 	return nil
 }
-

@@ -154,4 +154,3 @@ func copyMap(m map[string]string) map[string]string {
 	}
 	return res
 }
-
