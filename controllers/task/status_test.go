@@ -1,0 +1,102 @@
+package task
+
+import (
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/conditions"
+)
+
+var now = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+func startedTask() *ecsv1alpha1.Task {
+	t := &ecsv1alpha1.Task{ObjectMeta: metav1.ObjectMeta{Name: "t", Generation: 1}}
+	t.Status.LastStatus = ecsv1alpha1.TaskPending
+	t.Status.Containers = []ecsv1alpha1.ContainerStatus{
+		{Name: "App_Main", Essential: ptr.To(true), LastStatus: ecsv1alpha1.TaskPending},
+		{Name: "sidecar", Essential: ptr.To(false), LastStatus: ecsv1alpha1.TaskPending},
+	}
+	return t
+}
+
+func running() corev1.ContainerState {
+	return corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
+}
+
+func exited(code int32) corev1.ContainerState {
+	return corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: code, Reason: "Error"}}
+}
+
+func pod(phase corev1.PodPhase, app, sidecar corev1.ContainerState) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "t"},
+		Status: corev1.PodStatus{Phase: phase, ContainerStatuses: []corev1.ContainerStatus{
+			{Name: "app-main", State: app}, {Name: "sidecar", State: sidecar},
+		}},
+	}
+}
+
+func TestObserve(t *testing.T) {
+	cases := []struct {
+		name     string
+		pod      *corev1.Pod
+		last     ecsv1alpha1.TaskStatusValue
+		stopCode ecsv1alpha1.TaskStopCode
+		exit     *int32
+		ready    bool
+	}{
+		{name: "scheduled, not started", pod: pod(corev1.PodPending, corev1.ContainerState{}, corev1.ContainerState{}), last: ecsv1alpha1.TaskPending},
+		{name: "all containers running", pod: pod(corev1.PodRunning, running(), running()), last: ecsv1alpha1.TaskRunning, ready: true},
+		{name: "non-essential exit keeps the task running", pod: pod(corev1.PodRunning, running(), exited(1)), last: ecsv1alpha1.TaskRunning, ready: true},
+		{name: "essential exit stops the task", pod: pod(corev1.PodRunning, exited(137), running()), last: ecsv1alpha1.TaskStopped,
+			stopCode: ecsv1alpha1.StopCodeEssentialContainerExited, exit: ptr.To[int32](137)},
+		{name: "pod failed", pod: pod(corev1.PodFailed, exited(3), exited(0)), last: ecsv1alpha1.TaskStopped,
+			stopCode: ecsv1alpha1.StopCodeEssentialContainerExited, exit: ptr.To[int32](3)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			task := startedTask()
+			observe(task, c.pod, now)
+			st := task.Status
+			if st.LastStatus != c.last {
+				t.Fatalf("lastStatus = %s, want %s", st.LastStatus, c.last)
+			}
+			if st.StopCode != c.stopCode {
+				t.Errorf("stopCode = %q, want %q", st.StopCode, c.stopCode)
+			}
+			if c.last == ecsv1alpha1.TaskStopped {
+				if st.StoppedReason != StoppedReasonEssentialExited || st.DesiredStatus != ecsv1alpha1.TaskStopped || st.StoppedAt == nil {
+					t.Errorf("stopped status incomplete: %+v", st)
+				}
+			}
+			if c.exit != nil && (st.Containers[0].ExitCode == nil || *st.Containers[0].ExitCode != *c.exit) {
+				t.Errorf("exit code of App_Main = %v, want %d", st.Containers[0].ExitCode, *c.exit)
+			}
+			if got := conditions.IsTrue(st.Conditions, ecsv1alpha1.ConditionReady); got != c.ready {
+				t.Errorf("Ready = %v, want %v", got, c.ready)
+			}
+			if c.last == ecsv1alpha1.TaskRunning && (st.StartedAt == nil || !st.StartedAt.Time.Equal(now)) {
+				t.Errorf("startedAt = %v", st.StartedAt)
+			}
+		})
+	}
+}
+
+func TestStopWithoutPod(t *testing.T) {
+	task := startedTask()
+	task.Status.LastStatus = ecsv1alpha1.TaskRunning
+	stopWithoutPod(task, now)
+	if task.Status.LastStatus != ecsv1alpha1.TaskStopped || task.Status.StopCode != ecsv1alpha1.StopCodeUserInitiated {
+		t.Fatalf("got %+v", task.Status)
+	}
+	for _, c := range task.Status.Containers {
+		if c.LastStatus != ecsv1alpha1.TaskStopped {
+			t.Errorf("container %s is %s", c.Name, c.LastStatus)
+		}
+	}
+}
