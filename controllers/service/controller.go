@@ -19,8 +19,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/recorder"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/patch"
@@ -103,7 +103,7 @@ type scope struct {
 	deployment *appsv1.Deployment
 	// wantHash is the template hash of the Deployment Berth wants.
 	wantHash string
-	problem    *resolve.Problem
+	problem  *resolve.Problem
 }
 
 // Reconcile brings the Service's Deployment to what the Service asks for
@@ -236,4 +236,3 @@ func runningRevision(d *appsv1.Deployment) int32 {
 	_, _ = fmt.Sscan(d.Spec.Template.Labels[ecsv1alpha1.LabelRevision], &n)
 	return n
 }
-

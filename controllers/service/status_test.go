@@ -35,7 +35,7 @@ func resolved(s *ecsv1alpha1.Service, d *appsv1.Deployment) *scope {
 	cp := &ecsv1alpha1.CapacityProvider{ObjectMeta: metav1.ObjectMeta{Name: "fargate"}}
 	cp.Spec.Name = "FARGATE"
 	return &scope{svc: s, cluster: &ecsv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, revision: rev,
-		placement: translate.Placement{LaunchType: ecsv1alpha1.LaunchTypeFargate, Providers: []*ecsv1alpha1.CapacityProvider{cp}},
+		placement:  translate.Placement{LaunchType: ecsv1alpha1.LaunchTypeFargate, Providers: []*ecsv1alpha1.CapacityProvider{cp}},
 		deployment: d, wantHash: "h1"}
 }
 

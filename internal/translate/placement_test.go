@@ -77,7 +77,7 @@ func TestRolloutBounds(t *testing.T) {
 	cases := []struct{ desired, maxP, minP, surge, unavail int32 }{
 		{3, 200, 100, 3, 0},
 		{4, 150, 50, 2, 2},
-		{3, 150, 50, 1, 1}, // max 4.5 → 4 (down); min 1.5 → 2 (up)
+		{3, 150, 50, 1, 1},  // max 4.5 → 4 (down); min 1.5 → 2 (up)
 		{1, 100, 100, 1, 0}, // neither allows a step: surge one task
 		{0, 200, 100, 1, 0},
 		{10, 100, 0, 0, 10},
