@@ -68,6 +68,8 @@ func TestSamplesConverge(t *testing.T) {
 	}).WithTimeout(timeout).Should(Succeed())
 	expectSteady(t, "web", "fargate", 3, "1")
 	expectSteady(t, "worker", "ec2", 2, "1")
+	// Positive control for TestNoOpResync: the counter sees the operator's writes.
+	Expect(writes.n.Load()).To(BeNumerically(">", 0))
 	Eventually(func(g Gomega) {
 		task := &ecsv1alpha1.Task{}
 		g.Expect(admin.Get(context.Background(), key("hello"), task)).To(Succeed())
