@@ -53,7 +53,7 @@ type ClusterStatus struct {
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.status`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
-// +kubebuilder:validation:XValidation:rule=`!has(self.spec.clusterName) || self.spec.clusterName.lowerAscii().replace('_', '-') == self.metadata.name`,message="metadata.name must be spec.clusterName in lower case with '_' replaced by '-'"
+// +kubebuilder:validation:XValidation:rule=`!has(self.spec) || !has(self.spec.clusterName) || self.spec.clusterName.lowerAscii().replace('_', '-') == self.metadata.name`,message="metadata.name must be spec.clusterName in lower case with '_' replaced by '-'"
 type Cluster struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

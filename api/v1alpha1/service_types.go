@@ -14,7 +14,7 @@ import (
 // +kubebuilder:validation:XValidation:rule=`(has(self.schedulingStrategy) && self.schedulingStrategy == 'DAEMON') || has(self.desiredCount)`,message="desiredCount is required when schedulingStrategy is REPLICA or isn't specified",fieldPath=".desiredCount"
 // +kubebuilder:validation:XValidation:rule=`!(has(self.schedulingStrategy) && self.schedulingStrategy == 'DAEMON' && has(self.capacityProviderStrategy) && size(self.capacityProviderStrategy) > 0)`,message="A capacity provider strategy can't be used with the DAEMON scheduling strategy"
 // +kubebuilder:validation:XValidation:rule=`(has(self.cluster) ? self.cluster : 'default') == (has(oldSelf.cluster) ? oldSelf.cluster : 'default')`,message="cluster cannot be changed: create a new service in the other cluster",fieldPath=".cluster"
-// +kubebuilder:validation:XValidation:rule=`(has(self.serviceName) ? self.serviceName : '') == (has(oldSelf.serviceName) ? oldSelf.serviceName : '')`,message="serviceName cannot be changed",fieldPath=".serviceName"
+// +kubebuilder:validation:XValidation:rule=`(has(self.serviceName) ? self.serviceName : "") == (has(oldSelf.serviceName) ? oldSelf.serviceName : "")`,message="serviceName cannot be changed",fieldPath=".serviceName"
 type ServiceSpec struct {
 	CreateServiceInput `json:",inline"`
 }

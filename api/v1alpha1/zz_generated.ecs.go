@@ -2788,6 +2788,7 @@ const (
 )
 
 // HookDetails is the ECS member of that name.
+// +kubebuilder:pruning:PreserveUnknownFields
 type HookDetails struct {
 }
 
