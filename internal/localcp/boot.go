@@ -53,7 +53,7 @@ func (c *ControlPlane) boot(ctx context.Context, binDir string, o Options) error
 	if err := c.waitFor(ctx, "kube-apiserver /readyz", c.apiserverReady); err != nil {
 		return err
 	}
-	kwokArgs, kwokEnv, err := kwokArgs(l.dir, l.kubeconfig, l.ports.kwok, o.ExtraKwokStages)
+	kArgs, kEnv, err := kwokArgs(l.dir, l.kubeconfig, l.ports.kwok, o.ExtraKwokStages)
 	if err != nil {
 		return err
 	}
@@ -63,7 +63,7 @@ func (c *ControlPlane) boot(ctx context.Context, binDir string, o Options) error
 	if err := start("kube-scheduler", schedulerArgs(l), nil); err != nil {
 		return err
 	}
-	if err := start("kwok", kwokArgs, kwokEnv); err != nil {
+	if err := start("kwok", kArgs, kEnv); err != nil {
 		return err
 	}
 	if err := c.waitFor(ctx, "kwok /healthz", c.kwokHealthy); err != nil {

@@ -80,9 +80,10 @@ type ControlPlane struct {
 
 // Start starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler
 // and kwok, and returns once kube-apiserver is ready, kwok is serving and
-// the controller manager has created the default ServiceAccount. On failure
-// it stops whatever it started; an error from a process that exited early
-// quotes the end of its log.
+// the controller manager has created the default ServiceAccount, which
+// takes 10-20 seconds (at most 3 minutes). ctx bounds only the start: the
+// processes run until Stop. On failure Start stops whatever it started; an
+// error from a process that exited early quotes the end of its log.
 func Start(ctx context.Context, o Options) (_ *ControlPlane, err error) {
 	binDir, err := resolveBinDir(o.BinDir)
 	if err != nil {

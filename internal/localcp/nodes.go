@@ -3,6 +3,7 @@ package localcp
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -16,6 +17,9 @@ const (
 	DefaultNodeMemory = "16Gi"
 	DefaultNodePods   = "110"
 )
+
+// nodesReadyTimeout bounds how long CreateNodes waits for its nodes.
+const nodesReadyTimeout = 5 * time.Minute
 
 // NodePool describes a group of identical simulated nodes.
 type NodePool struct {
@@ -36,8 +40,8 @@ type NodePool struct {
 
 // CreateNodes creates p.Count kwok nodes named <p.Name>-<i> and waits until
 // all are Ready and free of the node.kubernetes.io/not-ready taint, that is
-// until pods can be scheduled on them. Nodes that already exist are left as
-// they are.
+// until pods can be scheduled on them (a few seconds), or at most 5 minutes.
+// Nodes that already exist are left as they are.
 func (c *ControlPlane) CreateNodes(ctx context.Context, p NodePool) error {
 	if p.Name == "" || p.Count < 1 {
 		return fmt.Errorf("node pool needs a name and a positive count, got %q and %d", p.Name, p.Count)
@@ -54,6 +58,8 @@ func (c *ControlPlane) CreateNodes(ctx context.Context, p NodePool) error {
 			return fmt.Errorf("create node %s: %w", names[i], err)
 		}
 	}
+	ctx, cancel := context.WithTimeout(ctx, nodesReadyTimeout)
+	defer cancel()
 	return c.waitFor(ctx, fmt.Sprintf("node pool %s to be ready", p.Name), func(ctx context.Context) error {
 		return c.nodesSchedulable(ctx, names)
 	})
