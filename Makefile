@@ -81,7 +81,7 @@ test-e2e: k8s-bin ## Run the end-to-end suite on the local control plane.
 
 .PHONY: bench
 bench: k8s-bin ## Run the benchmarks.
-	go test -run '^$$' -bench . -benchmem ./...
+	go test -run '^$$' -bench . -benchmem ./internal/... ./controllers/...
 
 ##@ Build
 

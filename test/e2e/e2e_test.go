@@ -7,6 +7,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -230,4 +231,21 @@ func TestOperatorIsNotAdmin(t *testing.T) {
 	Expect(err).NotTo(HaveOccurred())
 	err = c.List(context.Background(), &corev1.SecretList{}, client.InNamespace(ns))
 	Expect(apierrors.IsForbidden(err)).To(BeTrue(), "listing Secrets as the operator: %v", err)
+}
+
+// TestScaleSubresource drives desiredCount through the scale subresource,
+// as `kubectl scale` and an HPA do.
+func TestScaleSubresource(t *testing.T) {
+	RegisterTestingT(t)
+	svc := &ecsv1alpha1.Service{}
+	Expect(admin.Get(context.Background(), key("worker"), svc)).To(Succeed())
+	scale := &autoscalingv1.Scale{}
+	Expect(admin.SubResource("scale").Get(context.Background(), svc, scale)).To(Succeed())
+	Expect(scale.Spec.Replicas).To(Equal(int32(2)))
+	Expect(scale.Status.Selector).To(Equal("app.kubernetes.io/managed-by=berth,ecs.berth.dev/service=worker"))
+	scale.Spec.Replicas = 4
+	Expect(admin.SubResource("scale").Update(context.Background(), svc, client.WithSubResourceBody(scale))).To(Succeed())
+	expectSteady(t, "worker", "ec2", 4, "1")
+	Expect(admin.Get(context.Background(), key("worker"), svc)).To(Succeed())
+	Expect(svc.Spec.DesiredCount).To(Equal(ptr.To[int32](4)))
 }
