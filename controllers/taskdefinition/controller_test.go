@@ -1,0 +1,224 @@
+package taskdefinition
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/names"
+	"github.com/berth-dev/berth/internal/resolve"
+)
+
+// The reconciler is called directly (Karpenter style) against a real API
+// server; it reads through an informer cache with Berth's field indexes, as
+// in the operator.
+
+var (
+	cfg    *rest.Config
+	direct client.Client // reads straight from the API server
+	cached client.Client // the reconciler's client
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	root, _ := filepath.Abs("../..")
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		assets = filepath.Join(root, "bin", "k8s", "1.37.2")
+	}
+	env := &envtest.Environment{
+		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}, ErrorIfCRDPathMissing: true,
+		BinaryAssetsDirectory: assets,
+	}
+	var err error
+	if cfg, err = env.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "envtest (run `make k8s-bin` first):", err)
+		return 1
+	}
+	defer func() { _ = env.Stop() }()
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = ecsv1alpha1.AddToScheme(scheme)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, err := cache.New(cfg, cache.Options{Scheme: scheme})
+	if err == nil {
+		err = resolve.SetupIndexes(ctx, c)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	go func() { _ = c.Start(ctx) }()
+	c.WaitForCacheSync(ctx)
+	if direct, err = client.New(cfg, client.Options{Scheme: scheme}); err == nil {
+		cached, err = client.New(cfg, client.Options{Scheme: scheme, Cache: &client.CacheOptions{Reader: c}})
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
+}
+
+// fakeRecorder drops events.
+type fakeRecorder struct{}
+
+func (fakeRecorder) Eventf(_, _ runtime.Object, _, _, _, _ string, _ ...any) {}
+
+func (fakeRecorder) AnnotatedEventf(_, _ runtime.Object, _ map[string]string, _, _, _, _ string, _ ...any) {
+}
+
+var _ recorder.EventRecorder = fakeRecorder{}
+
+func reconciler() *Reconciler {
+	return &Reconciler{Client: cached, Recorder: fakeRecorder{}, Clock: clocktesting.NewFakePassiveClock(time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)), Account: names.DefaultAccount}
+}
+
+func newTaskDefinition(ns, name, family, image string) *ecsv1alpha1.TaskDefinition {
+	td := &ecsv1alpha1.TaskDefinition{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	td.Spec.Family = family
+	td.Spec.ContainerDefinitions = []ecsv1alpha1.ContainerDefinition{{Name: "app", Image: image}}
+	return td
+}
+
+func namespace(t *testing.T) string {
+	t.Helper()
+	ns := fmt.Sprintf("t%d", time.Now().UnixNano())
+	NewWithT(t).Expect(direct.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
+	return ns
+}
+
+// reconcile calls Reconcile once the cache has caught up with obj.
+func reconcile(g Gomega, r *Reconciler, obj client.Object) {
+	g.Eventually(func(g Gomega) {
+		cur := obj.DeepCopyObject().(client.Object)
+		g.Expect(cached.Get(context.Background(), client.ObjectKeyFromObject(obj), cur)).To(Succeed())
+		g.Expect(rv(cur)).To(BeNumerically(">=", rv(obj)))
+	}).Should(Succeed())
+	_, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(obj)})
+	g.Expect(err).NotTo(HaveOccurred())
+}
+
+func rv(o client.Object) int64 {
+	n, _ := strconv.ParseInt(o.GetResourceVersion(), 10, 64)
+	return n
+}
+
+func revisions(g Gomega, ns string) map[int32]*ecsv1alpha1.TaskDefinitionRevision {
+	var list ecsv1alpha1.TaskDefinitionRevisionList
+	g.Expect(direct.List(context.Background(), &list, client.InNamespace(ns))).To(Succeed())
+	res := map[int32]*ecsv1alpha1.TaskDefinitionRevision{}
+	for i := range list.Items {
+		res[list.Items[i].Spec.Revision] = &list.Items[i]
+	}
+	return res
+}
+
+func TestRegistersRevisions(t *testing.T) {
+	g := NewWithT(t)
+	ns := namespace(t)
+	r := reconciler()
+	td := newTaskDefinition(ns, "web", "Web_App", "nginx:1")
+	td.Spec.RevisionHistoryLimit = ptr.To[int32](2)
+	g.Expect(direct.Create(context.Background(), td)).To(Succeed())
+	reconcile(g, r, td)
+
+	g.Expect(direct.Get(context.Background(), client.ObjectKeyFromObject(td), td)).To(Succeed())
+	g.Expect(td.Status.Revision).To(Equal(int32(1)))
+	g.Expect(td.Status.TaskDefinitionArn).To(Equal("arn:aws:ecs:us-east-1:000000000000:task-definition/Web_App:1"))
+	g.Expect(td.Status.ObservedGeneration).To(Equal(td.Generation))
+	revs := revisions(g, ns)
+	g.Expect(revs).To(HaveLen(1))
+	g.Expect(revs[1].Name).To(Equal("web-1"))
+	g.Expect(revs[1].Status.Status).To(Equal(ecsv1alpha1.TaskDefinitionActive))
+	g.Expect(metav1.IsControlledBy(revs[1], td)).To(BeTrue())
+
+	// A second reconcile of the same spec registers nothing and writes nothing.
+	rv := td.ResourceVersion
+	reconcile(g, r, td)
+	g.Expect(revisions(g, ns)).To(HaveLen(1))
+	g.Expect(direct.Get(context.Background(), client.ObjectKeyFromObject(td), td)).To(Succeed())
+	g.Expect(td.ResourceVersion).To(Equal(rv))
+
+	// Each new spec is a new revision; beyond the history limit, old ones go INACTIVE.
+	for _, image := range []string{"nginx:2", "nginx:3"} {
+		td.Spec.ContainerDefinitions[0].Image = image
+		g.Expect(direct.Update(context.Background(), td)).To(Succeed())
+		reconcile(g, r, td)
+		g.Expect(direct.Get(context.Background(), client.ObjectKeyFromObject(td), td)).To(Succeed())
+	}
+	g.Expect(td.Status.Revision).To(Equal(int32(3)))
+	g.Expect(td.Status.ActiveRevisions).To(Equal(int32(2)))
+	revs = revisions(g, ns)
+	g.Expect(revs).To(HaveLen(3))
+	g.Expect(revs[3].Spec.ContainerDefinitions[0].Image).To(Equal("nginx:3"))
+	g.Expect(revs[2].Status.Status).To(Equal(ecsv1alpha1.TaskDefinitionActive))
+	g.Expect(revs[1].Status.Status).To(Equal(ecsv1alpha1.TaskDefinitionInactive))
+	g.Expect(revs[1].Status.DeregisteredAt).NotTo(BeNil())
+
+	// Going back to an earlier spec registers a new revision, as ECS does.
+	td.Spec.ContainerDefinitions[0].Image = "nginx:1"
+	g.Expect(direct.Update(context.Background(), td)).To(Succeed())
+	reconcile(g, r, td)
+	g.Expect(direct.Get(context.Background(), client.ObjectKeyFromObject(td), td)).To(Succeed())
+	g.Expect(td.Status.Revision).To(Equal(int32(4)))
+}
+
+func TestFamilyConflict(t *testing.T) {
+	g := NewWithT(t)
+	ns := namespace(t)
+	r := reconciler()
+	first := newTaskDefinition(ns, "a", "shared", "nginx:1")
+	g.Expect(direct.Create(context.Background(), first)).To(Succeed())
+	time.Sleep(1100 * time.Millisecond) // creationTimestamp has one-second resolution
+	second := newTaskDefinition(ns, "b", "shared", "nginx:1")
+	g.Expect(direct.Create(context.Background(), second)).To(Succeed())
+	reconcile(g, r, first)
+	reconcile(g, r, second)
+	g.Expect(direct.Get(context.Background(), client.ObjectKeyFromObject(second), second)).To(Succeed())
+	g.Expect(second.Status.Conditions).To(ContainElement(And(
+		HaveField("Type", ecsv1alpha1.ConditionStalled), HaveField("Reason", ReasonFamilyConflict),
+		HaveField("Status", metav1.ConditionTrue))))
+	g.Expect(revisions(g, ns)).To(HaveLen(1))
+}
+
+func TestSpecHash(t *testing.T) {
+	a := newTaskDefinition("", "", "f", "nginx:1")
+	b := newTaskDefinition("", "", "f", "nginx:1")
+	if SpecHash(&a.Spec.RegisterTaskDefinitionInput) != SpecHash(&b.Spec.RegisterTaskDefinitionInput) {
+		t.Fatal("equal specs must hash equally")
+	}
+	b.Spec.ContainerDefinitions[0].DockerLabels = map[string]string{"z": "1", "a": "2"}
+	h := SpecHash(&b.Spec.RegisterTaskDefinitionInput)
+	for i := 0; i < 100; i++ {
+		if SpecHash(&b.Spec.RegisterTaskDefinitionInput) != h {
+			t.Fatal("hash is not deterministic")
+		}
+	}
+	if h == SpecHash(&a.Spec.RegisterTaskDefinitionInput) {
+		t.Fatal("different specs must hash differently")
+	}
+}
