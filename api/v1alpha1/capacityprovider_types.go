@@ -161,7 +161,3 @@ type CapacityProviderList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []CapacityProvider `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&CapacityProvider{}, &CapacityProviderList{})
-}

@@ -69,7 +69,7 @@ func startEnv(root string) error {
 	}
 	for _, b := range []string{"kube-apiserver", "etcd"} {
 		if _, err := os.Stat(filepath.Join(assets, b)); err != nil {
-			return fmt.Errorf("envtest needs %s in %s (KUBEBUILDER_ASSETS or bin/k8s/%s): run `make k8s-bin` first: %v", b, assets, k8sVersion, err)
+			return fmt.Errorf("envtest needs %s in %s (KUBEBUILDER_ASSETS or bin/k8s/%s): run `make k8s-bin` first: %w", b, assets, k8sVersion, err)
 		}
 	}
 	scheme := runtime.NewScheme()

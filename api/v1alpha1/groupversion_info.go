@@ -7,8 +7,9 @@
 package v1alpha1
 
 import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/controller-runtime/pkg/scheme"
 )
 
 var (
@@ -16,8 +17,21 @@ var (
 	GroupVersion = schema.GroupVersion{Group: "ecs.berth.dev", Version: "v1alpha1"}
 
 	// SchemeBuilder registers Berth's types with a scheme.
-	SchemeBuilder = &scheme.Builder{GroupVersion: GroupVersion}
+	SchemeBuilder = runtime.NewSchemeBuilder(addKnownTypes)
 
 	// AddToScheme adds Berth's types to a scheme.
 	AddToScheme = SchemeBuilder.AddToScheme
 )
+
+func addKnownTypes(s *runtime.Scheme) error {
+	s.AddKnownTypes(GroupVersion,
+		&Cluster{}, &ClusterList{},
+		&CapacityProvider{}, &CapacityProviderList{},
+		&TaskDefinition{}, &TaskDefinitionList{},
+		&TaskDefinitionRevision{}, &TaskDefinitionRevisionList{},
+		&Service{}, &ServiceList{},
+		&Task{}, &TaskList{},
+	)
+	metav1.AddToGroupVersion(s, GroupVersion)
+	return nil
+}

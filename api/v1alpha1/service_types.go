@@ -125,7 +125,3 @@ type ServiceList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Service `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&Service{}, &ServiceList{})
-}

@@ -181,7 +181,3 @@ type TaskDefinitionRevisionList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []TaskDefinitionRevision `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&TaskDefinition{}, &TaskDefinitionList{}, &TaskDefinitionRevision{}, &TaskDefinitionRevisionList{})
-}

@@ -89,24 +89,24 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, nil
 	}
 	stored := td.DeepCopy()
-	res, err := r.reconcileNormal(ctx, td)
+	err := r.reconcileNormal(ctx, td)
 	if _, perr := patch.Status(ctx, r.Client, stored, td); perr != nil && err == nil {
 		err = perr
 	}
-	return res, err
+	return ctrl.Result{}, err
 }
 
-func (r *Reconciler) reconcileNormal(ctx context.Context, td *ecsv1alpha1.TaskDefinition) (ctrl.Result, error) {
+func (r *Reconciler) reconcileNormal(ctx context.Context, td *ecsv1alpha1.TaskDefinition) error {
 	if winner, err := r.familyOwner(ctx, td); err != nil {
-		return ctrl.Result{}, err
+		return err
 	} else if winner != "" {
 		msg := fmt.Sprintf("family %s is already registered by TaskDefinition %s in this namespace; one object per family", td.Spec.Family, winner)
 		setStalled(td, ReasonFamilyConflict, msg)
-		return ctrl.Result{}, nil
+		return nil
 	}
 	revs, err := r.ownedRevisions(ctx, td)
 	if err != nil {
-		return ctrl.Result{}, err
+		return err
 	}
 	hash := SpecHash(&td.Spec.RegisterTaskDefinitionInput)
 	latest := latestRevision(revs)
@@ -114,17 +114,17 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, td *ecsv1alpha1.TaskDe
 		next := max(td.Status.Revision, revisionNumber(latest)) + 1
 		created, err := r.register(ctx, td, next, hash)
 		if err != nil {
-			return ctrl.Result{}, err
+			return err
 		}
 		revs = append(revs, created)
 		latest = created
 	}
 	active, err := r.applyHistoryLimit(ctx, td, revs)
 	if err != nil {
-		return ctrl.Result{}, err
+		return err
 	}
 	setRegistered(td, latest, active, r.Account)
-	return ctrl.Result{}, nil
+	return nil
 }
 
 // familyOwner returns the name of another TaskDefinition that claimed the

@@ -54,21 +54,21 @@ const defaultMaxProperties = 256
 // listBounds are ECS's own limits for lists, where they are known.
 var listBounds = map[string]int{
 	// "Container definitions per task definition: 10" (ECS service quota, not adjustable).
-	"RegisterTaskDefinitionRequest.containerDefinitions": 10,
-	"RegisterTaskDefinitionRequest.placementConstraints": 10,
+	"RegisterTaskDefinitionRequest.containerDefinitions":    10,
+	"RegisterTaskDefinitionRequest.placementConstraints":    10,
 	"RegisterTaskDefinitionRequest.requiresCompatibilities": 4,
-	"ContainerDefinition.dependsOn":                        10,
-	"ContainerDefinition.environment":                      1000,
-	"ContainerDefinition.secrets":                          1000,
-	"ContainerOverride.environment":                        1000,
-	"CreateServiceRequest.capacityProviderStrategy":        20,
-	"RunTaskRequest.capacityProviderStrategy":              20,
-	"CreateClusterRequest.defaultCapacityProviderStrategy": 20,
-	"CreateServiceRequest.placementConstraints":            10,
-	"CreateServiceRequest.placementStrategy":               5,
-	"RunTaskRequest.placementConstraints":                  10,
-	"RunTaskRequest.placementStrategy":                     5,
-	"CreateServiceRequest.loadBalancers":                   5,
+	"ContainerDefinition.dependsOn":                         10,
+	"ContainerDefinition.environment":                       1000,
+	"ContainerDefinition.secrets":                           1000,
+	"ContainerOverride.environment":                         1000,
+	"CreateServiceRequest.capacityProviderStrategy":         20,
+	"RunTaskRequest.capacityProviderStrategy":               20,
+	"CreateClusterRequest.defaultCapacityProviderStrategy":  20,
+	"CreateServiceRequest.placementConstraints":             10,
+	"CreateServiceRequest.placementStrategy":                5,
+	"RunTaskRequest.placementConstraints":                   10,
+	"RunTaskRequest.placementStrategy":                      5,
+	"CreateServiceRequest.loadBalancers":                    5,
 }
 
 // familyPattern is ECS's rule for family and container names: "Up to 255
@@ -77,21 +77,21 @@ const familyPattern = `+kubebuilder:validation:Pattern=` + "`" + `^[a-zA-Z0-9_-]
 
 // memberMarkers are extra markers for single members.
 var memberMarkers = map[string][]string{
-	"RegisterTaskDefinitionRequest.family": {"+kubebuilder:validation:MinLength=1", "+kubebuilder:validation:MaxLength=255", familyPattern},
-	"RegisterTaskDefinitionRequest.cpu":    {"+kubebuilder:validation:MaxLength=32"},
-	"RegisterTaskDefinitionRequest.memory": {"+kubebuilder:validation:MaxLength=32"},
-	"ContainerDefinition.name":             {"+kubebuilder:validation:MinLength=1", "+kubebuilder:validation:MaxLength=255", familyPattern},
-	"ContainerDefinition.image":            {"+kubebuilder:validation:MinLength=1", "+kubebuilder:validation:MaxLength=1024"},
-	"ContainerDependency.containerName":    {"+kubebuilder:validation:MaxLength=255"},
-	"CreateServiceRequest.serviceName":     {"+kubebuilder:validation:MaxLength=255", familyPattern},
-	"CreateServiceRequest.taskDefinition":  {"+kubebuilder:validation:MaxLength=1024"},
-	"CreateServiceRequest.cluster":         {"+kubebuilder:validation:MaxLength=1024"},
-	"RunTaskRequest.taskDefinition":        {"+kubebuilder:validation:MinLength=1", "+kubebuilder:validation:MaxLength=1024"},
-	"RunTaskRequest.cluster":               {"+kubebuilder:validation:MaxLength=1024"},
-	"CreateClusterRequest.clusterName":     {"+kubebuilder:validation:MaxLength=255", familyPattern},
-	"CreateCapacityProviderRequest.name":   {"+kubebuilder:validation:MaxLength=255"},
+	"RegisterTaskDefinitionRequest.family":          {"+kubebuilder:validation:MinLength=1", "+kubebuilder:validation:MaxLength=255", familyPattern},
+	"RegisterTaskDefinitionRequest.cpu":             {"+kubebuilder:validation:MaxLength=32"},
+	"RegisterTaskDefinitionRequest.memory":          {"+kubebuilder:validation:MaxLength=32"},
+	"ContainerDefinition.name":                      {"+kubebuilder:validation:MinLength=1", "+kubebuilder:validation:MaxLength=255", familyPattern},
+	"ContainerDefinition.image":                     {"+kubebuilder:validation:MinLength=1", "+kubebuilder:validation:MaxLength=1024"},
+	"ContainerDependency.containerName":             {"+kubebuilder:validation:MaxLength=255"},
+	"CreateServiceRequest.serviceName":              {"+kubebuilder:validation:MaxLength=255", familyPattern},
+	"CreateServiceRequest.taskDefinition":           {"+kubebuilder:validation:MaxLength=1024"},
+	"CreateServiceRequest.cluster":                  {"+kubebuilder:validation:MaxLength=1024"},
+	"RunTaskRequest.taskDefinition":                 {"+kubebuilder:validation:MinLength=1", "+kubebuilder:validation:MaxLength=1024"},
+	"RunTaskRequest.cluster":                        {"+kubebuilder:validation:MaxLength=1024"},
+	"CreateClusterRequest.clusterName":              {"+kubebuilder:validation:MaxLength=255", familyPattern},
+	"CreateCapacityProviderRequest.name":            {"+kubebuilder:validation:MaxLength=255"},
 	"CapacityProviderStrategyItem.capacityProvider": {"+kubebuilder:validation:MinLength=1", "+kubebuilder:validation:MaxLength=255"},
-	"ContainerDefinition.essential":        {},
+	"ContainerDefinition.essential":                 {},
 }
 
 // typeMarkers are extra type-level markers (CEL rules that concern one shape).

@@ -148,7 +148,7 @@ func (c *ControlPlane) waitFor(ctx context.Context, what string, cond func(conte
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("wait for %s: %w (last error: %v)", what, ctx.Err(), lastErr)
+			return fmt.Errorf("wait for %s: %w (last error: %w)", what, ctx.Err(), lastErr)
 		case <-tick.C:
 		}
 	}

@@ -46,7 +46,7 @@ func allocatePorts() (ports, error) {
 		if err != nil {
 			return ports{}, fmt.Errorf("allocate loopback port: %w", err)
 		}
-		defer l.Close()
+		defer func() { _ = l.Close() }()
 		*t = l.Addr().(*net.TCPAddr).Port
 	}
 	return p, nil

@@ -96,7 +96,7 @@ var errPortInUse = errors.New("port already in use")
 // exitError describes an unexpected exit, quoting the end of the log.
 func (p *process) exitError() error {
 	tail := logTail(p.logPath)
-	err := fmt.Errorf("%s (pid %d) exited early: %v; last lines of %s:\n%s",
+	err := fmt.Errorf("%s (pid %d) exited early: %w; last lines of %s:\n%s",
 		p.name, p.pid(), p.waitErr, p.logPath, tail)
 	if strings.Contains(tail, "address already in use") {
 		return errors.Join(errPortInUse, err)
@@ -143,7 +143,7 @@ func logTail(path string) string {
 	if err != nil {
 		return fmt.Sprintf("(cannot read log: %v)", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	if st, err := f.Stat(); err == nil && st.Size() > logTailBytes {
 		_, _ = f.Seek(-logTailBytes, io.SeekEnd)
 	}

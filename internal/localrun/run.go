@@ -32,12 +32,7 @@ type RunOptions struct {
 // next, and blocks until ctx is done. Then it stops the operator and every
 // process it started, and removes their temporary directory.
 func Run(ctx context.Context, o RunOptions) (err error) {
-	if o.Out == nil {
-		o.Out = io.Discard
-	}
-	if o.Namespace == "" {
-		o.Namespace = "default"
-	}
+	o.defaults()
 	fmt.Fprintln(o.Out, "Starting the local control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok)...")
 	start := time.Now()
 	cp, err := localcp.Start(ctx, localcp.Options{})
@@ -75,14 +70,9 @@ func Run(ctx context.Context, o RunOptions) (err error) {
 	}()
 
 	if o.Samples {
-		admin, err := client.New(cp.AdminConfig(), client.Options{Scheme: operator.Scheme()})
-		if err != nil {
+		if err := applySamplesAsAdmin(ctx, cp, o); err != nil {
 			return err
 		}
-		if err := ApplySamples(ctx, admin, o.Namespace); err != nil {
-			return err
-		}
-		fmt.Fprintln(o.Out, "Applied config/samples.")
 	}
 	printNextSteps(o.Out, cp)
 	if o.OnReady != nil {
@@ -95,6 +85,27 @@ func Run(ctx context.Context, o RunOptions) (err error) {
 		errc <- err // for the deferred wait
 		return fmt.Errorf("operator stopped: %w", err)
 	}
+}
+
+func (o *RunOptions) defaults() {
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.Namespace == "" {
+		o.Namespace = "default"
+	}
+}
+
+func applySamplesAsAdmin(ctx context.Context, cp *localcp.ControlPlane, o RunOptions) error {
+	admin, err := client.New(cp.AdminConfig(), client.Options{Scheme: operator.Scheme()})
+	if err != nil {
+		return err
+	}
+	if err := ApplySamples(ctx, admin, o.Namespace); err != nil {
+		return err
+	}
+	fmt.Fprintln(o.Out, "Applied config/samples.")
+	return nil
 }
 
 func printNextSteps(out io.Writer, cp *localcp.ControlPlane) {

@@ -5,6 +5,7 @@ package resolve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -160,7 +161,8 @@ func CapacityProviders(ctx context.Context, c client.Reader) (map[string]*ecsv1a
 // Placement resolves where tasks run, turning placement errors into Problems.
 func Placement(in translate.PlacementInput) (translate.Placement, error) {
 	p, err := translate.ResolvePlacement(in)
-	if pe, ok := err.(*translate.PlacementError); ok {
+	var pe *translate.PlacementError
+	if errors.As(err, &pe) {
 		return p, &Problem{Condition: ecsv1alpha1.ConditionCapacityProviderReady, Reason: pe.Reason, Message: pe.Message}
 	}
 	return p, err

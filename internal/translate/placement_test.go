@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"errors"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -51,8 +52,8 @@ func TestResolvePlacement(t *testing.T) {
 			c.in.CapacityProviders = cps
 			p, err := ResolvePlacement(c.in)
 			if c.wantReason != "" {
-				pe, ok := err.(*PlacementError)
-				if !ok || pe.Reason != c.wantReason {
+				var pe *PlacementError
+				if !errors.As(err, &pe) || pe.Reason != c.wantReason {
 					t.Fatalf("err = %v, want reason %s", err, c.wantReason)
 				}
 				return
