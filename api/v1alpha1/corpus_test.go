@@ -86,6 +86,11 @@ var corpusRejected = map[string]string{
 	// the API's ContainerDefinition has resourceRequirements of type
 	// InferenceAccelerator instead.
 	"taskdefs/aws__amazon-ecs-agent__agent-functional_tests-testdata-taskdefinitions-task-elastic-inference-task-definition.json": `unknown field "spec.containerDefinitions[0].inferenceDevices"`,
+	// A bare containerDefinitions fragment for Terraform, which sets the
+	// task-level memory outside it. Registered on its own, as wrapped here,
+	// ECS refuses it: a container without memory or memoryReservation needs
+	// a task-level memory.
+	"taskdefs/warpstreamlabs__terraform-aws-warpstream__container-definitions.json": "at least one of 'memory' or 'memoryReservation' must be specified",
 }
 
 type corpusOutcome int

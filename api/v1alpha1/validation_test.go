@@ -77,7 +77,8 @@ var rulesSkipped = cause{"<nil>", `Invalid value: null: some validation rules we
 
 const minimalContainer = `
   - name: app
-    image: public.ecr.aws/nginx/nginx:latest`
+    image: public.ecr.aws/nginx/nginx:latest
+    memoryReservation: 64`
 
 func TestValidationTaskDefinition(t *testing.T) {
 	fargate := func(cpu, memory, networkMode string) string {
@@ -91,13 +92,19 @@ containerDefinitions:`+minimalContainer, networkMode, cpu, memory)
 	}
 	elevenContainers := "family: big\ncontainerDefinitions:\n"
 	for i := range 11 {
-		elevenContainers += fmt.Sprintf("  - {name: c%d, image: busybox}\n", i)
+		elevenContainers += fmt.Sprintf("  - {name: c%d, image: busybox, memoryReservation: 64}\n", i)
 	}
 
 	runCreateCases(t, "td", []createCase{
 		{name: "valid minimal", kind: "TaskDefinition", spec: `
 family: minimal
 containerDefinitions:` + minimalContainer},
+		{name: "container memory or task memory required", kind: "TaskDefinition", spec: `
+family: nomem
+containerDefinitions:
+  - {name: app, image: busybox}`, want: []cause{
+			{"spec.containerDefinitions", rule("Invalid setting for container: at least one of 'memory' or 'memoryReservation' must be specified for every container when the task has no task-level memory")},
+		}},
 		{name: "valid Fargate 256/512", kind: "TaskDefinition", spec: fargate("256", "512", "awsvpc")},
 		{name: "valid Fargate 1 vCPU/2 GB", kind: "TaskDefinition", spec: fargate("1 vCPU", "2 GB", "awsvpc")},
 		{name: "valid Fargate 0.25 vCPU/0.5 GB", kind: "TaskDefinition", spec: fargate("0.25 vCPU", "0.5 GB", "awsvpc")},
@@ -143,20 +150,20 @@ containerDefinitions:` + minimalContainer, want: []cause{
 		{name: "no essential container", kind: "TaskDefinition", spec: `
 family: web
 containerDefinitions:
-  - {name: a, image: busybox, essential: false}
-  - {name: b, image: busybox, essential: false}`, want: []cause{
+  - {name: a, image: busybox, essential: false, memoryReservation: 64}
+  - {name: b, image: busybox, essential: false, memoryReservation: 64}`, want: []cause{
 			{"spec.containerDefinitions", rule("At least one essential container is required: every container has essential: false (essential defaults to true)")},
 		}},
 		{name: "one essential container of two", kind: "TaskDefinition", spec: `
 family: web
 containerDefinitions:
-  - {name: a, image: busybox, essential: false}
-  - {name: b, image: busybox, essential: true}`},
+  - {name: a, image: busybox, essential: false, memoryReservation: 64}
+  - {name: b, image: busybox, essential: true, memoryReservation: 64}`},
 		{name: "duplicate container names", kind: "TaskDefinition", spec: `
 family: web
 containerDefinitions:
-  - {name: app, image: busybox}
-  - {name: app, image: nginx}`, want: []cause{
+  - {name: app, image: busybox, memoryReservation: 64}
+  - {name: app, image: nginx, memoryReservation: 64}`, want: []cause{
 			{"spec.containerDefinitions", rule("Container names must be unique within a task definition")},
 		}},
 		{name: "dependsOn a missing container", kind: "TaskDefinition", spec: `
@@ -164,6 +171,7 @@ family: web
 containerDefinitions:
   - name: app
     image: busybox
+    memoryReservation: 64
     dependsOn: [{containerName: init, condition: COMPLETE}]`, want: []cause{
 			{"spec.containerDefinitions", rule("dependsOn.containerName must name another container of this task definition")},
 		}},
@@ -172,15 +180,17 @@ family: web
 containerDefinitions:
   - name: app
     image: busybox
+    memoryReservation: 64
     dependsOn: [{containerName: app, condition: START}]`, want: []cause{
 			{"spec.containerDefinitions", rule("dependsOn.containerName must name another container of this task definition")},
 		}},
 		{name: "dependsOn another container", kind: "TaskDefinition", spec: `
 family: web
 containerDefinitions:
-  - {name: init, image: busybox, essential: false}
+  - {name: init, image: busybox, essential: false, memoryReservation: 64}
   - name: app
     image: busybox
+    memoryReservation: 64
     dependsOn: [{containerName: init, condition: SUCCESS}]`},
 		{name: "family with illegal characters", kind: "TaskDefinition", spec: `
 family: "my family!"
@@ -205,6 +215,7 @@ networkMode: awsvpc
 containerDefinitions:
   - name: app
     image: kibana
+    memoryReservation: 64
     portMappings: [{containerPort: 5601, hostPort: 80}]`, want: []cause{
 			{"spec.containerDefinitions", rule("When networkMode=awsvpc, the host ports and container ports in port mappings must match.")},
 		}},
@@ -214,6 +225,7 @@ networkMode: host
 containerDefinitions:
   - name: app
     image: kibana
+    memoryReservation: 64
     portMappings: [{containerPort: 5601, hostPort: 80}]`, want: []cause{
 			{"spec.containerDefinitions", rule("When networkMode=host, the host ports and container ports in port mappings must match.")},
 		}},
@@ -223,6 +235,7 @@ networkMode: awsvpc
 containerDefinitions:
   - name: app
     image: kibana
+    memoryReservation: 64
     portMappings: [{containerPort: 5601, hostPort: 5601}, {containerPort: 8080}]`},
 		{name: "bridge static hostPort", kind: "TaskDefinition", spec: `
 family: web
@@ -230,6 +243,7 @@ networkMode: bridge
 containerDefinitions:
   - name: app
     image: kibana
+    memoryReservation: 64
     portMappings: [{containerPort: 5601, hostPort: 80}, {containerPort: 8080, hostPort: 0}]`},
 		{name: "eleven containers", kind: "TaskDefinition", spec: elevenContainers, want: []cause{
 			{"spec.containerDefinitions", "Too many: 11: must have at most 10 items"}, rulesSkipped,
@@ -487,7 +501,8 @@ family: typo
 containerDefinitions:
   - name: app
     imagee: nginx
-    image: nginx`
+    image: nginx
+    memoryReservation: 64`
 
 	err := strict.Create(ctx, newObject(t, "TaskDefinition", validationNamespace, "typo-strict", spec))
 	if err == nil {

@@ -7,6 +7,8 @@
 
 package v1alpha1
 
+import "k8s.io/apimachinery/pkg/runtime"
+
 // RegisterTaskDefinitionInput holds the members of the ECS RegisterTaskDefinition request, with their ECS JSON names.
 type RegisterTaskDefinitionInput struct {
 
@@ -1993,7 +1995,9 @@ type DeploymentLifecycleHook struct {
 	// hookDetails: Use this field to specify custom parameters that Amazon ECS will pass to your hook
 	// target invocations (such as a Lambda function).
 	// +optional
-	HookDetails *HookDetails `json:"hookDetails,omitempty"`
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Type=object
+	HookDetails *runtime.RawExtension `json:"hookDetails,omitempty"`
 
 	// timeoutConfiguration: The timeout configuration for the lifecycle hook. This specifies how long
 	// Amazon ECS waits before taking the timeout action if the hook is not resolved.
@@ -2786,11 +2790,6 @@ const (
 	DeploymentLifecycleHookStageProductionTrafficShift     DeploymentLifecycleHookStage = "PRODUCTION_TRAFFIC_SHIFT"
 	DeploymentLifecycleHookStagePostProductionTrafficShift DeploymentLifecycleHookStage = "POST_PRODUCTION_TRAFFIC_SHIFT"
 )
-
-// HookDetails is the ECS member of that name.
-// +kubebuilder:pruning:PreserveUnknownFields
-type HookDetails struct {
-}
 
 // DeploymentLifecycleHookTimeoutConfiguration: The timeout configuration for a deployment
 // lifecycle hook. This determines how long Amazon ECS waits for the hook to complete before taking

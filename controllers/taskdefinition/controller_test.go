@@ -100,7 +100,7 @@ func reconciler() *Reconciler {
 func newTaskDefinition(ns, name, family, image string) *ecsv1alpha1.TaskDefinition {
 	td := &ecsv1alpha1.TaskDefinition{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
 	td.Spec.Family = family
-	td.Spec.ContainerDefinitions = []ecsv1alpha1.ContainerDefinition{{Name: "app", Image: image}}
+	td.Spec.ContainerDefinitions = []ecsv1alpha1.ContainerDefinition{{Name: "app", Image: image, MemoryReservation: ptr.To[int32](64)}}
 	return td
 }
 

@@ -95,11 +95,4 @@ var memberMarkers = map[string][]string{
 }
 
 // typeMarkers are extra type-level markers (CEL rules that concern one shape).
-var typeMarkers = map[string][]string{
-	// HookDetails is a Smithy document ("document": true in the model): free
-	// JSON that ECS passes to the lifecycle hook's target as it is, e.g.
-	// {"S3_BUCKET_NAME": "..."}. Its structure has no members, so without
-	// this the API server would prune (or, with strict field validation,
-	// reject) every key.
-	"HookDetails": {"+kubebuilder:pruning:PreserveUnknownFields"},
-}
+var typeMarkers = map[string][]string{}

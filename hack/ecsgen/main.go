@@ -42,6 +42,8 @@ type shape struct {
 	Box           bool           `json:"box"`
 	Documentation string         `json:"documentation"`
 	Deprecated    bool           `json:"deprecated"`
+	// Document marks a free-form JSON member (a Smithy document).
+	Document bool `json:"document"`
 }
 
 type model struct {
@@ -131,6 +133,8 @@ type gen struct {
 	emitted map[string]bool
 	queue   []string
 	buf     bytes.Buffer
+	// usesRuntime is set when a member is k8s.io/apimachinery/pkg/runtime.RawExtension.
+	usesRuntime bool
 }
 
 func (g *gen) run() ([]byte, error) {
@@ -158,7 +162,11 @@ func (g *gen) run() ([]byte, error) {
 			g.enum(name, s)
 		}
 	}
-	src, err := format.Source(g.buf.Bytes())
+	out := g.buf.Bytes()
+	if g.usesRuntime {
+		out = bytes.Replace(out, []byte("package v1alpha1\n"), []byte("package v1alpha1\n\nimport \"k8s.io/apimachinery/pkg/runtime\"\n"), 1)
+	}
+	src, err := format.Source(out)
 	if err != nil {
 		return g.buf.Bytes(), fmt.Errorf("gofmt: %w", err)
 	}
@@ -189,6 +197,11 @@ func (g *gen) goType(r ref, required bool) (string, []string) {
 	var markers []string
 	switch s.Type {
 	case "structure":
+		if s.Document {
+			// Free-form JSON, kept as sent: ECS passes it on unchanged.
+			g.usesRuntime = true
+			return "*runtime.RawExtension", []string{"+kubebuilder:pruning:PreserveUnknownFields", "+kubebuilder:validation:Type=object"}
+		}
 		g.queue = append(g.queue, r.Shape)
 		if required {
 			return typeName(r.Shape), nil
