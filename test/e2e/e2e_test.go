@@ -10,6 +10,7 @@ import (
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -248,4 +249,75 @@ func TestScaleSubresource(t *testing.T) {
 	expectSteady(t, "worker", "ec2", 4, "1")
 	Expect(admin.Get(context.Background(), key("worker"), svc)).To(Succeed())
 	Expect(svc.Spec.DesiredCount).To(Equal(ptr.To[int32](4)))
+}
+
+// TestForeignDeploymentIsNotAdopted: a Deployment with the Service's name
+// that Berth does not control is left alone and reported.
+func TestForeignDeploymentIsNotAdopted(t *testing.T) {
+	RegisterTestingT(t)
+	ctx := context.Background()
+	labels := map[string]string{"app": "squatter"}
+	foreign := &appsv1.Deployment{}
+	foreign.Name, foreign.Namespace = "squatter", ns
+	foreign.Spec.Replicas = ptr.To[int32](0)
+	foreign.Spec.Selector = &metav1.LabelSelector{MatchLabels: labels}
+	foreign.Spec.Template.Labels = labels
+	foreign.Spec.Template.Spec.Containers = []corev1.Container{{Name: "c", Image: "mine:1"}}
+	Expect(admin.Create(ctx, foreign)).To(Succeed())
+
+	svc := &ecsv1alpha1.Service{}
+	svc.Name, svc.Namespace = "squatter", ns
+	svc.Spec.TaskDefinition = "web"
+	svc.Spec.DesiredCount = ptr.To[int32](1)
+	svc.Spec.LaunchType = ecsv1alpha1.LaunchTypeFargate
+	Expect(admin.Create(ctx, svc)).To(Succeed())
+	Eventually(func(g Gomega) {
+		g.Expect(admin.Get(ctx, key("squatter"), svc)).To(Succeed())
+		stalled := meta.FindStatusCondition(svc.Status.Conditions, ecsv1alpha1.ConditionStalled)
+		g.Expect(stalled).NotTo(BeNil())
+		g.Expect(stalled.Reason).To(Equal(ecsv1alpha1.ReasonResourceNotOwned))
+	}).WithTimeout(timeout).Should(Succeed())
+	Expect(admin.Get(ctx, key("squatter"), foreign)).To(Succeed())
+	Expect(foreign.Spec.Template.Spec.Containers[0].Image).To(Equal("mine:1"))
+	Expect(foreign.OwnerReferences).To(BeEmpty())
+	Expect(admin.Delete(ctx, svc)).To(Succeed())
+}
+
+// TestInactiveRevision: beyond revisionHistoryLimit a revision is INACTIVE;
+// the service already running it keeps it, a new reference is refused.
+func TestInactiveRevision(t *testing.T) {
+	RegisterTestingT(t)
+	ctx := context.Background()
+	td := &ecsv1alpha1.TaskDefinition{}
+	Expect(admin.Get(ctx, key("web"), td)).To(Succeed())
+	td.Spec.RevisionHistoryLimit = ptr.To[int32](1)
+	Expect(admin.Update(ctx, td)).To(Succeed())
+	Eventually(func(g Gomega) {
+		rev := &ecsv1alpha1.TaskDefinitionRevision{}
+		g.Expect(admin.Get(ctx, key("web-1"), rev)).To(Succeed())
+		g.Expect(rev.Status.Status).To(Equal(ecsv1alpha1.TaskDefinitionInactive))
+	}).WithTimeout(timeout).Should(Succeed())
+	// worker runs web:1 and keeps it.
+	expectSteady(t, "worker", "ec2", ptr.Deref(getService(Default, "worker").Spec.DesiredCount, 0), "1")
+
+	late := &ecsv1alpha1.Service{}
+	late.Name, late.Namespace = "late", ns
+	late.Spec.TaskDefinition = "web:1"
+	late.Spec.DesiredCount = ptr.To[int32](1)
+	Expect(admin.Create(ctx, late)).To(Succeed())
+	Eventually(func(g Gomega) {
+		svc := getService(g, "late")
+		c := meta.FindStatusCondition(svc.Status.Conditions, ecsv1alpha1.ConditionTaskDefinitionResolved)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Reason).To(Equal(ecsv1alpha1.ReasonTaskDefinitionInactive))
+		g.Expect(meta.IsStatusConditionTrue(svc.Status.Conditions, ecsv1alpha1.ConditionStalled)).To(BeTrue())
+	}).WithTimeout(timeout).Should(Succeed())
+	Expect(admin.Get(ctx, key("late"), &appsv1.Deployment{})).To(Satisfy(apierrors.IsNotFound))
+	Expect(admin.Delete(ctx, late)).To(Succeed())
+}
+
+func getService(g Gomega, name string) *ecsv1alpha1.Service {
+	svc := &ecsv1alpha1.Service{}
+	g.Expect(admin.Get(context.Background(), key(name), svc)).To(Succeed())
+	return svc
 }
