@@ -26,6 +26,7 @@ import (
 	"github.com/berth-dev/berth/internal/patch"
 	"github.com/berth-dev/berth/internal/resolve"
 	"github.com/berth-dev/berth/internal/translate"
+	"github.com/berth-dev/berth/internal/watch"
 )
 
 // Name is the controller's name in logs and metrics.
@@ -87,11 +88,7 @@ func (r *Reconciler) list(ctx context.Context, opts ...client.ListOption) []reco
 		logf.FromContext(ctx).Error(err, "Failed to list Services for a watch event")
 		return nil
 	}
-	reqs := make([]reconcile.Request, 0, len(list.Items))
-	for i := range list.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
-	}
-	return reqs
+	return watch.Requests(list.Items, nil)
 }
 
 // scope is what one reconcile gathers and decides.

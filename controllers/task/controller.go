@@ -25,6 +25,7 @@ import (
 	"github.com/berth-dev/berth/internal/patch"
 	"github.com/berth-dev/berth/internal/resolve"
 	"github.com/berth-dev/berth/internal/translate"
+	"github.com/berth-dev/berth/internal/watch"
 )
 
 // Name is the controller's name in logs and metrics.
@@ -65,13 +66,8 @@ func (r *Reconciler) byFamily(ctx context.Context, o client.Object) []reconcile.
 	if err := r.Client.List(ctx, &list, client.InNamespace(rev.Namespace), client.MatchingFields{resolve.IndexFamily: rev.Spec.Family}); err != nil {
 		return nil
 	}
-	var reqs []reconcile.Request
-	for i := range list.Items {
-		if list.Items[i].Status.LastStatus == "" {
-			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
-		}
-	}
-	return reqs
+	// Only tasks not yet started wait for a revision.
+	return watch.Requests(list.Items, func(t *ecsv1alpha1.Task) bool { return t.Status.LastStatus == "" })
 }
 
 // Reconcile starts the task's pod once and follows it to STOPPED.

@@ -27,6 +27,7 @@ import (
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/patch"
 	"github.com/berth-dev/berth/internal/resolve"
+	"github.com/berth-dev/berth/internal/watch"
 )
 
 // Name is the controller's name in logs and metrics.
@@ -67,13 +68,7 @@ func (r *Reconciler) sameFamily(ctx context.Context, o client.Object) []ctrl.Req
 	if err := r.Client.List(ctx, &list, client.InNamespace(td.Namespace), client.MatchingFields{resolve.IndexFamily: td.Spec.Family}); err != nil {
 		return nil
 	}
-	var reqs []ctrl.Request
-	for _, other := range list.Items {
-		if other.Name != td.Name {
-			reqs = append(reqs, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(&other)})
-		}
-	}
-	return reqs
+	return watch.Requests(list.Items, func(o *ecsv1alpha1.TaskDefinition) bool { return o.Name != td.Name })
 }
 
 // Reconcile registers the current spec as a revision when it differs from
