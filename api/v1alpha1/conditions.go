@@ -24,6 +24,10 @@ const (
 	// ConditionCapacityProviderReady is True when the launch type or
 	// capacity provider strategy resolves to existing node pools.
 	ConditionCapacityProviderReady = "CapacityProviderReady"
+	// ConditionFullySupported is True when Berth honours every member set
+	// in a task definition; False (reason UnsupportedFields) lists those it
+	// accepts and stores but does not carry into Kubernetes yet.
+	ConditionFullySupported = "FullySupported"
 	// ConditionDeploymentAvailable is True when the Service's Deployment
 	// has all desired tasks running the requested revision.
 	ConditionDeploymentAvailable = "DeploymentAvailable"
@@ -54,6 +58,8 @@ const (
 	// ReasonNoCapacityProvider: neither a launch type, a strategy, nor a
 	// cluster default strategy places the tasks.
 	ReasonNoCapacityProvider = "NoCapacityProvider"
+	// ReasonUnsupportedFields: members are set that Berth does not honour yet.
+	ReasonUnsupportedFields = "UnsupportedFields"
 	// ReasonUnsupported: the spec asks for something Berth cannot do yet.
 	ReasonUnsupported = "Unsupported"
 	// ReasonResourceNotOwned: an object with Berth's name exists and is

@@ -122,7 +122,11 @@ func resolvedMessage(s *scope, c string) string {
 		if s.revision == nil {
 			return ""
 		}
-		return fmt.Sprintf("%s resolved to %s:%d", s.svc.Spec.TaskDefinition, s.revision.Spec.Family, s.revision.Spec.Revision)
+		msg := fmt.Sprintf("%s resolved to %s:%d", s.svc.Spec.TaskDefinition, s.revision.Spec.Family, s.revision.Spec.Revision)
+		if missing := translate.Unsupported(&s.revision.Spec.RegisterTaskDefinitionInput); len(missing) > 0 {
+			msg += "; not honoured by Berth yet: " + strings.Join(missing, ", ")
+		}
+		return msg
 	default:
 		msg := "Placed on " + strings.Join(s.placement.ProviderNames(), ", ")
 		if len(s.placement.Strategy) > 1 {

@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
@@ -85,6 +86,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	stored := td.DeepCopy()
 	err := r.reconcileNormal(ctx, td)
+	r.emitTransitionEvents(stored, td)
 	if _, perr := patch.Status(ctx, r.Client, stored, td); perr != nil && err == nil {
 		err = perr
 	}
@@ -230,4 +232,15 @@ func revisionNumber(rev *ecsv1alpha1.TaskDefinitionRevision) int32 {
 		return 0
 	}
 	return rev.Spec.Revision
+}
+
+func (r *Reconciler) emitTransitionEvents(stored, td *ecsv1alpha1.TaskDefinition) {
+	now := meta.FindStatusCondition(td.Status.Conditions, ecsv1alpha1.ConditionFullySupported)
+	if now == nil || now.Status != metav1.ConditionFalse {
+		return
+	}
+	if before := meta.FindStatusCondition(stored.Status.Conditions, ecsv1alpha1.ConditionFullySupported); before != nil && before.Message == now.Message {
+		return
+	}
+	r.Recorder.Eventf(td, nil, corev1.EventTypeWarning, ecsv1alpha1.ReasonUnsupportedFields, "Register", "%s", now.Message)
 }

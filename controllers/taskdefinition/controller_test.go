@@ -11,6 +11,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -155,6 +156,7 @@ func TestRegistersRevisions(t *testing.T) {
 	g.Expect(revs[1].Name).To(Equal("web-1"))
 	g.Expect(revs[1].Status.Status).To(Equal(ecsv1alpha1.TaskDefinitionActive))
 	g.Expect(metav1.IsControlledBy(revs[1], td)).To(BeTrue())
+	g.Expect(meta.IsStatusConditionTrue(td.Status.Conditions, ecsv1alpha1.ConditionFullySupported)).To(BeTrue())
 
 	// A second reconcile of the same spec registers nothing and writes nothing.
 	rv := td.ResourceVersion
@@ -185,6 +187,19 @@ func TestRegistersRevisions(t *testing.T) {
 	reconcile(g, r, td)
 	g.Expect(direct.Get(context.Background(), client.ObjectKeyFromObject(td), td)).To(Succeed())
 	g.Expect(td.Status.Revision).To(Equal(int32(4)))
+
+	// Members Berth does not honour yet are reported, not dropped silently.
+	td.Spec.Cpu = "256"
+	td.Spec.ContainerDefinitions[0].HealthCheck = &ecsv1alpha1.HealthCheck{Command: []string{"CMD", "true"}}
+	g.Expect(direct.Update(context.Background(), td)).To(Succeed())
+	reconcile(g, r, td)
+	g.Expect(direct.Get(context.Background(), client.ObjectKeyFromObject(td), td)).To(Succeed())
+	c := meta.FindStatusCondition(td.Status.Conditions, ecsv1alpha1.ConditionFullySupported)
+	g.Expect(c).NotTo(BeNil())
+	g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
+	g.Expect(c.Reason).To(Equal(ecsv1alpha1.ReasonUnsupportedFields))
+	g.Expect(c.Message).To(ContainSubstring("containerDefinitions[].healthCheck, cpu"))
+	g.Expect(meta.IsStatusConditionTrue(td.Status.Conditions, ecsv1alpha1.ConditionReady)).To(BeTrue())
 }
 
 func TestFamilyConflict(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -12,6 +13,7 @@ import (
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/conditions"
 	"github.com/berth-dev/berth/internal/names"
+	"github.com/berth-dev/berth/internal/translate"
 )
 
 // DefaultRevisionHistoryLimit is how many revisions stay ACTIVE by default.
@@ -47,6 +49,7 @@ func setRegistered(td *ecsv1alpha1.TaskDefinition, latest *ecsv1alpha1.TaskDefin
 	td.Status.TaskDefinitionArn = acct.TaskDefinitionArn(td.Spec.Family, latest.Spec.Revision)
 	td.Status.LatestRevisionName = latest.Name
 	td.Status.ActiveRevisions = active
+	setSupported(td)
 	conditions.Summarize(&td.Status.Conditions, td.Generation, conditions.Ready, ReasonRevisionRegistered,
 		fmt.Sprintf("Registered as %s:%d (%d ACTIVE revisions)", td.Spec.Family, latest.Spec.Revision, active))
 	td.Status.ObservedGeneration = td.Generation
@@ -67,4 +70,22 @@ func setRevisionStatus(rev *ecsv1alpha1.TaskDefinitionRevision, active bool, acc
 	}
 	conditions.Summarize(&rev.Status.Conditions, rev.Generation, conditions.Ready, "Inactive",
 		"The revision is INACTIVE: running services keep it, but it cannot be newly used")
+}
+
+// setSupported reports the members Berth accepts and stores but does not
+// honour yet, so that none is dropped silently. It does not affect Ready.
+func setSupported(td *ecsv1alpha1.TaskDefinition) {
+	missing := translate.Unsupported(&td.Spec.RegisterTaskDefinitionInput)
+	if len(missing) == 0 {
+		conditions.Set(&td.Status.Conditions, td.Generation, ecsv1alpha1.ConditionFullySupported, true, ecsv1alpha1.ReasonSucceeded,
+			"Berth honours every member of this task definition")
+		return
+	}
+	conditions.Set(&td.Status.Conditions, td.Generation, ecsv1alpha1.ConditionFullySupported, false, ecsv1alpha1.ReasonUnsupportedFields,
+		UnsupportedMessage(missing))
+}
+
+// UnsupportedMessage words the list of members Berth does not honour yet.
+func UnsupportedMessage(missing []string) string {
+	return fmt.Sprintf("Accepted and stored, but not honoured by Berth yet: %s (see README.md, \"What works today\")", strings.Join(missing, ", "))
 }
