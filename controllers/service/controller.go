@@ -171,8 +171,7 @@ func (r *Reconciler) getDeployment(ctx context.Context, s *scope) error {
 		return fmt.Errorf("get Deployment: %w", err)
 	}
 	if !metav1.IsControlledBy(d, s.svc) {
-		r.Recorder.Eventf(s.svc, d, corev1.EventTypeWarning, ecsv1alpha1.ReasonResourceNotOwned, "Apply",
-			"Deployment %s exists and is not controlled by this Service; Berth does not adopt it", d.Name)
+		// Reported once, as a Warning event, when the Service becomes Stalled.
 		return &resolve.Problem{Condition: ecsv1alpha1.ConditionDeploymentAvailable, Reason: ecsv1alpha1.ReasonResourceNotOwned,
 			Message: fmt.Sprintf("Deployment %s exists and is not controlled by this Service; delete or rename it", d.Name)}
 	}
