@@ -64,7 +64,7 @@ verify: generate manifests fmt ## Regenerate everything and fail if the tree cha
 ##@ Test
 
 .PHONY: k8s-bin
-k8s-bin: ## Build the local control plane binaries into bin/k8s/<version> (first time 6-15 min).
+k8s-bin: ## Build the local control plane binaries into bin/k8s/<version> (first time: the longest step of a fresh machine).
 	K8S_VERSION=$(K8S_VERSION) hack/build-k8s.sh
 
 .PHONY: test
