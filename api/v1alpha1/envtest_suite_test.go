@@ -86,7 +86,9 @@ func startEnv(root string) error {
 	// same directory here.
 	cfg, err := env.Start()
 	if err != nil {
-		// A CRD whose CEL rule does not compile fails here.
+		// A CRD whose CEL rule does not compile fails here, with etcd and
+		// kube-apiserver already running: stop them.
+		_ = env.Stop()
 		return fmt.Errorf("starting envtest (kube-apiserver + etcd from %s) and installing the CRDs: %w", assets, err)
 	}
 	shared.env, shared.started, shared.scheme = env, true, scheme

@@ -54,11 +54,13 @@ func run(m *testing.M) int {
 		BinaryAssetsDirectory: assets,
 	}
 	var err error
+	// Stop also after a failed Start: it may fail after etcd and
+	// kube-apiserver started (a CRD that does not install).
+	defer func() { _ = env.Stop() }()
 	if cfg, err = env.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "envtest (run `make k8s-bin` first):", err)
 		return 1
 	}
-	defer func() { _ = env.Stop() }()
 	scheme := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(scheme)
 	_ = ecsv1alpha1.AddToScheme(scheme)
