@@ -56,18 +56,37 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WithOptions(r.Options).
 		For(&ecsv1alpha1.Task{}).
 		Owns(&corev1.Pod{}).
+		// A task not yet started may wait for its revision, cluster or
+		// capacity provider to appear.
 		Watches(&ecsv1alpha1.TaskDefinitionRevision{}, handler.EnqueueRequestsFromMapFunc(r.byFamily)).
+		Watches(&ecsv1alpha1.Cluster{}, handler.EnqueueRequestsFromMapFunc(r.byCluster)).
+		Watches(&ecsv1alpha1.CapacityProvider{}, handler.EnqueueRequestsFromMapFunc(r.all)).
 		Complete(r)
 }
 
 func (r *Reconciler) byFamily(ctx context.Context, o client.Object) []reconcile.Request {
 	rev := o.(*ecsv1alpha1.TaskDefinitionRevision)
+	return r.notStarted(ctx, client.InNamespace(rev.Namespace), client.MatchingFields{resolve.IndexFamily: rev.Spec.Family})
+}
+
+func (r *Reconciler) byCluster(ctx context.Context, o client.Object) []reconcile.Request {
+	return r.notStarted(ctx, client.InNamespace(o.GetNamespace()), client.MatchingFields{resolve.IndexCluster: o.GetName()})
+}
+
+// all enqueues every task that has no pod yet: capacity providers are few
+// and change rarely.
+func (r *Reconciler) all(ctx context.Context, _ client.Object) []reconcile.Request {
+	return r.notStarted(ctx)
+}
+
+// notStarted enqueues the tasks, among those listed, that have no pod yet.
+func (r *Reconciler) notStarted(ctx context.Context, opts ...client.ListOption) []reconcile.Request {
 	var list ecsv1alpha1.TaskList
-	if err := r.Client.List(ctx, &list, client.InNamespace(rev.Namespace), client.MatchingFields{resolve.IndexFamily: rev.Spec.Family}); err != nil {
+	if err := r.Client.List(ctx, &list, opts...); err != nil {
+		logf.FromContext(ctx).Error(err, "Failed to list Tasks for a watch event")
 		return nil
 	}
-	// Only tasks not yet started wait for a revision.
-	return watch.Requests(list.Items, func(t *ecsv1alpha1.Task) bool { return t.Status.LastStatus == "" })
+	return watch.Requests(list.Items, func(t *ecsv1alpha1.Task) bool { return t.Status.PodName == "" })
 }
 
 // Reconcile starts the task's pod once and follows it to STOPPED.

@@ -137,10 +137,7 @@ func stop(task *ecsv1alpha1.Task, code ecsv1alpha1.TaskStopCode, reason string, 
 			st.Containers[i].LastStatus = ecsv1alpha1.TaskStopped
 		}
 	}
-	conditions.Summarize(&st.Conditions, task.Generation, conditions.Ready, ecsv1alpha1.ReasonTaskStopped,
-		fmt.Sprintf("The task is STOPPED (%s: %s)", code, reason))
-	// A stopped task is done: Ready carries the outcome, kstatus sees Current.
-	conditions.Set(&st.Conditions, task.Generation, ecsv1alpha1.ConditionReady, false, ecsv1alpha1.ReasonTaskStopped,
+	conditions.Summarize(&st.Conditions, task.Generation, conditions.Finished, ecsv1alpha1.ReasonTaskStopped,
 		fmt.Sprintf("The task is STOPPED (%s: %s)", code, reason))
 	st.ObservedGeneration = task.Generation
 }

@@ -9,7 +9,6 @@ import (
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/klog/v2"
@@ -178,10 +177,7 @@ func (r *Reconciler) register(ctx context.Context, td *ecsv1alpha1.TaskDefinitio
 		return nil, err
 	}
 	if err := r.Client.Create(ctx, rev); err != nil {
-		if apierrors.IsAlreadyExists(err) {
-			// Our cache is behind; the next reconcile sees it.
-			return nil, fmt.Errorf("create TaskDefinitionRevision %s: %w", rev.Name, err)
-		}
+		// AlreadyExists means our cache is behind: the retry sees the revision.
 		return nil, fmt.Errorf("create TaskDefinitionRevision %s: %w", rev.Name, err)
 	}
 	logf.FromContext(ctx).Info("Registered task definition revision", "revision", klog.KObj(rev), "number", n)

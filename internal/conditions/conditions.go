@@ -35,11 +35,14 @@ const (
 	Progressing
 	// Stalled: Berth cannot progress without a change (Stalled=True).
 	Stalled
+	// Finished: the object reached a final state that is not Ready (a
+	// STOPPED task): Ready=False, and kstatus sees Current.
+	Finished
 )
 
 // Summarize sets Ready and the kstatus abnormal-true conditions.
 func Summarize(conds *[]metav1.Condition, gen int64, state State, reason, message string) {
-	Set(conds, gen, ecsv1alpha1.ConditionReady, state == Ready, reason, message)
+	Set(conds, gen, ecsv1alpha1.ConditionReady, state == Ready, reason, message) // False for every other state
 	if state == Progressing {
 		Set(conds, gen, ecsv1alpha1.ConditionReconciling, true, reason, message)
 	} else {

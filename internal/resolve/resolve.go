@@ -138,7 +138,6 @@ func Revision(ctx context.Context, c client.Reader, namespace, ref string, curre
 // AsTranslateRevision adapts a revision object for translation.
 func AsTranslateRevision(rev *ecsv1alpha1.TaskDefinitionRevision) translate.Revision {
 	return translate.Revision{
-		Name:           rev.Name,
 		TaskDefinition: rev.Labels[ecsv1alpha1.LabelTaskDefinition],
 		Number:         rev.Spec.Revision,
 		Spec:           &rev.Spec.RegisterTaskDefinitionInput,

@@ -12,7 +12,7 @@ func BenchmarkDeployment(b *testing.B) {
 	in := loadInput(t, filepath.Join("testdata", "fargate-service", "input.yaml"))
 	cfg := Config{}
 	r := in.revisions[0]
-	rev := Revision{Name: r.Name, Number: r.Spec.Revision, Spec: &r.Spec.RegisterTaskDefinitionInput}
+	rev := Revision{Number: r.Spec.Revision, Spec: &r.Spec.RegisterTaskDefinitionInput}
 	p, err := ResolvePlacement(PlacementInput{LaunchType: in.services[0].Spec.LaunchType, Cluster: in.clusters[0], CapacityProviders: in.providers})
 	if err != nil {
 		b.Fatal(err)

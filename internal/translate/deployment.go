@@ -28,8 +28,6 @@ type Config struct {
 
 // Revision is a resolved task definition revision.
 type Revision struct {
-	// Name is the TaskDefinitionRevision object's name.
-	Name string
 	// TaskDefinition is the family object's name.
 	TaskDefinition string
 	// Number is the revision number.

@@ -78,7 +78,7 @@ func render(t *testing.T, in goldenInput) []byte {
 		t.Fatalf("want exactly one TaskDefinitionRevision, got %d", len(in.revisions))
 	}
 	r := in.revisions[0]
-	rev := Revision{Name: r.Name, TaskDefinition: r.Labels[ecsv1alpha1.LabelTaskDefinition], Number: r.Spec.Revision, Spec: &r.Spec.RegisterTaskDefinitionInput}
+	rev := Revision{TaskDefinition: r.Labels[ecsv1alpha1.LabelTaskDefinition], Number: r.Spec.Revision, Spec: &r.Spec.RegisterTaskDefinitionInput}
 	var cluster *ecsv1alpha1.Cluster
 	if len(in.clusters) > 0 {
 		cluster = in.clusters[0]

@@ -38,7 +38,7 @@ func PodSpec(td *ecsv1alpha1.RegisterTaskDefinitionInput, p Placement, restartPo
 		WithSecurityContext(corev1ac.PodSecurityContext().
 			WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault)))
 	for i := range td.ContainerDefinitions {
-		spec.WithContainers(container(&td.ContainerDefinitions[i], td.NetworkMode))
+		spec.WithContainers(container(&td.ContainerDefinitions[i]))
 	}
 	sel := selectNodes(p)
 	if len(sel.nodeSelector) > 0 {
@@ -59,7 +59,7 @@ func PodSpec(td *ecsv1alpha1.RegisterTaskDefinitionInput, p Placement, restartPo
 	return spec
 }
 
-func container(c *ecsv1alpha1.ContainerDefinition, mode ecsv1alpha1.NetworkMode) *corev1ac.ContainerApplyConfiguration {
+func container(c *ecsv1alpha1.ContainerDefinition) *corev1ac.ContainerApplyConfiguration {
 	ct := corev1ac.Container().WithName(names.Container(c.Name)).WithImage(c.Image)
 	// Docker's ENTRYPOINT is Kubernetes' command; Docker's CMD is args.
 	if len(c.EntryPoint) > 0 {
@@ -74,8 +74,8 @@ func container(c *ecsv1alpha1.ContainerDefinition, mode ecsv1alpha1.NetworkMode)
 	for _, kv := range c.Environment {
 		ct.WithEnv(corev1ac.EnvVar().WithName(kv.Name).WithValue(kv.Value))
 	}
-	for i, pm := range c.PortMappings {
-		if port := containerPort(pm, i, mode); port != nil {
+	for _, pm := range c.PortMappings {
+		if port := containerPort(pm); port != nil {
 			ct.WithPorts(port)
 		}
 	}
@@ -85,7 +85,7 @@ func container(c *ecsv1alpha1.ContainerDefinition, mode ecsv1alpha1.NetworkMode)
 	return ct
 }
 
-func containerPort(pm ecsv1alpha1.PortMapping, _ int, _ ecsv1alpha1.NetworkMode) *corev1ac.ContainerPortApplyConfiguration {
+func containerPort(pm ecsv1alpha1.PortMapping) *corev1ac.ContainerPortApplyConfiguration {
 	if pm.ContainerPort == nil || *pm.ContainerPort < 1 {
 		// A port range (containerPortRange) has no single port to declare.
 		return nil

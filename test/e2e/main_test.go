@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
@@ -96,7 +97,11 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapLevel())))
+	level := zapcore.ErrorLevel
+	if os.Getenv("E2E_VERBOSE") != "" {
+		level = zapcore.DebugLevel
+	}
+	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(level)))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var err error
@@ -138,11 +143,4 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "control plane logs were in", cp.Dir()+"/logs")
 	}
 	return code
-}
-
-func zapLevel() zapLevelT {
-	if os.Getenv("E2E_VERBOSE") != "" {
-		return -1
-	}
-	return 2 // errors only
 }

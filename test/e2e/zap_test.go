@@ -1,5 +1,0 @@
-package e2e
-
-import "go.uber.org/zap/zapcore"
-
-type zapLevelT = zapcore.Level
