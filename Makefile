@@ -82,9 +82,18 @@ test-unit: ## Run the unit and golden tests only (no API server).
 test-e2e: k8s-bin ## Run the end-to-end suite on the local control plane.
 	go test -count=1 -v -timeout 30m ./test/e2e/...
 
+BENCH_OUT ?= docs/bench
+BENCH_FLAGS ?=
+
 .PHONY: bench
-bench: k8s-bin ## Run the benchmarks.
+bench: manifests k8s-bin ## Run the micro-benchmarks, then M1-M5 on the local control plane against the client-go baseline; writes $(BENCH_OUT) (about 25 minutes; BENCH_FLAGS=-quick for a short run).
 	go test -run '^$$' -bench . -benchmem ./internal/... ./controllers/...
+	go build -o $(LOCALBIN)/berth-bench ./cmd/berth-bench
+	$(LOCALBIN)/berth-bench -out $(BENCH_OUT) $(BENCH_FLAGS)
+
+.PHONY: bench-smoke
+bench-smoke: manifests k8s-bin ## The benchmark's smoke test (part of `make test`): a no-op resync of 20 Services must write nothing.
+	go test -count=1 -run TestSmoke -v ./internal/bench/
 
 ##@ Build
 

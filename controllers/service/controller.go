@@ -6,6 +6,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -13,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -191,11 +193,14 @@ func (r *Reconciler) reconcileDeployment(ctx context.Context, s *scope) error {
 		equalReplicas(d.Spec.Replicas, s.svc.Spec.DesiredCount) {
 		return nil
 	}
-	d := &appsv1.Deployment{}
 	if err := r.Client.Apply(ctx, want, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return fmt.Errorf("apply Deployment %s: %w", *want.Name, err)
 	}
-	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: s.svc.Namespace, Name: *want.Name}, d); err == nil {
+	// The apply answered with the Deployment as stored; the cache has not
+	// seen it yet. Status is computed from the answer, so that it does not
+	// report a Deployment "to be created" that already exists (and need a
+	// second write when the cache catches up).
+	if d, err := asDeployment(want); err == nil {
 		s.deployment = d
 	}
 	logf.FromContext(ctx).Info("Applied Deployment", "deployment", klog.KRef(s.svc.Namespace, *want.Name), "templateHash", s.wantHash)
@@ -215,6 +220,16 @@ func (r *Reconciler) emitTransitionEvents(stored, svc *ecsv1alpha1.Service) {
 	if c := stalledReason(svc); c != "" && c != stalledReason(stored) {
 		r.Recorder.Eventf(svc, nil, corev1.EventTypeWarning, c, "Reconcile", "%s", stalledMessage(svc))
 	}
+}
+
+// asDeployment converts the apply configuration the server answered with.
+func asDeployment(ac *appsv1ac.DeploymentApplyConfiguration) (*appsv1.Deployment, error) {
+	raw, err := json.Marshal(ac)
+	if err != nil {
+		return nil, err
+	}
+	d := &appsv1.Deployment{}
+	return d, json.Unmarshal(raw, d)
 }
 
 func equalReplicas(a, b *int32) bool {

@@ -31,6 +31,14 @@ func (c *ControlPlane) boot(ctx context.Context, binDir string, o Options) error
 	if err := c.configure(); err != nil {
 		return err
 	}
+	if len(o.AuditPolicy) > 0 {
+		if err := os.WriteFile(filepath.Join(c.layout.dir, "audit-policy.yaml"), o.AuditPolicy, 0o600); err != nil {
+			return fmt.Errorf("write audit policy: %w", err)
+		}
+		if err := os.Remove(c.AuditLogPath()); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("remove old audit log: %w", err)
+		}
+	}
 	var out *lockedWriter
 	if o.Out != nil {
 		out = &lockedWriter{w: o.Out}
@@ -47,7 +55,7 @@ func (c *ControlPlane) boot(ctx context.Context, binDir string, o Options) error
 	if err := start("etcd", etcdArgs(l), nil); err != nil {
 		return err
 	}
-	if err := start("kube-apiserver", apiserverArgs(l), nil); err != nil {
+	if err := start("kube-apiserver", apiserverArgs(l, o), nil); err != nil {
 		return err
 	}
 	if err := c.waitFor(ctx, "kube-apiserver /readyz", c.apiserverReady); err != nil {
@@ -57,10 +65,10 @@ func (c *ControlPlane) boot(ctx context.Context, binDir string, o Options) error
 	if err != nil {
 		return err
 	}
-	if err := start("kube-controller-manager", controllerManagerArgs(l), nil); err != nil {
+	if err := start("kube-controller-manager", controllerManagerArgs(l, o.Profile), nil); err != nil {
 		return err
 	}
-	if err := start("kube-scheduler", schedulerArgs(l), nil); err != nil {
+	if err := start("kube-scheduler", schedulerArgs(l, o.Profile), nil); err != nil {
 		return err
 	}
 	if err := start("kwok", kArgs, kEnv); err != nil {

@@ -86,8 +86,8 @@ func etcdArgs(l *layout) []string {
 	}
 }
 
-func apiserverArgs(l *layout) []string {
-	return []string{
+func apiserverArgs(l *layout, o Options) []string {
+	args := []string{
 		"--etcd-servers=" + l.etcdURL(),
 		"--bind-address=127.0.0.1",
 		"--secure-port=" + strconv.Itoa(l.ports.apiserver),
@@ -116,10 +116,27 @@ func apiserverArgs(l *layout) []string {
 		"--proxy-client-key-file=" + l.pki.frontProxyClientKey,
 		"--enable-aggregator-routing=true", // no kube-proxy: reach aggregated servers by endpoint
 	}
+	if o.Profile == ProfileUnthrottled {
+		args = append(args, "--max-requests-inflight=0", "--max-mutating-requests-inflight=0", "--enable-priority-and-fairness=false")
+	}
+	if len(o.AuditPolicy) > 0 {
+		args = append(args,
+			"--audit-policy-file="+filepath.Join(l.dir, "audit-policy.yaml"),
+			"--audit-log-path="+filepath.Join(l.dir, "audit.log"),
+			"--audit-log-format=json",
+			"--audit-log-mode=batch", // buffered: the log does not slow the requests it records
+			"--audit-log-batch-max-wait=1s",
+			"--audit-log-maxsize=0", // never rotate: readers follow one file
+		)
+	}
+	return args
 }
 
-func controllerManagerArgs(l *layout) []string {
-	return []string{
+// unthrottledClientArgs are kwokctl's --disable-qps-limits client flags.
+var unthrottledClientArgs = []string{"--kube-api-qps=5000", "--kube-api-burst=10000"}
+
+func controllerManagerArgs(l *layout, p Profile) []string {
+	args := []string{
 		"--kubeconfig=" + l.kubeconfig,
 		"--authentication-kubeconfig=" + l.kubeconfig,
 		"--authorization-kubeconfig=" + l.kubeconfig,
@@ -134,10 +151,14 @@ func controllerManagerArgs(l *layout) []string {
 		"--use-service-account-credentials=true",
 		"--leader-elect=false",
 	}
+	if p == ProfileUnthrottled {
+		args = append(args, unthrottledClientArgs...)
+	}
+	return args
 }
 
-func schedulerArgs(l *layout) []string {
-	return []string{
+func schedulerArgs(l *layout, p Profile) []string {
+	args := []string{
 		"--kubeconfig=" + l.kubeconfig,
 		"--authentication-kubeconfig=" + l.kubeconfig,
 		"--authorization-kubeconfig=" + l.kubeconfig,
@@ -146,4 +167,8 @@ func schedulerArgs(l *layout) []string {
 		"--cert-dir=" + filepath.Join(l.dir, "kube-scheduler"),
 		"--leader-elect=false",
 	}
+	if p == ProfileUnthrottled {
+		args = append(args, unthrottledClientArgs...)
+	}
+	return args
 }

@@ -64,7 +64,28 @@ type Options struct {
 	// ExtraKwokStages is multi-document YAML of kwok objects (usually Stage)
 	// added to the built-in stages in kwok's --config.
 	ExtraKwokStages []byte
+	// Profile sets the components' rate limits: ProfileDefault (the zero
+	// value) keeps Kubernetes' stock limits; ProfileUnthrottled lifts them
+	// as kwok's benchmark does (kwokctl --disable-qps-limits).
+	Profile Profile
+	// AuditPolicy, when not empty, is a kube-apiserver audit Policy (YAML);
+	// the events it selects are written as JSON lines to AuditLogPath().
+	AuditPolicy []byte
 }
+
+// Profile names a set of control-plane rate limits.
+type Profile string
+
+const (
+	// ProfileDefault is Kubernetes' stock limits: kube-controller-manager
+	// clients at 20 QPS (burst 30) each, kube-scheduler at 50 (burst 100),
+	// kube-apiserver with API priority and fairness.
+	ProfileDefault Profile = ""
+	// ProfileUnthrottled is kwokctl's --disable-qps-limits: the controller
+	// manager and the scheduler at 5000 QPS (burst 10000), kube-apiserver
+	// without in-flight limits and without priority and fairness.
+	ProfileUnthrottled Profile = "unthrottled"
+)
 
 // ControlPlane is a running local control plane. Stop releases it.
 type ControlPlane struct {
@@ -115,6 +136,12 @@ func Start(ctx context.Context, o Options) (_ *ControlPlane, err error) {
 			return nil, fmt.Errorf("restart local control plane after a port clash: %w", err)
 		}
 	}
+}
+
+// AuditLogPath is the kube-apiserver audit log (JSON lines), written when
+// Options.AuditPolicy was set.
+func (c *ControlPlane) AuditLogPath() string {
+	return filepath.Join(c.layout.dir, "audit.log")
 }
 
 // AdminConfig returns a new rest.Config for an administrator (group
@@ -240,4 +267,16 @@ func checkBinaries(dir string) error {
 		return fmt.Errorf("%w (%s not found in %s)", ErrBinariesMissing, strings.Join(missing, ", "), dir)
 	}
 	return nil
+}
+
+// PIDs returns the process ID of every running component, by name (etcd,
+// kube-apiserver, kube-controller-manager, kube-scheduler, kwok).
+func (c *ControlPlane) PIDs() map[string]int {
+	res := make(map[string]int, len(c.procs))
+	for _, p := range c.procs {
+		if p.cmd.Process != nil {
+			res[p.name] = p.cmd.Process.Pid
+		}
+	}
+	return res
 }

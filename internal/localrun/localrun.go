@@ -41,18 +41,20 @@ const (
 // tasks placed on the pool land there.
 func NodePools() []localcp.NodePool {
 	return []localcp.NodePool{
-		pool("fargate", 3, "4", "16Gi"),
-		pool("ec2", 3, "8", "32Gi"),
+		Pool("fargate", 3, "4", "16Gi", "110"),
+		Pool("ec2", 3, "8", "32Gi", "110"),
 	}
 }
 
-func pool(name string, count int, cpu, mem string) localcp.NodePool {
+// Pool is a simulated node pool for the capacity provider name: its nodes
+// carry the capacity-provider label and the matching NoSchedule taint.
+func Pool(name string, count int, cpu, mem, pods string) localcp.NodePool {
 	return localcp.NodePool{
 		Name:   name,
 		Count:  count,
 		Labels: map[string]string{ecsv1alpha1.LabelCapacityProvider: name},
 		Taints: []corev1.Taint{{Key: ecsv1alpha1.LabelCapacityProvider, Value: name, Effect: corev1.TaintEffectNoSchedule}},
-		CPU:    cpu, Memory: mem, Pods: "110",
+		CPU:    cpu, Memory: mem, Pods: pods,
 	}
 }
 
@@ -74,9 +76,12 @@ func Root() (string, error) {
 	}
 }
 
-// Bootstrap installs the CRDs and RBAC, creates the node pools, and returns
-// the operator's (non-admin) rest.Config.
-func Bootstrap(ctx context.Context, cp *localcp.ControlPlane) (*rest.Config, error) {
+// Bootstrap installs the CRDs and RBAC, creates the node pools (NodePools()
+// when none are given), and returns the operator's (non-admin) rest.Config.
+func Bootstrap(ctx context.Context, cp *localcp.ControlPlane, pools ...localcp.NodePool) (*rest.Config, error) {
+	if len(pools) == 0 {
+		pools = NodePools()
+	}
 	root, err := Root()
 	if err != nil {
 		return nil, err
@@ -98,7 +103,7 @@ func Bootstrap(ctx context.Context, cp *localcp.ControlPlane) (*rest.Config, err
 	if err := installRBAC(ctx, c, filepath.Join(root, "config", "rbac", "role.yaml")); err != nil {
 		return nil, err
 	}
-	for _, p := range NodePools() {
+	for _, p := range pools {
 		if err := cp.CreateNodes(ctx, p); err != nil {
 			return nil, fmt.Errorf("node pool %s: %w", p.Name, err)
 		}

@@ -5,6 +5,7 @@ package operator
 import (
 	"context"
 	"fmt"
+	"net/http"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -30,6 +31,9 @@ type Options struct {
 	LeaderElection     bool
 	LeaderElectionNS   string
 	LeaderElectionID   string
+	// ExtraMetricsHandlers are served next to /metrics (benchmarks add a
+	// memory probe there).
+	ExtraMetricsHandlers map[string]http.Handler
 }
 
 // Scheme holds the Kubernetes types and Berth's.
@@ -46,6 +50,27 @@ func Scheme() *runtime.Scheme {
 
 // New builds the manager with every controller registered.
 func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error) {
+	mgr, err := NewManager(cfg, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := controllers.Setup(ctx, mgr, o.Controllers); err != nil {
+		return nil, err
+	}
+	return mgr, nil
+}
+
+// NewManager builds the manager without controllers: the client, the cache
+// narrowed to what Berth needs, metrics, probes and leader election. A
+// rest.Config without a rate limit (QPS 0, as a hand-built or
+// service-account config has) gets none, as ctrl.GetConfig gives: client-go
+// would otherwise cap the operator at 5 requests per second, and kube-apiserver's
+// priority and fairness is what protects the server.
+func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
+	if cfg.QPS == 0 && cfg.RateLimiter == nil {
+		cfg = rest.CopyConfig(cfg)
+		cfg.QPS, cfg.Burst = -1, 0
+	}
 	managedPods := labels.SelectorFromSet(labels.Set{ecsv1alpha1.LabelManagedBy: ecsv1alpha1.ManagedByValue})
 	poolNode, err := labels.NewRequirement(ecsv1alpha1.LabelCapacityProvider, selection.Exists, nil)
 	if err != nil {
@@ -62,7 +87,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  Scheme(),
-		Metrics:                 metricsserver.Options{BindAddress: o.MetricsBindAddress},
+		Metrics:                 metricsserver.Options{BindAddress: o.MetricsBindAddress, ExtraHandlers: o.ExtraMetricsHandlers},
 		HealthProbeBindAddress:  o.HealthProbeAddress,
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        o.LeaderElectionID,
@@ -79,9 +104,6 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("new manager: %w", err)
-	}
-	if err := controllers.Setup(ctx, mgr, o.Controllers); err != nil {
-		return nil, err
 	}
 	if o.HealthProbeAddress != "0" {
 		if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -1,0 +1,232 @@
+package bench
+
+import "time"
+
+// Report is everything one `make bench` run measured. It is written as
+// docs/bench/results.json and rendered as docs/bench/README.md with plots.
+type Report struct {
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Machine  Machine   `json:"machine"`
+	Config   Config    `json:"config"`
+	// Calibration is the control plane's raw write ceiling (B8 step 0).
+	Calibration *Calibration `json:"calibration,omitempty"`
+	M1          []M1Result   `json:"m1,omitempty"`
+	M2          *M2Result    `json:"m2,omitempty"`
+	M3          *M3Result    `json:"m3,omitempty"`
+	M4          []M4Result   `json:"m4,omitempty"`
+	M5          *M5Result    `json:"m5,omitempty"`
+	// Verdicts compare the figures with the issue's targets.
+	Verdicts []Verdict `json:"verdicts"`
+	// Notes explain what bounds a figure, what was approximated, and why a
+	// target was missed.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Machine identifies where the run happened.
+type Machine struct {
+	CPUModel          string  `json:"cpuModel"`
+	Cores             int     `json:"cores"`
+	GOMAXPROCS        int     `json:"gomaxprocs"`
+	MemoryGiB         float64 `json:"memoryGiB"`
+	Kernel            string  `json:"kernel"`
+	GoVersion         string  `json:"goVersion"`
+	KubernetesVersion string  `json:"kubernetesVersion"`
+	EtcdVersion       string  `json:"etcdVersion"`
+	KwokVersion       string  `json:"kwokVersion"`
+	BerthCommit       string  `json:"berthCommit"`
+}
+
+// Config is how the run was set up.
+type Config struct {
+	// Profiles run, "unthrottled" (kwok's --disable-qps-limits) and/or
+	// "default" (stock component limits).
+	Profiles []string `json:"profiles"`
+	// Pairs is how many A/B pairs each M1 comparison runs.
+	Pairs int `json:"pairs"`
+	// MaxConcurrentReconciles of the operator; the baseline uses as many
+	// workers.
+	MaxConcurrentReconciles int `json:"maxConcurrentReconciles"`
+	// Nodes per capacity provider pool, and pods each node holds.
+	NodesPerPool int `json:"nodesPerPool"`
+	PodsPerNode  int `json:"podsPerNode"`
+	// Quick marks a reduced run (smoke, or -quick): not comparable to the
+	// full figures.
+	Quick bool `json:"quick,omitempty"`
+}
+
+// Calibration is the raw write ceiling of the control plane: ConfigMaps
+// created by a bare client-go program at several concurrencies.
+type Calibration struct {
+	Objects int                `json:"objects"`
+	Points  []CalibrationPoint `json:"points"`
+	// WritesPerSecond is the best sustained rate over the concurrencies.
+	WritesPerSecond float64 `json:"writesPerSecond"`
+}
+
+// CalibrationPoint is one concurrency's result.
+type CalibrationPoint struct {
+	Concurrency     int     `json:"concurrency"`
+	WritesPerSecond float64 `json:"writesPerSecond"`
+	P50Ms           float64 `json:"p50Ms"`
+	P99Ms           float64 `json:"p99Ms"`
+}
+
+// Point is a sample of a progress curve: at T seconds after the start,
+// Value objects had reached the goal (pods Running, Services Ready).
+type Point struct {
+	T     float64 `json:"t"`
+	Value int     `json:"v"`
+}
+
+// Run is one side of an A/B pair.
+type Run struct {
+	// Side is "berth" or "baseline".
+	Side string `json:"side"`
+	Pair int    `json:"pair"`
+	// Seconds is T_full: first create to every task Running (and, for
+	// Berth, every Service Ready with observedGeneration current).
+	Seconds float64 `json:"seconds"`
+	// CreateSeconds is how long submitting the objects took.
+	CreateSeconds float64 `json:"createSeconds"`
+	// DeploymentsSeconds is first create to every Deployment existing.
+	DeploymentsSeconds float64 `json:"deploymentsSeconds"`
+	// Pods is the progress curve of Running pods.
+	Pods []Point `json:"pods,omitempty"`
+	// Writes counts mutating requests during the run by who made them
+	// (berth, baseline, kube-controller-manager, kube-scheduler, kwok,
+	// other), from the audit log.
+	Writes map[string]int `json:"writes,omitempty"`
+	// BerthWrites are the operator's mutating requests by verb and
+	// resource.
+	BerthWrites map[string]int `json:"berthWrites,omitempty"`
+	// CPUSeconds is the CPU time each process used during the run
+	// (etcd, kube-apiserver, ..., operator, harness).
+	CPUSeconds map[string]float64 `json:"cpuSeconds,omitempty"`
+}
+
+// M1Result is bulk convergence for one (profile, N, tasks) cell.
+type M1Result struct {
+	Profile  string `json:"profile"`
+	Services int    `json:"services"`
+	Tasks    int    `json:"tasksPerService"`
+	Runs     []Run  `json:"runs"`
+	// Medians over the pairs, in seconds.
+	MedianBerth    float64 `json:"medianBerthSeconds"`
+	MedianBaseline float64 `json:"medianBaselineSeconds"`
+	// Ratio is the median of the per-pair ratios T(Berth)/T(baseline).
+	Ratio      float64   `json:"ratio"`
+	PairRatios []float64 `json:"pairRatios"`
+	// ServicesPerSecond is Services / MedianBerth.
+	ServicesPerSecond float64 `json:"servicesPerSecond"`
+	// BerthWritesPerService is the operator's mutating requests per
+	// Service (median run).
+	BerthWritesPerService float64 `json:"berthWritesPerService"`
+}
+
+// M2Result is writes on a no-op resync.
+type M2Result struct {
+	Services int `json:"services"`
+	// WindowSeconds is how long after the restart writes were counted.
+	WindowSeconds float64 `json:"windowSeconds"`
+	// ReconcilesObserved is how many reconciles the restarted operator ran
+	// in the window (from its metrics): proof that it did resync.
+	ReconcilesObserved int `json:"reconcilesObserved"`
+	// MutatingRequests is the operator's create/update/patch/delete
+	// requests in the window (audit log), by verb and resource.
+	MutatingRequests int            `json:"mutatingRequests"`
+	ByVerbResource   map[string]int `json:"byVerbResource,omitempty"`
+	// ResourceVersionChanges is how many watch MODIFIED events Berth's
+	// objects (ECS kinds and the Deployments) saw in the window.
+	ResourceVersionChanges int `json:"resourceVersionChanges"`
+}
+
+// Memory is one process's memory in MiB.
+type Memory struct {
+	// GoMiB is the Go runtime's live memory: go_memory_classes_total −
+	// heap released − heap unused − heap free.
+	GoMiB float64 `json:"goMiB"`
+	// HeapInuseMiB is go_memstats_heap_inuse_bytes.
+	HeapInuseMiB float64 `json:"heapInuseMiB"`
+	RSSMiB       float64 `json:"rssMiB"`
+	// PeakRSSMiB is the process's high-water mark (VmHWM), reached while
+	// it listed the world at start-up.
+	PeakRSSMiB float64 `json:"peakRSSMiB"`
+}
+
+// M3Result is operator memory against a bare manager with the same
+// watches and a no-op reconcile, empty and with Services objects.
+type M3Result struct {
+	Services     int    `json:"services"`
+	OperatorIdle Memory `json:"operatorIdle"`
+	BareIdle     Memory `json:"bareIdle"`
+	Operator     Memory `json:"operator"`
+	Bare         Memory `json:"bare"`
+	// OverheadMiBPer1000 is (operator − bare) Go memory at Services,
+	// scaled to 1,000 Services.
+	OverheadMiBPer1000 float64 `json:"overheadMiBPer1000"`
+	// SlopeMiBPer1000 is the operator's own growth per 1,000 Services
+	// (loaded − idle), and BareSlopeMiBPer1000 the bare manager's.
+	SlopeMiBPer1000     float64 `json:"slopeMiBPer1000"`
+	BareSlopeMiBPer1000 float64 `json:"bareSlopeMiBPer1000"`
+}
+
+// M4Result is edit-to-template latency at one edit rate.
+type M4Result struct {
+	// Side is "berth" (Service taskDefinition edit → Deployment template)
+	// or "baseline" (Deployment template edit → watch event).
+	Side          string  `json:"side"`
+	Services      int     `json:"services"`
+	RatePerSecond float64 `json:"ratePerSecond"`
+	Edits         int     `json:"edits"`
+	Missed        int     `json:"missed"`
+	P50Ms         float64 `json:"p50Ms"`
+	P90Ms         float64 `json:"p90Ms"`
+	P99Ms         float64 `json:"p99Ms"`
+	MaxMs         float64 `json:"maxMs"`
+	// LatenciesMs are every edit's latency, sorted.
+	LatenciesMs []float64 `json:"latenciesMs,omitempty"`
+}
+
+// APILatency is the apiserver's p99 for one (resource, verb) over M5.
+type APILatency struct {
+	Resource string  `json:"resource"`
+	Verb     string  `json:"verb"`
+	Count    int     `json:"count"`
+	P99Ms    float64 `json:"p99Ms"`
+}
+
+// M5Result is 1,000 Services × 10 tasks over two capacity providers.
+type M5Result struct {
+	Services        int      `json:"services"`
+	TasksPerService int      `json:"tasksPerService"`
+	Providers       []string `json:"providers"`
+	// Seconds is first create to every task Running and every Service
+	// Ready.
+	Seconds float64 `json:"seconds"`
+	Pods    []Point `json:"pods,omitempty"`
+	// PodStartup is pod create → Running seen by watch.
+	PodStartupP50Ms float64 `json:"podStartupP50Ms"`
+	PodStartupP99Ms float64 `json:"podStartupP99Ms"`
+	// TasksPerProvider counts Running pods by capacity provider.
+	TasksPerProvider map[string]int `json:"tasksPerProvider"`
+	APILatencies     []APILatency   `json:"apiLatencies"`
+	// Operator workqueue figures per controller: the deepest the queue
+	// got, retries and reconcile errors.
+	QueueDepthMax   map[string]float64 `json:"queueDepthMax"`
+	Retries         map[string]float64 `json:"retries"`
+	ReconcileErrors map[string]float64 `json:"reconcileErrors"`
+	Reconciles      map[string]float64 `json:"reconciles"`
+	Writes          map[string]int     `json:"writes,omitempty"`
+	OperatorMemory  Memory             `json:"operatorMemory"`
+}
+
+// Verdict is one target of the issue against the figure measured.
+type Verdict struct {
+	Metric   string `json:"metric"`
+	Target   string `json:"target"`
+	Measured string `json:"measured"`
+	Pass     bool   `json:"pass"`
+	// Why explains a miss: what bounds the figure.
+	Why string `json:"why,omitempty"`
+}

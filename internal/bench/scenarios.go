@@ -1,0 +1,735 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/berth-dev/berth/internal/localcp"
+)
+
+// Cell is one M1 configuration: Services × tasks per Service.
+type Cell struct {
+	Services, Tasks int
+}
+
+// Options configure Measure.
+type Options struct {
+	// Unthrottled are the M1 cells run in the unthrottled profile;
+	// Default those run in the default profile (none: the profile is
+	// skipped).
+	Unthrottled, Default []Cell
+	// Pairs of A/B runs per cell.
+	Pairs int
+	// Steady is the Services count M2, M3 and M4 run at (with one task
+	// each); it must be one of the unthrottled cells with Tasks 1. Zero
+	// skips M2-M4.
+	Steady int
+	// NoMemory skips M3 (the idle and bare-manager processes).
+	NoMemory bool
+	// M4Rates are the edit rates per second; M4Edits edits at each.
+	M4Rates []float64
+	M4Edits int
+	// M5 Services × M5Tasks; zero skips M5.
+	M5Services, M5Tasks int
+	// CalibrationObjects per concurrency; zero skips calibration.
+	CalibrationObjects int
+	NodesPerPool       int
+	PodsPerNode        int
+	Concurrency        int
+	Quick              bool
+	// Timeout bounds each wait for convergence.
+	Timeout time.Duration
+	Log     io.Writer
+}
+
+// Measure runs the benchmark and returns the report (not yet written).
+func Measure(ctx context.Context, o Options) (*Report, error) {
+	r := &Report{Started: time.Now().UTC(), Machine: machine(), Config: Config{
+		Pairs: o.Pairs, MaxConcurrentReconciles: o.Concurrency, NodesPerPool: o.NodesPerPool,
+		PodsPerNode: o.PodsPerNode, Quick: o.Quick,
+	}}
+	profiles := []struct {
+		p     localcp.Profile
+		cells []Cell
+	}{{localcp.ProfileUnthrottled, o.Unthrottled}, {localcp.ProfileDefault, o.Default}}
+	for _, pr := range profiles {
+		if len(pr.cells) == 0 {
+			continue
+		}
+		r.Config.Profiles = append(r.Config.Profiles, profileName(pr.p))
+		if err := runProfile(ctx, o, pr.p, pr.cells, r); err != nil {
+			r.Finished = time.Now().UTC()
+			return r, err
+		}
+	}
+	r.Finished = time.Now().UTC()
+	judge(r)
+	return r, nil
+}
+
+func runProfile(ctx context.Context, o Options, p localcp.Profile, cells []Cell, r *Report) (err error) {
+	h, err := NewHarness(ctx, HarnessOptions{Profile: p, NodesPerPool: o.NodesPerPool, PodsPerNode: o.PodsPerNode, Concurrency: o.Concurrency, Log: o.Log})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			h.logf("failed: %v (logs in %s)", err, h.LogDir())
+		}
+		err = errors.Join(err, h.Close())
+	}()
+	h.logf("control plane up, logs in %s", h.LogDir())
+	main := p == localcp.ProfileUnthrottled
+	var m3 M3Result
+	if main {
+		if o.CalibrationObjects > 0 {
+			if r.Calibration, err = h.calibrate(ctx, o.CalibrationObjects); err != nil {
+				return err
+			}
+		}
+		if o.Steady > 0 && !o.NoMemory {
+			if m3.OperatorIdle, err = h.childMemory(ctx, RoleOperator, 0); err != nil {
+				return err
+			}
+			if m3.BareIdle, err = h.childMemory(ctx, RoleBare, 0); err != nil {
+				return err
+			}
+		}
+	}
+	if err := h.StartOperator(ctx); err != nil {
+		return err
+	}
+	sort.SliceStable(cells, func(i, j int) bool { return cells[i].Services*cells[i].Tasks < cells[j].Services*cells[j].Tasks })
+	for _, c := range cells {
+		res := M1Result{Profile: profileName(p), Services: c.Services, Tasks: c.Tasks}
+		steady := main && o.Steady == c.Services && c.Tasks == 1
+		for pair := 1; pair <= o.Pairs; pair++ {
+			last := steady && pair == o.Pairs
+			base := fmt.Sprintf("m1-base-%d-%d-%d", c.Services, c.Tasks, pair)
+			run, err := h.runBaseline(ctx, o, base, c, pair)
+			if err != nil {
+				return err
+			}
+			res.Runs = append(res.Runs, run)
+			if last {
+				for _, rate := range o.M4Rates {
+					m4, err := h.m4Baseline(ctx, base, c.Services, rate, o.M4Edits)
+					if err != nil {
+						return err
+					}
+					r.M4 = append(r.M4, m4)
+				}
+			}
+			if err := h.deleteNamespace(ctx, base); err != nil {
+				return err
+			}
+			ns := fmt.Sprintf("m1-berth-%d-%d-%d", c.Services, c.Tasks, pair)
+			revisions := 1
+			if last {
+				revisions = 2
+			}
+			run, err = h.runBerth(ctx, o, ns, c, pair, revisions)
+			if err != nil {
+				return err
+			}
+			res.Runs = append(res.Runs, run)
+			if last {
+				if err := h.steadyState(ctx, o, ns, c.Services, r, &m3); err != nil {
+					return err
+				}
+			}
+			if err := h.deleteNamespace(ctx, ns); err != nil {
+				return err
+			}
+		}
+		summarizeM1(&res)
+		r.M1 = append(r.M1, res)
+		h.logf("M1 N=%d r=%d: berth %.2fs baseline %.2fs ratio %.3f", c.Services, c.Tasks, res.MedianBerth, res.MedianBaseline, res.Ratio)
+	}
+	if main && o.M5Services > 0 {
+		if r.M5, err = h.m5(ctx, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// steadyState runs M2, M3 and M4 on a converged namespace.
+func (h *Harness) steadyState(ctx context.Context, o Options, ns string, n int, r *Report, m3 *M3Result) error {
+	m2, peak, err := h.m2(ctx, n)
+	if err != nil {
+		return err
+	}
+	r.M2 = m2
+	if !o.NoMemory {
+		if err := h.m3(ctx, n, peak, m3); err != nil {
+			return err
+		}
+		r.M3 = m3
+	}
+	offset := 0
+	for _, rate := range o.M4Rates {
+		m4, err := h.m4Berth(ctx, ns, n, offset, rate, o.M4Edits)
+		if err != nil {
+			return err
+		}
+		offset += o.M4Edits
+		r.M4 = append(r.M4, m4)
+	}
+	return nil
+}
+
+// m3 measures the running operator over n Services, then a bare manager
+// in its place, and starts the operator again.
+func (h *Harness) m3(ctx context.Context, n int, peak float64, m3 *M3Result) error {
+	var err error
+	m3.Services = n
+	if m3.Operator, err = h.operator.Memory(ctx); err != nil {
+		return err
+	}
+	m3.Operator.PeakRSSMiB = peak
+	if err := h.StopOperator(); err != nil {
+		return err
+	}
+	if m3.Bare, err = h.childMemory(ctx, RoleBare, n); err != nil {
+		return err
+	}
+	per := 1000 / float64(n)
+	m3.OverheadMiBPer1000 = round3((m3.Operator.GoMiB - m3.Bare.GoMiB) * per)
+	m3.SlopeMiBPer1000 = round3((m3.Operator.GoMiB - m3.OperatorIdle.GoMiB) * per)
+	m3.BareSlopeMiBPer1000 = round3((m3.Bare.GoMiB - m3.BareIdle.GoMiB) * per)
+	h.logf("M3: operator %.1f MiB, bare %.1f MiB (Go, after GC) with %d Services", m3.Operator.GoMiB, m3.Bare.GoMiB, n)
+	if err := h.StartOperator(ctx); err != nil {
+		return err
+	}
+	_, err = h.waitResynced(ctx, h.operator, n)
+	return err
+}
+
+// childMemory starts role, waits until it has listed the world (and, with
+// services > 0, reconciled them), and returns its memory.
+func (h *Harness) childMemory(ctx context.Context, role string, services int) (Memory, error) {
+	c, err := startChild(ctx, role, h.operatorKubeconfig, h.logDir, h.concurrency)
+	if err != nil {
+		return Memory{}, err
+	}
+	defer func() { _ = c.Stop() }()
+	if _, err := h.waitResynced(ctx, c, services); err != nil {
+		return Memory{}, err
+	}
+	m, err := c.Memory(ctx)
+	h.logf("memory of %s with %d Services: %+v", role, services, m)
+	return m, err
+}
+
+// waitResynced waits until c's service controller has reconciled at least
+// services times and its reconcile count has not moved for 3 s (at least
+// 5 s in all); it returns the reconcile count of every controller.
+func (h *Harness) waitResynced(ctx context.Context, c *Child, services int) (float64, error) {
+	start := time.Now()
+	var lastTotal float64 = -1
+	stableSince := time.Now()
+	for {
+		m, err := c.Metrics(ctx)
+		if err != nil {
+			return 0, err
+		}
+		byCtrl := m.SumBy("controller_runtime_reconcile_total", "controller", nil)
+		total := 0.0
+		for _, v := range byCtrl {
+			total += v
+		}
+		if total != lastTotal {
+			lastTotal, stableSince = total, time.Now()
+		}
+		if byCtrl["service"] >= float64(services) && time.Since(stableSince) >= 3*time.Second && time.Since(start) >= 5*time.Second {
+			return total, nil
+		}
+		if time.Since(start) > 5*time.Minute {
+			return 0, fmt.Errorf("%s did not settle: %v reconciles", c.Role, byCtrl)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// flushAudit waits for the batched audit backend (max wait 1 s) to write.
+func flushAudit() { time.Sleep(2 * time.Second) }
+
+func (h *Harness) runBaseline(ctx context.Context, o Options, ns string, c Cell, pair int) (Run, error) {
+	if err := h.createNamespace(ctx, ns, false, 0); err != nil {
+		return Run{}, err
+	}
+	flushAudit()
+	if _, err := h.audit.Read(); err != nil {
+		return Run{}, err
+	}
+	cpu0 := h.cpu()
+	start := time.Now()
+	err := parallel(ctx, c.Services, h.concurrency, func(ctx context.Context, i int) error {
+		d, err := h.baselineDeployment(ns, i, c.Tasks)
+		if err != nil {
+			return err
+		}
+		return h.baseline.Apply(ctx, d, client.FieldOwner("bench-baseline"), client.ForceOwnership)
+	})
+	if err != nil {
+		return Run{}, fmt.Errorf("baseline: %w", err)
+	}
+	created := time.Since(start)
+	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	p, err := h.rec.WaitFor(wctx, ns, func(p Progress) bool {
+		return p.Pods >= c.Services*c.Tasks && p.Deployments >= c.Services
+	})
+	if err != nil {
+		return Run{}, err
+	}
+	run := Run{Side: "baseline", Pair: pair, Seconds: round3(p.LastPod.Sub(start).Seconds()),
+		CreateSeconds: round3(created.Seconds()), DeploymentsSeconds: round3(p.LastDeployment.Sub(start).Seconds()),
+		Pods: h.rec.Curve(ns, start), CPUSeconds: cpuDelta(cpu0, h.cpu())}
+	flushAudit()
+	events, err := h.audit.Read()
+	if err != nil {
+		return Run{}, err
+	}
+	run.Writes = CountByActor(events)
+	h.logf("baseline N=%d r=%d pair %d: %.2fs writes %v cpu %v", c.Services, c.Tasks, pair, run.Seconds, run.Writes, run.CPUSeconds)
+	return run, nil
+}
+
+func (h *Harness) runBerth(ctx context.Context, o Options, ns string, c Cell, pair, revisions int) (Run, error) {
+	if err := h.createNamespace(ctx, ns, true, revisions); err != nil {
+		return Run{}, err
+	}
+	flushAudit()
+	if _, err := h.audit.Read(); err != nil {
+		return Run{}, err
+	}
+	cpu0 := h.cpu()
+	start := time.Now()
+	err := parallel(ctx, c.Services, 16, func(ctx context.Context, i int) error {
+		return h.admin.Create(ctx, service(ns, i, c.Tasks, 1))
+	})
+	if err != nil {
+		return Run{}, fmt.Errorf("create Services: %w", err)
+	}
+	created := time.Since(start)
+	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	p, err := h.rec.WaitFor(wctx, ns, func(p Progress) bool {
+		return p.Pods >= c.Services*c.Tasks && p.Deployments >= c.Services && p.Services >= c.Services
+	})
+	if err != nil {
+		return Run{}, err
+	}
+	end := p.LastPod
+	if p.LastService.After(end) {
+		end = p.LastService
+	}
+	run := Run{Side: "berth", Pair: pair, Seconds: round3(end.Sub(start).Seconds()),
+		CreateSeconds: round3(created.Seconds()), DeploymentsSeconds: round3(p.LastDeployment.Sub(start).Seconds()),
+		Pods: h.rec.Curve(ns, start), CPUSeconds: cpuDelta(cpu0, h.cpu())}
+	flushAudit()
+	events, err := h.audit.Read()
+	if err != nil {
+		return Run{}, err
+	}
+	run.Writes = CountByActor(events)
+	run.BerthWrites = CountByVerbResource(events, "berth")
+	h.logf("berth %v", run.BerthWrites)
+	h.logf("berth N=%d r=%d pair %d: %.2fs writes %v cpu %v", c.Services, c.Tasks, pair, run.Seconds, run.Writes, run.CPUSeconds)
+	return run, nil
+}
+
+func summarizeM1(res *M1Result) {
+	var berth, base []float64
+	var berthWrites []float64
+	byPair := map[int]map[string]float64{}
+	for _, r := range res.Runs {
+		if byPair[r.Pair] == nil {
+			byPair[r.Pair] = map[string]float64{}
+		}
+		byPair[r.Pair][r.Side] = r.Seconds
+		if r.Side == "berth" {
+			berth = append(berth, r.Seconds)
+			berthWrites = append(berthWrites, float64(r.Writes["berth"])/float64(res.Services))
+		} else {
+			base = append(base, r.Seconds)
+		}
+	}
+	pairs := make([]int, 0, len(byPair))
+	for p := range byPair {
+		pairs = append(pairs, p)
+	}
+	sort.Ints(pairs)
+	for _, p := range pairs {
+		if b := byPair[p]["baseline"]; b > 0 {
+			res.PairRatios = append(res.PairRatios, round3(byPair[p]["berth"]/b))
+		}
+	}
+	res.MedianBerth, res.MedianBaseline = round3(median(berth)), round3(median(base))
+	res.Ratio = round3(median(res.PairRatios))
+	if res.MedianBerth > 0 {
+		res.ServicesPerSecond = round3(float64(res.Services) / res.MedianBerth)
+	}
+	res.BerthWritesPerService = round3(median(berthWrites))
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// percentile of sorted xs (nearest rank).
+func percentile(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(p*float64(len(sorted))+0.999999) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+// m2 restarts the operator over n converged Services and counts what it
+// writes while it resyncs. It returns the restarted process's peak RSS.
+func (h *Harness) m2(ctx context.Context, n int) (*M2Result, float64, error) {
+	if err := h.StopOperator(); err != nil {
+		return nil, 0, err
+	}
+	flushAudit()
+	if _, err := h.audit.Read(); err != nil {
+		return nil, 0, err
+	}
+	before := h.rec.Modified()
+	start := time.Now()
+	if err := h.StartOperator(ctx); err != nil {
+		return nil, 0, err
+	}
+	reconciles, err := h.waitResynced(ctx, h.operator, n)
+	if err != nil {
+		return nil, 0, err
+	}
+	mem, err := h.operator.Memory(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	flushAudit()
+	events, err := h.audit.Read()
+	if err != nil {
+		return nil, 0, err
+	}
+	res := &M2Result{Services: n, WindowSeconds: round3(time.Since(start).Seconds()), ReconcilesObserved: int(reconciles), ByVerbResource: map[string]int{}}
+	for i := range events {
+		if events[i].Actor() == "berth" {
+			res.MutatingRequests++
+			res.ByVerbResource[events[i].VerbResource()]++
+		}
+	}
+	for k, v := range h.rec.Modified() {
+		res.ResourceVersionChanges += v - before[k]
+	}
+	h.logf("M2: %d mutating requests, %d resourceVersion changes, %d reconciles in %.1fs", res.MutatingRequests, res.ResourceVersionChanges, res.ReconcilesObserved, res.WindowSeconds)
+	return res, mem.PeakRSSMiB, nil
+}
+
+// edits sends count edits at rate per second, each by send(i), and
+// returns when each returned.
+func edits(ctx context.Context, count int, rate float64, send func(ctx context.Context, i int) error) ([]time.Time, error) {
+	sent := make([]time.Time, count)
+	errs := make([]error, count)
+	var wg sync.WaitGroup
+	interval := time.Duration(float64(time.Second) / rate)
+	start := time.Now()
+	for i := range count {
+		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
+			time.Sleep(d)
+		}
+		wg.Go(func() {
+			errs[i] = send(ctx, i)
+			sent[i] = time.Now()
+		})
+	}
+	wg.Wait()
+	return sent, errors.Join(errs...)
+}
+
+// latencies waits (up to 30 s) until seen(i) reports each edit, and
+// returns the M4 figures.
+func latencies(side string, n int, rate float64, sent []time.Time, seen func(i int) (time.Time, bool)) M4Result {
+	res := M4Result{Side: side, Services: n, RatePerSecond: rate, Edits: len(sent)}
+	deadline := time.Now().Add(30 * time.Second)
+	for i := range sent {
+		for {
+			t, ok := seen(i)
+			if ok {
+				res.LatenciesMs = append(res.LatenciesMs, max(float64(t.Sub(sent[i]).Microseconds())/1000, 0))
+				break
+			}
+			if time.Now().After(deadline) {
+				res.Missed++
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	sort.Float64s(res.LatenciesMs)
+	res.P50Ms, res.P90Ms = percentile(res.LatenciesMs, 0.5), percentile(res.LatenciesMs, 0.9)
+	res.P99Ms = percentile(res.LatenciesMs, 0.99)
+	if len(res.LatenciesMs) > 0 {
+		res.MaxMs = res.LatenciesMs[len(res.LatenciesMs)-1]
+	}
+	return res
+}
+
+// m4Berth edits Services offset..offset+count-1 of ns from revision 1 to
+// 2 at rate per second and times each edit to the Deployment template.
+func (h *Harness) m4Berth(ctx context.Context, ns string, n, offset int, rate float64, count int) (M4Result, error) {
+	if offset+count > n {
+		return M4Result{}, fmt.Errorf("M4 needs %d Services, have %d", offset+count, n)
+	}
+	name := func(i int) string { return service(ns, offset+i, 1, 1).Name }
+	patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"taskDefinition":"`+Family+`:2"}}`))
+	sent, err := edits(ctx, count, rate, func(ctx context.Context, i int) error {
+		svc := service(ns, offset+i, 1, 1)
+		return h.admin.Patch(ctx, svc, patch)
+	})
+	if err != nil {
+		return M4Result{}, err
+	}
+	res := latencies("berth", n, rate, sent, func(i int) (time.Time, bool) { return h.rec.TemplateSeen(ns, name(i), "revision=2") })
+	h.logf("M4 berth %.0f/s: p50 %.1fms p99 %.1fms missed %d", rate, res.P50Ms, res.P99Ms, res.Missed)
+	return res, nil
+}
+
+// m4Baseline edits the pod template of Deployments of ns directly.
+func (h *Harness) m4Baseline(ctx context.Context, ns string, n int, rate float64, count int) (M4Result, error) {
+	name := func(i int) string { return service(ns, i, 1, 1).Name }
+	tag := fmt.Sprint(rate)
+	sent, err := edits(ctx, count, rate, func(ctx context.Context, i int) error {
+		d := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name(i)}}
+		p := fmt.Sprintf(`{"spec":{"template":{"metadata":{"annotations":{%q:%q}}}}}`, EditAnnotation, tag)
+		return h.baseline.Patch(ctx, d, client.RawPatch(types.StrategicMergePatchType, []byte(p)))
+	})
+	if err != nil {
+		return M4Result{}, err
+	}
+	res := latencies("baseline", n, rate, sent, func(i int) (time.Time, bool) { return h.rec.TemplateSeen(ns, name(i), "edit="+tag) })
+	h.logf("M4 baseline %.0f/s: p50 %.1fms p99 %.1fms missed %d", rate, res.P50Ms, res.P99Ms, res.Missed)
+	return res, nil
+}
+
+// m5 runs Services × tasks over both providers and records what the
+// control plane and the operator went through.
+func (h *Harness) m5(ctx context.Context, o Options) (*M5Result, error) {
+	ns := "m5"
+	if err := h.createNamespace(ctx, ns, true, 1); err != nil {
+		return nil, err
+	}
+	kube, err := kubernetes.NewForConfig(unthrottled(h.cp.AdminConfig(), harnessAgent))
+	if err != nil {
+		return nil, err
+	}
+	apiMetrics := func() (Metrics, error) {
+		raw, err := kube.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("apiserver metrics: %w", err)
+		}
+		return ParseMetrics(strings.NewReader(string(raw)))
+	}
+	apiBefore, err := apiMetrics()
+	if err != nil {
+		return nil, err
+	}
+	opBefore, err := h.operator.Metrics(ctx)
+	if err != nil {
+		return nil, err
+	}
+	flushAudit()
+	if _, err := h.audit.Read(); err != nil {
+		return nil, err
+	}
+	res := &M5Result{Services: o.M5Services, TasksPerService: o.M5Tasks, Providers: []string{"FARGATE", "ec2"},
+		QueueDepthMax: map[string]float64{}}
+	// Sample the operator's queue depth while it works.
+	sampleCtx, stopSampling := context.WithCancel(ctx)
+	var sampling sync.WaitGroup
+	var depthMu sync.Mutex
+	sampling.Go(func() {
+		for sampleCtx.Err() == nil {
+			if m, err := h.operator.Metrics(sampleCtx); err == nil {
+				depthMu.Lock()
+				for k, v := range m.SumBy("workqueue_depth", "name", nil) {
+					res.QueueDepthMax[k] = max(res.QueueDepthMax[k], v)
+				}
+				depthMu.Unlock()
+			}
+			select {
+			case <-sampleCtx.Done():
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+	})
+	start := time.Now()
+	c := Cell{Services: o.M5Services, Tasks: o.M5Tasks}
+	err = parallel(ctx, c.Services, 16, func(ctx context.Context, i int) error {
+		return h.admin.Create(ctx, service(ns, i, c.Tasks, 1))
+	})
+	if err != nil {
+		stopSampling()
+		return nil, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	p, err := h.rec.WaitFor(wctx, ns, func(p Progress) bool {
+		return p.Pods >= c.Services*c.Tasks && p.Services >= c.Services
+	})
+	stopSampling()
+	sampling.Wait()
+	if err != nil {
+		return nil, err
+	}
+	end := p.LastPod
+	if p.LastService.After(end) {
+		end = p.LastService
+	}
+	res.Seconds = round3(end.Sub(start).Seconds())
+	res.Pods = h.rec.Curve(ns, start)
+	startup := h.rec.PodStartup(ns)
+	res.PodStartupP50Ms, res.PodStartupP99Ms = percentile(startup, 0.5), percentile(startup, 0.99)
+	res.TasksPerProvider = map[string]int{}
+	for _, node := range h.rec.RunningNodes(ns) {
+		res.TasksPerProvider[strings.SplitN(node, "-", 2)[0]]++
+	}
+	apiAfter, err := apiMetrics()
+	if err != nil {
+		return nil, err
+	}
+	for k, q := range HistogramQuantiles(apiBefore, apiAfter, "apiserver_request_duration_seconds", 0.99, "resource", "verb") {
+		parts := strings.SplitN(k, " ", 2)
+		if parts[1] == "WATCH" || parts[1] == "CONNECT" || parts[0] == "" {
+			continue
+		}
+		res.APILatencies = append(res.APILatencies, APILatency{Resource: parts[0], Verb: parts[1], Count: q.Count, P99Ms: round3(q.Quantile * 1000)})
+	}
+	sort.Slice(res.APILatencies, func(i, j int) bool {
+		a, b := res.APILatencies[i], res.APILatencies[j]
+		return a.Resource+" "+a.Verb < b.Resource+" "+b.Verb
+	})
+	opAfter, err := h.operator.Metrics(ctx)
+	if err != nil {
+		return nil, err
+	}
+	delta := func(name, by string) map[string]float64 {
+		b, a := opBefore.SumBy(name, by, nil), opAfter.SumBy(name, by, nil)
+		for k := range a {
+			a[k] -= b[k]
+		}
+		return a
+	}
+	res.Retries = delta("workqueue_retries_total", "name")
+	res.ReconcileErrors = delta("controller_runtime_reconcile_errors_total", "controller")
+	res.Reconciles = delta("controller_runtime_reconcile_total", "controller")
+	flushAudit()
+	events, err := h.audit.Read()
+	if err != nil {
+		return nil, err
+	}
+	res.Writes = CountByActor(events)
+	if res.OperatorMemory, err = h.operator.Memory(ctx); err != nil {
+		return nil, err
+	}
+	h.logf("M5 %d×%d: %.1fs, pod startup p99 %.0fms, writes %v", c.Services, c.Tasks, res.Seconds, res.PodStartupP99Ms, res.Writes)
+	return res, nil
+}
+
+// calibrate measures the raw write ceiling: ConfigMaps created by the
+// harness at concurrency 1, 8 and 64.
+func (h *Harness) calibrate(ctx context.Context, objects int) (*Calibration, error) {
+	res := &Calibration{Objects: objects}
+	for _, conc := range []int{1, 8, 64} {
+		ns := fmt.Sprintf("calibrate-%d", conc)
+		if err := h.createNamespace(ctx, ns, false, 0); err != nil {
+			return nil, err
+		}
+		lat := make([]float64, objects)
+		start := time.Now()
+		err := parallel(ctx, objects, conc, func(ctx context.Context, i int) error {
+			t := time.Now()
+			err := h.admin.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("cm-%d", i)},
+				Data: map[string]string{"k": "v"}})
+			lat[i] = float64(time.Since(t).Microseconds()) / 1000
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		el := time.Since(start).Seconds()
+		sort.Float64s(lat)
+		pt := CalibrationPoint{Concurrency: conc, WritesPerSecond: round3(float64(objects) / el), P50Ms: percentile(lat, 0.5), P99Ms: percentile(lat, 0.99)}
+		res.Points = append(res.Points, pt)
+		res.WritesPerSecond = max(res.WritesPerSecond, pt.WritesPerSecond)
+		if err := h.deleteNamespace(ctx, ns); err != nil {
+			return nil, err
+		}
+	}
+	h.logf("calibration: %+v", res.Points)
+	return res, nil
+}
+
+func machine() Machine {
+	m := Machine{Cores: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
+		KubernetesVersion: "v" + localcp.K8sVersion, EtcdVersion: etcdVersion, KwokVersion: kwokVersion}
+	if raw, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(raw), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPUModel = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if raw, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb float64
+		if _, err := fmt.Sscanf(string(raw), "MemTotal: %f kB", &kb); err == nil {
+			m.MemoryGiB = round3(kb / (1 << 20))
+		}
+	}
+	if raw, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(raw))
+	}
+	if out, err := exec.Command("git", "describe", "--always", "--dirty").Output(); err == nil {
+		m.BerthCommit = strings.TrimSpace(string(out))
+	}
+	return m
+}
+
+// Versions of the simulated cluster's other components (hack/build-k8s.sh).
+const (
+	etcdVersion = "v3.6.16"
+	kwokVersion = "v0.8.0"
+)
