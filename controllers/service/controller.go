@@ -15,10 +15,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -63,11 +65,30 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named(Name).
 		WithOptions(r.Options).
 		For(&ecsv1alpha1.Service{}).
+		Watches(&ecsv1alpha1.Service{}, watch.EditsFirst()).
 		Owns(&appsv1.Deployment{}).
-		Watches(&ecsv1alpha1.TaskDefinitionRevision{}, handler.EnqueueRequestsFromMapFunc(r.byFamily)).
+		Watches(&ecsv1alpha1.TaskDefinitionRevision{}, r.newRevisionsFirst()).
 		Watches(&ecsv1alpha1.Cluster{}, handler.EnqueueRequestsFromMapFunc(r.byCluster)).
 		Watches(&ecsv1alpha1.CapacityProvider{}, handler.EnqueueRequestsFromMapFunc(r.all)).
 		Complete(r)
+}
+
+// newRevisionsFirst enqueues the Services of a family when one of its
+// revisions changes; a new revision (a task definition edit) goes ahead of
+// status work, as a Service edit does.
+func (r *Reconciler) newRevisionsFirst() handler.EventHandler {
+	byFamily := handler.EnqueueRequestsFromMapFunc(r.byFamily)
+	return handler.Funcs{
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			if e.IsInInitialList {
+				byFamily.Create(ctx, e, q)
+				return
+			}
+			watch.AddHighPriority(q, r.byFamily(ctx, e.Object)...)
+		},
+		UpdateFunc: byFamily.Update,
+		DeleteFunc: byFamily.Delete,
+	}
 }
 
 func (r *Reconciler) byFamily(ctx context.Context, o client.Object) []reconcile.Request {

@@ -62,7 +62,7 @@ func startChild(ctx context.Context, role, kubeconfig, logDir string, concurrenc
 		}
 		select {
 		case err := <-c.done:
-			return nil, fmt.Errorf("%s exited at start: %v (log: %s)", role, err, logf.Name())
+			return nil, fmt.Errorf("%s exited at start (log: %s): %w", role, logf.Name(), err)
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
@@ -135,8 +135,7 @@ func (c *Child) Stop() error {
 		return err
 	case <-time.After(30 * time.Second):
 		_ = c.cmd.Process.Kill()
-		<-c.done
-		return fmt.Errorf("%s did not stop within 30s", c.Role)
+		return fmt.Errorf("%s did not stop within 30s and was killed: %w", c.Role, <-c.done)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -230,11 +231,11 @@ func taskDefinition(ns, image string) *ecsv1alpha1.TaskDefinition {
 	return td
 }
 
-// service is benchmark Service i: even ones on FARGATE by launch type, odd
+// service is benchmark Service i, on revision 1: even ones on FARGATE by launch type, odd
 // ones on the cluster's default strategy (the EC2-style pool).
-func service(ns string, i, tasks int, revision int) *ecsv1alpha1.Service {
+func service(ns string, i, tasks int) *ecsv1alpha1.Service {
 	s := &ecsv1alpha1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("svc-%05d", i)}}
-	s.Spec.TaskDefinition = fmt.Sprintf("%s:%d", Family, revision)
+	s.Spec.TaskDefinition = Family + ":1"
 	s.Spec.DesiredCount = ptr.To(int32(tasks))
 	if i%2 == 0 {
 		s.Spec.LaunchType = ecsv1alpha1.LaunchTypeFargate
@@ -298,7 +299,23 @@ func (h *Harness) waitRevision(ctx context.Context, ns string, rev int) error {
 
 // deleteNamespace deletes ns and waits until it and everything in it is
 // gone, so the next run starts on an empty cluster.
+//
+// The namespace controller alone takes about a minute for 1,000
+// Deployments here (it lists every resource type and lets the garbage
+// collector and kwok remove the pods one by one), so the harness first
+// deletes each collection itself: the ECS Services (so that the operator
+// recreates nothing), the Deployments, ReplicaSets and, without a grace
+// period, the pods.
 func (h *Harness) deleteNamespace(ctx context.Context, ns string) error {
+	in := client.InNamespace(ns)
+	for _, o := range []client.Object{&ecsv1alpha1.Service{}, &appsv1.Deployment{}, &appsv1.ReplicaSet{}} {
+		if err := h.admin.DeleteAllOf(ctx, o, in, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("delete %T in %s: %w", o, ns, err)
+		}
+	}
+	if err := h.admin.DeleteAllOf(ctx, &corev1.Pod{}, in, client.GracePeriodSeconds(0)); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("delete pods in %s: %w", ns, err)
+	}
 	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}
 	if err := h.admin.Delete(ctx, nsObj); client.IgnoreNotFound(err) != nil {
 		return err
@@ -357,7 +374,7 @@ feed:
 // process with Berth's translation code, without the owner reference (no
 // Service object exists in the baseline).
 func (h *Harness) baselineDeployment(ns string, i, tasks int) (*appsv1ac.DeploymentApplyConfiguration, error) {
-	svc := service(ns, i, tasks, 1)
+	svc := service(ns, i, tasks)
 	td := taskDefinition(ns, "public.ecr.aws/nginx/nginx:1.27")
 	rev := translate.Revision{TaskDefinition: Family, Number: 1, Spec: &td.Spec.RegisterTaskDefinitionInput}
 	p, err := translate.ResolvePlacement(translate.PlacementInput{

@@ -35,6 +35,10 @@ type Recorder struct {
 	podRunning  map[string]map[string]time.Time
 	podProvider map[string]map[string]string
 	deployments map[string]map[string]time.Time
+	// deployReady is when a Deployment was first complete: observed,
+	// every replica updated and available (what `kubectl rollout status`
+	// waits for).
+	deployReady map[string]map[string]time.Time
 	svcReady    map[string]map[string]time.Time
 	// templates records when a Deployment first showed a template value:
 	// key namespace/name|revision=<n> or namespace/name|edit=<v>.
@@ -53,7 +57,7 @@ func NewRecorder(ctx context.Context, cfg *rest.Config) (*Recorder, error) {
 		cache:      c,
 		podCreated: map[string]map[string]time.Time{}, podRunning: map[string]map[string]time.Time{},
 		podProvider: map[string]map[string]string{},
-		deployments: map[string]map[string]time.Time{}, svcReady: map[string]map[string]time.Time{},
+		deployments: map[string]map[string]time.Time{}, deployReady: map[string]map[string]time.Time{}, svcReady: map[string]map[string]time.Time{},
 		templates: map[string]time.Time{}, modified: map[string]int{},
 	}
 	kinds := []struct {
@@ -131,6 +135,13 @@ func (r *Recorder) onDeployment(o client.Object, t time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	setOnce(r.deployments, d.Namespace, d.Name, t)
+	want := int32(1)
+	if d.Spec.Replicas != nil {
+		want = *d.Spec.Replicas
+	}
+	if st := d.Status; st.ObservedGeneration >= d.Generation && st.UpdatedReplicas == want && st.AvailableReplicas == want && st.Replicas == want {
+		setOnce(r.deployReady, d.Namespace, d.Name, t)
+	}
 	key := d.Namespace + "/" + d.Name + "|"
 	if v, ok := d.Spec.Template.Labels[ecsv1alpha1.LabelRevision]; ok {
 		if _, seen := r.templates[key+"revision="+v]; !seen {
@@ -156,9 +167,9 @@ func (r *Recorder) onService(o client.Object, t time.Time) {
 
 // Progress is what a namespace has reached.
 type Progress struct {
-	Pods, Deployments, Services int
+	Pods, Deployments, ReadyDeployments, Services int
 	// Last* are when the last of each was first seen.
-	LastPod, LastDeployment, LastService time.Time
+	LastPod, LastDeployment, LastReadyDeployment, LastService time.Time
 }
 
 func last(m map[string]time.Time) time.Time {
@@ -176,8 +187,9 @@ func (r *Recorder) Progress(ns string) Progress {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return Progress{
-		Pods: len(r.podRunning[ns]), Deployments: len(r.deployments[ns]), Services: len(r.svcReady[ns]),
-		LastPod: last(r.podRunning[ns]), LastDeployment: last(r.deployments[ns]), LastService: last(r.svcReady[ns]),
+		Pods: len(r.podRunning[ns]), Deployments: len(r.deployments[ns]), ReadyDeployments: len(r.deployReady[ns]), Services: len(r.svcReady[ns]),
+		LastPod: last(r.podRunning[ns]), LastDeployment: last(r.deployments[ns]), LastReadyDeployment: last(r.deployReady[ns]),
+		LastService: last(r.svcReady[ns]),
 	}
 }
 
@@ -276,6 +288,7 @@ func (r *Recorder) Forget(ns string) {
 	delete(r.podRunning, ns)
 	delete(r.podProvider, ns)
 	delete(r.deployments, ns)
+	delete(r.deployReady, ns)
 	delete(r.svcReady, ns)
 }
 

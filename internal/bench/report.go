@@ -515,7 +515,7 @@ func renderReadme(r *Report, plots map[string]bool) string {
 	writeVerdicts(&m, r.Verdicts)
 	writeMachine(&m, r)
 	writeCalibration(&m, r.Calibration)
-	writeM1(&m, r.M1, plots)
+	writeM1(&m, r.M1, plots, r.Machine.Cores)
 	writeM2(&m, r.M2)
 	writeM3(&m, r.M3, plots)
 	writeM4(&m, r.M4, plots)
@@ -592,7 +592,7 @@ func writeCalibration(m *md, c *Calibration) {
 	m.table([]string{"concurrency", "writes/s", "p50 ms", "p99 ms"}, rows)
 }
 
-func writeM1(m *md, cells []M1Result, plots map[string]bool) {
+func writeM1(m *md, cells []M1Result, plots map[string]bool, cores int) {
 	if len(cells) == 0 {
 		return
 	}
@@ -622,12 +622,45 @@ func writeM1(m *md, cells []M1Result, plots map[string]bool) {
 		label := cellLabel(&cells[i])
 		for _, run := range cells[i].Runs {
 			rows = append(rows, []string{
-				label, run.Side, strconv.Itoa(run.Pair), f1(run.Seconds),
-				f1(run.DeploymentsSeconds), f1(run.CreateSeconds), joinCounts(run.Writes),
+				label, run.Side, strconv.Itoa(run.Pair), f1(run.Seconds), f1(run.PodsSeconds),
+				f1(run.DeploymentsSeconds), f1(run.CreateSeconds), joinCounts(run.Writes), joinCounts(run.BerthWrites),
 			})
 		}
 	}
-	m.table([]string{"cell", "side", "pair", "seconds", "deployments-exist s", "create s", "writes by actor"}, rows)
+	m.table([]string{"cell", "side", "pair", "seconds", "pods-running s", "deployments-exist s", "create s", "writes by actor", "Berth's writes"}, rows)
+	m.line("CPU seconds each process used during the run (from /proc; the machine has %d cores, so a run of T seconds had %d×T CPU-seconds):", cores, cores)
+	m.line("")
+	var procs []string
+	seen := map[string]bool{}
+	for i := range cells {
+		for _, run := range cells[i].Runs {
+			for k := range run.CPUSeconds {
+				if !seen[k] {
+					seen[k] = true
+					procs = append(procs, k)
+				}
+			}
+		}
+	}
+	sort.Strings(procs)
+	rows = rows[:0]
+	for i := range cells {
+		label := cellLabel(&cells[i])
+		for _, run := range cells[i].Runs {
+			row := []string{label, run.Side, strconv.Itoa(run.Pair)}
+			total := 0.0
+			for _, p := range procs {
+				row = append(row, f1(run.CPUSeconds[p]))
+				total += run.CPUSeconds[p]
+			}
+			util := 0.0
+			if run.Seconds > 0 {
+				util = total / run.Seconds
+			}
+			rows = append(rows, append(row, f1(total), f2(util)))
+		}
+	}
+	m.table(append(append([]string{"cell", "side", "pair"}, procs...), "total", "cores busy"), rows)
 }
 
 func writeM2(m *md, r *M2Result) {

@@ -170,7 +170,7 @@ func TestWriteReportFull(t *testing.T) {
 		"| 16 | 812.5 | 18.0 | 61.5 |",
 		"## M1 — bulk convergence",
 		"| unthrottled | 300 | 2 | 30.8 | 28.8 | 1.07 | 1.06, 1.08 | 9.8 | 3.00 |",
-		"| N=100 r=1 (unthrottled) | berth | 1 | 10.5 | 3.2 | 1.5 | berth=300, kube-scheduler=100, kwok=100 |",
+		"| N=100 r=1 (unthrottled) | berth | 1 | 10.5 | 0.0 | 3.2 | 1.5 | berth=300, kube-scheduler=100, kwok=100 |  |",
 		"![](m1-convergence.png)",
 		"![](m1-ratio.png)",
 		"## M2 — writes on a no-op resync",

@@ -84,9 +84,14 @@ type Run struct {
 	// Side is "berth" or "baseline".
 	Side string `json:"side"`
 	Pair int    `json:"pair"`
-	// Seconds is T_full: first create to every task Running (and, for
-	// Berth, every Service Ready with observedGeneration current).
+	// Seconds is T_full: first create to every task Running and every
+	// workload reporting it: for Berth every Service Ready with
+	// observedGeneration current, for the baseline every Deployment
+	// complete (observed, all replicas updated and available, what
+	// `kubectl rollout status` waits for).
 	Seconds float64 `json:"seconds"`
+	// PodsSeconds is first create to the last task Running.
+	PodsSeconds float64 `json:"podsSeconds"`
 	// CreateSeconds is how long submitting the objects took.
 	CreateSeconds float64 `json:"createSeconds"`
 	// DeploymentsSeconds is first create to every Deployment existing.

@@ -83,8 +83,8 @@ func runRole(role string) error {
 	}
 	conc, _ := strconv.Atoi(os.Getenv(envConcurrency))
 	o := operator.Options{
-		MetricsBindAddress:   os.Getenv(envMetricsAddr),
-		Controllers:          controllers.Config{MaxConcurrentReconciles: conc},
+		MetricsBindAddress: os.Getenv(envMetricsAddr),
+		Controllers:        controllers.Config{MaxConcurrentReconciles: conc},
 		ExtraMetricsHandlers: map[string]http.Handler{
 			memoryPath:             http.HandlerFunc(serveMemory),
 			"/debug/pprof/profile": http.HandlerFunc(pprof.Profile),

@@ -97,18 +97,8 @@ func runProfile(ctx context.Context, o Options, p localcp.Profile, cells []Cell,
 	main := p == localcp.ProfileUnthrottled
 	var m3 M3Result
 	if main {
-		if o.CalibrationObjects > 0 {
-			if r.Calibration, err = h.calibrate(ctx, o.CalibrationObjects); err != nil {
-				return err
-			}
-		}
-		if o.Steady > 0 && !o.NoMemory {
-			if m3.OperatorIdle, err = h.childMemory(ctx, RoleOperator, 0); err != nil {
-				return err
-			}
-			if m3.BareIdle, err = h.childMemory(ctx, RoleBare, 0); err != nil {
-				return err
-			}
+		if err := h.beforeOperator(ctx, o, r, &m3); err != nil {
+			return err
 		}
 	}
 	if err := h.StartOperator(ctx); err != nil {
@@ -116,48 +106,11 @@ func runProfile(ctx context.Context, o Options, p localcp.Profile, cells []Cell,
 	}
 	sort.SliceStable(cells, func(i, j int) bool { return cells[i].Services*cells[i].Tasks < cells[j].Services*cells[j].Tasks })
 	for _, c := range cells {
-		res := M1Result{Profile: profileName(p), Services: c.Services, Tasks: c.Tasks}
 		steady := main && o.Steady == c.Services && c.Tasks == 1
-		for pair := 1; pair <= o.Pairs; pair++ {
-			last := steady && pair == o.Pairs
-			base := fmt.Sprintf("m1-base-%d-%d-%d", c.Services, c.Tasks, pair)
-			run, err := h.runBaseline(ctx, o, base, c, pair)
-			if err != nil {
-				return err
-			}
-			res.Runs = append(res.Runs, run)
-			if last {
-				for _, rate := range o.M4Rates {
-					m4, err := h.m4Baseline(ctx, base, c.Services, rate, o.M4Edits)
-					if err != nil {
-						return err
-					}
-					r.M4 = append(r.M4, m4)
-				}
-			}
-			if err := h.deleteNamespace(ctx, base); err != nil {
-				return err
-			}
-			ns := fmt.Sprintf("m1-berth-%d-%d-%d", c.Services, c.Tasks, pair)
-			revisions := 1
-			if last {
-				revisions = 2
-			}
-			run, err = h.runBerth(ctx, o, ns, c, pair, revisions)
-			if err != nil {
-				return err
-			}
-			res.Runs = append(res.Runs, run)
-			if last {
-				if err := h.steadyState(ctx, o, ns, c.Services, r, &m3); err != nil {
-					return err
-				}
-			}
-			if err := h.deleteNamespace(ctx, ns); err != nil {
-				return err
-			}
+		res, err := h.runCell(ctx, o, c, steady, r, &m3)
+		if err != nil {
+			return err
 		}
-		summarizeM1(&res)
 		r.M1 = append(r.M1, res)
 		h.logf("M1 N=%d r=%d: berth %.2fs baseline %.2fs ratio %.3f", c.Services, c.Tasks, res.MedianBerth, res.MedianBaseline, res.Ratio)
 	}
@@ -167,6 +120,73 @@ func runProfile(ctx context.Context, o Options, p localcp.Profile, cells []Cell,
 		}
 	}
 	return nil
+}
+
+// beforeOperator calibrates the control plane and measures the idle
+// operator and bare manager (M3), before the operator runs for good.
+func (h *Harness) beforeOperator(ctx context.Context, o Options, r *Report, m3 *M3Result) error {
+	var err error
+	if o.CalibrationObjects > 0 {
+		if r.Calibration, err = h.calibrate(ctx, o.CalibrationObjects); err != nil {
+			return err
+		}
+	}
+	if o.Steady == 0 || o.NoMemory {
+		return nil
+	}
+	if m3.OperatorIdle, err = h.childMemory(ctx, RoleOperator, 0); err != nil {
+		return err
+	}
+	m3.BareIdle, err = h.childMemory(ctx, RoleBare, 0)
+	return err
+}
+
+// runCell runs the A/B pairs of one M1 cell. In the steady cell, the last
+// pair's namespaces also carry M4 (baseline side) and M2, M3 and M4
+// (Berth side) before they are deleted.
+func (h *Harness) runCell(ctx context.Context, o Options, c Cell, steady bool, r *Report, m3 *M3Result) (M1Result, error) {
+	res := M1Result{Profile: profileName(h.Profile), Services: c.Services, Tasks: c.Tasks}
+	for pair := 1; pair <= o.Pairs; pair++ {
+		last := steady && pair == o.Pairs
+		base := fmt.Sprintf("m1-base-%d-%d-%d", c.Services, c.Tasks, pair)
+		run, err := h.runBaseline(ctx, o, base, c, pair)
+		if err != nil {
+			return res, err
+		}
+		res.Runs = append(res.Runs, run)
+		for _, rate := range o.M4Rates {
+			if !last {
+				break
+			}
+			m4, err := h.m4Baseline(ctx, base, c.Services, rate, o.M4Edits)
+			if err != nil {
+				return res, err
+			}
+			r.M4 = append(r.M4, m4)
+		}
+		if err := h.deleteNamespace(ctx, base); err != nil {
+			return res, err
+		}
+		ns := fmt.Sprintf("m1-berth-%d-%d-%d", c.Services, c.Tasks, pair)
+		revisions := 1
+		if last {
+			revisions = 2
+		}
+		if run, err = h.runBerth(ctx, o, ns, c, pair, revisions); err != nil {
+			return res, err
+		}
+		res.Runs = append(res.Runs, run)
+		if last {
+			if err := h.steadyState(ctx, o, ns, c.Services, r, m3); err != nil {
+				return res, err
+			}
+		}
+		if err := h.deleteNamespace(ctx, ns); err != nil {
+			return res, err
+		}
+	}
+	summarizeM1(&res)
+	return res, nil
 }
 
 // steadyState runs M2, M3 and M4 on a converged namespace.
@@ -298,12 +318,16 @@ func (h *Harness) runBaseline(ctx context.Context, o Options, ns string, c Cell,
 	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	p, err := h.rec.WaitFor(wctx, ns, func(p Progress) bool {
-		return p.Pods >= c.Services*c.Tasks && p.Deployments >= c.Services
+		return p.Pods >= c.Services*c.Tasks && p.ReadyDeployments >= c.Services
 	})
 	if err != nil {
 		return Run{}, err
 	}
-	run := Run{Side: "baseline", Pair: pair, Seconds: round3(p.LastPod.Sub(start).Seconds()),
+	end := p.LastPod
+	if p.LastReadyDeployment.After(end) {
+		end = p.LastReadyDeployment
+	}
+	run := Run{Side: "baseline", Pair: pair, Seconds: round3(end.Sub(start).Seconds()), PodsSeconds: round3(p.LastPod.Sub(start).Seconds()),
 		CreateSeconds: round3(created.Seconds()), DeploymentsSeconds: round3(p.LastDeployment.Sub(start).Seconds()),
 		Pods: h.rec.Curve(ns, start), CPUSeconds: cpuDelta(cpu0, h.cpu())}
 	flushAudit()
@@ -327,7 +351,7 @@ func (h *Harness) runBerth(ctx context.Context, o Options, ns string, c Cell, pa
 	cpu0 := h.cpu()
 	start := time.Now()
 	err := parallel(ctx, c.Services, 16, func(ctx context.Context, i int) error {
-		return h.admin.Create(ctx, service(ns, i, c.Tasks, 1))
+		return h.admin.Create(ctx, service(ns, i, c.Tasks))
 	})
 	if err != nil {
 		return Run{}, fmt.Errorf("create Services: %w", err)
@@ -345,7 +369,7 @@ func (h *Harness) runBerth(ctx context.Context, o Options, ns string, c Cell, pa
 	if p.LastService.After(end) {
 		end = p.LastService
 	}
-	run := Run{Side: "berth", Pair: pair, Seconds: round3(end.Sub(start).Seconds()),
+	run := Run{Side: "berth", Pair: pair, Seconds: round3(end.Sub(start).Seconds()), PodsSeconds: round3(p.LastPod.Sub(start).Seconds()),
 		CreateSeconds: round3(created.Seconds()), DeploymentsSeconds: round3(p.LastDeployment.Sub(start).Seconds()),
 		Pods: h.rec.Curve(ns, start), CPUSeconds: cpuDelta(cpu0, h.cpu())}
 	flushAudit()
@@ -512,10 +536,10 @@ func (h *Harness) m4Berth(ctx context.Context, ns string, n, offset int, rate fl
 	if offset+count > n {
 		return M4Result{}, fmt.Errorf("M4 needs %d Services, have %d", offset+count, n)
 	}
-	name := func(i int) string { return service(ns, offset+i, 1, 1).Name }
+	name := func(i int) string { return service(ns, offset+i, 1).Name }
 	patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"taskDefinition":"`+Family+`:2"}}`))
 	sent, err := edits(ctx, count, rate, func(ctx context.Context, i int) error {
-		svc := service(ns, offset+i, 1, 1)
+		svc := service(ns, offset+i, 1)
 		return h.admin.Patch(ctx, svc, patch)
 	})
 	if err != nil {
@@ -528,7 +552,7 @@ func (h *Harness) m4Berth(ctx context.Context, ns string, n, offset int, rate fl
 
 // m4Baseline edits the pod template of Deployments of ns directly.
 func (h *Harness) m4Baseline(ctx context.Context, ns string, n int, rate float64, count int) (M4Result, error) {
-	name := func(i int) string { return service(ns, i, 1, 1).Name }
+	name := func(i int) string { return service(ns, i, 1).Name }
 	tag := fmt.Sprint(rate)
 	sent, err := edits(ctx, count, rate, func(ctx context.Context, i int) error {
 		d := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
@@ -551,18 +575,7 @@ func (h *Harness) m5(ctx context.Context, o Options) (*M5Result, error) {
 	if err := h.createNamespace(ctx, ns, true, 1); err != nil {
 		return nil, err
 	}
-	kube, err := kubernetes.NewForConfig(unthrottled(h.cp.AdminConfig(), harnessAgent))
-	if err != nil {
-		return nil, err
-	}
-	apiMetrics := func() (Metrics, error) {
-		raw, err := kube.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("apiserver metrics: %w", err)
-		}
-		return ParseMetrics(strings.NewReader(string(raw)))
-	}
-	apiBefore, err := apiMetrics()
+	apiBefore, err := h.apiserverMetrics(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -574,43 +587,22 @@ func (h *Harness) m5(ctx context.Context, o Options) (*M5Result, error) {
 	if _, err := h.audit.Read(); err != nil {
 		return nil, err
 	}
-	res := &M5Result{Services: o.M5Services, TasksPerService: o.M5Tasks, Providers: []string{"FARGATE", "ec2"},
-		QueueDepthMax: map[string]float64{}}
-	// Sample the operator's queue depth while it works.
-	sampleCtx, stopSampling := context.WithCancel(ctx)
-	var sampling sync.WaitGroup
-	var depthMu sync.Mutex
-	sampling.Go(func() {
-		for sampleCtx.Err() == nil {
-			if m, err := h.operator.Metrics(sampleCtx); err == nil {
-				depthMu.Lock()
-				for k, v := range m.SumBy("workqueue_depth", "name", nil) {
-					res.QueueDepthMax[k] = max(res.QueueDepthMax[k], v)
-				}
-				depthMu.Unlock()
-			}
-			select {
-			case <-sampleCtx.Done():
-			case <-time.After(500 * time.Millisecond):
-			}
-		}
-	})
+	res := &M5Result{Services: o.M5Services, TasksPerService: o.M5Tasks, Providers: []string{"FARGATE", "ec2"}}
+	stopSampling := h.sampleQueueDepth(ctx, &res.QueueDepthMax)
 	start := time.Now()
 	c := Cell{Services: o.M5Services, Tasks: o.M5Tasks}
 	err = parallel(ctx, c.Services, 16, func(ctx context.Context, i int) error {
-		return h.admin.Create(ctx, service(ns, i, c.Tasks, 1))
+		return h.admin.Create(ctx, service(ns, i, c.Tasks))
 	})
-	if err != nil {
-		stopSampling()
-		return nil, err
+	var p Progress
+	if err == nil {
+		wctx, cancel := context.WithTimeout(ctx, o.Timeout)
+		p, err = h.rec.WaitFor(wctx, ns, func(p Progress) bool {
+			return p.Pods >= c.Services*c.Tasks && p.Services >= c.Services
+		})
+		cancel()
 	}
-	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
-	defer cancel()
-	p, err := h.rec.WaitFor(wctx, ns, func(p Progress) bool {
-		return p.Pods >= c.Services*c.Tasks && p.Services >= c.Services
-	})
 	stopSampling()
-	sampling.Wait()
 	if err != nil {
 		return nil, err
 	}
@@ -626,24 +618,59 @@ func (h *Harness) m5(ctx context.Context, o Options) (*M5Result, error) {
 	for _, node := range h.rec.RunningNodes(ns) {
 		res.TasksPerProvider[strings.SplitN(node, "-", 2)[0]]++
 	}
-	apiAfter, err := apiMetrics()
+	if err := h.m5Metrics(ctx, res, apiBefore, opBefore); err != nil {
+		return nil, err
+	}
+	h.logf("M5 %d×%d: %.1fs, pod startup p99 %.0fms, writes %v", c.Services, c.Tasks, res.Seconds, res.PodStartupP99Ms, res.Writes)
+	return res, nil
+}
+
+// apiserverMetrics scrapes kube-apiserver's /metrics.
+func (h *Harness) apiserverMetrics(ctx context.Context) (Metrics, error) {
+	kube, err := kubernetes.NewForConfig(unthrottled(h.cp.AdminConfig(), harnessAgent))
 	if err != nil {
 		return nil, err
 	}
-	for k, q := range HistogramQuantiles(apiBefore, apiAfter, "apiserver_request_duration_seconds", 0.99, "resource", "verb") {
-		parts := strings.SplitN(k, " ", 2)
-		if parts[1] == "WATCH" || parts[1] == "CONNECT" || parts[0] == "" {
-			continue
-		}
-		res.APILatencies = append(res.APILatencies, APILatency{Resource: parts[0], Verb: parts[1], Count: q.Count, P99Ms: round3(q.Quantile * 1000)})
+	raw, err := kube.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("apiserver metrics: %w", err)
 	}
-	sort.Slice(res.APILatencies, func(i, j int) bool {
-		a, b := res.APILatencies[i], res.APILatencies[j]
-		return a.Resource+" "+a.Verb < b.Resource+" "+b.Verb
+	return ParseMetrics(strings.NewReader(string(raw)))
+}
+
+// sampleQueueDepth records the deepest each operator workqueue gets until
+// the returned function is called.
+func (h *Harness) sampleQueueDepth(ctx context.Context, depth *map[string]float64) (stop func()) {
+	*depth = map[string]float64{}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for ctx.Err() == nil {
+			if m, err := h.operator.Metrics(ctx); err == nil {
+				for k, v := range m.SumBy("workqueue_depth", "name", nil) {
+					(*depth)[k] = max((*depth)[k], v)
+				}
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
 	})
+	return func() { cancel(); wg.Wait() }
+}
+
+// m5Metrics fills in what the apiserver, the operator and the audit log
+// saw during M5.
+func (h *Harness) m5Metrics(ctx context.Context, res *M5Result, apiBefore, opBefore Metrics) error {
+	apiAfter, err := h.apiserverMetrics(ctx)
+	if err != nil {
+		return err
+	}
+	res.APILatencies = apiLatencies(apiBefore, apiAfter)
 	opAfter, err := h.operator.Metrics(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	delta := func(name, by string) map[string]float64 {
 		b, a := opBefore.SumBy(name, by, nil), opAfter.SumBy(name, by, nil)
@@ -658,14 +685,29 @@ func (h *Harness) m5(ctx context.Context, o Options) (*M5Result, error) {
 	flushAudit()
 	events, err := h.audit.Read()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	res.Writes = CountByActor(events)
-	if res.OperatorMemory, err = h.operator.Memory(ctx); err != nil {
-		return nil, err
+	res.OperatorMemory, err = h.operator.Memory(ctx)
+	return err
+}
+
+// apiLatencies is kube-apiserver's p99 per (resource, verb) between two
+// scrapes, long-running verbs left out.
+func apiLatencies(before, after Metrics) []APILatency {
+	var res []APILatency
+	for k, q := range HistogramQuantiles(before, after, "apiserver_request_duration_seconds", 0.99, "resource", "verb") {
+		parts := strings.SplitN(k, " ", 2)
+		if parts[1] == "WATCH" || parts[1] == "CONNECT" || parts[0] == "" {
+			continue
+		}
+		res = append(res, APILatency{Resource: parts[0], Verb: parts[1], Count: q.Count, P99Ms: round3(q.Quantile * 1000)})
 	}
-	h.logf("M5 %d×%d: %.1fs, pod startup p99 %.0fms, writes %v", c.Services, c.Tasks, res.Seconds, res.PodStartupP99Ms, res.Writes)
-	return res, nil
+	sort.Slice(res, func(i, j int) bool {
+		a, b := res[i], res[j]
+		return a.Resource+" "+a.Verb < b.Resource+" "+b.Verb
+	})
+	return res
 }
 
 // calibrate measures the raw write ceiling: ConfigMaps created by the

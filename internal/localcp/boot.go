@@ -31,13 +31,8 @@ func (c *ControlPlane) boot(ctx context.Context, binDir string, o Options) error
 	if err := c.configure(); err != nil {
 		return err
 	}
-	if len(o.AuditPolicy) > 0 {
-		if err := os.WriteFile(filepath.Join(c.layout.dir, "audit-policy.yaml"), o.AuditPolicy, 0o600); err != nil {
-			return fmt.Errorf("write audit policy: %w", err)
-		}
-		if err := os.Remove(c.AuditLogPath()); err != nil && !os.IsNotExist(err) {
-			return fmt.Errorf("remove old audit log: %w", err)
-		}
+	if err := c.writeAuditPolicy(o.AuditPolicy); err != nil {
+		return err
 	}
 	var out *lockedWriter
 	if o.Out != nil {
@@ -78,6 +73,21 @@ func (c *ControlPlane) boot(ctx context.Context, binDir string, o Options) error
 		return err
 	}
 	return c.waitFor(ctx, "the default ServiceAccount", c.defaultServiceAccountExists)
+}
+
+// writeAuditPolicy writes kube-apiserver's audit policy, if there is one,
+// and removes the audit log of an earlier boot.
+func (c *ControlPlane) writeAuditPolicy(policy []byte) error {
+	if len(policy) == 0 {
+		return nil
+	}
+	if err := os.WriteFile(filepath.Join(c.layout.dir, "audit-policy.yaml"), policy, 0o600); err != nil {
+		return fmt.Errorf("write audit policy: %w", err)
+	}
+	if err := os.Remove(c.AuditLogPath()); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("remove old audit log: %w", err)
+	}
+	return nil
 }
 
 // configure prepares the working directory for a fresh boot: new ports, an

@@ -71,7 +71,15 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		cfg = rest.CopyConfig(cfg)
 		cfg.QPS, cfg.Burst = -1, 0
 	}
-	managedPods := labels.SelectorFromSet(labels.Set{ecsv1alpha1.LabelManagedBy: ecsv1alpha1.ManagedByValue})
+	// Only the pods of standalone Tasks are read: a Service's tasks are
+	// counted from its Deployment. Caching every pod Berth manages cost
+	// about 55 MiB per 10,000 service tasks (benchmark M5).
+	taskPods := labels.SelectorFromSet(labels.Set{ecsv1alpha1.LabelManagedBy: ecsv1alpha1.ManagedByValue})
+	taskReq, err := labels.NewRequirement(ecsv1alpha1.LabelTask, selection.Exists, nil)
+	if err != nil {
+		return nil, err
+	}
+	taskPods = taskPods.Add(*taskReq)
 	poolNode, err := labels.NewRequirement(ecsv1alpha1.LabelCapacityProvider, selection.Exists, nil)
 	if err != nil {
 		return nil, err
@@ -93,11 +101,11 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		LeaderElectionID:        o.LeaderElectionID,
 		LeaderElectionNamespace: o.LeaderElectionNS,
 		Cache: cache.Options{
-			// Only Berth's pods and the nodes of capacity-provider pools are
-			// cached; managedFields are never needed.
+			// Only the pods of Berth's Tasks and the nodes of capacity-provider
+			// pools are cached; managedFields are never needed.
 			DefaultTransform: cache.TransformStripManagedFields(),
 			ByObject: map[client.Object]cache.ByObject{
-				&corev1.Pod{}:  {Label: managedPods},
+				&corev1.Pod{}:  {Label: taskPods},
 				&corev1.Node{}: {Label: labels.NewSelector().Add(*poolNode)},
 			},
 		},
