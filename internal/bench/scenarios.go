@@ -141,48 +141,60 @@ func (h *Harness) beforeOperator(ctx context.Context, o Options, r *Report, m3 *
 	return err
 }
 
-// runCell runs the A/B pairs of one M1 cell. In the steady cell, the last
-// pair's namespaces also carry M4 (baseline side) and M2, M3 and M4
-// (Berth side) before they are deleted.
+// runCell runs the A/B pairs of one M1 cell: odd pairs baseline first,
+// even pairs Berth first (A-B, B-A), so that a drift of the control plane
+// over time does not favour one side. In the steady cell, the last pair's
+// namespaces also carry M4 (baseline side) and M2, M3 and M4 (Berth side)
+// before they are deleted.
 func (h *Harness) runCell(ctx context.Context, o Options, c Cell, steady bool, r *Report, m3 *M3Result) (M1Result, error) {
 	res := M1Result{Profile: profileName(h.Profile), Services: c.Services, Tasks: c.Tasks}
 	for pair := 1; pair <= o.Pairs; pair++ {
 		last := steady && pair == o.Pairs
-		base := fmt.Sprintf("m1-base-%d-%d-%d", c.Services, c.Tasks, pair)
-		run, err := h.runBaseline(ctx, o, base, c, pair)
-		if err != nil {
-			return res, err
-		}
-		res.Runs = append(res.Runs, run)
-		for _, rate := range o.M4Rates {
-			if !last {
-				break
-			}
-			m4, err := h.m4Baseline(ctx, base, c.Services, rate, o.M4Edits)
+		baseline := func() error {
+			ns := fmt.Sprintf("m1-base-%d-%d-%d", c.Services, c.Tasks, pair)
+			run, err := h.runBaseline(ctx, o, ns, c, pair)
 			if err != nil {
+				return err
+			}
+			res.Runs = append(res.Runs, run)
+			for _, rate := range o.M4Rates {
+				if !last {
+					break
+				}
+				m4, err := h.m4Baseline(ctx, ns, c.Services, rate, o.M4Edits)
+				if err != nil {
+					return err
+				}
+				r.M4 = append(r.M4, m4)
+			}
+			return h.deleteNamespace(ctx, ns)
+		}
+		berth := func() error {
+			ns := fmt.Sprintf("m1-berth-%d-%d-%d", c.Services, c.Tasks, pair)
+			revisions := 1
+			if last {
+				revisions = 2
+			}
+			run, err := h.runBerth(ctx, o, ns, c, pair, revisions)
+			if err != nil {
+				return err
+			}
+			res.Runs = append(res.Runs, run)
+			if last {
+				if err := h.steadyState(ctx, o, ns, c.Services, r, m3); err != nil {
+					return err
+				}
+			}
+			return h.deleteNamespace(ctx, ns)
+		}
+		order := []func() error{baseline, berth}
+		if pair%2 == 0 && !last {
+			order = []func() error{berth, baseline}
+		}
+		for _, run := range order {
+			if err := run(); err != nil {
 				return res, err
 			}
-			r.M4 = append(r.M4, m4)
-		}
-		if err := h.deleteNamespace(ctx, base); err != nil {
-			return res, err
-		}
-		ns := fmt.Sprintf("m1-berth-%d-%d-%d", c.Services, c.Tasks, pair)
-		revisions := 1
-		if last {
-			revisions = 2
-		}
-		if run, err = h.runBerth(ctx, o, ns, c, pair, revisions); err != nil {
-			return res, err
-		}
-		res.Runs = append(res.Runs, run)
-		if last {
-			if err := h.steadyState(ctx, o, ns, c.Services, r, m3); err != nil {
-				return res, err
-			}
-		}
-		if err := h.deleteNamespace(ctx, ns); err != nil {
-			return res, err
 		}
 	}
 	summarizeM1(&res)
