@@ -48,6 +48,18 @@ func Scheme() *runtime.Scheme {
 	return s
 }
 
+// withoutDefaultRateLimit returns cfg, or a copy without a client-side
+// rate limit when cfg sets none (QPS 0, which client-go would turn into 5
+// requests per second).
+func withoutDefaultRateLimit(cfg *rest.Config) *rest.Config {
+	if cfg.QPS != 0 || cfg.RateLimiter != nil {
+		return cfg
+	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = -1, 0
+	return cfg
+}
+
 // New builds the manager with every controller registered.
 func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	mgr, err := NewManager(cfg, o)
@@ -67,10 +79,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 // would otherwise cap the operator at 5 requests per second, and kube-apiserver's
 // priority and fairness is what protects the server.
 func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
-	if cfg.QPS == 0 && cfg.RateLimiter == nil {
-		cfg = rest.CopyConfig(cfg)
-		cfg.QPS, cfg.Burst = -1, 0
-	}
+	cfg = withoutDefaultRateLimit(cfg)
 	// Only the pods of standalone Tasks are read: a Service's tasks are
 	// counted from its Deployment. Caching every pod Berth manages cost
 	// about 55 MiB per 10,000 service tasks (benchmark M5).
