@@ -310,78 +310,68 @@ func (h *Harness) runBaseline(ctx context.Context, o Options, ns string, c Cell,
 	if err := h.createNamespace(ctx, ns, false, 0); err != nil {
 		return Run{}, err
 	}
-	flushAudit()
-	if _, err := h.audit.Read(); err != nil {
-		return Run{}, err
-	}
-	cpu0 := h.cpu()
-	start := time.Now()
-	err := parallel(ctx, c.Services, h.concurrency, func(ctx context.Context, i int) error {
-		d, err := h.baselineDeployment(ns, i, c.Tasks)
-		if err != nil {
-			return err
-		}
-		return h.baseline.Apply(ctx, d, client.FieldOwner("bench-baseline"), client.ForceOwnership)
+	return h.timedRun(ctx, o, ns, "baseline", c, pair, runSpec{
+		submit: func(ctx context.Context) error {
+			return parallel(ctx, c.Services, h.concurrency, func(ctx context.Context, i int) error {
+				d, err := h.baselineDeployment(ns, i, c.Tasks)
+				if err != nil {
+					return err
+				}
+				return h.baseline.Apply(ctx, d, client.FieldOwner("bench-baseline"), client.ForceOwnership)
+			})
+		},
+		done:     func(p Progress) bool { return p.ReadyDeployments >= c.Services },
+		finished: func(p Progress) time.Time { return p.LastReadyDeployment },
 	})
-	if err != nil {
-		return Run{}, fmt.Errorf("baseline: %w", err)
-	}
-	created := time.Since(start)
-	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
-	defer cancel()
-	p, err := h.rec.WaitFor(wctx, ns, func(p Progress) bool {
-		return p.Pods >= c.Services*c.Tasks && p.ReadyDeployments >= c.Services
-	})
-	if err != nil {
-		return Run{}, err
-	}
-	end := p.LastPod
-	if p.LastReadyDeployment.After(end) {
-		end = p.LastReadyDeployment
-	}
-	run := Run{Side: "baseline", Pair: pair, Seconds: round3(end.Sub(start).Seconds()), PodsSeconds: round3(p.LastPod.Sub(start).Seconds()),
-		CreateSeconds: round3(created.Seconds()), DeploymentsSeconds: round3(p.LastDeployment.Sub(start).Seconds()),
-		Pods: h.rec.Curve(ns, start), CPUSeconds: cpuDelta(cpu0, h.cpu())}
-	flushAudit()
-	events, err := h.audit.Read()
-	if err != nil {
-		return Run{}, err
-	}
-	run.Writes = CountByActor(events)
-	h.logf("baseline N=%d r=%d pair %d: %.2fs writes %v cpu %v", c.Services, c.Tasks, pair, run.Seconds, run.Writes, run.CPUSeconds)
-	return run, nil
 }
 
 func (h *Harness) runBerth(ctx context.Context, o Options, ns string, c Cell, pair, revisions int) (Run, error) {
 	if err := h.createNamespace(ctx, ns, true, revisions); err != nil {
 		return Run{}, err
 	}
+	return h.timedRun(ctx, o, ns, "berth", c, pair, runSpec{
+		submit: func(ctx context.Context) error {
+			return parallel(ctx, c.Services, 16, func(ctx context.Context, i int) error {
+				return h.admin.Create(ctx, service(ns, i, c.Tasks))
+			})
+		},
+		done:     func(p Progress) bool { return p.Deployments >= c.Services && p.Services >= c.Services },
+		finished: func(p Progress) time.Time { return p.LastService },
+	})
+}
+
+// runSpec is what differs between the two sides of an M1 pair: how the
+// objects are submitted, and when the workloads report done.
+type runSpec struct {
+	submit   func(ctx context.Context) error
+	done     func(Progress) bool
+	finished func(Progress) time.Time
+}
+
+// timedRun submits one side's objects and times them until every task is
+// Running and the side's workloads report done.
+func (h *Harness) timedRun(ctx context.Context, o Options, ns, side string, c Cell, pair int, spec runSpec) (Run, error) {
 	flushAudit()
 	if _, err := h.audit.Read(); err != nil {
 		return Run{}, err
 	}
 	cpu0 := h.cpu()
 	start := time.Now()
-	err := parallel(ctx, c.Services, 16, func(ctx context.Context, i int) error {
-		return h.admin.Create(ctx, service(ns, i, c.Tasks))
-	})
-	if err != nil {
-		return Run{}, fmt.Errorf("create Services: %w", err)
+	if err := spec.submit(ctx); err != nil {
+		return Run{}, fmt.Errorf("%s: %w", side, err)
 	}
 	created := time.Since(start)
 	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	p, err := h.rec.WaitFor(wctx, ns, func(p Progress) bool {
-		return p.Pods >= c.Services*c.Tasks && p.Deployments >= c.Services && p.Services >= c.Services
-	})
+	p, err := h.rec.WaitFor(wctx, ns, func(p Progress) bool { return p.Pods >= c.Services*c.Tasks && spec.done(p) })
 	if err != nil {
 		return Run{}, err
 	}
 	end := p.LastPod
-	if p.LastService.After(end) {
-		end = p.LastService
+	if f := spec.finished(p); f.After(end) {
+		end = f
 	}
-	run := Run{Side: "berth", Pair: pair, Seconds: round3(end.Sub(start).Seconds()), PodsSeconds: round3(p.LastPod.Sub(start).Seconds()),
+	run := Run{Side: side, Pair: pair, Seconds: round3(end.Sub(start).Seconds()), PodsSeconds: round3(p.LastPod.Sub(start).Seconds()),
 		CreateSeconds: round3(created.Seconds()), DeploymentsSeconds: round3(p.LastDeployment.Sub(start).Seconds()),
 		Pods: h.rec.Curve(ns, start), CPUSeconds: cpuDelta(cpu0, h.cpu())}
 	flushAudit()
@@ -390,9 +380,10 @@ func (h *Harness) runBerth(ctx context.Context, o Options, ns string, c Cell, pa
 		return Run{}, err
 	}
 	run.Writes = CountByActor(events)
-	run.BerthWrites = CountByVerbResource(events, "berth")
-	h.logf("berth %v", run.BerthWrites)
-	h.logf("berth N=%d r=%d pair %d: %.2fs writes %v cpu %v", c.Services, c.Tasks, pair, run.Seconds, run.Writes, run.CPUSeconds)
+	if side == "berth" {
+		run.BerthWrites = CountByVerbResource(events, "berth")
+	}
+	h.logf("%s N=%d r=%d pair %d: %.2fs writes %v operator %v cpu %v", side, c.Services, c.Tasks, pair, run.Seconds, run.Writes, run.BerthWrites, run.CPUSeconds)
 	return run, nil
 }
 
