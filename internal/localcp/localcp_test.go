@@ -59,7 +59,7 @@ func TestControlPlane(t *testing.T) {
 	if t.Failed() {
 		logTails(t, cp.Dir())
 	}
-	pids, dir := localcp.PIDs(cp), cp.Dir()
+	pids, dir := cp.PIDs(), cp.Dir()
 	if len(pids) != 5 {
 		t.Errorf("expected 5 processes, got %v", pids)
 	}
