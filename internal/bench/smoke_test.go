@@ -18,9 +18,6 @@ func TestMain(m *testing.M) {
 // nothing (M2), counted from kube-apiserver's audit log. It fails CI when
 // a change makes a no-op reconcile write again.
 func TestSmoke(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a local control plane")
-	}
 	const n = 20
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
