@@ -25,8 +25,9 @@ const (
 	// capacity provider strategy resolves to existing node pools.
 	ConditionCapacityProviderReady = "CapacityProviderReady"
 	// ConditionFullySupported is True when Berth honours every member set
-	// in a task definition; False (reason UnsupportedFields) lists those it
-	// accepts and stores but does not carry into Kubernetes yet.
+	// in a task definition exactly; False (reason FieldsApproximated or
+	// UnsupportedFields) summarises status.fieldNotes, which lists each
+	// field Berth approximates or stores without effect.
 	ConditionFullySupported = "FullySupported"
 	// ConditionDeploymentAvailable is True when the Service's Deployment
 	// has all desired tasks running the requested revision.
@@ -60,6 +61,13 @@ const (
 	ReasonNoCapacityProvider = "NoCapacityProvider"
 	// ReasonUnsupportedFields: members are set that Berth does not honour yet.
 	ReasonUnsupportedFields = "UnsupportedFields"
+	// ReasonFieldsApproximated: every member set has an effect, some with a
+	// documented difference from ECS.
+	ReasonFieldsApproximated = "FieldsApproximated"
+	// ReasonInvalidTaskDefinition: the task definition cannot run, for a
+	// reason ECS gives at registration or launch that admission rules
+	// cannot see (a dependsOn cycle, a missing volume, ...).
+	ReasonInvalidTaskDefinition = "InvalidTaskDefinition"
 	// ReasonUnsupported: the spec asks for something Berth cannot do yet.
 	ReasonUnsupported = "Unsupported"
 	// ReasonResourceNotOwned: an object with Berth's name exists and is
@@ -101,4 +109,20 @@ const (
 	AnnotationTaskDefinitionArn = "ecs.berth.dev/task-definition-arn"
 	// AnnotationTemplateHash is the hash of a translated pod template.
 	AnnotationTemplateHash = "ecs.berth.dev/template-hash"
+	// AnnotationContainers maps a pod's container names to what the task
+	// definition says of them (ECS name, essential, health check start
+	// period), as JSON, for the controllers that follow the pod.
+	AnnotationContainers = "ecs.berth.dev/containers"
+	// AnnotationFargateSize is the Fargate size a task runs as, worded as
+	// EKS Fargate's CapacityProvisioned annotation ("0.25vCPU 0.5GB").
+	AnnotationFargateSize = "ecs.berth.dev/fargate-size"
+	// AnnotationDockerLabels holds the containers' dockerLabels as JSON,
+	// container name → label → value.
+	AnnotationDockerLabels = "ecs.berth.dev/docker-labels"
+	// AnnotationLogConfiguration holds the containers' logConfiguration as
+	// JSON, container name → {logDriver, options}, with the awslogs group and
+	// stream prefix where log agents can find them.
+	AnnotationLogConfiguration = "ecs.berth.dev/log-configuration"
+	// AnnotationTaskRoleArn is the task role the containers would assume.
+	AnnotationTaskRoleArn = "ecs.berth.dev/task-role-arn"
 )

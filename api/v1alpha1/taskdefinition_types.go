@@ -41,6 +41,35 @@ const (
 	TaskDefinitionDeleteInProgress TaskDefinitionRevisionStatusValue = "DELETE_IN_PROGRESS"
 )
 
+// FidelityLevel is how faithfully Berth honours a field.
+// +kubebuilder:validation:Enum=Approximated;Unsupported
+type FidelityLevel string
+
+// Fidelity levels of a field note.
+const (
+	FidelityApproximated FidelityLevel = "Approximated"
+	FidelityUnsupported  FidelityLevel = "Unsupported"
+)
+
+// FieldNote is a field of the task definition that Berth does not honour
+// exactly (docs/compatibility.md lists every field).
+type FieldNote struct {
+	// path: the field, with list indexes (containerDefinitions[0].ulimits).
+	// +required
+	// +kubebuilder:validation:MaxLength=512
+	Path string `json:"path"`
+
+	// level: Approximated (it has an effect, with a documented difference)
+	// or Unsupported (stored, without effect).
+	// +required
+	Level FidelityLevel `json:"level"`
+
+	// message: what Berth does instead, and why.
+	// +required
+	// +kubebuilder:validation:MaxLength=1024
+	Message string `json:"message"`
+}
+
 // TaskDefinitionStatus is what DescribeTaskDefinition shows of the latest
 // revision, plus Kubernetes conditions.
 type TaskDefinitionStatus struct {
@@ -73,6 +102,13 @@ type TaskDefinitionStatus struct {
 	// activeRevisions: how many revisions of the family are ACTIVE.
 	// +optional
 	ActiveRevisions int32 `json:"activeRevisions,omitempty"`
+
+	// fieldNotes: the fields of the latest revision that Berth approximates
+	// or does not support, so that none is dropped silently.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=256
+	FieldNotes []FieldNote `json:"fieldNotes,omitempty"`
 }
 
 // TaskDefinition is an ECS task definition family. Its spec is
@@ -147,6 +183,13 @@ type TaskDefinitionRevisionStatus struct {
 	// deregisteredAt: when the revision became INACTIVE.
 	// +optional
 	DeregisteredAt *metav1.Time `json:"deregisteredAt,omitempty"`
+
+	// fieldNotes: the fields of this revision that Berth approximates or does
+	// not support, so that none is dropped silently.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=256
+	FieldNotes []FieldNote `json:"fieldNotes,omitempty"`
 }
 
 // TaskDefinitionRevision is one immutable revision of a task definition

@@ -205,7 +205,10 @@ func (r *Reconciler) getDeployment(ctx context.Context, s *scope) error {
 // reconcileDeployment applies the translated Deployment unless the live one
 // already carries it: a converged Service sends no write.
 func (r *Reconciler) reconcileDeployment(ctx context.Context, s *scope) error {
-	want := translate.Deployment(s.svc, resolve.AsTranslateRevision(s.revision), s.placement, r.Config)
+	want, err := translate.Deployment(s.svc, resolve.AsTranslateRevision(s.revision), s.placement, r.Config)
+	if err != nil {
+		return invalidRevision(s.revision, err)
+	}
 	s.wantHash = want.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash]
 	applied := appliedHash(want)
 	want.WithAnnotations(map[string]string{AnnotationAppliedHash: applied})
@@ -226,6 +229,17 @@ func (r *Reconciler) reconcileDeployment(ctx context.Context, s *scope) error {
 	}
 	logf.FromContext(ctx).Info("Applied Deployment", "deployment", klog.KRef(s.svc.Namespace, *want.Name), "templateHash", s.wantHash)
 	return nil
+}
+
+// invalidRevision reports a revision that cannot run (registered before
+// Berth checked what it checks now, or unrunnable on this placement).
+func invalidRevision(rev *ecsv1alpha1.TaskDefinitionRevision, err error) error {
+	var invalid *translate.InvalidError
+	if !errors.As(err, &invalid) {
+		return err
+	}
+	return &resolve.Problem{Condition: ecsv1alpha1.ConditionTaskDefinitionResolved, Reason: ecsv1alpha1.ReasonInvalidTaskDefinition,
+		Message: fmt.Sprintf("Task definition %s:%d cannot run: %s", rev.Spec.Family, rev.Spec.Revision, invalid.Errs.ToAggregate())}
 }
 
 func (r *Reconciler) emitTransitionEvents(stored, svc *ecsv1alpha1.Service) {

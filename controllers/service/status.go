@@ -123,8 +123,8 @@ func resolvedMessage(s *scope, c string) string {
 			return ""
 		}
 		msg := fmt.Sprintf("%s resolved to %s:%d", s.svc.Spec.TaskDefinition, s.revision.Spec.Family, s.revision.Spec.Revision)
-		if missing := translate.Unsupported(&s.revision.Spec.RegisterTaskDefinitionInput); len(missing) > 0 {
-			msg += "; not honoured by Berth yet: " + strings.Join(missing, ", ")
+		if notes := s.revision.Status.FieldNotes; len(notes) > 0 {
+			msg += fmt.Sprintf("; %d fields approximated or not supported (see the revision's status.fieldNotes)", len(notes))
 		}
 		return msg
 	default:

@@ -166,7 +166,15 @@ func (r *Reconciler) startPod(ctx context.Context, task *ecsv1alpha1.Task) (*cor
 	if err != nil {
 		return nil, err
 	}
-	want := translate.TaskPod(task, resolve.AsTranslateRevision(rev), placement, r.Config)
+	want, err := translate.TaskPod(task, resolve.AsTranslateRevision(rev), placement, r.Config)
+	if err != nil {
+		var invalid *translate.InvalidError
+		if errors.As(err, &invalid) {
+			return nil, &resolve.Problem{Condition: ecsv1alpha1.ConditionTaskDefinitionResolved, Reason: ecsv1alpha1.ReasonInvalidTaskDefinition,
+				Message: fmt.Sprintf("Task definition %s:%d cannot run: %s", rev.Spec.Family, rev.Spec.Revision, invalid.Errs.ToAggregate())}
+		}
+		return nil, err
+	}
 	if err := r.Client.Apply(ctx, want, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return nil, fmt.Errorf("apply Pod %s: %w", *want.Name, err)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/patch"
 	"github.com/berth-dev/berth/internal/resolve"
+	"github.com/berth-dev/berth/internal/translate"
 	"github.com/berth-dev/berth/internal/watch"
 )
 
@@ -106,6 +107,12 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, td *ecsv1alpha1.TaskDe
 	}
 	hash := SpecHash(&td.Spec.RegisterTaskDefinitionInput)
 	latest := latestRevision(revs)
+	if _, err := translate.Report(&td.Spec.RegisterTaskDefinitionInput); err != nil {
+		// ECS refuses to register such a definition; so does Berth. The
+		// revisions registered before stay as they are.
+		setStalled(td, ecsv1alpha1.ReasonInvalidTaskDefinition, err.Error())
+		return nil
+	}
 	if latest == nil || latest.Annotations[ecsv1alpha1.AnnotationSpecHash] != hash {
 		next := max(td.Status.Revision, revisionNumber(latest)) + 1
 		created, err := r.register(ctx, td, next, hash)

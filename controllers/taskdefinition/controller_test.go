@@ -190,9 +190,9 @@ func TestRegistersRevisions(t *testing.T) {
 	g.Expect(direct.Get(context.Background(), client.ObjectKeyFromObject(td), td)).To(Succeed())
 	g.Expect(td.Status.Revision).To(Equal(int32(4)))
 
-	// Members Berth does not honour yet are reported, not dropped silently.
-	td.Spec.Cpu = "256"
-	td.Spec.ContainerDefinitions[0].HealthCheck = &ecsv1alpha1.HealthCheck{Command: []string{"CMD", "true"}}
+	// Fields Berth does not honour exactly are reported, not dropped silently.
+	td.Spec.ContainerDefinitions[0].Ulimits = []ecsv1alpha1.Ulimit{{Name: ecsv1alpha1.UlimitNameNofile, SoftLimit: 1024, HardLimit: 2048}}
+	td.Spec.ContainerDefinitions[0].User = "nginx"
 	g.Expect(direct.Update(context.Background(), td)).To(Succeed())
 	reconcile(g, r, td)
 	g.Expect(direct.Get(context.Background(), client.ObjectKeyFromObject(td), td)).To(Succeed())
@@ -200,8 +200,30 @@ func TestRegistersRevisions(t *testing.T) {
 	g.Expect(c).NotTo(BeNil())
 	g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
 	g.Expect(c.Reason).To(Equal(ecsv1alpha1.ReasonUnsupportedFields))
-	g.Expect(c.Message).To(ContainSubstring("containerDefinitions[].healthCheck, cpu"))
+	g.Expect(c.Message).To(ContainSubstring("1 not supported (stored without effect): containerDefinitions[0].ulimits; 1 approximated"))
+	g.Expect(td.Status.FieldNotes).To(ConsistOf(
+		HaveField("Path", "containerDefinitions[0].ulimits"),
+		HaveField("Path", "containerDefinitions[0].user"),
+	))
 	g.Expect(meta.IsStatusConditionTrue(td.Status.Conditions, ecsv1alpha1.ConditionReady)).To(BeTrue())
+	revs = revisions(g, ns)
+	latest := revs[td.Status.Revision]
+	g.Expect(latest.Status.FieldNotes).To(Equal(td.Status.FieldNotes))
+	g.Expect(meta.IsStatusConditionFalse(latest.Status.Conditions, ecsv1alpha1.ConditionFullySupported)).To(BeTrue())
+
+	// A definition ECS would refuse at registration, for a reason admission
+	// rules cannot see, registers no revision and says why.
+	registered := td.Status.Revision
+	td.Spec.ContainerDefinitions[0].MountPoints = []ecsv1alpha1.MountPoint{{SourceVolume: "missing", ContainerPath: "/data"}}
+	g.Expect(direct.Update(context.Background(), td)).To(Succeed())
+	reconcile(g, r, td)
+	g.Expect(direct.Get(context.Background(), client.ObjectKeyFromObject(td), td)).To(Succeed())
+	g.Expect(td.Status.Revision).To(Equal(registered))
+	stalled := meta.FindStatusCondition(td.Status.Conditions, ecsv1alpha1.ConditionStalled)
+	g.Expect(stalled).NotTo(BeNil())
+	g.Expect(stalled.Reason).To(Equal(ecsv1alpha1.ReasonInvalidTaskDefinition))
+	g.Expect(stalled.Message).To(ContainSubstring(`containerDefinitions[0].mountPoints[0].sourceVolume: Not found: "missing"`))
+	g.Expect(meta.IsStatusConditionTrue(td.Status.Conditions, ecsv1alpha1.ConditionReady)).To(BeFalse())
 }
 
 func TestFamilyConflict(t *testing.T) {

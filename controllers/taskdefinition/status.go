@@ -57,6 +57,9 @@ func setRegistered(td *ecsv1alpha1.TaskDefinition, latest *ecsv1alpha1.TaskDefin
 
 func setRevisionStatus(rev *ecsv1alpha1.TaskDefinitionRevision, active bool, acct names.Account, now time.Time) {
 	rev.Status.TaskDefinitionArn = acct.TaskDefinitionArn(rev.Spec.Family, rev.Spec.Revision)
+	notes, _ := translate.Report(&rev.Spec.RegisterTaskDefinitionInput)
+	rev.Status.FieldNotes = FieldNotes(notes)
+	setFidelityCondition(&rev.Status.Conditions, rev.Generation, notes)
 	rev.Status.ObservedGeneration = rev.Generation
 	if active {
 		rev.Status.Status = ecsv1alpha1.TaskDefinitionActive
@@ -72,20 +75,64 @@ func setRevisionStatus(rev *ecsv1alpha1.TaskDefinitionRevision, active bool, acc
 		"The revision is INACTIVE: running services keep it, but it cannot be newly used")
 }
 
-// setSupported reports the members Berth accepts and stores but does not
-// honour yet, so that none is dropped silently. It does not affect Ready.
+// setSupported reports the fields of the latest revision Berth
+// approximates or does not support, so that none is dropped silently. It
+// does not affect Ready.
 func setSupported(td *ecsv1alpha1.TaskDefinition) {
-	missing := translate.Unsupported(&td.Spec.RegisterTaskDefinitionInput)
-	if len(missing) == 0 {
-		conditions.Set(&td.Status.Conditions, td.Generation, ecsv1alpha1.ConditionFullySupported, true, ecsv1alpha1.ReasonSucceeded,
-			"Berth honours every member of this task definition")
-		return
-	}
-	conditions.Set(&td.Status.Conditions, td.Generation, ecsv1alpha1.ConditionFullySupported, false, ecsv1alpha1.ReasonUnsupportedFields,
-		UnsupportedMessage(missing))
+	notes, _ := translate.Report(&td.Spec.RegisterTaskDefinitionInput)
+	td.Status.FieldNotes = FieldNotes(notes)
+	setFidelityCondition(&td.Status.Conditions, td.Generation, notes)
 }
 
-// UnsupportedMessage words the list of members Berth does not honour yet.
-func UnsupportedMessage(missing []string) string {
-	return fmt.Sprintf("Accepted and stored, but not honoured by Berth yet: %s (see README.md, \"What works today\")", strings.Join(missing, ", "))
+func setFidelityCondition(conds *[]metav1.Condition, gen int64, notes []translate.Note) {
+	if len(notes) == 0 {
+		conditions.Set(conds, gen, ecsv1alpha1.ConditionFullySupported, true, ecsv1alpha1.ReasonSucceeded,
+			"Berth honours every field of this task definition exactly")
+		return
+	}
+	reason, msg := FidelityMessage(notes)
+	conditions.Set(conds, gen, ecsv1alpha1.ConditionFullySupported, false, reason, msg)
+}
+
+// FieldNotes turns translation notes into status notes (at most 256).
+func FieldNotes(notes []translate.Note) []ecsv1alpha1.FieldNote {
+	var res []ecsv1alpha1.FieldNote
+	for _, n := range notes {
+		if len(res) == 256 {
+			break
+		}
+		res = append(res, ecsv1alpha1.FieldNote{Path: truncate(n.Path, 512), Level: ecsv1alpha1.FidelityLevel(n.Level), Message: truncate(n.Message, 1024)})
+	}
+	return res
+}
+
+// FidelityMessage summarises notes: how many fields are approximated and
+// which are not supported.
+func FidelityMessage(notes []translate.Note) (reason, msg string) {
+	var approx int
+	var unsupported []string
+	for _, n := range notes {
+		if n.Level == translate.Unsupported {
+			unsupported = append(unsupported, n.Path)
+		} else {
+			approx++
+		}
+	}
+	reason = ecsv1alpha1.ReasonFieldsApproximated
+	var parts []string
+	if len(unsupported) > 0 {
+		reason = ecsv1alpha1.ReasonUnsupportedFields
+		parts = append(parts, fmt.Sprintf("%d not supported (stored without effect): %s", len(unsupported), strings.Join(unsupported, ", ")))
+	}
+	if approx > 0 {
+		parts = append(parts, fmt.Sprintf("%d approximated", approx))
+	}
+	return reason, truncate(strings.Join(parts, "; ")+" (status.fieldNotes says how; docs/compatibility.md lists every field)", 32768)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
 }

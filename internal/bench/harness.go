@@ -384,7 +384,10 @@ func (h *Harness) baselineDeployment(ns string, i, tasks int) (*appsv1ac.Deploym
 	if err != nil {
 		return nil, err
 	}
-	d := translate.Deployment(svc, rev, p, translate.Config{Account: names.DefaultAccount})
+	d, err := translate.Deployment(svc, rev, p, translate.Config{Account: names.DefaultAccount})
+	if err != nil {
+		return nil, err
+	}
 	d.OwnerReferences = nil
 	return d, nil
 }

@@ -152,12 +152,20 @@ func TaskID(uid string) string {
 // Container is the Kubernetes container name of an ECS container: ECS allows
 // capitals, underscores and 255 characters, Kubernetes a DNS label. Names
 // that do not fit are lowered, '_' becomes '-', and names longer than 63
-// characters are cut and suffixed with a hash of the ECS name.
+// characters, or that start or end with '-', are cut or trimmed and
+// suffixed with a hash of the ECS name.
 func Container(ecsName string) string {
 	n := ObjectName(ecsName)
-	if len(n) <= 63 {
+	if n != "" && len(n) <= 63 && n[0] != '-' && n[len(n)-1] != '-' {
 		return n
 	}
 	sum := sha256.Sum256([]byte(ecsName))
-	return n[:54] + "-" + hex.EncodeToString(sum[:])[:8]
+	n = strings.Trim(n, "-")
+	if len(n) > 54 {
+		n = strings.TrimRight(n[:54], "-")
+	}
+	if n == "" {
+		n = "container"
+	}
+	return n + "-" + hex.EncodeToString(sum[:])[:8]
 }

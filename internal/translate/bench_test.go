@@ -19,6 +19,8 @@ func BenchmarkDeployment(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = Deployment(in.services[0], rev, p, cfg)
+		if _, err := Deployment(in.services[0], rev, p, cfg); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
@@ -55,7 +54,11 @@ func DeploymentName(svc *ecsv1alpha1.Service) string { return svc.Name }
 // Deployment translates a Service running rev on p into the Deployment
 // that runs its tasks. Its pod template carries a hash annotation, so that
 // callers can tell which template the Deployment's pods run.
-func Deployment(svc *ecsv1alpha1.Service, rev Revision, p Placement, cfg Config) *appsv1ac.DeploymentApplyConfiguration {
+func Deployment(svc *ecsv1alpha1.Service, rev Revision, p Placement, cfg Config) (*appsv1ac.DeploymentApplyConfiguration, error) {
+	pod, err := TranslatePod(rev.Spec, p, ServiceTask)
+	if err != nil {
+		return nil, err
+	}
 	cluster := names.ClusterName(svc.Spec.Cluster)
 	labels := ServiceSelector(svc)
 	labels[ecsv1alpha1.LabelCluster] = names.ObjectName(cluster)
@@ -66,8 +69,9 @@ func Deployment(svc *ecsv1alpha1.Service, rev Revision, p Placement, cfg Config)
 
 	template := corev1ac.PodTemplateSpec().
 		WithLabels(podLabels).
+		WithAnnotations(pod.Annotations).
 		WithAnnotations(map[string]string{ecsv1alpha1.AnnotationTaskDefinitionArn: rev.Arn(cfg)}).
-		WithSpec(PodSpec(rev.Spec, p, corev1.RestartPolicyAlways))
+		WithSpec(pod.Spec)
 	template.WithAnnotations(map[string]string{ecsv1alpha1.AnnotationTemplateHash: TemplateHash(template)})
 
 	spec := appsv1ac.DeploymentSpec().
@@ -80,7 +84,7 @@ func Deployment(svc *ecsv1alpha1.Service, rev Revision, p Placement, cfg Config)
 	return appsv1ac.Deployment(DeploymentName(svc), svc.Namespace).
 		WithLabels(labels).
 		WithOwnerReferences(ownerRef(svc.GroupVersionKind().GroupVersion().String(), "Service", svc.Name, string(svc.UID))).
-		WithSpec(spec)
+		WithSpec(spec), nil
 }
 
 // rollingUpdate turns deploymentConfiguration into absolute surge and

@@ -97,16 +97,35 @@ func render(t *testing.T, in goldenInput) []byte {
 		if err != nil {
 			t.Fatalf("placement: %v", err)
 		}
-		emit(Deployment(svc, rev, p, cfg))
+		d, err := Deployment(svc, rev, p, cfg)
+		emit(orError(d, err))
 	}
 	for _, task := range in.tasks {
 		p, err := ResolvePlacement(PlacementInput{LaunchType: task.Spec.LaunchType, Strategy: task.Spec.CapacityProviderStrategy, Cluster: cluster, CapacityProviders: in.providers})
 		if err != nil {
 			t.Fatalf("placement: %v", err)
 		}
-		emit(TaskPod(task, rev, p, cfg))
+		pod, err := TaskPod(task, rev, p, cfg)
+		emit(orError(pod, err))
 	}
+	notes, err := Report(rev.Spec)
+	emit(map[string]any{"fieldNotes": notes, "error": errString(err)})
 	return out.Bytes()
+}
+
+// orError is v, or the error's message when there is one.
+func orError(v any, err error) any {
+	if err != nil {
+		return map[string]string{"error": err.Error()}
+	}
+	return v
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 func TestGolden(t *testing.T) {

@@ -92,7 +92,7 @@ func TestRolloutBounds(t *testing.T) {
 }
 
 func TestCPUMillis(t *testing.T) {
-	for units, want := range map[int32]int64{1024: 1000, 256: 250, 128: 125, 100: 98, 1: 1, 4096: 4000} {
+	for units, want := range map[int64]int64{1024: 1000, 256: 250, 128: 125, 100: 98, 1: 1, 4096: 4000} {
 		if got := cpuMillis(units); got != want {
 			t.Errorf("cpuMillis(%d) = %d, want %d", units, got, want)
 		}

@@ -3,7 +3,6 @@ package translate
 import (
 	"strconv"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 
@@ -16,7 +15,11 @@ func PodName(task *ecsv1alpha1.Task) string { return task.Name }
 
 // TaskPod translates a standalone Task running rev on p into its pod, which
 // is never restarted: when it stops, the task is STOPPED.
-func TaskPod(task *ecsv1alpha1.Task, rev Revision, p Placement, cfg Config) *corev1ac.PodApplyConfiguration {
+func TaskPod(task *ecsv1alpha1.Task, rev Revision, p Placement, cfg Config) (*corev1ac.PodApplyConfiguration, error) {
+	pod, err := TranslatePod(rev.Spec, p, StandaloneTask)
+	if err != nil {
+		return nil, err
+	}
 	labels := map[string]string{
 		ecsv1alpha1.LabelManagedBy:      ecsv1alpha1.ManagedByValue,
 		ecsv1alpha1.LabelTask:           task.Name,
@@ -26,9 +29,10 @@ func TaskPod(task *ecsv1alpha1.Task, rev Revision, p Placement, cfg Config) *cor
 	}
 	return corev1ac.Pod(PodName(task), task.Namespace).
 		WithLabels(labels).
+		WithAnnotations(pod.Annotations).
 		WithAnnotations(map[string]string{ecsv1alpha1.AnnotationTaskDefinitionArn: rev.Arn(cfg)}).
 		WithOwnerReferences(ownerRef(task.GroupVersionKind().GroupVersion().String(), "Task", task.Name, string(task.UID))).
-		WithSpec(PodSpec(rev.Spec, p, corev1.RestartPolicyNever))
+		WithSpec(pod.Spec), nil
 }
 
 func typesUID(uid string) types.UID { return types.UID(uid) }

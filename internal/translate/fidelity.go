@@ -1,0 +1,116 @@
+package translate
+
+import (
+	"encoding/json"
+	"sort"
+	"strconv"
+	"strings"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+)
+
+// Level is how faithfully Berth honours an ECS field.
+type Level string
+
+// Levels of fidelity.
+const (
+	// Exact: Kubernetes does what ECS does.
+	Exact Level = "Exact"
+	// Approximated: the field has an effect, with a documented difference.
+	Approximated Level = "Approximated"
+	// Unsupported: the field is stored but has no effect.
+	Unsupported Level = "Unsupported"
+)
+
+// Note is a field of a task definition that Berth does not honour exactly.
+type Note struct {
+	// Path is the field, with list indexes ("containerDefinitions[0].user").
+	Path string `json:"path"`
+	// Level is Approximated or Unsupported.
+	Level Level `json:"level"`
+	// Message says what Berth does instead, and why.
+	Message string `json:"message"`
+}
+
+// report lists the fields set in td that are not honoured exactly: the
+// translation's own notes (which depend on values), and for every other set
+// member whose table entry is not Exact, that entry. Sorted by path.
+func (b *builder) report(td *ecsv1alpha1.RegisterTaskDefinitionInput) []Note {
+	raw, err := json.Marshal(td)
+	if err != nil {
+		panic(err) // plain data
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		panic(err)
+	}
+	notes := append([]Note(nil), b.notes...)
+	covered := func(path string) bool {
+		for _, n := range b.notes {
+			if n.Path == path || strings.HasPrefix(n.Path, path+".") || strings.HasPrefix(n.Path, path+"[") {
+				return true
+			}
+		}
+		return false
+	}
+	var walk func(path, generic string, v any, member bool)
+	walk = func(path, generic string, v any, member bool) {
+		if member {
+			m, known := Compatibility[generic]
+			if !known {
+				// Members outside the table (maps' keys) are covered by
+				// their parent's entry.
+				return
+			}
+			if m.Level != Exact {
+				if !covered(path) {
+					notes = append(notes, Note{Path: path, Level: m.Level, Message: m.Kubernetes})
+				}
+				return
+			}
+		}
+		switch x := v.(type) {
+		case map[string]any:
+			keys := make([]string, 0, len(x))
+			for k := range x {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				walk(joinPath(path, k), joinPath(generic, k), x[k], true)
+			}
+		case []any:
+			for i, el := range x {
+				walk(path+"["+strconv.Itoa(i)+"]", generic+"[]", el, false)
+			}
+		}
+	}
+	walk("", "", doc, false)
+	sort.SliceStable(notes, func(i, j int) bool { return notes[i].Path < notes[j].Path })
+	return dedupe(notes)
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func dedupe(notes []Note) []Note {
+	res := notes[:0]
+	for i, n := range notes {
+		if i > 0 && n == notes[i-1] {
+			continue
+		}
+		res = append(res, n)
+	}
+	return res
+}
+
+// Report is the fidelity report of a task definition on default (EC2-style)
+// capacity: the notes of TranslatePod, or the error that stops it running.
+func Report(td *ecsv1alpha1.RegisterTaskDefinitionInput) ([]Note, error) {
+	t, err := TranslatePod(td, Placement{}, ServiceTask)
+	return t.Notes, err
+}

@@ -1,0 +1,180 @@
+package translate
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/names"
+)
+
+// volumeName is the pod volume of an ECS volume: a DNS label, with a hash
+// suffix when the ECS name had to be changed or cut.
+func volumeName(ecsName string) string {
+	n := names.ObjectName(ecsName)
+	if n == ecsName && len(validation.IsDNS1123Label(n)) == 0 {
+		return n
+	}
+	sum := sha256.Sum256([]byte(ecsName))
+	n = strings.Trim(n, "-")
+	if len(n) > 54 {
+		n = strings.TrimRight(n[:54], "-")
+	}
+	if n == "" {
+		n = "volume"
+	}
+	return n + "-" + hex.EncodeToString(sum[:])[:8]
+}
+
+// EFSClaimName is the PersistentVolumeClaim an EFS volume is mounted from:
+// "efs-<fileSystemId>", or "efs-<fileSystemId>-<accessPointId>" with an
+// access point (docs/volumes.md).
+func EFSClaimName(cfg *ecsv1alpha1.EFSVolumeConfiguration) string {
+	n := "efs-" + cfg.FileSystemId
+	if cfg.AuthorizationConfig != nil && cfg.AuthorizationConfig.AccessPointId != "" {
+		n += "-" + cfg.AuthorizationConfig.AccessPointId
+	}
+	return SecretName(n)
+}
+
+// SharedVolumeClaimName is the PersistentVolumeClaim a shared-scope Docker
+// volume is mounted from: the volume's name, made a DNS name.
+func SharedVolumeClaimName(volume string) string { return SecretName(volume) }
+
+// podVolume is a translated task volume and what its mounts need.
+type podVolume struct {
+	name    string
+	subPath string // EFS rootDirectory, relative
+}
+
+// volumes translates the task's volumes: a host sourcePath is a hostPath;
+// a volume with no configuration, or a task-scoped Docker volume, is an
+// emptyDir that lives with the task; a shared Docker volume and an EFS
+// volume are PersistentVolumeClaims named by a documented rule.
+func (b *builder) volumes(td *ecsv1alpha1.RegisterTaskDefinitionInput) map[string]podVolume {
+	res := map[string]podVolume{}
+	seen := map[string]string{}
+	for i := range td.Volumes {
+		v := &td.Volumes[i]
+		p := field.NewPath("volumes").Index(i)
+		if v.Name == "" {
+			b.errs = append(b.errs, field.Required(p.Child("name"), "a volume needs a name"))
+			continue
+		}
+		name := volumeName(v.Name)
+		if other, dup := seen[name]; dup {
+			b.errs = append(b.errs, field.Duplicate(p.Child("name"), fmt.Sprintf("%s (also %s)", v.Name, other)))
+			continue
+		}
+		seen[name] = v.Name
+		pv := podVolume{name: name}
+		vol := corev1ac.Volume().WithName(name)
+		switch {
+		case v.EfsVolumeConfiguration != nil:
+			cfg := v.EfsVolumeConfiguration
+			vol.WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(EFSClaimName(cfg)))
+			if root := strings.Trim(cfg.RootDirectory, "/"); root != "" {
+				pv.subPath = root
+			}
+		case v.DockerVolumeConfiguration != nil:
+			cfg := v.DockerVolumeConfiguration
+			if cfg.Scope == ecsv1alpha1.ScopeShared {
+				vol.WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(SharedVolumeClaimName(v.Name)))
+			} else {
+				vol.WithEmptyDir(corev1ac.EmptyDirVolumeSource())
+			}
+			if cfg.Driver != "" && cfg.Driver != "local" {
+				b.note(p.Child("dockerVolumeConfiguration", "driver").String(), Approximated,
+					fmt.Sprintf("Docker volume driver %q is not used: the storage class of the PersistentVolumeClaim decides", cfg.Driver))
+			}
+		case v.FsxWindowsFileServerVolumeConfiguration != nil, v.S3filesVolumeConfiguration != nil:
+			b.errs = append(b.errs, field.Forbidden(p, "FSx for Windows File Server and S3 Files volumes are not supported by Berth"))
+			continue
+		case v.ConfiguredAtLaunch != nil && *v.ConfiguredAtLaunch:
+			vol.WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(SharedVolumeClaimName(v.Name)))
+		case v.Host != nil && v.Host.SourcePath != "":
+			// No type check: the path may be a directory, a file or a socket
+			// (/var/run/docker.sock), as a Docker bind mount's may.
+			vol.WithHostPath(corev1ac.HostPathVolumeSource().WithPath(v.Host.SourcePath))
+		default:
+			vol.WithEmptyDir(corev1ac.EmptyDirVolumeSource())
+		}
+		b.spec.WithVolumes(vol)
+		res[v.Name] = pv
+	}
+	return res
+}
+
+// mounts translates a container's mountPoints, and volumesFrom (the mounts
+// of another container, read-only when asked).
+func (b *builder) mounts(i int, defs []ecsv1alpha1.ContainerDefinition, vols map[string]podVolume, visiting map[int]bool) []*corev1ac.VolumeMountApplyConfiguration {
+	c := &defs[i]
+	path := containerPath(i)
+	var res []*corev1ac.VolumeMountApplyConfiguration
+	for k, mp := range c.MountPoints {
+		p := path.Child("mountPoints").Index(k)
+		v, ok := vols[mp.SourceVolume]
+		if !ok {
+			b.errs = append(b.errs, field.NotFound(p.Child("sourceVolume"), mp.SourceVolume))
+			continue
+		}
+		if mp.ContainerPath == "" {
+			b.errs = append(b.errs, field.Required(p.Child("containerPath"), "a mount point needs a containerPath"))
+			continue
+		}
+		m := corev1ac.VolumeMount().WithName(v.name).WithMountPath(mp.ContainerPath)
+		if v.subPath != "" {
+			m.WithSubPath(v.subPath)
+		}
+		if mp.ReadOnly != nil && *mp.ReadOnly {
+			m.WithReadOnly(true)
+		}
+		res = append(res, m)
+	}
+	visiting[i] = true
+	defer delete(visiting, i)
+	for k, vf := range c.VolumesFrom {
+		p := path.Child("volumesFrom").Index(k)
+		j := -1
+		for n := range defs {
+			if defs[n].Name == vf.SourceContainer {
+				j = n
+			}
+		}
+		switch {
+		case j < 0:
+			b.errs = append(b.errs, field.NotFound(p.Child("sourceContainer"), vf.SourceContainer))
+			continue
+		case visiting[j]:
+			b.errs = append(b.errs, field.Invalid(p.Child("sourceContainer"), vf.SourceContainer, "volumesFrom has a circular reference"))
+			continue
+		}
+		for _, m := range b.mounts(j, defs, vols, visiting) {
+			if vf.ReadOnly != nil && *vf.ReadOnly {
+				m.WithReadOnly(true)
+			}
+			res = append(res, m)
+		}
+	}
+	return res
+}
+
+// memoryVolume adds an emptyDir in memory of sizeMiB (0: unbounded) for
+// /dev/shm or a tmpfs mount, and returns its name.
+func (b *builder) memoryVolume(kind, container string, n int, sizeMiB int32) string {
+	name := volumeName(fmt.Sprintf("berth-%s-%s-%d", kind, container, n))
+	ed := corev1ac.EmptyDirVolumeSource().WithMedium(corev1.StorageMediumMemory)
+	if sizeMiB > 0 {
+		ed.WithSizeLimit(*resource.NewQuantity(int64(sizeMiB)*1024*1024, resource.BinarySI))
+	}
+	b.spec.WithVolumes(corev1ac.Volume().WithName(name).WithEmptyDir(ed))
+	return name
+}
