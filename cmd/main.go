@@ -1,5 +1,6 @@
 // Command manager runs Berth's controllers against the cluster in the
-// current kubeconfig (or in-cluster configuration).
+// current kubeconfig (or in-cluster configuration). `manager import` turns
+// ECS task definition JSON into TaskDefinition manifests.
 package main
 
 import (
@@ -9,11 +10,15 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/berth-dev/berth/internal/importer"
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/operator"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "import" {
+		os.Exit(importer.Main(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	var o operator.Options
 	acct := names.DefaultAccount
 	flag.StringVar(&o.MetricsBindAddress, "metrics-bind-address", ":8080", "address of the metrics endpoint; 0 disables it")

@@ -22,43 +22,6 @@ import (
 // accepted, except the ones listed below with the reason they are invalid
 // for ECS itself.
 
-// describeOutputFields are the read-only members of DescribeTaskDefinition's
-// output (TaskDefinition shape) that are not RegisterTaskDefinition input.
-// Documents saved from `aws ecs describe-task-definition` carry them; they are
-// dropped before the document is sent, as `aws ecs register-task-definition
-// --cli-input-json` users must. Nothing else is dropped.
-var describeOutputFields = []string{
-	"taskDefinitionArn",
-	"revision",
-	"status",
-	"requiresAttributes",
-	"compatibilities",
-	"registeredAt",
-	"registeredBy",
-	"deregisteredAt",
-}
-
-// corpusNotJSON are files that are not JSON at all (templates with
-// unquoted placeholders, comments, trailing commas).
-var corpusNotJSON = map[string]string{
-	"taskdefs/RaduLupan__terraform-windows-containers__ecs-fargate-container-definition.json.tpl.json":       "Terraform templatefile: bare ${container_port} placeholders",
-	"taskdefs/aws-observability__aws-otel-collector__examples-ecs-aws-cloudwatch-ecs-ec2-sidecar.json":       "bare {{command}} mustache placeholder",
-	"taskdefs/aws-samples__amazon-ecs-firelens-examples__examples-fluent-bit-dynatrace-task-definition.json": "missing comma (line 34)",
-	"taskdefs/aws__aws-app-mesh-examples__walkthroughs-fargate-envoy-container.json":                         "jq/envsubst template: bare $ENVOY_IMAGE",
-	"taskdefs/aws__aws-app-mesh-examples__walkthroughs-fargate-fargate-colorteller-task-def.json":            "jq template: bare $NAME and spliced $..._CONTAINER_JSON",
-	"taskdefs/aws__aws-app-mesh-examples__walkthroughs-fargate-xray-container.json":                          "envsubst template: bare $ECS_SERVICE_LOG_GROUP",
-	"taskdefs/aws__aws-for-fluent-bit__load_tests-task_definitions-cloudwatch.json":                          "envsubst template: bare $LOG_CONFIGURATION",
-}
-
-// corpusContainerLists are files that hold a bare containerDefinitions list
-// (Terraform's container_definitions), not a task definition. They are
-// wrapped as {family: <file name>, containerDefinitions: <list>} so that the
-// container definitions are still checked.
-var corpusContainerLists = map[string]bool{
-	"taskdefs/kyhsa93__terraform-aws-ecs-example__container-definitions.json":       true,
-	"taskdefs/warpstreamlabs__terraform-aws-warpstream__container-definitions.json": true,
-}
-
 // corpusRejected are the files ECS itself would refuse, with a substring of
 // the API server's message and the reason.
 var corpusRejected = map[string]string{
@@ -69,37 +32,7 @@ var corpusRejected = map[string]string{
 	// resourceManagementType are members of the Service output, not of
 	// CreateService's input (ECS: "Unknown parameter in input").
 	"services/neilkuan__cdk-agent-broker__ecs-service-def.json": `unknown field "spec.platformFamily", unknown field "spec.resourceManagementType"`,
-	// Documentation template: family "<TASK_NAME>" is an unfilled
-	// placeholder; ECS allows only letters, digits, '_' and '-'.
-	"taskdefs/DataDog__documentation__static-resources-json-datadog-agent-ecs-fargate.json":                  `spec.family: Invalid value: "<TASK_NAME>": spec.family in body should match '^[a-zA-Z0-9_-]+$'`,
-	"taskdefs/DataDog__documentation__static-resources-json-datadog-agent-ecs-managed-instances-daemon.json": `spec.family: Invalid value: "<TASK_NAME>": spec.family in body should match '^[a-zA-Z0-9_-]+$'`,
-	// Template with unfilled {{launchtype}}/{{networkmode}} placeholders in
-	// family, networkMode and requiresCompatibilities.
-	"taskdefs/aws-samples__amazon-cloudwatch-container-insights__ecs-task-definition-templates-deployment-mode-replica-service-cwagent-prometheus-cwagent-prometheus-task-definition.json": `spec.networkMode: Unsupported value: "{{networkmode}}"`,
-	// awsvpc with hostPort 80 for containerPort 5601: under awsvpc (and host)
-	// hostPort must be blank or equal to containerPort (PortMapping docs).
-	"taskdefs/aws-samples__aws-containers-task-definitions__kibana-kibana_ec2.json": "When networkMode=awsvpc, the host ports and container ports in port mappings must match.",
-	// ECS agent test fixture: portBindings is Docker's name, not a
-	// ContainerDefinition member (ECS uses portMappings).
-	"taskdefs/aws__amazon-ecs-agent__agent-functional_tests-testdata-taskdefinitions-security-opt-nonewprivileges-task-definition.json": `unknown field "spec.containerDefinitions[0].portBindings"`,
-	// ECS agent test fixture: inferenceDevices is the agent's internal name;
-	// the API's ContainerDefinition has resourceRequirements of type
-	// InferenceAccelerator instead.
-	"taskdefs/aws__amazon-ecs-agent__agent-functional_tests-testdata-taskdefinitions-task-elastic-inference-task-definition.json": `unknown field "spec.containerDefinitions[0].inferenceDevices"`,
-	// A bare containerDefinitions fragment for Terraform, which sets the
-	// task-level memory outside it. Registered on its own, as wrapped here,
-	// ECS refuses it: a container without memory or memoryReservation needs
-	// a task-level memory.
-	"taskdefs/warpstreamlabs__terraform-aws-warpstream__container-definitions.json": "at least one of 'memory' or 'memoryReservation' must be specified",
 }
-
-type corpusOutcome int
-
-const (
-	corpusAccepted corpusOutcome = iota
-	corpusRejectedOutcome
-	corpusNotJSONOutcome
-)
 
 var nonNameChars = regexp.MustCompile(`[^a-z0-9]+`)
 
@@ -115,25 +48,19 @@ func corpusObjectName(file string) string {
 	return name
 }
 
+// TestCorpus covers the Services of the corpus; its task definitions go
+// through `berth import` and the translation in internal/importer's corpus
+// test.
 func TestCorpus(t *testing.T) {
 	_, strict := testEnv(t)
 	dir := filepath.Join(moduleRoot(t), "..", "shared", "corpus")
-	var files []string
-	for _, sub := range []string{"taskdefs", "services"} {
-		m, err := filepath.Glob(filepath.Join(dir, sub, "*.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(m) == 0 {
-			t.Fatalf("no corpus files in %s", filepath.Join(dir, sub))
-		}
-		files = append(files, m...)
+	files, err := filepath.Glob(filepath.Join(dir, "services", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no corpus files in %s: %v", filepath.Join(dir, "services"), err)
 	}
 	sort.Strings(files)
-
 	seen := map[string]bool{}
-	counts := map[corpusOutcome]int{}
-	kinds := map[string]int{}
+	accepted, rejected := 0, 0
 	for _, path := range files {
 		rel, _ := filepath.Rel(dir, path)
 		rel = filepath.ToSlash(rel)
@@ -143,26 +70,13 @@ func TestCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var doc any
-			if err := utiljson.Unmarshal(raw, &doc); err != nil {
-				if _, ok := corpusNotJSON[rel]; !ok {
-					t.Fatalf("not JSON, and not listed in corpusNotJSON: %v", err)
-				}
-				counts[corpusNotJSONOutcome]++
-				return
+			var spec any
+			if err := utiljson.Unmarshal(raw, &spec); err != nil {
+				t.Fatalf("not JSON: %v", err)
 			}
-			if reason, ok := corpusNotJSON[rel]; ok {
-				t.Fatalf("listed as not JSON (%s) but parses", reason)
-			}
-
-			kind := "TaskDefinition"
-			if strings.HasPrefix(rel, "services/") {
-				kind = "Service"
-			}
-			spec := corpusSpec(t, rel, kind, doc)
 			obj := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
 			obj.SetAPIVersion(GroupVersion.String())
-			obj.SetKind(kind)
+			obj.SetKind("Service")
 			obj.SetNamespace(corpusNamespace)
 			obj.SetName(corpusObjectName(rel))
 
@@ -174,8 +88,7 @@ func TestCorpus(t *testing.T) {
 				t.Fatalf("accepted, but listed in corpusRejected (%q)", want)
 			case err == nil:
 				deleteAfter(t, strict, obj)
-				counts[corpusAccepted]++
-				kinds[kind]++
+				accepted++
 			case !expectReject:
 				t.Fatalf("rejected: %v", err)
 			case apierrors.IsAlreadyExists(err):
@@ -183,56 +96,15 @@ func TestCorpus(t *testing.T) {
 			case !strings.Contains(err.Error(), want):
 				t.Fatalf("rejected, but not with %q: %v", want, err)
 			default:
-				counts[corpusRejectedOutcome]++
+				rejected++
 				t.Logf("rejected as expected: %v", err)
 			}
 		})
 	}
-	for _, table := range []map[string]string{corpusNotJSON, corpusRejected} {
-		for f := range table {
-			if !seen[f] {
-				t.Errorf("%s is listed in a corpus table but is not in the corpus", f)
-			}
-		}
-	}
-	for f := range corpusContainerLists {
+	for f := range corpusRejected {
 		if !seen[f] {
-			t.Errorf("%s is listed in corpusContainerLists but is not in the corpus", f)
+			t.Errorf("%s is listed in corpusRejected but is not in the corpus", f)
 		}
 	}
-	t.Logf("corpus: %d files: %d accepted (%d TaskDefinition, %d Service; %d of them bare containerDefinitions lists, wrapped), %d rejected as expected, %d not JSON",
-		len(files), counts[corpusAccepted], kinds["TaskDefinition"], kinds["Service"], len(corpusContainerLists), counts[corpusRejectedOutcome], counts[corpusNotJSONOutcome])
-}
-
-// corpusSpec turns a corpus document into a spec: it unwraps a
-// describe-task-definition output and drops its read-only members, and wraps
-// a bare containerDefinitions list.
-func corpusSpec(t *testing.T, rel, kind string, doc any) any {
-	t.Helper()
-	if kind != "TaskDefinition" {
-		return doc
-	}
-	if list, ok := doc.([]any); ok {
-		if !corpusContainerLists[rel] {
-			t.Fatalf("a JSON array, not listed in corpusContainerLists")
-		}
-		return map[string]any{
-			"family":               corpusObjectName(rel),
-			"containerDefinitions": list,
-		}
-	}
-	if corpusContainerLists[rel] {
-		t.Fatalf("listed in corpusContainerLists, but not a JSON array")
-	}
-	m, ok := doc.(map[string]any)
-	if !ok {
-		return doc // let the API server say what is wrong
-	}
-	if inner, ok := m["taskDefinition"].(map[string]any); ok && len(m) == 1 {
-		m = inner
-	}
-	for _, f := range describeOutputFields {
-		delete(m, f)
-	}
-	return m
+	t.Logf("corpus: %d Services: %d accepted, %d rejected as expected", len(files), accepted, rejected)
 }

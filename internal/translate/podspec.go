@@ -421,3 +421,10 @@ func mustJSON(v any) string {
 }
 
 func gibibytes(n int64) resource.Quantity { return mebibytes(n * 1024) }
+
+func (k TaskKind) String() string {
+	if k == StandaloneTask {
+		return "standalone task"
+	}
+	return "service task"
+}

@@ -1,0 +1,195 @@
+// Package importer turns ECS task definition JSON, in the shapes people keep
+// it, into a Berth TaskDefinition manifest, and says what it dropped and
+// why. It accepts:
+//
+//   - RegisterTaskDefinition's input (aws ecs register-task-definition
+//     --cli-input-json, the ECS console's JSON tab);
+//   - the output of aws ecs describe-task-definition: the
+//     {"taskDefinition": ..., "tags": [...]} wrapper is unwrapped and the
+//     read-only members (taskDefinitionArn, revision, status, ...) are
+//     dropped;
+//   - a bare containerDefinitions array, as Terraform's
+//     container_definitions keeps it (the family is then given).
+//
+// Members that are neither RegisterTaskDefinition input nor read-only
+// output are kept, so that the API server rejects them by name, as ECS
+// rejects an unknown parameter.
+package importer
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"sigs.k8s.io/yaml"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+)
+
+// readOnly are the members of DescribeTaskDefinition's output that are not
+// RegisterTaskDefinition input.
+var readOnly = []string{
+	"compatibilities",
+	"deleteRequestedAt",
+	"deregisteredAt",
+	"registeredAt",
+	"registeredBy",
+	"requiresAttributes",
+	"revision",
+	"status",
+	"taskDefinitionArn",
+}
+
+// Options are what the input may not say.
+type Options struct {
+	// Name is the TaskDefinition object's name; default: the family in
+	// lower case with '_' as '-'.
+	Name string
+	// Namespace is the object's namespace; default: none (kubectl's).
+	Namespace string
+	// Family is the family of a bare containerDefinitions array, or
+	// overrides the input's.
+	Family string
+}
+
+// Change is something the import did to the input.
+type Change struct {
+	// Path is the member, as a JSON path.
+	Path string
+	// Action is "dropped" or "converted".
+	Action string
+	// Reason says why.
+	Reason string
+}
+
+func (c Change) String() string { return fmt.Sprintf("%s %s: %s", c.Action, c.Path, c.Reason) }
+
+// Result is an imported task definition.
+type Result struct {
+	// Object is the TaskDefinition manifest, as unstructured content.
+	Object map[string]any
+	// Changes lists what was dropped or converted, sorted by path.
+	Changes []Change
+}
+
+// YAML renders the manifest.
+func (r *Result) YAML() ([]byte, error) { return yaml.Marshal(r.Object) }
+
+var notFamily = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
+
+// FamilyFromFileName derives an ECS family from a file name: what is not a
+// letter, digit, '_' or '-' becomes '-', cut to 255 characters.
+func FamilyFromFileName(name string) string {
+	f := strings.Trim(notFamily.ReplaceAllString(name, "-"), "-")
+	if len(f) > 255 {
+		f = f[:255]
+	}
+	return f
+}
+
+// Import converts raw ECS JSON into a TaskDefinition manifest.
+func Import(raw []byte, opts Options) (*Result, error) {
+	var doc any
+	// Unmarshal keeps integers as int64, as the API server would read them.
+	if err := utiljson.Unmarshal(bytes.TrimSpace(raw), &doc); err != nil {
+		return nil, fmt.Errorf("not JSON: %w", err)
+	}
+	res := &Result{}
+	var spec map[string]any
+	switch x := doc.(type) {
+	case []any:
+		if opts.Family == "" {
+			return nil, fmt.Errorf("a bare containerDefinitions array has no family: give one")
+		}
+		spec = map[string]any{"containerDefinitions": x}
+	case map[string]any:
+		spec = x
+		if inner, ok := x["taskDefinition"].(map[string]any); ok {
+			spec = inner
+			for k, v := range x {
+				switch k {
+				case "taskDefinition":
+				case "tags":
+					// describe-task-definition --include TAGS puts the tags
+					// beside the task definition.
+					if _, has := spec["tags"]; !has {
+						spec["tags"] = v
+					}
+				default:
+					res.Changes = append(res.Changes, Change{Path: k, Action: "dropped",
+						Reason: "a member of DescribeTaskDefinition's output wrapper, not of the task definition"})
+				}
+			}
+		}
+	default:
+		return nil, fmt.Errorf("neither a task definition (a JSON object) nor a containerDefinitions array")
+	}
+	for _, k := range readOnly {
+		if _, ok := spec[k]; ok {
+			delete(spec, k)
+			res.Changes = append(res.Changes, Change{Path: k, Action: "dropped",
+				Reason: "read-only: DescribeTaskDefinition reports it; RegisterTaskDefinition does not take it"})
+		}
+	}
+	for _, k := range []string{"cpu", "memory"} {
+		if v, ok := spec[k]; ok {
+			if s, converted := numberToString(v); converted {
+				spec[k] = s
+				res.Changes = append(res.Changes, Change{Path: k, Action: "converted",
+					Reason: fmt.Sprintf("a number, as CloudFormation writes it; RegisterTaskDefinition takes the string %q", s)})
+			}
+		}
+	}
+	if opts.Family != "" {
+		spec["family"] = opts.Family
+	}
+	family, _ := spec["family"].(string)
+	name := opts.Name
+	if name == "" {
+		name = ObjectName(family)
+	}
+	if name == "" {
+		return nil, fmt.Errorf("the task definition has no family: give one")
+	}
+	meta := map[string]any{"name": name}
+	if opts.Namespace != "" {
+		meta["namespace"] = opts.Namespace
+	}
+	res.Object = map[string]any{
+		"apiVersion": ecsv1alpha1.GroupVersion.String(),
+		"kind":       "TaskDefinition",
+		"metadata":   meta,
+		"spec":       spec,
+	}
+	sort.Slice(res.Changes, func(i, j int) bool { return res.Changes[i].Path < res.Changes[j].Path })
+	return res, nil
+}
+
+// ObjectName is the default TaskDefinition name of a family: lower case,
+// '_' as '-', cut to 240 characters (so that revision names fit); "" when
+// that is not a valid name.
+func ObjectName(family string) string {
+	n := strings.Trim(strings.ReplaceAll(strings.ToLower(family), "_", "-"), "-")
+	if len(n) > 240 {
+		n = strings.TrimRight(n[:240], "-")
+	}
+	if len(validation.IsDNS1123Subdomain(n)) > 0 {
+		return ""
+	}
+	return n
+}
+
+func numberToString(v any) (string, bool) {
+	switch n := v.(type) {
+	case int64:
+		return strconv.FormatInt(n, 10), true
+	case float64:
+		return strconv.FormatFloat(n, 'f', -1, 64), true
+	}
+	return "", false
+}
