@@ -192,6 +192,34 @@ containerDefinitions:
     image: busybox
     memoryReservation: 64
     dependsOn: [{containerName: init, condition: SUCCESS}]`},
+		{name: "SUCCESS on an essential container", kind: "TaskDefinition", spec: `
+family: web
+containerDefinitions:
+  - {name: init, image: busybox, memoryReservation: 64}
+  - name: app
+    image: busybox
+    memoryReservation: 64
+    dependsOn: [{containerName: init, condition: SUCCESS}]`, want: []cause{
+			{"spec.containerDefinitions", rule("dependsOn condition COMPLETE or SUCCESS cannot be set on an essential container: mark the container it depends on essential: false")},
+		}},
+		{name: "HEALTHY on a container without healthCheck", kind: "TaskDefinition", spec: `
+family: web
+containerDefinitions:
+  - {name: envoy, image: envoy, memoryReservation: 64}
+  - name: app
+    image: busybox
+    memoryReservation: 64
+    dependsOn: [{containerName: envoy, condition: HEALTHY}]`, want: []cause{
+			{"spec.containerDefinitions", rule("dependsOn condition HEALTHY needs a healthCheck on the container it depends on")},
+		}},
+		{name: "HEALTHY on a container with a healthCheck", kind: "TaskDefinition", spec: `
+family: web
+containerDefinitions:
+  - {name: envoy, image: envoy, memoryReservation: 64, healthCheck: {command: [CMD, "true"]}}
+  - name: app
+    image: busybox
+    memoryReservation: 64
+    dependsOn: [{containerName: envoy, condition: HEALTHY}]`},
 		{name: "family with illegal characters", kind: "TaskDefinition", spec: `
 family: "my family!"
 containerDefinitions:` + minimalContainer, want: []cause{
