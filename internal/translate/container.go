@@ -2,6 +2,7 @@ package translate
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	netutils "k8s.io/utils/net"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/names"
@@ -17,6 +19,9 @@ import (
 
 // maxPortRange is the largest containerPortRange expanded into ports.
 const maxPortRange = 100
+
+// sysctlName is Kubernetes' sysctl name format.
+var sysctlName = regexp.MustCompile(`^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[\./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$`)
 
 func containerPath(i int) *field.Path { return field.NewPath("containerDefinitions").Index(i) }
 
@@ -62,6 +67,15 @@ func (b *builder) container(i int, defs []ecsv1alpha1.ContainerDefinition, vols 
 			}
 		}
 	}
+	seen := map[string]bool{}
+	for _, m := range ct.VolumeMounts {
+		if m.MountPath != nil && seen[*m.MountPath] {
+			b.errs = append(b.errs, field.Duplicate(path.Child("mountPoints"), *m.MountPath))
+		}
+		if m.MountPath != nil {
+			seen[*m.MountPath] = true
+		}
+	}
 	b.restart(i, c, ct, o.roles[i])
 	b.pullSecret(i, c)
 	b.containerMeta(i, c, name)
@@ -73,11 +87,19 @@ func (b *builder) container(i int, defs []ecsv1alpha1.ContainerDefinition, vols 
 // ConfigMaps. Explicit environment wins over files, as in ECS.
 func (b *builder) env(i int, c *ecsv1alpha1.ContainerDefinition, ct *corev1ac.ContainerApplyConfiguration) {
 	path := containerPath(i)
-	for _, kv := range c.Environment {
+	for k, kv := range c.Environment {
+		if kv.Name == "" || strings.Contains(kv.Name, "=") {
+			b.errs = append(b.errs, field.Invalid(path.Child("environment").Index(k).Child("name"), kv.Name, "an environment variable needs a name without '='"))
+			continue
+		}
 		ct.WithEnv(corev1ac.EnvVar().WithName(kv.Name).WithValue(kv.Value))
 	}
 	for k, s := range c.Secrets {
 		p := path.Child("secrets").Index(k)
+		if s.Name == "" || strings.Contains(s.Name, "=") {
+			b.errs = append(b.errs, field.Invalid(p.Child("name"), s.Name, "an environment variable needs a name without '='"))
+			continue
+		}
 		ref, err := ResolveSecret(s.ValueFrom)
 		if err != nil {
 			b.errs = append(b.errs, field.Invalid(p.Child("valueFrom"), s.ValueFrom, err.Error()))
@@ -252,6 +274,10 @@ func (b *builder) securityContext(i int, c *ecsv1alpha1.ContainerDefinition, ct 
 				"/dev/shm is a memory-backed emptyDir of that size; its pages count against the container's memory")
 		}
 		for k, t := range lp.Tmpfs {
+			if t.ContainerPath == "" {
+				b.errs = append(b.errs, field.Required(lpPath.Child("tmpfs").Index(k).Child("containerPath"), "a tmpfs mount needs a containerPath"))
+				continue
+			}
 			vol := b.memoryVolume("tmpfs", name, k, t.Size)
 			ct.WithVolumeMounts(corev1ac.VolumeMount().WithName(vol).WithMountPath(t.ContainerPath))
 			if len(t.MountOptions) > 0 {
@@ -405,29 +431,70 @@ func (b *builder) containerMeta(i int, c *ecsv1alpha1.ContainerDefinition, name 
 	if c.StopTimeout != nil && int64(*c.StopTimeout) > b.grace {
 		b.grace = int64(*c.StopTimeout)
 	}
-	b.dnsServers = appendUnique(b.dnsServers, c.DnsServers...)
-	b.dnsSearches = appendUnique(b.dnsSearches, c.DnsSearchDomains...)
-	for _, h := range c.ExtraHosts {
-		b.hosts[h.IpAddress] = appendUnique(b.hosts[h.IpAddress], h.Hostname)
+	for k, ip := range c.DnsServers {
+		if netutils.ParseIPSloppy(ip) == nil {
+			b.errs = append(b.errs, field.Invalid(path.Child("dnsServers").Index(k), ip, "must be an IP address"))
+			continue
+		}
+		b.dnsServers = appendUnique(b.dnsServers, ip)
 	}
-	for _, l := range c.Links {
-		target, alias, hasAlias := strings.Cut(l, ":")
-		b.hosts["127.0.0.1"] = appendUnique(b.hosts["127.0.0.1"], target)
-		if hasAlias {
-			b.hosts["127.0.0.1"] = appendUnique(b.hosts["127.0.0.1"], alias)
+	for k, d := range c.DnsSearchDomains {
+		if errs := validation.IsDNS1123Subdomain(strings.ToLower(strings.TrimSuffix(d, "."))); len(errs) > 0 {
+			b.errs = append(b.errs, field.Invalid(path.Child("dnsSearchDomains").Index(k), d, strings.Join(errs, "; ")))
+			continue
+		}
+		b.dnsSearches = appendUnique(b.dnsSearches, d)
+	}
+	for k, h := range c.ExtraHosts {
+		p := path.Child("extraHosts").Index(k)
+		if netutils.ParseIPSloppy(h.IpAddress) == nil {
+			b.errs = append(b.errs, field.Invalid(p.Child("ipAddress"), h.IpAddress, "must be an IP address"))
+			continue
+		}
+		hostname := strings.ToLower(h.Hostname)
+		if errs := validation.IsDNS1123Subdomain(hostname); len(errs) > 0 {
+			b.errs = append(b.errs, field.Invalid(p.Child("hostname"), h.Hostname, strings.Join(errs, "; ")))
+			continue
+		}
+		b.hosts[h.IpAddress] = appendUnique(b.hosts[h.IpAddress], hostname)
+	}
+	for k, l := range c.Links {
+		target, alias, _ := strings.Cut(l, ":")
+		for _, n := range []string{target, alias} {
+			n = strings.ToLower(n)
+			if n == "" {
+				continue
+			}
+			// Kubernetes host aliases are lower-case DNS names.
+			if errs := validation.IsDNS1123Subdomain(n); len(errs) > 0 {
+				b.note(path.Child("links").Index(k).String(), Approximated,
+					fmt.Sprintf("link name %q is not a lower-case DNS name, so it has no host alias; containers of a pod reach each other on localhost", n))
+				continue
+			}
+			b.hosts["127.0.0.1"] = appendUnique(b.hosts["127.0.0.1"], n)
 		}
 	}
 	if c.Hostname != "" {
+		// Host names are case-insensitive; Kubernetes takes lower case.
+		hostname := strings.ToLower(c.Hostname)
+		if errs := validation.IsDNS1123Subdomain(hostname); len(errs) > 0 {
+			b.errs = append(b.errs, field.Invalid(path.Child("hostname"), c.Hostname, strings.Join(errs, "; ")))
+			return
+		}
 		switch {
 		case b.hostname == "":
-			b.hostname = c.Hostname
-		case b.hostname != c.Hostname:
+			b.hostname = hostname
+		case b.hostname != hostname:
 			b.note(path.Child("hostname").String(), Approximated,
 				fmt.Sprintf("the containers of a pod share one hostname: %q (from an earlier container) is used", b.hostname))
 		}
 	}
 	for k, s := range c.SystemControls {
 		p := path.Child("systemControls").Index(k)
+		if !sysctlName.MatchString(s.Namespace) {
+			b.errs = append(b.errs, field.Invalid(p.Child("namespace"), s.Namespace, "must be a sysctl name, such as net.core.somaxconn"))
+			continue
+		}
 		if old, ok := b.sysctls[s.Namespace]; ok && old != s.Value {
 			b.errs = append(b.errs, field.Invalid(p.Child("value"), s.Value,
 				fmt.Sprintf("sysctl %s is set to %q by another container: the containers of a task share namespaced sysctls", s.Namespace, old)))

@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 
@@ -182,6 +183,15 @@ func (b *builder) build(td *ecsv1alpha1.RegisterTaskDefinitionInput, p Placement
 	seen := map[string]string{}
 	for i := range defs {
 		n := names.Container(defs[i].Name)
+		if defs[i].Name == "" {
+			b.errs = append(b.errs, field.Required(containerPath(i).Child("name"), "a container needs a name"))
+		} else if errs := validation.IsDNS1123Label(n); len(errs) > 0 {
+			b.errs = append(b.errs, field.Invalid(containerPath(i).Child("name"), defs[i].Name,
+				"up to 255 letters (uppercase and lowercase), numbers, underscores and hyphens are allowed"))
+		}
+		if defs[i].Image == "" {
+			b.errs = append(b.errs, field.Required(containerPath(i).Child("image"), "a container needs an image"))
+		}
 		if other, dup := seen[n]; dup {
 			b.errs = append(b.errs, field.Duplicate(containerPath(i).Child("name"),
 				fmt.Sprintf("%s (Kubernetes container name %s, as for %s)", defs[i].Name, n, other)))
