@@ -24,6 +24,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/yaml"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/translate"
@@ -96,19 +97,11 @@ type corpusRow struct {
 }
 
 func TestCorpus(t *testing.T) {
-	c := startAPIServer(t)
+	c := apiClient
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const ns = "corpus"
-	for _, o := range []client.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
-		// The ServiceAccount admission plugin needs the pods' account.
-		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: ns}},
-	} {
-		if err := c.Create(ctx, o); err != nil && !apierrors.IsAlreadyExists(err) {
-			t.Fatal(err)
-		}
-	}
+	namespaceWithAccount(t, ctx, ns)
 	strict := client.WithFieldValidation(c, metav1.FieldValidationStrict)
 
 	dir := filepath.Join("..", "..", "..", "shared", "corpus", "taskdefs")
@@ -278,9 +271,16 @@ report is out of date.
 	}
 }
 
-// startAPIServer starts kube-apiserver and etcd with Berth's CRDs.
-func startAPIServer(t *testing.T) client.Client {
-	t.Helper()
+var apiClient client.Client
+
+// TestMain starts kube-apiserver and etcd with Berth's CRDs for the tests
+// that need an API server.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
 	root, _ := filepath.Abs(filepath.Join("..", ".."))
 	assets := os.Getenv("KUBEBUILDER_ASSETS")
 	if assets == "" {
@@ -291,19 +291,70 @@ func startAPIServer(t *testing.T) client.Client {
 		ErrorIfCRDPathMissing: true,
 		BinaryAssetsDirectory: assets,
 	}
-	cfg, err := env.Start()
 	// Stop also after a failed Start: it may fail after etcd and
 	// kube-apiserver started.
-	t.Cleanup(func() { _ = env.Stop() })
+	defer func() { _ = env.Stop() }()
+	cfg, err := env.Start()
 	if err != nil {
-		t.Fatalf("envtest (run `make k8s-bin` first): %v", err)
+		fmt.Fprintln(os.Stderr, "envtest (run `make k8s-bin` first):", err)
+		return 1
 	}
 	scheme := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(scheme)
 	_ = ecsv1alpha1.AddToScheme(scheme)
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
+	if apiClient, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
-	return c
+	return m.Run()
+}
+
+// namespaceWithAccount creates a namespace and its default ServiceAccount,
+// which the ServiceAccount admission plugin needs for pods.
+func namespaceWithAccount(t *testing.T, ctx context.Context, ns string) {
+	t.Helper()
+	for _, o := range []client.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: ns}},
+	} {
+		if err := apiClient.Create(ctx, o); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestGoldenObjectsAreValid has the API server validate (a server-side dry
+// run) every Deployment and Pod of the translation's golden files.
+func TestGoldenObjectsAreValid(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	files, _ := filepath.Glob(filepath.Join("..", "translate", "testdata", "*", "want.golden.yaml"))
+	if len(files) == 0 {
+		t.Fatal("no golden files")
+	}
+	checked := 0
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, doc := range strings.Split(string(raw), "\n---\n") {
+			obj := &unstructured.Unstructured{}
+			if err := yaml.Unmarshal([]byte(doc), &obj.Object); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if k := obj.GetKind(); k != "Deployment" && k != "Pod" {
+				continue
+			}
+			namespaceWithAccount(t, ctx, obj.GetNamespace())
+			obj.SetOwnerReferences(nil) // the owners do not exist here
+			if err := apiClient.Create(ctx, obj, client.DryRunAll); err != nil {
+				t.Errorf("%s: %s %s: %v", f, obj.GetKind(), obj.GetName(), err)
+			}
+			checked++
+		}
+	}
+	if checked < 10 {
+		t.Fatalf("only %d objects checked", checked)
+	}
 }
