@@ -6,6 +6,7 @@ package main
 import (
 	"flag"
 	"os"
+	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -27,6 +28,7 @@ func main() {
 	flag.StringVar(&acct.Region, "region", acct.Region, "region shown in the ARNs Berth reports")
 	flag.StringVar(&acct.AccountID, "account-id", acct.AccountID, "account ID shown in the ARNs Berth reports")
 	flag.IntVar(&o.Controllers.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "reconciles run at once per controller")
+	flag.DurationVar(&o.Controllers.StoppedTaskTTL, "stopped-task-ttl", time.Hour, "how long STOPPED Tasks stay visible before they are deleted (ECS keeps them about an hour); negative keeps them")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()

@@ -4,6 +4,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -27,6 +28,9 @@ type Config struct {
 	MaxConcurrentReconciles int
 	// SkipNameValidation lets tests run several managers in one process.
 	SkipNameValidation bool
+	// StoppedTaskTTL is how long STOPPED Tasks stay (default 1 h; negative:
+	// kept).
+	StoppedTaskTTL time.Duration
 }
 
 // Setup registers the field indexes and every controller with mgr.
@@ -48,7 +52,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 	reconcilers := []interface{ SetupWithManager(ctrl.Manager) error }{
 		&taskdefinition.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-taskdefinition"), Clock: clk, Account: cfg.Account, Options: opts},
 		&service.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-service"), Config: tcfg, Options: opts},
-		&task.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-task"), Clock: clk, Config: tcfg, Options: opts},
+		&task.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-task"), Clock: clk, Config: tcfg, Options: opts, StoppedTaskTTL: cfg.StoppedTaskTTL},
 		&cluster.Reconciler{Client: c, Account: cfg.Account, Options: opts},
 		&capacityprovider.Reconciler{Client: c, Account: cfg.Account, Options: opts},
 	}

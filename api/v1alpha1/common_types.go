@@ -18,14 +18,33 @@ const (
 // +kubebuilder:validation:Enum=PROVISIONING;PENDING;ACTIVATING;RUNNING;DEACTIVATING;STOPPING;DEPROVISIONING;STOPPED
 type TaskStatusValue string
 
-// Task statuses (the subset Berth reports today is PENDING, RUNNING, STOPPED).
+// Task statuses, in lifecycle order.
 const (
-	TaskProvisioning TaskStatusValue = "PROVISIONING"
-	TaskPending      TaskStatusValue = "PENDING"
-	TaskRunning      TaskStatusValue = "RUNNING"
-	TaskStopping     TaskStatusValue = "STOPPING"
-	TaskStopped      TaskStatusValue = "STOPPED"
+	TaskProvisioning   TaskStatusValue = "PROVISIONING"
+	TaskPending        TaskStatusValue = "PENDING"
+	TaskActivating     TaskStatusValue = "ACTIVATING"
+	TaskRunning        TaskStatusValue = "RUNNING"
+	TaskDeactivating   TaskStatusValue = "DEACTIVATING"
+	TaskStopping       TaskStatusValue = "STOPPING"
+	TaskDeprovisioning TaskStatusValue = "DEPROVISIONING"
+	TaskStopped        TaskStatusValue = "STOPPED"
 )
+
+// HealthStatus is ECS's healthStatus of a task or container.
+// +kubebuilder:validation:Enum=HEALTHY;UNHEALTHY;UNKNOWN
+type HealthStatus string
+
+// Health statuses.
+const (
+	HealthHealthy   HealthStatus = "HEALTHY"
+	HealthUnhealthy HealthStatus = "UNHEALTHY"
+	HealthUnknown   HealthStatus = "UNKNOWN"
+)
+
+// DesiredTaskStatus is what the user asks of a task: RUNNING, or STOPPED
+// (StopTask).
+// +kubebuilder:validation:Enum=RUNNING;STOPPED
+type DesiredTaskStatus string
 
 // TaskStopCode is ECS's stopCode.
 // +kubebuilder:validation:Enum=TaskFailedToStart;EssentialContainerExited;UserInitiated;ServiceSchedulerInitiated;SpotInterruption;TerminationNotice

@@ -12,6 +12,18 @@ import (
 // +kubebuilder:validation:XValidation:rule=`!has(self.capacityProviderStrategy) || self.capacityProviderStrategy.all(i, self.capacityProviderStrategy.exists_one(j, j.capacityProvider == i.capacityProvider))`,message="Each capacity provider may appear only once in a capacity provider strategy",fieldPath=".capacityProviderStrategy"
 type TaskSpec struct {
 	RunTaskInput `json:",inline"`
+
+	// desiredStatus: RUNNING (default), or STOPPED to stop the task as
+	// StopTask does: its containers get SIGTERM, then SIGKILL after the
+	// stopTimeout, and it is STOPPED with stopCode UserInitiated. A stopped
+	// task cannot be started again.
+	// +optional
+	DesiredStatus DesiredTaskStatus `json:"desiredStatus,omitempty"`
+
+	// stopReason: StopTask's reason, shown as the task's stoppedReason.
+	// +optional
+	// +kubebuilder:validation:MaxLength=255
+	StopReason string `json:"stopReason,omitempty"`
 }
 
 // ContainerStatus is one container of a task, as DescribeTasks shows it.
@@ -42,6 +54,22 @@ type ContainerStatus struct {
 	// essential: whether the task stops when this container exits.
 	// +optional
 	Essential *bool `json:"essential,omitempty"`
+
+	// healthStatus: HEALTHY or UNHEALTHY by the container's healthCheck,
+	// UNKNOWN without one or before it has a result.
+	// +optional
+	HealthStatus HealthStatus `json:"healthStatus,omitempty"`
+
+	// logGroup and logStream: where awslogs would have put the container's
+	// output (prefix/container-name/task-id); here it is in the pod's log.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	LogGroup string `json:"logGroup,omitempty"`
+
+	// logStream: see logGroup.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	LogStream string `json:"logStream,omitempty"`
 }
 
 // TaskStatus is what DescribeTasks shows, plus Kubernetes conditions.
@@ -79,6 +107,25 @@ type TaskStatus struct {
 	// desiredStatus: RUNNING, or STOPPED once the task is stopping.
 	// +optional
 	DesiredStatus TaskStatusValue `json:"desiredStatus,omitempty"`
+
+	// healthStatus: HEALTHY when every essential container with a
+	// healthCheck is healthy, UNHEALTHY when one is not, UNKNOWN otherwise.
+	// +optional
+	HealthStatus HealthStatus `json:"healthStatus,omitempty"`
+
+	// group: the task group (default family:<family>).
+	// +optional
+	// +kubebuilder:validation:MaxLength=255
+	Group string `json:"group,omitempty"`
+
+	// startedBy: who started the task (RunTask's startedBy).
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	StartedBy string `json:"startedBy,omitempty"`
+
+	// stoppingAt: when the task began to stop.
+	// +optional
+	StoppingAt *metav1.Time `json:"stoppingAt,omitempty"`
 
 	// launchType: the launch type, when one is set.
 	// +optional
@@ -140,9 +187,12 @@ type Task struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	// spec: RunTask's input. Immutable.
+	// spec: RunTask's input, immutable once run, and desiredStatus and
+	// stopReason to stop it.
 	// +required
-	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="A task cannot be changed once it has been run: stop it and run a new one"
+	// +kubebuilder:validation:XValidation:rule=`has(self.capacityProviderStrategy) == has(oldSelf.capacityProviderStrategy) && (!has(self.capacityProviderStrategy) || self.capacityProviderStrategy == oldSelf.capacityProviderStrategy) && has(self.cluster) == has(oldSelf.cluster) && (!has(self.cluster) || self.cluster == oldSelf.cluster) && has(self.enableECSManagedTags) == has(oldSelf.enableECSManagedTags) && (!has(self.enableECSManagedTags) || self.enableECSManagedTags == oldSelf.enableECSManagedTags) && has(self.enableExecuteCommand) == has(oldSelf.enableExecuteCommand) && (!has(self.enableExecuteCommand) || self.enableExecuteCommand == oldSelf.enableExecuteCommand) && has(self.group) == has(oldSelf.group) && (!has(self.group) || self.group == oldSelf.group) && has(self.launchType) == has(oldSelf.launchType) && (!has(self.launchType) || self.launchType == oldSelf.launchType) && has(self.networkConfiguration) == has(oldSelf.networkConfiguration) && (!has(self.networkConfiguration) || self.networkConfiguration == oldSelf.networkConfiguration) && has(self.overrides) == has(oldSelf.overrides) && (!has(self.overrides) || self.overrides == oldSelf.overrides) && has(self.placementConstraints) == has(oldSelf.placementConstraints) && (!has(self.placementConstraints) || self.placementConstraints == oldSelf.placementConstraints) && has(self.placementStrategy) == has(oldSelf.placementStrategy) && (!has(self.placementStrategy) || self.placementStrategy == oldSelf.placementStrategy) && has(self.platformVersion) == has(oldSelf.platformVersion) && (!has(self.platformVersion) || self.platformVersion == oldSelf.platformVersion) && has(self.propagateTags) == has(oldSelf.propagateTags) && (!has(self.propagateTags) || self.propagateTags == oldSelf.propagateTags) && has(self.referenceId) == has(oldSelf.referenceId) && (!has(self.referenceId) || self.referenceId == oldSelf.referenceId) && has(self.startedBy) == has(oldSelf.startedBy) && (!has(self.startedBy) || self.startedBy == oldSelf.startedBy) && has(self.tags) == has(oldSelf.tags) && (!has(self.tags) || self.tags == oldSelf.tags) && has(self.taskDefinition) == has(oldSelf.taskDefinition) && (!has(self.taskDefinition) || self.taskDefinition == oldSelf.taskDefinition) && has(self.clientToken) == has(oldSelf.clientToken) && (!has(self.clientToken) || self.clientToken == oldSelf.clientToken) && has(self.volumeConfigurations) == has(oldSelf.volumeConfigurations) && (!has(self.volumeConfigurations) || self.volumeConfigurations == oldSelf.volumeConfigurations)`,message="A task cannot be changed once it has been run: stop it (desiredStatus: STOPPED) and run a new one"
+	// +kubebuilder:validation:XValidation:rule=`!has(oldSelf.desiredStatus) || oldSelf.desiredStatus != 'STOPPED' || (has(self.desiredStatus) && self.desiredStatus == 'STOPPED')`,message="A stopped task cannot be started again: run a new one",fieldPath=".desiredStatus"
+	// +kubebuilder:validation:XValidation:rule=`!has(oldSelf.stopReason) || (has(self.stopReason) && self.stopReason == oldSelf.stopReason)`,message="stopReason cannot be changed once given",fieldPath=".stopReason"
 	Spec TaskSpec `json:"spec"`
 
 	// status: what DescribeTasks shows.

@@ -448,7 +448,22 @@ capacityProviderStrategy: [{capacityProvider: FARGATE, weight: 1}]`, want: []cau
 	t.Run("spec change rejected", func(t *testing.T) {
 		changed := task.DeepCopy()
 		changed.Spec.TaskDefinition = "web:2"
-		expectCauses(t, c.Update(ctx, changed), cause{"spec", rule("A task cannot be changed once it has been run: stop it and run a new one")})
+		expectCauses(t, c.Update(ctx, changed), cause{"spec", rule("A task cannot be changed once it has been run: stop it (desiredStatus: STOPPED) and run a new one")})
+	})
+	t.Run("stop allowed, restart and a new reason rejected", func(t *testing.T) {
+		stopped := task.DeepCopy()
+		stopped.Spec.DesiredStatus = DesiredTaskStatus(TaskStopped)
+		stopped.Spec.StopReason = "Scaling down"
+		if err := c.Update(ctx, stopped); err != nil {
+			t.Fatalf("StopTask must be allowed: %v", err)
+		}
+		again := stopped.DeepCopy()
+		again.Spec.DesiredStatus = DesiredTaskStatus(TaskRunning)
+		again.Spec.StopReason = "changed"
+		expectCauses(t, c.Update(ctx, again),
+			cause{"spec.desiredStatus", rule("A stopped task cannot be started again: run a new one")},
+			cause{"spec.stopReason", rule("stopReason cannot be changed once given")})
+		*task = *stopped
 	})
 	t.Run("status change allowed", func(t *testing.T) {
 		running := task.DeepCopy()

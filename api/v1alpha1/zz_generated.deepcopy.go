@@ -3311,6 +3311,10 @@ func (in *TaskStatus) DeepCopyInto(out *TaskStatus) {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
+	if in.StoppingAt != nil {
+		in, out := &in.StoppingAt, &out.StoppingAt
+		*out = (*in).DeepCopy()
+	}
 	if in.CreatedAt != nil {
 		in, out := &in.CreatedAt, &out.CreatedAt
 		*out = (*in).DeepCopy()

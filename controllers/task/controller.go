@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -41,9 +42,16 @@ type Reconciler struct {
 	Clock    clock.PassiveClock
 	Config   translate.Config
 	Options  controller.Options
+	// StoppedTaskTTL is how long a STOPPED task stays visible before it is
+	// deleted, as ECS keeps stopped tasks about an hour (default 1 h;
+	// negative: kept).
+	StoppedTaskTTL time.Duration
 }
 
-// +kubebuilder:rbac:groups=ecs.berth.dev,resources=tasks,verbs=get;list;watch
+// DefaultStoppedTaskTTL is how long stopped tasks stay by default.
+const DefaultStoppedTaskTTL = time.Hour
+
+// +kubebuilder:rbac:groups=ecs.berth.dev,resources=tasks,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=tasks/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=core,resources=pods,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=tasks/finalizers,verbs=update
@@ -100,7 +108,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, nil // the pod is owned and garbage-collected
 	}
 	stored := task.DeepCopy()
-	err := r.reconcileNormal(ctx, task)
+	after, err := r.reconcileNormal(ctx, task)
 	var problem *resolve.Problem
 	if errors.As(err, &problem) {
 		setProblem(task, problem)
@@ -110,39 +118,78 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if _, perr := patch.Status(ctx, r.Client, stored, task); perr != nil && err == nil {
 		err = perr
 	}
-	return ctrl.Result{}, err
+	if err == nil {
+		if expire, ok := r.expiry(task); ok {
+			if wait := expire.Sub(r.Clock.Now()); wait > 0 {
+				after = shortest(after, wait)
+			} else if err = r.Client.Delete(ctx, task, client.Preconditions{UID: &task.UID}); client.IgnoreNotFound(err) == nil {
+				logf.FromContext(ctx).Info("Deleted stopped task after its retention time")
+				err = nil
+			}
+		}
+	}
+	return ctrl.Result{RequeueAfter: after}, err
 }
 
-func (r *Reconciler) reconcileNormal(ctx context.Context, task *ecsv1alpha1.Task) error {
+// expiry is when a STOPPED task is removed.
+func (r *Reconciler) expiry(task *ecsv1alpha1.Task) (time.Time, bool) {
+	ttl := r.StoppedTaskTTL
+	if ttl == 0 {
+		ttl = DefaultStoppedTaskTTL
+	}
+	if ttl < 0 || task.Status.LastStatus != ecsv1alpha1.TaskStopped || task.Status.StoppedAt == nil {
+		return time.Time{}, false
+	}
+	return task.Status.StoppedAt.Add(ttl), true
+}
+
+func shortest(a, b time.Duration) time.Duration {
+	if a == 0 || (b > 0 && b < a) {
+		return b
+	}
+	return a
+}
+
+func (r *Reconciler) reconcileNormal(ctx context.Context, task *ecsv1alpha1.Task) (time.Duration, error) {
 	pod := &corev1.Pod{}
 	err := r.Client.Get(ctx, client.ObjectKey{Namespace: task.Namespace, Name: translate.PodName(task)}, pod)
 	switch {
 	case apierrors.IsNotFound(err):
 		pod = nil
 	case err != nil:
-		return fmt.Errorf("get Pod: %w", err)
+		return 0, fmt.Errorf("get Pod: %w", err)
 	case !metav1.IsControlledBy(pod, task):
-		return &resolve.Problem{Condition: ecsv1alpha1.ConditionReady, Reason: ecsv1alpha1.ReasonResourceNotOwned,
+		return 0, &resolve.Problem{Condition: ecsv1alpha1.ConditionReady, Reason: ecsv1alpha1.ReasonResourceNotOwned,
 			Message: fmt.Sprintf("Pod %s exists and is not controlled by this Task; Berth does not adopt it", pod.Name)}
 	}
+	now := r.Clock.Now()
 	if task.Status.LastStatus == ecsv1alpha1.TaskStopped {
 		// STOPPED is final; the pod, if any, only has to go.
-		return r.deletePod(ctx, pod)
+		return 0, r.deletePod(ctx, pod)
 	}
-	if pod == nil && task.Status.PodName != "" {
-		stopWithoutPod(task, r.Clock.Now())
-		return nil
+	stopping := task.Spec.DesiredStatus == ecsv1alpha1.DesiredTaskStatus(ecsv1alpha1.TaskStopped)
+	if stopping {
+		setStopping(task, now)
+	}
+	if pod == nil && (task.Status.PodName != "" || stopping) {
+		stopWithoutPod(task, now)
+		return 0, nil
 	}
 	if pod == nil {
 		if pod, err = r.startPod(ctx, task); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	observe(task, pod, r.Clock.Now())
-	if task.Status.DesiredStatus == ecsv1alpha1.TaskStopped {
-		return r.deletePod(ctx, pod)
+	recheck := observe(task, pod, now)
+	if stopping && task.Status.LastStatus != ecsv1alpha1.TaskStopped {
+		task.Status.LastStatus = ecsv1alpha1.TaskStopping
 	}
-	return nil
+	if task.Status.DesiredStatus == ecsv1alpha1.TaskStopped {
+		// The pod's grace period is the containers' stopTimeout: SIGTERM,
+		// then SIGKILL, as StopTask does.
+		return 0, r.deletePod(ctx, pod)
+	}
+	return recheck, nil
 }
 
 // startPod resolves the task's references and creates its pod.

@@ -12,6 +12,7 @@ import (
 	"github.com/berth-dev/berth/internal/conditions"
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/resolve"
+	"github.com/berth-dev/berth/internal/taskstate"
 	"github.com/berth-dev/berth/internal/translate"
 )
 
@@ -41,6 +42,11 @@ func setStarted(task *ecsv1alpha1.Task, rev *ecsv1alpha1.TaskDefinitionRevision,
 	}
 	st.PodName = translate.PodName(task)
 	st.DesiredStatus = ecsv1alpha1.TaskRunning
+	st.Group = task.Spec.Group
+	if st.Group == "" {
+		st.Group = "family:" + rev.Spec.Family
+	}
+	st.StartedBy = task.Spec.StartedBy
 	t := task.CreationTimestamp
 	st.CreatedAt = &t
 	st.Containers = nil
@@ -55,41 +61,62 @@ func setStarted(task *ecsv1alpha1.Task, rev *ecsv1alpha1.TaskDefinitionRevision,
 	}
 }
 
-// observe derives the task's status from its pod.
-func observe(task *ecsv1alpha1.Task, pod *corev1.Pod, now time.Time) {
-	st := &task.Status
-	byName := map[string]corev1.ContainerStatus{}
-	for _, cs := range pod.Status.ContainerStatuses {
-		byName[cs.Name] = cs
+// infos are the task's containers as the pod's annotation describes them,
+// or, for a pod without it (started by an earlier Berth), as the status
+// recorded them.
+func infos(task *ecsv1alpha1.Task, pod *corev1.Pod) map[string]translate.ContainerInfo {
+	if in, err := taskstate.Infos(pod); err == nil && in != nil {
+		return in
 	}
-	essentialExited := false
+	res := map[string]translate.ContainerInfo{}
+	for _, c := range task.Status.Containers {
+		res[names.Container(c.Name)] = translate.ContainerInfo{Name: c.Name, Essential: ptr.Deref(c.Essential, true)}
+	}
+	return res
+}
+
+// observe derives the task's status from its pod, and says how long until
+// it should be looked at again when time alone can change it.
+func observe(task *ecsv1alpha1.Task, pod *corev1.Pod, now time.Time) time.Duration {
+	st := &task.Status
+	state := taskstate.Observe(pod, infos(task, pod), now)
+	taskID := names.TaskID(string(task.UID))
+	byName := map[string]taskstate.Container{}
+	for _, c := range state.Containers {
+		byName[c.Info.Name] = c
+	}
 	for i := range st.Containers {
 		c := &st.Containers[i]
-		cs, ok := byName[names.Container(c.Name)]
+		o, ok := byName[c.Name]
 		if !ok {
 			continue
 		}
-		switch {
-		case cs.State.Terminated != nil:
-			c.LastStatus = ecsv1alpha1.TaskStopped
-			c.ExitCode = ptr.To(cs.State.Terminated.ExitCode)
-			c.Reason = cs.State.Terminated.Reason
-			if ptr.Deref(c.Essential, true) {
-				essentialExited = true
-			}
-		case cs.State.Running != nil:
-			c.LastStatus = ecsv1alpha1.TaskRunning
-		case cs.State.Waiting != nil:
-			c.LastStatus = ecsv1alpha1.TaskPending
-			c.Reason = cs.State.Waiting.Reason
+		c.LastStatus, c.HealthStatus = o.LastStatus, o.Health
+		if o.ExitCode != nil {
+			c.ExitCode = ptr.To(*o.ExitCode)
+		}
+		if o.Reason != "" {
+			c.Reason = o.Reason
+		}
+		if o.Info.LogGroup != "" {
+			c.LogGroup = o.Info.LogGroup
+			c.LogStream = translate.LogStreamName(o.Info.LogStreamPrefix, c.Name, taskID)
 		}
 	}
+	st.HealthStatus = state.Health
 	gen := task.Generation
+	st.ObservedGeneration = gen
 	switch {
-	case essentialExited || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed:
+	case state.EssentialExited != nil || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed:
 		stop(task, ecsv1alpha1.StopCodeEssentialContainerExited, StoppedReasonEssentialExited, now)
-	case pod.Status.Phase == corev1.PodRunning && allStarted(st.Containers):
-		st.LastStatus = ecsv1alpha1.TaskRunning
+		return 0
+	case state.StartFailure != "":
+		stop(task, ecsv1alpha1.StopCodeTaskFailedToStart, state.StartFailure, now)
+		return 0
+	}
+	st.LastStatus = state.LastStatus
+	switch state.LastStatus {
+	case ecsv1alpha1.TaskRunning:
 		if st.StartedAt == nil {
 			t := metav1.NewTime(now)
 			if pod.Status.StartTime != nil {
@@ -99,11 +126,10 @@ func observe(task *ecsv1alpha1.Task, pod *corev1.Pod, now time.Time) {
 		}
 		conditions.Summarize(&st.Conditions, gen, conditions.Ready, ecsv1alpha1.ReasonTaskRunning, "The task is RUNNING")
 	default:
-		st.LastStatus = ecsv1alpha1.TaskPending
 		conditions.Summarize(&st.Conditions, gen, conditions.Progressing, ecsv1alpha1.ReasonTaskPending,
-			fmt.Sprintf("The task is PENDING (pod %s is %s)", pod.Name, phaseOf(pod)))
+			fmt.Sprintf("The task is %s (pod %s is %s)", state.LastStatus, pod.Name, phaseOf(pod)))
 	}
-	st.ObservedGeneration = gen
+	return state.Recheck
 }
 
 func phaseOf(pod *corev1.Pod) string {
@@ -113,21 +139,16 @@ func phaseOf(pod *corev1.Pod) string {
 	return string(pod.Status.Phase)
 }
 
-func allStarted(cs []ecsv1alpha1.ContainerStatus) bool {
-	for _, c := range cs {
-		if c.LastStatus != ecsv1alpha1.TaskRunning && c.LastStatus != ecsv1alpha1.TaskStopped {
-			return false
-		}
-	}
-	return true
-}
-
 func stop(task *ecsv1alpha1.Task, code ecsv1alpha1.TaskStopCode, reason string, now time.Time) {
 	st := &task.Status
 	st.LastStatus = ecsv1alpha1.TaskStopped
 	st.DesiredStatus = ecsv1alpha1.TaskStopped
-	st.StopCode = code
-	st.StoppedReason = reason
+	if st.StopCode == "" {
+		// The first reason wins: a task the user stopped stays
+		// UserInitiated although its containers then exit.
+		st.StopCode = code
+		st.StoppedReason = reason
+	}
 	if st.StoppedAt == nil {
 		t := metav1.NewTime(now)
 		st.StoppedAt = &t
@@ -138,12 +159,40 @@ func stop(task *ecsv1alpha1.Task, code ecsv1alpha1.TaskStopCode, reason string, 
 		}
 	}
 	conditions.Summarize(&st.Conditions, task.Generation, conditions.Finished, ecsv1alpha1.ReasonTaskStopped,
-		fmt.Sprintf("The task is STOPPED (%s: %s)", code, reason))
+		fmt.Sprintf("The task is STOPPED (%s: %s)", st.StopCode, st.StoppedReason))
 	st.ObservedGeneration = task.Generation
 }
 
-// stopWithoutPod: the pod is gone (deleted by someone, evicted): the task
-// is STOPPED.
+// stopWithoutPod: the pod is gone. The task is STOPPED: as the user asked
+// (StopTask), or because someone or something deleted the pod.
 func stopWithoutPod(task *ecsv1alpha1.Task, now time.Time) {
+	if task.Status.StopCode != "" {
+		stop(task, task.Status.StopCode, task.Status.StoppedReason, now)
+		return
+	}
 	stop(task, ecsv1alpha1.StopCodeUserInitiated, "Task stopped: its pod was deleted", now)
+}
+
+// DefaultStopReason is ECS's stoppedReason of a StopTask without a reason.
+const DefaultStopReason = "Task stopped by user"
+
+// setStopping records a StopTask: the task is stopping (DEACTIVATING, then
+// STOPPING while the containers get their stopTimeout).
+func setStopping(task *ecsv1alpha1.Task, now time.Time) {
+	st := &task.Status
+	if st.StopCode == "" {
+		st.StopCode = ecsv1alpha1.StopCodeUserInitiated
+		st.StoppedReason = task.Spec.StopReason
+		if st.StoppedReason == "" {
+			st.StoppedReason = DefaultStopReason
+		}
+	}
+	st.DesiredStatus = ecsv1alpha1.TaskStopped
+	if st.LastStatus != ecsv1alpha1.TaskStopped {
+		st.LastStatus = ecsv1alpha1.TaskStopping
+	}
+	if st.StoppingAt == nil {
+		t := metav1.NewTime(now)
+		st.StoppingAt = &t
+	}
 }

@@ -28,6 +28,10 @@ func running() corev1.ContainerState {
 	return corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
 }
 
+func waiting(reason, msg string) corev1.ContainerState {
+	return corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: msg}}
+}
+
 func exited(code int32) corev1.ContainerState {
 	return corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: code, Reason: "Error"}}
 }
@@ -35,6 +39,7 @@ func exited(code int32) corev1.ContainerState {
 func pod(phase corev1.PodPhase, app, sidecar corev1.ContainerState) *corev1.Pod {
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "t"},
+		Spec:       corev1.PodSpec{NodeName: "node-1"},
 		Status: corev1.PodStatus{Phase: phase, ContainerStatuses: []corev1.ContainerStatus{
 			{Name: "app-main", State: app}, {Name: "sidecar", State: sidecar},
 		}},
@@ -47,9 +52,20 @@ func TestObserve(t *testing.T) {
 		pod      *corev1.Pod
 		last     ecsv1alpha1.TaskStatusValue
 		stopCode ecsv1alpha1.TaskStopCode
+		reason   string
 		exit     *int32
 		ready    bool
 	}{
+		{name: "not scheduled", pod: func() *corev1.Pod {
+			p := pod(corev1.PodPending, corev1.ContainerState{}, corev1.ContainerState{})
+			p.Spec.NodeName = ""
+			return p
+		}(), last: ecsv1alpha1.TaskProvisioning},
+		{name: "image cannot be pulled", pod: pod(corev1.PodPending, waiting("ImagePullBackOff", "Back-off pulling image"), corev1.ContainerState{}),
+			last: ecsv1alpha1.TaskStopped, stopCode: ecsv1alpha1.StopCodeTaskFailedToStart, reason: `CannotPullContainerError: pull image "": Back-off pulling image`},
+		{name: "secret missing", pod: pod(corev1.PodPending, waiting("CreateContainerConfigError", `secret "db" not found`), corev1.ContainerState{}),
+			last: ecsv1alpha1.TaskStopped, stopCode: ecsv1alpha1.StopCodeTaskFailedToStart,
+			reason: `ResourceInitializationError: unable to pull secrets or registry auth: secret "db" not found`},
 		{name: "scheduled, not started", pod: pod(corev1.PodPending, corev1.ContainerState{}, corev1.ContainerState{}), last: ecsv1alpha1.TaskPending},
 		{name: "all containers running", pod: pod(corev1.PodRunning, running(), running()), last: ecsv1alpha1.TaskRunning, ready: true},
 		{name: "non-essential exit keeps the task running", pod: pod(corev1.PodRunning, running(), exited(1)), last: ecsv1alpha1.TaskRunning, ready: true},
@@ -69,8 +85,12 @@ func TestObserve(t *testing.T) {
 			if st.StopCode != c.stopCode {
 				t.Errorf("stopCode = %q, want %q", st.StopCode, c.stopCode)
 			}
+			want := c.reason
+			if want == "" {
+				want = StoppedReasonEssentialExited
+			}
 			if c.last == ecsv1alpha1.TaskStopped {
-				if st.StoppedReason != StoppedReasonEssentialExited || st.DesiredStatus != ecsv1alpha1.TaskStopped || st.StoppedAt == nil {
+				if st.StoppedReason != want || st.DesiredStatus != ecsv1alpha1.TaskStopped || st.StoppedAt == nil {
 					t.Errorf("stopped status incomplete: %+v", st)
 				}
 			}
@@ -98,5 +118,47 @@ func TestStopWithoutPod(t *testing.T) {
 		if c.LastStatus != ecsv1alpha1.TaskStopped {
 			t.Errorf("container %s is %s", c.Name, c.LastStatus)
 		}
+	}
+}
+
+func TestStopTaskKeepsUserInitiated(t *testing.T) {
+	task := startedTask()
+	task.Spec.DesiredStatus = ecsv1alpha1.DesiredTaskStatus(ecsv1alpha1.TaskStopped)
+	task.Spec.StopReason = "Scaling down"
+	setStopping(task, now)
+	if task.Status.LastStatus != ecsv1alpha1.TaskStopping || task.Status.StoppingAt == nil {
+		t.Fatalf("not STOPPING: %+v", task.Status)
+	}
+	// SIGTERM makes the essential container exit: the task stays
+	// UserInitiated, with the user's reason and the exit code.
+	observe(task, pod(corev1.PodRunning, exited(143), running()), now)
+	st := task.Status
+	if st.LastStatus != ecsv1alpha1.TaskStopped || st.StopCode != ecsv1alpha1.StopCodeUserInitiated || st.StoppedReason != "Scaling down" {
+		t.Fatalf("got %s %s %q", st.LastStatus, st.StopCode, st.StoppedReason)
+	}
+	if st.Containers[0].ExitCode == nil || *st.Containers[0].ExitCode != 143 {
+		t.Errorf("exit code %v", st.Containers[0].ExitCode)
+	}
+}
+
+func TestHealthStatus(t *testing.T) {
+	task := startedTask()
+	p := pod(corev1.PodRunning, running(), running())
+	p.Annotations = map[string]string{ecsv1alpha1.AnnotationContainers: `{"app-main":{"name":"App_Main","essential":true,"healthCheck":true,"startPeriod":10,"interval":5,"retries":2},"sidecar":{"name":"sidecar","essential":false}}`}
+	p.Status.ContainerStatuses[0].State.Running.StartedAt = metav1.NewTime(now.Add(-15 * time.Second))
+	if recheck := observe(task, p, now); recheck != 5*time.Second || task.Status.HealthStatus != ecsv1alpha1.HealthUnknown {
+		t.Fatalf("in the start period: %s, recheck %v; want UNKNOWN, 5s", task.Status.HealthStatus, recheck)
+	}
+	observe(task, p, now.Add(5*time.Second))
+	if task.Status.HealthStatus != ecsv1alpha1.HealthUnhealthy || task.Status.Containers[0].HealthStatus != ecsv1alpha1.HealthUnhealthy {
+		t.Fatalf("after startPeriod + interval × retries: %s", task.Status.HealthStatus)
+	}
+	if task.Status.LastStatus != ecsv1alpha1.TaskRunning {
+		t.Errorf("an unhealthy standalone task keeps running, as in ECS: %s", task.Status.LastStatus)
+	}
+	p.Status.ContainerStatuses[0].Ready = true
+	observe(task, p, now.Add(5*time.Second))
+	if task.Status.HealthStatus != ecsv1alpha1.HealthHealthy {
+		t.Errorf("ready: %s, want HEALTHY", task.Status.HealthStatus)
 	}
 }

@@ -508,11 +508,15 @@ func (b *builder) containerMeta(i int, c *ecsv1alpha1.ContainerDefinition, name 
 	if c.LogConfiguration != nil {
 		b.logConfig(i, c, name)
 	}
-	b.containersMeta[name] = containerMeta{Name: c.Name, Essential: c.Essential == nil || *c.Essential, HealthCheck: c.HealthCheck != nil}
+	meta := containerMeta{Name: c.Name, Essential: c.Essential == nil || *c.Essential}
 	if c.HealthCheck != nil {
-		b.containersMeta[name] = containerMeta{Name: c.Name, Essential: c.Essential == nil || *c.Essential, HealthCheck: true,
-			StartPeriod: Timing(c.HealthCheck).StartPeriod}
+		t := Timing(c.HealthCheck)
+		meta.HealthCheck, meta.StartPeriod, meta.Interval, meta.Retries = true, t.StartPeriod, t.Interval, t.Retries
 	}
+	if lc, ok := b.logConfigs[name]; ok {
+		meta.LogGroup, meta.LogStreamPrefix = lc.LogGroup, lc.LogStreamPrefix
+	}
+	b.containersMeta[name] = meta
 }
 
 func appendUnique(list []string, items ...string) []string {

@@ -71,6 +71,11 @@ type containerMeta struct {
 	Essential   bool   `json:"essential"`
 	HealthCheck bool   `json:"healthCheck,omitempty"`
 	StartPeriod int32  `json:"startPeriod,omitempty"`
+	Interval    int32  `json:"interval,omitempty"`
+	Retries     int32  `json:"retries,omitempty"`
+	// LogGroup and LogStreamPrefix are awslogs' names, when it is used.
+	LogGroup        string `json:"logGroup,omitempty"`
+	LogStreamPrefix string `json:"logStreamPrefix,omitempty"`
 }
 
 // ContainerInfo is the containers annotation of a pod, decoded.

@@ -202,3 +202,29 @@ func TestDependsOnOrder(t *testing.T) {
 		t.Errorf("containers (-want +got):\n%s", diff)
 	}
 }
+
+func TestApplyOverrides(t *testing.T) {
+	td := containers(ecsv1alpha1.ContainerDefinition{Name: "app", Image: "i", Command: []string{"serve"}, Cpu: ptr.To[int32](256),
+		Environment: []ecsv1alpha1.KeyValuePair{{Name: "A", Value: "1"}, {Name: "B", Value: "2"}}})
+	got, err := ApplyOverrides(td, &ecsv1alpha1.TaskOverride{Cpu: "1024", ContainerOverrides: []ecsv1alpha1.ContainerOverride{{
+		Name: "app", Command: []string{"migrate"}, Cpu: ptr.To[int32](512),
+		Environment: []ecsv1alpha1.KeyValuePair{{Name: "B", Value: "20"}, {Name: "C", Value: "3"}},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := got.ContainerDefinitions[0]
+	if got.Cpu != "1024" || *c.Cpu != 512 || c.Command[0] != "migrate" {
+		t.Errorf("overrides not applied: %+v", got)
+	}
+	if diff := cmp.Diff([]ecsv1alpha1.KeyValuePair{{Name: "A", Value: "1"}, {Name: "B", Value: "20"}, {Name: "C", Value: "3"}}, c.Environment); diff != "" {
+		t.Errorf("environment (-want +got):\n%s", diff)
+	}
+	if td.ContainerDefinitions[0].Command[0] != "serve" || *td.ContainerDefinitions[0].Cpu != 256 {
+		t.Error("the task definition was modified")
+	}
+	if _, err := ApplyOverrides(td, &ecsv1alpha1.TaskOverride{ContainerOverrides: []ecsv1alpha1.ContainerOverride{{Name: "nope"}}}); err == nil ||
+		!strings.Contains(err.Error(), `overrides.containerOverrides[0].name: Not found: "nope"`) {
+		t.Errorf("an override of an unknown container: %v", err)
+	}
+}

@@ -13,10 +13,15 @@ import (
 // PodName is the name of the pod that runs a Task.
 func PodName(task *ecsv1alpha1.Task) string { return task.Name }
 
-// TaskPod translates a standalone Task running rev on p into its pod, which
-// is never restarted: when it stops, the task is STOPPED.
+// TaskPod translates a standalone Task running rev on p, with the task's
+// overrides, into its pod, which is never restarted: when it stops, the
+// task is STOPPED.
 func TaskPod(task *ecsv1alpha1.Task, rev Revision, p Placement, cfg Config) (*corev1ac.PodApplyConfiguration, error) {
-	pod, err := TranslatePod(rev.Spec, p, StandaloneTask)
+	td, err := ApplyOverrides(rev.Spec, task.Spec.Overrides)
+	if err != nil {
+		return nil, err
+	}
+	pod, err := TranslatePod(td, p, StandaloneTask)
 	if err != nil {
 		return nil, err
 	}
