@@ -13,7 +13,9 @@ import (
 // stagesFS holds the kwok Stage objects copied from sigs.k8s.io/kwok v0.8.0:
 // node initialisation and lease heartbeat, pods becoming ready, Job pods
 // completing, deleted pods going away, and the label-driven
-// pod-container-running-failed chaos stage.
+// pod-container-running-failed chaos stage; and Berth's own label-driven
+// test stages berth-container-exit (one container exits, the pod keeps
+// running) and berth-container-unhealthy (one container is not ready).
 //
 //go:embed stages/*.yaml
 var stagesFS embed.FS
