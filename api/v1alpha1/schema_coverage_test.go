@@ -31,8 +31,8 @@ var coverageExceptions = map[string]string{
 // rename.
 var coverageExtras = map[string]string{
 	"TaskDefinition.spec.revisionHistoryLimit": "how many revisions stay ACTIVE",
-	"Task.spec.desiredStatus":                 "StopTask: STOPPED stops the task",
-	"Task.spec.stopReason":                    "StopTask's reason",
+	"Task.spec.desiredStatus":                  "StopTask: STOPPED stops the task",
+	"Task.spec.stopReason":                     "StopTask's reason",
 	"TaskDefinitionRevision.spec.revision":     "the revision number",
 	"CapacityProvider.spec.type":               "FARGATE, FARGATE_SPOT or EC2_AUTOSCALING",
 	"CapacityProvider.spec.nodePool":           "the Kubernetes nodes behind the provider",

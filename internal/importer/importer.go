@@ -100,51 +100,11 @@ func Import(raw []byte, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("not JSON: %w", err)
 	}
 	res := &Result{}
-	var spec map[string]any
-	switch x := doc.(type) {
-	case []any:
-		if opts.Family == "" {
-			return nil, fmt.Errorf("a bare containerDefinitions array has no family: give one")
-		}
-		spec = map[string]any{"containerDefinitions": x}
-	case map[string]any:
-		spec = x
-		if inner, ok := x["taskDefinition"].(map[string]any); ok {
-			spec = inner
-			for k, v := range x {
-				switch k {
-				case "taskDefinition":
-				case "tags":
-					// describe-task-definition --include TAGS puts the tags
-					// beside the task definition.
-					if _, has := spec["tags"]; !has {
-						spec["tags"] = v
-					}
-				default:
-					res.Changes = append(res.Changes, Change{Path: k, Action: "dropped",
-						Reason: "a member of DescribeTaskDefinition's output wrapper, not of the task definition"})
-				}
-			}
-		}
-	default:
-		return nil, fmt.Errorf("neither a task definition (a JSON object) nor a containerDefinitions array")
+	spec, err := taskDefinition(doc, opts, res)
+	if err != nil {
+		return nil, err
 	}
-	for _, k := range readOnly {
-		if _, ok := spec[k]; ok {
-			delete(spec, k)
-			res.Changes = append(res.Changes, Change{Path: k, Action: "dropped",
-				Reason: "read-only: DescribeTaskDefinition reports it; RegisterTaskDefinition does not take it"})
-		}
-	}
-	for _, k := range []string{"cpu", "memory"} {
-		if v, ok := spec[k]; ok {
-			if s, converted := numberToString(v); converted {
-				spec[k] = s
-				res.Changes = append(res.Changes, Change{Path: k, Action: "converted",
-					Reason: fmt.Sprintf("a number, as CloudFormation writes it; RegisterTaskDefinition takes the string %q", s)})
-			}
-		}
-	}
+	res.normalize(spec)
 	if opts.Family != "" {
 		spec["family"] = opts.Family
 	}
@@ -168,6 +128,60 @@ func Import(raw []byte, opts Options) (*Result, error) {
 	}
 	sort.Slice(res.Changes, func(i, j int) bool { return res.Changes[i].Path < res.Changes[j].Path })
 	return res, nil
+}
+
+// taskDefinition finds the task definition in the document: the document
+// itself, the taskDefinition of describe-task-definition's output, or a
+// bare containerDefinitions array.
+func taskDefinition(doc any, opts Options, res *Result) (map[string]any, error) {
+	switch x := doc.(type) {
+	case []any:
+		if opts.Family == "" {
+			return nil, fmt.Errorf("a bare containerDefinitions array has no family: give one")
+		}
+		return map[string]any{"containerDefinitions": x}, nil
+	case map[string]any:
+		inner, ok := x["taskDefinition"].(map[string]any)
+		if !ok {
+			return x, nil
+		}
+		for k, v := range x {
+			switch k {
+			case "taskDefinition":
+			case "tags":
+				// describe-task-definition --include TAGS puts the tags
+				// beside the task definition.
+				if _, has := inner["tags"]; !has {
+					inner["tags"] = v
+				}
+			default:
+				res.Changes = append(res.Changes, Change{Path: k, Action: "dropped",
+					Reason: "a member of DescribeTaskDefinition's output wrapper, not of the task definition"})
+			}
+		}
+		return inner, nil
+	default:
+		return nil, fmt.Errorf("neither a task definition (a JSON object) nor a containerDefinitions array")
+	}
+}
+
+// normalize drops the read-only members and writes a numeric task cpu or
+// memory as the string RegisterTaskDefinition takes.
+func (res *Result) normalize(spec map[string]any) {
+	for _, k := range readOnly {
+		if _, ok := spec[k]; ok {
+			delete(spec, k)
+			res.Changes = append(res.Changes, Change{Path: k, Action: "dropped",
+				Reason: "read-only: DescribeTaskDefinition reports it; RegisterTaskDefinition does not take it"})
+		}
+	}
+	for _, k := range []string{"cpu", "memory"} {
+		if s, converted := numberToString(spec[k]); converted {
+			spec[k] = s
+			res.Changes = append(res.Changes, Change{Path: k, Action: "converted",
+				Reason: fmt.Sprintf("a number, as CloudFormation writes it; RegisterTaskDefinition takes the string %q", s)})
+		}
+	}
 }
 
 // ObjectName is the default TaskDefinition name of a family: lower case,

@@ -73,14 +73,8 @@ func Infos(pod *corev1.Pod) (map[string]translate.ContainerInfo, error) {
 // pod's containers as Infos returns them.
 func Observe(pod *corev1.Pod, infos map[string]translate.ContainerInfo, now time.Time) State {
 	statuses := map[string]corev1.ContainerStatus{}
-	sidecar := map[string]bool{}
 	for _, cs := range pod.Status.InitContainerStatuses {
 		statuses[cs.Name] = cs
-	}
-	for _, c := range pod.Spec.InitContainers {
-		if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
-			sidecar[c.Name] = true
-		}
 	}
 	for _, cs := range pod.Status.ContainerStatuses {
 		statuses[cs.Name] = cs
@@ -91,48 +85,68 @@ func Observe(pod *corev1.Pod, infos map[string]translate.ContainerInfo, now time
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return infos[keys[i]].Name < infos[keys[j]].Name })
-	allStarted, anyHealthChecked, allHealthy := true, false, true
+	allStarted := true
 	for _, k := range keys {
-		c := Container{Pod: k, Info: infos[k], LastStatus: ecsv1alpha1.TaskPending, Health: ecsv1alpha1.HealthUnknown}
-		cs, seen := statuses[k]
-		if seen {
-			readContainer(&c, cs, sidecar[k] || isSidecar(pod, k))
-			if msg := startFailure(cs); msg != "" && st.StartFailure == "" {
-				st.StartFailure = msg
-			}
-			if c.Info.HealthCheck && cs.State.Running != nil {
-				c.Health, st.Recheck = health(c.Info, cs, now, st.Recheck)
-			}
-		}
+		c := st.container(pod, k, infos[k], statuses, now)
 		if c.LastStatus == ecsv1alpha1.TaskPending {
 			allStarted = false
 		}
-		if c.Info.Essential {
-			if c.LastStatus == ecsv1alpha1.TaskStopped && st.EssentialExited == nil {
-				cc := c
-				st.EssentialExited = &cc
-			}
-			if c.Info.HealthCheck {
-				anyHealthChecked = true
-				if c.Health != ecsv1alpha1.HealthHealthy {
-					allHealthy = false
-				}
-				if c.Health == ecsv1alpha1.HealthUnhealthy && st.Unhealthy == nil {
-					cc := c
-					st.Unhealthy = &cc
-				}
-			}
-		}
 		st.Containers = append(st.Containers, c)
 	}
-	switch {
-	case st.Unhealthy != nil:
-		st.Health = ecsv1alpha1.HealthUnhealthy
-	case anyHealthChecked && allHealthy:
-		st.Health = ecsv1alpha1.HealthHealthy
-	}
+	st.Health = st.taskHealth()
 	st.LastStatus = lifecycle(pod, allStarted)
 	return st
+}
+
+// container reads one container, and notes a start failure, an essential
+// exit or an unhealthy essential container.
+func (st *State) container(pod *corev1.Pod, k string, info translate.ContainerInfo, statuses map[string]corev1.ContainerStatus, now time.Time) Container {
+	c := Container{Pod: k, Info: info, LastStatus: ecsv1alpha1.TaskPending, Health: ecsv1alpha1.HealthUnknown}
+	cs, seen := statuses[k]
+	if !seen {
+		return c
+	}
+	readContainer(&c, cs, isSidecar(pod, k))
+	if msg := startFailure(cs); msg != "" && st.StartFailure == "" {
+		st.StartFailure = msg
+	}
+	if info.HealthCheck && cs.State.Running != nil {
+		c.Health, st.Recheck = health(info, cs, now, st.Recheck)
+	}
+	if !info.Essential {
+		return c
+	}
+	if c.LastStatus == ecsv1alpha1.TaskStopped && st.EssentialExited == nil {
+		cc := c
+		st.EssentialExited = &cc
+	}
+	if c.Health == ecsv1alpha1.HealthUnhealthy && st.Unhealthy == nil {
+		cc := c
+		st.Unhealthy = &cc
+	}
+	return c
+}
+
+// taskHealth: HEALTHY when every essential container with a health check
+// is healthy, UNHEALTHY when one is not, UNKNOWN otherwise.
+func (st *State) taskHealth() ecsv1alpha1.HealthStatus {
+	if st.Unhealthy != nil {
+		return ecsv1alpha1.HealthUnhealthy
+	}
+	checked := false
+	for _, c := range st.Containers {
+		if !c.Info.Essential || !c.Info.HealthCheck {
+			continue
+		}
+		checked = true
+		if c.Health != ecsv1alpha1.HealthHealthy {
+			return ecsv1alpha1.HealthUnknown
+		}
+	}
+	if checked {
+		return ecsv1alpha1.HealthHealthy
+	}
+	return ecsv1alpha1.HealthUnknown
 }
 
 func isSidecar(pod *corev1.Pod, name string) bool {

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"fmt"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -56,30 +57,42 @@ func (b *builder) container(i int, defs []ecsv1alpha1.ContainerDefinition, vols 
 	if c.PseudoTerminal != nil && *c.PseudoTerminal {
 		ct.WithTTY(true)
 	}
-	if c.HealthCheck != nil {
-		hp := path.Child("healthCheck").String()
-		if probe := b.readinessProbe(hp, c.HealthCheck); probe != nil {
-			ct.WithReadinessProbe(probe)
-		}
-		if o.roles[i] == roleSidecar && o.healthyGate[i] {
-			if probe := b.startupProbe(hp, c.HealthCheck, o.startTimeout[i]); probe != nil {
-				ct.WithStartupProbe(probe)
-			}
-		}
-	}
-	seen := map[string]bool{}
-	for _, m := range ct.VolumeMounts {
-		if m.MountPath != nil && seen[*m.MountPath] {
-			b.errs = append(b.errs, field.Duplicate(path.Child("mountPoints"), *m.MountPath))
-		}
-		if m.MountPath != nil {
-			seen[*m.MountPath] = true
-		}
-	}
+	b.probes(i, c, ct, o)
+	b.uniqueMountPaths(path, ct)
 	b.restart(i, c, ct, o.roles[i])
 	b.pullSecret(i, c)
 	b.containerMeta(i, c, name)
 	return ct
+}
+
+// probes: the health check as a readiness probe, and as a startup probe
+// on a sidecar others wait on to be HEALTHY.
+func (b *builder) probes(i int, c *ecsv1alpha1.ContainerDefinition, ct *corev1ac.ContainerApplyConfiguration, o ordering) {
+	if c.HealthCheck == nil {
+		return
+	}
+	hp := containerPath(i).Child("healthCheck").String()
+	if probe := b.readinessProbe(hp, c.HealthCheck); probe != nil {
+		ct.WithReadinessProbe(probe)
+	}
+	if o.roles[i] == roleSidecar && o.healthyGate[i] {
+		if probe := b.startupProbe(hp, c.HealthCheck, o.startTimeout[i]); probe != nil {
+			ct.WithStartupProbe(probe)
+		}
+	}
+}
+
+func (b *builder) uniqueMountPaths(path *field.Path, ct *corev1ac.ContainerApplyConfiguration) {
+	seen := map[string]bool{}
+	for _, m := range ct.VolumeMounts {
+		if m.MountPath == nil {
+			continue
+		}
+		if seen[*m.MountPath] {
+			b.errs = append(b.errs, field.Duplicate(path.Child("mountPoints"), *m.MountPath))
+		}
+		seen[*m.MountPath] = true
+	}
 }
 
 // env: environment as values, secrets as Secret key references (the
@@ -127,60 +140,67 @@ func (b *builder) env(i int, c *ecsv1alpha1.ContainerDefinition, ct *corev1ac.Co
 // maxPortRange ports); a static hostPort in bridge mode is kept; ECS port
 // names that are valid IANA service names are carried over.
 func (b *builder) ports(i int, c *ecsv1alpha1.ContainerDefinition, ct *corev1ac.ContainerApplyConfiguration) {
-	path := containerPath(i)
 	for k, pm := range c.PortMappings {
-		p := path.Child("portMappings").Index(k)
+		p := containerPath(i).Child("portMappings").Index(k)
 		proto := corev1.ProtocolTCP
 		if pm.Protocol == ecsv1alpha1.TransportProtocolUdp {
 			proto = corev1.ProtocolUDP
 		}
-		if pm.ContainerPortRange != "" {
-			lo, hi, err := parsePortRange(pm.ContainerPortRange)
-			if err != nil {
-				b.errs = append(b.errs, field.Invalid(p.Child("containerPortRange"), pm.ContainerPortRange, err.Error()))
-				continue
-			}
-			if hi-lo+1 > maxPortRange {
-				b.note(p.Child("containerPortRange").String(), Unsupported,
-					fmt.Sprintf("a range of %d ports is not declared on the container (at most %d are); the ports are still reachable on the pod's IP", hi-lo+1, maxPortRange))
-				continue
-			}
-			for port := lo; port <= hi; port++ {
-				if b.claimPort(port, proto) {
-					ct.WithPorts(corev1ac.ContainerPort().WithContainerPort(port).WithProtocol(proto))
-				}
-			}
-			continue
-		}
-		if pm.ContainerPort == nil || *pm.ContainerPort < 1 {
-			continue
-		}
-		if !b.claimPort(*pm.ContainerPort, proto) {
-			b.note(p.Child("containerPort").String(), Approximated,
-				fmt.Sprintf("port %d/%s is declared by another container of the task; containers of a pod share one network namespace", *pm.ContainerPort, proto))
-			continue
-		}
-		port := corev1ac.ContainerPort().WithContainerPort(*pm.ContainerPort).WithProtocol(proto)
-		if pm.Name != "" {
-			n := strings.ToLower(pm.Name)
-			if len(validation.IsValidPortName(n)) == 0 && !b.portNames[n] {
-				b.portNames[n] = true
-				port.WithName(n)
-			} else {
-				b.note(p.Child("name").String(), Approximated,
-					fmt.Sprintf("port name %q is not a valid, unique Kubernetes port name (an IANA service name of at most 15 characters); the port is unnamed", pm.Name))
+		switch {
+		case pm.ContainerPortRange != "":
+			b.portRange(p, pm.ContainerPortRange, proto, ct)
+		case pm.ContainerPort != nil && *pm.ContainerPort > 0:
+			if port := b.port(p, pm, proto); port != nil {
+				ct.WithPorts(port)
 			}
 		}
-		if b.networkMode == ecsv1alpha1.NetworkModeBridge {
-			if pm.HostPort != nil && *pm.HostPort > 0 {
-				port.WithHostPort(*pm.HostPort)
-			} else {
-				b.note(p.Child("hostPort").String(), Approximated,
-					"bridge mode without a hostPort asks for a dynamic host port, which Kubernetes does not allocate: reach the task on its pod IP or through a Service")
-			}
-		}
-		ct.WithPorts(port)
 	}
+}
+
+func (b *builder) portRange(p *field.Path, r string, proto corev1.Protocol, ct *corev1ac.ContainerApplyConfiguration) {
+	lo, hi, err := parsePortRange(r)
+	if err != nil {
+		b.errs = append(b.errs, field.Invalid(p.Child("containerPortRange"), r, err.Error()))
+		return
+	}
+	if hi-lo+1 > maxPortRange {
+		b.note(p.Child("containerPortRange").String(), Unsupported,
+			fmt.Sprintf("a range of %d ports is not declared on the container (at most %d are); the ports are still reachable on the pod's IP", hi-lo+1, maxPortRange))
+		return
+	}
+	for port := lo; port <= hi; port++ {
+		if b.claimPort(port, proto) {
+			ct.WithPorts(corev1ac.ContainerPort().WithContainerPort(port).WithProtocol(proto))
+		}
+	}
+}
+
+func (b *builder) port(p *field.Path, pm ecsv1alpha1.PortMapping, proto corev1.Protocol) *corev1ac.ContainerPortApplyConfiguration {
+	if !b.claimPort(*pm.ContainerPort, proto) {
+		b.note(p.Child("containerPort").String(), Approximated,
+			fmt.Sprintf("port %d/%s is declared by another container of the task; containers of a pod share one network namespace", *pm.ContainerPort, proto))
+		return nil
+	}
+	port := corev1ac.ContainerPort().WithContainerPort(*pm.ContainerPort).WithProtocol(proto)
+	if pm.Name != "" {
+		n := strings.ToLower(pm.Name)
+		if len(validation.IsValidPortName(n)) == 0 && !b.portNames[n] {
+			b.portNames[n] = true
+			port.WithName(n)
+		} else {
+			b.note(p.Child("name").String(), Approximated,
+				fmt.Sprintf("port name %q is not a valid, unique Kubernetes port name (an IANA service name of at most 15 characters); the port is unnamed", pm.Name))
+		}
+	}
+	if b.networkMode == ecsv1alpha1.NetworkModeBridge {
+		if pm.HostPort != nil && *pm.HostPort > 0 {
+			port.WithHostPort(*pm.HostPort)
+		} else {
+			b.note(p.Child("hostPort").String(), Approximated,
+				"bridge mode without a hostPort asks for a dynamic host port, which Kubernetes does not allocate: reach the task on its pod IP or through a Service")
+		}
+	}
+	return port
 }
 
 func (b *builder) claimPort(port int32, proto corev1.Protocol) bool {
@@ -210,129 +230,144 @@ func parsePortRange(s string) (int32, int32, error) {
 // Kubernetes has fields for.
 func (b *builder) securityContext(i int, c *ecsv1alpha1.ContainerDefinition, ct *corev1ac.ContainerApplyConfiguration, name string) *corev1ac.SecurityContextApplyConfiguration {
 	path := containerPath(i)
-	sc := corev1ac.SecurityContext()
-	set := false
 	if b.windows {
-		for _, f := range []struct {
-			on   bool
-			name string
-		}{
-			{c.User != "", "user"}, {c.Privileged != nil && *c.Privileged, "privileged"},
-			{c.ReadonlyRootFilesystem != nil && *c.ReadonlyRootFilesystem, "readonlyRootFilesystem"},
-			{c.LinuxParameters != nil, "linuxParameters"},
-		} {
-			if f.on {
-				b.note(path.Child(f.name).String(), Unsupported, "not available for Windows containers")
-			}
-		}
+		b.windowsSecurity(path, c)
 		return nil
 	}
+	sc := corev1ac.SecurityContext()
 	if c.User != "" {
-		uid, gid, ok := parseUser(c.User)
-		switch {
-		case ok:
+		if uid, gid, ok := parseUser(c.User); ok {
 			sc.WithRunAsUser(uid)
 			if gid >= 0 {
 				sc.WithRunAsGroup(gid)
 			}
-			set = true
-		default:
+		} else {
 			b.note(path.Child("user").String(), Approximated,
 				fmt.Sprintf("user %q is a name: Kubernetes takes numeric IDs only, so the image's default user runs the container", c.User))
 		}
 	}
 	if c.Privileged != nil && *c.Privileged {
 		sc.WithPrivileged(true)
-		set = true
 	}
 	if c.ReadonlyRootFilesystem != nil && *c.ReadonlyRootFilesystem {
 		sc.WithReadOnlyRootFilesystem(true)
-		set = true
 	}
 	if lp := c.LinuxParameters; lp != nil {
-		lpPath := path.Child("linuxParameters")
-		if caps := lp.Capabilities; caps != nil && (len(caps.Add) > 0 || len(caps.Drop) > 0) {
-			kc := corev1ac.Capabilities()
-			for _, a := range caps.Add {
-				kc.WithAdd(corev1.Capability(strings.TrimPrefix(a, "CAP_")))
-			}
-			for _, d := range caps.Drop {
-				kc.WithDrop(corev1.Capability(strings.TrimPrefix(d, "CAP_")))
-			}
-			sc.WithCapabilities(kc)
-			set = true
-		}
-		if lp.InitProcessEnabled != nil && *lp.InitProcessEnabled {
-			b.shareProcesses = true
-			b.note(lpPath.Child("initProcessEnabled").String(), Approximated,
-				"the task's containers share one process namespace whose PID 1 (the pod's pause process) reaps zombies, instead of an init process in each container")
-		}
-		if lp.SharedMemorySize != nil && *lp.SharedMemorySize > 0 {
-			vol := b.memoryVolume("shm", name, 0, *lp.SharedMemorySize)
-			ct.WithVolumeMounts(corev1ac.VolumeMount().WithName(vol).WithMountPath("/dev/shm"))
-			b.note(lpPath.Child("sharedMemorySize").String(), Approximated,
-				"/dev/shm is a memory-backed emptyDir of that size; its pages count against the container's memory")
-		}
-		for k, t := range lp.Tmpfs {
-			if t.ContainerPath == "" {
-				b.errs = append(b.errs, field.Required(lpPath.Child("tmpfs").Index(k).Child("containerPath"), "a tmpfs mount needs a containerPath"))
-				continue
-			}
-			vol := b.memoryVolume("tmpfs", name, k, t.Size)
-			ct.WithVolumeMounts(corev1ac.VolumeMount().WithName(vol).WithMountPath(t.ContainerPath))
-			if len(t.MountOptions) > 0 {
-				b.note(lpPath.Child("tmpfs").Index(k).Child("mountOptions").String(), Unsupported,
-					"tmpfs mount options are not available for a Kubernetes memory-backed emptyDir")
-			}
-		}
-		if len(lp.Devices) > 0 {
-			b.note(lpPath.Child("devices").String(), Unsupported,
-				"host devices are not mapped: Kubernetes exposes devices through device plugins (extended resources)")
-		}
-		if lp.MaxSwap != nil || lp.Swappiness != nil {
-			b.note(lpPath.Child("maxSwap").String(), Unsupported,
-				"swap is a node-level setting in Kubernetes (the kubelet's memorySwap behaviour), not a container one")
-		}
+		b.linuxParameters(path.Child("linuxParameters"), lp, sc, ct, name)
 	}
 	for k, opt := range c.DockerSecurityOptions {
-		p := path.Child("dockerSecurityOptions").Index(k).String()
-		switch key, value, _ := strings.Cut(opt, ":"); {
-		case opt == "no-new-privileges" || opt == "no-new-privileges:true":
-			sc.WithAllowPrivilegeEscalation(false)
-			set = true
-		case key == "apparmor":
-			if value == "unconfined" {
-				sc.WithAppArmorProfile(corev1ac.AppArmorProfile().WithType(corev1.AppArmorProfileTypeUnconfined))
-			} else {
-				sc.WithAppArmorProfile(corev1ac.AppArmorProfile().WithType(corev1.AppArmorProfileTypeLocalhost).WithLocalhostProfile(value))
-			}
-			set = true
-		case key == "label" && strings.Contains(value, ":"):
-			k2, v2, _ := strings.Cut(value, ":")
-			se := corev1ac.SELinuxOptions()
-			switch k2 {
-			case "user":
-				se.WithUser(v2)
-			case "role":
-				se.WithRole(v2)
-			case "type":
-				se.WithType(v2)
-			case "level":
-				se.WithLevel(v2)
-			default:
-				b.note(p, Unsupported, fmt.Sprintf("Docker security option %q has no Kubernetes equivalent", opt))
-				continue
-			}
-			sc.WithSELinuxOptions(se)
-			set = true
-		default:
-			b.note(p, Unsupported, fmt.Sprintf("Docker security option %q has no Kubernetes equivalent", opt))
-		}
+		b.dockerSecurityOption(path.Child("dockerSecurityOptions").Index(k).String(), opt, sc)
 	}
-	if !set {
+	if reflect.ValueOf(*sc).IsZero() {
 		return nil
 	}
 	return sc
+}
+
+func (b *builder) windowsSecurity(path *field.Path, c *ecsv1alpha1.ContainerDefinition) {
+	for _, f := range []struct {
+		on   bool
+		name string
+	}{
+		{c.User != "", "user"}, {c.Privileged != nil && *c.Privileged, "privileged"},
+		{c.ReadonlyRootFilesystem != nil && *c.ReadonlyRootFilesystem, "readonlyRootFilesystem"},
+		{c.LinuxParameters != nil, "linuxParameters"},
+	} {
+		if f.on {
+			b.note(path.Child(f.name).String(), Unsupported, "not available for Windows containers")
+		}
+	}
+}
+
+// linuxParameters: capabilities, an init process, /dev/shm, tmpfs; devices
+// and swap are reported.
+func (b *builder) linuxParameters(lpPath *field.Path, lp *ecsv1alpha1.LinuxParameters, sc *corev1ac.SecurityContextApplyConfiguration, ct *corev1ac.ContainerApplyConfiguration, name string) {
+	if caps := lp.Capabilities; caps != nil && (len(caps.Add) > 0 || len(caps.Drop) > 0) {
+		kc := corev1ac.Capabilities()
+		for _, a := range caps.Add {
+			kc.WithAdd(corev1.Capability(strings.TrimPrefix(a, "CAP_")))
+		}
+		for _, d := range caps.Drop {
+			kc.WithDrop(corev1.Capability(strings.TrimPrefix(d, "CAP_")))
+		}
+		sc.WithCapabilities(kc)
+	}
+	if lp.InitProcessEnabled != nil && *lp.InitProcessEnabled {
+		b.shareProcesses = true
+		b.note(lpPath.Child("initProcessEnabled").String(), Approximated,
+			"the task's containers share one process namespace whose PID 1 (the pod's pause process) reaps zombies, instead of an init process in each container")
+	}
+	if lp.SharedMemorySize != nil && *lp.SharedMemorySize > 0 {
+		vol := b.memoryVolume("shm", name, 0, *lp.SharedMemorySize)
+		ct.WithVolumeMounts(corev1ac.VolumeMount().WithName(vol).WithMountPath("/dev/shm"))
+		b.note(lpPath.Child("sharedMemorySize").String(), Approximated,
+			"/dev/shm is a memory-backed emptyDir of that size; its pages count against the container's memory")
+	}
+	b.tmpfs(lpPath, lp.Tmpfs, ct, name)
+	if len(lp.Devices) > 0 {
+		b.note(lpPath.Child("devices").String(), Unsupported,
+			"host devices are not mapped: Kubernetes exposes devices through device plugins (extended resources)")
+	}
+	if lp.MaxSwap != nil || lp.Swappiness != nil {
+		b.note(lpPath.Child("maxSwap").String(), Unsupported,
+			"swap is a node-level setting in Kubernetes (the kubelet's memorySwap behaviour), not a container one")
+	}
+}
+
+func (b *builder) tmpfs(lpPath *field.Path, mounts []ecsv1alpha1.Tmpfs, ct *corev1ac.ContainerApplyConfiguration, name string) {
+	for k, t := range mounts {
+		if t.ContainerPath == "" {
+			b.errs = append(b.errs, field.Required(lpPath.Child("tmpfs").Index(k).Child("containerPath"), "a tmpfs mount needs a containerPath"))
+			continue
+		}
+		vol := b.memoryVolume("tmpfs", name, k, t.Size)
+		ct.WithVolumeMounts(corev1ac.VolumeMount().WithName(vol).WithMountPath(t.ContainerPath))
+		if len(t.MountOptions) > 0 {
+			b.note(lpPath.Child("tmpfs").Index(k).Child("mountOptions").String(), Unsupported,
+				"tmpfs mount options are not available for a Kubernetes memory-backed emptyDir")
+		}
+	}
+}
+
+// dockerSecurityOption maps the Docker security options Kubernetes has
+// fields for: no-new-privileges, apparmor:<profile>, label:<kind>:<value>.
+func (b *builder) dockerSecurityOption(p, opt string, sc *corev1ac.SecurityContextApplyConfiguration) {
+	key, value, _ := strings.Cut(opt, ":")
+	switch {
+	case opt == "no-new-privileges" || opt == "no-new-privileges:true":
+		sc.WithAllowPrivilegeEscalation(false)
+	case key == "apparmor" && value == "unconfined":
+		sc.WithAppArmorProfile(corev1ac.AppArmorProfile().WithType(corev1.AppArmorProfileTypeUnconfined))
+	case key == "apparmor" && value != "":
+		sc.WithAppArmorProfile(corev1ac.AppArmorProfile().WithType(corev1.AppArmorProfileTypeLocalhost).WithLocalhostProfile(value))
+	case key == "label":
+		if se := seLinuxOption(value); se != nil {
+			sc.WithSELinuxOptions(se)
+			return
+		}
+		b.note(p, Unsupported, fmt.Sprintf("Docker security option %q has no Kubernetes equivalent", opt))
+	default:
+		b.note(p, Unsupported, fmt.Sprintf("Docker security option %q has no Kubernetes equivalent", opt))
+	}
+}
+
+func seLinuxOption(value string) *corev1ac.SELinuxOptionsApplyConfiguration {
+	kind, v, ok := strings.Cut(value, ":")
+	if !ok {
+		return nil
+	}
+	se := corev1ac.SELinuxOptions()
+	switch kind {
+	case "user":
+		return se.WithUser(v)
+	case "role":
+		return se.WithRole(v)
+	case "type":
+		return se.WithType(v)
+	case "level":
+		return se.WithLevel(v)
+	}
+	return nil
 }
 
 // parseUser reads "uid", "uid:gid" or "root"; gid is -1 when absent.
@@ -431,6 +466,29 @@ func (b *builder) containerMeta(i int, c *ecsv1alpha1.ContainerDefinition, name 
 	if c.StopTimeout != nil && int64(*c.StopTimeout) > b.grace {
 		b.grace = int64(*c.StopTimeout)
 	}
+	b.dns(path, c)
+	b.extraHosts(path, c)
+	b.links(path, c)
+	b.podHostname(path, c)
+	b.systemControls(path, c)
+	if len(c.DockerLabels) > 0 {
+		b.dockerLabels[name] = c.DockerLabels
+	}
+	if c.LogConfiguration != nil {
+		b.logConfig(i, c, name)
+	}
+	meta := containerMeta{Name: c.Name, Essential: c.Essential == nil || *c.Essential}
+	if c.HealthCheck != nil {
+		t := Timing(c.HealthCheck)
+		meta.HealthCheck, meta.StartPeriod, meta.Interval, meta.Retries = true, t.StartPeriod, t.Interval, t.Retries
+	}
+	if lc, ok := b.logConfigs[name]; ok {
+		meta.LogGroup, meta.LogStreamPrefix = lc.LogGroup, lc.LogStreamPrefix
+	}
+	b.containersMeta[name] = meta
+}
+
+func (b *builder) dns(path *field.Path, c *ecsv1alpha1.ContainerDefinition) {
 	for k, ip := range c.DnsServers {
 		if netutils.ParseIPSloppy(ip) == nil {
 			b.errs = append(b.errs, field.Invalid(path.Child("dnsServers").Index(k), ip, "must be an IP address"))
@@ -445,6 +503,9 @@ func (b *builder) containerMeta(i int, c *ecsv1alpha1.ContainerDefinition, name 
 		}
 		b.dnsSearches = appendUnique(b.dnsSearches, d)
 	}
+}
+
+func (b *builder) extraHosts(path *field.Path, c *ecsv1alpha1.ContainerDefinition) {
 	for k, h := range c.ExtraHosts {
 		p := path.Child("extraHosts").Index(k)
 		if netutils.ParseIPSloppy(h.IpAddress) == nil {
@@ -458,6 +519,11 @@ func (b *builder) containerMeta(i int, c *ecsv1alpha1.ContainerDefinition, name 
 		}
 		b.hosts[h.IpAddress] = appendUnique(b.hosts[h.IpAddress], hostname)
 	}
+}
+
+// links: the containers of a pod share localhost, so a link's name and
+// alias resolve to 127.0.0.1.
+func (b *builder) links(path *field.Path, c *ecsv1alpha1.ContainerDefinition) {
 	for k, l := range c.Links {
 		target, alias, _ := strings.Cut(l, ":")
 		for _, n := range []string{target, alias} {
@@ -474,21 +540,28 @@ func (b *builder) containerMeta(i int, c *ecsv1alpha1.ContainerDefinition, name 
 			b.hosts["127.0.0.1"] = appendUnique(b.hosts["127.0.0.1"], n)
 		}
 	}
-	if c.Hostname != "" {
-		// Host names are case-insensitive; Kubernetes takes lower case.
-		hostname := strings.ToLower(c.Hostname)
-		if errs := validation.IsDNS1123Subdomain(hostname); len(errs) > 0 {
-			b.errs = append(b.errs, field.Invalid(path.Child("hostname"), c.Hostname, strings.Join(errs, "; ")))
-			return
-		}
-		switch {
-		case b.hostname == "":
-			b.hostname = hostname
-		case b.hostname != hostname:
-			b.note(path.Child("hostname").String(), Approximated,
-				fmt.Sprintf("the containers of a pod share one hostname: %q (from an earlier container) is used", b.hostname))
-		}
+}
+
+func (b *builder) podHostname(path *field.Path, c *ecsv1alpha1.ContainerDefinition) {
+	if c.Hostname == "" {
+		return
 	}
+	// Host names are case-insensitive; Kubernetes takes lower case.
+	hostname := strings.ToLower(c.Hostname)
+	if errs := validation.IsDNS1123Subdomain(hostname); len(errs) > 0 {
+		b.errs = append(b.errs, field.Invalid(path.Child("hostname"), c.Hostname, strings.Join(errs, "; ")))
+		return
+	}
+	switch {
+	case b.hostname == "":
+		b.hostname = hostname
+	case b.hostname != hostname:
+		b.note(path.Child("hostname").String(), Approximated,
+			fmt.Sprintf("the containers of a pod share one hostname: %q (from an earlier container) is used", b.hostname))
+	}
+}
+
+func (b *builder) systemControls(path *field.Path, c *ecsv1alpha1.ContainerDefinition) {
 	for k, s := range c.SystemControls {
 		p := path.Child("systemControls").Index(k)
 		if !sysctlName.MatchString(s.Namespace) {
@@ -502,21 +575,6 @@ func (b *builder) containerMeta(i int, c *ecsv1alpha1.ContainerDefinition, name 
 		}
 		b.sysctls[s.Namespace] = s.Value
 	}
-	if len(c.DockerLabels) > 0 {
-		b.dockerLabels[name] = c.DockerLabels
-	}
-	if c.LogConfiguration != nil {
-		b.logConfig(i, c, name)
-	}
-	meta := containerMeta{Name: c.Name, Essential: c.Essential == nil || *c.Essential}
-	if c.HealthCheck != nil {
-		t := Timing(c.HealthCheck)
-		meta.HealthCheck, meta.StartPeriod, meta.Interval, meta.Retries = true, t.StartPeriod, t.Interval, t.Retries
-	}
-	if lc, ok := b.logConfigs[name]; ok {
-		meta.LogGroup, meta.LogStreamPrefix = lc.LogGroup, lc.LogStreamPrefix
-	}
-	b.containersMeta[name] = meta
 }
 
 func appendUnique(list []string, items ...string) []string {

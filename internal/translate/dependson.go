@@ -52,45 +52,9 @@ func (b *builder) order(defs []ecsv1alpha1.ContainerDefinition) ordering {
 	running := map[int]bool{}
 	deps := make([][]int, len(defs))
 	for i := range defs {
-		c := &defs[i]
-		for k, d := range c.DependsOn {
-			p := containerPath(i).Child("dependsOn").Index(k)
-			j, ok := byName[d.ContainerName]
-			switch {
-			case !ok:
-				b.errs = append(b.errs, field.NotFound(p.Child("containerName"), d.ContainerName))
-				continue
-			case j == i:
-				b.errs = append(b.errs, field.Invalid(p.Child("containerName"), d.ContainerName, "a container cannot depend on itself"))
-				continue
-			}
-			deps[i] = append(deps[i], j)
-			dep := &defs[j]
-			switch d.Condition {
-			case ecsv1alpha1.ContainerConditionComplete, ecsv1alpha1.ContainerConditionSuccess:
-				if dep.Essential == nil || *dep.Essential {
-					b.errs = append(b.errs, field.Invalid(p.Child("condition"), d.Condition,
-						fmt.Sprintf("dependency condition %s cannot be set on an essential container: %s is essential", d.Condition, dep.Name)))
-				}
-				completion[j] = true
-				if d.Condition == ecsv1alpha1.ContainerConditionComplete {
-					b.note(p.Child("condition").String(), Approximated,
-						fmt.Sprintf("COMPLETE waits for %s to exit with code 0 (as SUCCESS does): a Kubernetes init container that fails does not let the next one start", dep.Name))
-				}
-			case ecsv1alpha1.ContainerConditionHealthy:
-				if dep.HealthCheck == nil {
-					b.errs = append(b.errs, field.Invalid(p.Child("condition"), d.Condition,
-						fmt.Sprintf("dependency condition HEALTHY needs a healthCheck on container %s", dep.Name)))
-				}
-				running[j] = true
-				o.healthyGate[j] = true
-			default:
-				running[j] = true
-			}
-			if c.StartTimeout != nil && *c.StartTimeout > 0 {
-				if cur, ok := o.startTimeout[j]; !ok || *c.StartTimeout < cur {
-					o.startTimeout[j] = *c.StartTimeout
-				}
+		for k, d := range defs[i].DependsOn {
+			if j, ok := b.dependency(defs, byName, i, k, d, completion, running, &o); ok {
+				deps[i] = append(deps[i], j)
 			}
 		}
 	}
@@ -109,6 +73,50 @@ func (b *builder) order(defs []ecsv1alpha1.ContainerDefinition) ordering {
 	}
 	o.initOrder = b.topoSort(defs, o.roles, deps)
 	return o
+}
+
+// dependency checks container i's k-th dependency and records what it
+// asks of the container it names; it returns that container.
+func (b *builder) dependency(defs []ecsv1alpha1.ContainerDefinition, byName map[string]int, i, k int, d ecsv1alpha1.ContainerDependency,
+	completion, running map[int]bool, o *ordering) (int, bool) {
+	p := containerPath(i).Child("dependsOn").Index(k)
+	j, ok := byName[d.ContainerName]
+	switch {
+	case !ok:
+		b.errs = append(b.errs, field.NotFound(p.Child("containerName"), d.ContainerName))
+		return 0, false
+	case j == i:
+		b.errs = append(b.errs, field.Invalid(p.Child("containerName"), d.ContainerName, "a container cannot depend on itself"))
+		return 0, false
+	}
+	dep := &defs[j]
+	switch d.Condition {
+	case ecsv1alpha1.ContainerConditionComplete, ecsv1alpha1.ContainerConditionSuccess:
+		if dep.Essential == nil || *dep.Essential {
+			b.errs = append(b.errs, field.Invalid(p.Child("condition"), d.Condition,
+				fmt.Sprintf("dependency condition %s cannot be set on an essential container: %s is essential", d.Condition, dep.Name)))
+		}
+		completion[j] = true
+		if d.Condition == ecsv1alpha1.ContainerConditionComplete {
+			b.note(p.Child("condition").String(), Approximated,
+				fmt.Sprintf("COMPLETE waits for %s to exit with code 0 (as SUCCESS does): a Kubernetes init container that fails does not let the next one start", dep.Name))
+		}
+	case ecsv1alpha1.ContainerConditionHealthy:
+		if dep.HealthCheck == nil {
+			b.errs = append(b.errs, field.Invalid(p.Child("condition"), d.Condition,
+				fmt.Sprintf("dependency condition HEALTHY needs a healthCheck on container %s", dep.Name)))
+		}
+		running[j] = true
+		o.healthyGate[j] = true
+	default:
+		running[j] = true
+	}
+	if t := defs[i].StartTimeout; t != nil && *t > 0 {
+		if cur, ok := o.startTimeout[j]; !ok || *t < cur {
+			o.startTimeout[j] = *t
+		}
+	}
+	return j, true
 }
 
 // topoSort orders the dependency containers (Kahn's algorithm, ties broken

@@ -44,50 +44,58 @@ func (b *builder) report(td *ecsv1alpha1.RegisterTaskDefinitionInput) []Note {
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		panic(err)
 	}
-	notes := append([]Note(nil), b.notes...)
-	covered := func(path string) bool {
-		for _, n := range b.notes {
-			if n.Path == path || strings.HasPrefix(n.Path, path+".") || strings.HasPrefix(n.Path, path+"[") {
-				return true
-			}
-		}
-		return false
-	}
-	var walk func(path, generic string, v any, member bool)
-	walk = func(path, generic string, v any, member bool) {
-		if member {
-			m, known := Compatibility[generic]
-			if !known {
-				// Members outside the table (maps' keys) are covered by
-				// their parent's entry.
-				return
-			}
-			if m.Level != Exact {
-				if !covered(path) {
-					notes = append(notes, Note{Path: path, Level: m.Level, Message: m.Kubernetes})
-				}
-				return
-			}
-		}
-		switch x := v.(type) {
-		case map[string]any:
-			keys := make([]string, 0, len(x))
-			for k := range x {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				walk(joinPath(path, k), joinPath(generic, k), x[k], true)
-			}
-		case []any:
-			for i, el := range x {
-				walk(path+"["+strconv.Itoa(i)+"]", generic+"[]", el, false)
-			}
+	w := &noteWalker{own: b.notes, notes: append([]Note(nil), b.notes...)}
+	w.walk("", "", doc, false)
+	sort.SliceStable(w.notes, func(i, j int) bool { return w.notes[i].Path < w.notes[j].Path })
+	return dedupe(w.notes)
+}
+
+// noteWalker walks a task definition's JSON for members set whose table
+// entry is not Exact.
+type noteWalker struct {
+	own, notes []Note
+}
+
+// covered: the translation noted path, or a field below it.
+func (w *noteWalker) covered(path string) bool {
+	for _, n := range w.own {
+		if n.Path == path || strings.HasPrefix(n.Path, path+".") || strings.HasPrefix(n.Path, path+"[") {
+			return true
 		}
 	}
-	walk("", "", doc, false)
-	sort.SliceStable(notes, func(i, j int) bool { return notes[i].Path < notes[j].Path })
-	return dedupe(notes)
+	return false
+}
+
+func (w *noteWalker) walk(path, generic string, v any, member bool) {
+	if member {
+		m, known := Compatibility[generic]
+		if !known {
+			// Members outside the table (maps' keys) are covered by
+			// their parent's entry.
+			return
+		}
+		if m.Level != Exact {
+			if !w.covered(path) {
+				w.notes = append(w.notes, Note{Path: path, Level: m.Level, Message: m.Kubernetes})
+			}
+			return
+		}
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			w.walk(joinPath(path, k), joinPath(generic, k), x[k], true)
+		}
+	case []any:
+		for i, el := range x {
+			w.walk(path+"["+strconv.Itoa(i)+"]", generic+"[]", el, false)
+		}
+	}
 }
 
 func joinPath(path, key string) string {

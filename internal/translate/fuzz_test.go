@@ -180,4 +180,3 @@ func checkPodSpec(spec *corev1.PodSpec) []string {
 	}
 	return problems
 }
-

@@ -35,50 +35,61 @@ func ApplyOverrides(td *ecsv1alpha1.RegisterTaskDefinitionInput, o *ecsv1alpha1.
 	if o.ExecutionRoleArn != "" {
 		res.ExecutionRoleArn = o.ExecutionRoleArn
 	}
-	for i, co := range o.ContainerOverrides {
-		p := field.NewPath("overrides", "containerOverrides").Index(i).Child("name")
-		var c *ecsv1alpha1.ContainerDefinition
-		for j := range res.ContainerDefinitions {
-			if res.ContainerDefinitions[j].Name == co.Name {
-				c = &res.ContainerDefinitions[j]
-			}
-		}
-		if c == nil {
-			return nil, &InvalidError{Errs: field.ErrorList{field.NotFound(p, co.Name)}}
-		}
-		if len(co.Command) > 0 {
-			c.Command = append([]string(nil), co.Command...)
-		}
-		for _, kv := range co.Environment {
-			replaced := false
-			for k := range c.Environment {
-				if c.Environment[k].Name == kv.Name {
-					c.Environment[k].Value, replaced = kv.Value, true
-				}
-			}
-			if !replaced {
-				c.Environment = append(c.Environment, kv)
-			}
-		}
-		c.EnvironmentFiles = append(c.EnvironmentFiles, co.EnvironmentFiles...)
-		if co.Cpu != nil {
-			c.Cpu = ptrInt32(*co.Cpu)
-		}
-		if co.Memory != nil {
-			c.Memory = ptrInt32(*co.Memory)
-		}
-		if co.MemoryReservation != nil {
-			c.MemoryReservation = ptrInt32(*co.MemoryReservation)
-		}
-		if len(co.ResourceRequirements) > 0 {
-			c.ResourceRequirements = append([]ecsv1alpha1.ResourceRequirement(nil), co.ResourceRequirements...)
+	for i := range o.ContainerOverrides {
+		if err := overrideContainer(res, i, &o.ContainerOverrides[i]); err != nil {
+			return nil, err
 		}
 	}
-	if len(o.InferenceAcceleratorOverrides) > 0 {
+	if n := len(o.InferenceAcceleratorOverrides); n > 0 { //nolint:staticcheck // deprecated by ECS, and refused here for that reason
 		return nil, &InvalidError{Errs: field.ErrorList{field.Forbidden(field.NewPath("overrides", "inferenceAcceleratorOverrides"),
-			fmt.Sprintf("Elastic Inference is retired by AWS; %d accelerator overrides cannot be applied", len(o.InferenceAcceleratorOverrides)))}}
+			fmt.Sprintf("Elastic Inference is retired by AWS; %d accelerator overrides cannot be applied", n))}}
 	}
 	return res, nil
+}
+
+// overrideContainer applies the i-th container override to td.
+func overrideContainer(td *ecsv1alpha1.RegisterTaskDefinitionInput, i int, co *ecsv1alpha1.ContainerOverride) error {
+	var c *ecsv1alpha1.ContainerDefinition
+	for j := range td.ContainerDefinitions {
+		if td.ContainerDefinitions[j].Name == co.Name {
+			c = &td.ContainerDefinitions[j]
+		}
+	}
+	if c == nil {
+		return &InvalidError{Errs: field.ErrorList{field.NotFound(field.NewPath("overrides", "containerOverrides").Index(i).Child("name"), co.Name)}}
+	}
+	if len(co.Command) > 0 {
+		c.Command = append([]string(nil), co.Command...)
+	}
+	for _, kv := range co.Environment {
+		c.Environment = setEnv(c.Environment, kv)
+	}
+	c.EnvironmentFiles = append(c.EnvironmentFiles, co.EnvironmentFiles...)
+	c.Cpu = overrideInt(c.Cpu, co.Cpu)
+	c.Memory = overrideInt(c.Memory, co.Memory)
+	c.MemoryReservation = overrideInt(c.MemoryReservation, co.MemoryReservation)
+	if len(co.ResourceRequirements) > 0 {
+		c.ResourceRequirements = append([]ecsv1alpha1.ResourceRequirement(nil), co.ResourceRequirements...)
+	}
+	return nil
+}
+
+// setEnv replaces the variable of kv's name, or adds it.
+func setEnv(env []ecsv1alpha1.KeyValuePair, kv ecsv1alpha1.KeyValuePair) []ecsv1alpha1.KeyValuePair {
+	for k := range env {
+		if env[k].Name == kv.Name {
+			env[k].Value = kv.Value
+			return env
+		}
+	}
+	return append(env, kv)
+}
+
+func overrideInt(v, o *int32) *int32 {
+	if o == nil {
+		return v
+	}
+	return ptrInt32(*o)
 }
 
 func ptrInt32(v int32) *int32 { return &v }

@@ -185,41 +185,14 @@ func (b *builder) build(td *ecsv1alpha1.RegisterTaskDefinitionInput, p Placement
 		b.spec.WithOS(corev1ac.PodOS().WithName(corev1.Windows))
 	}
 	defs := td.ContainerDefinitions
-	seen := map[string]string{}
-	for i := range defs {
-		n := names.Container(defs[i].Name)
-		if defs[i].Name == "" {
-			b.errs = append(b.errs, field.Required(containerPath(i).Child("name"), "a container needs a name"))
-		} else if errs := validation.IsDNS1123Label(n); len(errs) > 0 {
-			b.errs = append(b.errs, field.Invalid(containerPath(i).Child("name"), defs[i].Name,
-				"up to 255 letters (uppercase and lowercase), numbers, underscores and hyphens are allowed"))
-		}
-		if defs[i].Image == "" {
-			b.errs = append(b.errs, field.Required(containerPath(i).Child("image"), "a container needs an image"))
-		}
-		if other, dup := seen[n]; dup {
-			b.errs = append(b.errs, field.Duplicate(containerPath(i).Child("name"),
-				fmt.Sprintf("%s (Kubernetes container name %s, as for %s)", defs[i].Name, n, other)))
-		}
-		seen[n] = defs[i].Name
-	}
+	b.checkContainerNames(defs)
 	vols := b.volumes(td)
 	o := b.order(defs)
 	containers := make([]*corev1ac.ContainerApplyConfiguration, len(defs))
-	var sumCPU, sumMem int64
 	for i := range defs {
 		containers[i] = b.container(i, defs, vols, o)
-		c := &defs[i]
-		if c.Cpu != nil {
-			sumCPU += int64(*c.Cpu)
-		}
-		switch {
-		case c.MemoryReservation != nil:
-			sumMem += int64(*c.MemoryReservation)
-		case c.Memory != nil:
-			sumMem += int64(*c.Memory)
-		}
 	}
+	sumCPU, sumMem := reserved(defs)
 	// stopTimeout: the pod's grace period is the longest of its containers'
 	// (30 s for those without one, ECS's default); Kubernetes has no
 	// per-container grace period.
@@ -250,6 +223,47 @@ func (b *builder) build(td *ecsv1alpha1.RegisterTaskDefinitionInput, p Placement
 	b.network(td)
 	b.nodeSelection(td, p)
 	b.podMeta(td)
+}
+
+// checkContainerNames: every container has a name and an image, and the
+// names stay distinct as Kubernetes names.
+func (b *builder) checkContainerNames(defs []ecsv1alpha1.ContainerDefinition) {
+	seen := map[string]string{}
+	for i := range defs {
+		n := names.Container(defs[i].Name)
+		if defs[i].Name == "" {
+			b.errs = append(b.errs, field.Required(containerPath(i).Child("name"), "a container needs a name"))
+		} else if errs := validation.IsDNS1123Label(n); len(errs) > 0 {
+			b.errs = append(b.errs, field.Invalid(containerPath(i).Child("name"), defs[i].Name,
+				"up to 255 letters (uppercase and lowercase), numbers, underscores and hyphens are allowed"))
+		}
+		if defs[i].Image == "" {
+			b.errs = append(b.errs, field.Required(containerPath(i).Child("image"), "a container needs an image"))
+		}
+		if other, dup := seen[n]; dup {
+			b.errs = append(b.errs, field.Duplicate(containerPath(i).Child("name"),
+				fmt.Sprintf("%s (Kubernetes container name %s, as for %s)", defs[i].Name, n, other)))
+		}
+		seen[n] = defs[i].Name
+	}
+}
+
+// reserved is what the containers reserve in total: CPU units, and MiB
+// (memoryReservation, or memory without one).
+func reserved(defs []ecsv1alpha1.ContainerDefinition) (cpu, mem int64) {
+	for i := range defs {
+		c := &defs[i]
+		if c.Cpu != nil {
+			cpu += int64(*c.Cpu)
+		}
+		switch {
+		case c.MemoryReservation != nil:
+			mem += int64(*c.MemoryReservation)
+		case c.Memory != nil:
+			mem += int64(*c.Memory)
+		}
+	}
+	return cpu, mem
 }
 
 // ephemeralStorage: the task's ephemeral storage becomes an

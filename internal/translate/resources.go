@@ -123,21 +123,12 @@ func (b *builder) containerResources(i int, c *ecsv1alpha1.ContainerDefinition) 
 				fmt.Sprintf("Invalid setting for container '%s'. At least one of 'memory' or 'memoryReservation' must be specified, and 'memoryReservation' must be less than 'memory'", c.Name)))
 		}
 	}
-	for j, rr := range c.ResourceRequirements {
-		p := path.Child("resourceRequirements").Index(j)
-		switch rr.Type {
-		case ecsv1alpha1.ResourceTypeGpu:
-			n, err := strconv.ParseInt(rr.Value, 10, 32)
-			if err != nil || n < 1 {
-				b.errs = append(b.errs, field.Invalid(p.Child("value"), rr.Value, "the number of GPUs must be a positive integer"))
-				continue
-			}
-			limits[ResourceGPU] = *resource.NewQuantity(n, resource.DecimalSI)
-			requests[ResourceGPU] = *resource.NewQuantity(n, resource.DecimalSI)
-		default:
-			b.note(p.String(), Unsupported, fmt.Sprintf("resource type %s (Elastic Inference) is no longer available in ECS and has no Kubernetes equivalent", rr.Type))
-		}
-	}
+	b.extendedResources(path, c.ResourceRequirements, requests, limits)
+	return requirements(requests, limits)
+}
+
+// requirements are the lists as an apply configuration; nil when empty.
+func requirements(requests, limits corev1.ResourceList) *corev1ac.ResourceRequirementsApplyConfiguration {
 	if len(requests) == 0 && len(limits) == 0 {
 		return nil
 	}
@@ -151,29 +142,33 @@ func (b *builder) containerResources(i int, c *ecsv1alpha1.ContainerDefinition) 
 	return res
 }
 
+// extendedResources: GPUs as nvidia.com/gpu; Elastic Inference is reported.
+func (b *builder) extendedResources(path *field.Path, reqs []ecsv1alpha1.ResourceRequirement, requests, limits corev1.ResourceList) {
+	for j, rr := range reqs {
+		p := path.Child("resourceRequirements").Index(j)
+		if rr.Type != ecsv1alpha1.ResourceTypeGpu {
+			b.note(p.String(), Unsupported, fmt.Sprintf("resource type %s (Elastic Inference) is no longer available in ECS and has no Kubernetes equivalent", rr.Type))
+			continue
+		}
+		n, err := strconv.ParseInt(rr.Value, 10, 32)
+		if err != nil || n < 1 {
+			b.errs = append(b.errs, field.Invalid(p.Child("value"), rr.Value, "the number of GPUs must be a positive integer"))
+			continue
+		}
+		limits[ResourceGPU] = *resource.NewQuantity(n, resource.DecimalSI)
+		requests[ResourceGPU] = *resource.NewQuantity(n, resource.DecimalSI)
+	}
+}
+
 // podResources: the task-level cpu and memory are the task's size — a hard
 // cap and, as ECS reserves them for placement, the request too — so they
 // become pod-level requests and limits (Guaranteed QoS). On the
 // Fargate-style pool a task is sized up to a valid Fargate size, computed
 // from its containers when the task has no size of its own.
 func (b *builder) podResources(td *ecsv1alpha1.RegisterTaskDefinitionInput, sumCPU, sumMem int64) *corev1ac.ResourceRequirementsApplyConfiguration {
-	cpu, hasCPU, err := TaskCPUUnits(td.Cpu)
-	if err != nil {
-		b.errs = append(b.errs, field.Invalid(field.NewPath("cpu"), td.Cpu, "Invalid 'cpu' setting for task: "+err.Error()))
+	cpu, mem, hasCPU, hasMem, ok := b.taskSize(td, sumCPU, sumMem)
+	if !ok {
 		return nil
-	}
-	mem, hasMem, err := TaskMemoryMiB(td.Memory)
-	if err != nil {
-		b.errs = append(b.errs, field.Invalid(field.NewPath("memory"), td.Memory, "Invalid 'memory' setting for task: "+err.Error()))
-		return nil
-	}
-	if hasCPU && sumCPU > cpu {
-		b.errs = append(b.errs, field.Invalid(field.NewPath("cpu"), td.Cpu,
-			fmt.Sprintf("Invalid 'cpu' setting for task: the containers reserve %d CPU units in total, more than the task's %d", sumCPU, cpu)))
-	}
-	if hasMem && sumMem > mem {
-		b.errs = append(b.errs, field.Invalid(field.NewPath("memory"), td.Memory,
-			fmt.Sprintf("Invalid 'memory' setting for task: the containers reserve %d MiB in total, more than the task's %d MiB", sumMem, mem)))
 	}
 	if b.windows {
 		if hasCPU || hasMem {
@@ -182,18 +177,11 @@ func (b *builder) podResources(td *ecsv1alpha1.RegisterTaskDefinitionInput, sumC
 		return nil
 	}
 	if b.fargate {
-		needCPU, needMem := max(cpu, sumCPU), max(mem, sumMem)
-		sc, sm, ok := FargateSize(needCPU, needMem)
-		if !ok {
-			b.errs = append(b.errs, field.Invalid(field.NewPath("memory"), td.Memory,
-				fmt.Sprintf("No Fargate configuration exists for given values: %d CPU units, %d MiB memory", needCPU, needMem)))
+		var ok bool
+		if cpu, mem, ok = b.fargateSize(td, cpu, mem, hasCPU, hasMem, sumCPU, sumMem); !ok {
 			return nil
 		}
-		if !hasCPU || !hasMem || sc != cpu || sm != mem {
-			b.note("cpu", Approximated, fmt.Sprintf("the task runs on Fargate capacity sized %s (%d CPU units, %d MiB), the smallest Fargate size that fits it", FargateSizeLabel(sc, sm), sc, sm))
-		}
-		cpu, mem, hasCPU, hasMem = sc, sm, true, true
-		b.annotations[ecsv1alpha1.AnnotationFargateSize] = FargateSizeLabel(sc, sm)
+		hasCPU, hasMem = true, true
 	}
 	if !hasCPU && !hasMem {
 		return nil
@@ -206,6 +194,47 @@ func (b *builder) podResources(td *ecsv1alpha1.RegisterTaskDefinitionInput, sumC
 		list[corev1.ResourceMemory] = mebibytes(mem)
 	}
 	return corev1ac.ResourceRequirements().WithRequests(list).WithLimits(list.DeepCopy())
+}
+
+// taskSize parses the task's cpu and memory and checks that its containers
+// fit in them, as ECS does at registration.
+func (b *builder) taskSize(td *ecsv1alpha1.RegisterTaskDefinitionInput, sumCPU, sumMem int64) (cpu, mem int64, hasCPU, hasMem, ok bool) {
+	cpu, hasCPU, err := TaskCPUUnits(td.Cpu)
+	if err != nil {
+		b.errs = append(b.errs, field.Invalid(field.NewPath("cpu"), td.Cpu, "Invalid 'cpu' setting for task: "+err.Error()))
+		return 0, 0, false, false, false
+	}
+	mem, hasMem, err = TaskMemoryMiB(td.Memory)
+	if err != nil {
+		b.errs = append(b.errs, field.Invalid(field.NewPath("memory"), td.Memory, "Invalid 'memory' setting for task: "+err.Error()))
+		return 0, 0, false, false, false
+	}
+	if hasCPU && sumCPU > cpu {
+		b.errs = append(b.errs, field.Invalid(field.NewPath("cpu"), td.Cpu,
+			fmt.Sprintf("Invalid 'cpu' setting for task: the containers reserve %d CPU units in total, more than the task's %d", sumCPU, cpu)))
+	}
+	if hasMem && sumMem > mem {
+		b.errs = append(b.errs, field.Invalid(field.NewPath("memory"), td.Memory,
+			fmt.Sprintf("Invalid 'memory' setting for task: the containers reserve %d MiB in total, more than the task's %d MiB", sumMem, mem)))
+	}
+	return cpu, mem, hasCPU, hasMem, true
+}
+
+// fargateSize is the Fargate size a task runs as: the smallest that fits
+// its own size and its containers'.
+func (b *builder) fargateSize(td *ecsv1alpha1.RegisterTaskDefinitionInput, cpu, mem int64, hasCPU, hasMem bool, sumCPU, sumMem int64) (int64, int64, bool) {
+	needCPU, needMem := max(cpu, sumCPU), max(mem, sumMem)
+	sc, sm, ok := FargateSize(needCPU, needMem)
+	if !ok {
+		b.errs = append(b.errs, field.Invalid(field.NewPath("memory"), td.Memory,
+			fmt.Sprintf("No Fargate configuration exists for given values: %d CPU units, %d MiB memory", needCPU, needMem)))
+		return 0, 0, false
+	}
+	if !hasCPU || !hasMem || sc != cpu || sm != mem {
+		b.note("cpu", Approximated, fmt.Sprintf("the task runs on Fargate capacity sized %s (%d CPU units, %d MiB), the smallest Fargate size that fits it", FargateSizeLabel(sc, sm), sc, sm))
+	}
+	b.annotations[ecsv1alpha1.AnnotationFargateSize] = FargateSizeLabel(sc, sm)
+	return sc, sm, true
 }
 
 func mebibytes(n int64) resource.Quantity {

@@ -58,27 +58,7 @@ func ResolveSecret(valueFrom string) (SecretRef, error) {
 	}
 	switch parts[2] {
 	case "secretsmanager":
-		if len(parts) < 7 || parts[5] != "secret" || parts[6] == "" {
-			return SecretRef{}, fmt.Errorf("%q is not a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)", valueFrom)
-		}
-		name := parts[6]
-		if m := smSuffix.FindStringSubmatch(name); m != nil {
-			name = m[1]
-		}
-		ref := SecretRef{Name: SecretName(name), Key: SecretKeyDefault, Source: "secretsmanager"}
-		if len(parts) > 7 && parts[7] != "" {
-			ref.Key = parts[7]
-		}
-		if len(parts) > 8 {
-			ref.Version = strings.Trim(strings.Join(parts[8:], ":"), ":")
-		}
-		if ref.Name == "" {
-			return SecretRef{}, fmt.Errorf("%q names no secret", valueFrom)
-		}
-		if errs := validation.IsConfigMapKey(ref.Key); len(errs) > 0 {
-			return SecretRef{}, fmt.Errorf("json-key %q of %q cannot be a Kubernetes Secret key: %s", ref.Key, valueFrom, strings.Join(errs, "; "))
-		}
-		return ref, nil
+		return smRef(valueFrom, parts)
 	case "ssm":
 		res := parts[5]
 		if len(parts) > 6 {
@@ -92,6 +72,31 @@ func ResolveSecret(valueFrom string) (SecretRef, error) {
 	default:
 		return SecretRef{}, fmt.Errorf("%q is not a Secrets Manager or SSM Parameter Store ARN (service %q)", valueFrom, parts[2])
 	}
+}
+
+// smRef maps a Secrets Manager ARN, split at ':'.
+func smRef(valueFrom string, parts []string) (SecretRef, error) {
+	if len(parts) < 7 || parts[5] != "secret" || parts[6] == "" {
+		return SecretRef{}, fmt.Errorf("%q is not a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)", valueFrom)
+	}
+	name := parts[6]
+	if m := smSuffix.FindStringSubmatch(name); m != nil {
+		name = m[1]
+	}
+	ref := SecretRef{Name: SecretName(name), Key: SecretKeyDefault, Source: "secretsmanager"}
+	if len(parts) > 7 && parts[7] != "" {
+		ref.Key = parts[7]
+	}
+	if len(parts) > 8 {
+		ref.Version = strings.Trim(strings.Join(parts[8:], ":"), ":")
+	}
+	if ref.Name == "" {
+		return SecretRef{}, fmt.Errorf("%q names no secret", valueFrom)
+	}
+	if errs := validation.IsConfigMapKey(ref.Key); len(errs) > 0 {
+		return SecretRef{}, fmt.Errorf("json-key %q of %q cannot be a Kubernetes Secret key: %s", ref.Key, valueFrom, strings.Join(errs, "; "))
+	}
+	return ref, nil
 }
 
 func ssmRef(name string) (SecretRef, error) {
