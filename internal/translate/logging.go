@@ -32,7 +32,8 @@ func LogStreamName(prefix, container, taskID string) string {
 
 // logConfig records a container's logConfiguration. Every driver's output
 // goes to the container runtime's log (kubectl logs); awslogs names are
-// recorded; awsfirelens routing is not implemented yet.
+// recorded; awsfirelens output is routed by the FireLens container
+// (firelens.go).
 func (b *builder) logConfig(i int, c *ecsv1alpha1.ContainerDefinition, name string) {
 	lc := c.LogConfiguration
 	p := containerPath(i).Child("logConfiguration")
@@ -44,8 +45,8 @@ func (b *builder) logConfig(i int, c *ecsv1alpha1.ContainerDefinition, name stri
 		b.note(p.Child("logDriver").String(), Approximated,
 			fmt.Sprintf("awslogs: the container's output is in the pod's log (kubectl logs); the CloudWatch names (group %q, stream prefix/container/task-id) are recorded on the pod and the task", cfg.LogGroup))
 	case ecsv1alpha1.LogDriverAwsfirelens:
-		b.note(p.Child("logDriver").String(), Unsupported,
-			"awsfirelens: routing through the task's FireLens container is not implemented yet; the container's output is in the pod's log (kubectl logs)")
+		b.note(p.Child("logDriver").String(), Approximated,
+			"awsfirelens: the task's FireLens container reads this container's output from the pod's log file and sends it as the options say; the output is also in the pod's log (kubectl logs)")
 	default:
 		b.note(p.Child("logDriver").String(), Approximated,
 			fmt.Sprintf("log driver %s is not run: the container's output is in the pod's log (kubectl logs), where a cluster log agent collects it", lc.LogDriver))

@@ -184,8 +184,9 @@ func (b *builder) build(td *ecsv1alpha1.RegisterTaskDefinitionInput, p Placement
 	if b.windows {
 		b.spec.WithOS(corev1ac.PodOS().WithName(corev1.Windows))
 	}
-	defs := td.ContainerDefinitions
-	b.checkContainerNames(defs)
+	b.checkContainerNames(td.ContainerDefinitions)
+	fl := b.findFirelens(td.ContainerDefinitions)
+	defs := fl.withRouterFirst(td.ContainerDefinitions)
 	vols := b.volumes(td)
 	o := b.order(defs)
 	containers := make([]*corev1ac.ContainerApplyConfiguration, len(defs))
@@ -193,6 +194,9 @@ func (b *builder) build(td *ecsv1alpha1.RegisterTaskDefinitionInput, p Placement
 		containers[i] = b.container(i, defs, vols, o)
 	}
 	sumCPU, sumMem := reserved(defs)
+	if fl != nil {
+		b.configure(fl, td, containers[fl.router])
+	}
 	// stopTimeout: the pod's grace period is the longest of its containers'
 	// (30 s for those without one, ECS's default); Kubernetes has no
 	// per-container grace period.

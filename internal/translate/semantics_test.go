@@ -228,3 +228,28 @@ func TestApplyOverrides(t *testing.T) {
 		t.Errorf("an override of an unknown container: %v", err)
 	}
 }
+
+func TestFirelens(t *testing.T) {
+	app := ecsv1alpha1.ContainerDefinition{Name: "app", Image: "i", LogConfiguration: &ecsv1alpha1.LogConfiguration{
+		LogDriver: ecsv1alpha1.LogDriverAwsfirelens, Options: map[string]string{"@type": "stdout", "Name": "x", "bad\nkey": "v"}}}
+	if _, err := TranslatePod(containers(app), Placement{}, ServiceTask); err == nil ||
+		!strings.Contains(err.Error(), "the awsfirelens log driver needs a container with a firelensConfiguration") {
+		t.Errorf("awsfirelens without a FireLens container: %v", err)
+	}
+	router := ecsv1alpha1.ContainerDefinition{Name: "router", Image: "fluentd", FirelensConfiguration: &ecsv1alpha1.FirelensConfiguration{
+		Type: ecsv1alpha1.FirelensConfigurationTypeFluentd, Options: map[string]string{"config-file-type": "file", "config-file-value": "/extra.conf"}}}
+	pod, err := TranslatePod(containers(app, router), Placement{}, StandaloneTask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := pod.Annotations[AnnotationFirelensConfig]
+	for _, want := range []string{"@type tail", "path /var/log/pods/#{ENV['POD_NAMESPACE']}_#{ENV['POD_NAME']}_#{ENV['POD_UID']}/app/*.log",
+		"<match app-firelens-*>\n  @type stdout", "@include /extra.conf", "  bad key v\n"} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("the Fluentd configuration lacks %q:\n%s", want, conf)
+		}
+	}
+	if len(pod.Spec.InitContainers) != 1 || *pod.Spec.InitContainers[0].Name != "router" {
+		t.Errorf("the FireLens container must start first, as a sidecar")
+	}
+}
