@@ -30,12 +30,13 @@ var coverageExceptions = map[string]string{
 // members. Any other property the model does not know is reported as a
 // rename.
 var coverageExtras = map[string]string{
-	"TaskDefinition.spec.revisionHistoryLimit": "how many revisions stay ACTIVE",
-	"Task.spec.desiredStatus":                  "StopTask: STOPPED stops the task",
-	"Task.spec.stopReason":                     "StopTask's reason",
-	"TaskDefinitionRevision.spec.revision":     "the revision number",
-	"CapacityProvider.spec.type":               "FARGATE, FARGATE_SPOT or EC2_AUTOSCALING",
-	"CapacityProvider.spec.nodePool":           "the Kubernetes nodes behind the provider",
+	"TaskDefinition.spec.revisionHistoryLimit":  "how many revisions stay ACTIVE",
+	"TaskDefinition.spec.deregisteredRevisions": "DeregisterTaskDefinition, declaratively",
+	"Task.spec.desiredStatus":                   "StopTask: STOPPED stops the task",
+	"Task.spec.stopReason":                      "StopTask's reason",
+	"TaskDefinitionRevision.spec.revision":      "the revision number",
+	"CapacityProvider.spec.type":                "FARGATE, FARGATE_SPOT or EC2_AUTOSCALING",
+	"CapacityProvider.spec.nodePool":            "the Kubernetes nodes behind the provider",
 }
 
 // coverageRoots pairs each request shape with the CRD (file and kind) whose

@@ -30,6 +30,17 @@ type TaskDefinitionSpec struct {
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=1000
 	RevisionHistoryLimit *int32 `json:"revisionHistoryLimit,omitempty"`
+
+	// deregisteredRevisions: revisions to deregister, as `aws ecs
+	// deregister-task-definition` does: they become INACTIVE, running tasks
+	// and services keep them, and new references are refused. A revision
+	// once deregistered stays INACTIVE. Changing this list registers no new
+	// revision.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=1000
+	// +kubebuilder:validation:items:Minimum=1
+	DeregisteredRevisions []int32 `json:"deregisteredRevisions,omitempty"`
 }
 
 // TaskDefinitionRevisionStatusValue is ECS's task definition status.

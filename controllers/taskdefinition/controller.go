@@ -4,6 +4,7 @@
 package taskdefinition
 
 import (
+	"slices"
 	"context"
 	"fmt"
 	"sort"
@@ -204,7 +205,7 @@ func (r *Reconciler) applyHistoryLimit(ctx context.Context, td *ecsv1alpha1.Task
 	var active int32
 	for i, rev := range revs {
 		stored := rev.DeepCopy()
-		wantActive := int32(i) < limit
+		wantActive := int32(i) < limit && !slices.Contains(td.Spec.DeregisteredRevisions, rev.Spec.Revision)
 		if wantActive && rev.Status.Status == ecsv1alpha1.TaskDefinitionInactive {
 			// A revision once deregistered stays INACTIVE, as in ECS.
 			wantActive = false

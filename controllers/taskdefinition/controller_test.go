@@ -190,6 +190,19 @@ func TestRegistersRevisions(t *testing.T) {
 	g.Expect(direct.Get(context.Background(), client.ObjectKeyFromObject(td), td)).To(Succeed())
 	g.Expect(td.Status.Revision).To(Equal(int32(4)))
 
+	// DeregisterTaskDefinition, declaratively: revision 3 becomes INACTIVE
+	// and no revision is registered for the change.
+	registeredBefore := td.Status.Revision
+	td.Spec.DeregisteredRevisions = []int32{3}
+	g.Expect(direct.Update(context.Background(), td)).To(Succeed())
+	reconcile(g, r, td)
+	g.Expect(direct.Get(context.Background(), client.ObjectKeyFromObject(td), td)).To(Succeed())
+	g.Expect(td.Status.Revision).To(Equal(registeredBefore))
+	revs = revisions(g, ns)
+	g.Expect(revs[3].Status.Status).To(Equal(ecsv1alpha1.TaskDefinitionInactive))
+	g.Expect(revs[3].Status.DeregisteredAt).NotTo(BeNil())
+	g.Expect(revs[registeredBefore].Status.Status).To(Equal(ecsv1alpha1.TaskDefinitionActive))
+
 	// Fields Berth does not honour exactly are reported, not dropped silently.
 	td.Spec.ContainerDefinitions[0].Ulimits = []ecsv1alpha1.Ulimit{{Name: ecsv1alpha1.UlimitNameNofile, SoftLimit: 1024, HardLimit: 2048}}
 	td.Spec.ContainerDefinitions[0].User = "nginx"
