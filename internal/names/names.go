@@ -154,7 +154,12 @@ func TaskID(uid string) string {
 // that do not fit are lowered, '_' becomes '-', and names longer than 63
 // characters, or that start or end with '-', are cut or trimmed and
 // suffixed with a hash of the ECS name.
-func Container(ecsName string) string {
+func Container(ecsName string) string { return label(ecsName, "container") }
+
+// Volume is the pod volume name of an ECS volume, by Container's rule.
+func Volume(ecsName string) string { return label(ecsName, "volume") }
+
+func label(ecsName, fallback string) string {
 	n := ObjectName(ecsName)
 	if n != "" && len(n) <= 63 && n[0] != '-' && n[len(n)-1] != '-' {
 		return n
@@ -165,7 +170,7 @@ func Container(ecsName string) string {
 		n = strings.TrimRight(n[:54], "-")
 	}
 	if n == "" {
-		n = "container"
+		n = fallback
 	}
 	return n + "-" + hex.EncodeToString(sum[:])[:8]
 }

@@ -1,8 +1,6 @@
 package translate
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -16,23 +14,8 @@ import (
 	"github.com/berth-dev/berth/internal/names"
 )
 
-// volumeName is the pod volume of an ECS volume: a DNS label, with a hash
-// suffix when the ECS name had to be changed or cut.
-func volumeName(ecsName string) string {
-	n := names.ObjectName(ecsName)
-	if n == ecsName && len(validation.IsDNS1123Label(n)) == 0 {
-		return n
-	}
-	sum := sha256.Sum256([]byte(ecsName))
-	n = strings.Trim(n, "-")
-	if len(n) > 54 {
-		n = strings.TrimRight(n[:54], "-")
-	}
-	if n == "" {
-		n = "volume"
-	}
-	return n + "-" + hex.EncodeToString(sum[:])[:8]
-}
+// volumeName is the pod volume of an ECS volume.
+func volumeName(ecsName string) string { return names.Volume(ecsName) }
 
 // EFSClaimName is the PersistentVolumeClaim an EFS volume is mounted from:
 // "efs-<fileSystemId>", or "efs-<fileSystemId>-<accessPointId>" with an
@@ -70,6 +53,10 @@ func (b *builder) volumes(td *ecsv1alpha1.RegisterTaskDefinitionInput) map[strin
 			continue
 		}
 		name := volumeName(v.Name)
+		if len(validation.IsDNS1123Label(name)) > 0 {
+			b.errs = append(b.errs, field.Invalid(p.Child("name"), v.Name, "up to 255 letters, numbers, hyphens and underscores are allowed"))
+			continue
+		}
 		if other, dup := seen[name]; dup {
 			b.errs = append(b.errs, field.Duplicate(p.Child("name"), fmt.Sprintf("%s (also %s)", v.Name, other)))
 			continue
