@@ -4,9 +4,9 @@
 package taskdefinition
 
 import (
-	"slices"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"

@@ -64,40 +64,49 @@ func (b *builder) volumes(td *ecsv1alpha1.RegisterTaskDefinitionInput) map[strin
 		seen[name] = v.Name
 		pv := podVolume{name: name}
 		vol := corev1ac.Volume().WithName(name)
-		switch {
-		case v.EfsVolumeConfiguration != nil:
-			cfg := v.EfsVolumeConfiguration
-			vol.WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(EFSClaimName(cfg)))
-			if root := strings.Trim(cfg.RootDirectory, "/"); root != "" {
-				pv.subPath = root
-			}
-		case v.DockerVolumeConfiguration != nil:
-			cfg := v.DockerVolumeConfiguration
-			if cfg.Scope == ecsv1alpha1.ScopeShared {
-				vol.WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(SharedVolumeClaimName(v.Name)))
-			} else {
-				vol.WithEmptyDir(corev1ac.EmptyDirVolumeSource())
-			}
-			if cfg.Driver != "" && cfg.Driver != "local" {
-				b.note(p.Child("dockerVolumeConfiguration", "driver").String(), Approximated,
-					fmt.Sprintf("Docker volume driver %q is not used: the storage class of the PersistentVolumeClaim decides", cfg.Driver))
-			}
-		case v.FsxWindowsFileServerVolumeConfiguration != nil, v.S3filesVolumeConfiguration != nil:
-			b.errs = append(b.errs, field.Forbidden(p, "FSx for Windows File Server and S3 Files volumes are not supported by Berth"))
+		if !b.volumeSource(p, v, vol, &pv) {
 			continue
-		case v.ConfiguredAtLaunch != nil && *v.ConfiguredAtLaunch:
-			vol.WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(SharedVolumeClaimName(v.Name)))
-		case v.Host != nil && v.Host.SourcePath != "":
-			// No type check: the path may be a directory, a file or a socket
-			// (/var/run/docker.sock), as a Docker bind mount's may.
-			vol.WithHostPath(corev1ac.HostPathVolumeSource().WithPath(v.Host.SourcePath))
-		default:
-			vol.WithEmptyDir(corev1ac.EmptyDirVolumeSource())
 		}
 		b.spec.WithVolumes(vol)
 		res[v.Name] = pv
 	}
 	return res
+}
+
+// volumeSource sets where a volume's data lives; false when Berth cannot
+// provide it.
+func (b *builder) volumeSource(p *field.Path, v *ecsv1alpha1.Volume, vol *corev1ac.VolumeApplyConfiguration, pv *podVolume) bool {
+	switch {
+	case v.EfsVolumeConfiguration != nil:
+		cfg := v.EfsVolumeConfiguration
+		vol.WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(EFSClaimName(cfg)))
+		if root := strings.Trim(cfg.RootDirectory, "/"); root != "" {
+			pv.subPath = root
+		}
+	case v.DockerVolumeConfiguration != nil:
+		cfg := v.DockerVolumeConfiguration
+		if cfg.Scope == ecsv1alpha1.ScopeShared {
+			vol.WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(SharedVolumeClaimName(v.Name)))
+		} else {
+			vol.WithEmptyDir(corev1ac.EmptyDirVolumeSource())
+		}
+		if cfg.Driver != "" && cfg.Driver != "local" {
+			b.note(p.Child("dockerVolumeConfiguration", "driver").String(), Approximated,
+				fmt.Sprintf("Docker volume driver %q is not used: the storage class of the PersistentVolumeClaim decides", cfg.Driver))
+		}
+	case v.FsxWindowsFileServerVolumeConfiguration != nil, v.S3filesVolumeConfiguration != nil:
+		b.errs = append(b.errs, field.Forbidden(p, "FSx for Windows File Server and S3 Files volumes are not supported by Berth"))
+		return false
+	case v.ConfiguredAtLaunch != nil && *v.ConfiguredAtLaunch:
+		vol.WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(SharedVolumeClaimName(v.Name)))
+	case v.Host != nil && v.Host.SourcePath != "":
+		// No type check: the path may be a directory, a file or a socket
+		// (/var/run/docker.sock), as a Docker bind mount's may.
+		vol.WithHostPath(corev1ac.HostPathVolumeSource().WithPath(v.Host.SourcePath))
+	default:
+		vol.WithEmptyDir(corev1ac.EmptyDirVolumeSource())
+	}
+	return true
 }
 
 // mounts translates a container's mountPoints, and volumesFrom (the mounts
