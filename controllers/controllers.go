@@ -4,7 +4,12 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
+
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/rest"
 
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -32,6 +37,9 @@ type Config struct {
 	// StoppedTaskTTL is how long STOPPED Tasks stay (default 1 h; negative:
 	// kept).
 	StoppedTaskTTL time.Duration
+	// KubernetesMinor is the API server's minor version; 0: ask the
+	// server.
+	KubernetesMinor int
 }
 
 // Setup registers the field indexes and every controller with mgr.
@@ -47,11 +55,19 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 		conc = 4
 	}
 	opts := controller.Options{MaxConcurrentReconciles: conc, SkipNameValidation: &cfg.SkipNameValidation}
-	tcfg := translate.Config{Account: cfg.Account}
+	minor := cfg.KubernetesMinor
+	if minor == 0 {
+		var err error
+		if minor, err = serverMinor(mgr.GetConfig()); err != nil {
+			return err
+		}
+	}
+	features := translate.Features{KubernetesMinor: minor}
+	tcfg := translate.Config{Account: cfg.Account, Features: features}
 	c := mgr.GetClient()
 	clk := clock.RealClock{}
 	reconcilers := []interface{ SetupWithManager(ctrl.Manager) error }{
-		&taskdefinition.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-taskdefinition"), Clock: clk, Account: cfg.Account, Options: opts},
+		&taskdefinition.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-taskdefinition"), Clock: clk, Account: cfg.Account, Options: opts, Features: features},
 		&service.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-service"), Config: tcfg, Options: opts},
 		&task.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-task"), Clock: clk, Config: tcfg, Options: opts, StoppedTaskTTL: cfg.StoppedTaskTTL},
 		&servicetask.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-service"), Clock: clk, Options: opts},
@@ -64,4 +80,22 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 		}
 	}
 	return nil
+}
+
+// serverMinor asks the API server its minor version (1.<minor>), so that the
+// translation uses the Kubernetes features the cluster has.
+func serverMinor(cfg *rest.Config) (int, error) {
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return 0, fmt.Errorf("discovery client: %w", err)
+	}
+	v, err := dc.ServerVersion()
+	if err != nil {
+		return 0, fmt.Errorf("ask the API server its version: %w", err)
+	}
+	minor, err := strconv.Atoi(strings.TrimRightFunc(v.Minor, func(r rune) bool { return r < '0' || r > '9' }))
+	if err != nil {
+		return 0, fmt.Errorf("the API server's minor version %q: %w", v.Minor, err)
+	}
+	return minor, nil
 }

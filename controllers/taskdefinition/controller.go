@@ -42,6 +42,9 @@ type Reconciler struct {
 	Clock    clock.PassiveClock
 	Account  names.Account
 	Options  controller.Options
+	// Features are the cluster's Kubernetes features, for the fidelity
+	// report (zero: the newest).
+	Features translate.Features
 }
 
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=taskdefinitions,verbs=get;list;watch
@@ -108,7 +111,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, td *ecsv1alpha1.TaskDe
 	}
 	hash := SpecHash(&td.Spec.RegisterTaskDefinitionInput)
 	latest := latestRevision(revs)
-	if _, err := translate.Report(&td.Spec.RegisterTaskDefinitionInput); err != nil {
+	if _, err := translate.ReportWith(&td.Spec.RegisterTaskDefinitionInput, r.Features); err != nil {
 		// ECS refuses to register such a definition; so does Berth. The
 		// revisions registered before stay as they are.
 		setStalled(td, ecsv1alpha1.ReasonInvalidTaskDefinition, err.Error())
@@ -127,7 +130,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, td *ecsv1alpha1.TaskDe
 	if err != nil {
 		return err
 	}
-	setRegistered(td, latest, active, r.Account)
+	setRegistered(td, latest, active, r.Account, r.Features)
 	return nil
 }
 
@@ -210,7 +213,7 @@ func (r *Reconciler) applyHistoryLimit(ctx context.Context, td *ecsv1alpha1.Task
 			// A revision once deregistered stays INACTIVE, as in ECS.
 			wantActive = false
 		}
-		setRevisionStatus(rev, wantActive, r.Account, r.Clock.Now())
+		setRevisionStatus(rev, wantActive, r.Account, r.Features, r.Clock.Now())
 		if wantActive {
 			active++
 		}

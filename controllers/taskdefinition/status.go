@@ -44,20 +44,20 @@ func setStalled(td *ecsv1alpha1.TaskDefinition, reason, msg string) {
 	td.Status.ObservedGeneration = td.Generation
 }
 
-func setRegistered(td *ecsv1alpha1.TaskDefinition, latest *ecsv1alpha1.TaskDefinitionRevision, active int32, acct names.Account) {
+func setRegistered(td *ecsv1alpha1.TaskDefinition, latest *ecsv1alpha1.TaskDefinitionRevision, active int32, acct names.Account, f translate.Features) {
 	td.Status.Revision = latest.Spec.Revision
 	td.Status.TaskDefinitionArn = acct.TaskDefinitionArn(td.Spec.Family, latest.Spec.Revision)
 	td.Status.LatestRevisionName = latest.Name
 	td.Status.ActiveRevisions = active
-	setSupported(td)
+	setSupported(td, f)
 	conditions.Summarize(&td.Status.Conditions, td.Generation, conditions.Ready, ReasonRevisionRegistered,
 		fmt.Sprintf("Registered as %s:%d (%d ACTIVE revisions)", td.Spec.Family, latest.Spec.Revision, active))
 	td.Status.ObservedGeneration = td.Generation
 }
 
-func setRevisionStatus(rev *ecsv1alpha1.TaskDefinitionRevision, active bool, acct names.Account, now time.Time) {
+func setRevisionStatus(rev *ecsv1alpha1.TaskDefinitionRevision, active bool, acct names.Account, f translate.Features, now time.Time) {
 	rev.Status.TaskDefinitionArn = acct.TaskDefinitionArn(rev.Spec.Family, rev.Spec.Revision)
-	notes, _ := translate.Report(&rev.Spec.RegisterTaskDefinitionInput)
+	notes, _ := translate.ReportWith(&rev.Spec.RegisterTaskDefinitionInput, f)
 	rev.Status.FieldNotes = FieldNotes(notes)
 	setFidelityCondition(&rev.Status.Conditions, rev.Generation, notes)
 	rev.Status.ObservedGeneration = rev.Generation
@@ -78,8 +78,8 @@ func setRevisionStatus(rev *ecsv1alpha1.TaskDefinitionRevision, active bool, acc
 // setSupported reports the fields of the latest revision Berth
 // approximates or does not support, so that none is dropped silently. It
 // does not affect Ready.
-func setSupported(td *ecsv1alpha1.TaskDefinition) {
-	notes, _ := translate.Report(&td.Spec.RegisterTaskDefinitionInput)
+func setSupported(td *ecsv1alpha1.TaskDefinition, f translate.Features) {
+	notes, _ := translate.ReportWith(&td.Spec.RegisterTaskDefinitionInput, f)
 	td.Status.FieldNotes = FieldNotes(notes)
 	setFidelityCondition(&td.Status.Conditions, td.Generation, notes)
 }

@@ -419,6 +419,10 @@ func (b *builder) restart(i int, c *ecsv1alpha1.ContainerDefinition, ct *corev1a
 		}
 		return
 	}
+	if !b.features.ContainerRestartRules() {
+		b.restartWithoutRules(path, enabled)
+		return
+	}
 	if !enabled {
 		if b.serviceTask {
 			ct.WithRestartPolicy(corev1.ContainerRestartPolicyNever)
@@ -440,6 +444,21 @@ func (b *builder) restart(i int, c *ecsv1alpha1.ContainerDefinition, ct *corev1a
 	if c.RestartPolicy.RestartAttemptPeriod != nil {
 		b.note(path.Child("restartPolicy", "restartAttemptPeriod").String(), Approximated,
 			"the kubelet restarts with its own exponential back-off (10 s doubling to 5 min) rather than after a restartAttemptPeriod of running time")
+	}
+}
+
+// restartWithoutRules: before Kubernetes 1.35 a container has the pod's
+// restart policy. A service task's containers are then restarted in place
+// (the operator still replaces the task when it sees an essential
+// container's exit); a standalone task's are not restarted.
+func (b *builder) restartWithoutRules(path *field.Path, enabled bool) {
+	switch {
+	case b.serviceTask:
+		b.note(path.Child("essential").String(), Approximated,
+			"the cluster's Kubernetes has no container restart policies (1.35+): the kubelet restarts an exited container of a service task in place")
+	case enabled:
+		b.note(path.Child("restartPolicy").String(), Unsupported,
+			"the cluster's Kubernetes has no container restart policies (1.35+): a standalone task's containers are not restarted")
 	}
 }
 

@@ -23,6 +23,8 @@ const hashVersion = "1"
 // Config is the operator configuration translation depends on.
 type Config struct {
 	Account names.Account
+	// Features are the cluster's Kubernetes features (zero: the newest).
+	Features Features
 }
 
 // Revision is a resolved task definition revision.
@@ -55,7 +57,7 @@ func DeploymentName(svc *ecsv1alpha1.Service) string { return svc.Name }
 // that runs its tasks. Its pod template carries a hash annotation, so that
 // callers can tell which template the Deployment's pods run.
 func Deployment(svc *ecsv1alpha1.Service, rev Revision, p Placement, cfg Config) (*appsv1ac.DeploymentApplyConfiguration, error) {
-	pod, err := TranslatePod(rev.Spec, p, ServiceTask)
+	pod, err := TranslatePodWith(rev.Spec, p, ServiceTask, cfg.Features)
 	if err != nil {
 		return nil, err
 	}

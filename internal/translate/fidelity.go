@@ -119,6 +119,11 @@ func dedupe(notes []Note) []Note {
 // Report is the fidelity report of a task definition on default (EC2-style)
 // capacity: the notes of TranslatePod, or the error that stops it running.
 func Report(td *ecsv1alpha1.RegisterTaskDefinitionInput) ([]Note, error) {
-	t, err := TranslatePod(td, Placement{}, ServiceTask)
+	return ReportWith(td, Features{})
+}
+
+// ReportWith is Report for a cluster with the given features.
+func ReportWith(td *ecsv1alpha1.RegisterTaskDefinitionInput, f Features) ([]Note, error) {
+	t, err := TranslatePodWith(td, Placement{}, ServiceTask, f)
 	return t.Notes, err
 }

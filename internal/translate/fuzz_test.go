@@ -51,7 +51,11 @@ func FuzzTranslatePod(f *testing.F) {
 		}
 		for _, p := range []Placement{{}, {LaunchType: ecsv1alpha1.LaunchTypeFargate}} {
 			for _, kind := range []TaskKind{ServiceTask, StandaloneTask} {
-				first, err := TranslatePod(&td, p, kind)
+				features := Features{}
+				if len(raw)%2 == 1 {
+					features.KubernetesMinor = 33 // an older cluster, for half the inputs
+				}
+				first, err := TranslatePodWith(&td, p, kind, features)
 				if err != nil {
 					var invalid *InvalidError
 					if !errors.As(err, &invalid) || len(invalid.Errs) == 0 {
@@ -59,7 +63,7 @@ func FuzzTranslatePod(f *testing.F) {
 					}
 					continue
 				}
-				again, _ := TranslatePod(&td, p, kind)
+				again, _ := TranslatePodWith(&td, p, kind, features)
 				a, _ := json.Marshal(first)
 				b, _ := json.Marshal(again)
 				if !bytes.Equal(a, b) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -99,6 +100,7 @@ type builder struct {
 	errs        field.ErrorList
 	notes       []Note
 
+	features                      Features
 	windows, fargate, serviceTask bool
 	networkMode                   ecsv1alpha1.NetworkMode
 
@@ -125,7 +127,13 @@ func (b *builder) note(path string, level Level, msg string) {
 // docs/compatibility.md. It returns an *InvalidError when the definition
 // cannot run (an error ECS would give at registration or at launch).
 func TranslatePod(td *ecsv1alpha1.RegisterTaskDefinitionInput, p Placement, kind TaskKind) (PodTemplate, error) {
+	return TranslatePodWith(td, p, kind, Features{})
+}
+
+// TranslatePodWith is TranslatePod for a cluster with the given features.
+func TranslatePodWith(td *ecsv1alpha1.RegisterTaskDefinitionInput, p Placement, kind TaskKind, f Features) (PodTemplate, error) {
 	b := &builder{
+		features:    f,
 		spec:        corev1ac.PodSpec(),
 		annotations: map[string]string{},
 		serviceTask: kind == ServiceTask,
@@ -220,7 +228,11 @@ func (b *builder) build(td *ecsv1alpha1.RegisterTaskDefinitionInput, p Placement
 			"every container is a dependency of another: at least one container must be depended on by none"))
 	}
 	if res := b.podResources(td, sumCPU, sumMem); res != nil {
-		b.spec.WithResources(res)
+		if b.features.PodLevelResources() {
+			b.spec.WithResources(res)
+		} else {
+			b.note("cpu", Approximated, "the cluster's Kubernetes has no pod-level resources (1.34+): the task size is not a pod-wide cap; the containers' own requests and limits apply")
+		}
 	}
 	b.ephemeralStorage(td, containers, o)
 	b.podSecurity(td)
@@ -384,7 +396,26 @@ func (b *builder) network(td *ecsv1alpha1.RegisterTaskDefinitionInput) {
 		b.spec.WithHostAliases(corev1ac.HostAlias().WithIP(ip).WithHostnames(b.hosts[ip]...))
 	}
 	if b.hostname != "" && td.NetworkMode != ecsv1alpha1.NetworkModeHost {
+		b.setHostname()
+	}
+}
+
+// setHostname: hostnameOverride takes any DNS name; without it (before
+// 1.35), a DNS label becomes the pod's hostname, and a longer name its
+// first label and subdomain.
+func (b *builder) setHostname() {
+	if b.features.HostnameOverride() {
 		b.spec.WithHostnameOverride(b.hostname)
+		return
+	}
+	host, sub, _ := strings.Cut(b.hostname, ".")
+	if len(host) > 63 {
+		b.note("containerDefinitions", Approximated, fmt.Sprintf("hostname %q does not fit a Kubernetes pod hostname before 1.35; the pod's name is used", b.hostname))
+		return
+	}
+	b.spec.WithHostname(host)
+	if sub != "" && len(validation.IsDNS1123Label(sub)) == 0 {
+		b.spec.WithSubdomain(sub)
 	}
 }
 

@@ -253,3 +253,36 @@ func TestFirelens(t *testing.T) {
 		t.Errorf("the FireLens container must start first, as a sidecar")
 	}
 }
+
+// TestOlderKubernetes: on a cluster without pod-level resources, container
+// restart rules or hostnameOverride, the translation falls back and says so.
+func TestOlderKubernetes(t *testing.T) {
+	td := &ecsv1alpha1.RegisterTaskDefinitionInput{Family: "f", Cpu: "512", Memory: "1024", ContainerDefinitions: []ecsv1alpha1.ContainerDefinition{
+		{Name: "app", Image: "i", Hostname: "api.corp", RestartPolicy: &ecsv1alpha1.ContainerRestartPolicy{Enabled: true}},
+	}}
+	newest, err := TranslatePod(td, Placement{}, ServiceTask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newest.Spec.Resources == nil || newest.Spec.HostnameOverride == nil || newest.Spec.Containers[0].RestartPolicy == nil {
+		t.Fatalf("the newest Kubernetes: pod resources, hostnameOverride and a container restart policy expected")
+	}
+	old, err := TranslatePodWith(td, Placement{}, StandaloneTask, Features{KubernetesMinor: 33})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := old.Spec
+	if s.Resources != nil || s.HostnameOverride != nil || s.Containers[0].RestartPolicy != nil {
+		t.Errorf("1.33 has none of pod resources, hostnameOverride, container restart policies: %+v", s)
+	}
+	if s.Hostname == nil || *s.Hostname != "api" || s.Subdomain == nil || *s.Subdomain != "corp" {
+		t.Errorf("hostname %v subdomain %v, want api and corp", s.Hostname, s.Subdomain)
+	}
+	var paths []string
+	for _, n := range old.Notes {
+		paths = append(paths, n.Path)
+	}
+	if diff := cmp.Diff([]string{"containerDefinitions[0].restartPolicy", "cpu"}, paths); diff != "" {
+		t.Errorf("notes (-want +got):\n%s", diff)
+	}
+}

@@ -21,7 +21,7 @@ func TaskPod(task *ecsv1alpha1.Task, rev Revision, p Placement, cfg Config) (*co
 	if err != nil {
 		return nil, err
 	}
-	pod, err := TranslatePod(td, p, StandaloneTask)
+	pod, err := TranslatePodWith(td, p, StandaloneTask, cfg.Features)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,29 @@
+package translate
+
+// Features are the Kubernetes features a translation may use, by the API
+// server's minor version: Berth runs on any conformant cluster, and falls
+// back, with a note, where an older one lacks a feature.
+type Features struct {
+	// KubernetesMinor is the API server's minor version (1.<minor>); 0
+	// means the newest, with every feature.
+	KubernetesMinor int
+}
+
+// Kubernetes versions that enable the features Berth uses by default.
+const (
+	minorPodLevelResources     = 34 // KEP-2837 beta
+	minorContainerRestartRules = 35 // KEP-5307 beta
+	minorHostnameOverride      = 35 // beta
+)
+
+func (f Features) has(minor int) bool { return f.KubernetesMinor == 0 || f.KubernetesMinor >= minor }
+
+// PodLevelResources: pod-level requests and limits (the task size).
+func (f Features) PodLevelResources() bool { return f.has(minorPodLevelResources) }
+
+// ContainerRestartRules: container-level restartPolicy on regular
+// containers, and restart rules.
+func (f Features) ContainerRestartRules() bool { return f.has(minorContainerRestartRules) }
+
+// HostnameOverride: a pod hostname that is any DNS subdomain.
+func (f Features) HostnameOverride() bool { return f.has(minorHostnameOverride) }
