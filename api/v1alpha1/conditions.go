@@ -123,6 +123,10 @@ const (
 	// JSON, container name → {logDriver, options}, with the awslogs group and
 	// stream prefix where log agents can find them.
 	AnnotationLogConfiguration = "ecs.berth.dev/log-configuration"
+	// AnnotationFirelensConfig holds the FireLens configuration generated
+	// for the task; the router container reads it through a downward API
+	// volume.
+	AnnotationFirelensConfig = "ecs.berth.dev/firelens-config"
 	// AnnotationTaskRoleArn is the task role the containers would assume.
 	AnnotationTaskRoleArn = "ecs.berth.dev/task-role-arn"
 )

@@ -1,11 +1,8 @@
 package v1alpha1
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -13,6 +10,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
+
+	"github.com/berth-dev/berth/internal/testutil"
 )
 
 // The corpus test sends real-world ECS documents (../shared/corpus: task
@@ -32,20 +31,6 @@ var corpusRejected = map[string]string{
 	// resourceManagementType are members of the Service output, not of
 	// CreateService's input (ECS: "Unknown parameter in input").
 	"services/neilkuan__cdk-agent-broker__ecs-service-def.json": `unknown field "spec.platformFamily", unknown field "spec.resourceManagementType"`,
-}
-
-var nonNameChars = regexp.MustCompile(`[^a-z0-9]+`)
-
-// corpusObjectName derives a DNS label (at most 63 characters, the Service
-// limit) from a corpus file name.
-func corpusObjectName(file string) string {
-	base := strings.TrimSuffix(filepath.Base(file), ".json")
-	name := strings.Trim(nonNameChars.ReplaceAllString(strings.ToLower(base), "-"), "-")
-	if len(name) > 63 {
-		sum := sha256.Sum256([]byte(file))
-		name = strings.TrimRight(name[:54], "-") + "-" + hex.EncodeToString(sum[:])[:8]
-	}
-	return name
 }
 
 // TestCorpus covers the Services of the corpus; its task definitions go
@@ -78,7 +63,7 @@ func TestCorpus(t *testing.T) {
 			obj.SetAPIVersion(GroupVersion.String())
 			obj.SetKind("Service")
 			obj.SetNamespace(corpusNamespace)
-			obj.SetName(corpusObjectName(rel))
+			obj.SetName(testutil.CorpusObjectName(rel))
 
 			err = strict.Create(testContext(t), obj)
 			want, expectReject := corpusRejected[rel]

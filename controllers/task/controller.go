@@ -181,9 +181,6 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, task *ecsv1alpha1.Task
 		}
 	}
 	recheck := observe(task, pod, now)
-	if stopping && task.Status.LastStatus != ecsv1alpha1.TaskStopped {
-		task.Status.LastStatus = ecsv1alpha1.TaskStopping
-	}
 	if task.Status.DesiredStatus == ecsv1alpha1.TaskStopped {
 		// The pod's grace period is the containers' stopTimeout: SIGTERM,
 		// then SIGKILL, as StopTask does.

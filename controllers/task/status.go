@@ -115,7 +115,11 @@ func observe(task *ecsv1alpha1.Task, pod *corev1.Pod, now time.Time) time.Durati
 		return 0
 	}
 	st.LastStatus = state.LastStatus
-	switch state.LastStatus {
+	if st.DesiredStatus == ecsv1alpha1.TaskStopped {
+		// StopTask: the pod is being stopped.
+		st.LastStatus = ecsv1alpha1.TaskStopping
+	}
+	switch st.LastStatus {
 	case ecsv1alpha1.TaskRunning:
 		if st.StartedAt == nil {
 			t := metav1.NewTime(now)
@@ -127,7 +131,7 @@ func observe(task *ecsv1alpha1.Task, pod *corev1.Pod, now time.Time) time.Durati
 		conditions.Summarize(&st.Conditions, gen, conditions.Ready, ecsv1alpha1.ReasonTaskRunning, "The task is RUNNING")
 	default:
 		conditions.Summarize(&st.Conditions, gen, conditions.Progressing, ecsv1alpha1.ReasonTaskPending,
-			fmt.Sprintf("The task is %s (pod %s is %s)", state.LastStatus, pod.Name, phaseOf(pod)))
+			fmt.Sprintf("The task is %s (pod %s is %s)", st.LastStatus, pod.Name, phaseOf(pod)))
 	}
 	return state.Recheck
 }

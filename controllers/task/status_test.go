@@ -129,6 +129,11 @@ func TestStopTaskKeepsUserInitiated(t *testing.T) {
 	if task.Status.LastStatus != ecsv1alpha1.TaskStopping || task.Status.StoppingAt == nil {
 		t.Fatalf("not STOPPING: %+v", task.Status)
 	}
+	// While the pod still runs, the task is STOPPING, and not Ready.
+	observe(task, pod(corev1.PodRunning, running(), running()), now)
+	if task.Status.LastStatus != ecsv1alpha1.TaskStopping || conditions.IsTrue(task.Status.Conditions, ecsv1alpha1.ConditionReady) {
+		t.Fatalf("a running pod of a stopping task: %s, Ready %v", task.Status.LastStatus, conditions.IsTrue(task.Status.Conditions, ecsv1alpha1.ConditionReady))
+	}
 	// SIGTERM makes the essential container exit: the task stays
 	// UserInitiated, with the user's reason and the exit code.
 	observe(task, pod(corev1.PodRunning, exited(143), running()), now)

@@ -111,7 +111,8 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, td *ecsv1alpha1.TaskDe
 	}
 	hash := SpecHash(&td.Spec.RegisterTaskDefinitionInput)
 	latest := latestRevision(revs)
-	if _, err := translate.ReportWith(&td.Spec.RegisterTaskDefinitionInput, r.Features); err != nil {
+	notes, err := translate.ReportWith(&td.Spec.RegisterTaskDefinitionInput, r.Features)
+	if err != nil {
 		// ECS refuses to register such a definition; so does Berth. The
 		// revisions registered before stay as they are.
 		setStalled(td, ecsv1alpha1.ReasonInvalidTaskDefinition, err.Error())
@@ -130,7 +131,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, td *ecsv1alpha1.TaskDe
 	if err != nil {
 		return err
 	}
-	setRegistered(td, latest, active, r.Account, r.Features)
+	setRegistered(td, latest, active, r.Account, notes)
 	return nil
 }
 

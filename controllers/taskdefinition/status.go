@@ -44,12 +44,12 @@ func setStalled(td *ecsv1alpha1.TaskDefinition, reason, msg string) {
 	td.Status.ObservedGeneration = td.Generation
 }
 
-func setRegistered(td *ecsv1alpha1.TaskDefinition, latest *ecsv1alpha1.TaskDefinitionRevision, active int32, acct names.Account, f translate.Features) {
+func setRegistered(td *ecsv1alpha1.TaskDefinition, latest *ecsv1alpha1.TaskDefinitionRevision, active int32, acct names.Account, notes []translate.Note) {
 	td.Status.Revision = latest.Spec.Revision
 	td.Status.TaskDefinitionArn = acct.TaskDefinitionArn(td.Spec.Family, latest.Spec.Revision)
 	td.Status.LatestRevisionName = latest.Name
 	td.Status.ActiveRevisions = active
-	setSupported(td, f)
+	setSupported(td, notes)
 	conditions.Summarize(&td.Status.Conditions, td.Generation, conditions.Ready, ReasonRevisionRegistered,
 		fmt.Sprintf("Registered as %s:%d (%d ACTIVE revisions)", td.Spec.Family, latest.Spec.Revision, active))
 	td.Status.ObservedGeneration = td.Generation
@@ -75,11 +75,10 @@ func setRevisionStatus(rev *ecsv1alpha1.TaskDefinitionRevision, active bool, acc
 		"The revision is INACTIVE: running services keep it, but it cannot be newly used")
 }
 
-// setSupported reports the fields of the latest revision Berth
-// approximates or does not support, so that none is dropped silently. It
-// does not affect Ready.
-func setSupported(td *ecsv1alpha1.TaskDefinition, f translate.Features) {
-	notes, _ := translate.ReportWith(&td.Spec.RegisterTaskDefinitionInput, f)
+// setSupported reports the fields of the current spec (the latest
+// revision) Berth approximates or does not support, so that none is dropped
+// silently. It does not affect Ready.
+func setSupported(td *ecsv1alpha1.TaskDefinition, notes []translate.Note) {
 	td.Status.FieldNotes = FieldNotes(notes)
 	setFidelityCondition(&td.Status.Conditions, td.Generation, notes)
 }
@@ -94,14 +93,15 @@ func setFidelityCondition(conds *[]metav1.Condition, gen int64, notes []translat
 	conditions.Set(conds, gen, ecsv1alpha1.ConditionFullySupported, false, reason, msg)
 }
 
-// FieldNotes turns translation notes into status notes (at most 256).
+// FieldNotes bounds notes to what the status holds: at most 256, paths
+// and messages cut to the schema's lengths.
 func FieldNotes(notes []translate.Note) []ecsv1alpha1.FieldNote {
 	var res []ecsv1alpha1.FieldNote
 	for _, n := range notes {
 		if len(res) == 256 {
 			break
 		}
-		res = append(res, ecsv1alpha1.FieldNote{Path: truncate(n.Path, 512), Level: ecsv1alpha1.FidelityLevel(n.Level), Message: truncate(n.Message, 1024)})
+		res = append(res, ecsv1alpha1.FieldNote{Path: truncate(n.Path, 512), Level: n.Level, Message: truncate(n.Message, 1024)})
 	}
 	return res
 }

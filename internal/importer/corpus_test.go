@@ -3,14 +3,11 @@ package importer
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -27,6 +24,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/testutil"
 	"github.com/berth-dev/berth/internal/translate"
 )
 
@@ -76,18 +74,6 @@ var corpusRejected = map[string]struct{ message, reason string }{
 	"warpstreamlabs__terraform-aws-warpstream__container-definitions.json": {
 		"at least one of 'memory' or 'memoryReservation' must be specified",
 		"a bare container list whose task-level memory lives elsewhere in Terraform; on its own ECS refuses it"},
-}
-
-var nonNameChars = regexp.MustCompile(`[^a-z0-9]+`)
-
-func objectName(file string) string {
-	base := strings.TrimSuffix(filepath.Base(file), ".json")
-	name := strings.Trim(nonNameChars.ReplaceAllString(strings.ToLower(base), "-"), "-")
-	if len(name) > 63 {
-		sum := sha256.Sum256([]byte(file))
-		name = strings.TrimRight(name[:54], "-") + "-" + hex.EncodeToString(sum[:])[:8]
-	}
-	return name
 }
 
 type corpusRow struct {
@@ -141,7 +127,7 @@ func checkCorpusFile(t *testing.T, ctx context.Context, c, strict client.Client,
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := Options{Name: objectName(file), Namespace: ns}
+	opts := Options{Name: testutil.CorpusObjectName(file), Namespace: ns}
 	if bytes.HasPrefix(bytes.TrimSpace(raw), []byte("[")) {
 		opts.Family = FamilyFromFileName(strings.TrimSuffix(file, ".json"))
 	}

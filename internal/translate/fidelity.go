@@ -9,28 +9,24 @@ import (
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 )
 
-// Level is how faithfully Berth honours an ECS field.
-type Level string
+// Level is how faithfully Berth honours an ECS field: the API's fidelity
+// levels, and Exact for the compatibility table.
+type Level = ecsv1alpha1.FidelityLevel
 
 // Levels of fidelity.
 const (
-	// Exact: Kubernetes does what ECS does.
+	// Exact: Kubernetes does what ECS does (only in the table: an exact
+	// field gets no note).
 	Exact Level = "Exact"
 	// Approximated: the field has an effect, with a documented difference.
-	Approximated Level = "Approximated"
+	Approximated = ecsv1alpha1.FidelityApproximated
 	// Unsupported: the field is stored but has no effect.
-	Unsupported Level = "Unsupported"
+	Unsupported = ecsv1alpha1.FidelityUnsupported
 )
 
-// Note is a field of a task definition that Berth does not honour exactly.
-type Note struct {
-	// Path is the field, with list indexes ("containerDefinitions[0].user").
-	Path string `json:"path"`
-	// Level is Approximated or Unsupported.
-	Level Level `json:"level"`
-	// Message says what Berth does instead, and why.
-	Message string `json:"message"`
-}
+// Note is a field of a task definition that Berth does not honour exactly,
+// as the revision's status lists it.
+type Note = ecsv1alpha1.FieldNote
 
 // report lists the fields set in td that are not honoured exactly: the
 // translation's own notes (which depend on values), and for every other set
@@ -117,13 +113,18 @@ func dedupe(notes []Note) []Note {
 }
 
 // Report is the fidelity report of a task definition on default (EC2-style)
-// capacity: the notes of TranslatePod, or the error that stops it running.
+// capacity: the fields a service task's translation does not honour
+// exactly, or the error that stops it running. It is computed apart from
+// TranslatePod, which the reconcilers call and which needs none of it.
 func Report(td *ecsv1alpha1.RegisterTaskDefinitionInput) ([]Note, error) {
 	return ReportWith(td, Features{})
 }
 
 // ReportWith is Report for a cluster with the given features.
 func ReportWith(td *ecsv1alpha1.RegisterTaskDefinitionInput, f Features) ([]Note, error) {
-	t, err := TranslatePodWith(td, Placement{}, ServiceTask, f)
-	return t.Notes, err
+	b, err := translate(td, Placement{}, ServiceTask, f)
+	if err != nil {
+		return nil, err
+	}
+	return b.report(td), nil
 }

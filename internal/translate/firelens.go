@@ -13,10 +13,6 @@ import (
 	"github.com/berth-dev/berth/internal/names"
 )
 
-// AnnotationFirelensConfig holds the generated FireLens configuration; the
-// router container reads it through a downward API volume.
-const AnnotationFirelensConfig = "ecs.berth.dev/firelens-config"
-
 const (
 	firelensVolume   = "berth-firelens-config"
 	podLogsVolume    = "berth-pod-logs"
@@ -104,11 +100,11 @@ func (b *builder) configure(f *firelens, td *ecsv1alpha1.RegisterTaskDefinitionI
 		b.note(p.Child("options").String(), Unsupported,
 			"config-file-type s3: the configuration is not fetched from S3 (Berth reads no AWS resources); put it in the image and use config-file-type file")
 	}
-	b.annotations[AnnotationFirelensConfig] = conf
+	b.annotations[ecsv1alpha1.AnnotationFirelensConfig] = conf
 	b.spec.WithVolumes(
 		corev1ac.Volume().WithName(firelensVolume).WithDownwardAPI(corev1ac.DownwardAPIVolumeSource().WithItems(
 			corev1ac.DownwardAPIVolumeFile().WithPath("firelens.conf").WithFieldRef(
-				corev1ac.ObjectFieldSelector().WithFieldPath("metadata.annotations['"+AnnotationFirelensConfig+"']")))),
+				corev1ac.ObjectFieldSelector().WithFieldPath("metadata.annotations['"+ecsv1alpha1.AnnotationFirelensConfig+"']")))),
 		corev1ac.Volume().WithName(podLogsVolume).WithHostPath(corev1ac.HostPathVolumeSource().WithPath(podLogsPath).WithType(corev1.HostPathDirectory)),
 	)
 	ct.WithVolumeMounts(

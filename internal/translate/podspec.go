@@ -58,12 +58,11 @@ func (e *InvalidError) Error() string {
 	return "invalid task definition: " + e.Errs.ToAggregate().Error()
 }
 
-// PodTemplate is a translated task: the pod's annotations and spec, and the
-// fidelity notes of the fields that are approximated or not supported.
+// PodTemplate is a translated task: the pod's annotations and spec. (The
+// fidelity notes of a translation are Report's.)
 type PodTemplate struct {
 	Annotations map[string]string
 	Spec        *corev1ac.PodSpecApplyConfiguration
-	Notes       []Note
 }
 
 // containerMeta is what the containers annotation records of a container.
@@ -132,6 +131,15 @@ func TranslatePod(td *ecsv1alpha1.RegisterTaskDefinitionInput, p Placement, kind
 
 // TranslatePodWith is TranslatePod for a cluster with the given features.
 func TranslatePodWith(td *ecsv1alpha1.RegisterTaskDefinitionInput, p Placement, kind TaskKind, f Features) (PodTemplate, error) {
+	b, err := translate(td, p, kind, f)
+	if err != nil {
+		return PodTemplate{}, err
+	}
+	return PodTemplate{Annotations: b.annotations, Spec: b.spec}, nil
+}
+
+// translate runs one translation; the builder keeps its notes for Report.
+func translate(td *ecsv1alpha1.RegisterTaskDefinitionInput, p Placement, kind TaskKind, f Features) (*builder, error) {
 	b := &builder{
 		features:    f,
 		spec:        corev1ac.PodSpec(),
@@ -153,15 +161,9 @@ func TranslatePodWith(td *ecsv1alpha1.RegisterTaskDefinitionInput, p Placement, 
 	b.fargate = isFargate(p)
 	b.build(td, p, kind)
 	if len(b.errs) > 0 {
-		return PodTemplate{}, &InvalidError{Errs: b.errs}
+		return nil, &InvalidError{Errs: b.errs}
 	}
-	return PodTemplate{Annotations: b.annotations, Spec: b.spec, Notes: b.report(td)}, nil
-}
-
-// PodSpec is TranslatePod's spec alone, for callers that need no more.
-func PodSpec(td *ecsv1alpha1.RegisterTaskDefinitionInput, p Placement, kind TaskKind) (*corev1ac.PodSpecApplyConfiguration, error) {
-	t, err := TranslatePod(td, p, kind)
-	return t.Spec, err
+	return b, nil
 }
 
 func isFargate(p Placement) bool {

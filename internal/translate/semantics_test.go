@@ -180,10 +180,11 @@ func TestDependsOnOrder(t *testing.T) {
 		ecsv1alpha1.ContainerDefinition{Name: "config", Image: "i", Essential: ptr.To(false)},
 		ecsv1alpha1.ContainerDefinition{Name: "metrics", Image: "i"},
 	)
-	spec, err := PodSpec(td, Placement{}, ServiceTask)
+	pod, err := TranslatePod(td, Placement{}, ServiceTask)
 	if err != nil {
 		t.Fatal(err)
 	}
+	spec := pod.Spec
 	var inits, mains []string
 	for _, c := range spec.InitContainers {
 		kind := "init"
@@ -242,7 +243,7 @@ func TestFirelens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conf := pod.Annotations[AnnotationFirelensConfig]
+	conf := pod.Annotations[ecsv1alpha1.AnnotationFirelensConfig]
 	for _, want := range []string{"@type tail", "path /var/log/pods/#{ENV['POD_NAMESPACE']}_#{ENV['POD_NAME']}_#{ENV['POD_UID']}/app/*.log",
 		"<match app-firelens-*>\n  @type stdout", "@include /extra.conf", "  bad key v\n"} {
 		if !strings.Contains(conf, want) {
@@ -279,10 +280,15 @@ func TestOlderKubernetes(t *testing.T) {
 		t.Errorf("hostname %v subdomain %v, want api and corp", s.Hostname, s.Subdomain)
 	}
 	var paths []string
-	for _, n := range old.Notes {
-		paths = append(paths, n.Path)
+	notes, err := ReportWith(td, Features{KubernetesMinor: 33})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"containerDefinitions[0].restartPolicy", "cpu"}, paths); diff != "" {
+	for _, n := range notes {
+		paths = append(paths, string(n.Level)+" "+n.Path)
+	}
+	// Report is a service task's: its container is restarted in place.
+	if diff := cmp.Diff([]string{"Approximated containerDefinitions[0].essential", "Approximated cpu"}, paths); diff != "" {
 		t.Errorf("notes (-want +got):\n%s", diff)
 	}
 }

@@ -14,9 +14,6 @@ import (
 	"github.com/berth-dev/berth/internal/names"
 )
 
-// volumeName is the pod volume of an ECS volume.
-func volumeName(ecsName string) string { return names.Volume(ecsName) }
-
 // EFSClaimName is the PersistentVolumeClaim an EFS volume is mounted from:
 // "efs-<fileSystemId>", or "efs-<fileSystemId>-<accessPointId>" with an
 // access point (docs/volumes.md).
@@ -52,7 +49,7 @@ func (b *builder) volumes(td *ecsv1alpha1.RegisterTaskDefinitionInput) map[strin
 			b.errs = append(b.errs, field.Required(p.Child("name"), "a volume needs a name"))
 			continue
 		}
-		name := volumeName(v.Name)
+		name := names.Volume(v.Name)
 		if len(validation.IsDNS1123Label(name)) > 0 {
 			b.errs = append(b.errs, field.Invalid(p.Child("name"), v.Name, "up to 255 letters, numbers, hyphens and underscores are allowed"))
 			continue
@@ -166,7 +163,7 @@ func (b *builder) mounts(i int, defs []ecsv1alpha1.ContainerDefinition, vols map
 // memoryVolume adds an emptyDir in memory of sizeMiB (0: unbounded) for
 // /dev/shm or a tmpfs mount, and returns its name.
 func (b *builder) memoryVolume(kind, container string, n int, sizeMiB int32) string {
-	name := volumeName(fmt.Sprintf("berth-%s-%s-%d", kind, container, n))
+	name := names.Volume(fmt.Sprintf("berth-%s-%s-%d", kind, container, n))
 	ed := corev1ac.EmptyDirVolumeSource().WithMedium(corev1.StorageMediumMemory)
 	if sizeMiB > 0 {
 		ed.WithSizeLimit(*resource.NewQuantity(int64(sizeMiB)*1024*1024, resource.BinarySI))

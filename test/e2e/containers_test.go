@@ -160,21 +160,29 @@ func expectReplaced(t *testing.T, svc string, old corev1.Pod, stopCode string) {
 	}).WithTimeout(timeout).Should(Succeed())
 }
 
+// runTask runs a standalone Task of taskDefinition on Fargate capacity and
+// waits until it is RUNNING.
+func runTask(t *testing.T, name, taskDefinition, startedBy string) *ecsv1alpha1.Task {
+	t.Helper()
+	task := &ecsv1alpha1.Task{}
+	task.Name, task.Namespace = name, ns
+	task.Spec.TaskDefinition = taskDefinition
+	task.Spec.LaunchType = ecsv1alpha1.LaunchTypeFargate
+	task.Spec.StartedBy = startedBy
+	Expect(admin.Create(context.Background(), task)).To(Succeed())
+	Eventually(func(g Gomega) {
+		g.Expect(admin.Get(context.Background(), key(name), task)).To(Succeed())
+		g.Expect(task.Status.LastStatus).To(Equal(ecsv1alpha1.TaskRunning))
+	}).WithTimeout(timeout).Should(Succeed())
+	return task
+}
+
 // TestDependsOnOrder: dependencies run first, in order, as init containers
 // and native sidecars; the task reaches RUNNING with them started.
 func TestDependsOnOrder(t *testing.T) {
 	RegisterTestingT(t)
 	appsRevision(t)
-	task := &ecsv1alpha1.Task{}
-	task.Name, task.Namespace = "ordered", ns
-	task.Spec.TaskDefinition = "apps"
-	task.Spec.LaunchType = ecsv1alpha1.LaunchTypeFargate
-	task.Spec.StartedBy = "e2e"
-	Expect(admin.Create(context.Background(), task)).To(Succeed())
-	Eventually(func(g Gomega) {
-		g.Expect(admin.Get(context.Background(), key("ordered"), task)).To(Succeed())
-		g.Expect(task.Status.LastStatus).To(Equal(ecsv1alpha1.TaskRunning))
-	}).WithTimeout(timeout).Should(Succeed())
+	task := runTask(t, "ordered", "apps", "e2e")
 	Expect(task.Status.Group).To(Equal("family:apps"))
 	Expect(task.Status.StartedBy).To(Equal("e2e"))
 
@@ -244,15 +252,7 @@ func TestUnhealthyServiceTaskReplaced(t *testing.T) {
 // task with UserInitiated and the reason, and its pod goes.
 func TestStopTask(t *testing.T) {
 	RegisterTestingT(t)
-	task := &ecsv1alpha1.Task{}
-	task.Name, task.Namespace = "to-stop", ns
-	task.Spec.TaskDefinition = "web"
-	task.Spec.LaunchType = ecsv1alpha1.LaunchTypeFargate
-	Expect(admin.Create(context.Background(), task)).To(Succeed())
-	Eventually(func(g Gomega) {
-		g.Expect(admin.Get(context.Background(), key("to-stop"), task)).To(Succeed())
-		g.Expect(task.Status.LastStatus).To(Equal(ecsv1alpha1.TaskRunning))
-	}).WithTimeout(timeout).Should(Succeed())
+	task := runTask(t, "to-stop", "web", "")
 
 	patch := []byte(`{"spec":{"desiredStatus":"STOPPED","stopReason":"Scaling down for maintenance"}}`)
 	Expect(admin.Patch(context.Background(), task, client.RawPatch(types.MergePatchType, patch))).To(Succeed())

@@ -180,15 +180,7 @@ func TestDeleteServiceRemovesDeploymentAndPods(t *testing.T) {
 
 func TestTaskStopsWhenEssentialContainerExits(t *testing.T) {
 	RegisterTestingT(t)
-	task := &ecsv1alpha1.Task{}
-	task.Name, task.Namespace = "one-off", ns
-	task.Spec.TaskDefinition = "web:2"
-	task.Spec.LaunchType = ecsv1alpha1.LaunchTypeFargate
-	Expect(admin.Create(context.Background(), task)).To(Succeed())
-	Eventually(func(g Gomega) {
-		g.Expect(admin.Get(context.Background(), key("one-off"), task)).To(Succeed())
-		g.Expect(task.Status.LastStatus).To(Equal(ecsv1alpha1.TaskRunning))
-	}).WithTimeout(timeout).Should(Succeed())
+	task := runTask(t, "one-off", "web:2", "")
 
 	// kwok's chaos stage makes the pod's container exit with code 3.
 	pod := &corev1.Pod{}
