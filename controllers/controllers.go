@@ -18,7 +18,6 @@ import (
 	"github.com/berth-dev/berth/controllers/capacityprovider"
 	"github.com/berth-dev/berth/controllers/cluster"
 	"github.com/berth-dev/berth/controllers/service"
-	"github.com/berth-dev/berth/controllers/servicetask"
 	"github.com/berth-dev/berth/controllers/task"
 	"github.com/berth-dev/berth/controllers/taskdefinition"
 	"github.com/berth-dev/berth/internal/names"
@@ -68,9 +67,8 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 	clk := clock.RealClock{}
 	reconcilers := []interface{ SetupWithManager(ctrl.Manager) error }{
 		&taskdefinition.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-taskdefinition"), Clock: clk, Account: cfg.Account, Options: opts, Features: features},
-		&service.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-service"), Config: tcfg, Options: opts},
+		&service.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-service"), Clock: clk, Config: tcfg, Options: opts},
 		&task.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-task"), Clock: clk, Config: tcfg, Options: opts, StoppedTaskTTL: cfg.StoppedTaskTTL},
-		&servicetask.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-service"), Clock: clk, Options: opts},
 		&cluster.Reconciler{Client: c, Account: cfg.Account, Options: opts},
 		&capacityprovider.Reconciler{Client: c, Account: cfg.Account, Options: opts},
 	}

@@ -76,6 +76,12 @@ const (
 	// ReasonRolloutInProgress: the Deployment is rolling to a new revision
 	// or scaling.
 	ReasonRolloutInProgress = "RolloutInProgress"
+	// ReasonDeploymentFailed: the deployment circuit breaker failed the
+	// service's deployment.
+	ReasonDeploymentFailed = "DeploymentFailed"
+	// ReasonRolledBack: the deployment the spec asks for failed and the
+	// service runs the last deployment that completed.
+	ReasonRolledBack = "RolledBack"
 	// ReasonSteadyState: the service has reached a steady state.
 	ReasonSteadyState = "SteadyState"
 	// ReasonTaskPending, ReasonTaskRunning, ReasonTaskStopped: Task lifecycle.
@@ -109,6 +115,15 @@ const (
 	AnnotationTaskDefinitionArn = "ecs.berth.dev/task-definition-arn"
 	// AnnotationTemplateHash is the hash of a translated pod template.
 	AnnotationTemplateHash = "ecs.berth.dev/template-hash"
+	// AnnotationStartedBy is a service task's startedBy: the id of its
+	// deployment (ecs-svc/...).
+	AnnotationStartedBy = "ecs.berth.dev/started-by"
+	// AnnotationForceNewDeployment, set on a Service to a new value (a
+	// timestamp), starts a new deployment of the same task definition, as
+	// UpdateService's forceNewDeployment (and kubectl rollout restart) do.
+	AnnotationForceNewDeployment = "ecs.berth.dev/force-new-deployment"
+	// AnnotationTags holds the ECS tags propagated to a task (JSON object).
+	AnnotationTags = "ecs.berth.dev/tags"
 	// AnnotationContainers maps a pod's container names to what the task
 	// definition says of them (ECS name, essential, health check start
 	// period), as JSON, for the controllers that follow the pod.

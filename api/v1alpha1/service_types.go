@@ -85,6 +85,132 @@ type ServiceStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024
 	Selector string `json:"selector,omitempty"`
+
+	// deployments: the service's deployments, as DescribeServices lists
+	// them: the PRIMARY one first, then the ACTIVE ones (still running
+	// tasks), then INACTIVE ones Berth keeps for rollback and for the record
+	// of a failed deployment.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10
+	Deployments []ServiceDeployment `json:"deployments,omitempty"`
+
+	// events: the service's event log, newest first, at most 100, with
+	// ECS's own wording. Each is also a Kubernetes Event.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=100
+	Events []ServiceEvent `json:"events,omitempty"`
+}
+
+// DeploymentStatus is an ECS service deployment's status.
+// +kubebuilder:validation:Enum=PRIMARY;ACTIVE;INACTIVE
+type DeploymentStatus string
+
+// Deployment statuses.
+const (
+	// DeploymentPrimary: the most recent deployment, the one tasks are
+	// started for.
+	DeploymentPrimary DeploymentStatus = "PRIMARY"
+	// DeploymentActive: an older deployment that still runs tasks.
+	DeploymentActive DeploymentStatus = "ACTIVE"
+	// DeploymentInactive: a deployment completely replaced.
+	DeploymentInactive DeploymentStatus = "INACTIVE"
+)
+
+// RolloutState is an ECS deployment's rolloutState.
+// +kubebuilder:validation:Enum=IN_PROGRESS;COMPLETED;FAILED
+type RolloutState string
+
+// Rollout states.
+const (
+	RolloutInProgress RolloutState = "IN_PROGRESS"
+	RolloutCompleted  RolloutState = "COMPLETED"
+	RolloutFailed     RolloutState = "FAILED"
+)
+
+// ServiceDeployment is one of a service's deployments, as DescribeServices
+// shows it (ECS's Deployment shape). A deployment is one pod template of the
+// Service's Kubernetes Deployment, that is one of its ReplicaSets.
+type ServiceDeployment struct {
+	// id: ecs-svc/ followed by 19 digits, derived from the Service's UID and
+	// the pod template; it is also each of its tasks' startedBy (the pod
+	// annotation ecs.berth.dev/started-by).
+	// +required
+	// +kubebuilder:validation:MaxLength=64
+	ID string `json:"id"`
+
+	// status: PRIMARY, ACTIVE or INACTIVE.
+	// +required
+	Status DeploymentStatus `json:"status"`
+
+	// taskDefinition: the ARN of the task definition revision the
+	// deployment runs.
+	// +required
+	// +kubebuilder:validation:MaxLength=1024
+	TaskDefinition string `json:"taskDefinition"`
+
+	// templateHash: Berth's hash of the deployment's pod template (the pod
+	// annotation ecs.berth.dev/template-hash).
+	// +required
+	// +kubebuilder:validation:MaxLength=64
+	TemplateHash string `json:"templateHash"`
+
+	// desiredCount: the number of tasks the deployment should run.
+	// +required
+	DesiredCount int32 `json:"desiredCount"`
+
+	// pendingCount: tasks of the deployment not yet RUNNING.
+	// +required
+	PendingCount int32 `json:"pendingCount"`
+
+	// runningCount: tasks of the deployment in the RUNNING state.
+	// +required
+	RunningCount int32 `json:"runningCount"`
+
+	// failedTasks: consecutive tasks of the deployment that failed to
+	// start, exited, or failed their health checks; a task that becomes
+	// healthy resets it (the circuit breaker's failure count).
+	// +required
+	FailedTasks int32 `json:"failedTasks"`
+
+	// rolloutState: IN_PROGRESS, COMPLETED or FAILED.
+	// +required
+	RolloutState RolloutState `json:"rolloutState"`
+
+	// rolloutStateReason: why the deployment is in its rolloutState.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	RolloutStateReason string `json:"rolloutStateReason,omitempty"`
+
+	// launchType: the launch type the deployment's tasks use, when one is set.
+	// +optional
+	LaunchType LaunchType `json:"launchType,omitempty"`
+
+	// createdAt: when the deployment was created.
+	// +required
+	CreatedAt metav1.Time `json:"createdAt"`
+
+	// updatedAt: when the deployment last changed state or failure count.
+	// +required
+	UpdatedAt metav1.Time `json:"updatedAt"`
+}
+
+// ServiceEvent is one entry of a service's event log (ECS's ServiceEvent).
+type ServiceEvent struct {
+	// id: the event's ID, unique within the service.
+	// +required
+	// +kubebuilder:validation:MaxLength=64
+	ID string `json:"id"`
+
+	// createdAt: when the event was recorded.
+	// +required
+	CreatedAt metav1.Time `json:"createdAt"`
+
+	// message: the event's message, in ECS's wording.
+	// +required
+	// +kubebuilder:validation:MaxLength=2048
+	Message string `json:"message"`
 }
 
 // Service is an ECS service: CreateService's input as a spec. Berth runs it

@@ -1,7 +1,9 @@
 // Package service runs an ECS Service as a Deployment: it resolves the
-// task definition revision, the cluster and the capacity providers, applies
-// the translated Deployment with server-side apply, and reports
-// DescribeServices-style status counted from the Deployment.
+// task definition revision, the cluster and the capacity providers, runs
+// ECS's service scheduler (internal/rollout: deployments, circuit breaker,
+// rollback, stopping failed tasks, service events), applies the translated
+// Deployment with server-side apply, and reports DescribeServices-style
+// status counted from the Service's pods.
 package service
 
 import (
@@ -9,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -17,18 +20,23 @@ import (
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/patch"
 	"github.com/berth-dev/berth/internal/resolve"
+	"github.com/berth-dev/berth/internal/rollout"
 	"github.com/berth-dev/berth/internal/translate"
 	"github.com/berth-dev/berth/internal/watch"
 )
@@ -47,6 +55,7 @@ const AnnotationAppliedHash = "ecs.berth.dev/applied-hash"
 type Reconciler struct {
 	Client   client.Client
 	Recorder recorder.EventRecorder
+	Clock    clock.PassiveClock
 	Config   translate.Config
 	Options  controller.Options
 }
@@ -56,6 +65,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=clusters;taskdefinitionrevisions,verbs=get;list;watch
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=capacityproviders,verbs=get;list;watch
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups=core,resources=pods,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=services/finalizers,verbs=update
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -67,10 +77,21 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&ecsv1alpha1.Service{}).
 		Watches(&ecsv1alpha1.Service{}, watch.EditsFirst()).
 		Owns(&appsv1.Deployment{}).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(byPod), builder.WithPredicates(servicePods)).
 		Watches(&ecsv1alpha1.TaskDefinitionRevision{}, r.newRevisionsFirst()).
 		Watches(&ecsv1alpha1.Cluster{}, handler.EnqueueRequestsFromMapFunc(r.byCluster)).
 		Watches(&ecsv1alpha1.CapacityProvider{}, handler.EnqueueRequestsFromMapFunc(r.all)).
 		Complete(r)
+}
+
+// servicePods selects the pods of Services' tasks.
+var servicePods = predicate.NewPredicateFuncs(func(o client.Object) bool {
+	return o.GetLabels()[ecsv1alpha1.LabelService] != ""
+})
+
+// byPod enqueues the Service of a task's pod.
+func byPod(_ context.Context, o client.Object) []reconcile.Request {
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: o.GetLabels()[ecsv1alpha1.LabelService]}}}
 }
 
 // newRevisionsFirst enqueues the Services of a family when one of its
@@ -121,13 +142,19 @@ type scope struct {
 	revision   *ecsv1alpha1.TaskDefinitionRevision
 	placement  translate.Placement
 	deployment *appsv1.Deployment
-	// wantHash is the template hash of the Deployment Berth wants.
-	wantHash string
-	problem  *resolve.Problem
+	pods       []corev1.Pod
+	// want is the deployment the spec asks for; plan the scheduler's
+	// decision; running the revision the Deployment runs.
+	want    rollout.Target
+	plan    rollout.Output
+	running *ecsv1alpha1.TaskDefinitionRevision
+	now     time.Time
+	problem *resolve.Problem
 }
 
-// Reconcile brings the Service's Deployment to what the Service asks for
-// and writes its status once.
+// Reconcile runs the Service's scheduler, brings its Deployment to what
+// the scheduler decided, writes its status once, and then stops the tasks
+// the scheduler stops (their failure is recorded first).
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	svc := &ecsv1alpha1.Service{}
 	if err := r.Client.Get(ctx, req.NamespacedName, svc); err != nil {
@@ -139,20 +166,32 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, nil
 	}
 	stored := svc.DeepCopy()
-	s := &scope{svc: svc}
+	s := &scope{svc: svc, now: r.Clock.Now()}
 	err := r.reconcileNormal(ctx, s)
 	var problem *resolve.Problem
 	if errors.As(err, &problem) {
 		s.problem, err = problem, nil
 	}
+	var added []rollout.Message
 	if err == nil {
-		computeStatus(s, r.Config)
-		r.emitTransitionEvents(stored, svc)
+		added = computeStatus(s, r.Config)
 	}
-	if _, perr := patch.Status(ctx, r.Client, stored, svc); perr != nil && err == nil {
-		err = perr
+	if _, perr := patch.StatusOrConflict(ctx, r.Client, stored, svc); perr != nil {
+		if apierrors.IsConflict(perr) {
+			// Nothing is acted on before it is recorded: the next reconcile
+			// (the newer version's event) decides again.
+			return ctrl.Result{}, err
+		}
+		return ctrl.Result{}, errors.Join(err, perr)
 	}
-	return ctrl.Result{}, err
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	r.emitEvents(svc, stored, added)
+	if err := r.stopTasks(ctx, s); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: s.plan.Recheck}, nil
 }
 
 func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) error {
@@ -181,7 +220,92 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) error {
 	if err != nil {
 		return err
 	}
-	return r.reconcileDeployment(ctx, s)
+	want, err := translate.Deployment(s.svc, resolve.AsTranslateRevision(s.revision), s.placement, r.Config)
+	if err != nil {
+		return invalidRevision(s.revision, err)
+	}
+	if err := r.listPods(ctx, s); err != nil {
+		return err
+	}
+	s.want = target(want, s.revision, s.placement, r.Config)
+	s.plan = rollout.Plan(r.planInput(s))
+	run, err := r.runDeployment(ctx, s, want)
+	if err != nil {
+		return err
+	}
+	return r.reconcileDeployment(ctx, s, run)
+}
+
+func (r *Reconciler) listPods(ctx context.Context, s *scope) error {
+	var pods corev1.PodList
+	if err := r.Client.List(ctx, &pods, client.InNamespace(s.svc.Namespace), client.MatchingLabels(translate.ServiceSelector(s.svc))); err != nil {
+		return fmt.Errorf("list pods: %w", err)
+	}
+	s.pods = pods.Items
+	return nil
+}
+
+func target(d *appsv1ac.DeploymentApplyConfiguration, rev *ecsv1alpha1.TaskDefinitionRevision, p translate.Placement, cfg translate.Config) rollout.Target {
+	ann := d.Spec.Template.Annotations
+	return rollout.Target{
+		ID: ann[ecsv1alpha1.AnnotationStartedBy], Hash: ann[ecsv1alpha1.AnnotationTemplateHash],
+		TaskDefinition: cfg.Account.TaskDefinitionArn(rev.Spec.Family, rev.Spec.Revision),
+		LaunchType:     p.LaunchType,
+	}
+}
+
+func (r *Reconciler) planInput(s *scope) rollout.Input {
+	svc := s.svc
+	desired := ptr.Deref(svc.Spec.DesiredCount, 0)
+	maxPercent, minPercent := translate.Percents(svc)
+	in := rollout.Input{
+		Service:  serviceName(svc),
+		UID:      svc.UID,
+		Desired:  desired,
+		Grace:    time.Duration(ptr.Deref(svc.Spec.HealthCheckGracePeriodSeconds, 0)) * time.Second,
+		Deadlock: translate.Deadlocked(desired, maxPercent, minPercent),
+		Previous: svc.Status.Deployments,
+		Events:   svc.Status.Events,
+		Want:     s.want,
+		Pods:     s.pods,
+		Now:      s.now,
+	}
+	if dc := svc.Spec.DeploymentConfiguration; dc != nil {
+		in.Breaker = dc.DeploymentCircuitBreaker
+	}
+	if d := s.deployment; d != nil {
+		in.Workload = rollout.Workload{
+			Exists: true, Hash: d.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash],
+			Observed: d.Status.ObservedGeneration >= d.Generation,
+			Replicas: d.Status.Replicas, Updated: d.Status.UpdatedReplicas, Available: d.Status.AvailableReplicas,
+		}
+	}
+	return in
+}
+
+// runDeployment is the Deployment to apply: the one the spec asks for, or
+// the deployment the scheduler runs instead (after the circuit breaker
+// tripped), translated from its revision; with none, the spec's with no
+// task.
+func (r *Reconciler) runDeployment(ctx context.Context, s *scope, want *appsv1ac.DeploymentApplyConfiguration) (*appsv1ac.DeploymentApplyConfiguration, error) {
+	run := s.plan.Run
+	s.running = s.revision
+	switch {
+	case run == nil:
+		return want.WithSpec(want.Spec.WithReplicas(0)), nil
+	case run.TemplateHash == s.want.Hash:
+		return want, nil
+	}
+	rev, err := resolve.Revision(ctx, r.Client, s.svc.Namespace, run.TaskDefinition, 0)
+	if err != nil {
+		return nil, err
+	}
+	d, err := translate.Deployment(s.svc, resolve.AsTranslateRevision(rev), s.placement, r.Config)
+	if err != nil {
+		return nil, invalidRevision(rev, err)
+	}
+	s.running = rev
+	return d, nil
 }
 
 func (r *Reconciler) getDeployment(ctx context.Context, s *scope) error {
@@ -202,19 +326,19 @@ func (r *Reconciler) getDeployment(ctx context.Context, s *scope) error {
 	return nil
 }
 
-// reconcileDeployment applies the translated Deployment unless the live one
-// already carries it: a converged Service sends no write.
-func (r *Reconciler) reconcileDeployment(ctx context.Context, s *scope) error {
-	want, err := translate.Deployment(s.svc, resolve.AsTranslateRevision(s.revision), s.placement, r.Config)
-	if err != nil {
-		return invalidRevision(s.revision, err)
+// reconcileDeployment applies the Deployment unless the live one already
+// carries it: a converged Service sends no write. When maximumPercent and
+// minimumHealthyPercent allow no step, a rollout is paused, as ECS stalls.
+func (r *Reconciler) reconcileDeployment(ctx context.Context, s *scope, want *appsv1ac.DeploymentApplyConfiguration) error {
+	hash := want.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash]
+	maxPercent, minPercent := translate.Percents(s.svc)
+	if translate.Deadlocked(ptr.Deref(s.svc.Spec.DesiredCount, 0), maxPercent, minPercent) && otherTemplates(s.pods, hash) {
+		want.Spec.WithPaused(true)
 	}
-	s.wantHash = want.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash]
 	applied := appliedHash(want)
 	want.WithAnnotations(map[string]string{AnnotationAppliedHash: applied})
 	if d := s.deployment; d != nil && d.Annotations[AnnotationAppliedHash] == applied &&
-		d.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash] == s.wantHash &&
-		equalReplicas(d.Spec.Replicas, s.svc.Spec.DesiredCount) {
+		d.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash] == hash {
 		return nil
 	}
 	if err := r.Client.Apply(ctx, want, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
@@ -227,8 +351,38 @@ func (r *Reconciler) reconcileDeployment(ctx context.Context, s *scope) error {
 	if d, err := asDeployment(want); err == nil {
 		s.deployment = d
 	}
-	logf.FromContext(ctx).Info("Applied Deployment", "deployment", klog.KRef(s.svc.Namespace, *want.Name), "templateHash", s.wantHash)
+	logf.FromContext(ctx).Info("Applied Deployment", "deployment", klog.KRef(s.svc.Namespace, *want.Name), "templateHash", hash)
 	return nil
+}
+
+// otherTemplates tells whether tasks of another template than hash run.
+func otherTemplates(pods []corev1.Pod, hash string) bool {
+	for i := range pods {
+		if pods[i].DeletionTimestamp.IsZero() && pods[i].Annotations[ecsv1alpha1.AnnotationTemplateHash] != hash {
+			return true
+		}
+	}
+	return false
+}
+
+// stopTasks stops the tasks the scheduler stops; their ReplicaSet starts
+// new ones.
+func (r *Reconciler) stopTasks(ctx context.Context, s *scope) error {
+	var errs []error
+	for _, st := range s.plan.Stops {
+		pod := st.Pod
+		if err := r.Client.Delete(ctx, pod, client.Preconditions{UID: &pod.UID}); err != nil {
+			if !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+				errs = append(errs, fmt.Errorf("delete Pod %s: %w", pod.Name, err))
+			}
+			continue
+		}
+		logf.FromContext(ctx).Info("Stopped service task", "pod", klog.KObj(pod), "task", st.TaskID,
+			"stopCode", st.Verdict.StopCode, "reason", st.Verdict.Reason)
+		r.Recorder.Eventf(s.svc, pod, corev1.EventTypeWarning, rollout.ReasonTaskStopped, "StopTask",
+			"Task %s stopped. %s: %s", st.TaskID, st.Verdict.StopCode, st.Verdict.Reason)
+	}
+	return errors.Join(errs...)
 }
 
 // invalidRevision reports a revision that cannot run (registered before
@@ -242,17 +396,17 @@ func invalidRevision(rev *ecsv1alpha1.TaskDefinitionRevision, err error) error {
 		Message: fmt.Sprintf("Task definition %s:%d cannot run: %s", rev.Spec.Family, rev.Spec.Revision, invalid.Errs.ToAggregate())}
 }
 
-func (r *Reconciler) emitTransitionEvents(stored, svc *ecsv1alpha1.Service) {
-	wasReady := isReady(stored)
-	if !wasReady && isReady(svc) {
-		r.Recorder.Eventf(svc, nil, corev1.EventTypeNormal, ecsv1alpha1.ReasonSteadyState, "Reconcile",
-			"service %s has reached a steady state.", svc.Status.ServiceName)
+// emitEvents mirrors the new service events as Kubernetes Events, and
+// reports a Service that became Stalled.
+func (r *Reconciler) emitEvents(svc, stored *ecsv1alpha1.Service, added []rollout.Message) {
+	for _, m := range added {
+		typ := corev1.EventTypeNormal
+		if m.Warning {
+			typ = corev1.EventTypeWarning
+		}
+		r.Recorder.Eventf(svc, nil, typ, m.Reason, "Schedule", "%s", m.Text)
 	}
-	if stored.Status.TaskDefinition != "" && stored.Status.TaskDefinition != svc.Status.TaskDefinition {
-		r.Recorder.Eventf(svc, nil, corev1.EventTypeNormal, ecsv1alpha1.ReasonRolloutInProgress, "Deploy",
-			"service %s started a deployment of %s.", svc.Status.ServiceName, svc.Status.TaskDefinition)
-	}
-	if c := stalledReason(svc); c != "" && c != stalledReason(stored) {
+	if c := stalledReason(svc); c != "" && c != stalledReason(stored) && c != rollout.ReasonDeploymentFailed {
 		r.Recorder.Eventf(svc, nil, corev1.EventTypeWarning, c, "Reconcile", "%s", stalledMessage(svc))
 	}
 }
@@ -265,13 +419,6 @@ func asDeployment(ac *appsv1ac.DeploymentApplyConfiguration) (*appsv1.Deployment
 	}
 	d := &appsv1.Deployment{}
 	return d, json.Unmarshal(raw, d)
-}
-
-func equalReplicas(a, b *int32) bool {
-	if a == nil || b == nil {
-		return a == nil && b == nil
-	}
-	return *a == *b
 }
 
 func runningRevision(d *appsv1.Deployment) int32 {

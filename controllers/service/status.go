@@ -16,6 +16,7 @@ import (
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/conditions"
 	"github.com/berth-dev/berth/internal/names"
+	"github.com/berth-dev/berth/internal/rollout"
 	"github.com/berth-dev/berth/internal/translate"
 )
 
@@ -29,8 +30,9 @@ func appliedHash(d *appsv1ac.DeploymentApplyConfiguration) string {
 }
 
 // computeStatus derives the whole status from the scope: the Service, what
-// resolved, and the live Deployment.
-func computeStatus(s *scope, cfg translate.Config) {
+// resolved, and the scheduler's decision. It returns the service events it
+// added.
+func computeStatus(s *scope, cfg translate.Config) []rollout.Message {
 	svc := s.svc
 	st := &svc.Status
 	gen := svc.Generation
@@ -42,35 +44,113 @@ func computeStatus(s *scope, cfg translate.Config) {
 	st.DesiredCount = svc.Spec.DesiredCount
 	st.Selector = labels.SelectorFromSet(translate.ServiceSelector(svc)).String()
 	setResolvedConditions(s)
-	setCounts(st, s.deployment)
 
 	if s.problem != nil {
+		setCounts(st, s.deployment)
 		conditions.Summarize(&st.Conditions, gen, conditions.Stalled, s.problem.Reason, s.problem.Message)
 		st.ObservedGeneration = gen
-		return
+		return nil
 	}
-	st.TaskDefinition = cfg.Account.TaskDefinitionArn(s.revision.Spec.Family, s.revision.Spec.Revision)
+	st.Deployments = s.plan.Deployments
+	var added []rollout.Message
+	st.Events, added = rollout.Record(st.Events, s.plan.Messages, string(svc.UID), s.now)
+	st.TaskDefinition = cfg.Account.TaskDefinitionArn(s.running.Spec.Family, s.running.Spec.Revision)
 	st.LaunchType = s.placement.LaunchType
 	st.CapacityProviders = s.placement.ProviderNames()
 	if len(st.CapacityProviders) == 0 {
 		st.CapacityProviders = nil
 	}
-	steady, msg := deploymentState(s)
-	conditions.Set(&st.Conditions, gen, ecsv1alpha1.ConditionDeploymentAvailable, steady, reasonFor(steady), msg)
-	if steady {
-		conditions.Summarize(&st.Conditions, gen, conditions.Ready, ecsv1alpha1.ReasonSteadyState,
-			fmt.Sprintf("service %s has reached a steady state.", st.ServiceName))
-	} else {
-		conditions.Summarize(&st.Conditions, gen, conditions.Progressing, ecsv1alpha1.ReasonRolloutInProgress, msg)
+	var running, pending int32
+	for _, d := range st.Deployments {
+		running += d.RunningCount
+		pending += d.PendingCount
 	}
+	st.RunningCount, st.PendingCount = ptr.To(running), ptr.To(pending)
+	setDeploymentConditions(s)
 	st.ObservedGeneration = gen
+	return added
 }
 
-func reasonFor(steady bool) string {
-	if steady {
-		return ecsv1alpha1.ReasonSteadyState
+// setDeploymentConditions sets DeploymentAvailable (the deployment the spec
+// asks for completed) and the summary: Ready is ECS's steady state (one
+// deployment, running == desired), also after a rollback; a failed
+// deployment with nothing to roll back to is Stalled; anything else is
+// Reconciling.
+func setDeploymentConditions(s *scope) {
+	st := &s.svc.Status
+	gen := s.svc.Generation
+	prim := primary(st.Deployments)
+	wanted := find(st.Deployments, s.want.Hash)
+	switch {
+	case prim == nil:
+		conditions.Set(&st.Conditions, gen, ecsv1alpha1.ConditionDeploymentAvailable, false, ecsv1alpha1.ReasonRolloutInProgress, "Waiting for the first deployment")
+		conditions.Summarize(&st.Conditions, gen, conditions.Progressing, ecsv1alpha1.ReasonRolloutInProgress, "Waiting for the first deployment")
+	case prim.RolloutState == ecsv1alpha1.RolloutFailed:
+		msg := fmt.Sprintf("service %s (deployment %s) deployment failed: tasks failed to start (%d failed tasks). ", st.ServiceName, prim.ID, prim.FailedTasks)
+		if run := s.plan.Run; run != nil {
+			msg += fmt.Sprintf("The tasks of deployment %s (%s) keep running; update the service to deploy again.", run.ID, run.TaskDefinition)
+		} else {
+			msg += "No deployment completed before it, so no task runs; update the service to deploy again."
+		}
+		conditions.Set(&st.Conditions, gen, ecsv1alpha1.ConditionDeploymentAvailable, false, ecsv1alpha1.ReasonDeploymentFailed, msg)
+		conditions.Summarize(&st.Conditions, gen, conditions.Stalled, ecsv1alpha1.ReasonDeploymentFailed, msg)
+	case wanted != nil && wanted != prim && wanted.RolloutState == ecsv1alpha1.RolloutFailed:
+		msg := fmt.Sprintf("Deployment %s of %s failed (%s); rolled back to deployment %s of %s (%s)",
+			wanted.ID, wanted.TaskDefinition, wanted.RolloutStateReason, prim.ID, prim.TaskDefinition, prim.RolloutState)
+		conditions.Set(&st.Conditions, gen, ecsv1alpha1.ConditionDeploymentAvailable, false, ecsv1alpha1.ReasonRolledBack, msg)
+		summarize(s, prim)
+	case prim.RolloutState == ecsv1alpha1.RolloutCompleted:
+		conditions.Set(&st.Conditions, gen, ecsv1alpha1.ConditionDeploymentAvailable, true, ecsv1alpha1.ReasonSteadyState,
+			fmt.Sprintf("%s (deployment %s completed)", countMessage(prim), prim.ID))
+		summarize(s, prim)
+	default:
+		conditions.Set(&st.Conditions, gen, ecsv1alpha1.ConditionDeploymentAvailable, false, ecsv1alpha1.ReasonRolloutInProgress,
+			fmt.Sprintf("Deployment %s in progress: %s", prim.ID, countMessage(prim)))
+		summarize(s, prim)
 	}
-	return ecsv1alpha1.ReasonRolloutInProgress
+}
+
+func summarize(s *scope, prim *ecsv1alpha1.ServiceDeployment) {
+	st := &s.svc.Status
+	if s.plan.Steady {
+		conditions.Summarize(&st.Conditions, s.svc.Generation, conditions.Ready, ecsv1alpha1.ReasonSteadyState,
+			fmt.Sprintf("service %s has reached a steady state.", st.ServiceName))
+		return
+	}
+	conditions.Summarize(&st.Conditions, s.svc.Generation, conditions.Progressing, ecsv1alpha1.ReasonRolloutInProgress,
+		fmt.Sprintf("Deployment %s %s: %s; %d deployments running tasks", prim.ID, prim.RolloutState, countMessage(prim), activeCount(st.Deployments)))
+}
+
+func countMessage(d *ecsv1alpha1.ServiceDeployment) string {
+	return fmt.Sprintf("%d of %d tasks running, %d pending, %d failed", d.RunningCount, d.DesiredCount, d.PendingCount, d.FailedTasks)
+}
+
+func activeCount(ds []ecsv1alpha1.ServiceDeployment) int {
+	n := 0
+	for _, d := range ds {
+		if d.Status != ecsv1alpha1.DeploymentInactive {
+			n++
+		}
+	}
+	return n
+}
+
+func primary(ds []ecsv1alpha1.ServiceDeployment) *ecsv1alpha1.ServiceDeployment {
+	for i := range ds {
+		if ds[i].Status == ecsv1alpha1.DeploymentPrimary {
+			return &ds[i]
+		}
+	}
+	return nil
+}
+
+func find(ds []ecsv1alpha1.ServiceDeployment, hash string) *ecsv1alpha1.ServiceDeployment {
+	for i := range ds {
+		if ds[i].TemplateHash == hash {
+			return &ds[i]
+		}
+	}
+	return nil
 }
 
 func serviceName(svc *ecsv1alpha1.Service) string {
@@ -146,25 +226,6 @@ func setCounts(st *ecsv1alpha1.ServiceStatus, d *appsv1.Deployment) {
 	running := d.Status.ReadyReplicas
 	st.RunningCount = ptr.To(running)
 	st.PendingCount = ptr.To(max(d.Status.Replicas-running, 0))
-}
-
-// deploymentState tells whether the service is at steady state, as `aws ecs
-// wait services-stable` means it: one deployment, running == desired.
-func deploymentState(s *scope) (bool, string) {
-	d := s.deployment
-	desired := ptr.Deref(s.svc.Spec.DesiredCount, 0)
-	if d == nil {
-		return false, "Waiting for the Deployment to be created"
-	}
-	if d.Status.ObservedGeneration < d.Generation || d.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash] != s.wantHash {
-		return false, "Waiting for the Deployment to observe the new task definition"
-	}
-	st := d.Status
-	if st.UpdatedReplicas != desired || st.Replicas != desired || st.AvailableReplicas != desired || st.ReadyReplicas != desired {
-		return false, fmt.Sprintf("%d of %d tasks running the current task definition (%d tasks in all, %d running)",
-			st.UpdatedReplicas, desired, st.Replicas, st.ReadyReplicas)
-	}
-	return true, fmt.Sprintf("%d of %d tasks running", st.ReadyReplicas, desired)
 }
 
 func isReady(svc *ecsv1alpha1.Service) bool {

@@ -1,17 +1,22 @@
 package service
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/resolve"
+	"github.com/berth-dev/berth/internal/rollout"
 	"github.com/berth-dev/berth/internal/translate"
 )
 
@@ -34,9 +39,27 @@ func resolved(s *ecsv1alpha1.Service, d *appsv1.Deployment) *scope {
 	rev.Spec.Family, rev.Spec.Revision = "web", 4
 	cp := &ecsv1alpha1.CapacityProvider{ObjectMeta: metav1.ObjectMeta{Name: "fargate"}}
 	cp.Spec.Name = "FARGATE"
-	return &scope{svc: s, cluster: &ecsv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, revision: rev,
+	sc := &scope{svc: s, cluster: &ecsv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, revision: rev, running: rev,
 		placement:  translate.Placement{LaunchType: ecsv1alpha1.LaunchTypeFargate, Providers: []*ecsv1alpha1.CapacityProvider{cp}},
-		deployment: d, wantHash: "h1"}
+		deployment: d, want: rollout.Target{ID: "ecs-svc/1", Hash: "h1"}, now: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)}
+	// Pods as the Deployment's status counts them: ready ones of the
+	// current template, then the others of an older one.
+	if d != nil {
+		for i := range d.Status.Replicas {
+			p := corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("p%d", i), UID: types.UID(fmt.Sprintf("u%d", i))}}
+			p.Annotations = map[string]string{ecsv1alpha1.AnnotationTemplateHash: "h1"}
+			if i >= d.Status.UpdatedReplicas {
+				p.Annotations[ecsv1alpha1.AnnotationTemplateHash] = "h0"
+			}
+			p.Status.Phase = corev1.PodPending
+			if i < d.Status.ReadyReplicas {
+				p.Status.Phase = corev1.PodRunning
+			}
+			sc.pods = append(sc.pods, p)
+		}
+	}
+	sc.plan = rollout.Plan((&Reconciler{}).planInput(sc))
+	return sc
 }
 
 type condSummary struct {
@@ -144,6 +167,7 @@ func TestComputeStatusStable(t *testing.T) {
 	s := resolved(svc(3), deployment("h1", 5, 5, 3, 3, 3, 3))
 	computeStatus(s, cfg)
 	first := s.svc.Status.DeepCopy()
+	s.plan = rollout.Plan((&Reconciler{}).planInput(s))
 	computeStatus(s, cfg)
 	if diff := cmp.Diff(first, &s.svc.Status); diff != "" {
 		t.Fatalf("second computation changed the status:\n%s", diff)

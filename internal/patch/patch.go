@@ -16,13 +16,24 @@ import (
 // of the reconcile) when the two statuses differ; it writes nothing
 // otherwise. It reports whether it wrote.
 func Status(ctx context.Context, c client.Client, stored, obj client.Object) (bool, error) {
+	wrote, err := StatusOrConflict(ctx, c, stored, obj)
+	if apierrors.IsConflict(err) {
+		// A newer version exists; its watch event reconciles again.
+		return false, nil
+	}
+	return wrote, err
+}
+
+// StatusOrConflict is Status that returns the conflict error (the object
+// changed since it was read), for callers that act only once the status is
+// stored.
+func StatusOrConflict(ctx context.Context, c client.Client, stored, obj client.Object) (bool, error) {
 	if equality.Semantic.DeepEqual(statusOf(stored), statusOf(obj)) {
 		return false, nil
 	}
 	if err := c.Status().Patch(ctx, obj, client.MergeFromWithOptions(stored, client.MergeFromWithOptimisticLock{})); err != nil {
 		if apierrors.IsConflict(err) {
-			// A newer version exists; its watch event reconciles again.
-			return false, nil
+			return false, err
 		}
 		return false, fmt.Errorf("patch status of %T %s: %w", obj, client.ObjectKeyFromObject(obj), err)
 	}

@@ -2,11 +2,14 @@ package translate
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
@@ -74,12 +77,27 @@ func Deployment(svc *ecsv1alpha1.Service, rev Revision, p Placement, cfg Config)
 		WithAnnotations(pod.Annotations).
 		WithAnnotations(map[string]string{ecsv1alpha1.AnnotationTaskDefinitionArn: rev.Arn(cfg)}).
 		WithSpec(pod.Spec)
-	template.WithAnnotations(map[string]string{ecsv1alpha1.AnnotationTemplateHash: TemplateHash(template)})
+	if at := svc.Annotations[ecsv1alpha1.AnnotationForceNewDeployment]; at != "" {
+		template.WithAnnotations(map[string]string{ecsv1alpha1.AnnotationForceNewDeployment: at})
+	}
+	propagateTags(template, svc, rev.Spec, cluster)
+	hash := TemplateHash(template)
+	// The deployment id is a function of the hash: adding it after hashing
+	// keeps the hash the template's own.
+	template.WithAnnotations(map[string]string{
+		ecsv1alpha1.AnnotationTemplateHash: hash,
+		ecsv1alpha1.AnnotationStartedBy:    DeploymentID(svc.UID, hash),
+	})
 
 	spec := appsv1ac.DeploymentSpec().
 		WithSelector(metav1ac.LabelSelector().WithMatchLabels(ServiceSelector(svc))).
 		WithTemplate(template).
 		WithStrategy(rollingUpdate(svc))
+	if !hasHealthCheck(rev.Spec) && len(svc.Spec.LoadBalancers) == 0 {
+		// ECS counts a task without a health check or a load balancer as
+		// healthy 40 seconds after it is RUNNING.
+		spec.WithMinReadySeconds(40)
+	}
 	if svc.Spec.DesiredCount != nil {
 		spec.WithReplicas(*svc.Spec.DesiredCount)
 	}
@@ -89,15 +107,30 @@ func Deployment(svc *ecsv1alpha1.Service, rev Revision, p Placement, cfg Config)
 		WithSpec(spec), nil
 }
 
-// rollingUpdate turns deploymentConfiguration into absolute surge and
-// unavailability, with ECS's rounding: maximumPercent rounds down,
-// minimumHealthyPercent rounds up. ECS's defaults are 200 and 100.
-func rollingUpdate(svc *ecsv1alpha1.Service) *appsv1ac.DeploymentStrategyApplyConfiguration {
-	desired := int32(0)
-	if svc.Spec.DesiredCount != nil {
-		desired = *svc.Spec.DesiredCount
+// DeploymentID is the ECS deployment id of a Service's pod template:
+// ecs-svc/ and 19 digits, from the Service's UID and the template hash.
+func DeploymentID(uid types.UID, templateHash string) string {
+	sum := sha256.Sum256([]byte(string(uid) + "/" + templateHash))
+	n := binary.BigEndian.Uint64(sum[:8]) % 1e19
+	return fmt.Sprintf("ecs-svc/%019d", n)
+}
+
+func hasHealthCheck(td *ecsv1alpha1.RegisterTaskDefinitionInput) bool {
+	for _, c := range td.ContainerDefinitions {
+		if c.HealthCheck != nil {
+			return true
+		}
 	}
-	maxPercent, minPercent := int32(200), int32(100)
+	return false
+}
+
+// Percents are the service's maximumPercent and minimumHealthyPercent,
+// with ECS's defaults: 200 and 100 for REPLICA; 100 and 0 for DAEMON.
+func Percents(svc *ecsv1alpha1.Service) (maxPercent, minPercent int32) {
+	maxPercent, minPercent = 200, 100
+	if svc.Spec.SchedulingStrategy == ecsv1alpha1.SchedulingStrategyDaemon {
+		maxPercent, minPercent = 100, 0
+	}
 	if dc := svc.Spec.DeploymentConfiguration; dc != nil {
 		if dc.MaximumPercent != nil {
 			maxPercent = *dc.MaximumPercent
@@ -106,7 +139,15 @@ func rollingUpdate(svc *ecsv1alpha1.Service) *appsv1ac.DeploymentStrategyApplyCo
 			minPercent = *dc.MinimumHealthyPercent
 		}
 	}
-	surge, unavailable := RolloutBounds(desired, maxPercent, minPercent)
+	return maxPercent, minPercent
+}
+
+// rollingUpdate turns deploymentConfiguration into absolute surge and
+// unavailability, with ECS's rounding: maximumPercent rounds down,
+// minimumHealthyPercent rounds up.
+func rollingUpdate(svc *ecsv1alpha1.Service) *appsv1ac.DeploymentStrategyApplyConfiguration {
+	maxPercent, minPercent := Percents(svc)
+	surge, unavailable := RolloutBounds(ptrDeref(svc.Spec.DesiredCount), maxPercent, minPercent)
 	return appsv1ac.DeploymentStrategy().
 		WithType(appsv1.RollingUpdateDeploymentStrategyType).
 		WithRollingUpdate(appsv1ac.RollingUpdateDeployment().
@@ -114,11 +155,19 @@ func rollingUpdate(svc *ecsv1alpha1.Service) *appsv1ac.DeploymentStrategyApplyCo
 			WithMaxUnavailable(intstr.FromInt32(unavailable)))
 }
 
+func ptrDeref(p *int32) int32 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
 // RolloutBounds returns the Deployment's maxSurge and maxUnavailable for
 // desired tasks under ECS's maximumPercent (rounded down) and
-// minimumHealthyPercent (rounded up). When neither allows a step,
-// Kubernetes would reject the Deployment; a surge of one task is used
-// instead (ECS would stall; the deviation is documented).
+// minimumHealthyPercent (rounded up). When neither allows a step
+// (Deadlocked), Kubernetes would reject the Deployment: a surge of one
+// task is returned, and the Service's controller pauses the rollout as ECS
+// would stall it.
 func RolloutBounds(desired, maxPercent, minPercent int32) (surge, unavailable int32) {
 	maxTasks := int32(int64(desired) * int64(maxPercent) / 100)
 	minTasks := int32((int64(desired)*int64(minPercent) + 99) / 100)
@@ -128,6 +177,15 @@ func RolloutBounds(desired, maxPercent, minPercent int32) (surge, unavailable in
 		surge = 1
 	}
 	return surge, unavailable
+}
+
+// Deadlocked tells whether maximumPercent and minimumHealthyPercent allow
+// neither starting a task above desired nor stopping one below it: ECS
+// cannot replace tasks then.
+func Deadlocked(desired, maxPercent, minPercent int32) bool {
+	maxTasks := int64(desired) * int64(maxPercent) / 100
+	minTasks := (int64(desired)*int64(minPercent) + 99) / 100
+	return desired > 0 && maxTasks <= int64(desired) && minTasks >= int64(desired)
 }
 
 // TemplateHash is a short, stable hash of a pod template.

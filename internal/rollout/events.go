@@ -1,0 +1,135 @@
+package rollout
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/taskstate"
+)
+
+// Kubernetes Event reasons of the service events.
+const (
+	ReasonSteadyState             = "SteadyState"
+	ReasonTaskStarted             = "TaskStarted"
+	ReasonTaskStopped             = "TaskStopped"
+	ReasonTaskStartImpaired       = "TaskStartImpaired"
+	ReasonPlacementFailed         = "PlacementFailed"
+	ReasonDeploymentCompleted     = "DeploymentCompleted"
+	ReasonDeploymentFailed        = "DeploymentFailed"
+	ReasonRollingBack             = "RollingBack"
+	ReasonDeploymentConfiguration = "DeploymentConfigurationDeadlock"
+)
+
+// MaxEvents is how many events a service keeps, as ECS does.
+const MaxEvents = 100
+
+// repeatAfter is how long ECS suppresses a repeated message.
+const repeatAfter = 6 * time.Hour
+
+// Message is a new service event.
+type Message struct {
+	// Reason is the Kubernetes Event's reason; Warning its type.
+	Reason  string
+	Warning bool
+	// Text is ECS's wording.
+	Text string
+}
+
+// started reports the tasks started since the last "has started" event:
+// pods created at or after it that it does not name.
+func (p *planner) started() {
+	var since time.Time
+	var last string
+	for _, e := range p.in.Events {
+		if strings.Contains(e.Message, " has started ") {
+			since, last = e.CreatedAt.Time, e.Message
+			break
+		}
+	}
+	var ids []string
+	for i := range p.in.Pods {
+		pod := &p.in.Pods[i]
+		id := taskstate.TaskID(pod)
+		if pod.CreationTimestamp.Time.Before(since) || strings.Contains(last, "(task "+id+")") {
+			continue
+		}
+		ids = append(ids, id)
+	}
+	if len(ids) > 0 {
+		p.say(ReasonTaskStarted, false, "has started %d tasks: %s.", len(ids), taskList(ids))
+	}
+}
+
+// unplaced reports a task the scheduler cannot place, in ECS's words with
+// the Kubernetes scheduler's reason.
+func (p *planner) unplaced() {
+	for i := range p.in.Pods {
+		pod := &p.in.Pods[i]
+		if pod.Spec.NodeName != "" || !pod.DeletionTimestamp.IsZero() {
+			continue
+		}
+		for _, c := range pod.Status.Conditions {
+			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+				p.say(ReasonPlacementFailed, true,
+					"was unable to place a task because no container instance met all of its requirements. Reason: %s", strings.TrimSpace(c.Message))
+				return
+			}
+		}
+	}
+}
+
+// Record adds messages to a service's event log (newest first, at most
+// MaxEvents) and returns the log and the messages it added. As ECS does, a
+// message is not repeated while the cause lasts: an identical message
+// since the service last reached a steady state, or within six hours, is
+// left out; the steady-state message itself is left out while it is the
+// newest event.
+func Record(events []ecsv1alpha1.ServiceEvent, msgs []Message, seed string, now time.Time) ([]ecsv1alpha1.ServiceEvent, []Message) {
+	at := metav1.NewTime(now.Truncate(time.Second))
+	var added []Message
+	for _, m := range msgs {
+		if duplicate(events, m, now) {
+			continue
+		}
+		e := ecsv1alpha1.ServiceEvent{ID: eventID(seed, at, m.Text, len(events)), CreatedAt: at, Message: m.Text}
+		events = append([]ecsv1alpha1.ServiceEvent{e}, events...)
+		added = append(added, m)
+	}
+	if len(events) > MaxEvents {
+		events = events[:MaxEvents]
+	}
+	return events, added
+}
+
+func duplicate(events []ecsv1alpha1.ServiceEvent, m Message, now time.Time) bool {
+	for i, e := range events {
+		if now.Sub(e.CreatedAt.Time) > repeatAfter {
+			return false
+		}
+		if e.Message == m.Text {
+			return true
+		}
+		if m.Reason == ReasonSteadyState && i == 0 {
+			return false
+		}
+		if strings.HasSuffix(e.Message, " has reached a steady state.") {
+			// The cause of earlier messages was resolved.
+			return false
+		}
+	}
+	return false
+}
+
+// eventID is a UUID-shaped ID, stable for the same inputs.
+func eventID(seed string, at metav1.Time, text string, n int) string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s\n%s\n%s\n%d", seed, at.UTC().Format(time.RFC3339), text, n)))
+	h := hex.EncodeToString(sum[:16])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}

@@ -1,0 +1,481 @@
+// Package rollout is ECS's service scheduler for one Service, as a pure
+// function of what a reconcile gathered: the deployments the Service's
+// status remembers, the pod template its spec asks for, its pods and its
+// Kubernetes Deployment. It decides the deployments list (PRIMARY, ACTIVE,
+// INACTIVE; IN_PROGRESS, COMPLETED, FAILED), counts failed tasks for the
+// deployment circuit breaker, trips it and picks the deployment to roll
+// back to, chooses the tasks to stop, and words ECS's service events. The
+// Kubernetes Deployment controller does the rolling itself, within the
+// bounds translate.RolloutBounds gives it.
+//
+// No client and no clock: the time is an input.
+package rollout
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/taskstate"
+	"github.com/berth-dev/berth/internal/translate"
+)
+
+// Target is a deployment that can run: a pod template of the Service.
+type Target struct {
+	// ID is the deployment id (translate.DeploymentID).
+	ID string
+	// Hash is the pod template's hash (ecs.berth.dev/template-hash).
+	Hash string
+	// TaskDefinition is the ARN of the revision it runs.
+	TaskDefinition string
+	// LaunchType is the launch type its tasks use, if one is set.
+	LaunchType ecsv1alpha1.LaunchType
+}
+
+// Workload is what the Kubernetes Deployment reports of the template it
+// runs now.
+type Workload struct {
+	// Exists is false before the Deployment is created.
+	Exists bool
+	// Hash is the template hash of the Deployment's pod template; Observed
+	// is true when the Deployment controller has seen its latest spec.
+	Hash     string
+	Observed bool
+	// Replicas, Updated and Available are its status counts: all pods,
+	// pods of the current template, and pods available (ready for
+	// minReadySeconds).
+	Replicas, Updated, Available int32
+}
+
+// Input is what a reconcile gathered.
+type Input struct {
+	// Service is the ECS service name, for the events; UID the Service's
+	// UID (deployment ids).
+	Service string
+	UID     types.UID
+	// Desired is the service's desiredCount.
+	Desired int32
+	// Breaker is the deployment circuit breaker (nil: off).
+	Breaker *ecsv1alpha1.DeploymentCircuitBreaker
+	// Grace is healthCheckGracePeriodSeconds.
+	Grace time.Duration
+	// Deadlock is true when maximumPercent and minimumHealthyPercent allow
+	// neither starting nor stopping a task.
+	Deadlock bool
+	// Previous is status.deployments as stored; Events status.events.
+	Previous []ecsv1alpha1.ServiceDeployment
+	Events   []ecsv1alpha1.ServiceEvent
+	// Want is the deployment the spec asks for.
+	Want Target
+	// Pods are the Service's pods (any template).
+	Pods []corev1.Pod
+	// Workload is the Kubernetes Deployment's state.
+	Workload Workload
+	// Now is the time of the reconcile.
+	Now time.Time
+}
+
+// Stop is a task to stop.
+type Stop struct {
+	Pod     *corev1.Pod
+	TaskID  string
+	Verdict taskstate.Verdict
+}
+
+// Output is the scheduler's decision.
+type Output struct {
+	// Deployments is the new status.deployments.
+	Deployments []ecsv1alpha1.ServiceDeployment
+	// Run is the deployment the Kubernetes Deployment must run; nil when
+	// it must run no task (a failed first deployment).
+	Run *ecsv1alpha1.ServiceDeployment
+	// Stops are the tasks to stop, to be replaced.
+	Stops []Stop
+	// Messages are new service events, oldest first.
+	Messages []Message
+	// Steady is ECS's steady state: one deployment, COMPLETED, with
+	// running == desired.
+	Steady bool
+	// Recheck is when time alone may change the decision (0: never).
+	Recheck time.Duration
+}
+
+// Threshold is the circuit breaker's failure threshold for desired tasks:
+// half of them, rounded up, at least 3 and at most 200.
+func Threshold(desired int32) int32 {
+	return min(max((desired+1)/2, 3), 200)
+}
+
+// Plan runs the scheduler once.
+func Plan(in Input) Output {
+	p := planner{in: in, byHash: map[string]*ecsv1alpha1.ServiceDeployment{}}
+	p.load()
+	p.ensureWant()
+	p.count()
+	p.started()
+	p.unplaced()
+	p.judge()
+	p.trip()
+	p.complete()
+	return p.finish()
+}
+
+type planner struct {
+	in     Input
+	deps   []*ecsv1alpha1.ServiceDeployment
+	byHash map[string]*ecsv1alpha1.ServiceDeployment
+	out    Output
+	// healthySince[hash] is the latest time a task of the deployment became
+	// healthy.
+	healthySince map[string]time.Time
+}
+
+func (p *planner) now() metav1.Time { return metav1.NewTime(p.in.Now.Truncate(time.Second)) }
+
+func (p *planner) load() {
+	for i := range p.in.Previous {
+		d := p.in.Previous[i].DeepCopy()
+		p.deps = append(p.deps, d)
+		p.byHash[d.TemplateHash] = d
+	}
+	// Tasks of a template no deployment remembers (they ran before Berth
+	// kept deployments, or the status was lost) are an ACTIVE deployment
+	// that had completed: the service ran them.
+	for i := range p.in.Pods {
+		pod := &p.in.Pods[i]
+		hash := pod.Annotations[ecsv1alpha1.AnnotationTemplateHash]
+		if hash == "" || hash == p.in.Want.Hash || !pod.DeletionTimestamp.IsZero() {
+			continue
+		}
+		if p.byHash[hash] != nil {
+			continue
+		}
+		id := translate.DeploymentID(p.in.UID, hash)
+		d := &ecsv1alpha1.ServiceDeployment{ID: id, TemplateHash: hash, Status: ecsv1alpha1.DeploymentActive,
+			TaskDefinition: pod.Annotations[ecsv1alpha1.AnnotationTaskDefinitionArn],
+			RolloutState:   ecsv1alpha1.RolloutCompleted, RolloutStateReason: fmt.Sprintf("ECS deployment %s completed.", id),
+			CreatedAt: pod.CreationTimestamp, UpdatedAt: pod.CreationTimestamp}
+		p.deps = append(p.deps, d)
+		p.byHash[hash] = d
+	}
+}
+
+func (p *planner) primary() *ecsv1alpha1.ServiceDeployment {
+	for _, d := range p.deps {
+		if d.Status == ecsv1alpha1.DeploymentPrimary {
+			return d
+		}
+	}
+	return nil
+}
+
+func (p *planner) say(reason string, warning bool, format string, args ...any) {
+	p.out.Messages = append(p.out.Messages, Message{Reason: reason, Warning: warning,
+		Text: fmt.Sprintf("service %s ", p.in.Service) + fmt.Sprintf(format, args...)})
+}
+
+// ensureWant makes the deployment the spec asks for the PRIMARY one,
+// unless it is the one that failed (the spec still asks for it after the
+// circuit breaker rolled back or stopped it).
+func (p *planner) ensureWant() {
+	w := p.in.Want
+	prim := p.primary()
+	if prim != nil && prim.TemplateHash == w.Hash {
+		return
+	}
+	if d := p.byHash[w.Hash]; d != nil && d.RolloutState == ecsv1alpha1.RolloutFailed {
+		return
+	}
+	if prim != nil {
+		prim.Status = ecsv1alpha1.DeploymentActive
+	}
+	now := p.now()
+	d := p.byHash[w.Hash]
+	if d == nil {
+		d = &ecsv1alpha1.ServiceDeployment{ID: w.ID, TemplateHash: w.Hash, CreatedAt: now}
+		p.deps = append(p.deps, d)
+		p.byHash[w.Hash] = d
+	}
+	d.Status = ecsv1alpha1.DeploymentPrimary
+	d.TaskDefinition = w.TaskDefinition
+	d.LaunchType = w.LaunchType
+	d.RolloutState = ecsv1alpha1.RolloutInProgress
+	d.RolloutStateReason = fmt.Sprintf("ECS deployment %s in progress.", d.ID)
+	d.FailedTasks = 0
+	d.UpdatedAt = now
+}
+
+// count sets each deployment's running and pending tasks from its pods;
+// stopping pods (being deleted) are not counted.
+func (p *planner) count() {
+	p.healthySince = map[string]time.Time{}
+	for _, d := range p.deps {
+		d.RunningCount, d.PendingCount = 0, 0
+	}
+	for i := range p.in.Pods {
+		pod := &p.in.Pods[i]
+		d := p.byHash[pod.Annotations[ecsv1alpha1.AnnotationTemplateHash]]
+		if d == nil || !pod.DeletionTimestamp.IsZero() || pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded {
+			continue
+		}
+		if taskstate.Running(pod, p.in.Now) {
+			d.RunningCount++
+		} else {
+			d.PendingCount++
+		}
+		if t, ok := readySince(pod); ok && t.After(p.healthySince[d.TemplateHash]) {
+			p.healthySince[d.TemplateHash] = t
+		}
+	}
+}
+
+func readySince(pod *corev1.Pod) (time.Time, bool) {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+			return c.LastTransitionTime.Time, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// judge picks the tasks ECS would stop and counts them as failed tasks of
+// their deployment. A task the events already report as stopped (its
+// deletion was asked and failed) is stopped again without being counted
+// twice.
+func (p *planner) judge() {
+	failed := map[string]int32{}
+	for i := range p.in.Pods {
+		pod := &p.in.Pods[i]
+		if !pod.DeletionTimestamp.IsZero() {
+			continue
+		}
+		v, err := taskstate.Judge(pod, p.in.Grace, p.in.Now)
+		if err != nil {
+			// A malformed annotation will not fix itself; the pod is
+			// counted, not judged.
+			continue
+		}
+		if v.Recheck > 0 && (p.out.Recheck == 0 || v.Recheck < p.out.Recheck) {
+			p.out.Recheck = v.Recheck
+		}
+		if !v.Stop {
+			continue
+		}
+		id := taskstate.TaskID(pod)
+		p.out.Stops = append(p.out.Stops, Stop{Pod: pod, TaskID: id, Verdict: v})
+		if !reported(p.in.Events, id) {
+			failed[pod.Annotations[ecsv1alpha1.AnnotationTemplateHash]]++
+		}
+	}
+	now := p.now()
+	for _, d := range p.deps {
+		switch n := failed[d.TemplateHash]; {
+		case n > 0:
+			d.FailedTasks += n
+			d.UpdatedAt = now
+		case d.FailedTasks > 0 && p.healthySince[d.TemplateHash].After(d.UpdatedAt.Time):
+			// resetOnHealthyTask (ECS's default): a task that became healthy
+			// after the last failure resets the count.
+			d.FailedTasks = 0
+			d.UpdatedAt = now
+		}
+	}
+	if len(p.out.Stops) > 0 {
+		p.say(ReasonTaskStopped, true, "has stopped %d running tasks: %s.", len(p.out.Stops), taskList(stopIDs(p.out.Stops)))
+	}
+}
+
+func stopIDs(stops []Stop) []string {
+	ids := make([]string, len(stops))
+	for i, s := range stops {
+		ids[i] = s.TaskID
+	}
+	return ids
+}
+
+// reported tells whether a stop event names the task.
+func reported(events []ecsv1alpha1.ServiceEvent, taskID string) bool {
+	needle := "(task " + taskID + ")"
+	for _, e := range events {
+		if strings.Contains(e.Message, " has stopped ") && strings.Contains(e.Message, needle) {
+			return true
+		}
+	}
+	return false
+}
+
+// taskList words task IDs as ECS does: (task a) (task b), at most ten.
+func taskList(ids []string) string {
+	sort.Strings(ids)
+	parts := make([]string, 0, min(len(ids), 10))
+	for i, id := range ids {
+		if i == 10 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(ids)-10))
+			break
+		}
+		parts = append(parts, "(task "+id+")")
+	}
+	return strings.Join(parts, " ")
+}
+
+// trip fails the PRIMARY deployment when the circuit breaker's threshold
+// is reached, and with rollback makes the most recent COMPLETED deployment
+// PRIMARY again. Without a breaker, the service reports that it cannot
+// start tasks consistently.
+func (p *planner) trip() {
+	prim := p.primary()
+	if prim == nil || prim.RolloutState != ecsv1alpha1.RolloutInProgress || prim.FailedTasks < Threshold(p.in.Desired) {
+		return
+	}
+	b := p.in.Breaker
+	if b == nil || !b.Enable {
+		p.say(ReasonTaskStartImpaired, true, "is unable to consistently start tasks successfully.")
+		return
+	}
+	now := p.now()
+	prim.RolloutState = ecsv1alpha1.RolloutFailed
+	prim.RolloutStateReason = "ECS deployment circuit breaker: tasks failed to start."
+	prim.UpdatedAt = now
+	p.say(ReasonDeploymentFailed, true, "(deployment %s) deployment failed: tasks failed to start.", prim.ID)
+	if !b.Rollback {
+		return
+	}
+	back := p.lastCompleted()
+	if back == nil {
+		return
+	}
+	prim.Status = ecsv1alpha1.DeploymentActive
+	back.Status = ecsv1alpha1.DeploymentPrimary
+	back.RolloutState = ecsv1alpha1.RolloutInProgress
+	back.RolloutStateReason = fmt.Sprintf("ECS deployment circuit breaker: rolling back to deploymentId %s.", back.ID)
+	back.FailedTasks = 0
+	back.UpdatedAt = now
+	p.say(ReasonRollingBack, true, "(deployment %s) rolling back to deployment %s.", prim.ID, back.ID)
+}
+
+// lastCompleted is the most recent COMPLETED deployment that is not
+// PRIMARY.
+func (p *planner) lastCompleted() *ecsv1alpha1.ServiceDeployment {
+	var best *ecsv1alpha1.ServiceDeployment
+	for _, d := range p.deps {
+		if d.Status != ecsv1alpha1.DeploymentPrimary && d.RolloutState == ecsv1alpha1.RolloutCompleted &&
+			(best == nil || d.UpdatedAt.After(best.UpdatedAt.Time)) {
+			best = d
+		}
+	}
+	return best
+}
+
+// run is the deployment whose template the Kubernetes Deployment runs: the
+// PRIMARY one, or, when it failed, the most recent COMPLETED one, whose
+// tasks keep serving; nil when there is none.
+func (p *planner) run() *ecsv1alpha1.ServiceDeployment {
+	prim := p.primary()
+	if prim == nil {
+		return nil
+	}
+	if prim.RolloutState != ecsv1alpha1.RolloutFailed {
+		return prim
+	}
+	return p.lastCompleted()
+}
+
+// complete moves the PRIMARY deployment to COMPLETED once every desired
+// task of it is available and no other deployment runs tasks; drained
+// deployments become INACTIVE. It also sets the desired counts.
+func (p *planner) complete() {
+	prim := p.primary()
+	now := p.now()
+	others := int32(0)
+	for _, d := range p.deps {
+		if d == prim {
+			continue
+		}
+		if d.RunningCount+d.PendingCount > 0 {
+			d.Status = ecsv1alpha1.DeploymentActive
+			others += d.RunningCount + d.PendingCount
+		} else if d.Status == ecsv1alpha1.DeploymentActive {
+			d.Status = ecsv1alpha1.DeploymentInactive
+		}
+		d.DesiredCount = 0
+	}
+	run := p.run()
+	if run != nil && run != prim {
+		// The failed PRIMARY runs nothing; the deployment whose template
+		// runs keeps the service's tasks.
+		run.DesiredCount = p.in.Desired
+	}
+	if prim == nil {
+		return
+	}
+	if prim.RolloutState == ecsv1alpha1.RolloutFailed {
+		prim.DesiredCount = 0
+		return
+	}
+	prim.DesiredCount = p.in.Desired
+	w := p.in.Workload
+	available := w.Exists && w.Observed && w.Hash == prim.TemplateHash &&
+		w.Replicas == p.in.Desired && w.Updated == p.in.Desired && w.Available == p.in.Desired
+	if p.in.Deadlock && prim.RolloutState == ecsv1alpha1.RolloutInProgress && !available {
+		p.say(ReasonDeploymentConfiguration, true, "was unable to stop or start tasks during a deployment because of the service deployment configuration. Update the minimumHealthyPercent or maximumPercent value and try again.")
+	}
+	if !available || others > 0 || prim.RunningCount != p.in.Desired || prim.PendingCount != 0 {
+		return
+	}
+	if prim.RolloutState == ecsv1alpha1.RolloutInProgress {
+		prim.RolloutState = ecsv1alpha1.RolloutCompleted
+		prim.RolloutStateReason = fmt.Sprintf("ECS deployment %s completed.", prim.ID)
+		prim.UpdatedAt = now
+		p.say(ReasonDeploymentCompleted, false, "(deployment %s) deployment completed.", prim.ID)
+	}
+	p.out.Steady = true
+	p.say(ReasonSteadyState, false, "has reached a steady state.")
+}
+
+// finish orders the deployments (PRIMARY, ACTIVE, INACTIVE; newest first)
+// and keeps of the INACTIVE ones only those still needed: the most recent
+// COMPLETED one while the PRIMARY one has not completed (the rollback
+// target), and a FAILED one the spec still asks for.
+func (p *planner) finish() Output {
+	prim := p.primary()
+	var keep []ecsv1alpha1.ServiceDeployment
+	back := p.lastCompleted()
+	for _, d := range p.deps {
+		if d.Status == ecsv1alpha1.DeploymentInactive {
+			needed := (d == back && prim != nil && prim.RolloutState != ecsv1alpha1.RolloutCompleted) ||
+				(d.RolloutState == ecsv1alpha1.RolloutFailed && d.TemplateHash == p.in.Want.Hash)
+			if !needed {
+				continue
+			}
+		}
+		keep = append(keep, *d)
+	}
+	rank := map[ecsv1alpha1.DeploymentStatus]int{ecsv1alpha1.DeploymentPrimary: 0, ecsv1alpha1.DeploymentActive: 1, ecsv1alpha1.DeploymentInactive: 2}
+	sort.SliceStable(keep, func(i, j int) bool {
+		if rank[keep[i].Status] != rank[keep[j].Status] {
+			return rank[keep[i].Status] < rank[keep[j].Status]
+		}
+		if !keep[i].CreatedAt.Equal(&keep[j].CreatedAt) {
+			return keep[i].CreatedAt.After(keep[j].CreatedAt.Time)
+		}
+		return keep[i].ID < keep[j].ID
+	})
+	if len(keep) > 10 {
+		keep = keep[:10]
+	}
+	p.out.Deployments = keep
+	if run := p.run(); run != nil {
+		for i := range keep {
+			if keep[i].TemplateHash == run.TemplateHash {
+				p.out.Run = &keep[i]
+			}
+		}
+	}
+	return p.out
+}
