@@ -42,22 +42,25 @@ type Message struct {
 	Text string
 }
 
-// started reports the tasks started since the last "has started" event:
-// pods created at or after it that it does not name.
+// started reports the tasks no "has started" event names yet. Pods
+// created well before the newest such event (a minute) were reported by
+// events the log no longer holds, or before Berth kept events.
 func (p *planner) started() {
 	var since time.Time
-	var last string
+	var named []string
 	for _, e := range p.in.Events {
 		if strings.Contains(e.Message, " has started ") {
-			since, last = e.CreatedAt.Time, e.Message
-			break
+			if since.IsZero() {
+				since = e.CreatedAt.Add(-time.Minute)
+			}
+			named = append(named, e.Message)
 		}
 	}
 	var ids []string
 	for i := range p.in.Pods {
 		pod := &p.in.Pods[i]
 		id := taskstate.TaskID(pod)
-		if pod.CreationTimestamp.Time.Before(since) || strings.Contains(last, "(task "+id+")") {
+		if pod.CreationTimestamp.Time.Before(since) || namedIn(named, "(task "+id+")") {
 			continue
 		}
 		ids = append(ids, id)
@@ -65,6 +68,15 @@ func (p *planner) started() {
 	if len(ids) > 0 {
 		p.say(ReasonTaskStarted, false, "has started %d tasks: %s.", len(ids), taskList(ids))
 	}
+}
+
+func namedIn(messages []string, needle string) bool {
+	for _, m := range messages {
+		if strings.Contains(m, needle) {
+			return true
+		}
+	}
+	return false
 }
 
 // unplaced reports a task the scheduler cannot place, in ECS's words with

@@ -250,6 +250,7 @@ func readySince(pod *corev1.Pod) (time.Time, bool) {
 // twice.
 func (p *planner) judge() {
 	failed := map[string]int32{}
+	var newly []string
 	for i := range p.in.Pods {
 		pod := &p.in.Pods[i]
 		if !pod.DeletionTimestamp.IsZero() {
@@ -271,6 +272,7 @@ func (p *planner) judge() {
 		p.out.Stops = append(p.out.Stops, Stop{Pod: pod, TaskID: id, Verdict: v})
 		if !reported(p.in.Events, id) {
 			failed[pod.Annotations[ecsv1alpha1.AnnotationTemplateHash]]++
+			newly = append(newly, id)
 		}
 	}
 	now := p.now()
@@ -286,17 +288,9 @@ func (p *planner) judge() {
 			d.UpdatedAt = now
 		}
 	}
-	if len(p.out.Stops) > 0 {
-		p.say(ReasonTaskStopped, true, "has stopped %d running tasks: %s.", len(p.out.Stops), taskList(stopIDs(p.out.Stops)))
+	if len(newly) > 0 {
+		p.say(ReasonTaskStopped, true, "has stopped %d running tasks: %s.", len(newly), taskList(newly))
 	}
-}
-
-func stopIDs(stops []Stop) []string {
-	ids := make([]string, len(stops))
-	for i, s := range stops {
-		ids[i] = s.TaskID
-	}
-	return ids
 }
 
 // reported tells whether a stop event names the task.

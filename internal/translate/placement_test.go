@@ -82,11 +82,40 @@ func TestRolloutBounds(t *testing.T) {
 		{1, 100, 100, 1, 0}, // neither allows a step: surge one task
 		{0, 200, 100, 1, 0},
 		{10, 100, 0, 0, 10},
+		{10, 150, 50, 5, 5},   // issue 5: never more than 15 tasks, never fewer than 5 healthy
+		{10, 200, 100, 10, 0}, // ECS's REPLICA defaults
+		{7, 150, 50, 3, 3},    // max 10.5 → 10; min 3.5 → 4
+		{5, 125, 75, 1, 1},    // max 6.25 → 6; min 3.75 → 4
+		{3, 134, 66, 1, 1},    // max 4.02 → 4; min 1.98 → 2
+		{2, 100, 100, 1, 0},   // deadlocked: paused by the controller
 	}
 	for _, c := range cases {
 		s, u := RolloutBounds(c.desired, c.maxP, c.minP)
 		if s != c.surge || u != c.unavail {
 			t.Errorf("RolloutBounds(%d, %d, %d) = (%d, %d), want (%d, %d)", c.desired, c.maxP, c.minP, s, u, c.surge, c.unavail)
+		}
+	}
+}
+
+// ECS cannot replace a task when maximumPercent allows no task above
+// desired and minimumHealthyPercent none below it.
+func TestDeadlocked(t *testing.T) {
+	cases := []struct {
+		desired, maxP, minP int32
+		want                bool
+	}{
+		{1, 100, 100, true},
+		{2, 100, 100, true},
+		{3, 133, 67, true},  // max 3.99 → 3; min 2.01 → 3
+		{3, 134, 66, false}, // max 4.02 → 4
+		{1, 200, 100, false},
+		{1, 100, 0, false},
+		{0, 100, 100, false}, // nothing to replace
+		{4, 110, 90, true},   // max 4.4 → 4; min 3.6 → 4
+	}
+	for _, c := range cases {
+		if got := Deadlocked(c.desired, c.maxP, c.minP); got != c.want {
+			t.Errorf("Deadlocked(%d, %d, %d) = %v, want %v", c.desired, c.maxP, c.minP, got, c.want)
 		}
 	}
 }
