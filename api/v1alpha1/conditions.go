@@ -82,6 +82,10 @@ const (
 	// ReasonRolledBack: the deployment the spec asks for failed and the
 	// service runs the last deployment that completed.
 	ReasonRolledBack = "RolledBack"
+	// ReasonInvalidParameter: the spec is invalid in a way that involves
+	// another object (ECS's InvalidParameterException), such as a load
+	// balancer's container port the task definition does not map.
+	ReasonInvalidParameter = "InvalidParameter"
 	// ReasonSteadyState: the service has reached a steady state.
 	ReasonSteadyState = "SteadyState"
 	// ReasonTaskPending, ReasonTaskRunning, ReasonTaskStopped: Task lifecycle.

@@ -18,6 +18,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
@@ -66,6 +67,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=capacityproviders,verbs=get;list;watch
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups=core,resources=pods,verbs=get;list;watch;delete
+// +kubebuilder:rbac:groups=core,resources=services,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=services/finalizers,verbs=update
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -77,6 +79,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&ecsv1alpha1.Service{}).
 		Watches(&ecsv1alpha1.Service{}, watch.EditsFirst()).
 		Owns(&appsv1.Deployment{}).
+		Owns(&corev1.Service{}).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(byPod), builder.WithPredicates(servicePods)).
 		Watches(&ecsv1alpha1.TaskDefinitionRevision{}, r.newRevisionsFirst()).
 		Watches(&ecsv1alpha1.Cluster{}, handler.EnqueueRequestsFromMapFunc(r.byCluster)).
@@ -188,6 +191,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	r.emitEvents(svc, stored, added)
+	if s.problem != nil {
+		// The failures the scheduler saw were not recorded.
+		return ctrl.Result{}, nil
+	}
 	if err := r.stopTasks(ctx, s); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -224,6 +231,9 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) error {
 	if err != nil {
 		return invalidRevision(s.revision, err)
 	}
+	if _, err := kubeServices(s.svc, s.revision); err != nil {
+		return err
+	}
 	if err := r.listPods(ctx, s); err != nil {
 		return err
 	}
@@ -233,7 +243,72 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) error {
 	if err != nil {
 		return err
 	}
-	return r.reconcileDeployment(ctx, s, run)
+	if err := r.reconcileDeployment(ctx, s, run); err != nil {
+		return err
+	}
+	return r.reconcileKubeServices(ctx, s)
+}
+
+// kubeServices translates the Kubernetes Services of the Service running
+// rev; a load balancer, registry or alias the task definition cannot serve
+// is ECS's InvalidParameterException.
+func kubeServices(svc *ecsv1alpha1.Service, rev *ecsv1alpha1.TaskDefinitionRevision) ([]*corev1ac.ServiceApplyConfiguration, error) {
+	want, err := translate.KubeServices(svc, &rev.Spec.RegisterTaskDefinitionInput)
+	var invalid *translate.InvalidError
+	if errors.As(err, &invalid) {
+		return nil, &resolve.Problem{Condition: ecsv1alpha1.ConditionDeploymentAvailable, Reason: ecsv1alpha1.ReasonInvalidParameter,
+			Message: fmt.Sprintf("InvalidParameterException: %s", invalid.Errs.ToAggregate())}
+	}
+	return want, err
+}
+
+// reconcileKubeServices applies the Kubernetes Services of the Service's
+// load balancers, service registries and Service Connect aliases, for the
+// revision that runs, and deletes those no longer asked for.
+func (r *Reconciler) reconcileKubeServices(ctx context.Context, s *scope) error {
+	want, err := kubeServices(s.svc, s.running)
+	if err != nil {
+		return err
+	}
+	var live corev1.ServiceList
+	if err := r.Client.List(ctx, &live, client.InNamespace(s.svc.Namespace), client.MatchingLabels(translate.ServiceSelector(s.svc))); err != nil {
+		return fmt.Errorf("list Services: %w", err)
+	}
+	byName := map[string]*corev1.Service{}
+	for i := range live.Items {
+		byName[live.Items[i].Name] = &live.Items[i]
+	}
+	for _, ks := range want {
+		applied := translate.AppliedHash(ks)
+		ks.WithAnnotations(map[string]string{AnnotationAppliedHash: applied})
+		cur := byName[*ks.Name]
+		delete(byName, *ks.Name)
+		if cur != nil && cur.Annotations[AnnotationAppliedHash] == applied {
+			continue
+		}
+		if cur == nil {
+			var other corev1.Service
+			err := r.Client.Get(ctx, client.ObjectKey{Namespace: s.svc.Namespace, Name: *ks.Name}, &other)
+			if err == nil && !metav1.IsControlledBy(&other, s.svc) {
+				return &resolve.Problem{Condition: ecsv1alpha1.ConditionDeploymentAvailable, Reason: ecsv1alpha1.ReasonResourceNotOwned,
+					Message: fmt.Sprintf("Kubernetes Service %s exists and is not controlled by this Service; delete or rename it", *ks.Name)}
+			}
+		}
+		if err := r.Client.Apply(ctx, ks, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+			return fmt.Errorf("apply Service %s: %w", *ks.Name, err)
+		}
+		logf.FromContext(ctx).Info("Applied Service", "kubeService", klog.KRef(s.svc.Namespace, *ks.Name))
+	}
+	for _, stale := range byName {
+		if !metav1.IsControlledBy(stale, s.svc) {
+			continue
+		}
+		if err := r.Client.Delete(ctx, stale, client.Preconditions{UID: &stale.UID}); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("delete Service %s: %w", stale.Name, err)
+		}
+		logf.FromContext(ctx).Info("Deleted Service", "kubeService", klog.KObj(stale))
+	}
+	return nil
 }
 
 func (r *Reconciler) listPods(ctx context.Context, s *scope) error {

@@ -106,11 +106,12 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		LeaderElectionID:        o.LeaderElectionID,
 		LeaderElectionNamespace: o.LeaderElectionNS,
 		Cache: cache.Options{
-			// Only the pods of Berth's Tasks and the nodes of capacity-provider
-			// pools are cached; managedFields are never needed.
+			// Only the pods and Kubernetes Services of Berth's tasks and
+			// services and the nodes of capacity-provider pools are cached; managedFields are never needed.
 			DefaultTransform: cache.TransformStripManagedFields(),
 			ByObject: map[client.Object]cache.ByObject{
-				&corev1.Pod{}:  {Label: berthPods, Transform: slimPod},
+				&corev1.Pod{}:     {Label: berthPods, Transform: slimPod},
+				&corev1.Service{}: {Label: berthPods},
 				&corev1.Node{}: {Label: labels.NewSelector().Add(*poolNode)},
 			},
 		},

@@ -72,6 +72,9 @@ func Deployment(svc *ecsv1alpha1.Service, rev Revision, p Placement, cfg Config)
 	podLabels[ecsv1alpha1.LabelTaskDefinition] = rev.TaskDefinition
 	podLabels[ecsv1alpha1.LabelRevision] = strconv.Itoa(int(rev.Number))
 
+	if len(svc.Spec.LoadBalancers) > 0 {
+		drain(pod.Spec, DeregistrationDelay(svc))
+	}
 	template := corev1ac.PodTemplateSpec().
 		WithLabels(podLabels).
 		WithAnnotations(pod.Annotations).
@@ -105,6 +108,43 @@ func Deployment(svc *ecsv1alpha1.Service, rev Revision, p Placement, cfg Config)
 		WithLabels(labels).
 		WithOwnerReferences(ownerRef(svc.GroupVersionKind().GroupVersion().String(), "Service", svc.Name, string(svc.UID))).
 		WithSpec(spec), nil
+}
+
+// AnnotationDeregistrationDelay, on an ECS Service with load balancers, is
+// its target groups' deregistration delay in seconds (0 to 3600; default
+// 300, as Elastic Load Balancing's): a stopping task keeps serving that
+// long after it left the endpoints, so that connections drain.
+const AnnotationDeregistrationDelay = "ecs.berth.dev/deregistration-delay"
+
+// DeregistrationDelay is the Service's deregistration delay in seconds.
+func DeregistrationDelay(svc *ecsv1alpha1.Service) int64 {
+	if v, err := strconv.ParseInt(svc.Annotations[AnnotationDeregistrationDelay], 10, 64); err == nil && v >= 0 && v <= 3600 {
+		return v
+	}
+	return 300
+}
+
+// drain makes a stopping task wait delay seconds before its containers get
+// SIGTERM (a preStop sleep; the pod has left the endpoints by then), and
+// extends the grace period by as much.
+func drain(spec *corev1ac.PodSpecApplyConfiguration, delay int64) {
+	if delay == 0 {
+		return
+	}
+	for i := range spec.Containers {
+		c := &spec.Containers[i]
+		if c.Lifecycle == nil {
+			c.WithLifecycle(corev1ac.Lifecycle())
+		}
+		if c.Lifecycle.PreStop == nil {
+			c.Lifecycle.WithPreStop(corev1ac.LifecycleHandler().WithSleep(corev1ac.SleepAction().WithSeconds(delay)))
+		}
+	}
+	grace := int64(30)
+	if spec.TerminationGracePeriodSeconds != nil {
+		grace = *spec.TerminationGracePeriodSeconds
+	}
+	spec.WithTerminationGracePeriodSeconds(grace + delay)
 }
 
 // DeploymentID is the ECS deployment id of a Service's pod template:

@@ -11,6 +11,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -381,4 +382,79 @@ func TestCircuitBreakerWithoutRollback(t *testing.T) {
 	}).WithTimeout(5 * time.Second).WithPolling(time.Second).Should(Succeed())
 	out, err := kubectlWait("cbstop", 3*time.Second)
 	Expect(err).To(HaveOccurred(), "kubectl wait must not report a failed deployment Ready: %s", out)
+}
+
+// readyEndpoints lists the pods a Kubernetes Service routes to: the
+// endpoints of its EndpointSlices that are ready.
+func readyEndpoints(g Gomega, service string) []string {
+	var slices discoveryv1.EndpointSliceList
+	g.Expect(admin.List(context.Background(), &slices, client.InNamespace(ns), client.MatchingLabels{discoveryv1.LabelServiceName: service})).To(Succeed())
+	var pods []string
+	for _, s := range slices.Items {
+		for _, e := range s.Endpoints {
+			if ptr.Deref(e.Conditions.Ready, false) && e.TargetRef != nil {
+				pods = append(pods, e.TargetRef.Name)
+			}
+		}
+	}
+	return pods
+}
+
+func readyPods(g Gomega, svc string) []string {
+	var names []string
+	for _, p := range servicePods(g, svc) {
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue && p.DeletionTimestamp.IsZero() {
+				names = append(names, p.Name)
+			}
+		}
+	}
+	return names
+}
+
+func TestLoadBalancersRouteToReadyTasks(t *testing.T) {
+	RegisterTestingT(t)
+	td := rollTaskDefinition("lbapp", "public.ecr.aws/example/app:1", nil)
+	td.Spec.ContainerDefinitions[0].PortMappings = []ecsv1alpha1.PortMapping{{ContainerPort: ptr.To[int32](8080), Name: "http"}}
+	Expect(admin.Create(context.Background(), td)).To(Succeed())
+	svc := rollService("lb", "lbapp", 3, 200, 100, nil)
+	svc.Annotations = map[string]string{"ecs.berth.dev/deregistration-delay": "0"}
+	// Unhealthy tasks stay a minute before they are replaced: long enough to
+	// see them leave the endpoints.
+	svc.Spec.HealthCheckGracePeriodSeconds = ptr.To[int32](60)
+	svc.Spec.LoadBalancers = []ecsv1alpha1.LoadBalancer{{
+		TargetGroupArn: "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/lb-web/6d0ecf831eec9f09",
+		ContainerName:  "app", ContainerPort: ptr.To[int32](8080),
+	}}
+	svc.Spec.ServiceConnectConfiguration = &ecsv1alpha1.ServiceConnectConfiguration{Enabled: true, Services: []ecsv1alpha1.ServiceConnectService{{
+		PortName: "http", ClientAliases: []ecsv1alpha1.ServiceConnectClientAlias{{Port: 80, DnsName: "backend"}},
+	}}}
+	Expect(admin.Create(context.Background(), svc)).To(Succeed())
+	expectStable(t, "lb", 3, "1")
+
+	// One Kubernetes Service per target group and per client alias; both
+	// route to exactly the service's ready tasks.
+	for name, port := range map[string]int32{"lb-web": 8080, "backend": 80} {
+		ks := &corev1.Service{}
+		Expect(admin.Get(context.Background(), key(name), ks)).To(Succeed())
+		Expect(ks.Spec.ClusterIP).NotTo(BeEmpty())
+		Expect(ks.Spec.Ports).To(HaveLen(1))
+		Expect(ks.Spec.Ports[0].Port).To(Equal(port))
+		Expect(ks.Spec.Ports[0].TargetPort.IntValue()).To(Equal(8080))
+		Eventually(func(g Gomega) {
+			g.Expect(readyEndpoints(g, name)).To(ConsistOf(readyPods(g, "lb")))
+			g.Expect(readyEndpoints(g, name)).To(HaveLen(3))
+		}).WithTimeout(timeout).WithPolling(time.Second).Should(Succeed())
+	}
+
+	// A task that fails its health check leaves the endpoints.
+	pods := runningServicePods(t, "lb", 3)
+	markPod(t, pods[0].Name, "container-unhealthy", "app", nil)
+	Eventually(func(g Gomega) {
+		for _, name := range []string{"lb-web", "backend"} {
+			eps := readyEndpoints(g, name)
+			g.Expect(eps).NotTo(ContainElement(pods[0].Name))
+			g.Expect(eps).To(ConsistOf(readyPods(g, "lb")))
+		}
+	}).WithTimeout(timeout).WithPolling(time.Second).Should(Succeed())
 }
