@@ -455,7 +455,7 @@ func (r *Reconciler) stopTasks(ctx context.Context, s *scope) error {
 		logf.FromContext(ctx).Info("Stopped service task", "pod", klog.KObj(pod), "task", st.TaskID,
 			"stopCode", st.Verdict.StopCode, "reason", st.Verdict.Reason)
 		r.Recorder.Eventf(s.svc, pod, corev1.EventTypeWarning, rollout.ReasonTaskStopped, "StopTask",
-			"Task %s stopped. %s: %s", st.TaskID, st.Verdict.StopCode, st.Verdict.Reason)
+			"service %s has stopped 1 running tasks: (task %s). %s: %s", s.svc.Status.ServiceName, st.TaskID, st.Verdict.StopCode, st.Verdict.Reason)
 	}
 	return errors.Join(errs...)
 }
@@ -475,6 +475,11 @@ func invalidRevision(rev *ecsv1alpha1.TaskDefinitionRevision, err error) error {
 // reports a Service that became Stalled.
 func (r *Reconciler) emitEvents(svc, stored *ecsv1alpha1.Service, added []rollout.Message) {
 	for _, m := range added {
+		if m.Reason == rollout.ReasonTaskStopped {
+			// Each stopped task gets its own Event, with its stop code and
+			// reason (stopTasks).
+			continue
+		}
 		typ := corev1.EventTypeNormal
 		if m.Warning {
 			typ = corev1.EventTypeWarning

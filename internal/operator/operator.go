@@ -112,7 +112,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 			ByObject: map[client.Object]cache.ByObject{
 				&corev1.Pod{}:     {Label: berthPods, Transform: slimPod},
 				&corev1.Service{}: {Label: berthPods},
-				&corev1.Node{}: {Label: labels.NewSelector().Add(*poolNode)},
+				&corev1.Node{}:    {Label: labels.NewSelector().Add(*poolNode)},
 			},
 		},
 	})
