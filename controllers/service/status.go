@@ -228,10 +228,6 @@ func setCounts(st *ecsv1alpha1.ServiceStatus, d *appsv1.Deployment) {
 	st.PendingCount = ptr.To(max(d.Status.Replicas-running, 0))
 }
 
-func isReady(svc *ecsv1alpha1.Service) bool {
-	return conditions.IsTrue(svc.Status.Conditions, ecsv1alpha1.ConditionReady)
-}
-
 func stalledReason(svc *ecsv1alpha1.Service) string {
 	if c := meta.FindStatusCondition(svc.Status.Conditions, ecsv1alpha1.ConditionStalled); c != nil {
 		return c.Reason

@@ -385,7 +385,40 @@ func (p *planner) run() *ecsv1alpha1.ServiceDeployment {
 // deployments become INACTIVE. It also sets the desired counts.
 func (p *planner) complete() {
 	prim := p.primary()
-	now := p.now()
+	others := p.settleOthers(prim)
+	if prim == nil || prim.RolloutState == ecsv1alpha1.RolloutFailed {
+		return
+	}
+	prim.DesiredCount = p.in.Desired
+	available := p.available(prim)
+	if p.in.Deadlock && prim.RolloutState == ecsv1alpha1.RolloutInProgress && !available {
+		p.say(ReasonDeploymentConfiguration, true, "was unable to stop or start tasks during a deployment because of the service deployment configuration. Update the minimumHealthyPercent or maximumPercent value and try again.")
+	}
+	if !available || others > 0 || prim.RunningCount != p.in.Desired || prim.PendingCount != 0 {
+		return
+	}
+	if prim.RolloutState == ecsv1alpha1.RolloutInProgress {
+		prim.RolloutState = ecsv1alpha1.RolloutCompleted
+		prim.RolloutStateReason = fmt.Sprintf("ECS deployment %s completed.", prim.ID)
+		prim.UpdatedAt = p.now()
+		p.say(ReasonDeploymentCompleted, false, "(deployment %s) deployment completed.", prim.ID)
+	}
+	p.out.Steady = true
+	p.say(ReasonSteadyState, false, "has reached a steady state.")
+}
+
+// available tells whether the Kubernetes Deployment runs every desired
+// task of d, available (healthy).
+func (p *planner) available(d *ecsv1alpha1.ServiceDeployment) bool {
+	w := p.in.Workload
+	return w.Exists && w.Observed && w.Hash == d.TemplateHash &&
+		w.Replicas == p.in.Desired && w.Updated == p.in.Desired && w.Available == p.in.Desired
+}
+
+// settleOthers makes the deployments other than the PRIMARY one ACTIVE
+// while they run tasks and INACTIVE once drained, sets their desired
+// counts, and returns how many tasks they run.
+func (p *planner) settleOthers(prim *ecsv1alpha1.ServiceDeployment) int32 {
 	others := int32(0)
 	for _, d := range p.deps {
 		if d == prim {
@@ -399,37 +432,15 @@ func (p *planner) complete() {
 		}
 		d.DesiredCount = 0
 	}
-	run := p.run()
-	if run != nil && run != prim {
+	if run := p.run(); run != nil && run != prim {
 		// The failed PRIMARY runs nothing; the deployment whose template
 		// runs keeps the service's tasks.
 		run.DesiredCount = p.in.Desired
 	}
-	if prim == nil {
-		return
-	}
-	if prim.RolloutState == ecsv1alpha1.RolloutFailed {
+	if prim != nil && prim.RolloutState == ecsv1alpha1.RolloutFailed {
 		prim.DesiredCount = 0
-		return
 	}
-	prim.DesiredCount = p.in.Desired
-	w := p.in.Workload
-	available := w.Exists && w.Observed && w.Hash == prim.TemplateHash &&
-		w.Replicas == p.in.Desired && w.Updated == p.in.Desired && w.Available == p.in.Desired
-	if p.in.Deadlock && prim.RolloutState == ecsv1alpha1.RolloutInProgress && !available {
-		p.say(ReasonDeploymentConfiguration, true, "was unable to stop or start tasks during a deployment because of the service deployment configuration. Update the minimumHealthyPercent or maximumPercent value and try again.")
-	}
-	if !available || others > 0 || prim.RunningCount != p.in.Desired || prim.PendingCount != 0 {
-		return
-	}
-	if prim.RolloutState == ecsv1alpha1.RolloutInProgress {
-		prim.RolloutState = ecsv1alpha1.RolloutCompleted
-		prim.RolloutStateReason = fmt.Sprintf("ECS deployment %s completed.", prim.ID)
-		prim.UpdatedAt = now
-		p.say(ReasonDeploymentCompleted, false, "(deployment %s) deployment completed.", prim.ID)
-	}
-	p.out.Steady = true
-	p.say(ReasonSteadyState, false, "has reached a steady state.")
+	return others
 }
 
 // finish orders the deployments (PRIMARY, ACTIVE, INACTIVE; newest first)
