@@ -202,11 +202,16 @@ func (p *planner) ensureWant() {
 		p.deps = append(p.deps, d)
 		p.byHash[w.Hash] = d
 	}
-	d.Status = ecsv1alpha1.DeploymentPrimary
 	d.TaskDefinition = w.TaskDefinition
 	d.LaunchType = w.LaunchType
+	promote(d, fmt.Sprintf("ECS deployment %s in progress.", d.ID), now)
+}
+
+// promote makes d the PRIMARY deployment, IN_PROGRESS with no failure.
+func promote(d *ecsv1alpha1.ServiceDeployment, reason string, now metav1.Time) {
+	d.Status = ecsv1alpha1.DeploymentPrimary
 	d.RolloutState = ecsv1alpha1.RolloutInProgress
-	d.RolloutStateReason = fmt.Sprintf("ECS deployment %s in progress.", d.ID)
+	d.RolloutStateReason = reason
 	d.FailedTasks = 0
 	d.UpdatedAt = now
 }
@@ -345,11 +350,7 @@ func (p *planner) trip() {
 		return
 	}
 	prim.Status = ecsv1alpha1.DeploymentActive
-	back.Status = ecsv1alpha1.DeploymentPrimary
-	back.RolloutState = ecsv1alpha1.RolloutInProgress
-	back.RolloutStateReason = fmt.Sprintf("ECS deployment circuit breaker: rolling back to deploymentId %s.", back.ID)
-	back.FailedTasks = 0
-	back.UpdatedAt = now
+	promote(back, fmt.Sprintf("ECS deployment circuit breaker: rolling back to deploymentId %s.", back.ID), now)
 	p.say(ReasonRollingBack, true, "(deployment %s) rolling back to deployment %s.", prim.ID, back.ID)
 }
 
