@@ -380,6 +380,12 @@ schedulingStrategy: DAEMON
 capacityProviderStrategy: [{capacityProvider: ec2, weight: 1}]`, want: []cause{
 			{"spec", rule("A capacity provider strategy can't be used with the DAEMON scheduling strategy")},
 		}},
+		{name: "daemon on Fargate", kind: "Service", spec: `
+taskDefinition: web
+schedulingStrategy: DAEMON
+launchType: FARGATE`, want: []cause{
+			{"spec.launchType", rule("The daemon scheduling strategy does not support the FARGATE launch type.")},
+		}},
 	})
 }
 
@@ -417,6 +423,11 @@ func TestValidationServiceUpdate(t *testing.T) {
 		moved := svc.DeepCopy()
 		moved.Spec.Cluster = "other"
 		expectCauses(t, c.Update(ctx, moved), cause{"spec.cluster", rule("cluster cannot be changed: create a new service in the other cluster")})
+	})
+	t.Run("schedulingStrategy change rejected", func(t *testing.T) {
+		daemon := svc.DeepCopy()
+		daemon.Spec.SchedulingStrategy = SchedulingStrategyDaemon
+		expectCauses(t, c.Update(ctx, daemon), cause{"spec.schedulingStrategy", rule("schedulingStrategy cannot be changed: create a new service")})
 	})
 	t.Run("serviceName change rejected", func(t *testing.T) {
 		renamed := svc.DeepCopy()

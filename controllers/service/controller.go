@@ -65,7 +65,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=services/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=clusters;taskdefinitionrevisions,verbs=get;list;watch
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=capacityproviders,verbs=get;list;watch
-// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups=apps,resources=deployments;daemonsets,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups=core,resources=pods,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups=core,resources=services,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=services/finalizers,verbs=update
@@ -79,6 +79,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&ecsv1alpha1.Service{}).
 		Watches(&ecsv1alpha1.Service{}, watch.EditsFirst()).
 		Owns(&appsv1.Deployment{}).
+		Owns(&appsv1.DaemonSet{}).
 		Owns(&corev1.Service{}).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(byPod), builder.WithPredicates(servicePods)).
 		Watches(&ecsv1alpha1.TaskDefinitionRevision{}, r.newRevisionsFirst()).
@@ -145,6 +146,7 @@ type scope struct {
 	revision   *ecsv1alpha1.TaskDefinitionRevision
 	placement  translate.Placement
 	deployment *appsv1.Deployment
+	daemonSet  *appsv1.DaemonSet
 	pods       []corev1.Pod
 	// want is the deployment the spec asks for; plan the scheduler's
 	// decision; running the revision the Deployment runs.
@@ -202,30 +204,39 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 }
 
 func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) error {
-	if s.svc.Spec.SchedulingStrategy == ecsv1alpha1.SchedulingStrategyDaemon {
-		return &resolve.Problem{Condition: ecsv1alpha1.ConditionDeploymentAvailable, Reason: ecsv1alpha1.ReasonUnsupported,
-			Message: "schedulingStrategy DAEMON is not supported by Berth yet; use REPLICA"}
-	}
-	if err := r.getDeployment(ctx, s); err != nil {
+	daemon := isDaemon(s.svc)
+	if daemon {
+		if err := r.getDaemonSet(ctx, s); err != nil {
+			return err
+		}
+	} else if err := r.getDeployment(ctx, s); err != nil {
 		return err
 	}
 	var err error
 	if s.cluster, err = resolve.Cluster(ctx, r.Client, s.svc.Namespace, s.svc.Spec.Cluster); err != nil {
 		return err
 	}
-	if s.revision, err = resolve.Revision(ctx, r.Client, s.svc.Namespace, s.svc.Spec.TaskDefinition, runningRevision(s.deployment)); err != nil {
+	if s.revision, err = resolve.Revision(ctx, r.Client, s.svc.Namespace, s.svc.Spec.TaskDefinition, liveRevision(s)); err != nil {
 		return err
 	}
 	cps, err := resolve.CapacityProviders(ctx, r.Client)
 	if err != nil {
 		return err
 	}
+	launchType := s.svc.Spec.LaunchType
+	if daemon && launchType == "" {
+		// A DAEMON service runs on container instances: EC2 capacity.
+		launchType = ecsv1alpha1.LaunchTypeEc2
+	}
 	s.placement, err = resolve.Placement(translate.PlacementInput{
-		LaunchType: s.svc.Spec.LaunchType, Strategy: s.svc.Spec.CapacityProviderStrategy,
+		LaunchType: launchType, Strategy: s.svc.Spec.CapacityProviderStrategy,
 		Cluster: s.cluster, CapacityProviders: cps,
 	})
 	if err != nil {
 		return err
+	}
+	if daemon {
+		return r.reconcileDaemon(ctx, s)
 	}
 	want, err := translate.Deployment(s.svc, resolve.AsTranslateRevision(s.revision), s.placement, r.Config)
 	if err != nil {
@@ -237,7 +248,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) error {
 	if err := r.listPods(ctx, s); err != nil {
 		return err
 	}
-	s.want = target(want, s.revision, s.placement, r.Config)
+	s.want = target(want.Spec.Template.Annotations, s.revision, s.placement, r.Config)
 	s.plan = rollout.Plan(r.planInput(s))
 	run, err := r.runDeployment(ctx, s, want)
 	if err != nil {
@@ -320,8 +331,7 @@ func (r *Reconciler) listPods(ctx context.Context, s *scope) error {
 	return nil
 }
 
-func target(d *appsv1ac.DeploymentApplyConfiguration, rev *ecsv1alpha1.TaskDefinitionRevision, p translate.Placement, cfg translate.Config) rollout.Target {
-	ann := d.Spec.Template.Annotations
+func target(ann map[string]string, rev *ecsv1alpha1.TaskDefinitionRevision, p translate.Placement, cfg translate.Config) rollout.Target {
 	return rollout.Target{
 		ID: ann[ecsv1alpha1.AnnotationStartedBy], Hash: ann[ecsv1alpha1.AnnotationTemplateHash],
 		TaskDefinition: cfg.Account.TaskDefinitionArn(rev.Spec.Family, rev.Spec.Revision),
@@ -333,12 +343,16 @@ func (r *Reconciler) planInput(s *scope) rollout.Input {
 	svc := s.svc
 	desired := ptr.Deref(svc.Spec.DesiredCount, 0)
 	maxPercent, minPercent := translate.Percents(svc)
+	deadlock := translate.Deadlocked(desired, maxPercent, minPercent)
+	if isDaemon(svc) {
+		desired, deadlock = daemonDesired(s.daemonSet), false
+	}
 	in := rollout.Input{
 		Service:  serviceName(svc),
 		UID:      svc.UID,
 		Desired:  desired,
 		Grace:    time.Duration(ptr.Deref(svc.Spec.HealthCheckGracePeriodSeconds, 0)) * time.Second,
-		Deadlock: translate.Deadlocked(desired, maxPercent, minPercent),
+		Deadlock: deadlock,
 		Previous: svc.Status.Deployments,
 		Events:   svc.Status.Events,
 		Want:     s.want,
@@ -347,6 +361,9 @@ func (r *Reconciler) planInput(s *scope) rollout.Input {
 	}
 	if dc := svc.Spec.DeploymentConfiguration; dc != nil {
 		in.Breaker = dc.DeploymentCircuitBreaker
+	}
+	if ds := s.daemonSet; ds != nil {
+		in.Workload = daemonWorkload(ds)
 	}
 	if d := s.deployment; d != nil {
 		in.Workload = rollout.Workload{
@@ -410,7 +427,7 @@ func (r *Reconciler) reconcileDeployment(ctx context.Context, s *scope, want *ap
 	if translate.Deadlocked(ptr.Deref(s.svc.Spec.DesiredCount, 0), maxPercent, minPercent) && otherTemplates(s.pods, hash) {
 		want.Spec.WithPaused(true)
 	}
-	applied := appliedHash(want)
+	applied := translate.AppliedHash(want)
 	want.WithAnnotations(map[string]string{AnnotationAppliedHash: applied})
 	if d := s.deployment; d != nil && d.Annotations[AnnotationAppliedHash] == applied &&
 		d.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash] == hash {
@@ -501,11 +518,17 @@ func asDeployment(ac *appsv1ac.DeploymentApplyConfiguration) (*appsv1.Deployment
 	return d, json.Unmarshal(raw, d)
 }
 
-func runningRevision(d *appsv1.Deployment) int32 {
-	if d == nil {
-		return 0
+// liveRevision is the revision the live Deployment or DaemonSet runs (0:
+// none).
+func liveRevision(s *scope) int32 {
+	var labels map[string]string
+	switch {
+	case s.deployment != nil:
+		labels = s.deployment.Spec.Template.Labels
+	case s.daemonSet != nil:
+		labels = s.daemonSet.Spec.Template.Labels
 	}
 	var n int32
-	_, _ = fmt.Sscan(d.Spec.Template.Labels[ecsv1alpha1.LabelRevision], &n)
+	_, _ = fmt.Sscan(labels[ecsv1alpha1.LabelRevision], &n)
 	return n
 }

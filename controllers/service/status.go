@@ -1,16 +1,12 @@
 package service
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/labels"
-	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	"k8s.io/utils/ptr"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
@@ -20,14 +16,6 @@ import (
 	"github.com/berth-dev/berth/internal/translate"
 )
 
-func appliedHash(d *appsv1ac.DeploymentApplyConfiguration) string {
-	b, err := json.Marshal(d)
-	if err != nil {
-		panic(err) // plain data
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])[:16]
-}
 
 // computeStatus derives the whole status from the scope: the Service, what
 // resolved, and the scheduler's decision. It returns the service events it
@@ -42,6 +30,10 @@ func computeStatus(s *scope, cfg translate.Config) []rollout.Message {
 	st.ServiceArn = cfg.Account.ServiceArn(clusterName, st.ServiceName)
 	st.Status = ecsv1alpha1.ServiceActive
 	st.DesiredCount = svc.Spec.DesiredCount
+	if isDaemon(svc) {
+		// One task per node of the pools.
+		st.DesiredCount = ptr.To(daemonDesired(s.daemonSet))
+	}
 	st.Selector = labels.SelectorFromSet(translate.ServiceSelector(svc)).String()
 	setResolvedConditions(s)
 

@@ -60,9 +60,73 @@ func DeploymentName(svc *ecsv1alpha1.Service) string { return svc.Name }
 // that runs its tasks. Its pod template carries a hash annotation, so that
 // callers can tell which template the Deployment's pods run.
 func Deployment(svc *ecsv1alpha1.Service, rev Revision, p Placement, cfg Config) (*appsv1ac.DeploymentApplyConfiguration, error) {
-	pod, err := TranslatePodWith(rev.Spec, p, ServiceTask, cfg.Features)
+	template, labels, err := serviceTemplate(svc, rev, p, cfg)
 	if err != nil {
 		return nil, err
+	}
+	spec := appsv1ac.DeploymentSpec().
+		WithSelector(metav1ac.LabelSelector().WithMatchLabels(ServiceSelector(svc))).
+		WithTemplate(template).
+		WithStrategy(rollingUpdate(svc))
+	if s := minReadySeconds(svc, rev); s > 0 {
+		spec.WithMinReadySeconds(s)
+	}
+	if svc.Spec.DesiredCount != nil {
+		spec.WithReplicas(*svc.Spec.DesiredCount)
+	}
+	return appsv1ac.Deployment(DeploymentName(svc), svc.Namespace).
+		WithLabels(labels).
+		WithOwnerReferences(ownerRef(svc.GroupVersionKind().GroupVersion().String(), "Service", svc.Name, string(svc.UID))).
+		WithSpec(spec), nil
+}
+
+// DaemonSet translates a DAEMON Service into the DaemonSet that runs one
+// task on each node of its capacity providers. nodes is how many nodes it
+// runs on now (the DaemonSet's desiredNumberScheduled), from which
+// maximumPercent and minimumHealthyPercent become absolute numbers.
+func DaemonSet(svc *ecsv1alpha1.Service, rev Revision, p Placement, cfg Config, nodes int32) (*appsv1ac.DaemonSetApplyConfiguration, error) {
+	template, labels, err := serviceTemplate(svc, rev, p, cfg)
+	if err != nil {
+		return nil, err
+	}
+	maxPercent, minPercent := Percents(svc)
+	surge, unavailable := RolloutBounds(nodes, maxPercent, minPercent)
+	if unavailable == 0 && surge > 0 && nodes == 0 {
+		// No node yet: nothing to replace; Kubernetes needs one bound.
+		surge, unavailable = 0, 1
+	}
+	spec := appsv1ac.DaemonSetSpec().
+		WithSelector(metav1ac.LabelSelector().WithMatchLabels(ServiceSelector(svc))).
+		WithTemplate(template).
+		WithUpdateStrategy(appsv1ac.DaemonSetUpdateStrategy().
+			WithType(appsv1.RollingUpdateDaemonSetStrategyType).
+			WithRollingUpdate(appsv1ac.RollingUpdateDaemonSet().
+				WithMaxSurge(intstr.FromInt32(surge)).
+				WithMaxUnavailable(intstr.FromInt32(unavailable))))
+	if s := minReadySeconds(svc, rev); s > 0 {
+		spec.WithMinReadySeconds(s)
+	}
+	return appsv1ac.DaemonSet(DeploymentName(svc), svc.Namespace).
+		WithLabels(labels).
+		WithOwnerReferences(ownerRef(svc.GroupVersionKind().GroupVersion().String(), "Service", svc.Name, string(svc.UID))).
+		WithSpec(spec), nil
+}
+
+// minReadySeconds: ECS counts a task without a health check or a load
+// balancer as healthy 40 seconds after it is RUNNING.
+func minReadySeconds(svc *ecsv1alpha1.Service, rev Revision) int32 {
+	if !hasHealthCheck(rev.Spec) && len(svc.Spec.LoadBalancers) == 0 {
+		return 40
+	}
+	return 0
+}
+
+// serviceTemplate is the pod template of a Service's tasks running rev,
+// with its hash and deployment id, and the labels of the workload.
+func serviceTemplate(svc *ecsv1alpha1.Service, rev Revision, p Placement, cfg Config) (*corev1ac.PodTemplateSpecApplyConfiguration, map[string]string, error) {
+	pod, err := TranslatePodWith(rev.Spec, p, ServiceTask, cfg.Features)
+	if err != nil {
+		return nil, nil, err
 	}
 	cluster := names.ClusterName(svc.Spec.Cluster)
 	labels := ServiceSelector(svc)
@@ -91,23 +155,7 @@ func Deployment(svc *ecsv1alpha1.Service, rev Revision, p Placement, cfg Config)
 		ecsv1alpha1.AnnotationTemplateHash: hash,
 		ecsv1alpha1.AnnotationStartedBy:    DeploymentID(svc.UID, hash),
 	})
-
-	spec := appsv1ac.DeploymentSpec().
-		WithSelector(metav1ac.LabelSelector().WithMatchLabels(ServiceSelector(svc))).
-		WithTemplate(template).
-		WithStrategy(rollingUpdate(svc))
-	if !hasHealthCheck(rev.Spec) && len(svc.Spec.LoadBalancers) == 0 {
-		// ECS counts a task without a health check or a load balancer as
-		// healthy 40 seconds after it is RUNNING.
-		spec.WithMinReadySeconds(40)
-	}
-	if svc.Spec.DesiredCount != nil {
-		spec.WithReplicas(*svc.Spec.DesiredCount)
-	}
-	return appsv1ac.Deployment(DeploymentName(svc), svc.Namespace).
-		WithLabels(labels).
-		WithOwnerReferences(ownerRef(svc.GroupVersionKind().GroupVersion().String(), "Service", svc.Name, string(svc.UID))).
-		WithSpec(spec), nil
+	return template, labels, nil
 }
 
 // AnnotationDeregistrationDelay, on an ECS Service with load balancers, is

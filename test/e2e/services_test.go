@@ -26,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/localrun"
 )
 
 // These tests show ECS's deployments on real Deployments, ReplicaSets and
@@ -457,4 +458,65 @@ func TestLoadBalancersRouteToReadyTasks(t *testing.T) {
 			g.Expect(eps).To(ConsistOf(readyPods(g, "lb")))
 		}
 	}).WithTimeout(timeout).WithPolling(time.Second).Should(Succeed())
+}
+
+// TestDaemonServiceFollowsNodes: a DAEMON service runs exactly one task on
+// each node of its pool (EC2 capacity), and follows nodes that join or
+// leave.
+func TestDaemonServiceFollowsNodes(t *testing.T) {
+	RegisterTestingT(t)
+	Expect(admin.Create(context.Background(), rollTaskDefinition("agent", "public.ecr.aws/example/agent:1", nil))).To(Succeed())
+	svc := &ecsv1alpha1.Service{}
+	svc.Name, svc.Namespace = "agent", ns
+	svc.Spec.TaskDefinition = "agent"
+	svc.Spec.SchedulingStrategy = ecsv1alpha1.SchedulingStrategyDaemon
+	svc.Spec.LaunchType = ecsv1alpha1.LaunchTypeEc2
+	Expect(admin.Create(context.Background(), svc)).To(Succeed())
+
+	poolNodes := func(g Gomega) []string {
+		var nodes corev1.NodeList
+		g.Expect(admin.List(context.Background(), &nodes, client.MatchingLabels{ecsv1alpha1.LabelCapacityProvider: "ec2"})).To(Succeed())
+		var names []string
+		for _, n := range nodes.Items {
+			if n.DeletionTimestamp.IsZero() {
+				names = append(names, n.Name)
+			}
+		}
+		return names
+	}
+	onePerNode := func(extra string, present bool) {
+		Eventually(func(g Gomega) {
+			nodes := poolNodes(g)
+			if present {
+				g.Expect(nodes).To(ContainElement(extra))
+			} else {
+				g.Expect(nodes).NotTo(ContainElement(extra))
+			}
+			var on []string
+			for _, p := range servicePods(g, "agent") {
+				if p.DeletionTimestamp.IsZero() {
+					g.Expect(p.Status.Phase).To(Equal(corev1.PodRunning), "pod %s", p.Name)
+					on = append(on, p.Spec.NodeName)
+				}
+			}
+			g.Expect(on).To(ConsistOf(nodes), "one task on each node of the pool")
+			g.Expect(admin.Get(context.Background(), key("agent"), svc)).To(Succeed())
+			g.Expect(svc.Status.DesiredCount).To(Equal(ptr.To(int32(len(nodes)))))
+			g.Expect(svc.Status.RunningCount).To(Equal(ptr.To(int32(len(nodes)))))
+			g.Expect(meta.IsStatusConditionTrue(svc.Status.Conditions, ecsv1alpha1.ConditionReady)).To(BeTrue())
+		}).WithTimeout(2 * timeout).WithPolling(time.Second).Should(Succeed())
+	}
+	onePerNode("ec2-joins-0", false)
+	out, err := kubectlWait("agent", timeout)
+	Expect(err).NotTo(HaveOccurred(), out)
+
+	// A node joins the pool: the service starts a task on it.
+	pool := localrun.Pool("ec2", 1, "8", "32Gi", "110")
+	pool.Name = "ec2-joins"
+	Expect(cp.CreateNodes(context.Background(), pool)).To(Succeed())
+	onePerNode("ec2-joins-0", true)
+
+	// It leaves: its task goes, the others stay.
+	Expect(admin.Delete(context.Background(), &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "ec2-joins-0"}})).To(Succeed())
+	onePerNode("ec2-joins-0", false)
 }

@@ -1,0 +1,108 @@
+package service
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
+	"k8s.io/klog/v2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/resolve"
+	"github.com/berth-dev/berth/internal/rollout"
+	"github.com/berth-dev/berth/internal/translate"
+)
+
+// A DAEMON service runs one task on each node of its capacity providers'
+// pools: a DaemonSet. Its desired count is the number of those nodes.
+
+func isDaemon(svc *ecsv1alpha1.Service) bool {
+	return svc.Spec.SchedulingStrategy == ecsv1alpha1.SchedulingStrategyDaemon
+}
+
+func daemonDesired(ds *appsv1.DaemonSet) int32 {
+	if ds == nil {
+		return 0
+	}
+	return ds.Status.DesiredNumberScheduled
+}
+
+func daemonWorkload(ds *appsv1.DaemonSet) rollout.Workload {
+	return rollout.Workload{
+		Exists: true, Hash: ds.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash],
+		Observed: ds.Status.ObservedGeneration >= ds.Generation,
+		Replicas: ds.Status.CurrentNumberScheduled + ds.Status.NumberMisscheduled,
+		Updated:  ds.Status.UpdatedNumberScheduled, Available: ds.Status.NumberAvailable,
+	}
+}
+
+func (r *Reconciler) getDaemonSet(ctx context.Context, s *scope) error {
+	ds := &appsv1.DaemonSet{}
+	err := r.Client.Get(ctx, client.ObjectKey{Namespace: s.svc.Namespace, Name: translate.DeploymentName(s.svc)}, ds)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("get DaemonSet: %w", err)
+	}
+	if !metav1.IsControlledBy(ds, s.svc) {
+		return &resolve.Problem{Condition: ecsv1alpha1.ConditionDeploymentAvailable, Reason: ecsv1alpha1.ReasonResourceNotOwned,
+			Message: fmt.Sprintf("DaemonSet %s exists and is not controlled by this Service; delete or rename it", ds.Name)}
+	}
+	s.daemonSet = ds
+	return nil
+}
+
+// reconcileDaemon runs the scheduler for a DAEMON service and applies its
+// DaemonSet: the deployment the spec asks for, or the one the circuit
+// breaker returned to. A first deployment that failed keeps its template
+// (a DaemonSet cannot run no task), and keeps being retried.
+func (r *Reconciler) reconcileDaemon(ctx context.Context, s *scope) error {
+	nodes := daemonDesired(s.daemonSet)
+	want, err := translate.DaemonSet(s.svc, resolve.AsTranslateRevision(s.revision), s.placement, r.Config, nodes)
+	if err != nil {
+		return invalidRevision(s.revision, err)
+	}
+	if _, err := kubeServices(s.svc, s.revision); err != nil {
+		return err
+	}
+	if err := r.listPods(ctx, s); err != nil {
+		return err
+	}
+	s.want = target(want.Spec.Template.Annotations, s.revision, s.placement, r.Config)
+	s.plan = rollout.Plan(r.planInput(s))
+	s.running = s.revision
+	if run := s.plan.Run; run != nil && run.TemplateHash != s.want.Hash {
+		rev, err := resolve.Revision(ctx, r.Client, s.svc.Namespace, run.TaskDefinition, 0)
+		if err != nil {
+			return err
+		}
+		if want, err = translate.DaemonSet(s.svc, resolve.AsTranslateRevision(rev), s.placement, r.Config, nodes); err != nil {
+			return invalidRevision(rev, err)
+		}
+		s.running = rev
+	}
+	if err := r.applyDaemonSet(ctx, s, want); err != nil {
+		return err
+	}
+	return r.reconcileKubeServices(ctx, s)
+}
+
+func (r *Reconciler) applyDaemonSet(ctx context.Context, s *scope, want *appsv1ac.DaemonSetApplyConfiguration) error {
+	applied := translate.AppliedHash(want)
+	want.WithAnnotations(map[string]string{AnnotationAppliedHash: applied})
+	if ds := s.daemonSet; ds != nil && ds.Annotations[AnnotationAppliedHash] == applied {
+		return nil
+	}
+	if err := r.Client.Apply(ctx, want, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		return fmt.Errorf("apply DaemonSet %s: %w", *want.Name, err)
+	}
+	logf.FromContext(ctx).Info("Applied DaemonSet", "daemonSet", klog.KRef(s.svc.Namespace, *want.Name),
+		"templateHash", want.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash])
+	return nil
+}
