@@ -204,6 +204,37 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 }
 
 func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) error {
+	if err := r.resolveAll(ctx, s); err != nil {
+		return err
+	}
+	if isDaemon(s.svc) {
+		return r.reconcileDaemon(ctx, s)
+	}
+	want, err := translate.Deployment(s.svc, resolve.AsTranslateRevision(s.revision), s.placement, r.Config)
+	if err != nil {
+		return invalidRevision(s.revision, err)
+	}
+	if _, err := kubeServices(s.svc, s.revision); err != nil {
+		return err
+	}
+	if err := r.listPods(ctx, s); err != nil {
+		return err
+	}
+	s.want = target(want.Spec.Template.Annotations, s.revision, s.placement, r.Config)
+	s.plan = rollout.Plan(r.planInput(s))
+	run, err := r.runDeployment(ctx, s, want)
+	if err != nil {
+		return err
+	}
+	if err := r.reconcileDeployment(ctx, s, run); err != nil {
+		return err
+	}
+	return r.reconcileKubeServices(ctx, s)
+}
+
+// resolveAll reads the live Deployment or DaemonSet, and resolves the
+// cluster, the revision the spec asks for and the placement.
+func (r *Reconciler) resolveAll(ctx context.Context, s *scope) error {
 	daemon := isDaemon(s.svc)
 	if daemon {
 		if err := r.getDaemonSet(ctx, s); err != nil {
@@ -232,32 +263,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) error {
 		LaunchType: launchType, Strategy: s.svc.Spec.CapacityProviderStrategy,
 		Cluster: s.cluster, CapacityProviders: cps,
 	})
-	if err != nil {
-		return err
-	}
-	if daemon {
-		return r.reconcileDaemon(ctx, s)
-	}
-	want, err := translate.Deployment(s.svc, resolve.AsTranslateRevision(s.revision), s.placement, r.Config)
-	if err != nil {
-		return invalidRevision(s.revision, err)
-	}
-	if _, err := kubeServices(s.svc, s.revision); err != nil {
-		return err
-	}
-	if err := r.listPods(ctx, s); err != nil {
-		return err
-	}
-	s.want = target(want.Spec.Template.Annotations, s.revision, s.placement, r.Config)
-	s.plan = rollout.Plan(r.planInput(s))
-	run, err := r.runDeployment(ctx, s, want)
-	if err != nil {
-		return err
-	}
-	if err := r.reconcileDeployment(ctx, s, run); err != nil {
-		return err
-	}
-	return r.reconcileKubeServices(ctx, s)
+	return err
 }
 
 // kubeServices translates the Kubernetes Services of the Service running

@@ -16,7 +16,6 @@ import (
 	"github.com/berth-dev/berth/internal/translate"
 )
 
-
 // computeStatus derives the whole status from the scope: the Service, what
 // resolved, and the scheduler's decision. It returns the service events it
 // added.
