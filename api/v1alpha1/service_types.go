@@ -88,6 +88,12 @@ type ServiceStatus struct {
 	// +kubebuilder:validation:MaxLength=1024
 	Selector string `json:"selector,omitempty"`
 
+	// enableExecuteCommand: whether ECS Exec is on for the service's tasks.
+	// Its Kubernetes equivalent is `kubectl exec` into a task's pod, which
+	// RBAC (pods/exec) allows or not; Berth does not gate it.
+	// +optional
+	EnableExecuteCommand bool `json:"enableExecuteCommand,omitempty"`
+
 	// deployments: the service's deployments, as DescribeServices lists
 	// them: the PRIMARY one first, then the ACTIVE ones (still running
 	// tasks), then INACTIVE ones Berth keeps for rollback and for the record

@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -61,11 +62,11 @@ type Reconciler struct {
 	Options  controller.Options
 }
 
-// +kubebuilder:rbac:groups=ecs.berth.dev,resources=services,verbs=get;list;watch
+// +kubebuilder:rbac:groups=ecs.berth.dev,resources=services,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=services/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=clusters;taskdefinitionrevisions,verbs=get;list;watch
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=capacityproviders,verbs=get;list;watch
-// +kubebuilder:rbac:groups=apps,resources=deployments;daemonsets,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups=apps,resources=deployments;daemonsets,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=core,resources=pods,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups=core,resources=services,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=services/finalizers,verbs=update
@@ -167,7 +168,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	ctx = logf.IntoContext(ctx, logf.FromContext(ctx).WithValues("service", klog.KObj(svc)))
 	if !svc.DeletionTimestamp.IsZero() {
-		// The Deployment is owned by the Service and garbage-collected with it.
+		return r.reconcileDelete(ctx, svc)
+	}
+	if !controllerutil.ContainsFinalizer(svc, FinalizerDrain) {
+		// Deletion drains the tasks before the objects go; the update
+		// reconciles again.
+		base := svc.DeepCopy()
+		controllerutil.AddFinalizer(svc, FinalizerDrain)
+		if err := r.Client.Patch(ctx, svc, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}), client.FieldOwner(FieldOwner)); err != nil {
+			return ctrl.Result{}, client.IgnoreNotFound(err)
+		}
 		return ctrl.Result{}, nil
 	}
 	stored := svc.DeepCopy()

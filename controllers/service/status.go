@@ -34,6 +34,7 @@ func computeStatus(s *scope, cfg translate.Config) []rollout.Message {
 		st.DesiredCount = ptr.To(daemonDesired(s.daemonSet))
 	}
 	st.Selector = labels.SelectorFromSet(translate.ServiceSelector(svc)).String()
+	st.EnableExecuteCommand = ptr.Deref(svc.Spec.EnableExecuteCommand, false)
 	setResolvedConditions(s)
 
 	if s.problem != nil {

@@ -20,6 +20,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -315,6 +316,20 @@ func (h *Harness) deleteNamespace(ctx context.Context, ns string) error {
 	}
 	if err := h.admin.DeleteAllOf(ctx, &corev1.Pod{}, in, client.GracePeriodSeconds(0)); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("delete pods in %s: %w", ns, err)
+	}
+	// The operator may be gone: nothing waits for it to drain the Services.
+	var svcs ecsv1alpha1.ServiceList
+	if err := h.admin.List(ctx, &svcs, in); err != nil {
+		return fmt.Errorf("list Services in %s: %w", ns, err)
+	}
+	for i := range svcs.Items {
+		if len(svcs.Items[i].Finalizers) == 0 {
+			continue
+		}
+		raw := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`))
+		if err := h.admin.Patch(ctx, &svcs.Items[i], raw); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("drop finalizers of Service %s: %w", svcs.Items[i].Name, err)
+		}
 	}
 	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}
 	if err := h.admin.Delete(ctx, nsObj); client.IgnoreNotFound(err) != nil {

@@ -10,8 +10,10 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -519,4 +521,65 @@ func TestDaemonServiceFollowsNodes(t *testing.T) {
 	// It leaves: its task goes, the others stay.
 	Expect(admin.Delete(context.Background(), &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "ec2-joins-0"}})).To(Succeed())
 	onePerNode("ec2-joins-0", false)
+}
+
+// TestDeleteServiceDrains: deleting a Service is ECS's DeleteService: the
+// service is DRAINING while its tasks stop, and goes only once they have;
+// nothing it made is left behind.
+func TestDeleteServiceDrains(t *testing.T) {
+	RegisterTestingT(t)
+	td := rollTaskDefinition("bye", "public.ecr.aws/example/app:1", nil)
+	td.Spec.ContainerDefinitions[0].PortMappings = []ecsv1alpha1.PortMapping{{ContainerPort: ptr.To[int32](8080), Name: "http"}}
+	Expect(admin.Create(context.Background(), td)).To(Succeed())
+	svc := rollService("bye", "bye", 3, 200, 100, nil)
+	svc.Spec.LoadBalancers = []ecsv1alpha1.LoadBalancer{{TargetGroupArn: "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/bye-tg/1", ContainerName: "app", ContainerPort: ptr.To[int32](8080)}}
+	Expect(admin.Create(context.Background(), svc)).To(Succeed())
+	expectStable(t, "bye", 3, "1")
+	Expect(svc.Finalizers).To(BeEmpty(), "the finalizer is Berth's, added by the operator")
+	Expect(admin.Get(context.Background(), key("bye"), svc)).To(Succeed())
+	Expect(svc.Finalizers).To(ContainElement("ecs.berth.dev/drain"))
+
+	// Watch the Service's status and its pods as it goes.
+	wc, err := client.NewWithWatch(cp.AdminConfig(), client.Options{Scheme: admin.Scheme()})
+	Expect(err).NotTo(HaveOccurred())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w, err := wc.Watch(ctx, &ecsv1alpha1.ServiceList{}, client.InNamespace(ns), client.MatchingFields{"metadata.name": "bye"},
+		&client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: svc.ResourceVersion}})
+	Expect(err).NotTo(HaveOccurred())
+	var statuses []string
+	podsWhenGone := -1
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range w.ResultChan() {
+			s, ok := ev.Object.(*ecsv1alpha1.Service)
+			if !ok {
+				continue
+			}
+			statuses = append(statuses, string(s.Status.Status))
+			if ev.Type == "DELETED" {
+				var pods corev1.PodList
+				if admin.List(context.Background(), &pods, client.InNamespace(ns), client.MatchingLabels{ecsv1alpha1.LabelService: "bye"}) == nil {
+					podsWhenGone = len(pods.Items)
+				}
+				return
+			}
+		}
+	}()
+	Expect(admin.Delete(context.Background(), svc)).To(Succeed())
+	Eventually(func(g Gomega) {
+		err := admin.Get(context.Background(), key("bye"), svc)
+		g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "service still there: finalizers %v, status %s %+v; pods %d", svc.Finalizers, svc.Status.Status, svc.Status.Conditions, len(servicePods(g, "bye")))
+	}).WithTimeout(timeout).WithPolling(time.Second).Should(Succeed())
+	Eventually(done).WithTimeout(timeout).Should(BeClosed())
+	w.Stop()
+	t.Logf("statuses while deleted: %v", statuses)
+	Expect(statuses).To(ContainElement("DRAINING"))
+	Expect(podsWhenGone).To(Equal(0), "the Service went before its tasks stopped")
+	// What it made goes with it: the Deployment and the target group's Service.
+	Eventually(func(g Gomega) {
+		g.Expect(apierrors.IsNotFound(admin.Get(context.Background(), key("bye"), &appsv1.Deployment{}))).To(BeTrue())
+		g.Expect(apierrors.IsNotFound(admin.Get(context.Background(), key("bye-tg"), &corev1.Service{}))).To(BeTrue())
+	}).WithTimeout(timeout).WithPolling(time.Second).Should(Succeed())
 }

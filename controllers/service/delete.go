@@ -1,0 +1,77 @@
+package service
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/conditions"
+	"github.com/berth-dev/berth/internal/patch"
+	"github.com/berth-dev/berth/internal/translate"
+)
+
+// FinalizerDrain keeps a deleted Service until its tasks have stopped.
+const FinalizerDrain = "ecs.berth.dev/drain"
+
+// reconcileDelete is ECS's DeleteService: the service is DRAINING while
+// its tasks stop (its Deployment or DaemonSet is deleted in the
+// foreground, so its pods go first, each draining from the load balancers
+// for the deregistration delay), then INACTIVE: the finalizer goes and the
+// remaining objects (Kubernetes Services) are garbage-collected with it.
+func (r *Reconciler) reconcileDelete(ctx context.Context, svc *ecsv1alpha1.Service) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(svc, FinalizerDrain) {
+		return ctrl.Result{}, nil
+	}
+	stored := svc.DeepCopy()
+	name := translate.DeploymentName(svc)
+	for _, w := range []client.Object{&appsv1.Deployment{}, &appsv1.DaemonSet{}} {
+		err := r.Client.Get(ctx, client.ObjectKey{Namespace: svc.Namespace, Name: name}, w)
+		if client.IgnoreNotFound(err) != nil {
+			return ctrl.Result{}, fmt.Errorf("get %T %s: %w", w, name, err)
+		}
+		if err != nil || !metav1.IsControlledBy(w, svc) || !w.GetDeletionTimestamp().IsZero() {
+			// Gone, already going, or not ours (left alone).
+			continue
+		}
+		uid := w.GetUID()
+		if err := r.Client.Delete(ctx, w, client.PropagationPolicy(metav1.DeletePropagationForeground), client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
+			return ctrl.Result{}, fmt.Errorf("delete %T %s: %w", w, name, err)
+		}
+	}
+	var pods corev1.PodList
+	if err := r.Client.List(ctx, &pods, client.InNamespace(svc.Namespace), client.MatchingLabels(translate.ServiceSelector(svc))); err != nil {
+		return ctrl.Result{}, fmt.Errorf("list pods: %w", err)
+	}
+	if n := len(pods.Items); n > 0 {
+		st := &svc.Status
+		st.Status = ecsv1alpha1.ServiceDraining
+		st.DesiredCount = ptr.To[int32](0)
+		st.RunningCount, st.PendingCount = ptr.To[int32](0), ptr.To(int32(n))
+		conditions.Summarize(&st.Conditions, svc.Generation, conditions.Progressing, ReasonDraining,
+			fmt.Sprintf("service %s is DRAINING: %d tasks stopping", st.ServiceName, n))
+		if _, err := patch.Status(ctx, r.Client, stored, svc); err != nil {
+			return ctrl.Result{}, client.IgnoreNotFound(err)
+		}
+		// Their deletion events reconcile again.
+		return ctrl.Result{}, nil
+	}
+	base := svc.DeepCopy()
+	controllerutil.RemoveFinalizer(svc, FinalizerDrain)
+	if err := r.Client.Patch(ctx, svc, client.MergeFrom(base), client.FieldOwner(FieldOwner)); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	logf.FromContext(ctx).Info("Drained service: its tasks stopped")
+	return ctrl.Result{}, nil
+}
+
+// ReasonDraining: a deleted service's tasks are stopping.
+const ReasonDraining = "Draining"
