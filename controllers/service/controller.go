@@ -224,14 +224,9 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) error {
 	if err != nil {
 		return invalidRevision(s.revision, err)
 	}
-	if _, err := kubeServices(s.svc, s.revision); err != nil {
+	if err := r.schedule(ctx, s, want.Spec.Template.Annotations); err != nil {
 		return err
 	}
-	if err := r.listPods(ctx, s); err != nil {
-		return err
-	}
-	s.want = target(want.Spec.Template.Annotations, s.revision, s.placement, r.Config)
-	s.plan = rollout.Plan(r.planInput(s))
 	run, err := r.runDeployment(ctx, s, want)
 	if err != nil {
 		return err
@@ -240,6 +235,21 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) error {
 		return err
 	}
 	return r.reconcileKubeServices(ctx, s)
+}
+
+// schedule checks the Service's load balancers against the revision, reads
+// its tasks, and runs the scheduler for the pod template the spec asks for
+// (its annotations: hash and deployment id).
+func (r *Reconciler) schedule(ctx context.Context, s *scope, template map[string]string) error {
+	if _, err := kubeServices(s.svc, s.revision); err != nil {
+		return err
+	}
+	if err := r.listPods(ctx, s); err != nil {
+		return err
+	}
+	s.want = target(template, s.revision, s.placement, r.Config)
+	s.plan = rollout.Plan(r.planInput(s))
+	return nil
 }
 
 // resolveAll reads the live Deployment or DaemonSet, and resolves the

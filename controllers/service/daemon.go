@@ -68,14 +68,9 @@ func (r *Reconciler) reconcileDaemon(ctx context.Context, s *scope) error {
 	if err != nil {
 		return invalidRevision(s.revision, err)
 	}
-	if _, err := kubeServices(s.svc, s.revision); err != nil {
+	if err := r.schedule(ctx, s, want.Spec.Template.Annotations); err != nil {
 		return err
 	}
-	if err := r.listPods(ctx, s); err != nil {
-		return err
-	}
-	s.want = target(want.Spec.Template.Annotations, s.revision, s.placement, r.Config)
-	s.plan = rollout.Plan(r.planInput(s))
 	s.running = s.revision
 	if run := s.plan.Run; run != nil && run.TemplateHash != s.want.Hash {
 		rev, err := resolve.Revision(ctx, r.Client, s.svc.Namespace, run.TaskDefinition, 0)
