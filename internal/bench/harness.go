@@ -310,7 +310,16 @@ func (h *Harness) waitRevision(ctx context.Context, ns string, rev int) error {
 func (h *Harness) deleteNamespace(ctx context.Context, ns string) error {
 	in := client.InNamespace(ns)
 	for _, o := range []client.Object{&ecsv1alpha1.Service{}, &appsv1.Deployment{}, &appsv1.ReplicaSet{}} {
-		if err := h.admin.DeleteAllOf(ctx, o, in, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
+		// A collection of 1,000 objects being drained by the operator can
+		// outlast the API server's request timeout; what was deleted stays
+		// deleted, so the call is repeated.
+		var err error
+		for range 5 {
+			if err = h.admin.DeleteAllOf(ctx, o, in, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) == nil {
+				break
+			}
+		}
+		if client.IgnoreNotFound(err) != nil {
 			return fmt.Errorf("delete %T in %s: %w", o, ns, err)
 		}
 	}
