@@ -298,16 +298,9 @@ func (h *Harness) waitRevision(ctx context.Context, ns string, rev int) error {
 	}
 }
 
-// deleteNamespace deletes ns and waits until it and everything in it is
-// gone, so the next run starts on an empty cluster.
-//
-// The namespace controller alone takes about a minute for 1,000
-// Deployments here (it lists every resource type and lets the garbage
-// collector and kwok remove the pods one by one), so the harness first
-// deletes each collection itself: the ECS Services (so that the operator
-// recreates nothing), the Deployments, ReplicaSets and, without a grace
-// period, the pods.
-func (h *Harness) deleteNamespace(ctx context.Context, ns string) error {
+// deleteCollections deletes the namespace's ECS Services, Deployments,
+// ReplicaSets and pods, and drops the Services' finalizers.
+func (h *Harness) deleteCollections(ctx context.Context, ns string) error {
 	in := client.InNamespace(ns)
 	for _, o := range []client.Object{&ecsv1alpha1.Service{}, &appsv1.Deployment{}, &appsv1.ReplicaSet{}} {
 		// A collection of 1,000 objects being drained by the operator can
@@ -339,6 +332,22 @@ func (h *Harness) deleteNamespace(ctx context.Context, ns string) error {
 		if err := h.admin.Patch(ctx, &svcs.Items[i], raw); client.IgnoreNotFound(err) != nil {
 			return fmt.Errorf("drop finalizers of Service %s: %w", svcs.Items[i].Name, err)
 		}
+	}
+	return nil
+}
+
+// deleteNamespace deletes ns and waits until it and everything in it is
+// gone, so the next run starts on an empty cluster.
+//
+// The namespace controller alone takes about a minute for 1,000
+// Deployments here (it lists every resource type and lets the garbage
+// collector and kwok remove the pods one by one), so the harness first
+// deletes each collection itself: the ECS Services (so that the operator
+// recreates nothing), the Deployments, ReplicaSets and, without a grace
+// period, the pods.
+func (h *Harness) deleteNamespace(ctx context.Context, ns string) error {
+	if err := h.deleteCollections(ctx, ns); err != nil {
+		return err
 	}
 	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}
 	if err := h.admin.Delete(ctx, nsObj); client.IgnoreNotFound(err) != nil {
