@@ -428,20 +428,29 @@ func (r *Reconciler) runDeployment(ctx context.Context, s *scope, want *appsv1ac
 
 func (r *Reconciler) getDeployment(ctx context.Context, s *scope) error {
 	d := &appsv1.Deployment{}
-	err := r.Client.Get(ctx, client.ObjectKey{Namespace: s.svc.Namespace, Name: translate.DeploymentName(s.svc)}, d)
+	found, err := r.getOwned(ctx, s.svc, d, "Deployment")
+	if found {
+		s.deployment = d
+	}
+	return err
+}
+
+// getOwned reads the workload named after svc into obj; found is false
+// when there is none. One that svc does not control is a problem.
+func (r *Reconciler) getOwned(ctx context.Context, svc *ecsv1alpha1.Service, obj client.Object, kind string) (found bool, err error) {
+	err = r.Client.Get(ctx, client.ObjectKey{Namespace: svc.Namespace, Name: translate.DeploymentName(svc)}, obj)
 	if apierrors.IsNotFound(err) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return fmt.Errorf("get Deployment: %w", err)
+		return false, fmt.Errorf("get %s: %w", kind, err)
 	}
-	if !metav1.IsControlledBy(d, s.svc) {
+	if !metav1.IsControlledBy(obj, svc) {
 		// Reported once, as a Warning event, when the Service becomes Stalled.
-		return &resolve.Problem{Condition: ecsv1alpha1.ConditionDeploymentAvailable, Reason: ecsv1alpha1.ReasonResourceNotOwned,
-			Message: fmt.Sprintf("Deployment %s exists and is not controlled by this Service; delete or rename it", d.Name)}
+		return false, &resolve.Problem{Condition: ecsv1alpha1.ConditionDeploymentAvailable, Reason: ecsv1alpha1.ReasonResourceNotOwned,
+			Message: fmt.Sprintf("%s %s exists and is not controlled by this Service; delete or rename it", kind, obj.GetName())}
 	}
-	s.deployment = d
-	return nil
+	return true, nil
 }
 
 // reconcileDeployment applies the Deployment unless the live one already
@@ -456,7 +465,9 @@ func (r *Reconciler) reconcileDeployment(ctx context.Context, s *scope, want *ap
 	applied := translate.AppliedHash(want)
 	want.WithAnnotations(map[string]string{AnnotationAppliedHash: applied})
 	if d := s.deployment; d != nil && d.Annotations[AnnotationAppliedHash] == applied &&
-		d.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash] == hash {
+		d.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash] == hash &&
+		ptr.Equal(d.Spec.Replicas, want.Spec.Replicas) {
+		// Converged; a replica count changed by hand is put back.
 		return nil
 	}
 	if err := r.Client.Apply(ctx, want, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {

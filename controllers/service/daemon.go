@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -43,19 +41,11 @@ func daemonWorkload(ds *appsv1.DaemonSet) rollout.Workload {
 
 func (r *Reconciler) getDaemonSet(ctx context.Context, s *scope) error {
 	ds := &appsv1.DaemonSet{}
-	err := r.Client.Get(ctx, client.ObjectKey{Namespace: s.svc.Namespace, Name: translate.DeploymentName(s.svc)}, ds)
-	if apierrors.IsNotFound(err) {
-		return nil
+	found, err := r.getOwned(ctx, s.svc, ds, "DaemonSet")
+	if found {
+		s.daemonSet = ds
 	}
-	if err != nil {
-		return fmt.Errorf("get DaemonSet: %w", err)
-	}
-	if !metav1.IsControlledBy(ds, s.svc) {
-		return &resolve.Problem{Condition: ecsv1alpha1.ConditionDeploymentAvailable, Reason: ecsv1alpha1.ReasonResourceNotOwned,
-			Message: fmt.Sprintf("DaemonSet %s exists and is not controlled by this Service; delete or rename it", ds.Name)}
-	}
-	s.daemonSet = ds
-	return nil
+	return err
 }
 
 // reconcileDaemon runs the scheduler for a DAEMON service and applies its

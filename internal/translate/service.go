@@ -110,6 +110,10 @@ func (k *kubeServices) add(p *field.Path, name, role string, headless bool, port
 		k.errs = append(k.errs, field.Duplicate(p, name))
 		return
 	}
+	if port.Port == 0 {
+		// A headless Service for A records only has no port.
+		return
+	}
 	port.Name = strings.ToLower(string(port.Protocol)) + "-" + strconv.Itoa(int(port.Port))
 	s.ports[port.Name] = port
 }
@@ -255,9 +259,7 @@ func (k *kubeServices) build() []*corev1ac.ServiceApplyConfiguration {
 		}
 		portNames := make([]string, 0, len(s.ports))
 		for pn := range s.ports {
-			if pn != "-0" {
-				portNames = append(portNames, pn)
-			}
+			portNames = append(portNames, pn)
 		}
 		sort.Strings(portNames)
 		for _, pn := range portNames {

@@ -387,6 +387,14 @@ func TestCircuitBreakerWithoutRollback(t *testing.T) {
 	Expect(err).To(HaveOccurred(), "kubectl wait must not report a failed deployment Ready: %s", out)
 }
 
+// createHTTPTaskDefinition registers family: rollTaskDefinition's task
+// with container port 8080 named http.
+func createHTTPTaskDefinition(family string) {
+	td := rollTaskDefinition(family, "public.ecr.aws/example/app:1", nil)
+	td.Spec.ContainerDefinitions[0].PortMappings = []ecsv1alpha1.PortMapping{{ContainerPort: ptr.To[int32](8080), Name: "http"}}
+	Expect(admin.Create(context.Background(), td)).To(Succeed())
+}
+
 // readyEndpoints lists the pods a Kubernetes Service routes to: the
 // endpoints of its EndpointSlices that are ready.
 func readyEndpoints(g Gomega, service string) []string {
@@ -417,9 +425,7 @@ func readyPods(g Gomega, svc string) []string {
 
 func TestLoadBalancersRouteToReadyTasks(t *testing.T) {
 	RegisterTestingT(t)
-	td := rollTaskDefinition("lbapp", "public.ecr.aws/example/app:1", nil)
-	td.Spec.ContainerDefinitions[0].PortMappings = []ecsv1alpha1.PortMapping{{ContainerPort: ptr.To[int32](8080), Name: "http"}}
-	Expect(admin.Create(context.Background(), td)).To(Succeed())
+	createHTTPTaskDefinition("lbapp")
 	svc := rollService("lb", "lbapp", 3, 200, 100, nil)
 	svc.Annotations = map[string]string{"ecs.berth.dev/deregistration-delay": "0"}
 	// Unhealthy tasks stay a minute before they are replaced: long enough to
@@ -528,14 +534,11 @@ func TestDaemonServiceFollowsNodes(t *testing.T) {
 // nothing it made is left behind.
 func TestDeleteServiceDrains(t *testing.T) {
 	RegisterTestingT(t)
-	td := rollTaskDefinition("bye", "public.ecr.aws/example/app:1", nil)
-	td.Spec.ContainerDefinitions[0].PortMappings = []ecsv1alpha1.PortMapping{{ContainerPort: ptr.To[int32](8080), Name: "http"}}
-	Expect(admin.Create(context.Background(), td)).To(Succeed())
+	createHTTPTaskDefinition("bye")
 	svc := rollService("bye", "bye", 3, 200, 100, nil)
 	svc.Spec.LoadBalancers = []ecsv1alpha1.LoadBalancer{{TargetGroupArn: "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/bye-tg/1", ContainerName: "app", ContainerPort: ptr.To[int32](8080)}}
 	Expect(admin.Create(context.Background(), svc)).To(Succeed())
 	expectStable(t, "bye", 3, "1")
-	Expect(svc.Finalizers).To(BeEmpty(), "the finalizer is Berth's, added by the operator")
 	Expect(admin.Get(context.Background(), key("bye"), svc)).To(Succeed())
 	Expect(svc.Finalizers).To(ContainElement("ecs.berth.dev/drain"))
 
