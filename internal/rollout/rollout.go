@@ -131,6 +131,9 @@ type planner struct {
 	deps   []*ecsv1alpha1.ServiceDeployment
 	byHash map[string]*ecsv1alpha1.ServiceDeployment
 	out    Output
+	// states are the pods' tasks, read once (nil: no containers
+	// annotation or an unreadable one).
+	states []*taskstate.State
 	// healthySince[hash] is the latest time a task of the deployment became
 	// healthy.
 	healthySince map[string]time.Time
@@ -139,6 +142,12 @@ type planner struct {
 func (p *planner) now() metav1.Time { return metav1.NewTime(p.in.Now.Truncate(time.Second)) }
 
 func (p *planner) load() {
+	p.states = make([]*taskstate.State, len(p.in.Pods))
+	for i := range p.in.Pods {
+		// A malformed annotation will not fix itself: such a pod is
+		// counted, not judged.
+		p.states[i], _ = taskstate.Read(&p.in.Pods[i], p.in.Now)
+	}
 	for i := range p.in.Previous {
 		d := p.in.Previous[i].DeepCopy()
 		p.deps = append(p.deps, d)
@@ -229,7 +238,7 @@ func (p *planner) count() {
 		if d == nil || !pod.DeletionTimestamp.IsZero() || pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded {
 			continue
 		}
-		if taskstate.Running(pod, p.in.Now) {
+		if taskstate.Running(pod, p.states[i]) {
 			d.RunningCount++
 		} else {
 			d.PendingCount++
@@ -261,12 +270,7 @@ func (p *planner) judge() {
 		if !pod.DeletionTimestamp.IsZero() {
 			continue
 		}
-		v, err := taskstate.Judge(pod, p.in.Grace, p.in.Now)
-		if err != nil {
-			// A malformed annotation will not fix itself; the pod is
-			// counted, not judged.
-			continue
-		}
+		v := taskstate.Decide(pod, p.states[i], p.in.Grace, p.in.Now)
 		if v.Recheck > 0 && (p.out.Recheck == 0 || v.Recheck < p.out.Recheck) {
 			p.out.Recheck = v.Recheck
 		}
