@@ -83,6 +83,15 @@ type ServiceStatus struct {
 	// +kubebuilder:validation:items:MaxLength=255
 	CapacityProviders []string `json:"capacityProviders,omitempty"`
 
+	// capacityProviderTasks: how the tasks split over the capacity providers
+	// of a strategy (Berth): desiredCount by the strategy's base and weight
+	// (docs/capacity.md gives the rule), running and pending as counted.
+	// +optional
+	// +listType=map
+	// +listMapKey=capacityProvider
+	// +kubebuilder:validation:MaxItems=20
+	CapacityProviderTasks []CapacityProviderTasks `json:"capacityProviderTasks,omitempty"`
+
 	// selector: the label selector of the service's pods (scale subresource).
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024
@@ -258,4 +267,18 @@ type ServiceList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Service `json:"items"`
+}
+
+// CapacityProviderTasks is a service's share of tasks on one capacity
+// provider.
+type CapacityProviderTasks struct {
+	// capacityProvider: the capacity provider's ECS name.
+	// +kubebuilder:validation:MaxLength=255
+	CapacityProvider string `json:"capacityProvider"`
+	// desiredCount: the tasks the strategy places on it.
+	DesiredCount int32 `json:"desiredCount"`
+	// runningCount: its tasks in the RUNNING state.
+	RunningCount int32 `json:"runningCount"`
+	// pendingCount: its tasks in the PENDING state.
+	PendingCount int32 `json:"pendingCount"`
 }

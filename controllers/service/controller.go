@@ -142,13 +142,19 @@ func (r *Reconciler) list(ctx context.Context, opts ...client.ListOption) []reco
 
 // scope is what one reconcile gathers and decides.
 type scope struct {
-	svc        *ecsv1alpha1.Service
-	cluster    *ecsv1alpha1.Cluster
-	revision   *ecsv1alpha1.TaskDefinitionRevision
-	placement  translate.Placement
-	deployment *appsv1.Deployment
-	daemonSet  *appsv1.DaemonSet
-	pods       []corev1.Pod
+	svc       *ecsv1alpha1.Service
+	cluster   *ecsv1alpha1.Cluster
+	revision  *ecsv1alpha1.TaskDefinitionRevision
+	placement translate.Placement
+	// deployments are the Deployments the Service controls (one per
+	// capacity provider of a sliced placement); wants those the spec asks
+	// for.
+	deployments []*appsv1.Deployment
+	wants       []*appsv1ac.DeploymentApplyConfiguration
+	// split is each capacity provider's share of the tasks.
+	split     []ecsv1alpha1.CapacityProviderTasks
+	daemonSet *appsv1.DaemonSet
+	pods      []corev1.Pod
 	// want is the deployment the spec asks for; plan the scheduler's
 	// decision; running the revision the Deployment runs.
 	want    rollout.Target
@@ -220,18 +226,22 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) error {
 	if isDaemon(s.svc) {
 		return r.reconcileDaemon(ctx, s)
 	}
-	want, err := translate.Deployment(s.svc, resolve.AsTranslateRevision(s.revision), s.placement, r.Config)
+	wants, err := translate.Deployments(s.svc, resolve.AsTranslateRevision(s.revision), s.placement, r.Config)
 	if err != nil {
 		return invalidRevision(s.revision, err)
 	}
-	if err := r.schedule(ctx, s, want.Spec.Template.Annotations); err != nil {
+	if err := r.checkNames(ctx, s, wants); err != nil {
 		return err
 	}
-	run, err := r.runDeployment(ctx, s, want)
+	s.wants = wants
+	if err := r.schedule(ctx, s, wants[0].Spec.Template.Annotations); err != nil {
+		return err
+	}
+	runs, err := r.runDeployments(ctx, s, wants)
 	if err != nil {
 		return err
 	}
-	if err := r.reconcileDeployment(ctx, s, run); err != nil {
+	if err := r.reconcileDeployments(ctx, s, runs); err != nil {
 		return err
 	}
 	return r.reconcileKubeServices(ctx, s)
@@ -260,7 +270,7 @@ func (r *Reconciler) resolveAll(ctx context.Context, s *scope) error {
 		if err := r.getDaemonSet(ctx, s); err != nil {
 			return err
 		}
-	} else if err := r.getDeployment(ctx, s); err != nil {
+	} else if err := r.listDeployments(ctx, s); err != nil {
 		return err
 	}
 	var err error
@@ -391,48 +401,32 @@ func (r *Reconciler) planInput(s *scope) rollout.Input {
 	if ds := s.daemonSet; ds != nil {
 		in.Workload = daemonWorkload(ds)
 	}
-	if d := s.deployment; d != nil {
-		in.Workload = rollout.Workload{
-			Exists: true, Hash: d.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash],
-			Observed: d.Status.ObservedGeneration >= d.Generation,
-			Replicas: d.Status.Replicas, Updated: d.Status.UpdatedReplicas, Available: d.Status.AvailableReplicas,
-		}
+	if !isDaemon(svc) {
+		in.Workload = workload(s.deployments, s.wants)
 	}
 	return in
 }
 
-// runDeployment is the Deployment to apply: the one the spec asks for, or
-// the deployment the scheduler runs instead (after the circuit breaker
-// tripped), translated from its revision; with none, the spec's with no
-// task.
-func (r *Reconciler) runDeployment(ctx context.Context, s *scope, want *appsv1ac.DeploymentApplyConfiguration) (*appsv1ac.DeploymentApplyConfiguration, error) {
+// runDeployments are the Deployments to apply: those the spec asks for,
+// or those of the deployment the scheduler runs instead (after the circuit
+// breaker tripped), translated from its revision; with none, the spec's
+// (the caller gives them no task).
+func (r *Reconciler) runDeployments(ctx context.Context, s *scope, wants []*appsv1ac.DeploymentApplyConfiguration) ([]*appsv1ac.DeploymentApplyConfiguration, error) {
 	run := s.plan.Run
 	s.running = s.revision
-	switch {
-	case run == nil:
-		return want.WithSpec(want.Spec.WithReplicas(0)), nil
-	case run.TemplateHash == s.want.Hash:
-		return want, nil
+	if run == nil || run.TemplateHash == s.want.Hash {
+		return wants, nil
 	}
 	rev, err := resolve.Revision(ctx, r.Client, s.svc.Namespace, run.TaskDefinition, 0)
 	if err != nil {
 		return nil, err
 	}
-	d, err := translate.Deployment(s.svc, resolve.AsTranslateRevision(rev), s.placement, r.Config)
+	ds, err := translate.Deployments(s.svc, resolve.AsTranslateRevision(rev), s.placement, r.Config)
 	if err != nil {
 		return nil, invalidRevision(rev, err)
 	}
 	s.running = rev
-	return d, nil
-}
-
-func (r *Reconciler) getDeployment(ctx context.Context, s *scope) error {
-	d := &appsv1.Deployment{}
-	found, err := r.getOwned(ctx, s.svc, d, "Deployment")
-	if found {
-		s.deployment = d
-	}
-	return err
+	return ds, nil
 }
 
 // getOwned reads the workload named after svc into obj; found is false
@@ -451,37 +445,6 @@ func (r *Reconciler) getOwned(ctx context.Context, svc *ecsv1alpha1.Service, obj
 			Message: fmt.Sprintf("%s %s exists and is not controlled by this Service; delete or rename it", kind, obj.GetName())}
 	}
 	return true, nil
-}
-
-// reconcileDeployment applies the Deployment unless the live one already
-// carries it: a converged Service sends no write. When maximumPercent and
-// minimumHealthyPercent allow no step, a rollout is paused, as ECS stalls.
-func (r *Reconciler) reconcileDeployment(ctx context.Context, s *scope, want *appsv1ac.DeploymentApplyConfiguration) error {
-	hash := want.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash]
-	maxPercent, minPercent := translate.Percents(s.svc)
-	if translate.Deadlocked(ptr.Deref(s.svc.Spec.DesiredCount, 0), maxPercent, minPercent) && otherTemplates(s.pods, hash) {
-		want.Spec.WithPaused(true)
-	}
-	applied := translate.AppliedHash(want)
-	want.WithAnnotations(map[string]string{AnnotationAppliedHash: applied})
-	if d := s.deployment; d != nil && d.Annotations[AnnotationAppliedHash] == applied &&
-		d.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash] == hash &&
-		ptr.Equal(d.Spec.Replicas, want.Spec.Replicas) {
-		// Converged; a replica count changed by hand is put back.
-		return nil
-	}
-	if err := r.Client.Apply(ctx, want, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
-		return fmt.Errorf("apply Deployment %s: %w", *want.Name, err)
-	}
-	// The apply answered with the Deployment as stored; the cache has not
-	// seen it yet. Status is computed from the answer, so that it does not
-	// report a Deployment "to be created" that already exists (and need a
-	// second write when the cache catches up).
-	if d, err := asDeployment(want); err == nil {
-		s.deployment = d
-	}
-	logf.FromContext(ctx).Info("Applied Deployment", "deployment", klog.KRef(s.svc.Namespace, *want.Name), "templateHash", hash)
-	return nil
 }
 
 // otherTemplates tells whether tasks of another template than hash run.
@@ -560,8 +523,8 @@ func asDeployment(ac *appsv1ac.DeploymentApplyConfiguration) (*appsv1.Deployment
 func liveRevision(s *scope) int32 {
 	var labels map[string]string
 	switch {
-	case s.deployment != nil:
-		labels = s.deployment.Spec.Template.Labels
+	case len(s.deployments) > 0:
+		labels = s.deployments[0].Spec.Template.Labels
 	case s.daemonSet != nil:
 		labels = s.daemonSet.Spec.Template.Labels
 	}

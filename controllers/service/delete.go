@@ -32,19 +32,17 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, svc *ecsv1alpha1.Servi
 		return ctrl.Result{}, nil
 	}
 	stored := svc.DeepCopy()
-	name := translate.DeploymentName(svc)
-	for _, w := range []client.Object{&appsv1.Deployment{}, &appsv1.DaemonSet{}} {
-		err := r.Client.Get(ctx, client.ObjectKey{Namespace: svc.Namespace, Name: name}, w)
-		if client.IgnoreNotFound(err) != nil {
-			return ctrl.Result{}, fmt.Errorf("get %T %s: %w", w, name, err)
-		}
-		if err != nil || !metav1.IsControlledBy(w, svc) || !w.GetDeletionTimestamp().IsZero() {
-			// Gone, already going, or not ours (left alone).
-			continue
+	workloads, err := r.ownedWorkloads(ctx, svc)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	for _, w := range workloads {
+		if !w.GetDeletionTimestamp().IsZero() {
+			continue // already going
 		}
 		uid := w.GetUID()
 		if err := r.Client.Delete(ctx, w, client.PropagationPolicy(metav1.DeletePropagationForeground), client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
-			return ctrl.Result{}, fmt.Errorf("delete %T %s: %w", w, name, err)
+			return ctrl.Result{}, fmt.Errorf("delete %T %s: %w", w, w.GetName(), err)
 		}
 	}
 	var pods corev1.PodList
@@ -75,3 +73,28 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, svc *ecsv1alpha1.Servi
 
 // ReasonDraining: a deleted service's tasks are stopping.
 const ReasonDraining = "Draining"
+
+// ownedWorkloads are the Deployments (one per slice) and the DaemonSet the
+// Service controls; workloads of the same name it does not control are
+// left alone.
+func (r *Reconciler) ownedWorkloads(ctx context.Context, svc *ecsv1alpha1.Service) ([]client.Object, error) {
+	var deps appsv1.DeploymentList
+	if err := r.Client.List(ctx, &deps, client.InNamespace(svc.Namespace), client.MatchingLabels(translate.ServiceSelector(svc))); err != nil {
+		return nil, fmt.Errorf("list Deployments: %w", err)
+	}
+	var res []client.Object
+	for i := range deps.Items {
+		if metav1.IsControlledBy(&deps.Items[i], svc) {
+			res = append(res, &deps.Items[i])
+		}
+	}
+	ds := &appsv1.DaemonSet{}
+	err := r.Client.Get(ctx, client.ObjectKey{Namespace: svc.Namespace, Name: translate.DeploymentName(svc)}, ds)
+	if client.IgnoreNotFound(err) != nil {
+		return nil, fmt.Errorf("get DaemonSet: %w", err)
+	}
+	if err == nil && metav1.IsControlledBy(ds, svc) {
+		res = append(res, ds)
+	}
+	return res, nil
+}

@@ -38,7 +38,7 @@ func computeStatus(s *scope, cfg translate.Config) []rollout.Message {
 	setResolvedConditions(s)
 
 	if s.problem != nil {
-		setCounts(st, s.deployment)
+		setCounts(st, s.deployments)
 		conditions.Summarize(&st.Conditions, gen, conditions.Stalled, s.problem.Reason, s.problem.Message)
 		st.ObservedGeneration = gen
 		return nil
@@ -52,6 +52,7 @@ func computeStatus(s *scope, cfg translate.Config) []rollout.Message {
 	if len(st.CapacityProviders) == 0 {
 		st.CapacityProviders = nil
 	}
+	st.CapacityProviderTasks = splitCounts(s)
 	var running, pending int32
 	for _, d := range st.Deployments {
 		running += d.RunningCount
@@ -210,14 +211,14 @@ func resolvedMessage(s *scope, c string) string {
 
 // setCounts counts tasks from the Deployment: runningCount is ready pods,
 // pendingCount the others.
-func setCounts(st *ecsv1alpha1.ServiceStatus, d *appsv1.Deployment) {
-	if d == nil {
-		st.RunningCount, st.PendingCount = ptr.To[int32](0), ptr.To[int32](0)
-		return
+func setCounts(st *ecsv1alpha1.ServiceStatus, deps []*appsv1.Deployment) {
+	var running, all int32
+	for _, d := range deps {
+		running += d.Status.ReadyReplicas
+		all += d.Status.Replicas
 	}
-	running := d.Status.ReadyReplicas
 	st.RunningCount = ptr.To(running)
-	st.PendingCount = ptr.To(max(d.Status.Replicas-running, 0))
+	st.PendingCount = ptr.To(max(all-running, 0))
 }
 
 func stalledReason(svc *ecsv1alpha1.Service) string {

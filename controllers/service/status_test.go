@@ -34,14 +34,21 @@ func deployment(hash string, gen, observed, replicas, updated, ready, available 
 	return d
 }
 
+func deps(d *appsv1.Deployment) []*appsv1.Deployment {
+	if d == nil {
+		return nil
+	}
+	return []*appsv1.Deployment{d}
+}
+
 func resolved(s *ecsv1alpha1.Service, d *appsv1.Deployment) *scope {
 	rev := &ecsv1alpha1.TaskDefinitionRevision{}
 	rev.Spec.Family, rev.Spec.Revision = "web", 4
 	cp := &ecsv1alpha1.CapacityProvider{ObjectMeta: metav1.ObjectMeta{Name: "fargate"}}
 	cp.Spec.Name = "FARGATE"
 	sc := &scope{svc: s, cluster: &ecsv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, revision: rev, running: rev,
-		placement:  translate.Placement{LaunchType: ecsv1alpha1.LaunchTypeFargate, Providers: []*ecsv1alpha1.CapacityProvider{cp}},
-		deployment: d, want: rollout.Target{ID: "ecs-svc/1", Hash: "h1"}, now: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)}
+		placement:   translate.Placement{LaunchType: ecsv1alpha1.LaunchTypeFargate, Providers: []*ecsv1alpha1.CapacityProvider{cp}},
+		deployments: deps(d), want: rollout.Target{ID: "ecs-svc/1", Hash: "h1"}, now: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)}
 	// Pods as the Deployment's status counts them: ready ones of the
 	// current template, then the others of an older one.
 	if d != nil {

@@ -104,7 +104,22 @@ type Output struct {
 	Steady bool
 	// Recheck is when time alone may change the decision (0: never).
 	Recheck time.Duration
+	// Counted says, for each of Input.Pods, whether it counts as a running
+	// (TaskRunning) or pending (TaskPending) task of a deployment, or not
+	// at all (TaskNotCounted: stopping, finished or of no deployment).
+	Counted []TaskCount
 }
+
+// TaskCount is how a pod counts in a deployment's running and pending
+// tasks.
+type TaskCount int8
+
+// Values of TaskCount.
+const (
+	TaskNotCounted TaskCount = iota
+	TaskPending
+	TaskRunning
+)
 
 // Threshold is the circuit breaker's failure threshold for desired tasks:
 // half of them, rounded up, at least 3 and at most 200.
@@ -232,6 +247,7 @@ func (p *planner) count() {
 	for _, d := range p.deps {
 		d.RunningCount, d.PendingCount = 0, 0
 	}
+	p.out.Counted = make([]TaskCount, len(p.in.Pods))
 	for i := range p.in.Pods {
 		pod := &p.in.Pods[i]
 		d := p.byHash[pod.Annotations[ecsv1alpha1.AnnotationTemplateHash]]
@@ -240,8 +256,10 @@ func (p *planner) count() {
 		}
 		if taskstate.Running(pod, p.states[i]) {
 			d.RunningCount++
+			p.out.Counted[i] = TaskRunning
 		} else {
 			d.PendingCount++
+			p.out.Counted[i] = TaskPending
 		}
 		if t, ok := readySince(pod); ok && t.After(p.healthySince[d.TemplateHash]) {
 			p.healthySince[d.TemplateHash] = t

@@ -304,3 +304,44 @@ func copyMap(m map[string]string) map[string]string {
 	}
 	return res
 }
+
+// SliceDeploymentName is the name of the Deployment that runs a Service's
+// tasks on one capacity provider of a sliced placement.
+func SliceDeploymentName(svc *ecsv1alpha1.Service, cp *ecsv1alpha1.CapacityProvider) string {
+	return svc.Name + "-" + cp.Name
+}
+
+// Deployments translates a Service running rev on p into the Deployments
+// that run its tasks: the one of Deployment, or, for a sliced placement
+// (a strategy of several capacity providers), one per provider, in the
+// strategy's order. A slice's Deployment selects and labels its pods with
+// ecs.berth.dev/capacity-provider and places them on that provider's pool
+// only; all slices share the template hash and deployment id of the whole
+// placement, so that the tasks of one ECS deployment are one deployment
+// whatever their provider. Replicas and rollout bounds are the caller's
+// (capacity.PlanSlices).
+func Deployments(svc *ecsv1alpha1.Service, rev Revision, p Placement, cfg Config) ([]*appsv1ac.DeploymentApplyConfiguration, error) {
+	whole, err := Deployment(svc, rev, p, cfg)
+	if err != nil || !p.Sliced() {
+		return []*appsv1ac.DeploymentApplyConfiguration{whole}, err
+	}
+	shared := map[string]string{
+		ecsv1alpha1.AnnotationTemplateHash: whole.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash],
+		ecsv1alpha1.AnnotationStartedBy:    whole.Spec.Template.Annotations[ecsv1alpha1.AnnotationStartedBy],
+	}
+	res := make([]*appsv1ac.DeploymentApplyConfiguration, len(p.Providers))
+	for i, cp := range p.Providers {
+		d, err := Deployment(svc, rev, p.Slice(i), cfg)
+		if err != nil {
+			return nil, err
+		}
+		slice := map[string]string{ecsv1alpha1.LabelCapacityProvider: cp.Name}
+		selector := ServiceSelector(svc)
+		selector[ecsv1alpha1.LabelCapacityProvider] = cp.Name
+		d.WithName(SliceDeploymentName(svc, cp)).WithLabels(slice)
+		d.Spec.WithSelector(metav1ac.LabelSelector().WithMatchLabels(selector))
+		d.Spec.Template.WithLabels(slice).WithAnnotations(shared)
+		res[i] = d
+	}
+	return res, nil
+}

@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/capacity"
 	"github.com/berth-dev/berth/internal/names"
 )
 
@@ -111,7 +112,8 @@ func placeStrategy(in PlacementInput, strategy []ecsv1alpha1.CapacityProviderStr
 	for _, ref := range clusterProviders(in.Cluster) {
 		associated[names.ObjectName(ref)] = true
 	}
-	placing := 0
+	var items []capacity.Item
+	fargate, ec2 := false, false
 	for _, item := range strategy {
 		objName := names.ObjectName(item.CapacityProvider)
 		cp, ok := in.CapacityProviders[objName]
@@ -123,16 +125,48 @@ func placeStrategy(in PlacementInput, strategy []ecsv1alpha1.CapacityProviderStr
 			return p, &PlacementError{Reason: ecsv1alpha1.ReasonCapacityProviderNotFound,
 				Message: fmt.Sprintf("The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster: %s", item.CapacityProvider)}
 		}
-		if weight(item) > 0 || base(item) > 0 {
-			placing++
+		items = append(items, capacity.Item{Name: item.CapacityProvider, Base: base(item), Weight: weight(item)})
+		if cp.Spec.Type == ecsv1alpha1.CapacityProviderEC2AutoScaling {
+			ec2 = true
+		} else {
+			fargate = true
 		}
 		p.Providers = append(p.Providers, cp)
 	}
-	if placing == 0 {
-		return p, &PlacementError{Reason: ecsv1alpha1.ReasonNoCapacityProvider,
-			Message: "The capacity provider strategy places no tasks: at least one capacity provider must have a weight or a base greater than 0"}
+	if fargate && ec2 {
+		return p, &PlacementError{Reason: ecsv1alpha1.ReasonInvalidParameter,
+			Message: "InvalidParameterException: A capacity provider strategy cannot contain a mix of capacity providers using Auto Scaling groups and Fargate providers. Specify one or the other and try again."}
+	}
+	if err := capacity.ValidateStrategy(items); err != nil {
+		return p, &PlacementError{Reason: ecsv1alpha1.ReasonInvalidParameter, Message: "InvalidParameterException: " + err.Error()}
 	}
 	return p, nil
+}
+
+// Sliced tells whether the tasks run as one Deployment per capacity
+// provider: a strategy of several providers, whose base and weights a
+// single Deployment cannot honour.
+func (p Placement) Sliced() bool { return len(p.Strategy) > 1 && len(p.Providers) == len(p.Strategy) }
+
+// Slice is the placement of the tasks of the i-th provider of a sliced
+// placement.
+func (p Placement) Slice(i int) Placement {
+	q := p
+	q.Providers = p.Providers[i : i+1]
+	return q
+}
+
+// Items is the strategy in force as capacity.Items (one item of weight 1
+// for a placement without a strategy).
+func (p Placement) Items() []capacity.Item {
+	if len(p.Strategy) == 0 {
+		return []capacity.Item{{Name: string(p.LaunchType), Weight: 1}}
+	}
+	items := make([]capacity.Item, len(p.Strategy))
+	for i, it := range p.Strategy {
+		items[i] = capacity.Item{Name: it.CapacityProvider, Base: base(it), Weight: weight(it)}
+	}
+	return items
 }
 
 func clusterProviders(c *ecsv1alpha1.Cluster) []string {

@@ -45,7 +45,9 @@ func TestResolvePlacement(t *testing.T) {
 		{name: "EC2 with no EC2 provider", in: PlacementInput{LaunchType: ecsv1alpha1.LaunchTypeEc2, Cluster: &ecsv1alpha1.Cluster{}}, wantReason: ecsv1alpha1.ReasonNoCapacityProvider},
 		{name: "unknown provider", in: PlacementInput{Cluster: cluster, Strategy: []ecsv1alpha1.CapacityProviderStrategyItem{item("nope", 0, 1)}}, wantReason: ecsv1alpha1.ReasonCapacityProviderNotFound},
 		{name: "provider not associated with the cluster", in: PlacementInput{Cluster: &ecsv1alpha1.Cluster{}, Strategy: []ecsv1alpha1.CapacityProviderStrategyItem{item("FARGATE", 0, 1)}}, wantReason: ecsv1alpha1.ReasonCapacityProviderNotFound},
-		{name: "all weights zero", in: PlacementInput{Cluster: cluster, Strategy: []ecsv1alpha1.CapacityProviderStrategyItem{item("FARGATE", 0, 0), item("FARGATE_SPOT", 0, 0)}}, wantReason: ecsv1alpha1.ReasonNoCapacityProvider},
+		{name: "all weights zero", in: PlacementInput{Cluster: cluster, Strategy: []ecsv1alpha1.CapacityProviderStrategyItem{item("FARGATE", 1, 0), item("FARGATE_SPOT", 0, 0)}}, wantReason: ecsv1alpha1.ReasonInvalidParameter},
+		{name: "a lone provider of weight 0 takes every task", in: PlacementInput{Cluster: cluster, Strategy: []ecsv1alpha1.CapacityProviderStrategyItem{item("FARGATE_SPOT", 0, 0)}}, want: []string{"FARGATE_SPOT"}},
+		{name: "Fargate and Auto Scaling group providers do not mix", in: PlacementInput{Cluster: cluster, Strategy: []ecsv1alpha1.CapacityProviderStrategyItem{item("FARGATE", 0, 1), item("ec2-a", 0, 1)}}, wantReason: ecsv1alpha1.ReasonInvalidParameter},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

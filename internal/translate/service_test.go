@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
@@ -117,5 +118,54 @@ func TestDeploymentDrainsLoadBalancedTasks(t *testing.T) {
 	}
 	if d.Spec.MinReadySeconds != nil {
 		t.Errorf("minReadySeconds = %d: a load-balanced task is healthy when its target is", *d.Spec.MinReadySeconds)
+	}
+}
+
+// A strategy of several providers runs as one Deployment per provider,
+// each on its pool only, all with one template hash and deployment id.
+func TestDeploymentsSlicedByProvider(t *testing.T) {
+	svc := &ecsv1alpha1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "team", UID: "u"}}
+	svc.Spec.DesiredCount = ptr.To[int32](6)
+	fg := cp("fargate", "FARGATE", ecsv1alpha1.CapacityProviderFargate)
+	spot := cp("fargate-spot", "FARGATE_SPOT", ecsv1alpha1.CapacityProviderFargateSpot)
+	spot.Spec.NodePool.Taints = []corev1.Taint{{Key: "spot", Value: "true", Effect: corev1.TaintEffectNoSchedule}}
+	p := Placement{Providers: []*ecsv1alpha1.CapacityProvider{fg, spot}, Strategy: []ecsv1alpha1.CapacityProviderStrategyItem{
+		{CapacityProvider: "FARGATE", Base: ptr.To[int32](1), Weight: ptr.To[int32](1)}, {CapacityProvider: "FARGATE_SPOT", Weight: ptr.To[int32](4)}}}
+	rev := Revision{TaskDefinition: "web", Number: 1, Spec: lbTaskDefinition()}
+	got, err := Deployments(svc, rev, p, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || *got[0].Name != "web-fargate" || *got[1].Name != "web-fargate-spot" {
+		t.Fatalf("Deployments = %d, want web-fargate and web-fargate-spot", len(got))
+	}
+	whole, err := Deployment(svc, rev, p, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range got {
+		pool := p.Providers[i].Name
+		if d.Spec.Selector.MatchLabels[ecsv1alpha1.LabelCapacityProvider] != pool || d.Spec.Template.Labels[ecsv1alpha1.LabelCapacityProvider] != pool {
+			t.Errorf("%s: selector %v, pod labels %v: want %s=%s in both", *d.Name, d.Spec.Selector.MatchLabels, d.Spec.Template.Labels, ecsv1alpha1.LabelCapacityProvider, pool)
+		}
+		if d.Spec.Template.Spec.NodeSelector[ecsv1alpha1.LabelCapacityProvider] != pool || d.Spec.Template.Spec.Affinity != nil {
+			t.Errorf("%s: node selector %v, affinity %v: want its pool only", *d.Name, d.Spec.Template.Spec.NodeSelector, d.Spec.Template.Spec.Affinity)
+		}
+		for _, k := range []string{ecsv1alpha1.AnnotationTemplateHash, ecsv1alpha1.AnnotationStartedBy} {
+			if d.Spec.Template.Annotations[k] != whole.Spec.Template.Annotations[k] {
+				t.Errorf("%s: %s = %s, want the whole placement's %s", *d.Name, k, d.Spec.Template.Annotations[k], whole.Spec.Template.Annotations[k])
+			}
+		}
+	}
+	if n := len(got[1].Spec.Template.Spec.Tolerations); n != 1 {
+		t.Errorf("the spot slice tolerates %d taints, want its pool's 1", n)
+	}
+	if n := len(got[0].Spec.Template.Spec.Tolerations); n != 0 {
+		t.Errorf("the FARGATE slice tolerates %d taints, want none", n)
+	}
+	// A lone provider is one Deployment named after the Service.
+	one, err := Deployments(svc, rev, Placement{LaunchType: ecsv1alpha1.LaunchTypeFargate, Providers: []*ecsv1alpha1.CapacityProvider{fg}}, Config{})
+	if err != nil || len(one) != 1 || *one[0].Name != "web" {
+		t.Fatalf("a single provider: %v, %d Deployments", err, len(one))
 	}
 }
