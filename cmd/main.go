@@ -28,6 +28,7 @@ func main() {
 	flag.StringVar(&acct.Region, "region", acct.Region, "region shown in the ARNs Berth reports")
 	flag.StringVar(&acct.AccountID, "account-id", acct.AccountID, "account ID shown in the ARNs Berth reports")
 	flag.IntVar(&o.Controllers.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "reconciles run at once per controller")
+	flag.BoolVar(&o.Controllers.SchedulerProfiles, "scheduler-profiles", false, "the cluster's kube-scheduler runs Berth's profiles berth-binpack-cpu, berth-binpack-memory and berth-random (docs/capacity.md), so that the binpack and random placement strategies are applied")
 	flag.DurationVar(&o.Controllers.StoppedTaskTTL, "stopped-task-ttl", time.Hour, "how long STOPPED Tasks stay visible before they are deleted (ECS keeps them about an hour); negative keeps them")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)

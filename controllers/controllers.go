@@ -39,6 +39,12 @@ type Config struct {
 	// KubernetesMinor is the API server's minor version; 0: ask the
 	// server.
 	KubernetesMinor int
+	// SchedulerProfiles: the cluster's kube-scheduler runs Berth's profiles
+	// for the binpack and random placement strategies.
+	SchedulerProfiles bool
+	// CostInterval is how often the cost of Fargate tasks is accrued
+	// (default 1 min).
+	CostInterval time.Duration
 }
 
 // Setup registers the field indexes and every controller with mgr.
@@ -61,7 +67,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 			return err
 		}
 	}
-	features := translate.Features{KubernetesMinor: minor}
+	features := translate.Features{KubernetesMinor: minor, SchedulerProfiles: cfg.SchedulerProfiles}
 	tcfg := translate.Config{Account: cfg.Account, Features: features}
 	c := mgr.GetClient()
 	clk := clock.RealClock{}
@@ -70,7 +76,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 		&service.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-service"), Clock: clk, Config: tcfg, Options: opts},
 		&task.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-task"), Clock: clk, Config: tcfg, Options: opts, StoppedTaskTTL: cfg.StoppedTaskTTL},
 		&cluster.Reconciler{Client: c, Account: cfg.Account, Options: opts},
-		&capacityprovider.Reconciler{Client: c, Account: cfg.Account, Options: opts},
+		&capacityprovider.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-capacityprovider"), Clock: clk, Account: cfg.Account, Options: opts, CostInterval: cfg.CostInterval},
 	}
 	for _, r := range reconcilers {
 		if err := r.SetupWithManager(mgr); err != nil {

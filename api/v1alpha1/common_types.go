@@ -56,4 +56,6 @@ const (
 	StopCodeEssentialContainerExited  TaskStopCode = "EssentialContainerExited"
 	StopCodeUserInitiated             TaskStopCode = "UserInitiated"
 	StopCodeServiceSchedulerInitiated TaskStopCode = "ServiceSchedulerInitiated"
+	StopCodeSpotInterruption          TaskStopCode = "SpotInterruption"
+	StopCodeTerminationNotice         TaskStopCode = "TerminationNotice"
 )

@@ -148,4 +148,9 @@ const (
 	AnnotationFirelensConfig = "ecs.berth.dev/firelens-config"
 	// AnnotationTaskRoleArn is the task role the containers would assume.
 	AnnotationTaskRoleArn = "ecs.berth.dev/task-role-arn"
+	// AnnotationStopCode and AnnotationStoppedReason, on a pod, are why
+	// something other than the task's controller stopped it (a Spot
+	// interruption).
+	AnnotationStopCode      = "ecs.berth.dev/stop-code"
+	AnnotationStoppedReason = "ecs.berth.dev/stopped-reason"
 )

@@ -292,8 +292,13 @@ func (r *Reconciler) resolveAll(ctx context.Context, s *scope) error {
 	s.placement, err = resolve.Placement(translate.PlacementInput{
 		LaunchType: launchType, Strategy: s.svc.Spec.CapacityProviderStrategy,
 		Cluster: s.cluster, CapacityProviders: cps,
+		Constraints: s.svc.Spec.PlacementConstraints, Strategies: s.svc.Spec.PlacementStrategy,
+		Group: "service:" + serviceName(s.svc),
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return resolve.NodeValues(ctx, r.Client, &s.revision.Spec.RegisterTaskDefinitionInput, &s.placement)
 }
 
 // kubeServices translates the Kubernetes Services of the Service running

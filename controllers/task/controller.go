@@ -206,8 +206,13 @@ func (r *Reconciler) startPod(ctx context.Context, task *ecsv1alpha1.Task) (*cor
 	placement, err := resolve.Placement(translate.PlacementInput{
 		LaunchType: task.Spec.LaunchType, Strategy: task.Spec.CapacityProviderStrategy,
 		Cluster: cluster, CapacityProviders: cps,
+		Constraints: task.Spec.PlacementConstraints, Strategies: task.Spec.PlacementStrategy,
+		Group: translate.TaskGroup(task, rev.Spec.Family),
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := resolve.NodeValues(ctx, r.Client, &rev.Spec.RegisterTaskDefinitionInput, &placement); err != nil {
 		return nil, err
 	}
 	want, err := translate.TaskPod(task, resolve.AsTranslateRevision(rev), placement, r.Config)

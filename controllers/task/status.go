@@ -79,6 +79,13 @@ func infos(task *ecsv1alpha1.Task, pod *corev1.Pod) map[string]translate.Contain
 // it should be looked at again when time alone can change it.
 func observe(task *ecsv1alpha1.Task, pod *corev1.Pod, now time.Time) time.Duration {
 	st := &task.Status
+	if code := pod.Annotations[ecsv1alpha1.AnnotationStopCode]; code != "" && st.StopCode == "" {
+		// Stopped by something else than the task's controller (a Spot
+		// interruption): its code and reason, the pod being deleted.
+		st.StopCode = ecsv1alpha1.TaskStopCode(code)
+		st.StoppedReason = pod.Annotations[ecsv1alpha1.AnnotationStoppedReason]
+		st.DesiredStatus = ecsv1alpha1.TaskStopped
+	}
 	state := taskstate.Observe(pod, infos(task, pod), now)
 	taskID := names.TaskID(string(task.UID))
 	byName := map[string]taskstate.Container{}

@@ -63,7 +63,10 @@ func (c *ControlPlane) boot(ctx context.Context, binDir string, o Options) error
 	if err := start("kube-controller-manager", controllerManagerArgs(l, o.Profile), nil); err != nil {
 		return err
 	}
-	if err := start("kube-scheduler", schedulerArgs(l, o.Profile), nil); err != nil {
+	if err := os.WriteFile(schedulerConfigPath(l), schedulerConfig(l, o.Profile), 0o600); err != nil {
+		return err
+	}
+	if err := start("kube-scheduler", schedulerArgs(l), nil); err != nil {
 		return err
 	}
 	if err := start("kwok", kArgs, kEnv); err != nil {

@@ -157,18 +157,55 @@ func controllerManagerArgs(l *layout, p Profile) []string {
 	return args
 }
 
-func schedulerArgs(l *layout, p Profile) []string {
-	args := []string{
-		"--kubeconfig=" + l.kubeconfig,
+func schedulerArgs(l *layout) []string {
+	return []string{
+		"--config=" + schedulerConfigPath(l),
 		"--authentication-kubeconfig=" + l.kubeconfig,
 		"--authorization-kubeconfig=" + l.kubeconfig,
 		"--bind-address=127.0.0.1",
 		"--secure-port=" + strconv.Itoa(l.ports.scheduler),
 		"--cert-dir=" + filepath.Join(l.dir, "kube-scheduler"),
-		"--leader-elect=false",
 	}
+}
+
+func schedulerConfigPath(l *layout) string { return filepath.Join(l.dir, "kube-scheduler.yaml") }
+
+// schedulerConfig is kube-scheduler's configuration: the default profile
+// and Berth's profiles for ECS's binpack (the node with the least remaining
+// cpu or memory that fits: NodeResourcesFit scoring MostAllocated) and
+// random (no scoring: a random feasible node) placement strategies. The
+// unthrottled profile lifts the client's rate limits, as kwokctl's
+// --disable-qps-limits does.
+func schedulerConfig(l *layout, p Profile) []byte {
+	qps := ""
 	if p == ProfileUnthrottled {
-		args = append(args, unthrottledClientArgs...)
+		qps = "\n  qps: 5000\n  burst: 10000"
 	}
-	return args
+	return []byte(fmt.Sprintf(`apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+clientConnection:
+  kubeconfig: %q%s
+leaderElection:
+  leaderElect: false
+profiles:
+- schedulerName: default-scheduler
+- schedulerName: berth-binpack-cpu
+  pluginConfig:
+  - name: NodeResourcesFit
+    args:
+      scoringStrategy:
+        type: MostAllocated
+        resources: [{name: cpu, weight: 1}]
+- schedulerName: berth-binpack-memory
+  pluginConfig:
+  - name: NodeResourcesFit
+    args:
+      scoringStrategy:
+        type: MostAllocated
+        resources: [{name: memory, weight: 1}]
+- schedulerName: berth-random
+  plugins:
+    score:
+      disabled: [{name: "*"}]
+`, l.kubeconfig, qps))
 }

@@ -18,12 +18,18 @@ func TestProfilesAndAuditFlags(t *testing.T) {
 		}
 	}
 	for _, f := range unthrottled {
-		if has(controllerManagerArgs(l, ProfileDefault), f) || has(schedulerArgs(l, ProfileDefault), f) {
+		if has(controllerManagerArgs(l, ProfileDefault), f) {
 			t.Errorf("default profile: unexpected client flag %s", f)
 		}
-		if !has(controllerManagerArgs(l, ProfileUnthrottled), f) || !has(schedulerArgs(l, ProfileUnthrottled), f) {
-			t.Errorf("unthrottled profile: kube-controller-manager and kube-scheduler lack %s", f)
+		if !has(controllerManagerArgs(l, ProfileUnthrottled), f) {
+			t.Errorf("unthrottled profile: kube-controller-manager lacks %s", f)
 		}
+	}
+	if cfg := string(schedulerConfig(l, ProfileDefault)); strings.Contains(cfg, "qps") || !strings.Contains(cfg, "schedulerName: berth-binpack-memory") {
+		t.Errorf("default profile: kube-scheduler's configuration:\n%s", cfg)
+	}
+	if cfg := string(schedulerConfig(l, ProfileUnthrottled)); !strings.Contains(cfg, "qps: 5000") || !strings.Contains(cfg, "burst: 10000") {
+		t.Errorf("unthrottled profile: kube-scheduler's configuration lacks the client limits:\n%s", cfg)
 	}
 	up := apiserverArgs(l, Options{Profile: ProfileUnthrottled, AuditPolicy: []byte("kind: Policy")})
 	for _, f := range []string{

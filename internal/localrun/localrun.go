@@ -36,12 +36,13 @@ const (
 	FieldOwner = "berth-local"
 )
 
-// NodePools are the simulated node pools: one Fargate-style, one EC2-style.
-// Their nodes carry the capacity-provider label and a taint, so that only
-// tasks placed on the pool land there.
+// NodePools are the simulated node pools created up front: the EC2-style
+// pool "ec2" (3 nodes; managed scaling adds more when its tasks need them).
+// Its nodes carry the capacity-provider label and a taint, so that only
+// tasks placed on the pool land there. The Fargate pools have no node up
+// front: the operator creates one per task (provisioner kwok).
 func NodePools() []localcp.NodePool {
 	return []localcp.NodePool{
-		Pool("fargate", 3, "4", "16Gi", "110"),
 		Pool("ec2", 3, "8", "32Gi", "110"),
 	}
 }

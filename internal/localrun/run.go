@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/berth-dev/berth/internal/localcp"
+	"github.com/berth-dev/berth/controllers"
 	"github.com/berth-dev/berth/internal/operator"
 )
 
@@ -52,11 +53,12 @@ func Run(ctx context.Context, o RunOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(o.Out, "Control plane ready in %s; node pools: fargate (3 nodes), ec2 (3 nodes).\n", time.Since(start).Round(time.Second))
+	fmt.Fprintf(o.Out, "Control plane ready in %s; node pool ec2 (3 nodes); Fargate tasks get a node each.\n", time.Since(start).Round(time.Second))
 
 	mgrCtx, stopMgr := context.WithCancel(ctx)
 	defer stopMgr()
-	mgr, err := operator.New(mgrCtx, saCfg, operator.Options{})
+	// The local kube-scheduler runs Berth's placement profiles.
+	mgr, err := operator.New(mgrCtx, saCfg, operator.Options{Controllers: controllers.Config{SchedulerProfiles: true}})
 	if err != nil {
 		return err
 	}

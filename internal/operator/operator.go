@@ -131,8 +131,9 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 }
 
 // slimPod keeps of a cached pod what Berth's controllers read: metadata
-// without managedFields, the status, the node and which init containers
-// are sidecars. The containers' specs (commands, environment, probes) are
+// without managedFields, the status, the node, which init containers are
+// sidecars, and what capacity providers place by (node selector and node
+// affinity, resource requests). The containers' specs (commands, environment, probes) are
 // dropped: the controllers never read them, and they are most of a pod's
 // size. Pods are written with server-side apply, never from the cache.
 func slimPod(obj any) (any, error) {
@@ -141,9 +142,16 @@ func slimPod(obj any) (any, error) {
 		return obj, nil
 	}
 	pod.ManagedFields = nil
-	spec := corev1.PodSpec{NodeName: pod.Spec.NodeName}
+	spec := corev1.PodSpec{NodeName: pod.Spec.NodeName, NodeSelector: pod.Spec.NodeSelector, Resources: pod.Spec.Resources}
+	if a := pod.Spec.Affinity; a != nil && a.NodeAffinity != nil {
+		spec.Affinity = &corev1.Affinity{NodeAffinity: a.NodeAffinity}
+	}
 	for _, c := range pod.Spec.InitContainers {
-		spec.InitContainers = append(spec.InitContainers, corev1.Container{Name: c.Name, RestartPolicy: c.RestartPolicy})
+		spec.InitContainers = append(spec.InitContainers, corev1.Container{Name: c.Name, RestartPolicy: c.RestartPolicy,
+			Resources: corev1.ResourceRequirements{Requests: c.Resources.Requests}})
+	}
+	for _, c := range pod.Spec.Containers {
+		spec.Containers = append(spec.Containers, corev1.Container{Name: c.Name, Resources: corev1.ResourceRequirements{Requests: c.Resources.Requests}})
 	}
 	pod.Spec = spec
 	return pod, nil

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -165,4 +166,23 @@ func Placement(in translate.PlacementInput) (translate.Placement, error) {
 		return p, &Problem{Condition: ecsv1alpha1.ConditionCapacityProviderReady, Reason: pe.Reason, Message: pe.Message}
 	}
 	return p, err
+}
+
+// NodeValues gives a placement the label values of its pools' nodes when
+// its constraints match patterns against them (memberOf with =~ or a
+// wildcard); otherwise it leaves it as it is.
+func NodeValues(ctx context.Context, c client.Reader, td *ecsv1alpha1.RegisterTaskDefinitionInput, p *translate.Placement) error {
+	if !translate.NeedsNodeValues(td, *p) {
+		return nil
+	}
+	var all []corev1.Node
+	for _, cp := range p.Providers {
+		var nodes corev1.NodeList
+		if err := c.List(ctx, &nodes, client.MatchingLabels{ecsv1alpha1.LabelCapacityProvider: cp.Name}); err != nil {
+			return fmt.Errorf("list nodes of %s: %w", cp.Name, err)
+		}
+		all = append(all, nodes.Items...)
+	}
+	p.NodeValues = translate.NodeValues(all)
+	return nil
 }

@@ -159,9 +159,9 @@ var Compatibility = map[string]Member{
 	"volumes[].fsxWindowsFileServerVolumeConfiguration.authorizationConfig.domain":               u("see fsxWindowsFileServerVolumeConfiguration"),
 	"volumes[].configuredAtLaunch":                                                               a("the PersistentVolumeClaim named after the volume; services' volumeConfigurations (EBS) are not implemented yet"),
 
-	"placementConstraints":                  u("memberOf placement constraints need the cluster query language, which is not implemented yet"),
-	"placementConstraints[].type":           u("see placementConstraints"),
-	"placementConstraints[].expression":     u("see placementConstraints"),
+	"placementConstraints":                  a("memberOf: required node affinity (and pod affinity for task:group) from the cluster query language; patterns (=~, wildcards) become the node label values they match when the task is placed; agentConnected, agentVersion, registeredAt and runningTasksCount are refused (docs/capacity.md)"),
+	"placementConstraints[].type":           e("memberOf (the only type a task definition takes)"),
+	"placementConstraints[].expression":     a("see placementConstraints"),
 	"requiresCompatibilities":               e("validated at admission (Fargate's rules); a task placed on Fargate capacity is sized to a Fargate size"),
 	"cpu":                                   e("pod-level resources: requests = limits = cpu × 1000 / 1024 millicores (KEP-2837); on Fargate capacity, rounded up to a Fargate size"),
 	"memory":                                e("pod-level resources: requests = limits = memory MiB; on Fargate capacity, rounded up to a Fargate size"),

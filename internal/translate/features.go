@@ -7,6 +7,10 @@ type Features struct {
 	// KubernetesMinor is the API server's minor version (1.<minor>); 0
 	// means the newest, with every feature.
 	KubernetesMinor int
+	// SchedulerProfiles: the cluster's kube-scheduler runs Berth's profiles
+	// for the binpack and random placement strategies (the local control
+	// plane does; docs/capacity.md shows them for kind and k3d).
+	SchedulerProfiles bool
 }
 
 // Kubernetes versions that enable the features Berth uses by default.

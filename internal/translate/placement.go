@@ -21,6 +21,17 @@ type Placement struct {
 	Providers []*ecsv1alpha1.CapacityProvider
 	// Strategy is the capacity provider strategy in force, when one is.
 	Strategy []ecsv1alpha1.CapacityProviderStrategyItem
+	// Constraints and Strategies are the service's or task's
+	// placementConstraints and placementStrategy (the task definition's
+	// constraints apply too).
+	Constraints []ecsv1alpha1.PlacementConstraint
+	Strategies  []ecsv1alpha1.PlacementStrategy
+	// Group is the tasks' ECS task group: "service:<name>" for a service,
+	// the task's group (default "family:<family>") for a standalone task.
+	Group string
+	// NodeValues are the label values of the pools' nodes, by key, which
+	// memberOf patterns (=~, wildcards) are matched against.
+	NodeValues map[string][]string
 }
 
 // ProviderNames are the ECS names of the placement's capacity providers.
@@ -57,6 +68,11 @@ type PlacementInput struct {
 	Cluster *ecsv1alpha1.Cluster
 	// CapacityProviders are all capacity providers, by object name.
 	CapacityProviders map[string]*ecsv1alpha1.CapacityProvider
+	// Constraints, Strategies and Group are the service's or task's
+	// placement constraints, placement strategy and task group.
+	Constraints []ecsv1alpha1.PlacementConstraint
+	Strategies  []ecsv1alpha1.PlacementStrategy
+	Group       string
 }
 
 // ResolvePlacement applies ECS's rules: launchType and
@@ -64,6 +80,18 @@ type PlacementInput struct {
 // default strategy applies, and without one, launch type EC2. A strategy may
 // only name capacity providers associated with the cluster.
 func ResolvePlacement(in PlacementInput) (Placement, error) {
+	p, err := resolveProviders(in)
+	p.Constraints, p.Strategies, p.Group = in.Constraints, in.Strategies, in.Group
+	if err != nil {
+		return p, err
+	}
+	if errs := ValidatePlacement(in.Constraints, in.Strategies); len(errs) > 0 {
+		return p, &PlacementError{Reason: ecsv1alpha1.ReasonInvalidParameter, Message: "InvalidParameterException: " + errs.ToAggregate().Error()}
+	}
+	return p, nil
+}
+
+func resolveProviders(in PlacementInput) (Placement, error) {
 	if in.LaunchType != "" {
 		return placeLaunchType(in)
 	}

@@ -449,15 +449,7 @@ func (b *builder) nodeSelection(td *ecsv1alpha1.RegisterTaskDefinitionInput, p P
 	if len(nodeSelector) > 0 {
 		b.spec.WithNodeSelector(nodeSelector)
 	}
-	if len(sel.poolNames) > 0 {
-		req := corev1ac.NodeSelectorRequirement().
-			WithKey(ecsv1alpha1.LabelCapacityProvider).
-			WithOperator(corev1.NodeSelectorOpIn).
-			WithValues(sel.poolNames...)
-		terms := corev1ac.NodeSelector().WithNodeSelectorTerms(corev1ac.NodeSelectorTerm().WithMatchExpressions(req))
-		b.spec.WithAffinity(corev1ac.Affinity().WithNodeAffinity(
-			corev1ac.NodeAffinity().WithRequiredDuringSchedulingIgnoredDuringExecution(terms)))
-	}
+	b.placementRules(td, p, sel.poolNames)
 	for _, t := range sel.tolerations {
 		b.spec.WithTolerations(corev1ac.Toleration().WithKey(t.Key).WithOperator(t.Operator).WithValue(t.Value).WithEffect(t.Effect))
 	}

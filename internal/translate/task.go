@@ -31,6 +31,7 @@ func TaskPod(task *ecsv1alpha1.Task, rev Revision, p Placement, cfg Config) (*co
 		ecsv1alpha1.LabelCluster:        names.ObjectName(names.ClusterName(task.Spec.Cluster)),
 		ecsv1alpha1.LabelTaskDefinition: rev.TaskDefinition,
 		ecsv1alpha1.LabelRevision:       strconv.Itoa(int(rev.Number)),
+		LabelGroup:                      GroupLabelValue(TaskGroup(task, rev.Spec.Family)),
 	}
 	return corev1ac.Pod(PodName(task), task.Namespace).
 		WithLabels(labels).
@@ -41,3 +42,12 @@ func TaskPod(task *ecsv1alpha1.Task, rev Revision, p Placement, cfg Config) (*co
 }
 
 func typesUID(uid string) types.UID { return types.UID(uid) }
+
+// TaskGroup is a standalone task's ECS task group: its group, by default
+// "family:<family>" as RunTask's.
+func TaskGroup(task *ecsv1alpha1.Task, family string) string {
+	if task.Spec.Group != "" {
+		return task.Spec.Group
+	}
+	return "family:" + family
+}

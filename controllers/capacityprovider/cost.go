@@ -1,0 +1,95 @@
+package capacityprovider
+
+import (
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/capacity"
+)
+
+// maxCostEntries bounds status.cost.byService.
+const maxCostEntries = 100
+
+// price is the pool's price table: its own, or AWS's default for its type.
+func price(cp *ecsv1alpha1.CapacityProvider) capacity.Price {
+	def := capacity.FargatePrice
+	if cp.Spec.Type == ecsv1alpha1.CapacityProviderFargateSpot {
+		def = capacity.FargateSpotPrice
+	}
+	pt := cp.Spec.NodePool.Price
+	if pt == nil {
+		return def
+	}
+	v, err1 := capacity.ParseFigure(pt.VCPUHour)
+	g, err2 := capacity.ParseFigure(pt.GBHour)
+	if err1 != nil || err2 != nil {
+		return def
+	}
+	return capacity.Price{VCPUHour: v, GBHour: g}
+}
+
+// accrue adds the running tasks' usage since the last accrual (or, after
+// an idle time, since the earliest of them started) to prev. With no task
+// running, the clock stops (accruedAt is cleared) and nothing changes after.
+func accrue(cp *ecsv1alpha1.CapacityProvider, prev *ecsv1alpha1.Cost, tasks []capacity.RunningTask, now time.Time) (*ecsv1alpha1.Cost, error) {
+	totals := map[capacity.CostKey]capacity.Usage{}
+	var all capacity.Usage
+	var from time.Time
+	if prev != nil {
+		var err error
+		if all, err = usage(prev.VCPUSeconds, prev.GBSeconds); err != nil {
+			return nil, err
+		}
+		for _, e := range prev.ByService {
+			u, err := usage(e.VCPUSeconds, e.GBSeconds)
+			if err != nil {
+				return nil, err
+			}
+			totals[capacity.CostKey{Namespace: e.Namespace, Cluster: e.Cluster, Service: e.Service}] = u
+		}
+		if prev.AccruedAt != nil {
+			from = prev.AccruedAt.Time
+		}
+	}
+	if len(tasks) == 0 && (prev == nil || prev.AccruedAt == nil) {
+		return prev, nil
+	}
+	if from.IsZero() {
+		from = now
+		for _, t := range tasks {
+			if !t.Since.IsZero() && t.Since.Before(from) {
+				from = t.Since
+			}
+		}
+	}
+	before := capacity.Accrue(nil, tasks, from, now)
+	for k, u := range before {
+		all = all.Add(u)
+		totals[k] = totals[k].Add(u)
+	}
+	p := price(cp)
+	c := &ecsv1alpha1.Cost{
+		VCPUSeconds: capacity.Format(all.VCPUSeconds, 3), GBSeconds: capacity.Format(all.GBSeconds, 3),
+		EstimatedCostUSD: capacity.Format(all.Cost(p), 6),
+	}
+	if len(tasks) > 0 {
+		c.AccruedAt = &metav1.Time{Time: now.Truncate(time.Second)}
+	}
+	for _, k := range capacity.Top(totals, p, maxCostEntries) {
+		u := totals[k]
+		c.ByService = append(c.ByService, ecsv1alpha1.ServiceCost{Namespace: k.Namespace, Cluster: k.Cluster, Service: k.Service,
+			VCPUSeconds: capacity.Format(u.VCPUSeconds, 3), GBSeconds: capacity.Format(u.GBSeconds, 3), EstimatedCostUSD: capacity.Format(u.Cost(p), 6)})
+	}
+	return c, nil
+}
+
+func usage(vcpu, gb string) (capacity.Usage, error) {
+	v, err := capacity.ParseFigure(vcpu)
+	if err != nil {
+		return capacity.Usage{}, err
+	}
+	g, err := capacity.ParseFigure(gb)
+	return capacity.Usage{VCPUSeconds: v, GBSeconds: g}, err
+}

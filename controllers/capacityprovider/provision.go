@@ -1,0 +1,306 @@
+package capacityprovider
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/capacity"
+)
+
+// kwokNodeAnnotation makes kwok simulate a node.
+const kwokNodeAnnotation = "kwok.x-k8s.io/node"
+
+// Defaults of a pool's node shape and size.
+const (
+	defaultNodeCPU    = "4"
+	defaultNodeMemory = "16Gi"
+	defaultNodePods   = "110"
+	defaultMaxSize    = 100
+	defaultScaleIn    = 900 * time.Second
+	// emptyNodeGrace: a Fargate node created for a task is not removed
+	// within this time although no pod runs on it yet (the scheduler binds
+	// its task a moment later).
+	emptyNodeGrace = 30 * time.Second
+	// spotWarning is the two minutes a Spot task gets between SIGTERM and
+	// SIGKILL.
+	spotWarning = 120
+)
+
+// shape is what one node of an EC2-style pool offers.
+func shape(cp *ecsv1alpha1.CapacityProvider) corev1.ResourceList {
+	res := corev1.ResourceList{
+		corev1.ResourceCPU:    resource.MustParse(defaultNodeCPU),
+		corev1.ResourceMemory: resource.MustParse(defaultNodeMemory),
+		corev1.ResourcePods:   resource.MustParse(defaultNodePods),
+	}
+	if s := cp.Spec.NodePool.NodeShape; s != nil {
+		for name, q := range map[corev1.ResourceName]*resource.Quantity{corev1.ResourceCPU: s.CPU, corev1.ResourceMemory: s.Memory, corev1.ResourcePods: s.Pods} {
+			if q != nil {
+				res[name] = q.DeepCopy()
+			}
+		}
+	}
+	return res
+}
+
+func asResources(l corev1.ResourceList) capacity.Resources {
+	return capacity.Resources{MilliCPU: l.Cpu().MilliValue(), Memory: l.Memory().Value(), Pods: l.Pods().Value()}
+}
+
+// kwokNode is a simulated node of the pool: the pool's labels and taints,
+// the attributes ECS placement reads (instance type, zone, OS,
+// architecture), and kwok's annotation.
+func kwokNode(cp *ecsv1alpha1.CapacityProvider, name string, capacityList corev1.ResourceList, zone int) *corev1.Node {
+	labels := map[string]string{
+		corev1.LabelHostname:              name,
+		corev1.LabelOSStable:              "linux",
+		corev1.LabelArchStable:            "amd64",
+		"type":                            "kwok",
+		ecsv1alpha1.LabelCapacityProvider: cp.Name,
+		ecsv1alpha1.LabelManagedBy:        ecsv1alpha1.ManagedByValue,
+	}
+	for k, v := range cp.Spec.NodePool.NodeLabels {
+		labels[k] = v
+	}
+	if t := cp.Spec.NodePool.InstanceType; t != "" {
+		labels[corev1.LabelInstanceTypeStable] = t
+	}
+	if zones := cp.Spec.NodePool.Zones; len(zones) > 0 {
+		labels[corev1.LabelTopologyZone] = zones[zone%len(zones)]
+	}
+	return &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        name,
+			Labels:      labels,
+			Annotations: map[string]string{kwokNodeAnnotation: "fake", AnnotationProvisionedBy: "berth"},
+		},
+		Spec: corev1.NodeSpec{Taints: append([]corev1.Taint(nil), cp.Spec.NodePool.Taints...)},
+		Status: corev1.NodeStatus{
+			Capacity:    capacityList.DeepCopy(),
+			Allocatable: capacityList.DeepCopy(),
+		},
+	}
+}
+
+func (r *Reconciler) createNode(ctx context.Context, n *corev1.Node) error {
+	if err := r.Client.Create(ctx, n); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create node %s: %w", n.Name, err)
+	}
+	logf.FromContext(ctx).Info("Created node", "node", klog.KObj(n))
+	return nil
+}
+
+func (r *Reconciler) deleteNode(ctx context.Context, n *corev1.Node) error {
+	if err := r.Client.Delete(ctx, n, client.Preconditions{UID: &n.UID}); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("delete node %s: %w", n.Name, err)
+	}
+	logf.FromContext(ctx).Info("Deleted node", "node", klog.KObj(n))
+	return nil
+}
+
+// fargateNodeName is the node created for a task: the pool's name and a
+// hash of the task's pod UID.
+func fargateNodeName(cp *ecsv1alpha1.CapacityProvider, uid string) string {
+	sum := sha256.Sum256([]byte(uid))
+	return cp.Name + "-" + hex.EncodeToString(sum[:])[:10]
+}
+
+// provisionFargate gives each pending task of a Fargate pool a node of its
+// own size (requests = limits, one pod), as Fargate starts a micro-VM per
+// task, and removes a node once no pod is bound to it and its task is not
+// waiting for it.
+func (r *Reconciler) provisionFargate(ctx context.Context, p *pool, now time.Time) (time.Duration, error) {
+	covered := map[string]bool{}
+	var recheck time.Duration
+	for _, n := range p.nodes {
+		uid := n.Annotations[AnnotationProvisionedFor]
+		if uid == "" {
+			continue
+		}
+		covered[uid] = true
+		if len(p.onNode[n.Name]) > 0 || !n.DeletionTimestamp.IsZero() {
+			continue
+		}
+		if pod := p.byUID[uid]; pod != nil && pod.Spec.NodeName == "" && pod.DeletionTimestamp.IsZero() && !finished(pod) {
+			continue // its task waits for it
+		}
+		if wait := emptyNodeGrace - age(n.CreationTimestamp.Time, now); wait > 0 {
+			recheck = shortestPositive(recheck, wait)
+			continue
+		}
+		if err := r.deleteNode(ctx, n); err != nil {
+			return 0, err
+		}
+	}
+	for _, pod := range p.pending {
+		if covered[string(pod.UID)] {
+			continue
+		}
+		req := requests(pod)
+		if req.MilliCPU == 0 {
+			req.MilliCPU = 250
+		}
+		if req.Memory == 0 {
+			req.Memory = 512 << 20
+		}
+		list := corev1.ResourceList{
+			corev1.ResourceCPU:    *resource.NewMilliQuantity(req.MilliCPU, resource.DecimalSI),
+			corev1.ResourceMemory: *resource.NewQuantity(req.Memory, resource.BinarySI),
+			corev1.ResourcePods:   *resource.NewQuantity(1, resource.DecimalSI),
+		}
+		n := kwokNode(p.cp, fargateNodeName(p.cp, string(pod.UID)), list, len(p.nodes))
+		n.Annotations[AnnotationProvisionedFor] = string(pod.UID)
+		n.Annotations[ecsv1alpha1.AnnotationFargateSize] = fargateSize(req)
+		if err := r.createNode(ctx, n); err != nil {
+			return 0, err
+		}
+		r.Recorder.Eventf(p.cp, pod, corev1.EventTypeNormal, "NodeProvisioned", "Provision",
+			"Provisioned node %s (%s) for task of pod %s/%s", n.Name, fargateSize(req), pod.Namespace, pod.Name)
+	}
+	return recheck, nil
+}
+
+// scaleEC2 runs managed scaling on an EC2-style pool: CapacityProviderReservation,
+// then nodes added or removed through the provisioner (kwok) or, with
+// provisioner none, only reported.
+func (r *Reconciler) scaleEC2(ctx context.Context, p *pool, now time.Time) (*ecsv1alpha1.ManagedScalingState, time.Duration, error) {
+	ms := p.cp.Spec.AutoScalingGroupProvider.ManagedScaling
+	np := p.cp.Spec.NodePool
+	prev := p.cp.Status.ManagedScaling
+	in := capacity.ScalingInput{
+		Instances: p.instances(), Provisioning: p.provisioning(), Shape: asResources(shape(p.cp)),
+		TargetCapacity: ptr.Deref(ms.TargetCapacity, 100),
+		MinStep:        ptr.Deref(ms.MinimumScalingStepSize, 1), MaxStep: ptr.Deref(ms.MaximumScalingStepSize, 10000),
+		MinSize: ptr.Deref(np.MinSize, 0), MaxSize: ptr.Deref(np.MaxSize, defaultMaxSize),
+		Warmup:       time.Duration(ptr.Deref(ms.InstanceWarmupPeriod, 300)) * time.Second,
+		ScaleInAfter: defaultScaleIn, Now: now,
+	}
+	if np.ScaleInAfterSeconds != nil {
+		in.ScaleInAfter = time.Duration(*np.ScaleInAfterSeconds) * time.Second
+	}
+	if prev != nil && prev.BelowTargetSince != nil {
+		in.BelowSince = prev.BelowTargetSince.Time
+	}
+	d := capacity.Scale(in)
+	st := &ecsv1alpha1.ManagedScalingState{CapacityProviderReservation: d.Reservation, InstancesNeeded: d.M, Instances: d.N, DesiredInstances: d.Desired}
+	if !d.BelowSince.IsZero() {
+		st.BelowTargetSince = &metav1.Time{Time: d.BelowSince.Truncate(time.Second)}
+	}
+	if prev != nil {
+		st.LastScaledAt = prev.LastScaledAt
+	}
+	if np.Provisioner != ecsv1alpha1.NodeProvisionerKwok || (d.Add == 0 && len(d.Remove) == 0) {
+		return st, d.Recheck, nil
+	}
+	if err := r.applyScaling(ctx, p, d); err != nil {
+		return st, 0, err
+	}
+	st.LastScaledAt = &metav1.Time{Time: now.Truncate(time.Second)}
+	r.Recorder.Eventf(p.cp, nil, corev1.EventTypeNormal, "ManagedScaling", "Scale", "%s", d.Message)
+	return st, d.Recheck, nil
+}
+
+// applyScaling creates d.Add nodes named <pool>-<n> (the lowest free
+// numbers, so that a retry creates nothing twice) and deletes d.Remove.
+func (r *Reconciler) applyScaling(ctx context.Context, p *pool, d capacity.ScalingDecision) error {
+	taken := map[string]bool{}
+	for _, n := range p.nodes {
+		taken[n.Name] = true
+	}
+	list := shape(p.cp)
+	for i, added := 0, int32(0); added < d.Add; i++ {
+		name := p.cp.Name + "-" + strconv.Itoa(i)
+		if taken[name] {
+			continue
+		}
+		if err := r.createNode(ctx, kwokNode(p.cp, name, list, i)); err != nil {
+			return err
+		}
+		added++
+	}
+	byName := map[string]*corev1.Node{}
+	for _, n := range p.nodes {
+		byName[n.Name] = n
+	}
+	for _, name := range d.Remove {
+		if err := r.deleteNode(ctx, byName[name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// interrupt reclaims the pool's nodes annotated for a Spot interruption:
+// each task on one gets the two-minute warning (an event, SIGTERM) and is
+// stopped with stopCode SpotInterruption (its pod is deleted with two
+// minutes' grace; a service starts a replacement), and the node goes once
+// empty (if Berth created it).
+func (r *Reconciler) interrupt(ctx context.Context, p *pool) error {
+	for _, n := range p.nodes {
+		if _, ok := n.Annotations[AnnotationSpotInterruption]; !ok {
+			continue
+		}
+		for _, pod := range p.onNode[n.Name] {
+			if !pod.DeletionTimestamp.IsZero() || finished(pod) {
+				continue
+			}
+			if err := r.stopForSpot(ctx, p.cp, pod); err != nil {
+				return err
+			}
+		}
+		if len(p.onNode[n.Name]) == 0 && n.Annotations[AnnotationProvisionedBy] != "" && n.DeletionTimestamp.IsZero() {
+			if err := r.deleteNode(ctx, n); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (r *Reconciler) stopForSpot(ctx context.Context, cp *ecsv1alpha1.CapacityProvider, pod *corev1.Pod) error {
+	const reason = "Your Spot Task was interrupted."
+	if pod.Annotations[ecsv1alpha1.AnnotationStopCode] == "" {
+		base := pod.DeepCopy()
+		if pod.Annotations == nil {
+			pod.Annotations = map[string]string{}
+		}
+		pod.Annotations[ecsv1alpha1.AnnotationStopCode] = string(ecsv1alpha1.StopCodeSpotInterruption)
+		pod.Annotations[ecsv1alpha1.AnnotationStoppedReason] = reason
+		if err := r.Client.Patch(ctx, pod, client.MergeFrom(base), client.FieldOwner(FieldOwner)); err != nil {
+			return client.IgnoreNotFound(err)
+		}
+	}
+	if err := r.Client.Delete(ctx, pod, client.GracePeriodSeconds(spotWarning), client.Preconditions{UID: &pod.UID}); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("stop pod %s/%s: %w", pod.Namespace, pod.Name, err)
+	}
+	r.Recorder.Eventf(pod, cp, corev1.EventTypeWarning, string(ecsv1alpha1.StopCodeSpotInterruption), "Stop",
+		"Spot capacity reclaimed on node %s: the task gets a two-minute warning (SIGTERM) and stops with stopCode SpotInterruption", pod.Spec.NodeName)
+	if svc := pod.Labels[ecsv1alpha1.LabelService]; svc != "" {
+		ref := &ecsv1alpha1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: pod.Namespace, Name: svc}}
+		r.Recorder.Eventf(ref, pod, corev1.EventTypeWarning, string(ecsv1alpha1.StopCodeSpotInterruption), "Stop",
+			"service %s: task of pod %s was interrupted (SpotInterruption: %s); a replacement starts", svc, pod.Name, reason)
+	}
+	logf.FromContext(ctx).Info("Stopped task for a Spot interruption", "pod", klog.KObj(pod), "node", pod.Spec.NodeName)
+	return nil
+}
+
+func shortestPositive(a, b time.Duration) time.Duration {
+	if a == 0 || (b > 0 && b < a) {
+		return b
+	}
+	return a
+}
