@@ -11,8 +11,8 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/berth-dev/berth/internal/localcp"
 	"github.com/berth-dev/berth/controllers"
+	"github.com/berth-dev/berth/internal/localcp"
 	"github.com/berth-dev/berth/internal/operator"
 )
 
