@@ -75,7 +75,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 		&taskdefinition.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-taskdefinition"), Clock: clk, Account: cfg.Account, Options: opts, Features: features},
 		&service.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-service"), Clock: clk, Config: tcfg, Options: opts},
 		&task.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-task"), Clock: clk, Config: tcfg, Options: opts, StoppedTaskTTL: cfg.StoppedTaskTTL},
-		&cluster.Reconciler{Client: c, Account: cfg.Account, Options: opts},
+		&cluster.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-cluster"), Clock: clk, Account: cfg.Account, Options: opts},
 		&capacityprovider.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-capacityprovider"), Clock: clk, Account: cfg.Account, Options: opts, CostInterval: cfg.CostInterval},
 	}
 	for _, r := range reconcilers {

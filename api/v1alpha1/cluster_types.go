@@ -36,10 +36,55 @@ type ClusterStatus struct {
 	// +kubebuilder:validation:MaxLength=1024
 	ClusterArn string `json:"clusterArn,omitempty"`
 
-	// status: ACTIVE.
+	// status: ACTIVE; while a deleted cluster still has services or tasks
+	// (ECS refuses DeleteCluster then; Kubernetes defers it), still ACTIVE
+	// with the condition Deleting saying why.
 	// +optional
 	// +kubebuilder:validation:MaxLength=32
 	Status string `json:"status,omitempty"`
+
+	// registeredContainerInstancesCount: the nodes of the cluster's
+	// EC2-style capacity providers.
+	// +optional
+	RegisteredContainerInstancesCount *int32 `json:"registeredContainerInstancesCount,omitempty"`
+
+	// runningTasksCount: the cluster's tasks (services' and standalone) in
+	// the RUNNING state.
+	// +optional
+	RunningTasksCount *int32 `json:"runningTasksCount,omitempty"`
+
+	// pendingTasksCount: the cluster's tasks not yet RUNNING.
+	// +optional
+	PendingTasksCount *int32 `json:"pendingTasksCount,omitempty"`
+
+	// activeServicesCount: the cluster's services that are ACTIVE.
+	// +optional
+	ActiveServicesCount *int32 `json:"activeServicesCount,omitempty"`
+
+	// statistics: DescribeClusters' STATISTICS: runningEC2TasksCount,
+	// runningFargateTasksCount, pendingEC2TasksCount,
+	// pendingFargateTasksCount, activeEC2ServiceCount,
+	// activeFargateServiceCount, drainingEC2ServiceCount,
+	// drainingFargateServiceCount.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=16
+	Statistics []KeyValuePair `json:"statistics,omitempty"`
+
+	// cost: what the cluster's Fargate tasks used and cost, summed from its
+	// capacity providers' status.cost.
+	// +optional
+	Cost *ClusterCost `json:"cost,omitempty"`
+}
+
+// ClusterCost is a cluster's Fargate usage and estimated cost.
+type ClusterCost struct {
+	// +kubebuilder:validation:MaxLength=32
+	VCPUSeconds string `json:"vcpuSeconds"`
+	// +kubebuilder:validation:MaxLength=32
+	GBSeconds string `json:"gbSeconds"`
+	// +kubebuilder:validation:MaxLength=32
+	EstimatedCostUSD string `json:"estimatedCostUSD"`
 }
 
 // Cluster is an ECS cluster. A namespace plays the part of an AWS account:
@@ -51,6 +96,9 @@ type ClusterStatus struct {
 // +kubebuilder:resource:shortName=ecscluster,categories=ecs
 // +kubebuilder:printcolumn:name="ClusterName",type=string,JSONPath=`.status.clusterName`
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.status`
+// +kubebuilder:printcolumn:name="Services",type=integer,JSONPath=`.status.activeServicesCount`
+// +kubebuilder:printcolumn:name="Running",type=integer,JSONPath=`.status.runningTasksCount`
+// +kubebuilder:printcolumn:name="Pending",type=integer,JSONPath=`.status.pendingTasksCount`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule=`!has(self.spec) || !has(self.spec.clusterName) || self.spec.clusterName.lowerAscii().replace('_', '-') == self.metadata.name`,message="metadata.name must be spec.clusterName in lower case with '_' replaced by '-'"

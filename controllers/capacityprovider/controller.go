@@ -10,9 +10,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
@@ -28,6 +30,7 @@ import (
 	"github.com/berth-dev/berth/internal/conditions"
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/patch"
+	"github.com/berth-dev/berth/internal/translate"
 )
 
 // Name is the controller's name in logs and metrics.
@@ -49,6 +52,9 @@ type Reconciler struct {
 	Options  controller.Options
 	// CostInterval is how often cost is accrued (0: DefaultCostInterval).
 	CostInterval time.Duration
+
+	mu        sync.Mutex
+	lastWrite map[string]time.Time
 }
 
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=capacityproviders,verbs=get;list;watch
@@ -87,7 +93,7 @@ func (r *Reconciler) byPod(ctx context.Context, o client.Object) []reconcile.Req
 			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKey{Name: pool}})
 		}
 	}
-	for _, p := range poolsOf(pod) {
+	for _, p := range translate.PodPools(pod) {
 		add(p)
 	}
 	if pod.Spec.NodeName != "" {
@@ -124,10 +130,34 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err != nil {
 		conditions.SetUnknown(&cp.Status.Conditions, cp.Generation, ecsv1alpha1.ConditionReady, ecsv1alpha1.ReasonInternalError, err.Error())
 	}
-	if _, perr := patch.Status(ctx, r.Client, stored, cp); perr != nil {
+	if wait := r.throttle(cp.Name, now); wait > 0 && !equality.Semantic.DeepEqual(stored.Status, cp.Status) {
+		// Task counts change with every task start; a busy pool's status is
+		// written at most every statusInterval.
+		return ctrl.Result{RequeueAfter: shortestPositive(recheck, wait)}, err
+	}
+	wrote, perr := patch.Status(ctx, r.Client, stored, cp)
+	if perr != nil {
 		err = errors.Join(err, perr)
 	}
+	if wrote {
+		r.mu.Lock()
+		r.lastWrite[cp.Name] = now
+		r.mu.Unlock()
+	}
 	return ctrl.Result{RequeueAfter: recheck}, err
+}
+
+// statusInterval is the least time between two status writes of a pool.
+const statusInterval = 2 * time.Second
+
+// throttle says how long until the pool's status may be written again.
+func (r *Reconciler) throttle(name string, now time.Time) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.lastWrite == nil {
+		r.lastWrite = map[string]time.Time{}
+	}
+	return r.lastWrite[name].Add(statusInterval).Sub(now)
 }
 
 // observe reads the pool's nodes and the pods of Berth's tasks.
@@ -141,7 +171,9 @@ func (r *Reconciler) observe(ctx context.Context, cp *ecsv1alpha1.CapacityProvid
 		return nil, fmt.Errorf("list nodes of %s: %w", cp.Name, err)
 	}
 	var pods corev1.PodList
-	if err := r.Client.List(ctx, &pods); err != nil {
+	// Read-only: the cached pods are not copied (10,000 tasks would be
+	// copied on every reconcile); a pod to be changed is copied first.
+	if err := r.Client.List(ctx, &pods, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("list pods: %w", err)
 	}
 	return newPool(cp, nodes.Items, pods.Items), nil

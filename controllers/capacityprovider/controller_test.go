@@ -13,6 +13,7 @@ import (
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/capacity"
 	"github.com/berth-dev/berth/internal/names"
+	"github.com/berth-dev/berth/internal/translate"
 )
 
 var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
@@ -84,12 +85,12 @@ func TestPoolsOf(t *testing.T) {
 	p.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
 		NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{
 			{Key: ecsv1alpha1.LabelCapacityProvider, Operator: corev1.NodeSelectorOpIn, Values: []string{"ec2-b", "ec2-a"}}}}}}}}
-	if got := poolsOf(&p); strings.Join(got, ",") != "ec2-a,ec2-b" || !provisionsFor(&p, "ec2-a") || provisionsFor(&p, "ec2-b") {
-		t.Errorf("poolsOf = %v: the first sorted pool provisions", got)
+	if got := translate.PodPools(&p); strings.Join(got, ",") != "ec2-a,ec2-b" || !provisionsFor(&p, "ec2-a") || provisionsFor(&p, "ec2-b") {
+		t.Errorf("PodPools = %v: the first sorted pool provisions", got)
 	}
 	p.Labels = map[string]string{ecsv1alpha1.LabelCapacityProvider: "fargate"}
-	if got := poolsOf(&p); len(got) != 1 || got[0] != "fargate" {
-		t.Errorf("a slice's pod: poolsOf = %v", got)
+	if got := translate.PodPools(&p); len(got) != 1 || got[0] != "fargate" {
+		t.Errorf("a slice's pod: PodPools = %v", got)
 	}
 }
 

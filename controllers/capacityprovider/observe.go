@@ -10,6 +10,7 @@ import (
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/capacity"
+	"github.com/berth-dev/berth/internal/translate"
 )
 
 // Annotations of the nodes and pods the provisioner manages.
@@ -38,33 +39,10 @@ type pool struct {
 	byUID map[string]*corev1.Pod
 }
 
-// poolsOf are the capacity providers a pod may run on, from its slice label,
-// its node selector or its node affinity, sorted.
-func poolsOf(pod *corev1.Pod) []string {
-	if v := pod.Labels[ecsv1alpha1.LabelCapacityProvider]; v != "" {
-		return []string{v}
-	}
-	if v := pod.Spec.NodeSelector[ecsv1alpha1.LabelCapacityProvider]; v != "" {
-		return []string{v}
-	}
-	var res []string
-	if a := pod.Spec.Affinity; a != nil && a.NodeAffinity != nil && a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil {
-		for _, t := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
-			for _, r := range t.MatchExpressions {
-				if r.Key == ecsv1alpha1.LabelCapacityProvider && r.Operator == corev1.NodeSelectorOpIn {
-					res = append(res, r.Values...)
-				}
-			}
-		}
-	}
-	sort.Strings(res)
-	return res
-}
-
 // provisionsFor tells whether a pending pod is this pool's to provision
 // for: the first pool it may run on.
 func provisionsFor(pod *corev1.Pod, cp string) bool {
-	pools := poolsOf(pod)
+	pools := translate.PodPools(pod)
 	return len(pools) > 0 && pools[0] == cp
 }
 

@@ -92,6 +92,10 @@ func kwokNode(cp *ecsv1alpha1.CapacityProvider, name string, capacityList corev1
 		Status: corev1.NodeStatus{
 			Capacity:    capacityList.DeepCopy(),
 			Allocatable: capacityList.DeepCopy(),
+			// Ready from the start, as a node registers once its kubelet
+			// runs (kwok keeps it so): no not-ready taint to wait for.
+			Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
+				Message: "simulated by kwok", LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}},
 		},
 	}
 }
@@ -271,8 +275,9 @@ func (r *Reconciler) interrupt(ctx context.Context, p *pool) error {
 	return nil
 }
 
-func (r *Reconciler) stopForSpot(ctx context.Context, cp *ecsv1alpha1.CapacityProvider, pod *corev1.Pod) error {
+func (r *Reconciler) stopForSpot(ctx context.Context, cp *ecsv1alpha1.CapacityProvider, cached *corev1.Pod) error {
 	const reason = "Your Spot Task was interrupted."
+	pod := cached.DeepCopy()
 	if pod.Annotations[ecsv1alpha1.AnnotationStopCode] == "" {
 		base := pod.DeepCopy()
 		if pod.Annotations == nil {

@@ -1,5 +1,8 @@
-// Package cluster reports an ECS cluster's status: its name, ARN, and
-// whether its capacity providers exist.
+// Package cluster reports an ECS cluster's status as DescribeClusters
+// shows it: name, ARN, its capacity providers, task and service counts and
+// statistics, container instances and the cost of its Fargate tasks; and
+// defers the deletion of a cluster that still has services or tasks, as
+// ECS refuses it.
 package cluster
 
 import (
@@ -7,36 +10,69 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/capacity"
 	"github.com/berth-dev/berth/internal/conditions"
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/patch"
 	"github.com/berth-dev/berth/internal/resolve"
+	"github.com/berth-dev/berth/internal/translate"
 	"github.com/berth-dev/berth/internal/watch"
 )
 
 // Name is the controller's name in logs and metrics.
 const Name = "cluster"
 
+// FieldOwner is the field manager of the controller's writes.
+const FieldOwner = "berth/cluster"
+
+// FinalizerInUse keeps a deleted Cluster while services or tasks use it.
+const FinalizerInUse = "ecs.berth.dev/cluster-in-use"
+
+// ConditionDeleting is True while a deleted cluster waits for its services
+// and tasks to go.
+const ConditionDeleting = "Deleting"
+
+// statusInterval is the least time between two status writes of a
+// cluster whose task counts keep changing.
+const statusInterval = 2 * time.Second
+
 // Reconciler reconciles Clusters.
 type Reconciler struct {
-	Client  client.Client
-	Account names.Account
-	Options controller.Options
+	Client   client.Client
+	Recorder recorder.EventRecorder
+	Clock    clock.PassiveClock
+	Account  names.Account
+	Options  controller.Options
+
+	mu        sync.Mutex
+	lastWrite map[client.ObjectKey]time.Time
 }
 
-// +kubebuilder:rbac:groups=ecs.berth.dev,resources=clusters,verbs=get;list;watch
+// +kubebuilder:rbac:groups=ecs.berth.dev,resources=clusters,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=clusters/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=ecs.berth.dev,resources=capacityproviders,verbs=get;list;watch
+// +kubebuilder:rbac:groups=ecs.berth.dev,resources=clusters/finalizers,verbs=update
+// +kubebuilder:rbac:groups=ecs.berth.dev,resources=capacityproviders;services;tasks,verbs=get;list;watch
+// +kubebuilder:rbac:groups=core,resources=pods;nodes,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // SetupWithManager registers the controller and its watches.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
@@ -45,6 +81,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WithOptions(r.Options).
 		For(&ecsv1alpha1.Cluster{}).
 		Watches(&ecsv1alpha1.CapacityProvider{}, handler.EnqueueRequestsFromMapFunc(r.all)).
+		Watches(&ecsv1alpha1.Service{}, handler.EnqueueRequestsFromMapFunc(byRef)).
+		Watches(&ecsv1alpha1.Task{}, handler.EnqueueRequestsFromMapFunc(byRef)).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(byPod)).
 		Complete(r)
 }
 
@@ -56,38 +95,252 @@ func (r *Reconciler) all(ctx context.Context, _ client.Object) []reconcile.Reque
 	return watch.Requests(list.Items, nil)
 }
 
-// Reconcile computes the cluster's status.
+// byRef enqueues the cluster a Service or Task names.
+func byRef(_ context.Context, o client.Object) []reconcile.Request {
+	var ref string
+	switch x := o.(type) {
+	case *ecsv1alpha1.Service:
+		ref = x.Spec.Cluster
+	case *ecsv1alpha1.Task:
+		ref = x.Spec.Cluster
+	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: names.ObjectName(names.ClusterName(ref))}}}
+}
+
+// byPod enqueues the cluster of a task's pod.
+func byPod(_ context.Context, o client.Object) []reconcile.Request {
+	if c := o.GetLabels()[ecsv1alpha1.LabelCluster]; c != "" {
+		return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: c}}}
+	}
+	return nil
+}
+
+// Reconcile computes the cluster's status, and lets a deleted cluster go
+// once no service or task uses it.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	cl := &ecsv1alpha1.Cluster{}
 	if err := r.Client.Get(ctx, req.NamespacedName, cl); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	ctx = logf.IntoContext(ctx, logf.FromContext(ctx).WithValues("cluster", klog.KObj(cl)))
-	stored := cl.DeepCopy()
-	cps, err := resolve.CapacityProviders(ctx, r.Client)
-	if err != nil {
-		conditions.SetUnknown(&cl.Status.Conditions, cl.Generation, ecsv1alpha1.ConditionCapacityProviderReady, ecsv1alpha1.ReasonInternalError, err.Error())
-	} else {
-		SetStatus(cl, cps, r.Account)
+	if cl.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(cl, FinalizerInUse) {
+		base := cl.DeepCopy()
+		controllerutil.AddFinalizer(cl, FinalizerInUse)
+		if err := r.Client.Patch(ctx, cl, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}), client.FieldOwner(FieldOwner)); err != nil {
+			return ctrl.Result{}, client.IgnoreNotFound(err)
+		}
+		return ctrl.Result{}, nil
 	}
-	if _, perr := patch.Status(ctx, r.Client, stored, cl); perr != nil && err == nil {
-		err = perr
+	stored := cl.DeepCopy()
+	u, err := r.usage(ctx, cl)
+	if err != nil {
+		conditions.SetUnknown(&cl.Status.Conditions, cl.Generation, ecsv1alpha1.ConditionReady, ecsv1alpha1.ReasonInternalError, err.Error())
+		_, _ = patch.Status(ctx, r.Client, stored, cl)
+		return ctrl.Result{}, err
+	}
+	SetStatus(cl, u, r.Account)
+	if !cl.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, cl, stored, u)
+	}
+	now := r.Clock.Now()
+	if wait := r.throttle(req.NamespacedName, now); wait > 0 && !equality.Semantic.DeepEqual(stored.Status, cl.Status) {
+		return ctrl.Result{RequeueAfter: wait}, nil
+	}
+	wrote, err := patch.Status(ctx, r.Client, stored, cl)
+	if wrote {
+		r.mu.Lock()
+		r.lastWrite[req.NamespacedName] = now
+		r.mu.Unlock()
 	}
 	return ctrl.Result{}, err
 }
 
-// SetStatus derives a Cluster's status from the capacity providers that exist.
-func SetStatus(cl *ecsv1alpha1.Cluster, cps map[string]*ecsv1alpha1.CapacityProvider, acct names.Account) {
+func (r *Reconciler) throttle(key client.ObjectKey, now time.Time) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.lastWrite == nil {
+		r.lastWrite = map[client.ObjectKey]time.Time{}
+	}
+	return r.lastWrite[key].Add(statusInterval).Sub(now)
+}
+
+// reconcileDelete: ECS refuses to delete a cluster with active services
+// (ClusterContainsServicesException) or tasks
+// (ClusterContainsTasksException). Kubernetes cannot refuse a deletion
+// without a webhook, so the cluster stays, saying why, until they are gone.
+func (r *Reconciler) reconcileDelete(ctx context.Context, cl, stored *ecsv1alpha1.Cluster, u *usage) (ctrl.Result, error) {
+	var msg, reason string
+	switch {
+	case u.services > 0:
+		reason, msg = "ClusterContainsServices", fmt.Sprintf("ClusterContainsServicesException: The Cluster cannot be deleted while Services are active (%d); delete them first", u.services)
+	case u.tasks > 0:
+		reason, msg = "ClusterContainsTasks", fmt.Sprintf("ClusterContainsTasksException: The Cluster cannot be deleted while Tasks are active (%d); stop them first", u.tasks)
+	}
+	if msg == "" {
+		base := cl.DeepCopy()
+		controllerutil.RemoveFinalizer(cl, FinalizerInUse)
+		if err := r.Client.Patch(ctx, cl, client.MergeFrom(base), client.FieldOwner(FieldOwner)); err != nil {
+			return ctrl.Result{}, client.IgnoreNotFound(err)
+		}
+		logf.FromContext(ctx).Info("Deleted cluster: no service or task uses it")
+		return ctrl.Result{}, nil
+	}
+	conditions.Set(&cl.Status.Conditions, cl.Generation, ConditionDeleting, true, reason, msg)
+	conditions.Summarize(&cl.Status.Conditions, cl.Generation, conditions.Progressing, reason, msg)
+	if c := meta.FindStatusCondition(stored.Status.Conditions, ConditionDeleting); c == nil || c.Reason != reason {
+		r.Recorder.Eventf(cl, nil, corev1.EventTypeWarning, reason, "Delete", "%s", msg)
+	}
+	_, err := patch.Status(ctx, r.Client, stored, cl)
+	return ctrl.Result{}, err
+}
+
+// usage is what uses a cluster.
+type usage struct {
+	cps map[string]*ecsv1alpha1.CapacityProvider
+	// services are ACTIVE services; tasks are standalone tasks not STOPPED.
+	services, tasks int
+	stats           map[string]int32
+	running         int32
+	pending         int32
+	instances       int32
+	cost            *ecsv1alpha1.ClusterCost
+}
+
+// Statistics' names, in DescribeClusters' order.
+var statNames = []string{
+	"runningEC2TasksCount", "runningFargateTasksCount", "pendingEC2TasksCount", "pendingFargateTasksCount",
+	"activeEC2ServiceCount", "activeFargateServiceCount", "drainingEC2ServiceCount", "drainingFargateServiceCount",
+}
+
+func (r *Reconciler) usage(ctx context.Context, cl *ecsv1alpha1.Cluster) (*usage, error) {
+	u := &usage{stats: map[string]int32{}}
+	var err error
+	if u.cps, err = resolve.CapacityProviders(ctx, r.Client); err != nil {
+		return nil, err
+	}
+	fargate := func(pools []string) bool {
+		for _, p := range pools {
+			if cp := u.cps[p]; cp != nil && cp.Spec.Type != ecsv1alpha1.CapacityProviderEC2AutoScaling {
+				return true
+			}
+		}
+		return false
+	}
+	var svcs ecsv1alpha1.ServiceList
+	if err := r.Client.List(ctx, &svcs, client.InNamespace(cl.Namespace), client.MatchingFields{resolve.IndexCluster: cl.Name}); err != nil {
+		return nil, fmt.Errorf("list Services: %w", err)
+	}
+	for _, s := range svcs.Items {
+		kind := "EC2"
+		var pools []string
+		for _, n := range s.Status.CapacityProviders {
+			pools = append(pools, names.ObjectName(n))
+		}
+		if s.Spec.LaunchType == ecsv1alpha1.LaunchTypeFargate || fargate(pools) {
+			kind = "Fargate"
+		}
+		if s.DeletionTimestamp.IsZero() {
+			u.services++
+			u.stats["active"+kind+"ServiceCount"]++
+		} else {
+			u.stats["draining"+kind+"ServiceCount"]++
+		}
+	}
+	var tasks ecsv1alpha1.TaskList
+	if err := r.Client.List(ctx, &tasks, client.InNamespace(cl.Namespace), client.MatchingFields{resolve.IndexCluster: cl.Name}); err != nil {
+		return nil, fmt.Errorf("list Tasks: %w", err)
+	}
+	for _, t := range tasks.Items {
+		if t.Status.LastStatus != ecsv1alpha1.TaskStopped {
+			u.tasks++
+		}
+	}
+	var pods corev1.PodList
+	if err := r.Client.List(ctx, &pods, client.InNamespace(cl.Namespace), client.MatchingLabels{ecsv1alpha1.LabelCluster: cl.Name}, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, fmt.Errorf("list pods: %w", err)
+	}
+	for i := range pods.Items {
+		p := &pods.Items[i]
+		if !p.DeletionTimestamp.IsZero() || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+			continue
+		}
+		kind := "EC2"
+		if fargate(translate.PodPools(p)) {
+			kind = "Fargate"
+		}
+		if p.Status.Phase == corev1.PodRunning {
+			u.running++
+			u.stats["running"+kind+"TasksCount"]++
+		} else {
+			u.pending++
+			u.stats["pending"+kind+"TasksCount"]++
+		}
+	}
+	u.instances, u.cost = fromProviders(cl, u.cps)
+	return u, nil
+}
+
+// fromProviders sums the container instances of the cluster's EC2-style
+// providers and the cost of its Fargate tasks.
+func fromProviders(cl *ecsv1alpha1.Cluster, cps map[string]*ecsv1alpha1.CapacityProvider) (int32, *ecsv1alpha1.ClusterCost) {
+	var instances int32
+	var total capacity.Usage
+	var dollars float64
+	costed := false
+	for _, ref := range cl.Spec.CapacityProviders {
+		cp := cps[names.ObjectName(ref)]
+		if cp == nil {
+			continue
+		}
+		if cp.Spec.Type == ecsv1alpha1.CapacityProviderEC2AutoScaling {
+			instances += ptr.Deref(cp.Status.RegisteredContainerInstancesCount, 0)
+		}
+		if cp.Status.Cost == nil {
+			continue
+		}
+		for _, e := range cp.Status.Cost.ByService {
+			if e.Namespace != cl.Namespace || e.Cluster != cl.Name {
+				continue
+			}
+			v, err1 := capacity.ParseFigure(e.VCPUSeconds)
+			g, err2 := capacity.ParseFigure(e.GBSeconds)
+			d, err3 := capacity.ParseFigure(e.EstimatedCostUSD)
+			if err1 != nil || err2 != nil || err3 != nil {
+				continue
+			}
+			total = total.Add(capacity.Usage{VCPUSeconds: v, GBSeconds: g})
+			dollars += d
+			costed = true
+		}
+	}
+	if !costed {
+		return instances, nil
+	}
+	return instances, &ecsv1alpha1.ClusterCost{VCPUSeconds: capacity.Format(total.VCPUSeconds, 3),
+		GBSeconds: capacity.Format(total.GBSeconds, 3), EstimatedCostUSD: capacity.Format(dollars, 6)}
+}
+
+// SetStatus derives a Cluster's status.
+func SetStatus(cl *ecsv1alpha1.Cluster, u *usage, acct names.Account) {
 	name := cl.Spec.ClusterName
 	if name == "" {
 		name = cl.Name
 	}
-	cl.Status.ClusterName = name
-	cl.Status.ClusterArn = acct.ClusterArn(name)
-	cl.Status.Status = "ACTIVE"
+	st := &cl.Status
+	st.ClusterName = name
+	st.ClusterArn = acct.ClusterArn(name)
+	st.Status = "ACTIVE"
+	st.RegisteredContainerInstancesCount = ptr.To(u.instances)
+	st.RunningTasksCount, st.PendingTasksCount = ptr.To(u.running), ptr.To(u.pending)
+	st.ActiveServicesCount = ptr.To(int32(u.services))
+	st.Statistics = make([]ecsv1alpha1.KeyValuePair, len(statNames))
+	for i, n := range statNames {
+		st.Statistics[i] = ecsv1alpha1.KeyValuePair{Name: n, Value: fmt.Sprint(u.stats[n])}
+	}
+	st.Cost = u.cost
 	var missing []string
 	for _, ref := range cl.Spec.CapacityProviders {
-		if _, ok := cps[names.ObjectName(ref)]; !ok {
+		if _, ok := u.cps[names.ObjectName(ref)]; !ok {
 			missing = append(missing, ref)
 		}
 	}
@@ -95,14 +348,14 @@ func SetStatus(cl *ecsv1alpha1.Cluster, cps map[string]*ecsv1alpha1.CapacityProv
 	gen := cl.Generation
 	if len(missing) > 0 {
 		msg := fmt.Sprintf("The specified capacity provider does not exist: %s (no CapacityProvider objects %s)", strings.Join(missing, ", "), objectNames(missing))
-		conditions.Set(&cl.Status.Conditions, gen, ecsv1alpha1.ConditionCapacityProviderReady, false, ecsv1alpha1.ReasonCapacityProviderNotFound, msg)
-		conditions.Summarize(&cl.Status.Conditions, gen, conditions.Stalled, ecsv1alpha1.ReasonCapacityProviderNotFound, msg)
+		conditions.Set(&st.Conditions, gen, ecsv1alpha1.ConditionCapacityProviderReady, false, ecsv1alpha1.ReasonCapacityProviderNotFound, msg)
+		conditions.Summarize(&st.Conditions, gen, conditions.Stalled, ecsv1alpha1.ReasonCapacityProviderNotFound, msg)
 	} else {
-		conditions.Set(&cl.Status.Conditions, gen, ecsv1alpha1.ConditionCapacityProviderReady, true, ecsv1alpha1.ReasonSucceeded,
+		conditions.Set(&st.Conditions, gen, ecsv1alpha1.ConditionCapacityProviderReady, true, ecsv1alpha1.ReasonSucceeded,
 			fmt.Sprintf("%d capacity providers associated", len(cl.Spec.CapacityProviders)))
-		conditions.Summarize(&cl.Status.Conditions, gen, conditions.Ready, ecsv1alpha1.ReasonSucceeded, "The cluster is ACTIVE")
+		conditions.Summarize(&st.Conditions, gen, conditions.Ready, ecsv1alpha1.ReasonSucceeded, "The cluster is ACTIVE")
 	}
-	cl.Status.ObservedGeneration = gen
+	st.ObservedGeneration = gen
 }
 
 func objectNames(refs []string) string {

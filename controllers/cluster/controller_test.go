@@ -16,7 +16,7 @@ func TestSetStatus(t *testing.T) {
 	cl.Spec.CapacityProviders = []string{"FARGATE", "my_asg"}
 	cps := map[string]*ecsv1alpha1.CapacityProvider{"fargate": {}}
 
-	SetStatus(cl, cps, names.DefaultAccount)
+	SetStatus(cl, &usage{cps: cps}, names.DefaultAccount)
 	if cl.Status.ClusterArn != "arn:aws:ecs:us-east-1:000000000000:cluster/Prod_East" || cl.Status.Status != "ACTIVE" {
 		t.Fatalf("status = %+v", cl.Status)
 	}
@@ -24,11 +24,40 @@ func TestSetStatus(t *testing.T) {
 		t.Fatalf("a missing capacity provider must stall the cluster: %+v", cl.Status.Conditions)
 	}
 	cps["my-asg"] = &ecsv1alpha1.CapacityProvider{}
-	SetStatus(cl, cps, names.DefaultAccount)
+	SetStatus(cl, &usage{cps: cps, services: 2, running: 3, pending: 1, stats: map[string]int32{"runningFargateTasksCount": 3}}, names.DefaultAccount)
 	if !conditions.IsTrue(cl.Status.Conditions, ecsv1alpha1.ConditionReady) || conditions.IsTrue(cl.Status.Conditions, ecsv1alpha1.ConditionStalled) {
 		t.Fatalf("with every provider present the cluster is Ready: %+v", cl.Status.Conditions)
 	}
 	if cl.Status.ObservedGeneration != 3 {
 		t.Errorf("observedGeneration = %d", cl.Status.ObservedGeneration)
+	}
+	st := cl.Status
+	if *st.ActiveServicesCount != 2 || *st.RunningTasksCount != 3 || *st.PendingTasksCount != 1 || len(st.Statistics) != 8 ||
+		st.Statistics[1] != (ecsv1alpha1.KeyValuePair{Name: "runningFargateTasksCount", Value: "3"}) || st.Statistics[0].Value != "0" {
+		t.Errorf("counts and statistics: %+v", st)
+	}
+}
+
+func TestFromProviders(t *testing.T) {
+	cl := &ecsv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: "team"}}
+	cl.Spec.CapacityProviders = []string{"FARGATE", "FARGATE_SPOT", "ec2"}
+	fg := &ecsv1alpha1.CapacityProvider{}
+	fg.Spec.Type = ecsv1alpha1.CapacityProviderFargate
+	fg.Status.Cost = &ecsv1alpha1.Cost{ByService: []ecsv1alpha1.ServiceCost{
+		{Namespace: "team", Cluster: "default", Service: "web", VCPUSeconds: "10.000", GBSeconds: "20.000", EstimatedCostUSD: "0.000200"},
+		{Namespace: "other", Cluster: "default", Service: "web", VCPUSeconds: "99.000", GBSeconds: "99.000", EstimatedCostUSD: "9.000000"},
+	}}
+	spot := &ecsv1alpha1.CapacityProvider{}
+	spot.Spec.Type = ecsv1alpha1.CapacityProviderFargateSpot
+	spot.Status.Cost = &ecsv1alpha1.Cost{ByService: []ecsv1alpha1.ServiceCost{
+		{Namespace: "team", Cluster: "default", VCPUSeconds: "5.000", GBSeconds: "10.000", EstimatedCostUSD: "0.000050"},
+	}}
+	ec2 := &ecsv1alpha1.CapacityProvider{}
+	ec2.Spec.Type = ecsv1alpha1.CapacityProviderEC2AutoScaling
+	three := int32(3)
+	ec2.Status.RegisteredContainerInstancesCount = &three
+	n, c := fromProviders(cl, map[string]*ecsv1alpha1.CapacityProvider{"fargate": fg, "fargate-spot": spot, "ec2": ec2})
+	if n != 3 || c == nil || *c != (ecsv1alpha1.ClusterCost{VCPUSeconds: "15.000", GBSeconds: "30.000", EstimatedCostUSD: "0.000250"}) {
+		t.Errorf("instances %d, cost %+v: want 3 and this namespace's cluster's entries summed", n, c)
 	}
 }

@@ -299,7 +299,7 @@ func (h *Harness) waitRevision(ctx context.Context, ns string, rev int) error {
 }
 
 // deleteCollections deletes the namespace's ECS Services, Deployments,
-// ReplicaSets and pods, and drops the Services' finalizers.
+// ReplicaSets and pods, and drops the Services' and Clusters' finalizers.
 func (h *Harness) deleteCollections(ctx context.Context, ns string) error {
 	in := client.InNamespace(ns)
 	for _, o := range []client.Object{&ecsv1alpha1.Service{}, &appsv1.Deployment{}, &appsv1.ReplicaSet{}} {
@@ -319,18 +319,30 @@ func (h *Harness) deleteCollections(ctx context.Context, ns string) error {
 	if err := h.admin.DeleteAllOf(ctx, &corev1.Pod{}, in, client.GracePeriodSeconds(0)); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("delete pods in %s: %w", ns, err)
 	}
-	// The operator may be gone: nothing waits for it to drain the Services.
+	// The operator may be gone: nothing waits for it to drain the Services
+	// or to let the Clusters go.
 	var svcs ecsv1alpha1.ServiceList
 	if err := h.admin.List(ctx, &svcs, in); err != nil {
 		return fmt.Errorf("list Services in %s: %w", ns, err)
 	}
+	var clusters ecsv1alpha1.ClusterList
+	if err := h.admin.List(ctx, &clusters, in); err != nil {
+		return fmt.Errorf("list Clusters in %s: %w", ns, err)
+	}
+	var objs []client.Object
 	for i := range svcs.Items {
-		if len(svcs.Items[i].Finalizers) == 0 {
+		objs = append(objs, &svcs.Items[i])
+	}
+	for i := range clusters.Items {
+		objs = append(objs, &clusters.Items[i])
+	}
+	for _, o := range objs {
+		if len(o.GetFinalizers()) == 0 {
 			continue
 		}
 		raw := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`))
-		if err := h.admin.Patch(ctx, &svcs.Items[i], raw); client.IgnoreNotFound(err) != nil {
-			return fmt.Errorf("drop finalizers of Service %s: %w", svcs.Items[i].Name, err)
+		if err := h.admin.Patch(ctx, o, raw); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("drop finalizers of %T %s: %w", o, o.GetName(), err)
 		}
 	}
 	return nil

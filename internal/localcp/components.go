@@ -172,7 +172,8 @@ func schedulerConfigPath(l *layout) string { return filepath.Join(l.dir, "kube-s
 
 // schedulerConfig is kube-scheduler's configuration: the default profile
 // and Berth's profiles for ECS's binpack (the node with the least remaining
-// cpu or memory that fits: NodeResourcesFit scoring MostAllocated) and
+// cpu or memory that fits: NodeResourcesFit scoring MostAllocated, the only
+// score) and
 // random (no scoring: a random feasible node) placement strategies. The
 // unthrottled profile lifts the client's rate limits, as kwokctl's
 // --disable-qps-limits does.
@@ -190,6 +191,10 @@ leaderElection:
 profiles:
 - schedulerName: default-scheduler
 - schedulerName: berth-binpack-cpu
+  plugins:
+    score:
+      disabled: [{name: "*"}]
+      enabled: [{name: NodeResourcesFit, weight: 1}]
   pluginConfig:
   - name: NodeResourcesFit
     args:
@@ -197,6 +202,10 @@ profiles:
         type: MostAllocated
         resources: [{name: cpu, weight: 1}]
 - schedulerName: berth-binpack-memory
+  plugins:
+    score:
+      disabled: [{name: "*"}]
+      enabled: [{name: NodeResourcesFit, weight: 1}]
   pluginConfig:
   - name: NodeResourcesFit
     args:

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
@@ -265,4 +266,27 @@ func selectNodes(p Placement) nodeSelection {
 		return a.Effect < b.Effect
 	})
 	return sel
+}
+
+// PodPools are the capacity providers (object names) a pod may run on,
+// from its slice label, its node selector or its node affinity, sorted.
+func PodPools(pod *corev1.Pod) []string {
+	if v := pod.Labels[ecsv1alpha1.LabelCapacityProvider]; v != "" {
+		return []string{v}
+	}
+	if v := pod.Spec.NodeSelector[ecsv1alpha1.LabelCapacityProvider]; v != "" {
+		return []string{v}
+	}
+	var res []string
+	if a := pod.Spec.Affinity; a != nil && a.NodeAffinity != nil && a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil {
+		for _, t := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+			for _, r := range t.MatchExpressions {
+				if r.Key == ecsv1alpha1.LabelCapacityProvider && r.Operator == corev1.NodeSelectorOpIn {
+					res = append(res, r.Values...)
+				}
+			}
+		}
+	}
+	sort.Strings(res)
+	return slices.Compact(res)
 }

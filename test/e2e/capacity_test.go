@@ -7,6 +7,8 @@ import (
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -294,5 +296,55 @@ func TestManagedScaling(t *testing.T) {
 	Eventually(func(g Gomega) {
 		g.Expect(servicePods(g, "heavy")).To(BeEmpty())
 		g.Expect(poolState(g)).To(Equal(view{nodes: 0, cpr: 100}))
+	}).WithTimeout(2 * timeout).WithPolling(time.Second).Should(Succeed())
+}
+
+// TestClusterCountsAndDeletion: a cluster counts its services and tasks
+// as DescribeClusters does, and, deleted while a service is ACTIVE, stays
+// (ECS's ClusterContainsServicesException) until the service is gone.
+func TestClusterCountsAndDeletion(t *testing.T) {
+	RegisterTestingT(t)
+	ctx := context.Background()
+	cl := &ecsv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "doomed", Namespace: ns}}
+	cl.Spec.CapacityProviders = []string{"FARGATE"}
+	Expect(admin.Create(ctx, cl)).To(Succeed())
+	Expect(admin.Create(ctx, fargateTaskDefinition("doomed"))).To(Succeed())
+	svc := &ecsv1alpha1.Service{}
+	svc.Name, svc.Namespace = "doomed", ns
+	svc.Spec.Cluster, svc.Spec.TaskDefinition, svc.Spec.LaunchType = "doomed", "doomed", ecsv1alpha1.LaunchTypeFargate
+	svc.Spec.DesiredCount = ptr.To[int32](2)
+	Expect(admin.Create(ctx, svc)).To(Succeed())
+	stat := func(c *ecsv1alpha1.Cluster, name string) string {
+		for _, s := range c.Status.Statistics {
+			if s.Name == name {
+				return s.Value
+			}
+		}
+		return ""
+	}
+	Eventually(func(g Gomega) {
+		g.Expect(admin.Get(ctx, key("doomed"), cl)).To(Succeed())
+		g.Expect(cl.Status.ActiveServicesCount).To(Equal(ptr.To[int32](1)))
+		g.Expect(cl.Status.RunningTasksCount).To(Equal(ptr.To[int32](2)))
+		g.Expect(stat(cl, "runningFargateTasksCount")).To(Equal("2"))
+		g.Expect(stat(cl, "activeFargateServiceCount")).To(Equal("1"))
+		g.Expect(stat(cl, "runningEC2TasksCount")).To(Equal("0"))
+	}).WithTimeout(2 * timeout).WithPolling(time.Second).Should(Succeed())
+
+	Expect(admin.Delete(ctx, cl)).To(Succeed())
+	Eventually(func(g Gomega) {
+		g.Expect(admin.Get(ctx, key("doomed"), cl)).To(Succeed())
+		c := meta.FindStatusCondition(cl.Status.Conditions, "Deleting")
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Message).To(ContainSubstring("ClusterContainsServicesException: The Cluster cannot be deleted while Services are active"))
+	}).WithTimeout(timeout).Should(Succeed())
+	Consistently(func(g Gomega) {
+		g.Expect(admin.Get(ctx, key("doomed"), cl)).To(Succeed())
+	}).WithTimeout(2 * time.Second).Should(Succeed())
+
+	Expect(admin.Delete(ctx, svc)).To(Succeed())
+	Eventually(func(g Gomega) {
+		err := admin.Get(ctx, key("doomed"), cl)
+		g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the cluster goes with its last service: %v", err)
 	}).WithTimeout(2 * timeout).WithPolling(time.Second).Should(Succeed())
 }
