@@ -152,7 +152,9 @@ type scope struct {
 	deployments []*appsv1.Deployment
 	wants       []*appsv1ac.DeploymentApplyConfiguration
 	// split is each capacity provider's share of the tasks.
-	split     []ecsv1alpha1.CapacityProviderTasks
+	split []ecsv1alpha1.CapacityProviderTasks
+	// features are the cluster's.
+	features  translate.Features
 	daemonSet *appsv1.DaemonSet
 	pods      []corev1.Pod
 	// want is the deployment the spec asks for; plan the scheduler's
@@ -187,7 +189,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, nil
 	}
 	stored := svc.DeepCopy()
-	s := &scope{svc: svc, now: r.Clock.Now()}
+	s := &scope{svc: svc, now: r.Clock.Now(), features: r.Config.Features}
 	err := r.reconcileNormal(ctx, s)
 	var problem *resolve.Problem
 	if errors.As(err, &problem) {
@@ -389,16 +391,17 @@ func (r *Reconciler) planInput(s *scope) rollout.Input {
 		desired, deadlock = daemonDesired(s.daemonSet), false
 	}
 	in := rollout.Input{
-		Service:  serviceName(svc),
-		UID:      svc.UID,
-		Desired:  desired,
-		Grace:    time.Duration(ptr.Deref(svc.Spec.HealthCheckGracePeriodSeconds, 0)) * time.Second,
-		Deadlock: deadlock,
-		Previous: svc.Status.Deployments,
-		Events:   svc.Status.Events,
-		Want:     s.want,
-		Pods:     s.pods,
-		Now:      s.now,
+		Provisioning: provisioningGrace(s.placement),
+		Service:      serviceName(svc),
+		UID:          svc.UID,
+		Desired:      desired,
+		Grace:        time.Duration(ptr.Deref(svc.Spec.HealthCheckGracePeriodSeconds, 0)) * time.Second,
+		Deadlock:     deadlock,
+		Previous:     svc.Status.Deployments,
+		Events:       svc.Status.Events,
+		Want:         s.want,
+		Pods:         s.pods,
+		Now:          s.now,
 	}
 	if dc := svc.Spec.DeploymentConfiguration; dc != nil {
 		in.Breaker = dc.DeploymentCircuitBreaker
@@ -536,4 +539,18 @@ func liveRevision(s *scope) int32 {
 	var n int32
 	_, _ = fmt.Sscan(labels[ecsv1alpha1.LabelRevision], &n)
 	return n
+}
+
+// ProvisioningGrace is how long a task waits for capacity a provisioner
+// makes (a Fargate node, a managed scaling step) before ECS's "unable to
+// place a task" event.
+const ProvisioningGrace = time.Minute
+
+func provisioningGrace(p translate.Placement) time.Duration {
+	for _, cp := range p.Providers {
+		if cp.Spec.NodePool.Provisioner == ecsv1alpha1.NodeProvisionerKwok {
+			return ProvisioningGrace
+		}
+	}
+	return 0
 }

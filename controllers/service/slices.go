@@ -101,15 +101,15 @@ func workload(deps []*appsv1.Deployment, want []*appsv1ac.DeploymentApplyConfigu
 	return w
 }
 
-// rolling tells whether a slice's Deployment has pods of another template
-// than hash, or is about to.
+// rolling tells whether a slice's Deployment is about to change template
+// or still runs pods of an older one. It reads nothing Berth's own writes
+// change (a generation, a replica count), so that sharing the rollout
+// bounds does not feed on itself.
 func rolling(d *appsv1.Deployment, hash string) bool {
 	if d == nil {
 		return true
 	}
-	return d.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash] != hash ||
-		d.Status.ObservedGeneration < d.Generation ||
-		d.Status.UpdatedReplicas < ptr.Deref(d.Spec.Replicas, 1) || d.Status.Replicas > d.Status.UpdatedReplicas
+	return d.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash] != hash || d.Status.Replicas > d.Status.UpdatedReplicas
 }
 
 // reconcileDeployments gives each slice its replicas and share of the

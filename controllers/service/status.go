@@ -202,8 +202,11 @@ func resolvedMessage(s *scope, c string) string {
 		return msg
 	default:
 		msg := "Placed on " + strings.Join(s.placement.ProviderNames(), ", ")
-		if len(s.placement.Strategy) > 1 {
-			msg += " (base/weight split across providers is not implemented yet: tasks may run on any of them)"
+		if s.placement.Sliced() {
+			msg += " (one Deployment per provider: base, then weight)"
+		}
+		if notes := translate.PlacementNotes(s.placement, s.features); len(notes) > 0 {
+			msg += "; " + strings.Join(notes, "; ")
 		}
 		return msg
 	}

@@ -180,3 +180,21 @@ func TestComputeStatusStable(t *testing.T) {
 		t.Fatalf("second computation changed the status:\n%s", diff)
 	}
 }
+
+// Sharing the rollout bounds between slices must not depend on what the
+// apply itself changes: a Deployment whose generation Berth just bumped,
+// or which is scaling up, is not rolling.
+func TestRollingIgnoresOwnWrites(t *testing.T) {
+	d := deployment("h1", 7, 6, 3, 3, 3, 3)
+	d.Spec.Replicas = ptr.To[int32](5)
+	if rolling(d, "h1") {
+		t.Error("a Deployment of the wanted template that is being scaled (and not yet observed) is not rolling")
+	}
+	if !rolling(d, "h2") || !rolling(nil, "h1") {
+		t.Error("a template change, or a Deployment to create, is rolling")
+	}
+	d.Status.Replicas = 4
+	if !rolling(d, "h1") {
+		t.Error("pods of an older template still run: rolling")
+	}
+}

@@ -89,6 +89,12 @@ func (p *planner) unplaced() {
 		}
 		for _, c := range pod.Status.Conditions {
 			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+				if wait := c.LastTransitionTime.Add(p.in.Provisioning).Sub(p.in.Now); wait > 0 {
+					if p.out.Recheck == 0 || wait < p.out.Recheck {
+						p.out.Recheck = wait
+					}
+					continue
+				}
 				p.say(ReasonPlacementFailed, true,
 					"was unable to place a task because no container instance met all of its requirements. Reason: %s", strings.TrimSpace(c.Message))
 				return

@@ -63,6 +63,11 @@ type Input struct {
 	Desired int32
 	// Breaker is the deployment circuit breaker (nil: off).
 	Breaker *ecsv1alpha1.DeploymentCircuitBreaker
+	// Provisioning is how long a task the scheduler cannot place may wait
+	// for capacity being provisioned for it (a Fargate node, managed
+	// scaling) before ECS's "unable to place" event: tasks wait in
+	// PROVISIONING for capacity providers that make capacity.
+	Provisioning time.Duration
 	// Grace is healthCheckGracePeriodSeconds.
 	Grace time.Duration
 	// Deadlock is true when maximumPercent and minimumHealthyPercent allow

@@ -282,3 +282,30 @@ func TestRecord(t *testing.T) {
 		seen[e.ID] = true
 	}
 }
+
+// A task the scheduler cannot place gives ECS's event at once, unless its
+// capacity providers make capacity: then it waits in PROVISIONING for the
+// provisioning grace first.
+func TestUnplacedWaitsForProvisioning(t *testing.T) {
+	unschedulable := func(since time.Time) podOpt {
+		return func(p *corev1.Pod) {
+			p.Spec.NodeName = ""
+			p.Status.Phase = corev1.PodPending
+			p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable,
+				Message: "0/3 nodes are available: 3 Insufficient cpu.", LastTransitionTime: metav1.NewTime(since)}}
+		}
+	}
+	in := Input{Service: "web", Desired: 1, Now: t0, Want: target("h1", 1), Pods: pods("h1", 1, unschedulable(t0.Add(-10*time.Second)))}
+	if got := texts(Plan(in).Messages); !strings.Contains(got, "was unable to place a task because no container instance met all of its requirements. Reason: 0/3 nodes are available: 3 Insufficient cpu.") {
+		t.Errorf("no provisioner: messages %q", got)
+	}
+	in.Provisioning = time.Minute
+	out := Plan(in)
+	if strings.Contains(texts(out.Messages), "unable to place") || out.Recheck != 50*time.Second {
+		t.Errorf("provisioning: messages %q, recheck %v; want none yet and a recheck in 50s", texts(out.Messages), out.Recheck)
+	}
+	in.Now = t0.Add(time.Minute)
+	if got := texts(Plan(in).Messages); !strings.Contains(got, "unable to place") {
+		t.Errorf("after the grace: messages %q", got)
+	}
+}

@@ -2,10 +2,12 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -13,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/capacity"
@@ -94,7 +97,20 @@ func TestFargateSplitAcrossProviders(t *testing.T) {
 	}
 	expectSplit(6, 2, 4)
 	out, err := kubectlWait("split", timeout)
-	Expect(err).NotTo(HaveOccurred(), out)
+	Expect(err).NotTo(HaveOccurred(), out+"\n"+describeService("split"))
+	// Converged: the slices' Deployments are not written again.
+	generations := func() map[string]int64 {
+		var deps appsv1.DeploymentList
+		Expect(admin.List(context.Background(), &deps, client.InNamespace(ns), client.MatchingLabels{ecsv1alpha1.LabelService: "split"})).To(Succeed())
+		res := map[string]int64{}
+		for _, d := range deps.Items {
+			res[d.Name] = d.Generation
+		}
+		return res
+	}
+	steady := generations()
+	Expect(steady).To(HaveLen(2))
+	Consistently(generations).WithTimeout(3 * time.Second).Should(Equal(steady))
 
 	Eventually(func(g Gomega) {
 		s := getService(g, "split")
@@ -347,4 +363,22 @@ func TestClusterCountsAndDeletion(t *testing.T) {
 		err := admin.Get(ctx, key("doomed"), cl)
 		g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the cluster goes with its last service: %v", err)
 	}).WithTimeout(2 * timeout).WithPolling(time.Second).Should(Succeed())
+}
+
+// describeService is a Service's status as YAML, for failure messages.
+func describeService(name string) string {
+	var s ecsv1alpha1.Service
+	if err := admin.Get(context.Background(), key(name), &s); err != nil {
+		return err.Error()
+	}
+	out, _ := yaml.Marshal(s.Status)
+	var deps appsv1.DeploymentList
+	if err := admin.List(context.Background(), &deps, client.InNamespace(ns), client.MatchingLabels{ecsv1alpha1.LabelService: name}); err == nil {
+		for _, d := range deps.Items {
+			st, _ := yaml.Marshal(d.Status)
+			out = append(out, fmt.Sprintf("Deployment %s generation %d replicas %d paused %v hash %s:\n%s", d.Name, d.Generation, ptr.Deref(d.Spec.Replicas, -1), d.Spec.Paused,
+				d.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash], st)...)
+		}
+	}
+	return string(out)
 }
