@@ -147,6 +147,10 @@ func (r *Reconciler) reconcileDeployments(ctx context.Context, s *scope, runs []
 		}
 	}
 	plan := capacity.PlanSlices(in)
+	drain, err := r.findDraining(ctx, s)
+	if err != nil {
+		return err
+	}
 	deadlock := translate.Deadlocked(desired, maxPercent, minPercent) && otherTemplates(s.pods, hash)
 	for i, run := range runs {
 		replicas := plan.Replicas[i]
@@ -154,6 +158,9 @@ func (r *Reconciler) reconcileDeployments(ctx context.Context, s *scope, runs []
 			// A failed first deployment runs no task.
 			replicas = 0
 		}
+		// Tasks on DRAINING container instances are replaced first when
+		// maximumPercent leaves room.
+		replicas += drain.surge(*run.Name, replicas, plan.SurgeShare[i])
 		run.Spec.WithReplicas(replicas).WithStrategy(appsv1ac.DeploymentStrategy().
 			WithType(appsv1.RollingUpdateDeploymentStrategyType).
 			WithRollingUpdate(appsv1ac.RollingUpdateDeployment().
@@ -173,7 +180,18 @@ func (r *Reconciler) reconcileDeployments(ctx context.Context, s *scope, runs []
 			return err
 		}
 	}
-	return r.retire(ctx, retiring, plan.Retiring)
+	if err := r.retire(ctx, retiring, plan.Retiring); err != nil {
+		return err
+	}
+	maxTasks := int32(int64(desired) * int64(maxPercent) / 100)
+	minTasks := int32((int64(desired)*int64(minPercent) + 99) / 100)
+	var healthy int32
+	for i := range s.pods {
+		if s.pods[i].DeletionTimestamp.IsZero() && podReady(&s.pods[i]) {
+			healthy++
+		}
+	}
+	return r.actOnDraining(ctx, s, drain, healthy-minTasks, maxTasks > desired)
 }
 
 // applyDeployment applies a Deployment unless the live one already carries

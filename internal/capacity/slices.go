@@ -46,6 +46,10 @@ type SlicePlan struct {
 	Paused []bool
 	// Retiring is the replicas each retiring Deployment keeps.
 	Retiring []int32
+	// SurgeShare is each slice's share of the surge the service's
+	// maximumPercent allows (Surge, before Kubernetes' rule that a rolling
+	// update needs one bound above zero).
+	SurgeShare []int32
 }
 
 // PlanSlices splits the service's tasks over the slices (Rebalance: a
@@ -97,6 +101,7 @@ func PlanSlices(in SliceInput) SlicePlan {
 	}
 	s := Split(surge, shares)
 	u := Split(unavailable, shares)
+	plan.SurgeShare = s
 	for i := range plan.Surge {
 		plan.Surge[i], plan.Unavailable[i] = s[i], u[i]
 		if s[i] == 0 && u[i] == 0 {

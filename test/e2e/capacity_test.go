@@ -382,3 +382,52 @@ func describeService(name string) string {
 	}
 	return string(out)
 }
+
+// TestDrainingInstance: cordoning a node (a DRAINING container instance)
+// replaces the service tasks on it, starting the replacements first
+// (maximumPercent 200) so that the healthy count never drops below
+// minimumHealthyPercent (100), and leaves the node with no service task.
+func TestDrainingInstance(t *testing.T) {
+	RegisterTestingT(t)
+	ctx := context.Background()
+	Expect(admin.Create(ctx, rollTaskDefinition("drained", "public.ecr.aws/example/drained:1", nil))).To(Succeed())
+	Expect(admin.Create(ctx, rollService("drained", "drained", 3, 200, 100, nil))).To(Succeed())
+	expectStable(t, "drained", 3, "1")
+	var victim string
+	Eventually(func(g Gomega) {
+		pods := servicePods(g, "drained")
+		g.Expect(pods).NotTo(BeEmpty())
+		victim = pods[0].Spec.NodeName
+	}).WithTimeout(timeout).Should(Succeed())
+	pw := watchPods(t, "drained")
+	cordon := func(on bool) {
+		var n corev1.Node
+		Expect(admin.Get(ctx, client.ObjectKey{Name: victim}, &n)).To(Succeed())
+		base := n.DeepCopy()
+		n.Spec.Unschedulable = on
+		Expect(admin.Patch(ctx, &n, client.MergeFrom(base))).To(Succeed())
+	}
+	cordon(true)
+	defer cordon(false)
+	Eventually(func(g Gomega) {
+		on := 0
+		running := 0
+		for _, p := range servicePods(g, "drained") {
+			if p.Spec.NodeName == victim {
+				on++
+			}
+			if p.DeletionTimestamp.IsZero() && p.Status.Phase == corev1.PodRunning {
+				running++
+			}
+		}
+		g.Expect(on).To(BeZero(), "service tasks left on the draining node %s", victim)
+		g.Expect(running).To(Equal(3))
+		s := getService(g, "drained")
+		g.Expect(meta.IsStatusConditionTrue(s.Status.Conditions, ecsv1alpha1.ConditionReady)).To(BeTrue())
+	}).WithTimeout(2 * timeout).WithPolling(time.Second).Should(Succeed())
+	maxTasks, minReady, _ := pw.stop()
+	t.Logf("draining: at most %d tasks, at least %d healthy", maxTasks, minReady)
+	Expect(minReady).To(BeNumerically(">=", 3), "minimumHealthyPercent 100: never fewer than 3 healthy tasks")
+	Expect(maxTasks).To(BeNumerically("<=", 6), "maximumPercent 200: never more than 6 tasks")
+	Expect(maxTasks).To(BeNumerically(">", 3), "replacements started before the drained tasks stopped")
+}
