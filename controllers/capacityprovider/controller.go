@@ -113,8 +113,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	ctx = logf.IntoContext(ctx, logf.FromContext(ctx).WithValues("capacityProvider", klog.KObj(cp)))
-	stored := cp.DeepCopy()
 	now := r.Clock.Now()
+	if wait := r.throttle(cp.Name, now); wait > 0 && !acts(cp) {
+		// A pool Berth only observes is looked at (and written) at most
+		// every statusInterval: its task counts change with every task.
+		return ctrl.Result{RequeueAfter: wait}, nil
+	}
+	stored := cp.DeepCopy()
 	p, err := r.observe(ctx, cp)
 	var recheck time.Duration
 	if err == nil {
@@ -196,6 +201,11 @@ func (r *Reconciler) act(ctx context.Context, p *pool, now time.Time) (time.Dura
 	}
 	cp.Status.ManagedScaling = nil
 	return 0, nil
+}
+
+// acts tells whether the controller creates or deletes the pool's nodes.
+func acts(cp *ecsv1alpha1.CapacityProvider) bool {
+	return cp.Spec.NodePool.Provisioner == ecsv1alpha1.NodeProvisionerKwok || managedScaling(cp)
 }
 
 func isFargate(cp *ecsv1alpha1.CapacityProvider) bool {

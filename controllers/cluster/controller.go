@@ -14,7 +14,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
@@ -131,6 +130,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 		return ctrl.Result{}, nil
 	}
+	now := r.Clock.Now()
+	if wait := r.throttle(req.NamespacedName, now); wait > 0 && cl.DeletionTimestamp.IsZero() {
+		// Counts change with every task: a busy cluster is looked at (and
+		// written) at most every statusInterval.
+		return ctrl.Result{RequeueAfter: wait}, nil
+	}
 	stored := cl.DeepCopy()
 	u, err := r.usage(ctx, cl)
 	if err != nil {
@@ -141,10 +146,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	SetStatus(cl, u, r.Account)
 	if !cl.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, cl, stored, u)
-	}
-	now := r.Clock.Now()
-	if wait := r.throttle(req.NamespacedName, now); wait > 0 && !equality.Semantic.DeepEqual(stored.Status, cl.Status) {
-		return ctrl.Result{RequeueAfter: wait}, nil
 	}
 	wrote, err := patch.Status(ctx, r.Client, stored, cl)
 	if wrote {
@@ -226,8 +227,9 @@ func (r *Reconciler) usage(ctx context.Context, cl *ecsv1alpha1.Cluster) (*usage
 		}
 		return false
 	}
+	// The lists are read-only: the cached objects are not copied.
 	var svcs ecsv1alpha1.ServiceList
-	if err := r.Client.List(ctx, &svcs, client.InNamespace(cl.Namespace), client.MatchingFields{resolve.IndexCluster: cl.Name}); err != nil {
+	if err := r.Client.List(ctx, &svcs, client.InNamespace(cl.Namespace), client.MatchingFields{resolve.IndexCluster: cl.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("list Services: %w", err)
 	}
 	for _, s := range svcs.Items {
@@ -247,7 +249,7 @@ func (r *Reconciler) usage(ctx context.Context, cl *ecsv1alpha1.Cluster) (*usage
 		}
 	}
 	var tasks ecsv1alpha1.TaskList
-	if err := r.Client.List(ctx, &tasks, client.InNamespace(cl.Namespace), client.MatchingFields{resolve.IndexCluster: cl.Name}); err != nil {
+	if err := r.Client.List(ctx, &tasks, client.InNamespace(cl.Namespace), client.MatchingFields{resolve.IndexCluster: cl.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("list Tasks: %w", err)
 	}
 	for _, t := range tasks.Items {

@@ -84,9 +84,45 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&corev1.Service{}).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(byPod), builder.WithPredicates(servicePods)).
 		Watches(&ecsv1alpha1.TaskDefinitionRevision{}, r.newRevisionsFirst()).
-		Watches(&ecsv1alpha1.Cluster{}, handler.EnqueueRequestsFromMapFunc(r.byCluster)).
-		Watches(&ecsv1alpha1.CapacityProvider{}, handler.EnqueueRequestsFromMapFunc(r.all)).
+		// Only spec changes matter: the status of clusters and capacity
+		// providers changes with every task.
+		Watches(&ecsv1alpha1.Cluster{}, handler.EnqueueRequestsFromMapFunc(r.byCluster), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&ecsv1alpha1.CapacityProvider{}, handler.EnqueueRequestsFromMapFunc(r.all), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.byNode), builder.WithPredicates(cordonChanged)).
 		Complete(r)
+}
+
+// cordonChanged passes a node that was cordoned or uncordoned (its
+// container instance DRAINING or ACTIVE again).
+var cordonChanged = predicate.Funcs{
+	CreateFunc:  func(event.CreateEvent) bool { return false },
+	DeleteFunc:  func(event.DeleteEvent) bool { return false },
+	GenericFunc: func(event.GenericEvent) bool { return false },
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		o, ok1 := e.ObjectOld.(*corev1.Node)
+		n, ok2 := e.ObjectNew.(*corev1.Node)
+		return ok1 && ok2 && o.Spec.Unschedulable != n.Spec.Unschedulable
+	},
+}
+
+// byNode enqueues the Services with tasks on a node.
+func (r *Reconciler) byNode(ctx context.Context, o client.Object) []reconcile.Request {
+	var pods corev1.PodList
+	if err := r.Client.List(ctx, &pods, client.MatchingFields{resolve.IndexNodeName: o.GetName()}, client.UnsafeDisableDeepCopy); err != nil {
+		logf.FromContext(ctx).Error(err, "Failed to list pods for a node event")
+		return nil
+	}
+	seen := map[client.ObjectKey]bool{}
+	var reqs []reconcile.Request
+	for i := range pods.Items {
+		svc := pods.Items[i].Labels[ecsv1alpha1.LabelService]
+		k := client.ObjectKey{Namespace: pods.Items[i].Namespace, Name: svc}
+		if svc != "" && !seen[k] {
+			seen[k] = true
+			reqs = append(reqs, reconcile.Request{NamespacedName: k})
+		}
+	}
+	return reqs
 }
 
 // servicePods selects the pods of Services' tasks.

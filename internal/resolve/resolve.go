@@ -25,6 +25,8 @@ const (
 	IndexFamily = "ecs.berth.dev/family"
 	// IndexCluster indexes Services and Tasks by their cluster's object name.
 	IndexCluster = "ecs.berth.dev/cluster"
+	// IndexNodeName indexes pods by the node they are bound to.
+	IndexNodeName = "spec.nodeName"
 )
 
 // FieldIndexer is the part of a manager that registers indexes.
@@ -63,6 +65,12 @@ func SetupIndexes(ctx context.Context, idx FieldIndexer) error {
 		}},
 		{&ecsv1alpha1.Task{}, IndexCluster, func(o client.Object) []string {
 			return []string{names.ObjectName(names.ClusterName(o.(*ecsv1alpha1.Task).Spec.Cluster))}
+		}},
+		{&corev1.Pod{}, IndexNodeName, func(o client.Object) []string {
+			if n := o.(*corev1.Pod).Spec.NodeName; n != "" {
+				return []string{n}
+			}
+			return nil
 		}},
 	}
 	for _, i := range indexes {

@@ -50,8 +50,8 @@ func (w *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
 		switch {
 		case req.Method == http.MethodGet || req.Method == http.MethodHead || req.Method == http.MethodOptions:
 		case costAccrual(req):
-			// Timed, once a minute while Fargate tasks run: not a write a
-			// restart causes.
+			// Timed, once a minute while Fargate tasks run (every 3 s
+			// here): not a write a restart causes.
 		default:
 			w.n.Add(1)
 			w.last.Store(req.Method + " " + req.URL.Path)
@@ -60,10 +60,11 @@ func (w *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
 	})
 }
 
-// costAccrual tells whether a request is a capacity provider's periodic
-// cost accrual: a status patch that changes status.cost only.
+// costAccrual tells whether a request is the periodic cost accrual of a
+// capacity provider, or its sum in a cluster: a status patch that changes
+// status.cost only.
 func costAccrual(req *http.Request) bool {
-	if req.Method != http.MethodPatch || !strings.HasPrefix(req.URL.Path, "/apis/ecs.berth.dev/v1alpha1/capacityproviders/") ||
+	if req.Method != http.MethodPatch || !strings.HasPrefix(req.URL.Path, "/apis/ecs.berth.dev/v1alpha1/") ||
 		!strings.HasSuffix(req.URL.Path, "/status") || req.GetBody == nil {
 		return false
 	}
