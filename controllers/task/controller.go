@@ -11,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
@@ -252,6 +253,11 @@ func (r *Reconciler) deletePod(ctx context.Context, pod *corev1.Pod) error {
 }
 
 func (r *Reconciler) emitTransitionEvents(stored, task *ecsv1alpha1.Task) {
+	if c := meta.FindStatusCondition(task.Status.Conditions, ecsv1alpha1.ConditionReconciling); c != nil && c.Reason == ReasonPlacementFailed {
+		if old := meta.FindStatusCondition(stored.Status.Conditions, ecsv1alpha1.ConditionReconciling); old == nil || old.Reason != ReasonPlacementFailed {
+			r.Recorder.Eventf(task, nil, corev1.EventTypeWarning, ReasonPlacementFailed, "Run", "%s", c.Message)
+		}
+	}
 	if stored.Status.LastStatus == task.Status.LastStatus || task.Status.LastStatus == "" {
 		return
 	}

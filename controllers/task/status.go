@@ -2,6 +2,7 @@ package task
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -137,6 +138,13 @@ func observe(task *ecsv1alpha1.Task, pod *corev1.Pod, now time.Time) time.Durati
 		}
 		conditions.Summarize(&st.Conditions, gen, conditions.Ready, ecsv1alpha1.ReasonTaskRunning, "The task is RUNNING")
 	default:
+		if msg, wait := unplaced(pod, now); msg != "" {
+			conditions.Summarize(&st.Conditions, gen, conditions.Progressing, ReasonPlacementFailed,
+				fmt.Sprintf("The task is %s: unable to place the task because no container instance met all of its requirements. Reason: %s", st.LastStatus, msg))
+			break
+		} else if wait > 0 {
+			state.Recheck = shortest(state.Recheck, wait)
+		}
 		conditions.Summarize(&st.Conditions, gen, conditions.Progressing, ecsv1alpha1.ReasonTaskPending,
 			fmt.Sprintf("The task is %s (pod %s is %s)", st.LastStatus, pod.Name, phaseOf(pod)))
 	}
@@ -206,4 +214,29 @@ func setStopping(task *ecsv1alpha1.Task, now time.Time) {
 		t := metav1.NewTime(now)
 		st.StoppingAt = &t
 	}
+}
+
+// ReasonPlacementFailed: no node meets the task's requirements (yet).
+const ReasonPlacementFailed = "PlacementFailed"
+
+// placementGrace is how long a task may wait for the scheduler (and for
+// capacity being provisioned, such as a Fargate node) before it is
+// reported as impossible to place.
+const placementGrace = 10 * time.Second
+
+// unplaced is the scheduler's reason when it has not been able to place
+// the task's pod for placementGrace, or how long until it may be.
+func unplaced(pod *corev1.Pod, now time.Time) (string, time.Duration) {
+	if pod.Spec.NodeName != "" {
+		return "", 0
+	}
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+			if wait := c.LastTransitionTime.Add(placementGrace).Sub(now); wait > 0 {
+				return "", wait
+			}
+			return strings.TrimSpace(c.Message), 0
+		}
+	}
+	return "", 0
 }

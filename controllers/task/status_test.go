@@ -167,3 +167,22 @@ func TestHealthStatus(t *testing.T) {
 		t.Errorf("ready: %s, want HEALTHY", task.Status.HealthStatus)
 	}
 }
+
+// A task the scheduler cannot place says so, with the scheduler's reason,
+// once it has waited placementGrace (capacity may be on its way).
+func TestUnplaced(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	pod := &corev1.Pod{}
+	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable,
+		Message: "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. ", LastTransitionTime: metav1.NewTime(now.Add(-4 * time.Second))}}
+	if msg, wait := unplaced(pod, now); msg != "" || wait != 6*time.Second {
+		t.Errorf("within the grace: %q, %v", msg, wait)
+	}
+	if msg, _ := unplaced(pod, now.Add(time.Minute)); msg != "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector." {
+		t.Errorf("after the grace: %q", msg)
+	}
+	pod.Spec.NodeName = "n1"
+	if msg, wait := unplaced(pod, now.Add(time.Minute)); msg != "" || wait != 0 {
+		t.Errorf("placed: %q, %v", msg, wait)
+	}
+}
