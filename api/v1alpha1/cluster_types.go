@@ -71,10 +71,32 @@ type ClusterStatus struct {
 	// +kubebuilder:validation:MaxItems=16
 	Statistics []KeyValuePair `json:"statistics,omitempty"`
 
+	// capacityProviders: per capacity provider of the cluster, its tasks of
+	// this cluster and its container instances (Berth).
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=20
+	CapacityProviders []ClusterCapacityProvider `json:"capacityProviders,omitempty"`
+
 	// cost: what the cluster's Fargate tasks used and cost, summed from its
 	// capacity providers' status.cost.
 	// +optional
 	Cost *ClusterCost `json:"cost,omitempty"`
+}
+
+// ClusterCapacityProvider is one capacity provider's statistics in a
+// cluster.
+type ClusterCapacityProvider struct {
+	// name: the capacity provider's ECS name.
+	// +kubebuilder:validation:MaxLength=255
+	Name string `json:"name"`
+	// runningTasksCount and pendingTasksCount: the cluster's tasks on it.
+	RunningTasksCount int32 `json:"runningTasksCount"`
+	PendingTasksCount int32 `json:"pendingTasksCount"`
+	// registeredContainerInstancesCount: its nodes (shared by the clusters
+	// it is associated with).
+	RegisteredContainerInstancesCount int32 `json:"registeredContainerInstancesCount"`
 }
 
 // ClusterCost is a cluster's Fargate usage and estimated cost.

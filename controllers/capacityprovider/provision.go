@@ -61,9 +61,9 @@ func asResources(l corev1.ResourceList) capacity.Resources {
 	return capacity.Resources{MilliCPU: l.Cpu().MilliValue(), Memory: l.Memory().Value(), Pods: l.Pods().Value()}
 }
 
-// kwokNode is a simulated node of the pool: the pool's labels and taints,
-// the attributes ECS placement reads (instance type, zone, OS,
-// architecture), and kwok's annotation.
+// kwokNode is a node of the pool: the pool's labels and taints, the
+// attributes ECS placement reads (instance type, zone, OS, architecture),
+// and the given allocatable resources.
 func kwokNode(cp *ecsv1alpha1.CapacityProvider, name string, capacityList corev1.ResourceList, zone int) *corev1.Node {
 	labels := map[string]string{
 		corev1.LabelHostname:              name,
@@ -86,7 +86,7 @@ func kwokNode(cp *ecsv1alpha1.CapacityProvider, name string, capacityList corev1
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        name,
 			Labels:      labels,
-			Annotations: map[string]string{kwokNodeAnnotation: "fake", AnnotationProvisionedBy: "berth"},
+			Annotations: map[string]string{AnnotationProvisionedBy: "berth"},
 		},
 		Spec: corev1.NodeSpec{Taints: append([]corev1.Taint(nil), cp.Spec.NodePool.Taints...)},
 		Status: corev1.NodeStatus{
@@ -100,20 +100,45 @@ func kwokNode(cp *ecsv1alpha1.CapacityProvider, name string, capacityList corev1
 	}
 }
 
-func (r *Reconciler) createNode(ctx context.Context, n *corev1.Node) error {
-	if err := r.Client.Create(ctx, n); err != nil && !apierrors.IsAlreadyExists(err) {
+// Provisioner makes and removes the nodes of a pool. Berth's is kwok's
+// (simulated nodes); a Karpenter NodePool or a Cluster API
+// MachineDeployment provisioner would create the machine behind the node
+// (Create: a NodeClaim or Machine of the node's labels, taints and
+// resources) and remove it (Delete), the node registering itself.
+type Provisioner interface {
+	// Create makes a node like n (its name, labels, annotations, taints
+	// and allocatable resources); a node that exists already is no error.
+	Create(ctx context.Context, n *corev1.Node) error
+	// Delete removes the node n (already gone is no error).
+	Delete(ctx context.Context, n *corev1.Node) error
+}
+
+// kwokProvisioner creates simulated nodes: Node objects kwok manages.
+type kwokProvisioner struct{ client client.Client }
+
+func (k kwokProvisioner) Create(ctx context.Context, n *corev1.Node) error {
+	n.Annotations[kwokNodeAnnotation] = "fake"
+	if err := k.client.Create(ctx, n); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("create node %s: %w", n.Name, err)
 	}
 	logf.FromContext(ctx).Info("Created node", "node", klog.KObj(n))
 	return nil
 }
 
-func (r *Reconciler) deleteNode(ctx context.Context, n *corev1.Node) error {
-	if err := r.Client.Delete(ctx, n, client.Preconditions{UID: &n.UID}); client.IgnoreNotFound(err) != nil {
+func (k kwokProvisioner) Delete(ctx context.Context, n *corev1.Node) error {
+	if err := k.client.Delete(ctx, n, client.Preconditions{UID: &n.UID}); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("delete node %s: %w", n.Name, err)
 	}
 	logf.FromContext(ctx).Info("Deleted node", "node", klog.KObj(n))
 	return nil
+}
+
+func (r *Reconciler) createNode(ctx context.Context, n *corev1.Node) error {
+	return kwokProvisioner{r.Client}.Create(ctx, n)
+}
+
+func (r *Reconciler) deleteNode(ctx context.Context, n *corev1.Node) error {
+	return kwokProvisioner{r.Client}.Delete(ctx, n)
 }
 
 // fargateNodeName is the node created for a task: the pool's name and a

@@ -201,6 +201,7 @@ type usage struct {
 	// services are ACTIVE services; tasks are standalone tasks not STOPPED.
 	services, tasks int
 	stats           map[string]int32
+	byProvider      map[string][2]int32
 	running         int32
 	pending         int32
 	instances       int32
@@ -214,7 +215,7 @@ var statNames = []string{
 }
 
 func (r *Reconciler) usage(ctx context.Context, cl *ecsv1alpha1.Cluster) (*usage, error) {
-	u := &usage{stats: map[string]int32{}}
+	u := &usage{stats: map[string]int32{}, byProvider: map[string][2]int32{}}
 	var err error
 	if u.cps, err = resolve.CapacityProviders(ctx, r.Client); err != nil {
 		return nil, err
@@ -267,16 +268,25 @@ func (r *Reconciler) usage(ctx context.Context, cl *ecsv1alpha1.Cluster) (*usage
 			continue
 		}
 		kind := "EC2"
-		if fargate(translate.PodPools(p)) {
+		pools := translate.PodPools(p)
+		if fargate(pools) {
 			kind = "Fargate"
 		}
+		var pool string
+		if len(pools) > 0 {
+			pool = pools[0]
+		}
+		counts := u.byProvider[pool]
 		if p.Status.Phase == corev1.PodRunning {
 			u.running++
 			u.stats["running"+kind+"TasksCount"]++
+			counts[0]++
 		} else {
 			u.pending++
 			u.stats["pending"+kind+"TasksCount"]++
+			counts[1]++
 		}
+		u.byProvider[pool] = counts
 	}
 	u.instances, u.cost = fromProviders(cl, u.cps)
 	return u, nil
@@ -340,6 +350,15 @@ func SetStatus(cl *ecsv1alpha1.Cluster, u *usage, acct names.Account) {
 		st.Statistics[i] = ecsv1alpha1.KeyValuePair{Name: n, Value: fmt.Sprint(u.stats[n])}
 	}
 	st.Cost = u.cost
+	st.CapacityProviders = nil
+	for _, ref := range cl.Spec.CapacityProviders {
+		obj := names.ObjectName(ref)
+		e := ecsv1alpha1.ClusterCapacityProvider{Name: ref, RunningTasksCount: u.byProvider[obj][0], PendingTasksCount: u.byProvider[obj][1]}
+		if cp := u.cps[obj]; cp != nil {
+			e.RegisteredContainerInstancesCount = ptr.Deref(cp.Status.RegisteredContainerInstancesCount, 0)
+		}
+		st.CapacityProviders = append(st.CapacityProviders, e)
+	}
 	var missing []string
 	for _, ref := range cl.Spec.CapacityProviders {
 		if _, ok := u.cps[names.ObjectName(ref)]; !ok {

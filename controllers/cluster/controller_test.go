@@ -24,7 +24,8 @@ func TestSetStatus(t *testing.T) {
 		t.Fatalf("a missing capacity provider must stall the cluster: %+v", cl.Status.Conditions)
 	}
 	cps["my-asg"] = &ecsv1alpha1.CapacityProvider{}
-	SetStatus(cl, &usage{cps: cps, services: 2, running: 3, pending: 1, stats: map[string]int32{"runningFargateTasksCount": 3}}, names.DefaultAccount)
+	SetStatus(cl, &usage{cps: cps, services: 2, running: 3, pending: 1, stats: map[string]int32{"runningFargateTasksCount": 3},
+		byProvider: map[string][2]int32{"fargate": {3, 0}, "my-asg": {0, 1}}}, names.DefaultAccount)
 	if !conditions.IsTrue(cl.Status.Conditions, ecsv1alpha1.ConditionReady) || conditions.IsTrue(cl.Status.Conditions, ecsv1alpha1.ConditionStalled) {
 		t.Fatalf("with every provider present the cluster is Ready: %+v", cl.Status.Conditions)
 	}
@@ -35,6 +36,10 @@ func TestSetStatus(t *testing.T) {
 	if *st.ActiveServicesCount != 2 || *st.RunningTasksCount != 3 || *st.PendingTasksCount != 1 || len(st.Statistics) != 8 ||
 		st.Statistics[1] != (ecsv1alpha1.KeyValuePair{Name: "runningFargateTasksCount", Value: "3"}) || st.Statistics[0].Value != "0" {
 		t.Errorf("counts and statistics: %+v", st)
+	}
+	if len(st.CapacityProviders) != 2 || st.CapacityProviders[0] != (ecsv1alpha1.ClusterCapacityProvider{Name: "FARGATE", RunningTasksCount: 3}) ||
+		st.CapacityProviders[1] != (ecsv1alpha1.ClusterCapacityProvider{Name: "my_asg", PendingTasksCount: 1}) {
+		t.Errorf("per provider: %+v", st.CapacityProviders)
 	}
 }
 
