@@ -112,6 +112,23 @@ func TestNoOpResync(t *testing.T) {
 	RegisterTestingT(t)
 	expectSteady(t, "web", "fargate", 3, "1")
 	expectSteady(t, "worker", "ec2", 2, "1")
+	// Converged also means no node a Fargate task left is waiting to go
+	// (a node made for a task that then ran elsewhere goes after 30 s).
+	Eventually(func(g Gomega) {
+		var nodes corev1.NodeList
+		g.Expect(admin.List(context.Background(), &nodes)).To(Succeed())
+		var pods corev1.PodList
+		g.Expect(admin.List(context.Background(), &pods)).To(Succeed())
+		bound := map[string]bool{}
+		for _, p := range pods.Items {
+			bound[p.Spec.NodeName] = true
+		}
+		for _, n := range nodes.Items {
+			if n.Annotations["ecs.berth.dev/provisioned-for"] != "" {
+				g.Expect(bound[n.Name]).To(BeTrue(), "Fargate node %s has no task", n.Name)
+			}
+		}
+	}).WithTimeout(timeout).WithPolling(time.Second).Should(Succeed())
 	Expect(manager.stop()).To(Succeed())
 	before := map[string]float64{}
 	objects := map[string]float64{"service": 2, "taskdefinition": 1, "task": 1, "cluster": 1, "capacityprovider": 2}
