@@ -34,27 +34,12 @@ func price(cp *ecsv1alpha1.CapacityProvider) capacity.Price {
 // an idle time, since the earliest of them started) to prev. With no task
 // running, the clock stops (accruedAt is cleared) and nothing changes after.
 func accrue(cp *ecsv1alpha1.CapacityProvider, prev *ecsv1alpha1.Cost, tasks []capacity.RunningTask, now time.Time) (*ecsv1alpha1.Cost, error) {
-	totals := map[capacity.CostKey]capacity.Usage{}
-	var all capacity.Usage
-	var from time.Time
-	if prev != nil {
-		var err error
-		if all, err = usage(prev.VCPUSeconds, prev.GBSeconds); err != nil {
-			return nil, err
-		}
-		for _, e := range prev.ByService {
-			u, err := usage(e.VCPUSeconds, e.GBSeconds)
-			if err != nil {
-				return nil, err
-			}
-			totals[capacity.CostKey{Namespace: e.Namespace, Cluster: e.Cluster, Service: e.Service}] = u
-		}
-		if prev.AccruedAt != nil {
-			from = prev.AccruedAt.Time
-		}
-	}
 	if len(tasks) == 0 && (prev == nil || prev.AccruedAt == nil) {
 		return prev, nil
+	}
+	all, totals, from, err := parseCost(prev)
+	if err != nil {
+		return nil, err
 	}
 	if from.IsZero() {
 		from = now
@@ -64,8 +49,7 @@ func accrue(cp *ecsv1alpha1.CapacityProvider, prev *ecsv1alpha1.Cost, tasks []ca
 			}
 		}
 	}
-	before := capacity.Accrue(nil, tasks, from, now)
-	for k, u := range before {
+	for k, u := range capacity.Accrue(nil, tasks, from, now) {
 		all = all.Add(u)
 		totals[k] = totals[k].Add(u)
 	}
@@ -83,6 +67,31 @@ func accrue(cp *ecsv1alpha1.CapacityProvider, prev *ecsv1alpha1.Cost, tasks []ca
 			VCPUSeconds: capacity.Format(u.VCPUSeconds, 3), GBSeconds: capacity.Format(u.GBSeconds, 3), EstimatedCostUSD: capacity.Format(u.Cost(p), 6)})
 	}
 	return c, nil
+}
+
+// parseCost reads the figures a status holds: the pool's total, the
+// entries by service, and when they were accrued (zero: the clock stands).
+func parseCost(prev *ecsv1alpha1.Cost) (capacity.Usage, map[capacity.CostKey]capacity.Usage, time.Time, error) {
+	totals := map[capacity.CostKey]capacity.Usage{}
+	if prev == nil {
+		return capacity.Usage{}, totals, time.Time{}, nil
+	}
+	all, err := usage(prev.VCPUSeconds, prev.GBSeconds)
+	if err != nil {
+		return all, nil, time.Time{}, err
+	}
+	for _, e := range prev.ByService {
+		u, err := usage(e.VCPUSeconds, e.GBSeconds)
+		if err != nil {
+			return all, nil, time.Time{}, err
+		}
+		totals[capacity.CostKey{Namespace: e.Namespace, Cluster: e.Cluster, Service: e.Service}] = u
+	}
+	var from time.Time
+	if prev.AccruedAt != nil {
+		from = prev.AccruedAt.Time
+	}
+	return all, totals, from, nil
 }
 
 func usage(vcpu, gb string) (capacity.Usage, error) {

@@ -153,6 +153,25 @@ func fargateNodeName(cp *ecsv1alpha1.CapacityProvider, uid string) string {
 // task, and removes a node once no pod is bound to it and its task is not
 // waiting for it.
 func (r *Reconciler) provisionFargate(ctx context.Context, p *pool, now time.Time) (time.Duration, error) {
+	covered, recheck, err := r.removeIdleFargateNodes(ctx, p, now)
+	if err != nil {
+		return 0, err
+	}
+	for _, pod := range p.pending {
+		if covered[string(pod.UID)] {
+			continue
+		}
+		if err := r.createFargateNode(ctx, p, pod); err != nil {
+			return 0, err
+		}
+	}
+	return recheck, nil
+}
+
+// removeIdleFargateNodes deletes the pool's task nodes that no pod is
+// bound to and whose task does not wait for them; it returns the tasks that
+// have a node, and when to look again at a young empty node.
+func (r *Reconciler) removeIdleFargateNodes(ctx context.Context, p *pool, now time.Time) (map[string]bool, time.Duration, error) {
 	covered := map[string]bool{}
 	var recheck time.Duration
 	for _, n := range p.nodes {
@@ -172,35 +191,35 @@ func (r *Reconciler) provisionFargate(ctx context.Context, p *pool, now time.Tim
 			continue
 		}
 		if err := r.deleteNode(ctx, n); err != nil {
-			return 0, err
+			return nil, 0, err
 		}
 	}
-	for _, pod := range p.pending {
-		if covered[string(pod.UID)] {
-			continue
-		}
-		req := requests(pod)
-		if req.MilliCPU == 0 {
-			req.MilliCPU = 250
-		}
-		if req.Memory == 0 {
-			req.Memory = 512 << 20
-		}
-		list := corev1.ResourceList{
-			corev1.ResourceCPU:    *resource.NewMilliQuantity(req.MilliCPU, resource.DecimalSI),
-			corev1.ResourceMemory: *resource.NewQuantity(req.Memory, resource.BinarySI),
-			corev1.ResourcePods:   *resource.NewQuantity(1, resource.DecimalSI),
-		}
-		n := kwokNode(p.cp, fargateNodeName(p.cp, string(pod.UID)), list, len(p.nodes))
-		n.Annotations[AnnotationProvisionedFor] = string(pod.UID)
-		n.Annotations[ecsv1alpha1.AnnotationFargateSize] = fargateSize(req)
-		if err := r.createNode(ctx, n); err != nil {
-			return 0, err
-		}
-		r.Recorder.Eventf(p.cp, pod, corev1.EventTypeNormal, "NodeProvisioned", "Provision",
-			"Provisioned node %s (%s) for task of pod %s/%s", n.Name, fargateSize(req), pod.Namespace, pod.Name)
+	return covered, recheck, nil
+}
+
+// createFargateNode makes the node of one task: its Fargate size, one pod.
+func (r *Reconciler) createFargateNode(ctx context.Context, p *pool, pod *corev1.Pod) error {
+	req := requests(pod)
+	if req.MilliCPU == 0 {
+		req.MilliCPU = 250
 	}
-	return recheck, nil
+	if req.Memory == 0 {
+		req.Memory = 512 << 20
+	}
+	list := corev1.ResourceList{
+		corev1.ResourceCPU:    *resource.NewMilliQuantity(req.MilliCPU, resource.DecimalSI),
+		corev1.ResourceMemory: *resource.NewQuantity(req.Memory, resource.BinarySI),
+		corev1.ResourcePods:   *resource.NewQuantity(1, resource.DecimalSI),
+	}
+	n := kwokNode(p.cp, fargateNodeName(p.cp, string(pod.UID)), list, len(p.nodes))
+	n.Annotations[AnnotationProvisionedFor] = string(pod.UID)
+	n.Annotations[ecsv1alpha1.AnnotationFargateSize] = fargateSize(req)
+	if err := r.createNode(ctx, n); err != nil {
+		return err
+	}
+	r.Recorder.Eventf(p.cp, pod, corev1.EventTypeNormal, "NodeProvisioned", "Provision",
+		"Provisioned node %s (%s) for task of pod %s/%s", n.Name, fargateSize(req), pod.Namespace, pod.Name)
+	return nil
 }
 
 // scaleEC2 runs managed scaling on an EC2-style pool: CapacityProviderReservation,

@@ -220,37 +220,17 @@ func (r *Reconciler) usage(ctx context.Context, cl *ecsv1alpha1.Cluster) (*usage
 	if u.cps, err = resolve.CapacityProviders(ctx, r.Client); err != nil {
 		return nil, err
 	}
-	fargate := func(pools []string) bool {
-		for _, p := range pools {
-			if cp := u.cps[p]; cp != nil && cp.Spec.Type != ecsv1alpha1.CapacityProviderEC2AutoScaling {
-				return true
-			}
-		}
-		return false
-	}
 	// The lists are read-only: the cached objects are not copied.
+	in, byCluster := client.InNamespace(cl.Namespace), client.MatchingFields{resolve.IndexCluster: cl.Name}
 	var svcs ecsv1alpha1.ServiceList
-	if err := r.Client.List(ctx, &svcs, client.InNamespace(cl.Namespace), client.MatchingFields{resolve.IndexCluster: cl.Name}, client.UnsafeDisableDeepCopy); err != nil {
+	if err := r.Client.List(ctx, &svcs, in, byCluster, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("list Services: %w", err)
 	}
-	for _, s := range svcs.Items {
-		kind := "EC2"
-		var pools []string
-		for _, n := range s.Status.CapacityProviders {
-			pools = append(pools, names.ObjectName(n))
-		}
-		if s.Spec.LaunchType == ecsv1alpha1.LaunchTypeFargate || fargate(pools) {
-			kind = "Fargate"
-		}
-		if s.DeletionTimestamp.IsZero() {
-			u.services++
-			u.stats["active"+kind+"ServiceCount"]++
-		} else {
-			u.stats["draining"+kind+"ServiceCount"]++
-		}
+	for i := range svcs.Items {
+		u.addService(&svcs.Items[i])
 	}
 	var tasks ecsv1alpha1.TaskList
-	if err := r.Client.List(ctx, &tasks, client.InNamespace(cl.Namespace), client.MatchingFields{resolve.IndexCluster: cl.Name}, client.UnsafeDisableDeepCopy); err != nil {
+	if err := r.Client.List(ctx, &tasks, in, byCluster, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("list Tasks: %w", err)
 	}
 	for _, t := range tasks.Items {
@@ -259,37 +239,69 @@ func (r *Reconciler) usage(ctx context.Context, cl *ecsv1alpha1.Cluster) (*usage
 		}
 	}
 	var pods corev1.PodList
-	if err := r.Client.List(ctx, &pods, client.InNamespace(cl.Namespace), client.MatchingLabels{ecsv1alpha1.LabelCluster: cl.Name}, client.UnsafeDisableDeepCopy); err != nil {
+	if err := r.Client.List(ctx, &pods, in, client.MatchingLabels{ecsv1alpha1.LabelCluster: cl.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("list pods: %w", err)
 	}
 	for i := range pods.Items {
-		p := &pods.Items[i]
-		if !p.DeletionTimestamp.IsZero() || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
-			continue
-		}
-		kind := "EC2"
-		pools := translate.PodPools(p)
-		if fargate(pools) {
-			kind = "Fargate"
-		}
-		var pool string
-		if len(pools) > 0 {
-			pool = pools[0]
-		}
-		counts := u.byProvider[pool]
-		if p.Status.Phase == corev1.PodRunning {
-			u.running++
-			u.stats["running"+kind+"TasksCount"]++
-			counts[0]++
-		} else {
-			u.pending++
-			u.stats["pending"+kind+"TasksCount"]++
-			counts[1]++
-		}
-		u.byProvider[pool] = counts
+		u.addPod(&pods.Items[i])
 	}
 	u.instances, u.cost = fromProviders(cl, u.cps)
 	return u, nil
+}
+
+// fargate tells whether pools are Fargate capacity.
+func (u *usage) fargate(pools []string) bool {
+	for _, p := range pools {
+		if cp := u.cps[p]; cp != nil && cp.Spec.Type != ecsv1alpha1.CapacityProviderEC2AutoScaling {
+			return true
+		}
+	}
+	return false
+}
+
+// addService counts an ACTIVE or DRAINING service.
+func (u *usage) addService(s *ecsv1alpha1.Service) {
+	kind := "EC2"
+	var pools []string
+	for _, n := range s.Status.CapacityProviders {
+		pools = append(pools, names.ObjectName(n))
+	}
+	if s.Spec.LaunchType == ecsv1alpha1.LaunchTypeFargate || u.fargate(pools) {
+		kind = "Fargate"
+	}
+	if s.DeletionTimestamp.IsZero() {
+		u.services++
+		u.stats["active"+kind+"ServiceCount"]++
+	} else {
+		u.stats["draining"+kind+"ServiceCount"]++
+	}
+}
+
+// addPod counts a task that has not finished, by launch type and provider.
+func (u *usage) addPod(p *corev1.Pod) {
+	if !p.DeletionTimestamp.IsZero() || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+		return
+	}
+	kind := "EC2"
+	pools := translate.PodPools(p)
+	if u.fargate(pools) {
+		kind = "Fargate"
+	}
+	var pool string
+	if len(pools) > 0 {
+		pool = pools[0]
+	}
+	counts := u.byProvider[pool]
+	if p.Status.Phase == corev1.PodRunning {
+		u.running++
+		u.stats["running"+kind+"TasksCount"]++
+		counts[0]++
+	} else {
+		u.pending++
+		u.stats["pending"+kind+"TasksCount"]++
+		counts[1]++
+	}
+	u.byProvider[pool] = counts
 }
 
 // fromProviders sums the container instances of the cluster's EC2-style

@@ -117,46 +117,26 @@ func rolling(d *appsv1.Deployment, hash string) bool {
 // and shrinks, then deletes, Deployments of providers the strategy no
 // longer names. A converged Service sends no write.
 func (r *Reconciler) reconcileDeployments(ctx context.Context, s *scope, runs []*appsv1ac.DeploymentApplyConfiguration) error {
-	desired := ptr.Deref(s.svc.Spec.DesiredCount, 0)
 	hash := runs[0].Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash]
-	maxPercent, minPercent := translate.Percents(s.svc)
-	in := capacity.SliceInput{Desired: desired, MaxPercent: maxPercent, MinPercent: minPercent}
-	if s.placement.Sliced() {
-		in.Items = s.placement.Items()
-	} else {
-		in.Items = []capacity.Item{{Name: "", Weight: 1}}
-	}
-	current := map[string]bool{}
-	for _, run := range runs {
-		current[*run.Name] = true
-		live := s.liveDeployment(*run.Name)
-		sl := capacity.Slice{Rolling: rolling(live, hash)}
-		if live != nil {
-			sl.Replicas, sl.Pods = ptr.Deref(live.Spec.Replicas, 1), live.Status.Replicas
-			if !sl.Rolling || live.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash] == hash {
-				in.NewAvailable += live.Status.AvailableReplicas
-			}
-		}
-		in.Slices = append(in.Slices, sl)
-	}
-	var retiring []*appsv1.Deployment
-	for _, d := range s.deployments {
-		if !current[d.Name] {
-			retiring = append(retiring, d)
-			in.Retiring = append(in.Retiring, capacity.Slice{Replicas: ptr.Deref(d.Spec.Replicas, 1), Pods: d.Status.Replicas})
-		}
-	}
+	in, retiring := sliceInput(s, runs, hash)
 	plan := capacity.PlanSlices(in)
 	drain, err := r.findDraining(ctx, s)
 	if err != nil {
 		return err
 	}
-	deadlock := translate.Deadlocked(desired, maxPercent, minPercent) && otherTemplates(s.pods, hash)
+	deadlock := translate.Deadlocked(in.Desired, in.MaxPercent, in.MinPercent) && otherTemplates(s.pods, hash)
 	for i, run := range runs {
 		replicas := plan.Replicas[i]
 		if s.plan.Run == nil {
 			// A failed first deployment runs no task.
 			replicas = 0
+		}
+		if s.placement.Sliced() || len(s.placement.Providers) == 1 {
+			cp := s.placement.Providers[0]
+			if s.placement.Sliced() {
+				cp = s.placement.Providers[i]
+			}
+			s.split = append(s.split, ecsv1alpha1.CapacityProviderTasks{CapacityProvider: translate.ProviderName(cp), DesiredCount: replicas})
 		}
 		// Tasks on DRAINING container instances are replaced first when
 		// maximumPercent leaves room.
@@ -169,13 +149,6 @@ func (r *Reconciler) reconcileDeployments(ctx context.Context, s *scope, runs []
 		if deadlock || plan.Paused[i] {
 			run.Spec.WithPaused(true)
 		}
-		if s.placement.Sliced() || len(s.placement.Providers) == 1 {
-			cp := s.placement.Providers[0]
-			if s.placement.Sliced() {
-				cp = s.placement.Providers[i]
-			}
-			s.split = append(s.split, ecsv1alpha1.CapacityProviderTasks{CapacityProvider: translate.ProviderName(cp), DesiredCount: replicas})
-		}
 		if err := r.applyDeployment(ctx, s, run); err != nil {
 			return err
 		}
@@ -183,15 +156,56 @@ func (r *Reconciler) reconcileDeployments(ctx context.Context, s *scope, runs []
 	if err := r.retire(ctx, retiring, plan.Retiring); err != nil {
 		return err
 	}
-	maxTasks := int32(int64(desired) * int64(maxPercent) / 100)
-	minTasks := int32((int64(desired)*int64(minPercent) + 99) / 100)
+	budget, surge := drainBounds(s, in)
+	return r.actOnDraining(ctx, s, drain, budget, surge)
+}
+
+// sliceInput is what PlanSlices decides from: the live Deployments of the
+// slices to run, and those of providers the strategy no longer names.
+func sliceInput(s *scope, runs []*appsv1ac.DeploymentApplyConfiguration, hash string) (capacity.SliceInput, []*appsv1.Deployment) {
+	maxPercent, minPercent := translate.Percents(s.svc)
+	in := capacity.SliceInput{Desired: ptr.Deref(s.svc.Spec.DesiredCount, 0), MaxPercent: maxPercent, MinPercent: minPercent}
+	if s.placement.Sliced() {
+		in.Items = s.placement.Items()
+	} else {
+		in.Items = []capacity.Item{{Name: "", Weight: 1}}
+	}
+	current := map[string]bool{}
+	for _, run := range runs {
+		current[*run.Name] = true
+		live := s.liveDeployment(*run.Name)
+		sl := capacity.Slice{Rolling: rolling(live, hash)}
+		if live != nil {
+			sl.Replicas, sl.Pods = ptr.Deref(live.Spec.Replicas, 1), live.Status.Replicas
+			if live.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash] == hash {
+				in.NewAvailable += live.Status.AvailableReplicas
+			}
+		}
+		in.Slices = append(in.Slices, sl)
+	}
+	var retiring []*appsv1.Deployment
+	for _, d := range s.deployments {
+		if !current[d.Name] {
+			retiring = append(retiring, d)
+			in.Retiring = append(in.Retiring, capacity.Slice{Replicas: ptr.Deref(d.Spec.Replicas, 1), Pods: d.Status.Replicas})
+		}
+	}
+	return in, retiring
+}
+
+// drainBounds: how many healthy tasks may stop before minimumHealthyPercent
+// is reached, and whether maximumPercent allows starting replacements
+// first.
+func drainBounds(s *scope, in capacity.SliceInput) (budget int32, surge bool) {
+	maxTasks := int32(int64(in.Desired) * int64(in.MaxPercent) / 100)
+	minTasks := int32((int64(in.Desired)*int64(in.MinPercent) + 99) / 100)
 	var healthy int32
 	for i := range s.pods {
 		if s.pods[i].DeletionTimestamp.IsZero() && podReady(&s.pods[i]) {
 			healthy++
 		}
 	}
-	return r.actOnDraining(ctx, s, drain, healthy-minTasks, maxTasks > desired)
+	return healthy - minTasks, maxTasks > in.Desired
 }
 
 // applyDeployment applies a Deployment unless the live one already carries

@@ -88,29 +88,7 @@ func observe(task *ecsv1alpha1.Task, pod *corev1.Pod, now time.Time) time.Durati
 		st.DesiredStatus = ecsv1alpha1.TaskStopped
 	}
 	state := taskstate.Observe(pod, infos(task, pod), now)
-	taskID := names.TaskID(string(task.UID))
-	byName := map[string]taskstate.Container{}
-	for _, c := range state.Containers {
-		byName[c.Info.Name] = c
-	}
-	for i := range st.Containers {
-		c := &st.Containers[i]
-		o, ok := byName[c.Name]
-		if !ok {
-			continue
-		}
-		c.LastStatus, c.HealthStatus = o.LastStatus, o.Health
-		if o.ExitCode != nil {
-			c.ExitCode = ptr.To(*o.ExitCode)
-		}
-		if o.Reason != "" {
-			c.Reason = o.Reason
-		}
-		if o.Info.LogGroup != "" {
-			c.LogGroup = o.Info.LogGroup
-			c.LogStream = translate.LogStreamName(o.Info.LogStreamPrefix, c.Name, taskID)
-		}
-	}
+	setContainers(task, state)
 	st.HealthStatus = state.Health
 	gen := task.Generation
 	st.ObservedGeneration = gen
@@ -127,8 +105,7 @@ func observe(task *ecsv1alpha1.Task, pod *corev1.Pod, now time.Time) time.Durati
 		// StopTask: the pod is being stopped.
 		st.LastStatus = ecsv1alpha1.TaskStopping
 	}
-	switch st.LastStatus {
-	case ecsv1alpha1.TaskRunning:
+	if st.LastStatus == ecsv1alpha1.TaskRunning {
 		if st.StartedAt == nil {
 			t := metav1.NewTime(now)
 			if pod.Status.StartTime != nil {
@@ -137,18 +114,51 @@ func observe(task *ecsv1alpha1.Task, pod *corev1.Pod, now time.Time) time.Durati
 			st.StartedAt = &t
 		}
 		conditions.Summarize(&st.Conditions, gen, conditions.Ready, ecsv1alpha1.ReasonTaskRunning, "The task is RUNNING")
-	default:
-		if msg, wait := unplaced(pod, now); msg != "" {
-			conditions.Summarize(&st.Conditions, gen, conditions.Progressing, ReasonPlacementFailed,
-				fmt.Sprintf("The task is %s: unable to place the task because no container instance met all of its requirements. Reason: %s", st.LastStatus, msg))
-			break
-		} else if wait > 0 {
-			state.Recheck = shortest(state.Recheck, wait)
-		}
-		conditions.Summarize(&st.Conditions, gen, conditions.Progressing, ecsv1alpha1.ReasonTaskPending,
-			fmt.Sprintf("The task is %s (pod %s is %s)", st.LastStatus, pod.Name, phaseOf(pod)))
+		return state.Recheck
 	}
-	return state.Recheck
+	return shortest(state.Recheck, setPending(task, pod, now))
+}
+
+// setContainers copies the containers' observed state into the status.
+func setContainers(task *ecsv1alpha1.Task, state taskstate.State) {
+	taskID := names.TaskID(string(task.UID))
+	byName := map[string]taskstate.Container{}
+	for _, c := range state.Containers {
+		byName[c.Info.Name] = c
+	}
+	for i := range task.Status.Containers {
+		c := &task.Status.Containers[i]
+		o, ok := byName[c.Name]
+		if !ok {
+			continue
+		}
+		c.LastStatus, c.HealthStatus = o.LastStatus, o.Health
+		if o.ExitCode != nil {
+			c.ExitCode = ptr.To(*o.ExitCode)
+		}
+		if o.Reason != "" {
+			c.Reason = o.Reason
+		}
+		if o.Info.LogGroup != "" {
+			c.LogGroup = o.Info.LogGroup
+			c.LogStream = translate.LogStreamName(o.Info.LogStreamPrefix, c.Name, taskID)
+		}
+	}
+}
+
+// setPending reports a task on its way to RUNNING, or one the scheduler
+// cannot place; it returns when to look again.
+func setPending(task *ecsv1alpha1.Task, pod *corev1.Pod, now time.Time) time.Duration {
+	st := &task.Status
+	msg, wait := unplaced(pod, now)
+	if msg != "" {
+		conditions.Summarize(&st.Conditions, task.Generation, conditions.Progressing, ReasonPlacementFailed,
+			fmt.Sprintf("The task is %s: unable to place the task because no container instance met all of its requirements. Reason: %s", st.LastStatus, msg))
+		return 0
+	}
+	conditions.Summarize(&st.Conditions, task.Generation, conditions.Progressing, ecsv1alpha1.ReasonTaskPending,
+		fmt.Sprintf("The task is %s (pod %s is %s)", st.LastStatus, pod.Name, phaseOf(pod)))
+	return wait
 }
 
 func phaseOf(pod *corev1.Pod) string {

@@ -18,6 +18,11 @@ type Item struct {
 	Weight int32
 }
 
+// StrategyError is ECS's error for a strategy it refuses, in ECS's words.
+type StrategyError string
+
+func (e StrategyError) Error() string { return string(e) }
+
 // ValidateStrategy returns ECS's error for a strategy it refuses: more than
 // one item with a base, several items that all weigh 0, or a provider named
 // twice. An empty strategy is valid (the launch type or the cluster's
@@ -27,7 +32,7 @@ func ValidateStrategy(items []Item) error {
 	seen := map[string]bool{}
 	for _, it := range items {
 		if seen[it.Name] {
-			return fmt.Errorf("The capacity provider strategy names %s more than once", it.Name)
+			return StrategyError(fmt.Sprintf("The capacity provider strategy names %s more than once", it.Name))
 		}
 		seen[it.Name] = true
 		if it.Base > 0 {
@@ -38,10 +43,10 @@ func ValidateStrategy(items []Item) error {
 		}
 	}
 	if bases > 1 {
-		return fmt.Errorf("A capacity provider strategy can have only one capacity provider with a base value greater than zero")
+		return StrategyError("A capacity provider strategy can have only one capacity provider with a base value greater than zero")
 	}
 	if len(items) > 1 && weighted == 0 {
-		return fmt.Errorf("A capacity provider strategy with more than one capacity provider must have at least one capacity provider with a weight greater than zero")
+		return StrategyError("A capacity provider strategy with more than one capacity provider must have at least one capacity provider with a weight greater than zero")
 	}
 	return nil
 }
@@ -90,7 +95,15 @@ func Split(n int32, items []Item) []int32 {
 		frac[i] = share % w
 		given += share / w
 	}
-	for left := rest - given; left > 0; left-- {
+	giveRemainder(res, frac, items, rest-given)
+	return res
+}
+
+// giveRemainder gives the tasks left over by rounding, one each, to the
+// items with the largest fractional parts (ties: the larger weight, then
+// the item listed first).
+func giveRemainder(res []int32, frac []int64, items []Item, left int64) {
+	for ; left > 0; left-- {
 		best := -1
 		for i, it := range items {
 			if it.Weight <= 0 || frac[i] < 0 {
@@ -103,7 +116,6 @@ func Split(n int32, items []Item) []int32 {
 		res[best]++
 		frac[best] = -1 // one extra task per item at most
 	}
-	return res
 }
 
 // Rebalance moves from the current counts to n tasks while moving as few

@@ -304,21 +304,7 @@ func requirement(key string, l lit, values Values) (*corev1.NodeSelectorRequirem
 		r.Operator = corev1.NodeSelectorOpDoesNotExist
 		return r, true, nil
 	case OpGt, OpGe, OpLt, OpLe:
-		n, err := strconv.ParseInt(vals[0], 10, 64)
-		if err != nil {
-			return nil, false, fmt.Errorf("%s compares with an integer only (Kubernetes' Gt and Lt), not %q", op, vals[0])
-		}
-		r.Operator = corev1.NodeSelectorOpGt
-		switch op {
-		case OpGe:
-			n--
-		case OpLt:
-			r.Operator = corev1.NodeSelectorOpLt
-		case OpLe:
-			r.Operator, n = corev1.NodeSelectorOpLt, n+1
-		}
-		r.Values = []string{strconv.FormatInt(n, 10)}
-		return r, true, nil
+		return ordering(r, op, vals[0])
 	}
 	in := op == OpEq || op == OpIn || op == OpMatches
 	matched, err := expand(key, op, vals, values)
@@ -333,6 +319,26 @@ func requirement(key string, l lit, values Values) (*corev1.NodeSelectorRequirem
 	if !in {
 		r.Operator = corev1.NodeSelectorOpNotIn
 	}
+	return r, true, nil
+}
+
+// ordering translates >, >=, < and <= into Gt and Lt, which compare
+// integers.
+func ordering(r *corev1.NodeSelectorRequirement, op Op, v string) (*corev1.NodeSelectorRequirement, bool, error) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s compares with an integer only (Kubernetes' Gt and Lt), not %q", op, v)
+	}
+	r.Operator = corev1.NodeSelectorOpGt
+	switch op {
+	case OpGe:
+		n--
+	case OpLt:
+		r.Operator = corev1.NodeSelectorOpLt
+	case OpLe:
+		r.Operator, n = corev1.NodeSelectorOpLt, n+1
+	}
+	r.Values = []string{strconv.FormatInt(n, 10)}
 	return r, true, nil
 }
 

@@ -154,15 +154,14 @@ func strategy(p *field.Path, s ecsv1alpha1.PlacementStrategy) (topologyKey, sche
 // distinctInstance), topology spread (spread) and the scheduler profile
 // (binpack, random).
 func (b *builder) placementRules(td *ecsv1alpha1.RegisterTaskDefinitionInput, p Placement, pools []string) {
-	terms := [][]corev1.NodeSelectorRequirement{nil}
+	r := rules{terms: [][]corev1.NodeSelectorRequirement{nil}}
 	if len(pools) > 0 {
-		terms = [][]corev1.NodeSelectorRequirement{{{Key: ecsv1alpha1.LabelCapacityProvider, Operator: corev1.NodeSelectorOpIn, Values: pools}}}
+		r.terms = [][]corev1.NodeSelectorRequirement{{{Key: ecsv1alpha1.LabelCapacityProvider, Operator: corev1.NodeSelectorOpIn, Values: pools}}}
 	}
 	var values cql.Values
 	if p.NodeValues != nil {
 		values = func(key string) []string { return p.NodeValues[key] }
 	}
-	var podTerms, antiTerms []*corev1ac.PodAffinityTermApplyConfiguration
 	own := groupSelector(p.Group)
 	for _, c := range constraints(td, p) {
 		a, err := constraintAffinity(c, values)
@@ -172,52 +171,77 @@ func (b *builder) placementRules(td *ecsv1alpha1.RegisterTaskDefinitionInput, p 
 		}
 		if c.typ == "distinctInstance" {
 			if p.Group != "" {
-				antiTerms = append(antiTerms, podTerm(own))
+				r.anti = append(r.anti, podTerm(own))
 			}
 			continue
 		}
-		if a.NodeTerms != nil {
-			if terms = product(terms, a.NodeTerms); len(terms) > 16 {
-				b.errs = append(b.errs, field.Invalid(c.path.Child("expression"), c.expression, "together with the other constraints, it expands into more than 16 alternatives of node requirements"))
-				return
-			}
+		if err := r.add(c, a); err != nil {
+			b.errs = append(b.errs, err)
+			return
 		}
-		for _, g := range a.Groups {
-			for _, v := range g.Values {
-				if g.Anti {
-					antiTerms = append(antiTerms, podTerm(groupSelector(v)))
-				} else {
-					podTerms = append(podTerms, podTerm(groupSelector(v)))
-				}
+	}
+	if affinity := r.affinity(); affinity != nil {
+		b.spec.WithAffinity(affinity)
+	}
+	b.strategies(p, own)
+}
+
+// rules are the scheduling rules constraints add up to.
+type rules struct {
+	// terms are node selector terms (alternatives of conjunctions).
+	terms [][]corev1.NodeSelectorRequirement
+	// pod and anti are required pod affinity and anti-affinity terms.
+	pod, anti []*corev1ac.PodAffinityTermApplyConfiguration
+}
+
+// add joins a memberOf expression's affinity to the rules: its node terms
+// with and, its task:group requirements as pod (anti-)affinity.
+func (r *rules) add(c constraint, a cql.Affinity) *field.Error {
+	if a.NodeTerms != nil {
+		if r.terms = product(r.terms, a.NodeTerms); len(r.terms) > 16 {
+			return field.Invalid(c.path.Child("expression"), c.expression, "together with the other constraints, it expands into more than 16 alternatives of node requirements")
+		}
+	}
+	for _, g := range a.Groups {
+		for _, v := range g.Values {
+			if g.Anti {
+				r.anti = append(r.anti, podTerm(groupSelector(v)))
+			} else {
+				r.pod = append(r.pod, podTerm(groupSelector(v)))
 			}
 		}
 	}
+	return nil
+}
+
+// affinity is the rules as a pod's affinity (nil: none).
+func (r *rules) affinity() *corev1ac.AffinityApplyConfiguration {
 	affinity := corev1ac.Affinity()
 	set := false
-	if len(terms) > 1 || len(terms[0]) > 0 {
+	if len(r.terms) > 1 || len(r.terms[0]) > 0 {
 		ns := corev1ac.NodeSelector()
-		for _, t := range terms {
+		for _, t := range r.terms {
 			term := corev1ac.NodeSelectorTerm()
-			for _, r := range t {
-				term.WithMatchExpressions(corev1ac.NodeSelectorRequirement().WithKey(r.Key).WithOperator(r.Operator).WithValues(r.Values...))
+			for _, req := range t {
+				term.WithMatchExpressions(corev1ac.NodeSelectorRequirement().WithKey(req.Key).WithOperator(req.Operator).WithValues(req.Values...))
 			}
 			ns.WithNodeSelectorTerms(term)
 		}
 		affinity.WithNodeAffinity(corev1ac.NodeAffinity().WithRequiredDuringSchedulingIgnoredDuringExecution(ns))
 		set = true
 	}
-	if len(podTerms) > 0 {
-		affinity.WithPodAffinity(corev1ac.PodAffinity().WithRequiredDuringSchedulingIgnoredDuringExecution(podTerms...))
+	if len(r.pod) > 0 {
+		affinity.WithPodAffinity(corev1ac.PodAffinity().WithRequiredDuringSchedulingIgnoredDuringExecution(r.pod...))
 		set = true
 	}
-	if len(antiTerms) > 0 {
-		affinity.WithPodAntiAffinity(corev1ac.PodAntiAffinity().WithRequiredDuringSchedulingIgnoredDuringExecution(antiTerms...))
+	if len(r.anti) > 0 {
+		affinity.WithPodAntiAffinity(corev1ac.PodAntiAffinity().WithRequiredDuringSchedulingIgnoredDuringExecution(r.anti...))
 		set = true
 	}
-	if set {
-		b.spec.WithAffinity(affinity)
+	if !set {
+		return nil
 	}
-	b.strategies(p, own)
+	return affinity
 }
 
 // strategies: spread becomes a topology spread constraint over the task

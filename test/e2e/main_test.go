@@ -72,7 +72,7 @@ func costAccrual(req *http.Request) bool {
 	if err != nil {
 		return false
 	}
-	defer body.Close()
+	defer func() { _ = body.Close() }()
 	var patch struct {
 		Status map[string]json.RawMessage `json:"status"`
 	}
