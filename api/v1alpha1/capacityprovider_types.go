@@ -260,9 +260,9 @@ type ContainerInstance struct {
 	PendingTasksCount int32 `json:"pendingTasksCount"`
 }
 
-// Cost is what tasks used and what that is estimated to cost. Figures are
+// CostFigures are what tasks used and what that is estimated to cost, as
 // decimal strings.
-type Cost struct {
+type CostFigures struct {
 	// vcpuSeconds and gbSeconds: vCPU-seconds and GB-seconds of running
 	// tasks.
 	// +kubebuilder:validation:MaxLength=32
@@ -272,6 +272,11 @@ type Cost struct {
 	// estimatedCostUSD: at the pool's price table.
 	// +kubebuilder:validation:MaxLength=32
 	EstimatedCostUSD string `json:"estimatedCostUSD"`
+}
+
+// Cost is a pool's cost figures, and the same per service.
+type Cost struct {
+	CostFigures `json:",inline"`
 	// accruedAt: when the figures were last brought up to date.
 	// +optional
 	AccruedAt *metav1.Time `json:"accruedAt,omitempty"`
@@ -292,13 +297,8 @@ type ServiceCost struct {
 	Cluster string `json:"cluster"`
 	// +optional
 	// +kubebuilder:validation:MaxLength=255
-	Service string `json:"service,omitempty"`
-	// +kubebuilder:validation:MaxLength=32
-	VCPUSeconds string `json:"vcpuSeconds"`
-	// +kubebuilder:validation:MaxLength=32
-	GBSeconds string `json:"gbSeconds"`
-	// +kubebuilder:validation:MaxLength=32
-	EstimatedCostUSD string `json:"estimatedCostUSD"`
+	Service     string `json:"service,omitempty"`
+	CostFigures `json:",inline"`
 }
 
 // CapacityProvider is an ECS capacity provider: a pool of Kubernetes nodes.

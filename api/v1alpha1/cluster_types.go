@@ -82,7 +82,7 @@ type ClusterStatus struct {
 	// cost: what the cluster's Fargate tasks used and cost, summed from its
 	// capacity providers' status.cost.
 	// +optional
-	Cost *ClusterCost `json:"cost,omitempty"`
+	Cost *CostFigures `json:"cost,omitempty"`
 }
 
 // ClusterCapacityProvider is one capacity provider's statistics in a
@@ -99,15 +99,6 @@ type ClusterCapacityProvider struct {
 	RegisteredContainerInstancesCount int32 `json:"registeredContainerInstancesCount"`
 }
 
-// ClusterCost is a cluster's Fargate usage and estimated cost.
-type ClusterCost struct {
-	// +kubebuilder:validation:MaxLength=32
-	VCPUSeconds string `json:"vcpuSeconds"`
-	// +kubebuilder:validation:MaxLength=32
-	GBSeconds string `json:"gbSeconds"`
-	// +kubebuilder:validation:MaxLength=32
-	EstimatedCostUSD string `json:"estimatedCostUSD"`
-}
 
 // Cluster is an ECS cluster. A namespace plays the part of an AWS account:
 // the clusters, task definitions, services and tasks of one team live in it.

@@ -54,17 +54,13 @@ func accrue(cp *ecsv1alpha1.CapacityProvider, prev *ecsv1alpha1.Cost, tasks []ca
 		totals[k] = totals[k].Add(u)
 	}
 	p := price(cp)
-	c := &ecsv1alpha1.Cost{
-		VCPUSeconds: capacity.Format(all.VCPUSeconds, 3), GBSeconds: capacity.Format(all.GBSeconds, 3),
-		EstimatedCostUSD: capacity.Format(all.Cost(p), 6),
-	}
+	c := &ecsv1alpha1.Cost{CostFigures: figures(all, p)}
 	if len(tasks) > 0 {
 		c.AccruedAt = &metav1.Time{Time: now.Truncate(time.Second)}
 	}
 	for _, k := range capacity.Top(totals, p, maxCostEntries) {
-		u := totals[k]
 		c.ByService = append(c.ByService, ecsv1alpha1.ServiceCost{Namespace: k.Namespace, Cluster: k.Cluster, Service: k.Service,
-			VCPUSeconds: capacity.Format(u.VCPUSeconds, 3), GBSeconds: capacity.Format(u.GBSeconds, 3), EstimatedCostUSD: capacity.Format(u.Cost(p), 6)})
+			CostFigures: figures(totals[k], p)})
 	}
 	return c, nil
 }
@@ -101,4 +97,10 @@ func usage(vcpu, gb string) (capacity.Usage, error) {
 	}
 	g, err := capacity.ParseFigure(gb)
 	return capacity.Usage{VCPUSeconds: v, GBSeconds: g}, err
+}
+
+// figures writes a usage and its price as status figures.
+func figures(u capacity.Usage, p capacity.Price) ecsv1alpha1.CostFigures {
+	return ecsv1alpha1.CostFigures{VCPUSeconds: capacity.Format(u.VCPUSeconds, 3), GBSeconds: capacity.Format(u.GBSeconds, 3),
+		EstimatedCostUSD: capacity.Format(u.Cost(p), 6)}
 }

@@ -205,7 +205,7 @@ type usage struct {
 	running         int32
 	pending         int32
 	instances       int32
-	cost            *ecsv1alpha1.ClusterCost
+	cost            *ecsv1alpha1.CostFigures
 }
 
 // Statistics' names, in DescribeClusters' order.
@@ -306,7 +306,7 @@ func (u *usage) addPod(p *corev1.Pod) {
 
 // fromProviders sums the container instances of the cluster's EC2-style
 // providers and the cost of its Fargate tasks.
-func fromProviders(cl *ecsv1alpha1.Cluster, cps map[string]*ecsv1alpha1.CapacityProvider) (int32, *ecsv1alpha1.ClusterCost) {
+func fromProviders(cl *ecsv1alpha1.Cluster, cps map[string]*ecsv1alpha1.CapacityProvider) (int32, *ecsv1alpha1.CostFigures) {
 	var instances int32
 	var total capacity.Usage
 	var dollars float64
@@ -340,7 +340,7 @@ func fromProviders(cl *ecsv1alpha1.Cluster, cps map[string]*ecsv1alpha1.Capacity
 	if !costed {
 		return instances, nil
 	}
-	return instances, &ecsv1alpha1.ClusterCost{VCPUSeconds: capacity.Format(total.VCPUSeconds, 3),
+	return instances, &ecsv1alpha1.CostFigures{VCPUSeconds: capacity.Format(total.VCPUSeconds, 3),
 		GBSeconds: capacity.Format(total.GBSeconds, 3), EstimatedCostUSD: capacity.Format(dollars, 6)}
 }
 

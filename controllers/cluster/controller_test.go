@@ -49,20 +49,20 @@ func TestFromProviders(t *testing.T) {
 	fg := &ecsv1alpha1.CapacityProvider{}
 	fg.Spec.Type = ecsv1alpha1.CapacityProviderFargate
 	fg.Status.Cost = &ecsv1alpha1.Cost{ByService: []ecsv1alpha1.ServiceCost{
-		{Namespace: "team", Cluster: "default", Service: "web", VCPUSeconds: "10.000", GBSeconds: "20.000", EstimatedCostUSD: "0.000200"},
-		{Namespace: "other", Cluster: "default", Service: "web", VCPUSeconds: "99.000", GBSeconds: "99.000", EstimatedCostUSD: "9.000000"},
+		{Namespace: "team", Cluster: "default", Service: "web", CostFigures: ecsv1alpha1.CostFigures{VCPUSeconds: "10.000", GBSeconds: "20.000", EstimatedCostUSD: "0.000200"}},
+		{Namespace: "other", Cluster: "default", Service: "web", CostFigures: ecsv1alpha1.CostFigures{VCPUSeconds: "99.000", GBSeconds: "99.000", EstimatedCostUSD: "9.000000"}},
 	}}
 	spot := &ecsv1alpha1.CapacityProvider{}
 	spot.Spec.Type = ecsv1alpha1.CapacityProviderFargateSpot
 	spot.Status.Cost = &ecsv1alpha1.Cost{ByService: []ecsv1alpha1.ServiceCost{
-		{Namespace: "team", Cluster: "default", VCPUSeconds: "5.000", GBSeconds: "10.000", EstimatedCostUSD: "0.000050"},
+		{Namespace: "team", Cluster: "default", CostFigures: ecsv1alpha1.CostFigures{VCPUSeconds: "5.000", GBSeconds: "10.000", EstimatedCostUSD: "0.000050"}},
 	}}
 	ec2 := &ecsv1alpha1.CapacityProvider{}
 	ec2.Spec.Type = ecsv1alpha1.CapacityProviderEC2AutoScaling
 	three := int32(3)
 	ec2.Status.RegisteredContainerInstancesCount = &three
 	n, c := fromProviders(cl, map[string]*ecsv1alpha1.CapacityProvider{"fargate": fg, "fargate-spot": spot, "ec2": ec2})
-	if n != 3 || c == nil || *c != (ecsv1alpha1.ClusterCost{VCPUSeconds: "15.000", GBSeconds: "30.000", EstimatedCostUSD: "0.000250"}) {
+	if n != 3 || c == nil || *c != (ecsv1alpha1.CostFigures{VCPUSeconds: "15.000", GBSeconds: "30.000", EstimatedCostUSD: "0.000250"}) {
 		t.Errorf("instances %d, cost %+v: want 3 and this namespace's cluster's entries summed", n, c)
 	}
 }

@@ -182,15 +182,20 @@ func splitGroups(e Expr, a *Affinity) (Expr, error) {
 }
 
 func mentionsGroup(e Expr) bool {
+	return anyCmp(e, func(c *Cmp) bool { return c.Subject == "task:group" })
+}
+
+// anyCmp tells whether a comparison of e satisfies f.
+func anyCmp(e Expr, f func(*Cmp) bool) bool {
 	switch x := e.(type) {
 	case *Cmp:
-		return x.Subject == "task:group"
+		return f(x)
 	case *Not:
-		return mentionsGroup(x.X)
+		return anyCmp(x.X, f)
 	case *And:
-		return mentionsGroup(x.L) || mentionsGroup(x.R)
+		return anyCmp(x.L, f) || anyCmp(x.R, f)
 	case *Or:
-		return mentionsGroup(x.L) || mentionsGroup(x.R)
+		return anyCmp(x.L, f) || anyCmp(x.R, f)
 	}
 	return false
 }
@@ -384,8 +389,7 @@ func expand(key string, op Op, vals []string, values Values) ([]string, error) {
 // NeedsValues tells whether translating e needs the nodes' label values
 // (it has a regular expression or a wildcard).
 func NeedsValues(e Expr) bool {
-	switch x := e.(type) {
-	case *Cmp:
+	return anyCmp(e, func(x *Cmp) bool {
 		if x.Op == OpMatches || x.Op == OpNotMatches {
 			return true
 		}
@@ -394,12 +398,6 @@ func NeedsValues(e Expr) bool {
 				return true
 			}
 		}
-	case *Not:
-		return NeedsValues(x.X)
-	case *And:
-		return NeedsValues(x.L) || NeedsValues(x.R)
-	case *Or:
-		return NeedsValues(x.L) || NeedsValues(x.R)
-	}
-	return false
+		return false
+	})
 }

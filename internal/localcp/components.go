@@ -190,7 +190,17 @@ leaderElection:
   leaderElect: false
 profiles:
 - schedulerName: default-scheduler
-- schedulerName: berth-binpack-cpu
+%s%s- schedulerName: berth-random
+  plugins:
+    score:
+      disabled: [{name: "*"}]
+`, l.kubeconfig, qps, binpackProfile("cpu"), binpackProfile("memory")))
+}
+
+// binpackProfile is the scheduler profile of ECS's binpack on a resource:
+// NodeResourcesFit scoring MostAllocated on it, the only score.
+func binpackProfile(res string) string {
+	return fmt.Sprintf(`- schedulerName: berth-binpack-%s
   plugins:
     score:
       disabled: [{name: "*"}]
@@ -200,21 +210,6 @@ profiles:
     args:
       scoringStrategy:
         type: MostAllocated
-        resources: [{name: cpu, weight: 1}]
-- schedulerName: berth-binpack-memory
-  plugins:
-    score:
-      disabled: [{name: "*"}]
-      enabled: [{name: NodeResourcesFit, weight: 1}]
-  pluginConfig:
-  - name: NodeResourcesFit
-    args:
-      scoringStrategy:
-        type: MostAllocated
-        resources: [{name: memory, weight: 1}]
-- schedulerName: berth-random
-  plugins:
-    score:
-      disabled: [{name: "*"}]
-`, l.kubeconfig, qps))
+        resources: [{name: %s, weight: 1}]
+`, res, res)
 }
