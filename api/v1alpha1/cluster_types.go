@@ -99,7 +99,6 @@ type ClusterCapacityProvider struct {
 	RegisteredContainerInstancesCount int32 `json:"registeredContainerInstancesCount"`
 }
 
-
 // Cluster is an ECS cluster. A namespace plays the part of an AWS account:
 // the clusters, task definitions, services and tasks of one team live in it.
 // metadata.name is clusterName in lower case with '_' turned into '-'.
