@@ -129,6 +129,13 @@ func TestNoOpResync(t *testing.T) {
 			}
 		}
 	}).WithTimeout(timeout).WithPolling(time.Second).Should(Succeed())
+	// ... and no write still due: pools and clusters write their status at
+	// most every 2 s, so a write can be pending for that long.
+	Eventually(func(g Gomega) {
+		before := writes.n.Load()
+		time.Sleep(3 * time.Second)
+		g.Expect(writes.n.Load()).To(Equal(before), "the operator is still writing; last write: %v", writes.last.Load())
+	}).WithTimeout(timeout).Should(Succeed())
 	Expect(manager.stop()).To(Succeed())
 	before := map[string]float64{}
 	objects := map[string]float64{"service": 2, "taskdefinition": 1, "task": 1, "cluster": 1, "capacityprovider": 2}
