@@ -180,10 +180,15 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, task *ecsv1alpha1.Task
 		stopWithoutPod(task, now)
 		return 0, nil
 	}
-	if pod == nil {
-		if pod, err = r.startPod(ctx, task); err != nil {
+	if pod == nil || task.Status.PodName == "" {
+		// No pod yet, or the status that recorded its start was lost (its
+		// write conflicted with a newer version): start it, or record the
+		// start of the pod that runs.
+		started, err := r.startPod(ctx, task, pod)
+		if err != nil {
 			return 0, err
 		}
+		pod = started
 	}
 	recheck := observe(task, pod, now)
 	if task.Status.DesiredStatus == ecsv1alpha1.TaskStopped {
@@ -194,8 +199,9 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, task *ecsv1alpha1.Task
 	return recheck, nil
 }
 
-// startPod resolves the task's references and creates its pod.
-func (r *Reconciler) startPod(ctx context.Context, task *ecsv1alpha1.Task) (*corev1.Pod, error) {
+// startPod resolves the task's references and creates its pod (unless it
+// runs already), and records the start in the status.
+func (r *Reconciler) startPod(ctx context.Context, task *ecsv1alpha1.Task, running *corev1.Pod) (*corev1.Pod, error) {
 	cluster, err := resolve.Cluster(ctx, r.Client, task.Namespace, task.Spec.Cluster)
 	if err != nil {
 		return nil, err
@@ -228,6 +234,10 @@ func (r *Reconciler) startPod(ctx context.Context, task *ecsv1alpha1.Task) (*cor
 				Message: fmt.Sprintf("Task definition %s:%d cannot run: %s", rev.Spec.Family, rev.Spec.Revision, invalid.Errs.ToAggregate())}
 		}
 		return nil, err
+	}
+	if running != nil {
+		setStarted(task, rev, placement, r.Config)
+		return running, nil
 	}
 	if err := r.Client.Apply(ctx, want, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return nil, fmt.Errorf("apply Pod %s: %w", *want.Name, err)

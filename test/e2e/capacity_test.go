@@ -178,6 +178,7 @@ func TestSpotInterruption(t *testing.T) {
 		victim = servicePods(g, "spotty")[0]
 		g.Expect(admin.Get(context.Background(), key("spot-task"), task)).To(Succeed())
 		g.Expect(task.Status.LastStatus).To(Equal(ecsv1alpha1.TaskRunning))
+		g.Expect(task.Status.PodName).NotTo(BeEmpty())
 	}).WithTimeout(2 * timeout).WithPolling(time.Second).Should(Succeed())
 	var taskPod corev1.Pod
 	Expect(admin.Get(context.Background(), key(task.Status.PodName), &taskPod)).To(Succeed())
