@@ -219,31 +219,17 @@ func dnf(e Expr) ([][]lit, error) {
 	if l, ok := asLit(e); ok {
 		return [][]lit{{l}}, nil
 	}
+	var l, r [][]lit
+	var err error
 	switch x := e.(type) {
 	case *Or:
-		l, err := dnf(x.L)
-		if err != nil {
+		if l, r, err = dnfBoth(x.L, x.R, func(a, b int) int { return a + b }); err != nil {
 			return nil, err
-		}
-		r, err := dnf(x.R)
-		if err != nil {
-			return nil, err
-		}
-		if len(l)+len(r) > maxTerms {
-			return nil, fmt.Errorf("the expression expands into more than %d alternatives of node requirements", maxTerms)
 		}
 		return append(l, r...), nil
 	case *And:
-		l, err := dnf(x.L)
-		if err != nil {
+		if l, r, err = dnfBoth(x.L, x.R, func(a, b int) int { return a * b }); err != nil {
 			return nil, err
-		}
-		r, err := dnf(x.R)
-		if err != nil {
-			return nil, err
-		}
-		if len(l)*len(r) > maxTerms {
-			return nil, fmt.Errorf("the expression expands into more than %d alternatives of node requirements", maxTerms)
 		}
 		var res [][]lit
 		for _, a := range l {
@@ -254,6 +240,21 @@ func dnf(e Expr) ([][]lit, error) {
 		return res, nil
 	}
 	return nil, fmt.Errorf("unexpected expression %s", e)
+}
+
+// dnfBoth expands both sides; size is how many alternatives they make
+// together, which must stay within maxTerms.
+func dnfBoth(le, re Expr, size func(a, b int) int) (l, r [][]lit, err error) {
+	if l, err = dnf(le); err != nil {
+		return nil, nil, err
+	}
+	if r, err = dnf(re); err != nil {
+		return nil, nil, err
+	}
+	if size(len(l), len(r)) > maxTerms {
+		return nil, nil, fmt.Errorf("the expression expands into more than %d alternatives of node requirements", maxTerms)
+	}
+	return l, r, nil
 }
 
 // requirements turns one conjunction into node selector requirements; ok
