@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -53,8 +52,7 @@ type Reconciler struct {
 	// CostInterval is how often cost is accrued (0: DefaultCostInterval).
 	CostInterval time.Duration
 
-	mu        sync.Mutex
-	lastWrite map[string]time.Time
+	throttle patch.Throttle
 }
 
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=capacityproviders,verbs=get;list;watch
@@ -65,6 +63,7 @@ type Reconciler struct {
 
 // SetupWithManager registers the controller and its watches.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.throttle.Interval = statusInterval
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(Name).
 		WithOptions(r.Options).
@@ -98,7 +97,7 @@ func (r *Reconciler) byPod(ctx context.Context, o client.Object) []reconcile.Req
 	}
 	if pod.Spec.NodeName != "" {
 		var n corev1.Node
-		if err := r.Client.Get(ctx, client.ObjectKey{Name: pod.Spec.NodeName}, &n); err == nil {
+		if err := r.Client.Get(ctx, client.ObjectKey{Name: pod.Spec.NodeName}, &n, client.UnsafeDisableDeepCopy); err == nil {
 			add(n.Labels[ecsv1alpha1.LabelCapacityProvider])
 		}
 	}
@@ -114,7 +113,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	ctx = logf.IntoContext(ctx, logf.FromContext(ctx).WithValues("capacityProvider", klog.KObj(cp)))
 	now := r.Clock.Now()
-	if wait := r.throttle(cp.Name, now); wait > 0 && !acts(cp) {
+	if wait := r.throttle.Wait(cp.Name, now); wait > 0 && !acts(cp) {
 		// A pool Berth only observes is looked at (and written) at most
 		// every statusInterval: its task counts change with every task.
 		return ctrl.Result{RequeueAfter: wait}, nil
@@ -135,7 +134,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err != nil {
 		conditions.SetUnknown(&cp.Status.Conditions, cp.Generation, ecsv1alpha1.ConditionReady, ecsv1alpha1.ReasonInternalError, err.Error())
 	}
-	if wait := r.throttle(cp.Name, now); wait > 0 && !equality.Semantic.DeepEqual(stored.Status, cp.Status) {
+	if wait := r.throttle.Wait(cp.Name, now); wait > 0 && !equality.Semantic.DeepEqual(stored.Status, cp.Status) {
 		// Task counts change with every task start; a busy pool's status is
 		// written at most every statusInterval.
 		return ctrl.Result{RequeueAfter: shortestPositive(recheck, wait)}, err
@@ -145,25 +144,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		err = errors.Join(err, perr)
 	}
 	if wrote {
-		r.mu.Lock()
-		r.lastWrite[cp.Name] = now
-		r.mu.Unlock()
+		r.throttle.Wrote(cp.Name, now)
 	}
 	return ctrl.Result{RequeueAfter: recheck}, err
 }
 
 // statusInterval is the least time between two status writes of a pool.
 const statusInterval = 2 * time.Second
-
-// throttle says how long until the pool's status may be written again.
-func (r *Reconciler) throttle(name string, now time.Time) time.Duration {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.lastWrite == nil {
-		r.lastWrite = map[string]time.Time{}
-	}
-	return r.lastWrite[name].Add(statusInterval).Sub(now)
-}
 
 // observe reads the pool's nodes and the pods of Berth's tasks.
 func (r *Reconciler) observe(ctx context.Context, cp *ecsv1alpha1.CapacityProvider) (*pool, error) {

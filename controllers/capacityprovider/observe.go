@@ -10,6 +10,7 @@ import (
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/capacity"
+	"github.com/berth-dev/berth/internal/taskstate"
 	"github.com/berth-dev/berth/internal/translate"
 )
 
@@ -141,7 +142,7 @@ func (p *pool) instances() []capacity.Instance {
 func (p *pool) provisioning() []capacity.Resources {
 	var res []capacity.Resources
 	for _, pod := range p.pending {
-		if !unschedulable(pod) && scheduledCondition(pod) {
+		if taskstate.Unschedulable(pod) == nil && scheduledCondition(pod) {
 			continue
 		}
 		res = append(res, requests(pod))
@@ -152,15 +153,6 @@ func (p *pool) provisioning() []capacity.Resources {
 func scheduledCondition(pod *corev1.Pod) bool {
 	for _, c := range pod.Status.Conditions {
 		if c.Type == corev1.PodScheduled {
-			return true
-		}
-	}
-	return false
-}
-
-func unschedulable(pod *corev1.Pod) bool {
-	for _, c := range pod.Status.Conditions {
-		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
 			return true
 		}
 	}

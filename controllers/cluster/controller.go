@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -62,8 +61,7 @@ type Reconciler struct {
 	Account  names.Account
 	Options  controller.Options
 
-	mu        sync.Mutex
-	lastWrite map[client.ObjectKey]time.Time
+	throttle patch.Throttle
 }
 
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=clusters,verbs=get;list;watch;patch
@@ -75,6 +73,7 @@ type Reconciler struct {
 
 // SetupWithManager registers the controller and its watches.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.throttle.Interval = statusInterval
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(Name).
 		WithOptions(r.Options).
@@ -131,7 +130,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, nil
 	}
 	now := r.Clock.Now()
-	if wait := r.throttle(req.NamespacedName, now); wait > 0 && cl.DeletionTimestamp.IsZero() {
+	if wait := r.throttle.Wait(req.String(), now); wait > 0 && cl.DeletionTimestamp.IsZero() {
 		// Counts change with every task: a busy cluster is looked at (and
 		// written) at most every statusInterval.
 		return ctrl.Result{RequeueAfter: wait}, nil
@@ -149,20 +148,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	wrote, err := patch.Status(ctx, r.Client, stored, cl)
 	if wrote {
-		r.mu.Lock()
-		r.lastWrite[req.NamespacedName] = now
-		r.mu.Unlock()
+		r.throttle.Wrote(req.String(), now)
 	}
 	return ctrl.Result{}, err
-}
-
-func (r *Reconciler) throttle(key client.ObjectKey, now time.Time) time.Duration {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.lastWrite == nil {
-		r.lastWrite = map[client.ObjectKey]time.Time{}
-	}
-	return r.lastWrite[key].Add(statusInterval).Sub(now)
 }
 
 // reconcileDelete: ECS refuses to delete a cluster with active services

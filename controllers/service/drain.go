@@ -13,6 +13,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/taskstate"
 )
 
 // annotationDeletionCost ranks a ReplicaSet's pods for scale-down: the
@@ -46,7 +47,7 @@ func (r *Reconciler) findDraining(ctx context.Context, s *scope) (*drain, error)
 		drains, seen := cordoned[name]
 		if !seen {
 			var n corev1.Node
-			err := r.Client.Get(ctx, client.ObjectKey{Name: name}, &n)
+			err := r.Client.Get(ctx, client.ObjectKey{Name: name}, &n, client.UnsafeDisableDeepCopy)
 			if client.IgnoreNotFound(err) != nil {
 				return nil, fmt.Errorf("get node %s: %w", name, err)
 			}
@@ -63,7 +64,7 @@ func (r *Reconciler) findDraining(ctx context.Context, s *scope) (*drain, error)
 			if pod.Status.Phase == corev1.PodRunning {
 				d.running[slice]++
 			}
-		case podReady(pod):
+		case taskstate.Ready(pod):
 			d.elsewhere[slice]++
 		}
 	}
@@ -80,15 +81,6 @@ func sliceOf(s *scope, pod *corev1.Pod) string {
 		}
 	}
 	return s.svc.Name
-}
-
-func podReady(pod *corev1.Pod) bool {
-	for _, c := range pod.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 // surge is how many replacement tasks a slice starts for its tasks on

@@ -19,6 +19,7 @@ import (
 	"github.com/berth-dev/berth/internal/capacity"
 	"github.com/berth-dev/berth/internal/resolve"
 	"github.com/berth-dev/berth/internal/rollout"
+	"github.com/berth-dev/berth/internal/taskstate"
 	"github.com/berth-dev/berth/internal/translate"
 )
 
@@ -197,11 +198,10 @@ func sliceInput(s *scope, runs []*appsv1ac.DeploymentApplyConfiguration, hash st
 // is reached, and whether maximumPercent allows starting replacements
 // first.
 func drainBounds(s *scope, in capacity.SliceInput) (budget int32, surge bool) {
-	maxTasks := int32(int64(in.Desired) * int64(in.MaxPercent) / 100)
-	minTasks := int32((int64(in.Desired)*int64(in.MinPercent) + 99) / 100)
+	maxTasks, minTasks := capacity.TaskBounds(in.Desired, in.MaxPercent, in.MinPercent)
 	var healthy int32
 	for i := range s.pods {
-		if s.pods[i].DeletionTimestamp.IsZero() && podReady(&s.pods[i]) {
+		if s.pods[i].DeletionTimestamp.IsZero() && taskstate.Ready(&s.pods[i]) {
 			healthy++
 		}
 	}

@@ -240,13 +240,12 @@ func unplaced(pod *corev1.Pod, now time.Time) (string, time.Duration) {
 	if pod.Spec.NodeName != "" {
 		return "", 0
 	}
-	for _, c := range pod.Status.Conditions {
-		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
-			if wait := c.LastTransitionTime.Add(placementGrace).Sub(now); wait > 0 {
-				return "", wait
-			}
-			return strings.TrimSpace(c.Message), 0
-		}
+	c := taskstate.Unschedulable(pod)
+	if c == nil {
+		return "", 0
 	}
-	return "", 0
+	if wait := c.LastTransitionTime.Add(placementGrace).Sub(now); wait > 0 {
+		return "", wait
+	}
+	return strings.TrimSpace(c.Message), 0
 }

@@ -65,8 +65,7 @@ func PlanSlices(in SliceInput) SlicePlan {
 	n := len(in.Items)
 	plan := SlicePlan{Surge: make([]int32, n), Unavailable: make([]int32, n), Paused: make([]bool, n), Retiring: make([]int32, len(in.Retiring))}
 	d := max(in.Desired, 0)
-	maxTasks := int32(int64(d) * int64(in.MaxPercent) / 100)
-	minTasks := int32((int64(d)*int64(in.MinPercent) + 99) / 100)
+	maxTasks, minTasks := TaskBounds(d, in.MaxPercent, in.MinPercent)
 	surge, unavailable := max(maxTasks-d, 0), max(d-minTasks, 0)
 
 	// Retiring Deployments keep what the minimum healthy count still needs.
@@ -113,4 +112,11 @@ func PlanSlices(in SliceInput) SlicePlan {
 		}
 	}
 	return plan
+}
+
+// TaskBounds are the most tasks maximumPercent allows (rounded down) and
+// the fewest healthy tasks minimumHealthyPercent asks for (rounded up), as
+// ECS rounds them.
+func TaskBounds(desired, maxPercent, minPercent int32) (maxTasks, minTasks int32) {
+	return int32(int64(desired) * int64(maxPercent) / 100), int32((int64(desired)*int64(minPercent) + 99) / 100)
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
@@ -87,19 +86,19 @@ func (p *planner) unplaced() {
 		if pod.Spec.NodeName != "" || !pod.DeletionTimestamp.IsZero() {
 			continue
 		}
-		for _, c := range pod.Status.Conditions {
-			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
-				if wait := c.LastTransitionTime.Add(p.in.Provisioning).Sub(p.in.Now); wait > 0 {
-					if p.out.Recheck == 0 || wait < p.out.Recheck {
-						p.out.Recheck = wait
-					}
-					continue
-				}
-				p.say(ReasonPlacementFailed, true,
-					"was unable to place a task because no container instance met all of its requirements. Reason: %s", strings.TrimSpace(c.Message))
-				return
-			}
+		c := taskstate.Unschedulable(pod)
+		if c == nil {
+			continue
 		}
+		if wait := c.LastTransitionTime.Add(p.in.Provisioning).Sub(p.in.Now); wait > 0 {
+			if p.out.Recheck == 0 || wait < p.out.Recheck {
+				p.out.Recheck = wait
+			}
+			continue
+		}
+		p.say(ReasonPlacementFailed, true,
+			"was unable to place a task because no container instance met all of its requirements. Reason: %s", strings.TrimSpace(c.Message))
+		return
 	}
 }
 

@@ -253,3 +253,25 @@ func initializing(pod *corev1.Pod) bool {
 
 // TaskID is the ECS task ID of a pod (its UID without dashes).
 func TaskID(pod *corev1.Pod) string { return names.TaskID(string(pod.UID)) }
+
+// Ready tells whether a pod is Ready (its task healthy).
+func Ready(pod *corev1.Pod) bool {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// Unschedulable is the condition of a pod the scheduler could not place
+// (nil: none).
+func Unschedulable(pod *corev1.Pod) *corev1.PodCondition {
+	for i := range pod.Status.Conditions {
+		c := &pod.Status.Conditions[i]
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+			return c
+		}
+	}
+	return nil
+}

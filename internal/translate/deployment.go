@@ -16,6 +16,7 @@ import (
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/capacity"
 	"github.com/berth-dev/berth/internal/names"
 )
 
@@ -257,8 +258,7 @@ func ptrDeref(p *int32) int32 {
 // task is returned, and the Service's controller pauses the rollout as ECS
 // would stall it.
 func RolloutBounds(desired, maxPercent, minPercent int32) (surge, unavailable int32) {
-	maxTasks := int32(int64(desired) * int64(maxPercent) / 100)
-	minTasks := int32((int64(desired)*int64(minPercent) + 99) / 100)
+	maxTasks, minTasks := capacity.TaskBounds(desired, maxPercent, minPercent)
 	surge = max(maxTasks-desired, 0)
 	unavailable = max(desired-minTasks, 0)
 	if surge == 0 && unavailable == 0 {
@@ -271,9 +271,8 @@ func RolloutBounds(desired, maxPercent, minPercent int32) (surge, unavailable in
 // neither starting a task above desired nor stopping one below it: ECS
 // cannot replace tasks then.
 func Deadlocked(desired, maxPercent, minPercent int32) bool {
-	maxTasks := int64(desired) * int64(maxPercent) / 100
-	minTasks := (int64(desired)*int64(minPercent) + 99) / 100
-	return desired > 0 && maxTasks <= int64(desired) && minTasks >= int64(desired)
+	maxTasks, minTasks := capacity.TaskBounds(desired, maxPercent, minPercent)
+	return desired > 0 && maxTasks <= desired && minTasks >= desired
 }
 
 // TemplateHash is a short, stable hash of a pod template.
