@@ -17,6 +17,7 @@ import (
 
 	"github.com/berth-dev/berth/controllers/capacityprovider"
 	"github.com/berth-dev/berth/controllers/cluster"
+	"github.com/berth-dev/berth/controllers/scalabletarget"
 	"github.com/berth-dev/berth/controllers/service"
 	"github.com/berth-dev/berth/controllers/task"
 	"github.com/berth-dev/berth/controllers/taskdefinition"
@@ -76,6 +77,8 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 		&service.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-service"), Clock: clk, Config: tcfg, Options: opts},
 		&task.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-task"), Clock: clk, Config: tcfg, Options: opts, StoppedTaskTTL: cfg.StoppedTaskTTL},
 		&cluster.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-cluster"), Clock: clk, Account: cfg.Account, Options: opts},
+		&scalabletarget.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-scalabletarget"), Clock: clk, Options: opts,
+			Metrics: scalabletarget.ResourceMetrics{Pods: c, Metrics: mgr.GetAPIReader()}},
 		&capacityprovider.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-capacityprovider"), Clock: clk, Account: cfg.Account, Options: opts, CostInterval: cfg.CostInterval},
 	}
 	for _, r := range reconcilers {

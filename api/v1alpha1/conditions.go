@@ -86,6 +86,12 @@ const (
 	// another object (ECS's InvalidParameterException), such as a load
 	// balancer's container port the task definition does not map.
 	ReasonInvalidParameter = "InvalidParameter"
+	// ReasonServiceNotFound: a ScalableTarget's resourceId names no
+	// Service (Application Auto Scaling's "ECS service doesn't exist").
+	ReasonServiceNotFound = "ServiceNotFound"
+	// ReasonScalingInactive: the HorizontalPodAutoscaler of a
+	// ScalableTarget cannot scale yet (no metrics, or a desired count of 0).
+	ReasonScalingInactive = "ScalingInactive"
 	// ReasonSteadyState: the service has reached a steady state.
 	ReasonSteadyState = "SteadyState"
 	// ReasonTaskPending, ReasonTaskRunning, ReasonTaskStopped: Task lifecycle.

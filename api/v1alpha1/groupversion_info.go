@@ -31,6 +31,7 @@ func addKnownTypes(s *runtime.Scheme) error {
 		&TaskDefinitionRevision{}, &TaskDefinitionRevisionList{},
 		&Service{}, &ServiceList{},
 		&Task{}, &TaskList{},
+		&ScalableTarget{}, &ScalableTargetList{},
 	)
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil

@@ -27,7 +27,20 @@ const (
 	IndexCluster = "ecs.berth.dev/cluster"
 	// IndexNodeName indexes pods by the node they are bound to.
 	IndexNodeName = "spec.nodeName"
+	// IndexResourceID indexes Services and ScalableTargets by the
+	// Application Auto Scaling resource ID, service/<cluster>/<service>.
+	IndexResourceID = "ecs.berth.dev/resource-id"
 )
+
+// ResourceID is a Service's Application Auto Scaling resource ID:
+// service/<cluster>/<serviceName>.
+func ResourceID(svc *ecsv1alpha1.Service) string {
+	name := svc.Spec.ServiceName
+	if name == "" {
+		name = svc.Name
+	}
+	return "service/" + names.ClusterName(svc.Spec.Cluster) + "/" + name
+}
 
 // FieldIndexer is the part of a manager that registers indexes.
 type FieldIndexer interface {
@@ -65,6 +78,12 @@ func SetupIndexes(ctx context.Context, idx FieldIndexer) error {
 		}},
 		{&ecsv1alpha1.Task{}, IndexCluster, func(o client.Object) []string {
 			return []string{names.ObjectName(names.ClusterName(o.(*ecsv1alpha1.Task).Spec.Cluster))}
+		}},
+		{&ecsv1alpha1.Service{}, IndexResourceID, func(o client.Object) []string {
+			return []string{ResourceID(o.(*ecsv1alpha1.Service))}
+		}},
+		{&ecsv1alpha1.ScalableTarget{}, IndexResourceID, func(o client.Object) []string {
+			return []string{o.(*ecsv1alpha1.ScalableTarget).Spec.ResourceID}
 		}},
 		{&corev1.Pod{}, IndexNodeName, func(o client.Object) []string {
 			if n := o.(*corev1.Pod).Spec.NodeName; n != "" {

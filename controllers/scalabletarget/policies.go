@@ -1,0 +1,234 @@
+package scalabletarget
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/autoscaling"
+	"github.com/berth-dev/berth/internal/names"
+	"github.com/berth-dev/berth/internal/schedule"
+)
+
+// validate checks what admission rules cannot: step intervals without gaps
+// or overlaps, schedules and time zones, alarm dimensions naming the
+// service.
+func validate(st *ecsv1alpha1.ScalableTarget) field.ErrorList {
+	var errs field.ErrorList
+	cluster, service := resourceParts(st.Spec.ResourceID)
+	for i := range st.Spec.ScalingPolicies {
+		p := &st.Spec.ScalingPolicies[i]
+		pp := field.NewPath("spec", "scalingPolicies").Index(i)
+		if c := p.StepScalingPolicyConfiguration; c != nil {
+			if err := autoscaling.ValidateSteps(c.StepAdjustments); err != nil {
+				errs = append(errs, field.Invalid(pp.Child("stepScalingPolicyConfiguration", "stepAdjustments"), len(c.StepAdjustments), err.Error()))
+			}
+		}
+		for j := range p.Alarms {
+			if err := autoscaling.CheckDimensions(&p.Alarms[j], cluster, service); err != nil {
+				errs = append(errs, field.Invalid(pp.Child("alarms").Index(j).Child("dimensions"), len(p.Alarms[j].Dimensions), err.Error()))
+			}
+		}
+	}
+	for i := range st.Spec.ScheduledActions {
+		a := &st.Spec.ScheduledActions[i]
+		if _, err := schedule.Parse(a.Schedule, a.Timezone); err != nil {
+			errs = append(errs, field.Invalid(field.NewPath("spec", "scheduledActions").Index(i).Child("schedule"), a.Schedule, err.Error()))
+		}
+	}
+	return errs
+}
+
+// resourceParts splits service/<cluster>/<service>.
+func resourceParts(id string) (cluster, service string) {
+	var rest string
+	_, _ = fmt.Sscanf(id, "service/%s", &rest)
+	for i := 0; i < len(rest); i++ {
+		if rest[i] == '/' {
+			return rest[:i], rest[i+1:]
+		}
+	}
+	return names.DefaultCluster, rest
+}
+
+// runScheduledActions runs the scheduled actions that are due: each sets
+// the capacity range, and the desired count follows into it.
+func (r *Reconciler) runScheduledActions(s *scope) {
+	st := s.st
+	suspended := st.Spec.SuspendedState != nil && st.Spec.SuspendedState.ScheduledScalingSuspended
+	var out []ecsv1alpha1.ScheduledActionStatus
+	for i := range st.Spec.ScheduledActions {
+		a := &st.Spec.ScheduledActions[i]
+		sched, err := schedule.Parse(a.Schedule, a.Timezone)
+		if err != nil {
+			continue // reported by validate
+		}
+		prev := findActionStatus(st.Status.ScheduledActions, a.ScheduledActionName)
+		as, run := autoscaling.Due(a, sched, prev, s.now)
+		out = append(out, as)
+		if as.NextRunTime != nil {
+			s.after(as.NextRunTime.Sub(s.now))
+		}
+		if !run || suspended {
+			continue
+		}
+		old := s.rng
+		rng, err := s.rng.Apply(a.ScalableTargetAction)
+		if err != nil {
+			s.record(autoscaling.SetRange(r.NewID(), rng, old, a.ScheduledActionName, err, s.now))
+			continue
+		}
+		s.rng = rng
+		r.setRange(s, old, true, a.ScheduledActionName)
+	}
+	st.Status.ScheduledActions = out
+}
+
+func findActionStatus(list []ecsv1alpha1.ScheduledActionStatus, name string) ecsv1alpha1.ScheduledActionStatus {
+	for _, s := range list {
+		if s.ScheduledActionName == name {
+			return s
+		}
+	}
+	return ecsv1alpha1.ScheduledActionStatus{ScheduledActionName: name}
+}
+
+func findPolicyStatus(list []ecsv1alpha1.ScalingPolicyStatus, name string) ecsv1alpha1.ScalingPolicyStatus {
+	for _, s := range list {
+		if s.PolicyName == name {
+			return s
+		}
+	}
+	return ecsv1alpha1.ScalingPolicyStatus{PolicyName: name}
+}
+
+func findAlarmStatus(list []ecsv1alpha1.AlarmStatus, name string) ecsv1alpha1.AlarmStatus {
+	for _, s := range list {
+		if s.AlarmName == name {
+			return s
+		}
+	}
+	return ecsv1alpha1.AlarmStatus{AlarmName: name}
+}
+
+// blocked says why dynamic scaling may not scale in or out now.
+func blocked(st *ecsv1alpha1.ScalableTarget, svc *ecsv1alpha1.Service) (in, out string) {
+	if ss := st.Spec.SuspendedState; ss != nil {
+		if ss.DynamicScalingInSuspended {
+			in = "dynamic scale-in is suspended"
+		}
+		if ss.DynamicScalingOutSuspended {
+			out = "dynamic scale-out is suspended"
+		}
+	}
+	if in == "" {
+		if id := deploymentInProgress(svc); id != "" {
+			in = fmt.Sprintf("scale-in is turned off while deployment %s is in progress", id)
+		}
+	}
+	return in, out
+}
+
+// deploymentInProgress names the service's deployment in progress, if
+// any: Application Auto Scaling turns scale-in off while one is.
+func deploymentInProgress(svc *ecsv1alpha1.Service) string {
+	for _, d := range svc.Status.Deployments {
+		if d.Status == ecsv1alpha1.DeploymentPrimary && d.RolloutState == ecsv1alpha1.RolloutInProgress {
+			return d.ID
+		}
+	}
+	return ""
+}
+
+// runStepPolicies takes the alarms' datapoints that are due, evaluates
+// the alarms and runs the step policies whose alarm is in ALARM.
+func (r *Reconciler) runStepPolicies(ctx context.Context, s *scope) {
+	st := s.st
+	in, out := blocked(st, s.svc)
+	keep := map[string]bool{}
+	var statuses []ecsv1alpha1.ScalingPolicyStatus
+	values := map[string]sample{}
+	for i := range st.Spec.ScalingPolicies {
+		p := &st.Spec.ScalingPolicies[i]
+		ps := findPolicyStatus(st.Status.ScalingPolicies, p.PolicyName)
+		if p.PolicyType != ecsv1alpha1.PolicyTypeStep || p.StepScalingPolicyConfiguration == nil {
+			continue
+		}
+		var alarms []ecsv1alpha1.AlarmStatus
+		fired := ""
+		var breach float64
+		for j := range p.Alarms {
+			a := &p.Alarms[j]
+			key := p.PolicyName + "/" + a.AlarmName
+			keep[key] = true
+			as, fresh, v := r.evaluateAlarm(ctx, s, a, key, findAlarmStatus(ps.Alarms, a.AlarmName), values)
+			alarms = append(alarms, as)
+			if fresh && as.StateValue == ecsv1alpha1.AlarmStateAlarm && fired == "" && v.ok {
+				fired, breach = a.AlarmName, v.value-a.Threshold
+			}
+		}
+		ps.Alarms = alarms
+		if fired != "" {
+			d := autoscaling.RunStep(autoscaling.StepInput{Policy: p, Status: ps, Breach: breach, Current: s.desired,
+				Range: s.rng, ScaleInBlocked: in, ScaleOutBlocked: out, Now: s.now})
+			ps = d.Status
+			if d.Desired != s.desired {
+				s.record(autoscaling.SetDesiredCount(r.NewID(), d.Desired, autoscaling.AlarmCause(fired, p.PolicyName), s.now))
+				s.desired = d.Desired
+			} else {
+				logf.FromContext(ctx).V(1).Info("Did not scale", "policy", p.PolicyName, "reason", d.Reason)
+			}
+		}
+		statuses = append(statuses, ps)
+	}
+	st.Status.ScalingPolicies = statuses
+	r.samples.retain(s.key(), st.UID, keep)
+}
+
+// sample is one reading of a statistic of the service's tasks.
+type sample struct {
+	value float64
+	ok    bool
+}
+
+// evaluateAlarm takes the alarm's datapoint when one is due and evaluates
+// the alarm. fresh says whether it took one.
+func (r *Reconciler) evaluateAlarm(ctx context.Context, s *scope, a *ecsv1alpha1.MetricAlarm, key string, prev ecsv1alpha1.AlarmStatus, values map[string]sample) (ecsv1alpha1.AlarmStatus, bool, sample) {
+	period := time.Duration(a.Period) * time.Second
+	due, wait := r.samples.due(s.key(), s.st.UID, key, period, s.now)
+	if !due {
+		s.after(wait)
+		return prev, false, sample{}
+	}
+	s.after(period)
+	v, err := r.read(ctx, s, a, values)
+	if err != nil {
+		s.metricsErr = err
+	}
+	points := r.samples.add(s.key(), s.st.UID, key, autoscaling.Datapoint{Time: s.now, Value: v.value, Missing: !v.ok}, int(a.EvaluationPeriods))
+	state, reason := autoscaling.Evaluate(a, points, prev.StateValue)
+	if state != prev.StateValue {
+		prev.StateValue, prev.StateReason, prev.StateUpdatedTimestamp = state, reason, ptrTo(metav1Time(s.now))
+	}
+	return prev, true, v
+}
+
+// read reads a statistic of the service's tasks once per reconcile.
+func (r *Reconciler) read(ctx context.Context, s *scope, a *ecsv1alpha1.MetricAlarm, values map[string]sample) (sample, error) {
+	k := a.MetricName + "/" + string(a.Statistic)
+	if v, ok := values[k]; ok {
+		return v, nil
+	}
+	usage, err := r.Metrics.TaskUsage(ctx, s.svc)
+	if err != nil {
+		values[k] = sample{}
+		return sample{}, err
+	}
+	v, ok := autoscaling.Utilization(a.MetricName, a.Statistic, usage)
+	values[k] = sample{value: v, ok: ok}
+	return values[k], nil
+}

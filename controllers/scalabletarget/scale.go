@@ -1,0 +1,44 @@
+package scalabletarget
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+)
+
+func errorAs[T error](err error, target *T) bool { return err != nil && errors.As(err, target) }
+
+// scale sets the Service's desiredCount through its scale subresource, as
+// Application Auto Scaling sets an ECS service's: the Service controller
+// turns it into tasks within the deployment's bounds. Only the count
+// changes; nothing of a deployment in progress is touched.
+func (r *Reconciler) scale(ctx context.Context, s *scope) error {
+	if s.desired == s.current {
+		return nil
+	}
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		sc := &autoscalingv1.Scale{}
+		if err := r.Client.SubResource("scale").Get(ctx, s.svc, sc); err != nil {
+			return err
+		}
+		sc.Spec.Replicas = s.desired
+		return r.Client.SubResource("scale").Update(ctx, s.svc, client.WithSubResourceBody(sc), client.FieldOwner(FieldOwner))
+	})
+	if err != nil {
+		return fmt.Errorf("set desired count of service %s to %d: %w", s.svc.Name, s.desired, err)
+	}
+	logf.FromContext(ctx).Info("Set desired count", "service", s.svc.Name, "from", s.current, "to", s.desired)
+	return nil
+}
+
+// isDesiredCount says whether an activity set a desired count.
+func isDesiredCount(a ecsv1alpha1.ScalingActivity) bool {
+	return len(a.Description) > 22 && a.Description[:22] == "Setting desired count "
+}

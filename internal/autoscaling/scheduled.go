@@ -1,0 +1,56 @@
+package autoscaling
+
+import (
+	"time"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/schedule"
+)
+
+// ScheduleKey is what identifies a scheduled action's timing: a change of
+// any part starts its record afresh.
+func ScheduleKey(a *ecsv1alpha1.ScheduledAction) string {
+	k := a.Schedule
+	if a.Timezone != "" {
+		k += " " + a.Timezone
+	}
+	return k
+}
+
+// Due works out a scheduled action's runs at now. It returns the action's
+// status with since, lastRunTime and nextRunTime updated, and whether the
+// action runs now. When runs were missed (Berth was not running), the
+// action runs once, for the latest of them.
+func Due(a *ecsv1alpha1.ScheduledAction, s schedule.Schedule, st ecsv1alpha1.ScheduledActionStatus, now time.Time) (ecsv1alpha1.ScheduledActionStatus, bool) {
+	key := ScheduleKey(a)
+	if st.Schedule != key || st.Since == nil {
+		st = ecsv1alpha1.ScheduledActionStatus{ScheduledActionName: a.ScheduledActionName, Schedule: key, Since: timePtr(now)}
+	}
+	w := schedule.Window{Ref: st.Since.Time}
+	if a.StartTime != nil {
+		w.Start = a.StartTime.Time
+	}
+	if a.EndTime != nil {
+		w.End = a.EndTime.Time
+	}
+	from := st.Since.Time
+	if st.LastRunTime != nil {
+		from = st.LastRunTime.Time
+	}
+	run := false
+	for i := 0; i < 10000; i++ {
+		next, ok := s.Next(from, w)
+		if !ok || next.After(now) {
+			break
+		}
+		run, from = true, next
+	}
+	if run {
+		st.LastRunTime = timePtr(from.UTC())
+	}
+	st.NextRunTime = nil
+	if next, ok := s.Next(from, w); ok {
+		st.NextRunTime = timePtr(next.UTC())
+	}
+	return st, run
+}
