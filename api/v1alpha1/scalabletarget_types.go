@@ -427,6 +427,7 @@ type ScheduledAction struct {
 // ScalableTargetSpec is RegisterScalableTarget's input for an ECS service,
 // with the target's scaling policies and scheduled actions.
 // +kubebuilder:validation:XValidation:rule=`self.minCapacity <= self.maxCapacity`,message="Maximum capacity cannot be less than minimum capacity",fieldPath=".maxCapacity"
+// +kubebuilder:validation:XValidation:rule=`self.resourceId.matches('^service/[a-zA-Z0-9_-]{1,255}/[a-zA-Z0-9_-]{1,255}$')`,message="resourceId must be service/<cluster-name>/<service-name>: Berth scales the desired count of ECS services",fieldPath=".resourceId"
 // +kubebuilder:validation:XValidation:rule=`self.resourceId == oldSelf.resourceId`,message="resourceId cannot be changed: register a new scalable target",fieldPath=".resourceId"
 type ScalableTargetSpec struct {
 	// serviceNamespace: ecs (default).
@@ -437,7 +438,6 @@ type ScalableTargetSpec struct {
 	// namespace, whose desiredCount is scaled.
 	// +required
 	// +kubebuilder:validation:MaxLength=1600
-	// +kubebuilder:validation:Pattern=`^service/[a-zA-Z0-9_-]{1,255}/[a-zA-Z0-9_-]{1,255}$`
 	ResourceID string `json:"resourceId"`
 	// scalableDimension: ecs:service:DesiredCount (default).
 	// +optional
