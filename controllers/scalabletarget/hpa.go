@@ -20,6 +20,10 @@ import (
 
 func metav1Time(t time.Time) metav1.Time { return metav1.NewTime(t) }
 
+// AnnotationAppliedHash records the hash of the last applied HPA, so that
+// an unchanged one is not applied again.
+const AnnotationAppliedHash = "ecs.berth.dev/applied-hash"
+
 // reconcileHPA applies the HorizontalPodAutoscaler of the target tracking
 // policies (or deletes it when there are none), and records the HPA's
 // latest scaling as an activity.
@@ -57,12 +61,18 @@ func (r *Reconciler) reconcileHPA(ctx context.Context, s *scope) error {
 		}
 		return nil
 	}
-	hpa := &autoscalingv2.HorizontalPodAutoscaler{}
-	if err := r.Client.Apply(ctx, desired, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
-		return fmt.Errorf("apply HorizontalPodAutoscaler %s/%s: %w", st.Namespace, st.Name, err)
-	}
-	if live != nil {
-		hpa = live
+	applied := translate.AppliedHash(desired)
+	desired.WithAnnotations(map[string]string{AnnotationAppliedHash: applied})
+	hpa := live
+	if live == nil || live.Annotations[AnnotationAppliedHash] != applied {
+		if err := r.Client.Apply(ctx, desired, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+			return fmt.Errorf("apply HorizontalPodAutoscaler %s/%s: %w", st.Namespace, st.Name, err)
+		}
+		logf.FromContext(ctx).V(1).Info("Applied HorizontalPodAutoscaler", "hpa", klog.KRef(st.Namespace, st.Name))
+		if hpa == nil {
+			hpa = &autoscalingv2.HorizontalPodAutoscaler{}
+			hpa.Name, hpa.Namespace = st.Name, st.Namespace
+		}
 	}
 	st.Status.HorizontalPodAutoscaler = st.Name
 	s.hpa = hpa

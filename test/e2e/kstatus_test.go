@@ -19,8 +19,9 @@ func TestKstatusCurrent(t *testing.T) {
 	RegisterTestingT(t)
 	objs := []client.Object{
 		&ecsv1alpha1.Service{}, &ecsv1alpha1.TaskDefinition{}, &ecsv1alpha1.Cluster{}, &ecsv1alpha1.Task{}, &ecsv1alpha1.CapacityProvider{},
+		&ecsv1alpha1.ScalableTarget{},
 	}
-	keys := []client.ObjectKey{key("worker"), key("web"), key("default"), key("hello"), {Name: "fargate"}}
+	keys := []client.ObjectKey{key("worker"), key("web"), key("default"), key("hello"), {Name: "fargate"}, key("web")}
 	for i, o := range objs {
 		Eventually(func(g Gomega) {
 			g.Expect(admin.Get(context.Background(), keys[i], o)).To(Succeed())
