@@ -54,6 +54,9 @@ type Reconciler struct {
 	NewID func() string
 
 	samples samples
+	// pending holds desired counts decided and recorded but not yet set
+	// (the scale write failed): the next reconcile sets them first.
+	pending pendingScales
 }
 
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=scalabletargets,verbs=get;list;watch
@@ -151,6 +154,9 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 		_, err := patch.Status(ctx, r.Client, s.stored, s.st)
 		return ctrl.Result{}, err
 	}
+	if n, ok := r.pending.get(s.key(), s.st.UID); ok {
+		s.desired = n
+	}
 	s.invalid = validate(s.st)
 	r.reconcileRange(s)
 	r.runScheduledActions(s)
@@ -167,8 +173,11 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if err := r.scale(ctx, s); err != nil {
+		// Recorded as done: set it on the next try, before anything else.
+		r.pending.set(s.key(), s.st.UID, s.desired)
 		return ctrl.Result{}, err
 	}
+	r.pending.clear(s.key())
 	r.emit(s)
 	return ctrl.Result{RequeueAfter: s.requeue}, nil
 }
@@ -262,9 +271,17 @@ func (r *Reconciler) emit(s *scope) {
 		}
 		r.Recorder.Eventf(s.st, s.svc, typ, ReasonScalingActivity, "Scale", "%s Cause: %s", a.Description, a.Cause)
 		if a.StatusCode == ecsv1alpha1.ActivitySuccessful && isDesiredCount(a) {
-			r.Recorder.Eventf(s.svc, s.st, typ, ReasonScalingActivity, "Scale", "(service %s) Application Auto Scaling: %s Cause: %s", s.svc.Status.ServiceName, a.Description, a.Cause)
+			r.Recorder.Eventf(s.svc, s.st, typ, ReasonScalingActivity, "Scale", "(service %s) Application Auto Scaling: %s Cause: %s", serviceName(s.svc), a.Description, a.Cause)
 		}
 	}
+}
+
+// serviceName is a Service's ECS name.
+func serviceName(svc *ecsv1alpha1.Service) string {
+	if svc.Spec.ServiceName != "" {
+		return svc.Spec.ServiceName
+	}
+	return svc.Name
 }
 
 // ReasonScalingActivity is the reason of the events of scaling activities.

@@ -3,6 +3,7 @@ package scalabletarget
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -41,6 +42,17 @@ func validate(st *ecsv1alpha1.ScalableTarget) field.ErrorList {
 		}
 	}
 	return errs
+}
+
+// invalidPolicy says whether validate found a problem in policy i.
+func invalidPolicy(errs field.ErrorList, i int) bool {
+	prefix := field.NewPath("spec", "scalingPolicies").Index(i).String() + "."
+	for _, e := range errs {
+		if strings.HasPrefix(e.Field, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // resourceParts splits service/<cluster>/<service>.
@@ -156,6 +168,15 @@ func (r *Reconciler) runStepPolicies(ctx context.Context, s *scope) {
 		p := &st.Spec.ScalingPolicies[i]
 		ps := findPolicyStatus(st.Status.ScalingPolicies, p.PolicyName)
 		if p.PolicyType != ecsv1alpha1.PolicyTypeStep || p.StepScalingPolicyConfiguration == nil {
+			continue
+		}
+		if invalidPolicy(s.invalid, i) {
+			// AAS would have refused it: it does not run, and keeps its
+			// status until it is fixed.
+			statuses = append(statuses, ps)
+			for _, a := range p.Alarms {
+				keep[p.PolicyName+"/"+a.AlarmName] = true
+			}
 			continue
 		}
 		var alarms []ecsv1alpha1.AlarmStatus

@@ -84,3 +84,36 @@ func (s *samples) forget(key types.NamespacedName) {
 	defer s.mu.Unlock()
 	delete(s.targets, key)
 }
+
+// pendingScales are desired counts to set again after a failed write.
+type pendingScales struct {
+	mu sync.Mutex
+	m  map[types.NamespacedName]pendingScale
+}
+
+type pendingScale struct {
+	uid     types.UID
+	desired int32
+}
+
+func (p *pendingScales) get(key types.NamespacedName, uid types.UID) (int32, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	v, ok := p.m[key]
+	return v.desired, ok && v.uid == uid
+}
+
+func (p *pendingScales) set(key types.NamespacedName, uid types.UID, n int32) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = map[types.NamespacedName]pendingScale{}
+	}
+	p.m[key] = pendingScale{uid: uid, desired: n}
+}
+
+func (p *pendingScales) clear(key types.NamespacedName) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.m, key)
+}

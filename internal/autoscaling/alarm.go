@@ -53,30 +53,36 @@ func Evaluate(a *ecsv1alpha1.MetricAlarm, points []Datapoint, prev ecsv1alpha1.A
 	if a.DatapointsToAlarm != nil {
 		m = int(*a.DatapointsToAlarm)
 	}
-	var present, breaching []float64
+	var present, breaching, fine []float64
 	for _, p := range points {
 		switch {
 		case !p.Missing:
 			present = append(present, p.Value)
 			if Breaches(a, p.Value) {
 				breaching = append(breaching, p.Value)
+			} else {
+				fine = append(fine, p.Value)
 			}
 		case a.TreatMissingData == ecsv1alpha1.TreatMissingDataBreaching:
 			breaching = append(breaching, nan)
 			present = append(present, nan)
 		case a.TreatMissingData == ecsv1alpha1.TreatMissingDataNotBreaching:
 			present = append(present, nan)
+			fine = append(fine, nan)
 		}
 	}
 	switch {
 	case len(breaching) >= m:
 		return ecsv1alpha1.AlarmStateAlarm, reason(a, breaching, true)
-	case len(present) == 0 && a.TreatMissingData == ecsv1alpha1.TreatMissingDataIgnore && prev != "":
+	case len(fine) > 0:
+		return ecsv1alpha1.AlarmStateOK, reason(a, fine, false)
+	case prev != "" && (len(present) > 0 || a.TreatMissingData == ecsv1alpha1.TreatMissingDataIgnore):
+		// Too few datapoints to decide: the state stays.
 		return prev, ""
-	case len(present) == 0:
-		return ecsv1alpha1.AlarmStateInsufficientData, fmt.Sprintf("Insufficient Data: %d datapoints were unknown.", len(points))
+	case len(present) > 0:
+		return ecsv1alpha1.AlarmStateInsufficientData, fmt.Sprintf("Insufficient Data: %d of the %d datapoints needed to alarm.", len(present), m)
 	}
-	return ecsv1alpha1.AlarmStateOK, reason(a, present, false)
+	return ecsv1alpha1.AlarmStateInsufficientData, fmt.Sprintf("Insufficient Data: %d datapoints were unknown.", len(points))
 }
 
 // nan marks a datapoint that stands in for missing data.

@@ -194,6 +194,11 @@ func TestEvaluate(t *testing.T) {
 		{"missing breaching", alarm(ecsv1alpha1.GreaterThanThreshold, 70, 2, nil, ecsv1alpha1.TreatMissingDataBreaching), pts(nan, 90), "", ecsv1alpha1.AlarmStateAlarm,
 			"Threshold Crossed: 2 datapoints [(missing), 90.0] were greater than the threshold (70.0)."},
 		{"missing not breaching", alarm(ecsv1alpha1.GreaterThanThreshold, 70, 1, nil, ecsv1alpha1.TreatMissingDataNotBreaching), pts(nan), "ALARM", ecsv1alpha1.AlarmStateOK, ""},
+		{"too few to decide", alarm(ecsv1alpha1.GreaterThanThreshold, 70, 2, nil, ""), pts(80), "", ecsv1alpha1.AlarmStateInsufficientData,
+			"Insufficient Data: 1 of the 2 datapoints needed to alarm."},
+		{"too few to decide keeps the state", alarm(ecsv1alpha1.GreaterThanThreshold, 70, 2, nil, ""), pts(nan, 80), "OK", ecsv1alpha1.AlarmStateOK, ""},
+		{"OK names the datapoints that do not breach", alarm(ecsv1alpha1.GreaterThanThreshold, 70, 3, nil, ""), pts(80, 60, 90), "", ecsv1alpha1.AlarmStateOK,
+			"Threshold Crossed: 1 datapoint [60.0] was not greater than the threshold (70.0)."},
 		{"missing ignored", alarm(ecsv1alpha1.GreaterThanThreshold, 70, 1, nil, ecsv1alpha1.TreatMissingDataIgnore), pts(nan), "ALARM", ecsv1alpha1.AlarmStateAlarm, ""},
 	} {
 		got, reason := Evaluate(c.a, c.points, c.prev)

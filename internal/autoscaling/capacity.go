@@ -48,7 +48,8 @@ func InForce(st *ecsv1alpha1.ScalableTarget) Range {
 
 // Apply sets the range a scheduled action asks for: the members it gives,
 // the range in force for the others. It fails, as Application Auto Scaling
-// does, when the result has a minimum above its maximum.
+// does, when the result has a minimum above its maximum; it then returns
+// the range asked for, which the failed activity describes.
 func (r Range) Apply(a ecsv1alpha1.ScalableTargetAction) (Range, error) {
 	n := r
 	if a.MinCapacity != nil {
@@ -58,7 +59,7 @@ func (r Range) Apply(a ecsv1alpha1.ScalableTargetAction) (Range, error) {
 		n.Max = *a.MaxCapacity
 	}
 	if n.Min > n.Max {
-		return r, fmt.Errorf("minimum capacity %d cannot be greater than maximum capacity %d", n.Min, n.Max)
+		return n, fmt.Errorf("minimum capacity %d cannot be greater than maximum capacity %d", n.Min, n.Max)
 	}
 	return n, nil
 }
