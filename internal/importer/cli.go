@@ -9,24 +9,38 @@ import (
 	"strings"
 )
 
-// Main runs `berth import` (also `kubectl berth import`): it reads ECS JSON
-// from files or stdin ("-") and writes TaskDefinition manifests to stdout,
-// separated by "---", and what it dropped or converted to stderr. It returns
-// the exit code.
+// Main runs `berth import` (also `kubectl berth import`): it reads ECS task
+// definition JSON and Application Auto Scaling JSON from files or stdin
+// ("-") and writes TaskDefinition and ScalableTarget manifests to stdout,
+// separated by "---", and what it dropped or converted to stderr. It
+// returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var opts Options
 	fs.StringVar(&opts.Namespace, "namespace", "", "namespace of the manifests (default: none, kubectl's)")
-	fs.StringVar(&opts.Name, "name", "", "object name (default: the family in lower case, '_' as '-'); one input only")
+	fs.StringVar(&opts.Name, "name", "", "object name (default: the family, or the service of a scalable target's resource ID, in lower case, '_' as '-'); one object only")
 	fs.StringVar(&opts.Family, "family", "", "family of a bare containerDefinitions array (default: the file name); overrides the input's")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: berth import [flags] [FILE|-]...
 
-Turns ECS task definition JSON into Berth TaskDefinition manifests:
-RegisterTaskDefinition input, aws ecs describe-task-definition output, or a
-bare containerDefinitions array (Terraform). Apply the result with
-kubectl apply -f -.
+Turns ECS JSON into Berth manifests; apply the result with kubectl apply -f -.
+What each input is, is read from its JSON:
+
+  Task definitions → TaskDefinition, one per input: RegisterTaskDefinition
+  input, aws ecs describe-task-definition output, or a bare
+  containerDefinitions array (Terraform).
+
+  Application Auto Scaling → ScalableTarget: the output of aws
+  application-autoscaling describe-scalable-targets, describe-scaling-policies
+  and describe-scheduled-actions, or RegisterScalableTarget, PutScalingPolicy
+  and PutScheduledAction input. Everything that names the same ECS service
+  (resource ID), across all inputs, becomes one ScalableTarget:
+    berth import targets.json policies.json actions.json
+  A policy or action without its scalable target in the inputs is an error,
+  as in AAS. AAS names the CloudWatch alarms of a step scaling policy but
+  does not describe them: write them into the policy's alarms (the output
+  has a skeleton; until then the API server refuses the ScalableTarget).
 
 `)
 		fs.PrintDefaults()
@@ -38,43 +52,122 @@ kubectl apply -f -.
 	if len(inputs) == 0 {
 		inputs = []string{"-"}
 	}
-	if opts.Name != "" && len(inputs) > 1 {
-		fmt.Fprintln(stderr, "berth import: --name needs exactly one input")
+	r := importRun{opts: opts, stderr: stderr, out: &docWriter{w: stdout, separate: len(inputs) > 1}}
+	tds := r.readAll(inputs, stdin)
+	targets, errs := r.scaling.Build(opts)
+	for _, err := range errs {
+		r.fail(err)
+	}
+	if r.scalingInputs > 0 && len(targets) == 0 && len(errs) == 0 {
+		fmt.Fprintln(stderr, "berth import: the Application Auto Scaling input has no scalable target of an ECS service")
+	}
+	if objects := len(tds) + len(targets); opts.Name != "" && objects > 1 {
+		if len(targets) == 0 {
+			fmt.Fprintln(stderr, "berth import: --name needs exactly one input")
+		} else {
+			fmt.Fprintf(stderr, "berth import: --name names one object, and the inputs make %d\n", objects)
+		}
 		return 2
 	}
-	code := 0
-	for i, in := range inputs {
+	r.out.separate = r.out.separate || len(tds)+len(targets) > 1
+	for _, td := range tds {
+		r.taskDefinition(td)
+	}
+	for _, t := range targets {
+		r.print(t.Label, t)
+	}
+	return r.code
+}
+
+type taskDefinitionInput struct {
+	name string
+	raw  []byte
+}
+
+// importRun is one `berth import`.
+type importRun struct {
+	opts    Options
+	stderr  io.Writer
+	out     *docWriter
+	scaling AutoScaling
+	// scalingInputs counts the Application Auto Scaling inputs.
+	scalingInputs int
+	code          int
+}
+
+// readAll reads the inputs, adds the Application Auto Scaling ones and
+// returns the others: task definitions.
+func (r *importRun) readAll(inputs []string, stdin io.Reader) []taskDefinitionInput {
+	var tds []taskDefinitionInput
+	for _, in := range inputs {
 		raw, err := read(in, stdin)
 		if err != nil {
-			fmt.Fprintf(stderr, "berth import: %v\n", err)
-			code = 1
+			r.fail(err)
 			continue
 		}
-		o := opts
-		if o.Family == "" && in != "-" && strings.HasPrefix(strings.TrimSpace(string(raw)), "[") {
-			o.Family = FamilyFromFileName(strings.TrimSuffix(filepath.Base(in), filepath.Ext(in)))
-		}
-		res, err := Import(raw, o)
-		if err != nil {
-			fmt.Fprintf(stderr, "berth import: %s: %v\n", in, err)
-			code = 1
+		if doc, ok := ParseAutoScaling(raw); ok {
+			r.addAutoScaling(in, doc)
 			continue
 		}
-		for _, c := range res.Changes {
-			fmt.Fprintf(stderr, "%s: %s\n", in, c)
-		}
-		out, err := res.YAML()
-		if err != nil {
-			fmt.Fprintf(stderr, "berth import: %s: %v\n", in, err)
-			code = 1
-			continue
-		}
-		if i > 0 || len(inputs) > 1 {
-			fmt.Fprintln(stdout, "---")
-		}
-		_, _ = stdout.Write(out)
+		tds = append(tds, taskDefinitionInput{in, raw})
 	}
-	return code
+	return tds
+}
+
+func (r *importRun) fail(err error) {
+	fmt.Fprintf(r.stderr, "berth import: %v\n", err)
+	r.code = 1
+}
+
+func (r *importRun) addAutoScaling(in string, doc any) {
+	r.scalingInputs++
+	changes, errs := r.scaling.Add(in, doc)
+	for _, c := range changes {
+		fmt.Fprintf(r.stderr, "%s: %s\n", in, c)
+	}
+	for _, err := range errs {
+		r.fail(err)
+	}
+}
+
+func (r *importRun) taskDefinition(td taskDefinitionInput) {
+	o := r.opts
+	if o.Family == "" && td.name != "-" && strings.HasPrefix(strings.TrimSpace(string(td.raw)), "[") {
+		o.Family = FamilyFromFileName(strings.TrimSuffix(filepath.Base(td.name), filepath.Ext(td.name)))
+	}
+	res, err := Import(td.raw, o)
+	if err != nil {
+		r.fail(fmt.Errorf("%s: %w", td.name, err))
+		return
+	}
+	r.print(td.name, res)
+}
+
+// print writes the changes and the manifest of res; label names it in
+// messages.
+func (r *importRun) print(label string, res *Result) {
+	for _, c := range res.Changes {
+		fmt.Fprintf(r.stderr, "%s: %s\n", label, c)
+	}
+	out, err := res.YAML()
+	if err != nil {
+		r.fail(fmt.Errorf("%s: %w", label, err))
+		return
+	}
+	r.out.write(out)
+}
+
+// docWriter writes manifests, each after "---" when there may be several.
+type docWriter struct {
+	w        io.Writer
+	separate bool
+}
+
+func (d *docWriter) write(doc []byte) {
+	if d.separate {
+		fmt.Fprintln(d.w, "---")
+	}
+	_, _ = d.w.Write(doc)
 }
 
 func read(in string, stdin io.Reader) ([]byte, error) {

@@ -1,6 +1,15 @@
-// Package importer turns ECS task definition JSON, in the shapes people keep
-// it, into a Berth TaskDefinition manifest, and says what it dropped and
-// why. It accepts:
+// Package importer turns ECS JSON, in the shapes people keep it, into Berth
+// manifests, and says what it dropped and why.
+//
+// Application Auto Scaling JSON for ECS services (autoscaling.go) becomes
+// ScalableTarget manifests: describe-scalable-targets,
+// describe-scaling-policies and describe-scheduled-actions output, or
+// RegisterScalableTarget, PutScalingPolicy and PutScheduledAction input;
+// everything that names the same scalable target, across inputs, is merged
+// into one ScalableTarget. Member names are converted by walking the JSON
+// with AAS's API model (aas_model.json).
+//
+// Task definition JSON becomes a TaskDefinition manifest. It accepts:
 //
 //   - RegisterTaskDefinition's input (aws ecs register-task-definition
 //     --cli-input-json, the ECS console's JSON tab);
@@ -59,9 +68,13 @@ type Options struct {
 
 // Change is something the import did to the input.
 type Change struct {
-	// Path is the member, as a JSON path.
+	// Path is the member, as a JSON path in the input's names.
 	Path string
-	// Action is "dropped" or "converted".
+	// Action is "dropped" or "converted"; for Application Auto Scaling
+	// objects also "skipped" (not imported), "incomplete" (a StepScaling
+	// policy without its alarms), "replaced" or "merged" (a policy or
+	// action given twice, a target registered twice), "kept" (a member
+	// AAS's model does not have, for the API server to refuse by name).
 	Action string
 	// Reason says why.
 	Reason string
@@ -69,16 +82,30 @@ type Change struct {
 
 func (c Change) String() string { return fmt.Sprintf("%s %s: %s", c.Action, c.Path, c.Reason) }
 
-// Result is an imported task definition.
+// Result is an imported task definition or scalable target.
 type Result struct {
-	// Object is the TaskDefinition manifest, as unstructured content.
+	// Object is the TaskDefinition or ScalableTarget manifest, as
+	// unstructured content.
 	Object map[string]any
-	// Changes lists what was dropped or converted, sorted by path.
+	// Changes lists what was dropped or converted: for a task definition
+	// sorted by path; for a scalable target what building it changed (what
+	// the inputs lost is in AutoScaling.Add's changes).
 	Changes []Change
+	// Label names a scalable target in messages: its resource ID.
+	Label string
+	// todos are the StepScaling policies whose alarms must be written in.
+	todos []alarmTodo
 }
 
-// YAML renders the manifest.
-func (r *Result) YAML() ([]byte, error) { return yaml.Marshal(r.Object) }
+// YAML renders the manifest, with a commented alarm skeleton in each
+// StepScaling policy that has no alarms.
+func (r *Result) YAML() ([]byte, error) {
+	out, err := yaml.Marshal(r.Object)
+	if err != nil || len(r.todos) == 0 {
+		return out, err
+	}
+	return insertAlarmTodos(out, r.todos)
+}
 
 var notFamily = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
 
