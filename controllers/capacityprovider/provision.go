@@ -19,10 +19,8 @@ import (
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/capacity"
+	"github.com/berth-dev/berth/internal/localcp/kwoknode"
 )
-
-// kwokNodeAnnotation makes kwok simulate a node.
-const kwokNodeAnnotation = "kwok.x-k8s.io/node"
 
 // Defaults of a pool's node shape and size.
 const (
@@ -117,7 +115,7 @@ type Provisioner interface {
 type kwokProvisioner struct{ client client.Client }
 
 func (k kwokProvisioner) Create(ctx context.Context, n *corev1.Node) error {
-	n.Annotations[kwokNodeAnnotation] = "fake"
+	kwoknode.Annotate(n) // kwok simulates it, metrics-server scrapes kwok's metrics for it
 	if err := k.client.Create(ctx, n); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("create node %s: %w", n.Name, err)
 	}

@@ -91,10 +91,9 @@ func (r *Reconciler) recordHPAScale(s *scope) {
 	}
 	st.Status.LastHPAScaleTime = t
 	n := hpa.Status.DesiredReplicas
-	prev := s.current
-	if st.Status.DesiredCount != nil {
-		prev = *st.Status.DesiredCount
-	}
+	// The HPA writes the count it scaled from (the scale subresource's
+	// replicas, the service's runningCount) with the new one.
+	prev := hpa.Status.CurrentReplicas
 	policies := translate.TargetTrackingPolicies(st)
 	if len(policies) == 0 {
 		return

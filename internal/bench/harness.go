@@ -84,7 +84,7 @@ func NewHarness(ctx context.Context, o HarnessOptions) (_ *Harness, err error) {
 	if h.log == nil {
 		h.log = io.Discard
 	}
-	h.cp, err = localcp.Start(ctx, localcp.Options{Profile: o.Profile, AuditPolicy: AuditPolicy})
+	h.cp, err = localcp.Start(ctx, localcp.Options{Profile: o.Profile, AuditPolicy: AuditPolicy, NoMetrics: true})
 	if err != nil {
 		return nil, err
 	}

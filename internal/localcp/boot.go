@@ -9,6 +9,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -56,7 +57,7 @@ func (c *ControlPlane) boot(ctx context.Context, binDir string, o Options) error
 	if err := c.waitFor(ctx, "kube-apiserver /readyz", c.apiserverReady); err != nil {
 		return err
 	}
-	kArgs, kEnv, err := kwokArgs(l.dir, l.kubeconfig, l.ports.kwok, o.ExtraKwokStages)
+	kArgs, kEnv, err := kwokArgs(l.dir, l.kubeconfig, l.ports.kwok, o.ExtraKwokStages, !o.NoMetrics)
 	if err != nil {
 		return err
 	}
@@ -75,7 +76,19 @@ func (c *ControlPlane) boot(ctx context.Context, binDir string, o Options) error
 	if err := c.waitFor(ctx, "kwok /healthz", c.kwokHealthy); err != nil {
 		return err
 	}
-	return c.waitFor(ctx, "the default ServiceAccount", c.defaultServiceAccountExists)
+	if o.NoMetrics {
+		return c.waitFor(ctx, "the default ServiceAccount", c.defaultServiceAccountExists)
+	}
+	if err := start(metricsServerName, metricsServerArgs(l), nil); err != nil {
+		return err
+	}
+	if err := c.registerMetricsAPI(ctx); err != nil {
+		return err
+	}
+	if err := c.waitFor(ctx, "the default ServiceAccount", c.defaultServiceAccountExists); err != nil {
+		return err
+	}
+	return c.waitFor(ctx, "the metrics.k8s.io APIService to be available", c.metricsAPIAvailable)
 }
 
 // writeAuditPolicy writes kube-apiserver's audit policy, if there is one,
@@ -129,6 +142,9 @@ func (c *ControlPlane) configure() error {
 	internal.QPS, internal.Burst = 100, 200 // node pools can be large
 	if c.client, err = kubernetes.NewForConfig(internal); err != nil {
 		return fmt.Errorf("create admin client: %w", err)
+	}
+	if c.dynamic, err = dynamic.NewForConfig(internal); err != nil {
+		return fmt.Errorf("create admin dynamic client: %w", err)
 	}
 	return nil
 }

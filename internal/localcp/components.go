@@ -23,7 +23,7 @@ const (
 
 // ports are the loopback TCP ports of the control plane's processes.
 type ports struct {
-	etcdClient, etcdPeer, apiserver, controllerManager, scheduler, kwok int
+	etcdClient, etcdPeer, apiserver, controllerManager, scheduler, kwok, metricsServer int
 }
 
 // layout is where a control plane keeps its files and which ports it uses.
@@ -40,7 +40,7 @@ type layout struct {
 // open until every port is chosen, so the ports are distinct.
 func allocatePorts() (ports, error) {
 	var p ports
-	targets := []*int{&p.etcdClient, &p.etcdPeer, &p.apiserver, &p.controllerManager, &p.scheduler, &p.kwok}
+	targets := []*int{&p.etcdClient, &p.etcdPeer, &p.apiserver, &p.controllerManager, &p.scheduler, &p.kwok, &p.metricsServer}
 	for _, t := range targets {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -151,10 +151,38 @@ func controllerManagerArgs(l *layout, p Profile) []string {
 		"--use-service-account-credentials=true",
 		"--leader-elect=false",
 	}
+	args = append(args, hpaArgs...)
 	if p == ProfileUnthrottled {
 		args = append(args, unthrottledClientArgs...)
 	}
 	return args
+}
+
+// hpaArgs make the HorizontalPodAutoscaler controller follow kwok's
+// simulated usage promptly (see k8s.io/kubernetes v1.37.2,
+// pkg/controller/podautoscaler/replica_calculator.go, groupPods):
+//   - it syncs every 5 seconds instead of 15;
+//   - the CPU initialization period is 10 seconds instead of 5 minutes.
+//     Within it after a pod's start, the pod's CPU sample counts only if the
+//     pod is ready and the sample's window (between two metrics-server
+//     scrapes) began after the pod became ready; otherwise the pod counts
+//     as unready (0 % on a scale-out, left out on a scale-in). It is there
+//     to skip the start-up burst of real applications; simulated usage has
+//     none. No pod has a sample within 10 seconds of its start
+//     (metrics-server's resolution), so a ready kwok pod always counts.
+//     After the period, as on any cluster after 5 minutes, an unready pod
+//     counts too unless it turned unready within the initial readiness delay
+//     of its start (never was ready).
+//
+// The initial readiness delay (30 seconds) keeps its default: after the
+// initialization period it only decides whether a pod that turned unready
+// within that delay of its start is skipped as never ready; kwok pods are
+// ready within a second, so lowering it would only count pods that never
+// were ready. The downscale stabilization window (5 minutes) keeps its
+// default too: Berth's HorizontalPodAutoscalers set their own behaviour.
+var hpaArgs = []string{
+	"--horizontal-pod-autoscaler-sync-period=5s",
+	"--horizontal-pod-autoscaler-cpu-initialization-period=10s",
 }
 
 func schedulerArgs(l *layout) []string {

@@ -41,3 +41,43 @@ func TestProfilesAndAuditFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestMetricsFlags(t *testing.T) {
+	l := &layout{dir: "/cp", kubeconfig: "/cp/kubeconfig", pki: &pkiFiles{}, ports: ports{kwok: 10247, metricsServer: 4443}}
+	for _, f := range []string{"--horizontal-pod-autoscaler-sync-period=5s", "--horizontal-pod-autoscaler-cpu-initialization-period=10s"} {
+		if !slices.Contains(controllerManagerArgs(l, ProfileDefault), f) {
+			t.Errorf("kube-controller-manager lacks %s", f)
+		}
+	}
+	ms := metricsServerArgs(l)
+	for _, f := range []string{"--secure-port=4443", "--bind-address=127.0.0.1", "--kubelet-use-node-status-port", "--kubelet-preferred-address-types=InternalIP"} {
+		if !slices.Contains(ms, f) {
+			t.Errorf("metrics-server lacks %s: %v", f, ms)
+		}
+	}
+	args, _, err := kwokArgs(t.TempDir(), l.kubeconfig, l.ports.kwok, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"--node-ip=127.0.0.1", "--node-port=10247", "--server-address=127.0.0.1:10247"} {
+		if !slices.Contains(args, f) {
+			t.Errorf("kwok lacks %s: %v", f, args)
+		}
+	}
+	cfg, err := kwokConfig(nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, obj := range []string{"kind: Metric", "kind: ClusterResourceUsage", "name: berth-node-endpoint", "name: node-initialize"} {
+		if !strings.Contains(string(cfg), obj) {
+			t.Errorf("kwok's configuration lacks %q", obj)
+		}
+	}
+	bare, err := kwokConfig(nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(bare), "kind: Metric") || strings.Contains(string(bare), "kind: ClusterResourceUsage") || !strings.Contains(string(bare), "name: node-initialize") {
+		t.Error("NoMetrics: kwok's configuration must have the stages and no metrics")
+	}
+}

@@ -8,43 +8,73 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/berth-dev/berth/internal/localcp/kwoknode"
 )
 
-// stagesFS holds the kwok Stage objects copied from sigs.k8s.io/kwok v0.8.0:
-// node initialisation and lease heartbeat, pods becoming ready, Job pods
-// completing, deleted pods going away, and the label-driven
-// pod-container-running-failed chaos stage; and Berth's own label-driven
-// test stages berth-container-exit (one container exits, the pod keeps
-// running) and berth-container-unhealthy (one container is not ready).
+// kwokFS holds kwok's configuration objects, each file copied from
+// sigs.k8s.io/kwok v0.8.0 unless its header says otherwise.
 //
-//go:embed stages/*.yaml
-var stagesFS embed.FS
+// stages/ are the Stage objects: node initialisation and lease heartbeat,
+// pods becoming ready, Job pods completing, deleted pods going away, and the
+// label-driven pod-container-running-failed chaos stage; Berth's own
+// label-driven test stages berth-container-exit (one container exits, the
+// pod keeps running) and berth-container-unhealthy (one container is not
+// ready); and Berth's berth-node-endpoint, which reports the address and
+// kubelet port that metrics-server needs on a node created Ready (as Berth's
+// kwok provisioner creates them), which node-initialize skips.
+//
+// metrics/ are the simulated kubelet resource metrics that metrics-server
+// scrapes: the Metric object metrics-resource (kwok's
+// kustomize/metrics/resource), which serves every node's
+// /metrics/resource at /metrics/nodes/<node>/metrics/resource on kwok's
+// server, and the ClusterResourceUsage usage-from-annotation (kwok's
+// kustomize/metrics/usage), which takes a pod's usage from its annotations
+// kwok.x-k8s.io/usage-cpu and kwok.x-k8s.io/usage-memory (default 1m and
+// 1Mi).
+//
+//go:embed stages/*.yaml metrics/*.yaml
+var kwokFS embed.FS
+
+// kwokConfigDirs are the folders of kwokFS, in the order kwok reads them.
+var kwokConfigDirs = []string{"stages", "metrics"}
 
 const (
 	// FakeNodeAnnotation marks a Node as simulated by kwok; kwok manages only
-	// nodes that carry it with the value "fake".
-	FakeNodeAnnotation = "kwok.x-k8s.io/node"
-	// kwokNodeIP is the InternalIP kwok reports for every node; it is only
-	// reported, never contacted.
-	kwokNodeIP = "10.0.0.1"
+	// nodes that carry it with the value "fake". kwoknode.Annotate sets it.
+	FakeNodeAnnotation = kwoknode.Annotation
+	// kwokNodeIP is the InternalIP kwok reports for every node (and so the
+	// hostIP of every pod, and the podIP of hostNetwork pods). metrics-server
+	// scrapes each node's simulated kubelet metrics at this address, on the
+	// port kwok reports as the node's kubelet port: kwok's own server, on
+	// loopback. A Service that selects hostNetwork pods gets no
+	// EndpointSlice, as endpoints may not be loopback addresses; nothing
+	// routes to kwok pods anyway.
+	kwokNodeIP = "127.0.0.1"
 	// kwokPodCIDR is the range kwok assigns pod IPs from.
 	kwokPodCIDR = "10.0.0.1/24"
 )
 
-// kwokConfig returns kwok's --config content: every embedded Stage followed
-// by extra, as one multi-document YAML.
-func kwokConfig(extra []byte) ([]byte, error) {
-	entries, err := fs.ReadDir(stagesFS, "stages")
-	if err != nil {
-		return nil, fmt.Errorf("read embedded stages: %w", err)
-	}
+// kwokConfig returns kwok's --config content: every embedded object (the
+// stages, then the metrics) followed by extra, as one multi-document YAML.
+func kwokConfig(extra []byte, metrics bool) ([]byte, error) {
 	var buf bytes.Buffer
-	for _, e := range entries {
-		data, err := fs.ReadFile(stagesFS, "stages/"+e.Name())
+	dirs := kwokConfigDirs
+	if !metrics {
+		dirs = dirs[:1]
+	}
+	for _, dir := range dirs {
+		entries, err := fs.ReadDir(kwokFS, dir)
 		if err != nil {
-			return nil, fmt.Errorf("read embedded stage %s: %w", e.Name(), err)
+			return nil, fmt.Errorf("read embedded kwok %s: %w", dir, err)
 		}
-		appendDocument(&buf, data)
+		for _, e := range entries {
+			data, err := fs.ReadFile(kwokFS, dir+"/"+e.Name())
+			if err != nil {
+				return nil, fmt.Errorf("read embedded kwok %s/%s: %w", dir, e.Name(), err)
+			}
+			appendDocument(&buf, data)
+		}
 	}
 	if len(bytes.TrimSpace(extra)) > 0 {
 		appendDocument(&buf, extra)
@@ -65,11 +95,14 @@ func appendDocument(buf *bytes.Buffer, doc []byte) {
 }
 
 // kwokArgs writes kwok's config file to dir and returns kwok's flags and
-// environment. kwok serves /healthz on serverPort (plain HTTP, loopback).
-// HOME points into dir so that a developer's ~/.kwok/kwok.yaml, which kwok
-// would otherwise load first, cannot change the simulation.
-func kwokArgs(dir, kubeconfig string, serverPort int, extraStages []byte) (args, env []string, err error) {
-	cfg, err := kwokConfig(extraStages)
+// environment. kwok serves /healthz and the nodes' simulated kubelet API
+// (HTTP and, with a self-signed certificate, HTTPS) on serverPort, on
+// loopback, and reports that port as every node's kubelet port, which
+// metrics-server uses. HOME points into dir so that a developer's
+// ~/.kwok/kwok.yaml, which kwok would otherwise load first, cannot change
+// the simulation.
+func kwokArgs(dir, kubeconfig string, serverPort int, extraStages []byte, metrics bool) (args, env []string, err error) {
+	cfg, err := kwokConfig(extraStages, metrics)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -77,7 +110,7 @@ func kwokArgs(dir, kubeconfig string, serverPort int, extraStages []byte) (args,
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("create kwok dir: %w", err)
 	}
-	cfgPath := filepath.Join(home, "stages.yaml")
+	cfgPath := filepath.Join(home, "config.yaml")
 	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
 		return nil, nil, fmt.Errorf("write kwok config: %w", err)
 	}
@@ -85,9 +118,10 @@ func kwokArgs(dir, kubeconfig string, serverPort int, extraStages []byte) (args,
 		"--kubeconfig=" + kubeconfig,
 		"--config=" + cfgPath,
 		"--manage-all-nodes=false",
-		"--manage-nodes-with-annotation-selector=" + FakeNodeAnnotation + "=fake",
+		"--manage-nodes-with-annotation-selector=" + kwoknode.Annotation + "=" + kwoknode.Value,
 		"--cidr=" + kwokPodCIDR,
 		"--node-ip=" + kwokNodeIP,
+		"--node-port=" + strconv.Itoa(serverPort),
 		"--node-lease-duration-seconds=40",
 		"--server-address=" + loopbackAddr(serverPort),
 	}

@@ -1,8 +1,11 @@
 // Package localcp starts and stops a real, local Kubernetes control plane:
-// etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok,
-// which simulates nodes and the pods running on them. It needs no container
-// runtime; the binaries are built from the Go module proxy by
-// `make k8s-bin` (hack/build-k8s.sh).
+// etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, which
+// simulates nodes and the pods running on them, and metrics-server, which
+// serves metrics.k8s.io from kwok's simulated usage (a pod's annotations
+// kwok.x-k8s.io/usage-cpu and kwok.x-k8s.io/usage-memory), so that
+// HorizontalPodAutoscalers work. It needs no container runtime; the
+// binaries are built from the Go module proxy by `make k8s-bin`
+// (hack/build-k8s.sh).
 //
 // Every process listens on 127.0.0.1 only, on ephemeral ports, runs in its
 // own process group, is killed by the kernel if the parent dies, and logs to
@@ -22,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
@@ -48,9 +52,9 @@ var ErrBinariesMissing = errors.New("control-plane binaries missing: run `make k
 // Options configure Start. The zero value is valid.
 type Options struct {
 	// BinDir holds etcd, kube-apiserver, kube-controller-manager,
-	// kube-scheduler and kwok. Empty means $BERTH_K8S_BIN, else
-	// <module root>/bin/k8s/<K8sVersion>, the module root being the nearest
-	// folder with a go.mod above the working directory.
+	// kube-scheduler, kwok and metrics-server. Empty means $BERTH_K8S_BIN,
+	// else <module root>/bin/k8s/<K8sVersion>, the module root being the
+	// nearest folder with a go.mod above the working directory.
 	BinDir string
 	// Dir is the working directory (certificates, kubeconfig, etcd data,
 	// logs). Empty means a new temporary directory, removed by Stop. A given
@@ -68,6 +72,10 @@ type Options struct {
 	// value) keeps Kubernetes' stock limits; ProfileUnthrottled lifts them
 	// as kwok's benchmark does (kwokctl --disable-qps-limits).
 	Profile Profile
+	// NoMetrics leaves metrics-server and kwok's simulated resource usage
+	// out: no metrics.k8s.io, and no usage computed for every pod every 10
+	// seconds. Benchmarks that measure the operator use it.
+	NoMetrics bool
 	// AuditPolicy, when not empty, is a kube-apiserver audit Policy (YAML);
 	// the events it selects are written as JSON lines to AuditLogPath().
 	AuditPolicy []byte
@@ -93,17 +101,20 @@ type ControlPlane struct {
 	ownsDir bool
 	admin   *rest.Config
 	client  kubernetes.Interface
+	dynamic dynamic.Interface
 	procs   []*process
 
 	stopOnce sync.Once
 	stopErr  error
 }
 
-// Start starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler
-// and kwok, and returns once kube-apiserver is ready, kwok is serving and
-// the controller manager has created the default ServiceAccount, which
-// takes 10-20 seconds (at most 3 minutes). ctx bounds only the start: the
-// processes run until Stop. On failure Start stops whatever it started; an
+// Start starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+// kwok and metrics-server, and returns once kube-apiserver is ready, kwok is
+// serving, the controller manager has created the default ServiceAccount
+// and kube-apiserver reaches metrics-server (the metrics.k8s.io APIService
+// is Available), which takes 10-20 seconds (at most 3 minutes). A pod's
+// metrics appear 10-40 seconds after it runs. ctx bounds only the start:
+// the processes run until Stop. On failure Start stops whatever it started; an
 // error from a process that exited early quotes the end of its log.
 func Start(ctx context.Context, o Options) (_ *ControlPlane, err error) {
 	binDir, err := resolveBinDir(o.BinDir)
@@ -251,7 +262,7 @@ func moduleRoot() (string, error) {
 
 // binaryNames lists the executables Start runs.
 func binaryNames() []string {
-	return []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"}
+	return []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", metricsServerName}
 }
 
 // checkBinaries verifies that every executable is present in dir.
@@ -270,8 +281,9 @@ func checkBinaries(dir string) error {
 }
 
 // PIDs returns the process ID of every component started, by name (etcd,
-// kube-apiserver, kube-controller-manager, kube-scheduler, kwok): for
-// measuring their CPU time, and for checking that Stop leaves none behind.
+// kube-apiserver, kube-controller-manager, kube-scheduler, kwok,
+// metrics-server): for measuring their CPU time, and for checking that Stop
+// leaves none behind.
 func (c *ControlPlane) PIDs() map[string]int {
 	res := make(map[string]int, len(c.procs))
 	for _, p := range c.procs {

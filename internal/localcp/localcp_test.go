@@ -60,8 +60,8 @@ func TestControlPlane(t *testing.T) {
 		logTails(t, cp.Dir())
 	}
 	pids, dir := cp.PIDs(), cp.Dir()
-	if len(pids) != 5 {
-		t.Errorf("expected 5 processes, got %v", pids)
+	if len(pids) != 6 {
+		t.Errorf("expected 6 processes, got %v", pids)
 	}
 	stopped = true
 	if err := cp.Stop(); err != nil {

@@ -9,6 +9,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/berth-dev/berth/internal/localcp/kwoknode"
 )
 
 // Defaults for the NodePool resources.
@@ -93,18 +95,16 @@ func (p NodePool) node(name string, capacity corev1.ResourceList) *corev1.Node {
 	for k, v := range p.Labels {
 		labels[k] = v
 	}
-	return &corev1.Node{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:        name,
-			Labels:      labels,
-			Annotations: map[string]string{FakeNodeAnnotation: "fake"},
-		},
-		Spec: corev1.NodeSpec{Taints: append([]corev1.Taint(nil), p.Taints...)},
+	node := &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
+		Spec:       corev1.NodeSpec{Taints: append([]corev1.Taint(nil), p.Taints...)},
 		Status: corev1.NodeStatus{
 			Capacity:    capacity.DeepCopy(),
 			Allocatable: capacity.DeepCopy(),
 		},
 	}
+	kwoknode.Annotate(node)
+	return node
 }
 
 // nodesSchedulable returns nil once every named node is Ready and no longer

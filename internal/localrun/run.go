@@ -34,7 +34,7 @@ type RunOptions struct {
 // process it started, and removes their temporary directory.
 func Run(ctx context.Context, o RunOptions) (err error) {
 	o.defaults()
-	fmt.Fprintln(o.Out, "Starting the local control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok)...")
+	fmt.Fprintln(o.Out, "Starting the local control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, metrics-server)...")
 	start := time.Now()
 	cp, err := localcp.Start(ctx, localcp.Options{})
 	if errors.Is(err, localcp.ErrBinariesMissing) {

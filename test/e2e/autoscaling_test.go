@@ -362,17 +362,18 @@ spec:
       targetValue: 50
       predefinedMetricSpecification: {predefinedMetricType: ECSServiceAverageCPUUtilization}
       scaleInCooldown: 0`)
-	scaleDownPolicy := func(g Gomega) *autoscalingv2.ScalingPolicySelect {
-		return getHPA(g, "ascroll").Spec.Behavior.ScaleDown.SelectPolicy
+	// The API server defaults selectPolicy to Max.
+	scaleDownPolicy := func(g Gomega) autoscalingv2.ScalingPolicySelect {
+		return ptr.Deref(getHPA(g, "ascroll").Spec.Behavior.ScaleDown.SelectPolicy, autoscalingv2.MaxChangePolicySelect)
 	}
-	Eventually(scaleDownPolicy).WithTimeout(timeout).Should(BeNil())
+	Eventually(scaleDownPolicy).WithTimeout(timeout).Should(Equal(autoscalingv2.MaxChangePolicySelect))
 
 	pw := watchPods(t, "ascroll")
 	updateTaskDefinition(t, "ascroll", "public.ecr.aws/example/app:2", nil, 2)
 	// During the deployment the HPA may not scale in, and the target says
 	// why.
 	Eventually(func(g Gomega) {
-		g.Expect(scaleDownPolicy(g)).To(Equal(ptr.To(autoscalingv2.DisabledPolicySelect)))
+		g.Expect(scaleDownPolicy(g)).To(Equal(autoscalingv2.DisabledPolicySelect))
 		c := meta.FindStatusCondition(getTarget(g, "ascroll").Status.Conditions, ecsv1alpha1.ConditionReady)
 		g.Expect(c).NotTo(BeNil())
 		g.Expect(c.Message).To(ContainSubstring("scale-in is turned off while deployment"))
@@ -398,7 +399,7 @@ spec:
 	Expect(maxTasks).To(BeNumerically("<=", 8), "200 % of 4")
 	Expect(minReady).To(BeNumerically(">=", 2), "100 % of the 2 tasks before scaling")
 	// Scale-in is back once the deployment completed.
-	Eventually(scaleDownPolicy).WithTimeout(timeout).Should(BeNil())
+	Eventually(scaleDownPolicy).WithTimeout(timeout).Should(Equal(autoscalingv2.MaxChangePolicySelect))
 	// One writer of the Deployment's replicas: Berth's Service controller.
 	var dep appsv1.Deployment
 	Expect(admin.Get(context.Background(), key("ascroll"), &dep)).To(Succeed())
