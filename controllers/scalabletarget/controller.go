@@ -168,9 +168,12 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 	}
 	setStatus(s)
 	if _, err := patch.StatusOrConflict(ctx, r.Client, s.stored, s.st); err != nil {
-		// The activities are not recorded: nothing is scaled, and the
-		// next reconcile decides again.
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+			// The target changed (its spec: that event reconciles again)
+			// or went: nothing recorded, nothing scaled.
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
 	}
 	if err := r.scale(ctx, s); err != nil {
 		// Recorded as done: set it on the next try, before anything else.

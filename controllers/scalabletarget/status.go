@@ -56,15 +56,30 @@ func summary(s *scope) (conditions.State, string, string) {
 			for _, c := range s.hpa.Status.Conditions {
 				if c.Type == t && c.Status == corev1.ConditionFalse {
 					return conditions.Progressing, ecsv1alpha1.ReasonScalingInactive,
-						fmt.Sprintf("HorizontalPodAutoscaler %s: %s: %s", s.hpa.Name, c.Reason, c.Message)
+						withBlocked(s, fmt.Sprintf("HorizontalPodAutoscaler %s: %s: %s", s.hpa.Name, c.Reason, c.Message))
 				}
 			}
 		}
 	}
 	if s.metricsErr != nil {
-		return conditions.Progressing, ecsv1alpha1.ReasonScalingInactive, "step scaling alarms have no data: " + s.metricsErr.Error()
+		return conditions.Progressing, ecsv1alpha1.ReasonScalingInactive, withBlocked(s, "step scaling alarms have no data: "+s.metricsErr.Error())
 	}
-	return conditions.Ready, ecsv1alpha1.ReasonSucceeded, describe(s)
+	return conditions.Ready, ecsv1alpha1.ReasonSucceeded, withBlocked(s, describe(s))
+}
+
+// withBlocked adds to a message why dynamic scaling is held back.
+func withBlocked(s *scope, msg string) string {
+	parts := []string{msg}
+	in, out := blocked(s.st, s.svc)
+	for _, b := range []string{out, in} {
+		if b != "" {
+			parts = append(parts, b)
+		}
+	}
+	if s.st.Spec.SuspendedState != nil && s.st.Spec.SuspendedState.ScheduledScalingSuspended {
+		parts = append(parts, "scheduled scaling is suspended")
+	}
+	return strings.Join(parts, "; ")
 }
 
 // describe summarises a target in force.
@@ -88,15 +103,6 @@ func describe(s *scope) string {
 	}
 	if n := len(st.Spec.ScheduledActions); n > 0 {
 		parts = append(parts, fmt.Sprintf("%d scheduled %s", n, plural(n, "action", "actions")))
-	}
-	in, out := blocked(st, s.svc)
-	for _, b := range []string{out, in} {
-		if b != "" {
-			parts = append(parts, b)
-		}
-	}
-	if st.Spec.SuspendedState != nil && st.Spec.SuspendedState.ScheduledScalingSuspended {
-		parts = append(parts, "scheduled scaling is suspended")
 	}
 	return strings.Join(parts, "; ")
 }

@@ -369,7 +369,10 @@ spec:
 	Eventually(scaleDownPolicy).WithTimeout(timeout).Should(Equal(autoscalingv2.MaxChangePolicySelect))
 
 	pw := watchPods(t, "ascroll")
-	updateTaskDefinition(t, "ascroll", "public.ecr.aws/example/app:2", nil, 2)
+	// Revision 2's tasks exit as they start (Berth's kwok stage); without
+	// a circuit breaker its deployment stays in progress until revision 3
+	// replaces it.
+	updateTaskDefinition(t, "ascroll", "public.ecr.aws/example/app:2", crashTags, 2)
 	// During the deployment the HPA may not scale in, and the target says
 	// why.
 	Eventually(func(g Gomega) {
@@ -388,14 +391,24 @@ spec:
 	Eventually(func(g Gomega) {
 		g.Expect(getService(g, "ascroll").Spec.DesiredCount).To(Equal(ptr.To[int32](4)))
 	}).WithTimeout(timeout).Should(Succeed())
-	wasInProgress := false
-	for _, d := range getService(Default, "ascroll").Status.Deployments {
-		wasInProgress = wasInProgress || (d.Status == ecsv1alpha1.DeploymentPrimary && d.RolloutState == ecsv1alpha1.RolloutInProgress)
+	inProgress := func(g Gomega) bool {
+		for _, d := range getService(g, "ascroll").Status.Deployments {
+			if d.Status == ecsv1alpha1.DeploymentPrimary && d.RolloutState == ecsv1alpha1.RolloutInProgress {
+				return true
+			}
+		}
+		return false
 	}
-	expectStable(t, "ascroll", 4, "2")
+	Expect(inProgress(Default)).To(BeTrue(), "the deployment is still in progress when the service scales")
+	// The deployment works with the new count for a while: it starts (and
+	// loses) more tasks of revision 2, within the bounds.
+	Consistently(inProgress).WithTimeout(10 * time.Second).Should(BeTrue())
+	updateTaskDefinition(t, "ascroll", "public.ecr.aws/example/app:3", nil, 3)
+	expectStable(t, "ascroll", 4, "3")
 	maxTasks, minReady, revs := pw.stop()
-	t.Logf("scaled 2 → 4 during a 200/100 rollout (in progress when scaled: %v): at most %d tasks, at least %d healthy", wasInProgress, maxTasks, minReady)
+	t.Logf("scaled 2 → 4 during a 200/100 rollout: at most %d tasks, at least %d healthy", maxTasks, minReady)
 	Expect(revs).To(HaveKey("2"))
+	Expect(revs).To(HaveKey("3"))
 	Expect(maxTasks).To(BeNumerically("<=", 8), "200 % of 4")
 	Expect(minReady).To(BeNumerically(">=", 2), "100 % of the 2 tasks before scaling")
 	// Scale-in is back once the deployment completed.
