@@ -76,17 +76,32 @@ func (c *ControlPlane) boot(ctx context.Context, binDir string, o Options) error
 	if err := c.waitFor(ctx, "kwok /healthz", c.kwokHealthy); err != nil {
 		return err
 	}
+	if err := c.startMetrics(ctx, o, start); err != nil {
+		return err
+	}
+	return c.waitUsable(ctx, o)
+}
+
+// startMetrics starts metrics-server and registers it as the metrics.k8s.io
+// API, unless the options leave metrics out.
+func (c *ControlPlane) startMetrics(ctx context.Context, o Options, start func(name string, args, env []string) error) error {
 	if o.NoMetrics {
-		return c.waitFor(ctx, "the default ServiceAccount", c.defaultServiceAccountExists)
+		return nil
 	}
-	if err := start(metricsServerName, metricsServerArgs(l), nil); err != nil {
+	if err := start(metricsServerName, metricsServerArgs(&c.layout), nil); err != nil {
 		return err
 	}
-	if err := c.registerMetricsAPI(ctx); err != nil {
-		return err
-	}
+	return c.registerMetricsAPI(ctx)
+}
+
+// waitUsable waits for the default ServiceAccount (kube-controller-manager
+// works) and, with metrics, for kube-apiserver to reach metrics-server.
+func (c *ControlPlane) waitUsable(ctx context.Context, o Options) error {
 	if err := c.waitFor(ctx, "the default ServiceAccount", c.defaultServiceAccountExists); err != nil {
 		return err
+	}
+	if o.NoMetrics {
+		return nil
 	}
 	return c.waitFor(ctx, "the metrics.k8s.io APIService to be available", c.metricsAPIAvailable)
 }

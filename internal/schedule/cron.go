@@ -137,21 +137,14 @@ func (c *cronSpec) parsePart(i int, f fieldSpec, part string, dst *bitset) error
 		}
 		step = n
 	}
-	lo, hi := f.min, f.max
-	if base != "*" {
-		a, b, isRange := strings.Cut(base, "-")
-		var err error
-		if lo, err = f.value(a); err != nil {
-			return err
-		}
-		switch {
-		case isRange:
-			if hi, err = f.value(b); err != nil {
-				return err
-			}
-		case !hasStep:
-			hi = lo
-		}
+	return c.setItem(f, base, hasStep, step, dst)
+}
+
+// setItem sets the values of one item lo[-hi][/step] in dst.
+func (c *cronSpec) setItem(f fieldSpec, base string, hasStep bool, step int, dst *bitset) error {
+	lo, hi, err := f.bounds(base, hasStep)
+	if err != nil {
+		return err
 	}
 	if lo > hi && f.noWrap {
 		return fmt.Errorf("the %s range %q is reversed", f.name, base)
@@ -162,6 +155,28 @@ func (c *cronSpec) parsePart(i int, f fieldSpec, part string, dst *bitset) error
 		dst.set(f.min + (lo-f.min+off)%span - f.offset)
 	}
 	return nil
+}
+
+// bounds parses the base of an item: *, a value, or a range lo-hi. A
+// single value with an increment runs to the field's end.
+func (f fieldSpec) bounds(base string, hasStep bool) (lo, hi int, err error) {
+	lo, hi = f.min, f.max
+	if base == "*" {
+		return lo, hi, nil
+	}
+	a, b, isRange := strings.Cut(base, "-")
+	if lo, err = f.value(a); err != nil {
+		return 0, 0, err
+	}
+	switch {
+	case isRange:
+		if hi, err = f.value(b); err != nil {
+			return 0, 0, err
+		}
+	case !hasStep:
+		hi = lo
+	}
+	return lo, hi, nil
 }
 
 // value parses a number or (for month and day-of-week) a name.

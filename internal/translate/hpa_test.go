@@ -46,7 +46,7 @@ func TestHPAGolden(t *testing.T) {
 		ss := st.Spec.SuspendedState
 		hpa, err := HPA(HPAInput{Target: st, Service: svc, Min: st.Spec.MinCapacity, Max: st.Spec.MaxCapacity,
 			ScaleInOff: ss != nil && ss.DynamicScalingInSuspended, ScaleOutOff: ss != nil && ss.DynamicScalingOutSuspended})
-		var v any = orError(hpa, err)
+		v := orError(hpa, err)
 		if err == nil && hpa == nil {
 			v = map[string]string{"target": st.Name, "hpa": "none"}
 		}

@@ -423,9 +423,9 @@ spec:
 func replicaOwners(mf []metav1.ManagedFieldsEntry) []string {
 	var out []string
 	for _, e := range mf {
-		if e.FieldsV1 != nil && strings.Contains(string(e.FieldsV1.Raw), `"f:replicas"`) && e.Subresource == "" {
+		if e.FieldsV1 != nil && strings.Contains(e.FieldsV1.GetRawString(), `"f:replicas"`) && e.Subresource == "" {
 			var f map[string]any
-			if json.Unmarshal(e.FieldsV1.Raw, &f) == nil {
+			if json.Unmarshal(e.FieldsV1.GetRawBytes(), &f) == nil {
 				if spec, ok := f["f:spec"].(map[string]any); ok {
 					if _, ok := spec["f:replicas"]; ok {
 						out = append(out, e.Manager)
