@@ -210,7 +210,7 @@ type CustomizedMetricSpecification struct {
 // TargetTrackingScalingPolicyConfiguration is a target tracking policy:
 // keep the metric at targetValue.
 // +kubebuilder:validation:XValidation:rule=`has(self.predefinedMetricSpecification) != has(self.customizedMetricSpecification)`,message="Specify either predefinedMetricSpecification or customizedMetricSpecification, but not both"
-// +kubebuilder:validation:XValidation:rule=`!has(self.scaleOutCooldown) || (self.scaleOutCooldown >= 0 && self.scaleOutCooldown <= 3600)`,message="scaleOutCooldown must be between 0 and 3600 seconds",fieldPath=".scaleOutCooldown"
+// +kubebuilder:validation:XValidation:rule=`!has(self.scaleOutCooldown) || self.scaleOutCooldown >= 0`,message="scaleOutCooldown must not be negative",fieldPath=".scaleOutCooldown"
 // +kubebuilder:validation:XValidation:rule=`!has(self.scaleInCooldown) || (self.scaleInCooldown >= 0 && self.scaleInCooldown <= 3600)`,message="scaleInCooldown must be between 0 and 3600 seconds",fieldPath=".scaleInCooldown"
 // +kubebuilder:validation:XValidation:rule=`self.targetValue > 0.0`,message="targetValue must be greater than 0",fieldPath=".targetValue"
 type TargetTrackingScalingPolicyConfiguration struct {
@@ -294,7 +294,7 @@ type StepScalingPolicyConfiguration struct {
 // step scaling policy while it is in the ALARM state. Berth evaluates it
 // itself on the service's CPU or memory utilization, read from the
 // Kubernetes resource metrics API.
-// +kubebuilder:validation:XValidation:rule=`self.period in [10, 20, 30] || (self.period % 60 == 0 && self.period <= 86400)`,message="period must be 10, 20, 30 or a multiple of 60 seconds",fieldPath=".period"
+// +kubebuilder:validation:XValidation:rule=`self.period in [10, 20, 30] || (self.period >= 60 && self.period % 60 == 0 && self.period <= 86400)`,message="period must be 10, 20, 30 or a multiple of 60 seconds",fieldPath=".period"
 // +kubebuilder:validation:XValidation:rule=`!has(self.datapointsToAlarm) || self.datapointsToAlarm <= self.evaluationPeriods`,message="datapointsToAlarm must be less than or equal to evaluationPeriods",fieldPath=".datapointsToAlarm"
 // +kubebuilder:validation:XValidation:rule=`self.period * self.evaluationPeriods <= 86400`,message="period times evaluationPeriods must not exceed one day (86400 seconds)",fieldPath=".evaluationPeriods"
 type MetricAlarm struct {
@@ -589,10 +589,12 @@ type ScalableTargetStatus struct {
 	// maxCapacity: the maximum capacity in force.
 	// +optional
 	MaxCapacity *int32 `json:"maxCapacity,omitempty"`
-	// capacityGeneration: the spec generation minCapacity and maxCapacity
-	// were set under; a new generation starts from the spec again.
+	// registeredCapacity: the spec's minCapacity and maxCapacity when the
+	// range in force was set: registering a new range (a spec with other
+	// capacities) replaces what scheduled actions set; other spec edits
+	// keep it.
 	// +optional
-	CapacityGeneration int64 `json:"capacityGeneration,omitempty"`
+	RegisteredCapacity *ScalableTargetAction `json:"registeredCapacity,omitempty"`
 	// desiredCount: the service's desired count as last seen.
 	// +optional
 	DesiredCount *int32 `json:"desiredCount,omitempty"`

@@ -111,7 +111,7 @@ scalingPolicies:
     scaleInCooldown: 7200
     scaleOutCooldown: -5`, want: []cause{
 			{"spec.scalingPolicies[0].targetTrackingScalingPolicyConfiguration.scaleInCooldown", rule("scaleInCooldown must be between 0 and 3600 seconds")},
-			{"spec.scalingPolicies[0].targetTrackingScalingPolicyConfiguration.scaleOutCooldown", rule("scaleOutCooldown must be between 0 and 3600 seconds")},
+			{"spec.scalingPolicies[0].targetTrackingScalingPolicyConfiguration.scaleOutCooldown", rule("scaleOutCooldown must not be negative")},
 		}},
 		{name: "step cooldown out of range", kind: "ScalableTarget", spec: target + `
 scalingPolicies:
@@ -200,7 +200,9 @@ scalingPolicies:
     - {metricIntervalUpperBound: 0, scalingAdjustment: 1}
     - {metricIntervalUpperBound: 3, scalingAdjustment: 1}
   alarms:
-  - {alarmName: high, namespace: AWS/ECS, metricName: CPUUtilization, statistic: Average, period: 45, evaluationPeriods: 2, datapointsToAlarm: 3, threshold: 70, comparisonOperator: GreaterThanThreshold}`, want: []cause{
+  - {alarmName: high, namespace: AWS/ECS, metricName: CPUUtilization, statistic: Average, period: 45, evaluationPeriods: 2, datapointsToAlarm: 3, threshold: 70, comparisonOperator: GreaterThanThreshold}
+  - {alarmName: zero, namespace: AWS/ECS, metricName: CPUUtilization, statistic: Average, period: 0, evaluationPeriods: 1, threshold: 70, comparisonOperator: GreaterThanThreshold}`, want: []cause{
+			{"spec.scalingPolicies[0].alarms[1].period", rule("period must be 10, 20, 30 or a multiple of 60 seconds")},
 			{"spec.scalingPolicies[0].stepScalingPolicyConfiguration.stepAdjustments[0].metricIntervalUpperBound", rule("The upper bound must be greater than the lower bound")},
 			{"spec.scalingPolicies[0].stepScalingPolicyConfiguration.minAdjustmentMagnitude", rule("minAdjustmentMagnitude is only valid with the PercentChangeInCapacity adjustment type")},
 			{"spec.scalingPolicies[0].stepScalingPolicyConfiguration.stepAdjustments", rule("For exact capacity, you must specify a non-negative scalingAdjustment")},

@@ -2911,6 +2911,11 @@ func (in *ScalableTargetStatus) DeepCopyInto(out *ScalableTargetStatus) {
 		*out = new(int32)
 		**out = **in
 	}
+	if in.RegisteredCapacity != nil {
+		in, out := &in.RegisteredCapacity, &out.RegisteredCapacity
+		*out = new(ScalableTargetAction)
+		(*in).DeepCopyInto(*out)
+	}
 	if in.DesiredCount != nil {
 		in, out := &in.DesiredCount, &out.DesiredCount
 		*out = new(int32)

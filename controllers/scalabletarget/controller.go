@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -54,9 +55,6 @@ type Reconciler struct {
 	NewID func() string
 
 	samples samples
-	// pending holds desired counts decided and recorded but not yet set
-	// (the scale write failed): the next reconcile sets them first.
-	pending pendingScales
 }
 
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=scalabletargets,verbs=get;list;watch
@@ -78,7 +76,26 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&ecsv1alpha1.ScalableTarget{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
 		Watches(&ecsv1alpha1.Service{}, handler.EnqueueRequestsFromMapFunc(r.byService)).
+		// A deleted target lets a second one for the same service take
+		// over.
+		Watches(&ecsv1alpha1.ScalableTarget{}, handler.EnqueueRequestsFromMapFunc(r.sameResource),
+			builder.WithPredicates(predicate.Funcs{
+				CreateFunc:  func(event.CreateEvent) bool { return false },
+				UpdateFunc:  func(event.UpdateEvent) bool { return false },
+				DeleteFunc:  func(event.DeleteEvent) bool { return true },
+				GenericFunc: func(event.GenericEvent) bool { return false },
+			})).
 		Complete(r)
+}
+
+// sameResource enqueues the other targets of a deleted target's service.
+func (r *Reconciler) sameResource(ctx context.Context, o client.Object) []reconcile.Request {
+	var list ecsv1alpha1.ScalableTargetList
+	if err := r.Client.List(ctx, &list, client.InNamespace(o.GetNamespace()),
+		client.MatchingFields{resolve.IndexResourceID: o.(*ecsv1alpha1.ScalableTarget).Spec.ResourceID}); err != nil {
+		return nil
+	}
+	return watch.Requests(list.Items, func(t *ecsv1alpha1.ScalableTarget) bool { return t.UID != o.GetUID() })
 }
 
 // byService enqueues the targets that scale a Service.
@@ -154,13 +171,23 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 		_, err := patch.Status(ctx, r.Client, s.stored, s.st)
 		return ctrl.Result{}, err
 	}
-	if n, ok := r.pending.get(s.key(), s.st.UID); ok {
-		s.desired = n
-	}
 	s.invalid = validate(s.st)
 	r.reconcileRange(s)
 	r.runScheduledActions(s)
 	r.runStepPolicies(ctx, s)
+	// Scale first and record after: an activity is in the status only once
+	// done. A failed scale records nothing, so the next reconcile decides
+	// (and scales) again.
+	moved, err := r.scale(ctx, s)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if moved {
+		// The desired count changed since it was read (the HPA, a
+		// user): decide again from the new count.
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
+	r.samples.keepPolicies(s.key(), s.st.UID, s.st.Status.ScalingPolicies)
 	if err := r.reconcileHPA(ctx, s); err != nil {
 		setUnknown(s.st, err)
 		_, _ = patch.Status(ctx, r.Client, s.stored, s.st)
@@ -168,19 +195,17 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 	}
 	setStatus(s)
 	if _, err := patch.StatusOrConflict(ctx, r.Client, s.stored, s.st); err != nil {
-		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
-			// The target changed (its spec: that event reconciles again)
-			// or went: nothing recorded, nothing scaled.
+		switch {
+		case apierrors.IsNotFound(err):
 			return ctrl.Result{}, nil
+		case apierrors.IsConflict(err):
+			// Someone else wrote the target (its spec, labels): decide
+			// again from it soon; the step policies' cooldowns are kept
+			// in memory meanwhile.
+			return ctrl.Result{RequeueAfter: time.Second}, nil
 		}
 		return ctrl.Result{}, err
 	}
-	if err := r.scale(ctx, s); err != nil {
-		// Recorded as done: set it on the next try, before anything else.
-		r.pending.set(s.key(), s.st.UID, s.desired)
-		return ctrl.Result{}, err
-	}
-	r.pending.clear(s.key())
 	r.emit(s)
 	return ctrl.Result{RequeueAfter: s.requeue}, nil
 }
@@ -227,21 +252,18 @@ func olderTarget(st *ecsv1alpha1.ScalableTarget, all []ecsv1alpha1.ScalableTarge
 	return ""
 }
 
-// reconcileRange works out the capacity range in force. A new spec
+// reconcileRange works out the capacity range in force. A new spec range
 // (RegisterScalableTarget again) replaces whatever scheduled actions set;
 // when the range changes, a desired count outside it is brought inside.
 func (r *Reconciler) reconcileRange(s *scope) {
 	st := s.st
-	old := autoscaling.InForce(st)
 	known := st.Status.MinCapacity != nil && st.Status.MaxCapacity != nil
+	old := autoscaling.InForce(st)
 	if known {
 		old = autoscaling.Range{Min: *st.Status.MinCapacity, Max: *st.Status.MaxCapacity}
 	}
 	s.rng = autoscaling.InForce(st)
-	if st.Status.CapacityGeneration != st.Generation {
-		s.rng = autoscaling.Range{Min: st.Spec.MinCapacity, Max: st.Spec.MaxCapacity}
-		st.Status.CapacityGeneration = st.Generation
-	}
+	autoscaling.Register(st)
 	r.setRange(s, old, !known || old != s.rng, "")
 }
 

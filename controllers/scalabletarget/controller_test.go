@@ -151,7 +151,7 @@ func TestStepScaling(t *testing.T) {
 		StatusMessage: "Successfully set desired count to 6. Change successfully fulfilled by ecs.",
 	}))
 	// The activity is an event on the target, and on the Service too.
-	g.Expect(h.events.take()).To(Equal([]event{
+	g.Expect(h.events.take()).To(Equal([]recorded{
 		{Kind: "ScalableTarget", Name: "web", Type: "Normal", Reason: ReasonScalingActivity, Note: "Setting desired count to 6. Cause: " + cause},
 		{Kind: "Service", Name: "web", Type: "Normal", Reason: ReasonScalingActivity, Note: "(service web) Application Auto Scaling: Setting desired count to 6. Cause: " + cause},
 	}))
@@ -311,7 +311,7 @@ func TestScheduledAction(t *testing.T) {
 	h.get(st)
 	g.Expect(st.Status.MinCapacity).To(HaveValue(Equal(int32(6))))
 	g.Expect(st.Status.MaxCapacity).To(HaveValue(Equal(int32(10))))
-	g.Expect(st.Status.CapacityGeneration).To(Equal(st.Generation))
+	g.Expect(st.Status.RegisteredCapacity).To(Equal(&ecsv1alpha1.ScalableTargetAction{MinCapacity: ptr.To[int32](1), MaxCapacity: ptr.To[int32](10)}))
 	g.Expect(st.Status.ScheduledActions[0].LastRunTime).To(BeComparableTo(at(eight)))
 	g.Expect(st.Status.ScheduledActions[0].NextRunTime).To(BeComparableTo(at(monday)))
 	// Newest first: the desired count followed the new minimum.
@@ -331,15 +331,24 @@ func TestScheduledAction(t *testing.T) {
 	h.get(st)
 	g.Expect(st.Status.ScalingActivities).To(HaveLen(2))
 
-	// A new spec is RegisterScalableTarget again: the spec's range (1–12)
+	// An edit that registers no new range (a suspension toggled) keeps
+	// the range the action set, as PutScalingPolicy or suspending would.
+	h.update(st, func(st *ecsv1alpha1.ScalableTarget) {
+		st.Spec.SuspendedState = &ecsv1alpha1.SuspendedState{DynamicScalingInSuspended: true}
+	})
+	h.reconcile(st)
+	h.get(st)
+	g.Expect(st.Status.MinCapacity).To(HaveValue(Equal(int32(6))))
+
+	// A new range is RegisterScalableTarget again: the spec's range (1–12)
 	// replaces what the action set; 6 is inside it, so the desired count stays.
 	h.update(st, func(st *ecsv1alpha1.ScalableTarget) { st.Spec.MaxCapacity = 12 })
-	g.Expect(st.Generation).To(Equal(int64(2)))
+	g.Expect(st.Generation).To(Equal(int64(3)))
 	h.reconcile(st)
 	h.get(st)
 	g.Expect(st.Status.MinCapacity).To(HaveValue(Equal(int32(1))))
 	g.Expect(st.Status.MaxCapacity).To(HaveValue(Equal(int32(12))))
-	g.Expect(st.Status.CapacityGeneration).To(Equal(int64(2)))
+	g.Expect(st.Status.RegisteredCapacity).To(Equal(&ecsv1alpha1.ScalableTargetAction{MinCapacity: ptr.To[int32](1), MaxCapacity: ptr.To[int32](12)}))
 	g.Expect(h.desiredCount(svc)).To(Equal(int32(6)))
 	g.Expect(st.Status.ScalingActivities).To(HaveLen(2), "no activity: nothing was scaled")
 	g.Expect(st.Status.ScheduledActions[0].NextRunTime).To(BeComparableTo(at(monday)))

@@ -90,23 +90,27 @@ func (r *Reconciler) recordHPAScale(s *scope) {
 		return
 	}
 	st.Status.LastHPAScaleTime = t
-	n := hpa.Status.DesiredReplicas
-	// The HPA writes the count it scaled from (the scale subresource's
-	// replicas, the service's runningCount) with the new one.
-	prev := hpa.Status.CurrentReplicas
 	policies := translate.TargetTrackingPolicies(st)
 	if len(policies) == 0 {
 		return
 	}
-	policy := leadingPolicy(policies, hpa)
-	a := autoscaling.SetDesiredCount(r.NewID(), n, autoscaling.AlarmCause(autoscaling.TargetTrackingAlarm(st.Spec.ResourceID, n >= prev), policy), t.Time)
+	n := hpa.Status.DesiredReplicas
+	policy, ratio := leadingPolicy(policies, hpa)
+	// The HPA scaled out when its leading metric is above its target, in
+	// when below; without metrics, by the count it scaled from.
+	high := ratio >= 1
+	if ratio < 0 {
+		high = n >= hpa.Status.CurrentReplicas
+	}
+	a := autoscaling.SetDesiredCount(r.NewID(), n, autoscaling.AlarmCause(autoscaling.TargetTrackingAlarm(st.Spec.ResourceID, high), policy), t.Time)
 	s.activities = append(s.activities, a)
 	st.Status.ScalingActivities = autoscaling.Push(st.Status.ScalingActivities, a)
 }
 
 // leadingPolicy is the target tracking policy whose metric asks for the
-// most tasks: the one furthest above (or least below) its target.
-func leadingPolicy(policies []*ecsv1alpha1.ScalingPolicy, hpa *autoscalingv2.HorizontalPodAutoscaler) string {
+// most tasks: the one furthest above (or least below) its target, with its
+// metric over its target (-1 when the HPA shows no metric).
+func leadingPolicy(policies []*ecsv1alpha1.ScalingPolicy, hpa *autoscalingv2.HorizontalPodAutoscaler) (string, float64) {
 	best, bestRatio := policies[0].PolicyName, -1.0
 	for i, p := range policies {
 		if i >= len(hpa.Status.CurrentMetrics) {
@@ -117,7 +121,7 @@ func leadingPolicy(policies []*ecsv1alpha1.ScalingPolicy, hpa *autoscalingv2.Hor
 			best, bestRatio = p.PolicyName, ratio
 		}
 	}
-	return best
+	return best, bestRatio
 }
 
 func metricRatio(m autoscalingv2.MetricStatus, target float64) float64 {

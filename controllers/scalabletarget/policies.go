@@ -161,15 +161,16 @@ func deploymentInProgress(svc *ecsv1alpha1.Service) string {
 func (r *Reconciler) runStepPolicies(ctx context.Context, s *scope) {
 	st := s.st
 	in, out := blocked(st, s.svc)
+	s.metricsErr = r.samples.lastErr(s.key(), st.UID)
 	keep := map[string]bool{}
 	var statuses []ecsv1alpha1.ScalingPolicyStatus
 	values := map[string]sample{}
 	for i := range st.Spec.ScalingPolicies {
 		p := &st.Spec.ScalingPolicies[i]
-		ps := findPolicyStatus(st.Status.ScalingPolicies, p.PolicyName)
 		if p.PolicyType != ecsv1alpha1.PolicyTypeStep || p.StepScalingPolicyConfiguration == nil {
 			continue
 		}
+		ps := r.samples.latest(s.key(), st.UID, findPolicyStatus(st.Status.ScalingPolicies, p.PolicyName))
 		if invalidPolicy(s.invalid, i) {
 			// AAS would have refused it: it does not run, and keeps its
 			// status until it is fixed.
@@ -180,7 +181,7 @@ func (r *Reconciler) runStepPolicies(ctx context.Context, s *scope) {
 			continue
 		}
 		var alarms []ecsv1alpha1.AlarmStatus
-		fired := ""
+		fired, above := "", false
 		var breach float64
 		for j := range p.Alarms {
 			a := &p.Alarms[j]
@@ -190,11 +191,12 @@ func (r *Reconciler) runStepPolicies(ctx context.Context, s *scope) {
 			alarms = append(alarms, as)
 			if fresh && as.StateValue == ecsv1alpha1.AlarmStateAlarm && fired == "" && v.ok {
 				fired, breach = a.AlarmName, v.value-a.Threshold
+				above = a.ComparisonOperator == ecsv1alpha1.GreaterThanThreshold || a.ComparisonOperator == ecsv1alpha1.GreaterThanOrEqualToThreshold
 			}
 		}
 		ps.Alarms = alarms
 		if fired != "" {
-			d := autoscaling.RunStep(autoscaling.StepInput{Policy: p, Status: ps, Breach: breach, Current: s.desired,
+			d := autoscaling.RunStep(autoscaling.StepInput{Policy: p, Status: ps, Breach: breach, Above: above, Current: s.desired,
 				Range: s.rng, ScaleInBlocked: in, ScaleOutBlocked: out, Now: s.now})
 			ps = d.Status
 			if d.Desired != s.desired {
@@ -208,6 +210,10 @@ func (r *Reconciler) runStepPolicies(ctx context.Context, s *scope) {
 	}
 	st.Status.ScalingPolicies = statuses
 	r.samples.retain(s.key(), st.UID, keep)
+	if len(keep) == 0 {
+		s.metricsErr = nil
+		r.samples.setErr(s.key(), st.UID, nil)
+	}
 }
 
 // sample is one reading of a statistic of the service's tasks.
@@ -227,9 +233,8 @@ func (r *Reconciler) evaluateAlarm(ctx context.Context, s *scope, a *ecsv1alpha1
 	}
 	s.after(period)
 	v, err := r.read(ctx, s, a, values)
-	if err != nil {
-		s.metricsErr = err
-	}
+	s.metricsErr = err
+	r.samples.setErr(s.key(), s.st.UID, err)
 	points := r.samples.add(s.key(), s.st.UID, key, autoscaling.Datapoint{Time: s.now, Value: v.value, Missing: !v.ok}, int(a.EvaluationPeriods))
 	state, reason := autoscaling.Evaluate(a, points, prev.StateValue)
 	if state != prev.StateValue {

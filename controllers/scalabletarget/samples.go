@@ -4,7 +4,10 @@ import (
 	"sync"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 
 	"github.com/berth-dev/berth/internal/autoscaling"
 )
@@ -17,10 +20,14 @@ type samples struct {
 	targets map[types.NamespacedName]*targetSamples
 }
 
-// targetSamples are one target's datapoints, by alarm key.
+// targetSamples are one target's datapoints, by alarm key, the last error
+// reading its metrics, and its step policies' statuses as last scaled (so
+// that a status write that failed does not lose a cooldown).
 type targetSamples struct {
-	uid    types.UID
-	points map[string][]autoscaling.Datapoint
+	uid      types.UID
+	points   map[string][]autoscaling.Datapoint
+	err      error
+	policies map[string]ecsv1alpha1.ScalingPolicyStatus
 }
 
 // of returns a target's datapoints, starting afresh when the object with
@@ -31,7 +38,7 @@ func (s *samples) of(key types.NamespacedName, uid types.UID) *targetSamples {
 	}
 	t := s.targets[key]
 	if t == nil || t.uid != uid {
-		t = &targetSamples{uid: uid, points: map[string][]autoscaling.Datapoint{}}
+		t = &targetSamples{uid: uid, points: map[string][]autoscaling.Datapoint{}, policies: map[string]ecsv1alpha1.ScalingPolicyStatus{}}
 		s.targets[key] = t
 	}
 	return t
@@ -85,35 +92,48 @@ func (s *samples) forget(key types.NamespacedName) {
 	delete(s.targets, key)
 }
 
-// pendingScales are desired counts to set again after a failed write.
-type pendingScales struct {
-	mu sync.Mutex
-	m  map[types.NamespacedName]pendingScale
+
+// setErr records the outcome of the latest metrics read.
+func (s *samples) setErr(key types.NamespacedName, uid types.UID, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.of(key, uid).err = err
 }
 
-type pendingScale struct {
-	uid     types.UID
-	desired int32
+// lastErr is the outcome of the latest metrics read.
+func (s *samples) lastErr(key types.NamespacedName, uid types.UID) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.of(key, uid).err
 }
 
-func (p *pendingScales) get(key types.NamespacedName, uid types.UID) (int32, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	v, ok := p.m[key]
-	return v.desired, ok && v.uid == uid
-}
-
-func (p *pendingScales) set(key types.NamespacedName, uid types.UID, n int32) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.m == nil {
-		p.m = map[types.NamespacedName]pendingScale{}
+// keepPolicies remembers the step policies' statuses once their scaling
+// is done.
+func (s *samples) keepPolicies(key types.NamespacedName, uid types.UID, list []ecsv1alpha1.ScalingPolicyStatus) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.of(key, uid)
+	for _, p := range list {
+		t.policies[p.PolicyName] = p
 	}
-	p.m[key] = pendingScale{uid: uid, desired: n}
 }
 
-func (p *pendingScales) clear(key types.NamespacedName) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	delete(p.m, key)
+// latest returns a policy's status with the newer cooldown times of the
+// stored one and the remembered one.
+func (s *samples) latest(key types.NamespacedName, uid types.UID, ps ecsv1alpha1.ScalingPolicyStatus) ecsv1alpha1.ScalingPolicyStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.of(key, uid).policies[ps.PolicyName]
+	if !ok {
+		return ps
+	}
+	if newer(m.LastScaleOutTime, ps.LastScaleOutTime) {
+		ps.LastScaleOutTime, ps.LastScaleOutFrom = m.LastScaleOutTime, m.LastScaleOutFrom
+	}
+	if newer(m.LastScaleInTime, ps.LastScaleInTime) {
+		ps.LastScaleInTime = m.LastScaleInTime
+	}
+	return ps
 }
+
+func newer(a, b *metav1.Time) bool { return a != nil && (b == nil || a.After(b.Time)) }

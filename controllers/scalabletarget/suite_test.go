@@ -117,15 +117,15 @@ func (m *fakeMetrics) TaskUsage(context.Context, *ecsv1alpha1.Service) ([]autosc
 	return append([]autoscaling.TaskUsage(nil), m.tasks...), nil
 }
 
-// event is an event the reconciler emitted.
-type event struct {
+// recorded is an event the reconciler emitted.
+type recorded struct {
 	Kind, Name, Type, Reason, Note string
 }
 
 // fakeRecorder records events.
 type fakeRecorder struct {
 	mu     sync.Mutex
-	events []event
+	events []recorded
 }
 
 var _ recorder.EventRecorder = &fakeRecorder{}
@@ -141,7 +141,7 @@ func (r *fakeRecorder) Eventf(regarding, _ runtime.Object, eventtype, reason, _,
 	case *ecsv1alpha1.Service:
 		kind = "Service"
 	}
-	r.events = append(r.events, event{Kind: kind, Name: o.GetName(), Type: eventtype, Reason: reason, Note: fmt.Sprintf(note, args...)})
+	r.events = append(r.events, recorded{Kind: kind, Name: o.GetName(), Type: eventtype, Reason: reason, Note: fmt.Sprintf(note, args...)})
 }
 
 func (r *fakeRecorder) AnnotatedEventf(regarding, related runtime.Object, _ map[string]string, eventtype, reason, action, note string, args ...any) {
@@ -149,7 +149,7 @@ func (r *fakeRecorder) AnnotatedEventf(regarding, related runtime.Object, _ map[
 }
 
 // take returns the events recorded since the last call.
-func (r *fakeRecorder) take() []event {
+func (r *fakeRecorder) take() []recorded {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := r.events

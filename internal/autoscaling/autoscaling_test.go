@@ -30,7 +30,7 @@ func TestStepIntervals(t *testing.T) {
 		want   int32
 		ok     bool
 	}{{0, 1, true}, {9.99, 1, true}, {10, 2, true}, {19.9, 2, true}, {20, 3, true}, {500, 3, true}, {-0.1, 0, false}} {
-		got, ok := Step(s, c.breach)
+		got, ok := Step(s, c.breach, c.breach >= 0)
 		if ok != c.ok || (ok && got.ScalingAdjustment != c.want) {
 			t.Errorf("Step(%v) = %d, %v; want %d, %v", c.breach, got.ScalingAdjustment, ok, c.want, c.ok)
 		}
@@ -41,8 +41,10 @@ func TestStepIntervals(t *testing.T) {
 	for _, c := range []struct {
 		breach float64
 		want   int32
-	}{{0 - 1e-9, -1}, {-10, -2}, {-9.9, -1}, {-40, -2}} {
-		if got, ok := Step(in, c.breach); !ok || got.ScalingAdjustment != c.want {
+	}{{0, -1}, {0 - 1e-9, -1}, {-10, -2}, {-9.9, -1}, {-40, -2}} {
+		// A LessThanOrEqualToThreshold alarm at exactly the threshold:
+		// breach 0, read on the side below.
+		if got, ok := Step(in, c.breach, false); !ok || got.ScalingAdjustment != c.want {
 			t.Errorf("Step(%v) = %d, %v; want %d", c.breach, got.ScalingAdjustment, ok, c.want)
 		}
 	}
@@ -103,33 +105,33 @@ func TestRunStepCooldowns(t *testing.T) {
 	rng := Range{Min: 1, Max: 20}
 	p := stepPolicy(2, 60)
 	// First scale-out: 10 → 12.
-	d := RunStep(StepInput{Policy: p, Breach: 5, Current: 10, Range: rng, Now: t0})
+	d := RunStep(StepInput{Policy: p, Above: true, Breach: 5, Current: 10, Range: rng, Now: t0})
 	if d.Desired != 12 || d.Status.LastScaleOutFrom == nil || *d.Status.LastScaleOutFrom != 10 {
 		t.Fatalf("first scale-out: %d, from %v", d.Desired, d.Status.LastScaleOutFrom)
 	}
 	// Within the cooldown the same step adds nothing...
-	d2 := RunStep(StepInput{Policy: p, Status: d.Status, Breach: 5, Current: 12, Range: rng, Now: t0.Add(30 * time.Second)})
+	d2 := RunStep(StepInput{Policy: p, Above: true, Status: d.Status, Breach: 5, Current: 12, Range: rng, Now: t0.Add(30 * time.Second)})
 	if d2.Desired != 12 || !strings.Contains(d2.Reason, "cooldown") {
 		t.Errorf("same step in cooldown: %d (%s), want 12", d2.Desired, d2.Reason)
 	}
 	// ...and a larger step (+3) adds only the difference (the user
 	// guide's example: the previous 2 count towards it).
-	d3 := RunStep(StepInput{Policy: p, Status: d.Status, Breach: 25, Current: 12, Range: rng, Now: t0.Add(30 * time.Second)})
+	d3 := RunStep(StepInput{Policy: p, Above: true, Status: d.Status, Breach: 25, Current: 12, Range: rng, Now: t0.Add(30 * time.Second)})
 	if d3.Desired != 13 {
 		t.Errorf("larger step in cooldown: %d, want 13", d3.Desired)
 	}
 	// After the cooldown the step applies to the current capacity.
-	d4 := RunStep(StepInput{Policy: p, Status: d.Status, Breach: 5, Current: 12, Range: rng, Now: t0.Add(61 * time.Second)})
+	d4 := RunStep(StepInput{Policy: p, Above: true, Status: d.Status, Breach: 5, Current: 12, Range: rng, Now: t0.Add(61 * time.Second)})
 	if d4.Desired != 14 {
 		t.Errorf("after cooldown: %d, want 14", d4.Desired)
 	}
 	// The maximum bounds it.
-	d5 := RunStep(StepInput{Policy: p, Breach: 5, Current: 20, Range: rng, Now: t0})
+	d5 := RunStep(StepInput{Policy: p, Above: true, Breach: 5, Current: 20, Range: rng, Now: t0})
 	if d5.Desired != 20 || !strings.Contains(d5.Reason, "maximum capacity (20)") {
 		t.Errorf("at max: %d (%s)", d5.Desired, d5.Reason)
 	}
 	// Suspended scale-out.
-	d6 := RunStep(StepInput{Policy: p, Breach: 5, Current: 10, Range: rng, ScaleOutBlocked: "dynamic scale-out is suspended", Now: t0})
+	d6 := RunStep(StepInput{Policy: p, Above: true, Breach: 5, Current: 10, Range: rng, ScaleOutBlocked: "dynamic scale-out is suspended", Now: t0})
 	if d6.Desired != 10 || d6.Reason != "dynamic scale-out is suspended" {
 		t.Errorf("suspended: %d (%s)", d6.Desired, d6.Reason)
 	}
@@ -138,19 +140,19 @@ func TestRunStepCooldowns(t *testing.T) {
 func TestRunStepScaleIn(t *testing.T) {
 	rng := Range{Min: 2, Max: 20}
 	p := stepPolicy(-3, 60)
-	d := RunStep(StepInput{Policy: p, Breach: 5, Current: 10, Range: rng, Now: t0})
+	d := RunStep(StepInput{Policy: p, Above: true, Breach: 5, Current: 10, Range: rng, Now: t0})
 	if d.Desired != 7 || d.Status.LastScaleInTime == nil {
 		t.Fatalf("scale-in: %d", d.Desired)
 	}
-	d2 := RunStep(StepInput{Policy: p, Status: d.Status, Breach: 5, Current: 7, Range: rng, Now: t0.Add(59 * time.Second)})
+	d2 := RunStep(StepInput{Policy: p, Above: true, Status: d.Status, Breach: 5, Current: 7, Range: rng, Now: t0.Add(59 * time.Second)})
 	if d2.Desired != 7 {
 		t.Errorf("scale-in within cooldown: %d, want 7", d2.Desired)
 	}
-	d3 := RunStep(StepInput{Policy: p, Status: d.Status, Breach: 5, Current: 4, Range: rng, Now: t0.Add(60 * time.Second)})
+	d3 := RunStep(StepInput{Policy: p, Above: true, Status: d.Status, Breach: 5, Current: 4, Range: rng, Now: t0.Add(60 * time.Second)})
 	if d3.Desired != 2 {
 		t.Errorf("scale-in to the minimum: %d, want 2", d3.Desired)
 	}
-	d4 := RunStep(StepInput{Policy: p, Breach: 5, Current: 10, Range: rng, ScaleInBlocked: "scale-in is turned off while deployment ecs-svc/1 is in progress", Now: t0})
+	d4 := RunStep(StepInput{Policy: p, Above: true, Breach: 5, Current: 10, Range: rng, ScaleInBlocked: "scale-in is turned off while deployment ecs-svc/1 is in progress", Now: t0})
 	if d4.Desired != 10 || !strings.Contains(d4.Reason, "deployment") {
 		t.Errorf("during a deployment: %d (%s)", d4.Desired, d4.Reason)
 	}
@@ -283,6 +285,16 @@ func TestDue(t *testing.T) {
 	if !run || st6.NextRunTime != nil {
 		t.Errorf("at due: run %v, next %v", run, st6.NextRunTime)
 	}
+	// An at() that passed two minutes before Berth first saw it still runs;
+	// one ten minutes past does not.
+	late := &ecsv1alpha1.ScheduledAction{ScheduledActionName: "late", Schedule: "at(2026-11-26T11:58:00)"}
+	if _, run := Due(late, mustParse(late.Schedule, ""), ecsv1alpha1.ScheduledActionStatus{}, t0); !run {
+		t.Error("an at() 2 minutes past, first seen: want it to run")
+	}
+	stale := &ecsv1alpha1.ScheduledAction{ScheduledActionName: "stale", Schedule: "at(2026-11-26T11:50:00)"}
+	if st, run := Due(stale, mustParse(stale.Schedule, ""), ecsv1alpha1.ScheduledActionStatus{}, t0); run || st.NextRunTime != nil {
+		t.Error("an at() 10 minutes past: want no run")
+	}
 	// An endTime stops it.
 	d := a.DeepCopy()
 	d.EndTime = &metav1.Time{Time: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)}
@@ -307,14 +319,18 @@ func TestRange(t *testing.T) {
 		t.Error("clamp")
 	}
 	st := &ecsv1alpha1.ScalableTarget{Spec: ecsv1alpha1.ScalableTargetSpec{MinCapacity: 1, MaxCapacity: 10}}
-	st.Generation = 2
-	st.Status = ecsv1alpha1.ScalableTargetStatus{MinCapacity: ptr.To[int32](5), MaxCapacity: ptr.To[int32](8), CapacityGeneration: 2}
+	st.Status = ecsv1alpha1.ScalableTargetStatus{MinCapacity: ptr.To[int32](5), MaxCapacity: ptr.To[int32](8)}
+	Register(st)
 	if InForce(st) != (Range{5, 8}) {
 		t.Errorf("scheduled range in force: %v", InForce(st))
 	}
-	st.Generation = 3
-	if InForce(st) != (Range{1, 10}) {
-		t.Errorf("new spec: %v", InForce(st))
+	st.Spec.RoleARN = "arn:aws:iam::1:role/other" // another edit keeps it
+	if InForce(st) != (Range{5, 8}) {
+		t.Errorf("after an edit that is not a registration: %v", InForce(st))
+	}
+	st.Spec.MaxCapacity = 12 // a new registration replaces it
+	if InForce(st) != (Range{1, 12}) {
+		t.Errorf("new registration: %v", InForce(st))
 	}
 }
 

@@ -36,14 +36,31 @@ func (r Range) AtLimit(n, adjustment int32) string {
 }
 
 // InForce returns the range in force: the spec's, unless a scheduled action
-// set one since the spec last changed (status.capacityGeneration).
+// set one since the spec's range was registered (status.registeredCapacity).
+// Registering another range replaces it, as RegisterScalableTarget does;
+// other spec edits (policies, suspension) keep it.
 func InForce(st *ecsv1alpha1.ScalableTarget) Range {
 	r := Range{Min: st.Spec.MinCapacity, Max: st.Spec.MaxCapacity}
 	s := st.Status
-	if s.CapacityGeneration == st.Generation && s.MinCapacity != nil && s.MaxCapacity != nil {
+	if Registered(st) && s.MinCapacity != nil && s.MaxCapacity != nil {
 		r = Range{Min: *s.MinCapacity, Max: *s.MaxCapacity}
 	}
 	return r
+}
+
+// Registered says whether the range in force belongs to the spec's
+// current minCapacity and maxCapacity.
+func Registered(st *ecsv1alpha1.ScalableTarget) bool {
+	rc := st.Status.RegisteredCapacity
+	return rc != nil && rc.MinCapacity != nil && rc.MaxCapacity != nil &&
+		*rc.MinCapacity == st.Spec.MinCapacity && *rc.MaxCapacity == st.Spec.MaxCapacity
+}
+
+// Register records the spec's range as the one the range in force belongs
+// to.
+func Register(st *ecsv1alpha1.ScalableTarget) {
+	mn, mx := st.Spec.MinCapacity, st.Spec.MaxCapacity
+	st.Status.RegisteredCapacity = &ecsv1alpha1.ScalableTargetAction{MinCapacity: &mn, MaxCapacity: &mx}
 }
 
 // Apply sets the range a scheduled action asks for: the members it gives,

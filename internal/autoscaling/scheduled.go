@@ -17,6 +17,10 @@ func ScheduleKey(a *ecsv1alpha1.ScheduledAction) string {
 	return k
 }
 
+// AtGrace is how long after its time an at() action Berth sees for the
+// first time still runs.
+const AtGrace = 5 * time.Minute
+
 // Due works out a scheduled action's runs at now. It returns the action's
 // status with since, lastRunTime and nextRunTime updated, and whether the
 // action runs now. When runs were missed (Berth was not running), the
@@ -24,7 +28,13 @@ func ScheduleKey(a *ecsv1alpha1.ScheduledAction) string {
 func Due(a *ecsv1alpha1.ScheduledAction, s schedule.Schedule, st ecsv1alpha1.ScheduledActionStatus, now time.Time) (ecsv1alpha1.ScheduledActionStatus, bool) {
 	key := ScheduleKey(a)
 	if st.Schedule != key || st.Since == nil {
-		st = ecsv1alpha1.ScheduledActionStatus{ScheduledActionName: a.ScheduledActionName, Schedule: key, Since: timePtr(now)}
+		since := now
+		if s.Kind() == "at" {
+			// An at() that passed moments before Berth first saw it (a
+			// target waiting for its service, queue latency) still runs.
+			since = now.Add(-AtGrace)
+		}
+		st = ecsv1alpha1.ScheduledActionStatus{ScheduledActionName: a.ScheduledActionName, Schedule: key, Since: timePtr(since)}
 	}
 	w := schedule.Window{Ref: st.Since.Time}
 	if a.StartTime != nil {

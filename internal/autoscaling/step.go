@@ -66,14 +66,15 @@ func formatNumber(v float64) string {
 }
 
 // Step returns the step adjustment whose interval holds breach (the metric
-// minus the alarm threshold), and false when none does. Above the
-// threshold the lower bound is inclusive and the upper exclusive; below it
-// the other way round, as Application Auto Scaling defines them.
-func Step(steps []ecsv1alpha1.StepAdjustment, breach float64) (ecsv1alpha1.StepAdjustment, bool) {
+// minus the alarm threshold), and false when none does. For an alarm on a
+// metric above its threshold (above) the lower bound is inclusive and the
+// upper exclusive; for one below it the other way round, as Application
+// Auto Scaling defines them.
+func Step(steps []ecsv1alpha1.StepAdjustment, breach float64, above bool) (ecsv1alpha1.StepAdjustment, bool) {
 	for _, s := range steps {
 		lo, hi := s.MetricIntervalLowerBound, s.MetricIntervalUpperBound
 		var in bool
-		if breach >= 0 {
+		if above {
 			in = (lo == nil || breach >= *lo) && (hi == nil || breach < *hi)
 		} else {
 			in = (lo == nil || breach > *lo) && (hi == nil || breach <= *hi)
@@ -130,9 +131,11 @@ func sign32(n int32) int32 {
 
 // StepInput is what a step scaling decision needs.
 type StepInput struct {
-	Policy  *ecsv1alpha1.ScalingPolicy
-	Status  ecsv1alpha1.ScalingPolicyStatus
-	Breach  float64
+	Policy *ecsv1alpha1.ScalingPolicy
+	Status ecsv1alpha1.ScalingPolicyStatus
+	Breach float64
+	// Above: the alarm fires on a metric above its threshold (Greater*).
+	Above   bool
 	Current int32
 	Range   Range
 	// ScaleInBlocked says why the service may not scale in now (dynamic
@@ -162,7 +165,7 @@ type StepDecision struct {
 func RunStep(in StepInput) StepDecision {
 	cfg := in.Policy.StepScalingPolicyConfiguration
 	d := StepDecision{Desired: in.Current, Status: in.Status}
-	step, ok := Step(cfg.StepAdjustments, in.Breach)
+	step, ok := Step(cfg.StepAdjustments, in.Breach, in.Above)
 	if !ok {
 		d.Reason = fmt.Sprintf("no step adjustment covers a breach of %s", formatNumber(in.Breach))
 		return d
