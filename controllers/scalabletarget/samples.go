@@ -92,7 +92,6 @@ func (s *samples) forget(key types.NamespacedName) {
 	delete(s.targets, key)
 }
 
-
 // setErr records the outcome of the latest metrics read.
 func (s *samples) setErr(key types.NamespacedName, uid types.UID, err error) {
 	s.mu.Lock()
