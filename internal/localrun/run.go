@@ -128,6 +128,8 @@ In another shell:
   kubectl get nodes -L ecs.berth.dev/capacity-provider
   kubectl get pods -o wide              # the services' tasks on kwok nodes
   kubectl edit taskdefinition web       # change the image: revision 2, and service web rolls to it
+  kubectl annotate pods -l ecs.berth.dev/service=web kwok.x-k8s.io/usage-cpu=400m --overwrite
+  kubectl get scalabletarget,hpa -w     # target tracking on CPU scales web out, and back in later
 
 Logs of the control plane: %s/logs. Press Ctrl-C to stop everything.
 `, Namespace, ServiceAccount, kubeconfig, cp.Dir())
