@@ -48,7 +48,7 @@ func Due(a *ecsv1alpha1.ScheduledAction, s schedule.Schedule, st ecsv1alpha1.Sch
 		from = st.LastRunTime.Time
 	}
 	run := false
-	for i := 0; i < 10000; i++ {
+	for i := 0; i < 1000000; i++ { // bounded: a year of rate(1 minute) missed
 		next, ok := s.Next(from, w)
 		if !ok || next.After(now) {
 			break
