@@ -14,19 +14,16 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/names"
-	"github.com/berth-dev/berth/internal/resolve"
+	"github.com/berth-dev/berth/internal/testutil"
 )
 
 // The reconciler is called directly (Karpenter style) against a real API
@@ -45,44 +42,13 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) int {
 	root, _ := filepath.Abs("../..")
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		assets = filepath.Join(root, "bin", "k8s", "1.37.2")
-	}
-	env := &envtest.Environment{
-		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}, ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: assets,
-	}
-	var err error
-	// Stop also after a failed Start: it may fail after etcd and
-	// kube-apiserver started (a CRD that does not install).
-	defer func() { _ = env.Stop() }()
-	if cfg, err = env.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, "envtest (run `make k8s-bin` first):", err)
-		return 1
-	}
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = ecsv1alpha1.AddToScheme(scheme)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	c, err := cache.New(cfg, cache.Options{Scheme: scheme})
-	if err == nil {
-		err = resolve.SetupIndexes(ctx, c)
-	}
+	env, err := testutil.StartEnvtest(root)
+	defer env.Stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	go func() { _ = c.Start(ctx) }()
-	c.WaitForCacheSync(ctx)
-	if direct, err = client.New(cfg, client.Options{Scheme: scheme}); err == nil {
-		cached, err = client.New(cfg, client.Options{Scheme: scheme, Cache: &client.CacheOptions{Reader: c}})
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
+	cfg, direct, cached = env.Config, env.Direct, env.Cached
 	return m.Run()
 }
 
