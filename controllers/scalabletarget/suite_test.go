@@ -24,7 +24,7 @@ import (
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/autoscaling"
-	"github.com/berth-dev/berth/internal/testutil"
+	"github.com/berth-dev/berth/internal/testenv"
 )
 
 // The reconciler is called directly (Karpenter style) against a real API
@@ -47,7 +47,7 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) int {
 	root, _ := filepath.Abs("../..")
-	env, err := testutil.StartEnvtest(root)
+	env, err := testenv.Start(root)
 	defer env.Stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -1,4 +1,6 @@
-package testutil
+// Package testenv starts the real API server (envtest) reconciler tests run
+// against, with Berth's CRDs and field indexes.
+package testenv
 
 import (
 	"context"
@@ -28,10 +30,10 @@ type Envtest struct {
 	stop   func()
 }
 
-// StartEnvtest starts etcd and kube-apiserver from KUBEBUILDER_ASSETS (else
+// Start starts etcd and kube-apiserver from KUBEBUILDER_ASSETS (else
 // <root>/bin/k8s/1.37.2), installs config/crd/bases and starts the cache.
 // root is the module root. Stop it with Stop, also after an error.
-func StartEnvtest(root string) (*Envtest, error) {
+func Start(root string) (*Envtest, error) {
 	assets := os.Getenv("KUBEBUILDER_ASSETS")
 	if assets == "" {
 		assets = filepath.Join(root, "bin", "k8s", "1.37.2")
