@@ -79,7 +79,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 		&cluster.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-cluster"), Clock: clk, Account: cfg.Account, Options: opts},
 		&scalabletarget.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-scalabletarget"), Clock: clk, Options: opts,
 			Metrics: scalabletarget.ResourceMetrics{Pods: c, Metrics: mgr.GetAPIReader()}},
-		&capacityprovider.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-capacityprovider"), Clock: clk, Account: cfg.Account, Options: opts, CostInterval: cfg.CostInterval},
+		&capacityprovider.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-capacityprovider"), Clock: clk, Account: cfg.Account, Options: opts, CostInterval: cfg.CostInterval, APIReader: mgr.GetAPIReader()},
 	}
 	for _, r := range reconcilers {
 		if err := r.SetupWithManager(mgr); err != nil {

@@ -51,6 +51,9 @@ type Reconciler struct {
 	Options  controller.Options
 	// CostInterval is how often cost is accrued (0: DefaultCostInterval).
 	CostInterval time.Duration
+	// APIReader reads past the cache: before an idle task node is deleted,
+	// whether a pod was just bound to it. Nil: the Client.
+	APIReader client.Reader
 
 	throttle patch.Throttle
 }

@@ -188,11 +188,34 @@ func (r *Reconciler) removeIdleFargateNodes(ctx context.Context, p *pool, now ti
 			recheck = shortestPositive(recheck, wait)
 			continue
 		}
+		// The scheduler may have just bound another task of the same size
+		// to this empty node, which the cache does not show yet: ask the
+		// API server before deleting the node (and the task with it).
+		if busy, err := r.podBoundTo(ctx, n.Name); err != nil || busy {
+			if err != nil {
+				return nil, 0, err
+			}
+			continue
+		}
 		if err := r.deleteNode(ctx, n); err != nil {
 			return nil, 0, err
 		}
 	}
 	return covered, recheck, nil
+}
+
+// podBoundTo asks the API server, not the cache, whether a pod is bound to
+// a node.
+func (r *Reconciler) podBoundTo(ctx context.Context, node string) (bool, error) {
+	reader := r.APIReader
+	if reader == nil {
+		reader = r.Client
+	}
+	var pods corev1.PodList
+	if err := reader.List(ctx, &pods, client.MatchingFields{"spec.nodeName": node}, client.Limit(1)); err != nil {
+		return false, fmt.Errorf("list pods on node %s: %w", node, err)
+	}
+	return len(pods.Items) > 0, nil
 }
 
 // createFargateNode makes the node of one task: its Fargate size, one pod.

@@ -177,7 +177,8 @@ func TestSpotInterruption(t *testing.T) {
 		g.Expect(providerTasks(g, "spotty")).To(Equal(map[string]int{"fargate-spot": 2}))
 		victim = servicePods(g, "spotty")[0]
 		g.Expect(admin.Get(context.Background(), key("spot-task"), task)).To(Succeed())
-		g.Expect(task.Status.LastStatus).To(Equal(ecsv1alpha1.TaskRunning))
+		g.Expect(task.Status.LastStatus).To(Equal(ecsv1alpha1.TaskRunning), "task: stopCode %q, stoppedReason %q, conditions %+v",
+			task.Status.StopCode, task.Status.StoppedReason, task.Status.Conditions)
 		g.Expect(task.Status.PodName).NotTo(BeEmpty())
 	}).WithTimeout(2 * timeout).WithPolling(time.Second).Should(Succeed())
 	var taskPod corev1.Pod
