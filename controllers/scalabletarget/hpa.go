@@ -2,6 +2,7 @@ package scalabletarget
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -33,7 +34,7 @@ func (r *Reconciler) reconcileHPA(ctx context.Context, s *scope) error {
 	desired, err := translate.HPA(translate.HPAInput{Target: st, Service: s.svc, Min: s.rng.Min, Max: s.rng.Max,
 		ScaleInOff: in != "", ScaleOutOff: out != ""})
 	var ferr *field.Error
-	if errorAs(err, &ferr) {
+	if errors.As(err, &ferr) {
 		s.invalid = append(s.invalid, ferr)
 		desired = nil
 	} else if err != nil {
@@ -103,8 +104,7 @@ func (r *Reconciler) recordHPAScale(s *scope) {
 		high = n >= hpa.Status.CurrentReplicas
 	}
 	a := autoscaling.SetDesiredCount(r.NewID(), n, autoscaling.AlarmCause(autoscaling.TargetTrackingAlarm(st.Spec.ResourceID, high), policy), t.Time)
-	s.activities = append(s.activities, a)
-	st.Status.ScalingActivities = autoscaling.Push(st.Status.ScalingActivities, a)
+	s.record(a)
 }
 
 // leadingPolicy is the target tracking policy whose metric asks for the

@@ -11,7 +11,6 @@ import (
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/autoscaling"
-	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/schedule"
 )
 
@@ -55,16 +54,11 @@ func invalidPolicy(errs field.ErrorList, i int) bool {
 	return false
 }
 
-// resourceParts splits service/<cluster>/<service>.
+// resourceParts splits service/<cluster>/<service> (admission checked the
+// form).
 func resourceParts(id string) (cluster, service string) {
-	var rest string
-	_, _ = fmt.Sscanf(id, "service/%s", &rest)
-	for i := 0; i < len(rest); i++ {
-		if rest[i] == '/' {
-			return rest[:i], rest[i+1:]
-		}
-	}
-	return names.DefaultCluster, rest
+	cluster, service, _ = strings.Cut(strings.TrimPrefix(id, "service/"), "/")
+	return cluster, service
 }
 
 // runScheduledActions runs the scheduled actions that are due: each sets

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	"k8s.io/client-go/util/retry"
@@ -12,8 +13,6 @@ import (
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 )
-
-func errorAs[T error](err error, target *T) bool { return err != nil && errors.As(err, target) }
 
 // errMoved says the Service's desired count is no longer the one the
 // decision started from.
@@ -52,5 +51,5 @@ func (r *Reconciler) scale(ctx context.Context, s *scope) (moved bool, err error
 
 // isDesiredCount says whether an activity set a desired count.
 func isDesiredCount(a ecsv1alpha1.ScalingActivity) bool {
-	return len(a.Description) > 22 && a.Description[:22] == "Setting desired count "
+	return strings.HasPrefix(a.Description, "Setting desired count ")
 }
