@@ -6,7 +6,7 @@ SHELL := /usr/bin/env bash -o pipefail
 
 ROOT := $(shell pwd)
 LOCALBIN ?= $(ROOT)/bin
-ECS_MODEL ?= $(ROOT)/../shared/reference/ecs/service-2.json
+ECS_MODEL ?= $(ROOT)/models/ecs/service-2.json
 IMG ?= ghcr.io/berth-dev/berth:dev
 
 K8S_VERSION ?= 1.37.2
@@ -38,6 +38,10 @@ help: ## Show this help.
 generate: $(CONTROLLER_GEN) ## Generate the ECS types from the ECS model, and deepcopy code.
 	go run ./hack/ecsgen -model $(ECS_MODEL) -out api/v1alpha1/zz_generated.ecs.go
 	$(CONTROLLER_GEN) object paths="./api/..."
+
+.PHONY: update-models
+update-models: ## Copy the AWS API models (ECS, Application Auto Scaling, CloudWatch Logs, CloudWatch) from the installed botocore into models/, with licence and SHA-256s.
+	hack/update-models.sh
 
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from markers.
@@ -72,11 +76,15 @@ test: manifests generate k8s-bin ## Run every test: unit, golden, envtest and en
 	go vet ./...
 	go test -race -count=1 -timeout 40m ./...
 
+# Packages whose tests need an API server (envtest) or the local control
+# plane; every other package's tests are unit and golden tests.
+API_TEST_PKGS := /api/v1alpha1$$|/controllers/scalabletarget$$|/controllers/taskdefinition$$|/internal/importer$$|/internal/localcp$$|/internal/localrun$$|/internal/bench$$|/test/
+UNIT_TEST_PKGS = $(shell go list ./... | grep -v -E '$(API_TEST_PKGS)')
+
 .PHONY: test-unit
-test-unit: ## Run the unit and golden tests only (no API server).
+test-unit: ## Run the unit and golden tests only: every package but those that need an API server (no Kubernetes binaries needed).
 	go test -count=1 -run 'TestSchemaCoverage|TestMarkersSurviveGofmt' ./api/...
-	go test -count=1 ./internal/names/... ./internal/translate/... ./internal/conditions/... ./internal/watch/... \
-		./controllers/service/... ./controllers/task/... ./controllers/cluster/... ./controllers/capacityprovider/...
+	go test -count=1 $(UNIT_TEST_PKGS)
 
 .PHONY: test-e2e
 test-e2e: k8s-bin ## Run the end-to-end suite on the local control plane.

@@ -12,6 +12,8 @@ import (
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/berth-dev/berth/internal/testutil"
 )
 
 // The schema-coverage test walks every ECS request shape Berth accepts, member
@@ -76,32 +78,13 @@ type ecsModel struct {
 	Shapes map[string]ecsShape `json:"shapes"`
 }
 
-// moduleRoot walks up from the package directory to the one holding go.mod.
-func moduleRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-}
+// moduleRoot is the directory holding go.mod.
+func moduleRoot(t testing.TB) string { return testutil.ModuleRoot(t) }
 
 func loadECSModel(t *testing.T) ecsModel {
 	t.Helper()
-	path := filepath.Join(moduleRoot(t), "..", "shared", "reference", "ecs", "service-2.json")
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading the ECS model: %v", err)
-	}
+	const path = "models/ecs/service-2.json"
+	raw := testutil.Model(t, "ecs/service-2.json")
 	var m ecsModel
 	if err := json.Unmarshal(raw, &m); err != nil {
 		t.Fatalf("parsing %s: %v", path, err)

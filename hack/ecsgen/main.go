@@ -3,7 +3,7 @@
 // shapes Berth accepts exists with the ECS wire name and type, and stays
 // current when the model changes.
 //
-// Usage: go run ./hack/ecsgen -model ../shared/reference/ecs/service-2.json -out api/v1alpha1/zz_generated.ecs.go
+// Usage: go run ./hack/ecsgen -model models/ecs/service-2.json -out api/v1alpha1/zz_generated.ecs.go
 //
 // What the model cannot say about Kubernetes (which members Berth requires,
 // list bounds used by CEL cost estimation, members dropped because a
@@ -56,7 +56,7 @@ type model struct {
 type orderedShapes map[string][]string
 
 func main() {
-	modelPath := flag.String("model", "../shared/reference/ecs/service-2.json", "path to the ECS service-2.json model")
+	modelPath := flag.String("model", "models/ecs/service-2.json", "path to the ECS service-2.json model")
 	out := flag.String("out", "api/v1alpha1/zz_generated.ecs.go", "output Go file")
 	flag.Parse()
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/testutil"
 )
 
 // trimAASModel keeps of the model what the import walks: the shapes
@@ -77,15 +77,10 @@ func trimAASModel(t *testing.T, raw []byte) []byte {
 }
 
 // TestAASModelIsTheReference checks that aas_model.json is the trimmed
-// ../shared/reference/ecs/application-autoscaling-service-2.json (-update
+// models/application-autoscaling/service-2.json (-update
 // rewrites it).
 func TestAASModelIsTheReference(t *testing.T) {
-	ref := filepath.Join("..", "..", "..", "shared", "reference", "ecs", "application-autoscaling-service-2.json")
-	raw, err := os.ReadFile(ref)
-	if err != nil {
-		t.Skipf("no reference model: %v", err)
-	}
-	want := trimAASModel(t, raw)
+	want := trimAASModel(t, testutil.Model(t, "application-autoscaling/service-2.json"))
 	if *update {
 		if err := os.WriteFile("aas_model.json", want, 0o644); err != nil {
 			t.Fatal(err)

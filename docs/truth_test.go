@@ -1,0 +1,124 @@
+// Package docs holds the project's documentation; its test checks that the
+// figures and facts README.md and PROJECT state agree with their sources.
+package docs
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+func read(t *testing.T, path string) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", filepath.FromSlash(path)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}
+
+// find returns the submatches of re in text, failing when it is absent.
+func find(t *testing.T, what, text string, re *regexp.Regexp) []string {
+	t.Helper()
+	m := re.FindStringSubmatch(text)
+	if m == nil {
+		t.Fatalf("%s: no match for %s", what, re)
+	}
+	return m[1:]
+}
+
+// TestReadmeFigures: the counts README.md quotes are the generated reports'
+// (docs/compatibility.md is checked against the ECS model and the
+// compatibility table by internal/translate's tests; docs/corpus.md by the
+// corpus test, `make corpus`).
+func TestReadmeFigures(t *testing.T) {
+	readme := read(t, "README.md")
+	compat := find(t, "docs/compatibility.md", read(t, "docs/compatibility.md"),
+		regexp.MustCompile(`(\d+) members: (\d+) exact, (\d+) approximated, (\d+) unsupported\.`))
+	said := find(t, "README.md", readme,
+		regexp.MustCompile(`lists all (\d+) members of RegisterTaskDefinition's input — (\d+) exact, (\d+) approximated, (\d+) unsupported`))
+	if !slices.Equal(compat, said) {
+		t.Errorf("README.md says %v members/exact/approximated/unsupported, docs/compatibility.md %v", said, compat)
+	}
+	corpus := find(t, "docs/corpus.md", read(t, "docs/corpus.md"),
+		regexp.MustCompile(`(\d+) files: (\d+) accepted, (\d+) rejected at admission \(expected: ECS refuses them too\), (\d+) not JSON`))
+	said = find(t, "README.md", readme,
+		regexp.MustCompile(`the (\d+)-file real-world corpus: (\d+) accepted, (\d+) rejected as ECS would, (\d+) templates`))
+	if !slices.Equal(corpus, said) {
+		t.Errorf("README.md says %v files/accepted/rejected/templates, docs/corpus.md %v", said, corpus)
+	}
+}
+
+// TestReadmePins: the versions README.md says are pinned are the ones the
+// build uses.
+func TestReadmePins(t *testing.T) {
+	pins := find(t, "README.md", strings.Join(strings.Fields(read(t, "README.md")), " "),
+		regexp.MustCompile(`Pinned: (.*?\.)(?: |$)`))[0]
+	gomod, makefile, buildK8s := read(t, "go.mod"), read(t, "Makefile"), read(t, "hack/build-k8s.sh")
+	etcdMod := read(t, "hack/tools/etcd/go.mod")
+	want := map[string]string{
+		"Go":                 find(t, "go.mod", gomod, regexp.MustCompile(`(?m)^go (\d+\.\d+)`))[0],
+		"controller-runtime": find(t, "go.mod", gomod, regexp.MustCompile(`sigs\.k8s\.io/controller-runtime (v\S+)`))[0],
+		"k8s.io/*":           find(t, "go.mod", gomod, regexp.MustCompile(`k8s\.io/client-go (v\S+)`))[0],
+		"Kubernetes":         "v" + find(t, "Makefile", makefile, regexp.MustCompile(`K8S_VERSION \?= (\S+)`))[0],
+		"etcd":               find(t, "hack/tools/etcd/go.mod", etcdMod, regexp.MustCompile(`go\.etcd\.io/etcd/server/v3 (v\S+)`))[0],
+		"kwok":               find(t, "hack/build-k8s.sh", buildK8s, regexp.MustCompile(`KWOK_VERSION:-(v[^}]+)`))[0],
+		"metrics-server":     find(t, "hack/build-k8s.sh", buildK8s, regexp.MustCompile(`METRICS_SERVER_VERSION:-(v[^}]+)`))[0],
+		"controller-tools":   find(t, "Makefile", makefile, regexp.MustCompile(`CONTROLLER_TOOLS_VERSION \?= (\S+)`))[0],
+		"kustomize":          find(t, "Makefile", makefile, regexp.MustCompile(`KUSTOMIZE_VERSION \?= (\S+)`))[0],
+		"golangci-lint":      find(t, "Makefile", makefile, regexp.MustCompile(`GOLANGCI_LINT_VERSION \?= (\S+)`))[0],
+	}
+	for name, version := range want {
+		if !strings.Contains(pins, name+" "+version) {
+			t.Errorf("README.md's Pinned line lacks %q: %s", name+" "+version, pins)
+		}
+	}
+}
+
+// TestProjectKinds: PROJECT lists exactly the kinds the CRDs define.
+func TestProjectKinds(t *testing.T) {
+	var project struct {
+		Resources []struct {
+			Kind string `json:"kind"`
+		} `json:"resources"`
+	}
+	if err := yaml.Unmarshal([]byte(read(t, "PROJECT")), &project); err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, r := range project.Resources {
+		listed = append(listed, r.Kind)
+	}
+	crds, err := filepath.Glob(filepath.Join("..", "config", "crd", "bases", "*.yaml"))
+	if err != nil || len(crds) == 0 {
+		t.Fatalf("no CRDs: %v", err)
+	}
+	var defined []string
+	for _, f := range crds {
+		var crd struct {
+			Spec struct {
+				Names struct {
+					Kind string `json:"kind"`
+				} `json:"names"`
+			} `json:"spec"`
+		}
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := yaml.Unmarshal(raw, &crd); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		defined = append(defined, crd.Spec.Names.Kind)
+	}
+	slices.Sort(listed)
+	slices.Sort(defined)
+	if !slices.Equal(listed, defined) {
+		t.Errorf("PROJECT lists %v, the CRDs define %v", listed, defined)
+	}
+}
