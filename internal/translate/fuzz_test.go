@@ -39,7 +39,8 @@ func FuzzTranslatePod(f *testing.F) {
 			}
 		}
 	}
-	corpus, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "corpus", "taskdefs", "*.json"))
+	// The project's own corpus fixtures (internal/importer's corpus test).
+	corpus, _ := filepath.Glob(filepath.Join("..", "importer", "testdata", "corpus", "taskdefs", "*.json"))
 	for _, path := range corpus {
 		raw, _ := os.ReadFile(path)
 		f.Add(raw)
