@@ -68,6 +68,10 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 			return err
 		}
 	}
+	if minor < translate.OldestTestedMinor {
+		mgr.GetLogger().Info("Warning: the cluster's Kubernetes is older than the oldest one Berth is tested on; a task's cpu and memory are then no pod-wide cap",
+			"kubernetesMinor", minor, "oldestTestedMinor", translate.OldestTestedMinor)
+	}
 	features := translate.Features{KubernetesMinor: minor, SchedulerProfiles: cfg.SchedulerProfiles}
 	tcfg := translate.Config{Account: cfg.Account, Features: features}
 	c := mgr.GetClient()

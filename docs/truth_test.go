@@ -62,16 +62,17 @@ func TestReadmePins(t *testing.T) {
 	gomod, makefile, buildK8s := read(t, "go.mod"), read(t, "Makefile"), read(t, "hack/build-k8s.sh")
 	etcdMod := read(t, "hack/tools/etcd/go.mod")
 	want := map[string]string{
-		"Go":                 find(t, "go.mod", gomod, regexp.MustCompile(`(?m)^go (\d+\.\d+)`))[0],
-		"controller-runtime": find(t, "go.mod", gomod, regexp.MustCompile(`sigs\.k8s\.io/controller-runtime (v\S+)`))[0],
-		"k8s.io/*":           find(t, "go.mod", gomod, regexp.MustCompile(`k8s\.io/client-go (v\S+)`))[0],
-		"Kubernetes":         "v" + find(t, "Makefile", makefile, regexp.MustCompile(`K8S_VERSION \?= (\S+)`))[0],
-		"etcd":               find(t, "hack/tools/etcd/go.mod", etcdMod, regexp.MustCompile(`go\.etcd\.io/etcd/server/v3 (v\S+)`))[0],
-		"kwok":               find(t, "hack/build-k8s.sh", buildK8s, regexp.MustCompile(`KWOK_VERSION:-(v[^}]+)`))[0],
-		"metrics-server":     find(t, "hack/build-k8s.sh", buildK8s, regexp.MustCompile(`METRICS_SERVER_VERSION:-(v[^}]+)`))[0],
-		"controller-tools":   find(t, "Makefile", makefile, regexp.MustCompile(`CONTROLLER_TOOLS_VERSION \?= (\S+)`))[0],
-		"kustomize":          find(t, "Makefile", makefile, regexp.MustCompile(`KUSTOMIZE_VERSION \?= (\S+)`))[0],
-		"golangci-lint":      find(t, "Makefile", makefile, regexp.MustCompile(`GOLANGCI_LINT_VERSION \?= (\S+)`))[0],
+		"Go":                       find(t, "go.mod", gomod, regexp.MustCompile(`(?m)^go (\d+\.\d+)`))[0],
+		"controller-runtime":       find(t, "go.mod", gomod, regexp.MustCompile(`sigs\.k8s\.io/controller-runtime (v\S+)`))[0],
+		"k8s.io/*":                 find(t, "go.mod", gomod, regexp.MustCompile(`k8s\.io/client-go (v\S+)`))[0],
+		"Kubernetes":               "v" + find(t, "Makefile", makefile, regexp.MustCompile(`K8S_VERSION \?= (\S+)`))[0],
+		"etcd":                     find(t, "hack/tools/etcd/go.mod", etcdMod, regexp.MustCompile(`go\.etcd\.io/etcd/server/v3 (v\S+)`))[0],
+		"kwok":                     find(t, "hack/build-k8s.sh", buildK8s, regexp.MustCompile(`KWOK_VERSION:-(v[^}]+)`))[0],
+		"metrics-server":           find(t, "hack/build-k8s.sh", buildK8s, regexp.MustCompile(`METRICS_SERVER_VERSION:-(v[^}]+)`))[0],
+		"oldest tested Kubernetes": "v" + find(t, "Makefile", makefile, regexp.MustCompile(`K8S_MIN_VERSION \?= (\S+)`))[0],
+		"controller-tools":         find(t, "Makefile", makefile, regexp.MustCompile(`CONTROLLER_TOOLS_VERSION \?= (\S+)`))[0],
+		"kustomize":                find(t, "Makefile", makefile, regexp.MustCompile(`KUSTOMIZE_VERSION \?= (\S+)`))[0],
+		"golangci-lint":            find(t, "Makefile", makefile, regexp.MustCompile(`GOLANGCI_LINT_VERSION \?= (\S+)`))[0],
 	}
 	for name, version := range want {
 		if !strings.Contains(pins, name+" "+version) {

@@ -24,16 +24,20 @@ import (
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/testenv"
+	"github.com/berth-dev/berth/internal/translate"
 )
 
 // The reconciler is called directly (Karpenter style) against a real API
 // server; it reads through an informer cache with Berth's field indexes, as
-// in the operator.
+// in the operator. It gets the features of the API server's version, as
+// controllers.Setup gives it (make test-k8s-min runs these tests on the
+// oldest Kubernetes Berth supports).
 
 var (
-	cfg    *rest.Config
-	direct client.Client // reads straight from the API server
-	cached client.Client // the reconciler's client
+	cfg      *rest.Config
+	direct   client.Client // reads straight from the API server
+	cached   client.Client // the reconciler's client
+	features translate.Features
 )
 
 func TestMain(m *testing.M) {
@@ -49,6 +53,12 @@ func run(m *testing.M) int {
 		return 1
 	}
 	cfg, direct, cached = env.Config, env.Direct, env.Cached
+	minor, err := serverMinor(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	features = translate.Features{KubernetesMinor: minor}
 	return m.Run()
 }
 
@@ -63,7 +73,17 @@ func (fakeRecorder) AnnotatedEventf(_, _ runtime.Object, _ map[string]string, _,
 var _ recorder.EventRecorder = fakeRecorder{}
 
 func reconciler() *Reconciler {
-	return &Reconciler{Client: cached, Recorder: fakeRecorder{}, Clock: clocktesting.NewFakePassiveClock(time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)), Account: names.DefaultAccount}
+	return &Reconciler{Client: cached, Recorder: fakeRecorder{}, Clock: clocktesting.NewFakePassiveClock(time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)), Account: names.DefaultAccount, Features: features}
+}
+
+// restartNotes are the notes of newTaskDefinition's definition on the API
+// server's version: none, or before 1.35 (no container restart policies)
+// its essential container's, which the kubelet restarts in place.
+func restartNotes() []string {
+	if features.ContainerRestartRules() {
+		return nil
+	}
+	return []string{"containerDefinitions[0].essential"}
 }
 
 func newTaskDefinition(ns, name, family, image string) *ecsv1alpha1.TaskDefinition {
@@ -124,7 +144,9 @@ func TestRegistersRevisions(t *testing.T) {
 	g.Expect(revs[1].Name).To(Equal("web-1"))
 	g.Expect(revs[1].Status.Status).To(Equal(ecsv1alpha1.TaskDefinitionActive))
 	g.Expect(metav1.IsControlledBy(revs[1], td)).To(BeTrue())
-	g.Expect(meta.IsStatusConditionTrue(td.Status.Conditions, ecsv1alpha1.ConditionFullySupported)).To(BeTrue())
+	// Fully supported where the cluster has the features it needs.
+	g.Expect(meta.IsStatusConditionTrue(td.Status.Conditions, ecsv1alpha1.ConditionFullySupported)).To(Equal(len(restartNotes()) == 0))
+	g.Expect(notePaths(td.Status.FieldNotes)).To(ConsistOf(restartNotes()))
 
 	// A second reconcile of the same spec registers nothing and writes nothing.
 	rv := td.ResourceVersion
@@ -179,11 +201,11 @@ func TestRegistersRevisions(t *testing.T) {
 	g.Expect(c).NotTo(BeNil())
 	g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
 	g.Expect(c.Reason).To(Equal(ecsv1alpha1.ReasonUnsupportedFields))
-	g.Expect(c.Message).To(ContainSubstring("1 not supported (stored without effect): containerDefinitions[0].ulimits; 1 approximated"))
-	g.Expect(td.Status.FieldNotes).To(ConsistOf(
-		HaveField("Path", "containerDefinitions[0].ulimits"),
-		HaveField("Path", "containerDefinitions[0].user"),
-	))
+	g.Expect(c.Message).To(ContainSubstring(fmt.Sprintf("1 not supported (stored without effect): containerDefinitions[0].ulimits; %d approximated", 1+len(restartNotes()))))
+	g.Expect(notePaths(td.Status.FieldNotes)).To(ConsistOf(append([]string{
+		"containerDefinitions[0].ulimits",
+		"containerDefinitions[0].user",
+	}, restartNotes()...)))
 	g.Expect(meta.IsStatusConditionTrue(td.Status.Conditions, ecsv1alpha1.ConditionReady)).To(BeTrue())
 	revs = revisions(g, ns)
 	latest := revs[td.Status.Revision]
@@ -203,6 +225,15 @@ func TestRegistersRevisions(t *testing.T) {
 	g.Expect(stalled.Reason).To(Equal(ecsv1alpha1.ReasonInvalidTaskDefinition))
 	g.Expect(stalled.Message).To(ContainSubstring(`containerDefinitions[0].mountPoints[0].sourceVolume: Not found: "missing"`))
 	g.Expect(meta.IsStatusConditionTrue(td.Status.Conditions, ecsv1alpha1.ConditionReady)).To(BeFalse())
+}
+
+// notePaths are the paths of notes.
+func notePaths(notes []ecsv1alpha1.FieldNote) []string {
+	paths := []string{}
+	for _, n := range notes {
+		paths = append(paths, n.Path)
+	}
+	return paths
 }
 
 func TestFamilyConflict(t *testing.T) {

@@ -1,8 +1,9 @@
 package translate
 
 // Features are the Kubernetes features a translation may use, by the API
-// server's minor version: Berth runs on any conformant cluster, and falls
-// back, with a note, where an older one lacks a feature.
+// server's minor version: Berth falls back, with a note, where an older
+// cluster lacks a feature. OldestTestedMinor is the oldest minor it is
+// tested on (make test-k8s-min); older ones get a warning at start-up.
 type Features struct {
 	// KubernetesMinor is the API server's minor version (1.<minor>); 0
 	// means the newest, with every feature.
@@ -12,6 +13,10 @@ type Features struct {
 	// plane does; docs/capacity.md shows them for kind and k3d).
 	SchedulerProfiles bool
 }
+
+// OldestTestedMinor is the oldest Kubernetes minor Berth supports and tests
+// (envtest of the API, translation and TaskDefinition suites).
+const OldestTestedMinor = 34
 
 // Kubernetes versions that enable the features Berth uses by default.
 const (
