@@ -10,6 +10,9 @@ ECS_MODEL ?= $(ROOT)/models/ecs/service-2.json
 IMG ?= ghcr.io/berth-dev/berth:dev
 
 K8S_VERSION ?= 1.37.2
+# The oldest Kubernetes Berth supports: make test-k8s-min runs the envtest
+# suites on its kube-apiserver (module hack/tools/k8s-<minor>).
+K8S_MIN_VERSION ?= 1.34.4
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 KUSTOMIZE_VERSION ?= v5.7.1
 GOLANGCI_LINT_VERSION ?= v2.15.0
@@ -52,12 +55,12 @@ fmt: ## Run go fmt.
 	go fmt ./...
 
 .PHONY: vet
-vet: ## Run go vet.
-	go vet ./...
+vet: ## Run go vet (also over the opt-in corpus tests).
+	go vet -tags corpus ./...
 
 .PHONY: lint
 lint: $(GOLANGCI_LINT) ## Run golangci-lint.
-	$(GOLANGCI_LINT) run ./...
+	$(GOLANGCI_LINT) run --build-tags corpus ./...
 
 .PHONY: presubmit
 presubmit: verify lint test ## What CI runs: verify, lint, test.
@@ -72,9 +75,16 @@ k8s-bin: ## Build the local control plane binaries into bin/k8s/<version> (first
 	K8S_VERSION=$(K8S_VERSION) hack/build-k8s.sh
 
 .PHONY: test
-test: manifests generate k8s-bin ## Run every test: unit, golden, envtest and end to end.
-	go vet ./...
+test: manifests generate k8s-bin ## Run every test: unit, golden, envtest and end to end on Kubernetes $(K8S_VERSION), then the envtests on $(K8S_MIN_VERSION).
+	go vet -tags corpus ./...
 	go test -race -count=1 -timeout 40m ./...
+	$(MAKE) --no-print-directory test-k8s-min
+
+.PHONY: test-k8s-min
+test-k8s-min: k8s-bin ## Run the API, translation and TaskDefinition envtests on the oldest Kubernetes Berth supports, $(K8S_MIN_VERSION) (the first time, builds its kube-apiserver: 5-10 min).
+	assets="$$(K8S_MIN_VERSION=$(K8S_MIN_VERSION) K8S_VERSION=$(K8S_VERSION) hack/build-k8s-min.sh)"; \
+	KUBEBUILDER_ASSETS="$$assets" BERTH_EXPECT_K8S_MINOR=$(word 2,$(subst ., ,$(K8S_MIN_VERSION))) \
+		go test -count=1 ./api/v1alpha1/ ./internal/importer/ ./controllers/taskdefinition/
 
 # Packages whose tests need an API server (envtest) or the local control
 # plane; every other package's tests are unit and golden tests.
@@ -89,6 +99,19 @@ test-unit: ## Run the unit and golden tests only: every package but those that n
 .PHONY: test-e2e
 test-e2e: k8s-bin ## Run the end-to-end suite on the local control plane.
 	go test -count=1 -v -timeout 30m ./test/e2e/...
+
+# The real-world corpus: task definitions and services from other people's
+# public repositories, kept outside the repository (opt-in; .ci/run runs it
+# when the folder exists).
+CORPUS ?= ../shared/corpus
+
+.PHONY: corpus
+corpus: manifests k8s-bin ## Run the real-world corpus tests over CORPUS (other people's files, kept outside the repository; default ../shared/corpus) and check docs/corpus.md.
+	BERTH_CORPUS=$(abspath $(CORPUS)) go test -tags corpus -count=1 -run '^TestCorpus$$' ./api/v1alpha1/ ./internal/importer/
+
+.PHONY: corpus-update
+corpus-update: manifests k8s-bin ## make corpus, rewriting docs/corpus.md.
+	BERTH_CORPUS=$(abspath $(CORPUS)) go test -tags corpus -count=1 -run '^TestCorpus$$' ./internal/importer/ -update
 
 BENCH_OUT ?= docs/bench
 BENCH_FLAGS ?=
@@ -109,9 +132,21 @@ bench-smoke: manifests k8s-bin ## The benchmark's smoke test (part of `make test
 build: ## Build the manager binary.
 	go build -o $(LOCALBIN)/manager ./cmd
 
+# run builds berth-local and execs it rather than `go run`: after a Ctrl-C,
+# `go run` exits with status 1 whatever the program did, and make reports it.
 .PHONY: run
-run: manifests generate k8s-bin ## Start a local control plane with simulated node pools and run Berth against it.
-	go run ./cmd/berth-local
+run: ## Start a local control plane with simulated node pools and run Berth against it (first time: builds the Kubernetes binaries).
+	@echo "Generating the code, CRDs and RBAC (make manifests generate)..."
+	@$(MAKE) --no-print-directory -s manifests generate
+	@$(MAKE) --no-print-directory -s k8s-bin >/dev/null
+	@echo "Building berth-local into $(LOCALBIN)/berth-local (a few minutes the first time)..."
+	@go build -o $(LOCALBIN)/berth-local ./cmd/berth-local
+	@exec $(LOCALBIN)/berth-local
+
+.PHONY: run-cluster
+run-cluster: manifests generate install ## Run Berth from source against the cluster of the current kubeconfig (kind, k3d, ...), after installing the CRDs (needs kubectl); ARGS="..." passes flags (bin/manager -h).
+	go build -o $(LOCALBIN)/manager ./cmd
+	exec $(LOCALBIN)/manager $(ARGS)
 
 .PHONY: docker-build
 docker-build: ## Build the manager image (needs a container engine).
