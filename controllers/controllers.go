@@ -4,12 +4,7 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
-
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/rest"
 
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -21,6 +16,7 @@ import (
 	"github.com/berth-dev/berth/controllers/service"
 	"github.com/berth-dev/berth/controllers/task"
 	"github.com/berth-dev/berth/controllers/taskdefinition"
+	"github.com/berth-dev/berth/internal/kubeversion"
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/resolve"
 	"github.com/berth-dev/berth/internal/translate"
@@ -64,7 +60,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 	minor := cfg.KubernetesMinor
 	if minor == 0 {
 		var err error
-		if minor, err = serverMinor(mgr.GetConfig()); err != nil {
+		if minor, err = kubeversion.Minor(mgr.GetConfig()); err != nil {
 			return err
 		}
 	}
@@ -91,22 +87,4 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 		}
 	}
 	return nil
-}
-
-// serverMinor asks the API server its minor version (1.<minor>), so that the
-// translation uses the Kubernetes features the cluster has.
-func serverMinor(cfg *rest.Config) (int, error) {
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		return 0, fmt.Errorf("discovery client: %w", err)
-	}
-	v, err := dc.ServerVersion()
-	if err != nil {
-		return 0, fmt.Errorf("ask the API server its version: %w", err)
-	}
-	minor, err := strconv.Atoi(strings.TrimRightFunc(v.Minor, func(r rune) bool { return r < '0' || r > '9' }))
-	if err != nil {
-		return 0, fmt.Errorf("the API server's minor version %q: %w", v.Minor, err)
-	}
-	return minor, nil
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,10 +18,11 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/client-go/discovery"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
+
+	"github.com/berth-dev/berth/internal/testutil"
 )
 
 // One kube-apiserver + etcd serves every envtest test of the package. It is
@@ -96,16 +96,8 @@ func startEnv(root string) error {
 	}
 	shared.env, shared.started, shared.scheme = env, true, scheme
 
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
+	if shared.minor, err = testutil.ServerMinor(cfg); err != nil {
 		return err
-	}
-	v, err := dc.ServerVersion()
-	if err != nil {
-		return fmt.Errorf("ask the API server its version: %w", err)
-	}
-	if shared.minor, err = strconv.Atoi(strings.TrimRightFunc(v.Minor, func(r rune) bool { return r < '0' || r > '9' })); err != nil {
-		return fmt.Errorf("the API server's minor version %q: %w", v.Minor, err)
 	}
 	c, err := client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/testenv"
+	"github.com/berth-dev/berth/internal/testutil"
 	"github.com/berth-dev/berth/internal/translate"
 )
 
@@ -53,7 +54,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	cfg, direct, cached = env.Config, env.Direct, env.Cached
-	minor, err := serverMinor(cfg)
+	minor, err := testutil.ServerMinor(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -19,8 +19,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -37,29 +35,6 @@ import (
 // lost them); and what Berth translates for that version must be kept
 // whole. `make test-k8s-min` runs them on the oldest version Berth
 // supports.
-
-// serverMinor is the API server's minor version, read as
-// controllers.Setup reads it. BERTH_EXPECT_K8S_MINOR, when set, is the
-// minor the tests must run on (make test-k8s-min sets it, so that a
-// KUBEBUILDER_ASSETS that is not used cannot pass for the oldest version).
-func serverMinor(cfg *rest.Config) (int, error) {
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		return 0, err
-	}
-	v, err := dc.ServerVersion()
-	if err != nil {
-		return 0, fmt.Errorf("ask the API server its version: %w", err)
-	}
-	minor, err := strconv.Atoi(strings.TrimRightFunc(v.Minor, func(r rune) bool { return r < '0' || r > '9' }))
-	if err != nil {
-		return 0, fmt.Errorf("the API server's minor version %q: %w", v.Minor, err)
-	}
-	if want := os.Getenv("BERTH_EXPECT_K8S_MINOR"); want != "" && want != strconv.Itoa(minor) {
-		return 0, fmt.Errorf("the API server is %s (minor %d), but BERTH_EXPECT_K8S_MINOR is %s: is KUBEBUILDER_ASSETS the right folder?", v.GitVersion, minor, want)
-	}
-	return minor, nil
-}
 
 // featureField is the pod fields of a feature of translate.Features.
 type featureField struct {
