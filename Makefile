@@ -63,7 +63,7 @@ lint: $(GOLANGCI_LINT) ## Run golangci-lint.
 	$(GOLANGCI_LINT) run --build-tags corpus ./...
 
 .PHONY: presubmit
-presubmit: verify lint test ## What CI runs: verify, lint, test.
+presubmit: verify lint test ## verify, lint, test (.ci/run also checks a bare clone and runs make corpus where the corpus is).
 verify: generate manifests fmt ## Regenerate everything and fail if the tree changed.
 	go mod tidy
 	@if [ -n "$$(git status --porcelain -- . ':!bin')" ]; then git status --porcelain; git --no-pager diff --stat; echo "verify: generated files are out of date: run 'make generate manifests fmt' and commit"; exit 1; fi

@@ -7,10 +7,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/berth-dev/berth/internal/translate"
 )
 
 func read(t *testing.T, path string) string {
@@ -78,6 +81,15 @@ func TestReadmePins(t *testing.T) {
 		if !strings.Contains(pins, name+" "+version) {
 			t.Errorf("README.md's Pinned line lacks %q: %s", name+" "+version, pins)
 		}
+	}
+}
+
+// TestOldestMinor: the Kubernetes version make test-k8s-min tests is the
+// one below which the operator warns at start-up.
+func TestOldestMinor(t *testing.T) {
+	minor := find(t, "Makefile", read(t, "Makefile"), regexp.MustCompile(`K8S_MIN_VERSION \?= \d+\.(\d+)\.`))[0]
+	if minor != strconv.Itoa(translate.OldestTestedMinor) {
+		t.Errorf("the Makefile tests Kubernetes 1.%s as the oldest, translate.OldestTestedMinor is %d", minor, translate.OldestTestedMinor)
 	}
 }
 

@@ -9,7 +9,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-K8S_MIN_VERSION="${K8S_MIN_VERSION:-1.34.4}"
+K8S_MIN_VERSION="${K8S_MIN_VERSION:?set by the Makefile (K8S_MIN_VERSION)}"
 K8S_VERSION="${K8S_VERSION:-1.37.2}"
 MINOR="$(echo "${K8S_MIN_VERSION}" | cut -d. -f1,2)"
 MODULE="${ROOT}/hack/tools/k8s-${MINOR}"

@@ -17,10 +17,24 @@ if [[ -z "${DATA}" || ! -d "${DATA}" ]]; then
 	echo "update-models: botocore not found (pip show botocore); pass its data folder as the first argument" >&2
 	exit 1
 fi
+if [[ -n "${1:-}" && -z "${BOTOCORE_VERSION:-}" ]]; then
+	echo "update-models: with a data folder, say its botocore version: BOTOCORE_VERSION=<version> $0 $1" >&2
+	exit 1
+fi
 if [[ -z "${1:-}" && "${have}" != "${WANT}" ]]; then
 	echo "update-models: botocore ${have} is installed, the pin is ${WANT}: install ${WANT}, or run with BOTOCORE_VERSION=${have} to move the pin" >&2
 	exit 1
 fi
+dist="${DATA}/../../botocore-${WANT}.dist-info"
+if [[ ! -f "${dist}/LICENSE.txt" || ! -f "${dist}/NOTICE" ]]; then
+	echo "update-models: ${dist} (botocore's LICENSE.txt and NOTICE, which ship with its models) not found" >&2
+	exit 1
+fi
+
+# Written into a new folder and swapped in at the end: a failure leaves
+# models/ as it was.
+NEW="$(mktemp -d "${ROOT}/.models.XXXXXX")"
+trap 'rm -rf "${NEW}"' EXIT
 
 # service folder in botocore's data | API version | files Berth keeps
 MODELS=(
@@ -30,16 +44,15 @@ MODELS=(
 	"cloudwatch 2010-08-01 service-2.json paginators-1.json waiters-2.json"
 )
 
-rm -rf "${OUT:?}"/*/
 for line in "${MODELS[@]}"; do
 	read -r svc version files <<<"${line}"
-	mkdir -p "${OUT}/${svc}"
+	mkdir -p "${NEW}/${svc}"
 	for f in ${files}; do
 		src="${DATA}/${svc}/${version}/${f}"
 		if [[ -f "${src}" ]]; then
-			cp "${src}" "${OUT}/${svc}/${f}"
+			cp "${src}" "${NEW}/${svc}/${f}"
 		elif [[ -f "${src}.gz" ]]; then
-			gzip -dc "${src}.gz" >"${OUT}/${svc}/${f}"
+			gzip -dc "${src}.gz" >"${NEW}/${svc}/${f}"
 		else
 			echo "update-models: ${src} not found" >&2
 			exit 1
@@ -47,13 +60,9 @@ for line in "${MODELS[@]}"; do
 	done
 done
 
-dist="$(dirname "${DATA}")/../botocore-${WANT}.dist-info"
-for f in LICENSE.txt NOTICE; do
-	if [[ -f "${dist}/${f}" ]]; then cp "${dist}/${f}" "${OUT}/${f}"; fi
-	[[ -f "${OUT}/${f}" ]] || { echo "update-models: ${dist}/${f} not found (botocore's licence must ship with its models)" >&2; exit 1; }
-done
+cp "${dist}/LICENSE.txt" "${dist}/NOTICE" "${ROOT}/models/models_test.go" "${NEW}/"
 
-(cd "${OUT}" && find . -name '*.json' -printf '%P\n' | LC_ALL=C sort | xargs sha256sum >SHA256SUMS)
+(cd "${NEW}" && find . -name '*.json' -printf '%P\n' | LC_ALL=C sort | xargs sha256sum >SHA256SUMS)
 
 {
 	cat <<MD
@@ -63,7 +72,7 @@ The AWS API models Berth generates its ECS types from and tests against. Written
 \`make update-models\` (\`hack/update-models.sh\`); do not edit by hand.
 
 - **Source:** the Python package botocore ${WANT} (\`botocore/data/<service>/<api-version>/\`),
-  the version the AWS CLI 1.45 installs; \`.json.gz\` files are stored uncompressed.
+  \`.json.gz\` files are stored uncompressed.
 - **Licence:** Apache License 2.0 ([LICENSE.txt](LICENSE.txt), [NOTICE](NOTICE)), Copyright
   Amazon.com, Inc. or its affiliates.
 - **Integrity:** [SHA256SUMS](SHA256SUMS) (\`sha256sum -c SHA256SUMS\`); \`go test ./models\` checks it.
@@ -74,7 +83,7 @@ MD
 	for line in "${MODELS[@]}"; do
 		read -r svc version files <<<"${line}"
 		for f in ${files}; do
-			printf '| %s/%s | %s | `%s` |\n' "${svc}" "${f}" "${version}" "$(sha256sum "${OUT}/${svc}/${f}" | cut -d' ' -f1)"
+			printf '| %s/%s | %s | `%s` |\n' "${svc}" "${f}" "${version}" "$(sha256sum "${NEW}/${svc}/${f}" | cut -d' ' -f1)"
 		done
 	done
 	cat <<MD
@@ -85,5 +94,8 @@ Application Auto Scaling import (internal/importer: aas_model.json is trimmed fr
 application-autoscaling/service-2.json). logs/ and cloudwatch/ are for the CloudWatch Logs and
 metrics APIs.
 MD
-} >"${OUT}/README.md"
+} >"${NEW}/README.md"
+chmod 755 "${NEW}"
+rm -rf "${OUT}"
+mv "${NEW}" "${OUT}"
 echo "models/: botocore ${WANT} from ${DATA}"

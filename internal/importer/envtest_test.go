@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files and reports (with -tags corpus: docs/corpus.md)")
@@ -51,6 +52,10 @@ func run(m *testing.M) int {
 	cfg, err := env.Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "envtest (run `make k8s-bin` first):", err)
+		return 1
+	}
+	if _, err := testutil.ServerMinor(cfg); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	scheme := runtime.NewScheme()

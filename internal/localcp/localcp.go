@@ -280,6 +280,18 @@ func checkBinaries(dir string) error {
 	return nil
 }
 
+// Exited returns the components that have exited, with why (the end of
+// their logs): while the control plane runs, none should.
+func (c *ControlPlane) Exited() map[string]error {
+	res := map[string]error{}
+	for _, p := range c.procs {
+		if p.exited() {
+			res[p.name] = p.exitError()
+		}
+	}
+	return res
+}
+
 // PIDs returns the process ID of every component started, by name (etcd,
 // kube-apiserver, kube-controller-manager, kube-scheduler, kwok,
 // metrics-server): for measuring their CPU time, and for checking that Stop

@@ -32,6 +32,9 @@ type console struct {
 	tty    bool
 	width  func() int // the terminal's columns; 0 when unknown
 	status string     // the status line last written; "" when none is shown
+	// troubled: a problem (an operator error, a control-plane process that
+	// exited) was reported, so the logs are worth keeping.
+	troubled bool
 }
 
 // newConsole writes to w, which is a terminal or not.
@@ -53,6 +56,22 @@ func (c *console) Printf(format string, a ...any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.message(fmt.Sprintf(format, a...))
+}
+
+// Problemf prints a problem like Printf and remembers that there was one
+// (Troubled).
+func (c *console) Problemf(format string, a ...any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.troubled = true
+	c.message(fmt.Sprintf(format, a...))
+}
+
+// Troubled says whether a problem was reported (Problemf).
+func (c *console) Troubled() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.troubled
 }
 
 // SetStatus shows s as the status line, unless it is shown already.
@@ -157,7 +176,7 @@ func (c *errorCore) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 		f.AddTo(enc)
 	}
 	if line := errorLine(ent.Message, enc.Fields); c.shown.fresh(line, ent.Time) {
-		c.con.Printf("%s %s", ent.Time.Format(time.TimeOnly), line)
+		c.con.Problemf("%s %s", ent.Time.Format(time.TimeOnly), line)
 	}
 	return nil
 }

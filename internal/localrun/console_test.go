@@ -112,11 +112,17 @@ func TestErrorCore(t *testing.T) {
 	core := &errorCore{LevelEnabler: zapcore.ErrorLevel, con: con, shown: &recentLines{seen: map[string]time.Time{}}}
 	log := uzap.New(core).With(uzap.String("controller", "service"), uzap.String("namespace", "default"), uzap.String("name", "web"))
 	log.Info("Applied Deployment")
+	if con.Troubled() {
+		t.Error("an Info entry made the console troubled")
+	}
 	for range 3 {
 		log.Error("Reconciler error", uzap.Error(errors.New("forbidden")), uzap.String("reconcileID", "x"))
 	}
 	want := regexp.MustCompile(`^\d\d:\d\d:\d\d Reconciler error \(service default/web\): forbidden\n$`)
 	if got := out.String(); !want.MatchString(got) {
 		t.Errorf("console got %q, want one line matching %s", got, want)
+	}
+	if !con.Troubled() {
+		t.Error("an Error entry did not make the console troubled: make run would remove the logs that explain it")
 	}
 }

@@ -54,7 +54,7 @@ func Run(ctx context.Context, o RunOptions) (err error) {
 		return err
 	}
 	keepLogs := false
-	defer func() { err = errors.Join(err, cleanUp(dir, logFile, keepLogs && err != nil, con)) }()
+	defer func() { err = errors.Join(err, cleanUp(dir, logFile, keepLogs && (err != nil || con.Troubled()), con)) }()
 	setOperatorLogger(o.Log, logFile, con)
 
 	con.Printf("Starting the local control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, metrics-server)...")
@@ -113,10 +113,10 @@ func prepareDir() (string, *os.File, error) {
 }
 
 // cleanUp removes the working directory, but keeps its logs when Run
-// failed, and says where they are.
-func cleanUp(dir string, logFile *os.File, failed bool, con *console) error {
+// failed or reported a problem, and says where they are.
+func cleanUp(dir string, logFile *os.File, keep bool, con *console) error {
 	err := logFile.Close()
-	if !failed {
+	if !keep {
 		return errors.Join(err, os.RemoveAll(dir))
 	}
 	entries, rerr := os.ReadDir(dir)
@@ -203,7 +203,7 @@ In another shell:
   kubectl annotate pods -l ecs.berth.dev/service=web kwok.x-k8s.io/usage-cpu=400m --overwrite
   kubectl get scalabletarget,hpa -w     # target tracking on CPU scales web out, and back in later
 
-Logs: Berth's in %s, the control plane's next to it (removed when it stops).
+Logs: Berth's in %s, the control plane's next to it (removed when it stops, unless a problem was reported).
 Press Ctrl-C to stop everything.
 `, Namespace, ServiceAccount, kubeconfig, logPath)
 }

@@ -2,12 +2,9 @@ package localrun
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -128,13 +125,13 @@ func statusLine(ctx context.Context, c client.Client) string {
 	return StatusOf(services.Items, tasks.Items, providers.Items).String()
 }
 
-// reportExits prints, once, each control-plane process that has exited.
+// reportExits reports, once, each control-plane process that has exited,
+// with the end of its log.
 func reportExits(cp *localcp.ControlPlane, exited map[string]bool, con *console) {
-	for name, pid := range cp.PIDs() {
-		if exited[name] || !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
-			continue
+	for name, err := range cp.Exited() {
+		if !exited[name] {
+			exited[name] = true
+			con.Problemf("%v", err)
 		}
-		exited[name] = true
-		con.Printf("%s (pid %d) of the local control plane exited; its log: %s", name, pid, filepath.Join(cp.Dir(), "logs", name+".log"))
 	}
 }
