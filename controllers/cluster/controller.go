@@ -122,12 +122,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	ctx = logf.IntoContext(ctx, logf.FromContext(ctx).WithValues("cluster", klog.KObj(cl)))
 	if cl.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(cl, FinalizerInUse) {
-		base := cl.DeepCopy()
-		controllerutil.AddFinalizer(cl, FinalizerInUse)
-		if err := r.Client.Patch(ctx, cl, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}), client.FieldOwner(FieldOwner)); err != nil {
-			return ctrl.Result{}, client.IgnoreNotFound(err)
-		}
-		return ctrl.Result{}, nil
+		_, err := patch.AddFinalizer(ctx, r.Client, cl, FinalizerInUse, client.FieldOwner(FieldOwner))
+		return ctrl.Result{}, err
 	}
 	now := r.Clock.Now()
 	if wait := r.throttle.Wait(req.String(), now); wait > 0 && cl.DeletionTimestamp.IsZero() {
@@ -166,13 +162,11 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, cl, stored *ecsv1alpha
 		reason, msg = "ClusterContainsTasks", fmt.Sprintf("ClusterContainsTasksException: The Cluster cannot be deleted while Tasks are active (%d); stop them first", u.tasks)
 	}
 	if msg == "" {
-		base := cl.DeepCopy()
-		controllerutil.RemoveFinalizer(cl, FinalizerInUse)
-		if err := r.Client.Patch(ctx, cl, client.MergeFrom(base), client.FieldOwner(FieldOwner)); err != nil {
-			return ctrl.Result{}, client.IgnoreNotFound(err)
+		wrote, err := patch.RemoveFinalizer(ctx, r.Client, cl, FinalizerInUse, client.FieldOwner(FieldOwner))
+		if wrote {
+			logf.FromContext(ctx).Info("Deleted cluster: no service or task uses it")
 		}
-		logf.FromContext(ctx).Info("Deleted cluster: no service or task uses it")
-		return ctrl.Result{}, nil
+		return ctrl.Result{}, err
 	}
 	conditions.Set(&cl.Status.Conditions, cl.Generation, ConditionDeleting, true, reason, msg)
 	conditions.Summarize(&cl.Status.Conditions, cl.Generation, conditions.Progressing, reason, msg)

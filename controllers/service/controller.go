@@ -217,12 +217,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if !controllerutil.ContainsFinalizer(svc, FinalizerDrain) {
 		// Deletion drains the tasks before the objects go; the update
 		// reconciles again.
-		base := svc.DeepCopy()
-		controllerutil.AddFinalizer(svc, FinalizerDrain)
-		if err := r.Client.Patch(ctx, svc, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}), client.FieldOwner(FieldOwner)); err != nil {
-			return ctrl.Result{}, client.IgnoreNotFound(err)
-		}
-		return ctrl.Result{}, nil
+		_, err := patch.AddFinalizer(ctx, r.Client, svc, FinalizerDrain, client.FieldOwner(FieldOwner))
+		return ctrl.Result{}, err
 	}
 	stored := svc.DeepCopy()
 	s := &scope{svc: svc, now: r.Clock.Now(), features: r.Config.Features}

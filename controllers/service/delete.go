@@ -62,13 +62,11 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, svc *ecsv1alpha1.Servi
 		// Their deletion events reconcile again.
 		return ctrl.Result{}, nil
 	}
-	base := svc.DeepCopy()
-	controllerutil.RemoveFinalizer(svc, FinalizerDrain)
-	if err := r.Client.Patch(ctx, svc, client.MergeFrom(base), client.FieldOwner(FieldOwner)); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+	wrote, err := patch.RemoveFinalizer(ctx, r.Client, svc, FinalizerDrain, client.FieldOwner(FieldOwner))
+	if wrote {
+		logf.FromContext(ctx).Info("Drained service: its tasks stopped")
 	}
-	logf.FromContext(ctx).Info("Drained service: its tasks stopped")
-	return ctrl.Result{}, nil
+	return ctrl.Result{}, err
 }
 
 // ReasonDraining: a deleted service's tasks are stopping.

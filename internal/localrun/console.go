@@ -1,6 +1,8 @@
 package localrun
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -173,6 +175,9 @@ func (c *errorCore) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.
 func (c *errorCore) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	enc := zapcore.NewMapObjectEncoder()
 	for _, f := range append(slices.Clip(c.fields), fields...) {
+		if err, ok := f.Interface.(error); ok && f.Type == zapcore.ErrorType && errors.Is(err, context.Canceled) {
+			return nil // Berth is stopping (Ctrl-C): not a problem; the log file has it
+		}
 		f.AddTo(enc)
 	}
 	if line := errorLine(ent.Message, enc.Fields); c.shown.fresh(line, ent.Time) {

@@ -2,7 +2,9 @@ package localrun
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"testing"
 	"time"
@@ -112,8 +114,9 @@ func TestErrorCore(t *testing.T) {
 	core := &errorCore{LevelEnabler: zapcore.ErrorLevel, con: con, shown: &recentLines{seen: map[string]time.Time{}}}
 	log := uzap.New(core).With(uzap.String("controller", "service"), uzap.String("namespace", "default"), uzap.String("name", "web"))
 	log.Info("Applied Deployment")
-	if con.Troubled() {
-		t.Error("an Info entry made the console troubled")
+	log.Error("Reconciler error", uzap.Error(fmt.Errorf("patch status: %w", context.Canceled)))
+	if con.Troubled() || out.Len() > 0 {
+		t.Errorf("an Info entry, or an error of stopping (context canceled), reached the console: %q", out.String())
 	}
 	for range 3 {
 		log.Error("Reconciler error", uzap.Error(errors.New("forbidden")), uzap.String("reconcileID", "x"))

@@ -90,7 +90,7 @@ func TestRun(t *testing.T) {
 		t.Fatal("Run did not stop within a minute of Ctrl-C")
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
-		t.Errorf("working directory %s still exists (err %v)", dir, err)
+		t.Errorf("working directory %s still exists (err %v); output:\n%s", dir, err, out.String())
 	}
 	cs, err := kubernetes.NewForConfig(cp.AdminConfig())
 	if err != nil {
