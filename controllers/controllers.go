@@ -12,6 +12,7 @@ import (
 
 	"github.com/berth-dev/berth/controllers/capacityprovider"
 	"github.com/berth-dev/berth/controllers/cluster"
+	"github.com/berth-dev/berth/controllers/revision"
 	"github.com/berth-dev/berth/controllers/scalabletarget"
 	"github.com/berth-dev/berth/controllers/service"
 	"github.com/berth-dev/berth/controllers/task"
@@ -74,6 +75,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 	clk := clock.RealClock{}
 	reconcilers := []interface{ SetupWithManager(ctrl.Manager) error }{
 		&taskdefinition.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-taskdefinition"), Clock: clk, Account: cfg.Account, Options: opts, Features: features},
+		&revision.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-revision"), Account: cfg.Account, Options: opts},
 		&service.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-service"), Clock: clk, Config: tcfg, Options: opts},
 		&task.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-task"), Clock: clk, Config: tcfg, Options: opts, StoppedTaskTTL: cfg.StoppedTaskTTL},
 		&cluster.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-cluster"), Clock: clk, Account: cfg.Account, Options: opts},

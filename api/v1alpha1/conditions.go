@@ -42,6 +42,11 @@ const (
 	ReasonProgressing = "Progressing"
 	// ReasonInternalError: an input could not be read; the condition is Unknown.
 	ReasonInternalError = "InternalError"
+	// ReasonDependencyNotReady: Berth waits for an object that may still
+	// appear (a Cluster, a task definition revision, a CapacityProvider, a
+	// Service): Ready=False and Reconciling=True, never Stalled, with ECS's
+	// wording of what is missing in the message.
+	ReasonDependencyNotReady = "DependencyNotReady"
 
 	// ReasonRevisionRegistered: a new task definition revision was created.
 	ReasonRevisionRegistered = "RevisionRegistered"
@@ -119,6 +124,11 @@ const (
 	// LabelCapacityProvider marks the nodes of a capacity provider's pool
 	// and the tasks placed on it.
 	LabelCapacityProvider = "ecs.berth.dev/capacity-provider"
+	// FinalizerRevisionInUse keeps a deleted TaskDefinitionRevision
+	// (DELETE_IN_PROGRESS) while a Service's deployment or a task uses it:
+	// ECS never breaks a running service, and deleting a TaskDefinition (a
+	// GitOps prune) deletes its revisions.
+	FinalizerRevisionInUse = "ecs.berth.dev/revision-in-use"
 	// AnnotationSpecHash is the content hash of a revision's spec.
 	AnnotationSpecHash = "ecs.berth.dev/spec-hash"
 	// AnnotationTaskDefinitionArn is the task definition ARN a pod runs.

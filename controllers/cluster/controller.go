@@ -157,9 +157,11 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, cl, stored *ecsv1alpha
 	var msg, reason string
 	switch {
 	case u.services > 0:
-		reason, msg = "ClusterContainsServices", fmt.Sprintf("ClusterContainsServicesException: The Cluster cannot be deleted while Services are active (%d); delete them first", u.services)
-	case u.tasks > 0:
-		reason, msg = "ClusterContainsTasks", fmt.Sprintf("ClusterContainsTasksException: The Cluster cannot be deleted while Tasks are active (%d); stop them first", u.tasks)
+		reason, msg = ReasonClusterContainsServices, fmt.Sprintf("ClusterContainsServicesException: The Cluster cannot be deleted while Services are active (%d); delete them first", u.services)
+	case u.draining > 0:
+		reason, msg = ReasonClusterContainsServices, fmt.Sprintf("ClusterContainsServicesException: The Cluster cannot be deleted while Services are DRAINING (%d); it goes once their tasks have stopped", u.draining)
+	case u.tasks+u.serviceTasks > 0:
+		reason, msg = ReasonClusterContainsTasks, fmt.Sprintf("ClusterContainsTasksException: The Cluster cannot be deleted while Tasks are active (%d); stop them first", u.tasks+u.serviceTasks)
 	}
 	if msg == "" {
 		wrote, err := patch.RemoveFinalizer(ctx, r.Client, cl, FinalizerInUse, client.FieldOwner(FieldOwner))
@@ -177,11 +179,20 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, cl, stored *ecsv1alpha
 	return ctrl.Result{}, err
 }
 
+// Reasons of a deleted Cluster that stays.
+const (
+	ReasonClusterContainsServices = "ClusterContainsServices"
+	ReasonClusterContainsTasks    = "ClusterContainsTasks"
+)
+
 // usage is what uses a cluster.
 type usage struct {
 	cps map[string]*ecsv1alpha1.CapacityProvider
-	// services are ACTIVE services; tasks are standalone tasks not STOPPED.
-	services, tasks int
+	// services are ACTIVE services, draining DRAINING ones (deleted, their
+	// tasks stopping); tasks are standalone tasks not STOPPED;
+	// serviceTasks are the pods of services' tasks that still exist,
+	// stopping ones included.
+	services, draining, tasks, serviceTasks int
 	stats           map[string]int32
 	byProvider      map[string][2]int32
 	running         int32
@@ -225,6 +236,9 @@ func (r *Reconciler) usage(ctx context.Context, cl *ecsv1alpha1.Cluster) (*usage
 		return nil, fmt.Errorf("list pods: %w", err)
 	}
 	for i := range pods.Items {
+		if pods.Items[i].Labels[ecsv1alpha1.LabelService] != "" {
+			u.serviceTasks++
+		}
 		u.addPod(&pods.Items[i])
 	}
 	u.instances, u.cost = fromProviders(cl, u.cps)
@@ -255,6 +269,7 @@ func (u *usage) addService(s *ecsv1alpha1.Service) {
 		u.services++
 		u.stats["active"+kind+"ServiceCount"]++
 	} else {
+		u.draining++
 		u.stats["draining"+kind+"ServiceCount"]++
 	}
 }
@@ -364,7 +379,7 @@ func SetStatus(cl *ecsv1alpha1.Cluster, u *usage, acct names.Account) {
 	if len(missing) > 0 {
 		msg := fmt.Sprintf("The specified capacity provider does not exist: %s (no CapacityProvider objects %s)", strings.Join(missing, ", "), objectNames(missing))
 		conditions.Set(&st.Conditions, gen, ecsv1alpha1.ConditionCapacityProviderReady, false, ecsv1alpha1.ReasonCapacityProviderNotFound, msg)
-		conditions.Summarize(&st.Conditions, gen, conditions.Stalled, ecsv1alpha1.ReasonCapacityProviderNotFound, msg)
+		conditions.Waiting(&st.Conditions, gen, msg)
 	} else {
 		conditions.Set(&st.Conditions, gen, ecsv1alpha1.ConditionCapacityProviderReady, true, ecsv1alpha1.ReasonSucceeded,
 			fmt.Sprintf("%d capacity providers associated", len(cl.Spec.CapacityProviders)))

@@ -13,6 +13,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -31,6 +32,7 @@ import (
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/autoscaling"
+	"github.com/berth-dev/berth/internal/conditions"
 	"github.com/berth-dev/berth/internal/patch"
 	"github.com/berth-dev/berth/internal/resolve"
 	"github.com/berth-dev/berth/internal/watch"
@@ -169,7 +171,12 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 	if problem != nil {
 		setProblem(s.st, problem)
 		_, err := patch.Status(ctx, r.Client, s.stored, s.st)
-		return ctrl.Result{}, err
+		if problem.stalled || err != nil {
+			return ctrl.Result{}, err
+		}
+		// The Service's watch event reconciles again; the backoff is a
+		// safety net.
+		return ctrl.Result{RequeueAfter: conditions.Backoff(meta.FindStatusCondition(s.st.Status.Conditions, ecsv1alpha1.ConditionReconciling), s.now)}, nil
 	}
 	s.invalid = validate(s.st)
 	r.reconcileRange(s)

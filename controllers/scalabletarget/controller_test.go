@@ -527,7 +527,7 @@ func TestProblems(t *testing.T) {
 	}{{
 		name:    "service not found",
 		target:  func(st *ecsv1alpha1.ScalableTarget) { st.Spec.ResourceID = "service/default/nope" },
-		reason:  ecsv1alpha1.ReasonServiceNotFound,
+		reason:  ecsv1alpha1.ReasonDependencyNotReady,
 		message: "ECS service doesn't exist: service/default/nope (no Service in namespace ",
 	}, {
 		name: "step adjustments leave a gap",
@@ -584,9 +584,7 @@ func TestProblems(t *testing.T) {
 			g.Expect(ready.Message).To(HavePrefix(tc.message))
 			g.Expect(meta.IsStatusConditionTrue(st.Status.Conditions, ecsv1alpha1.ConditionStalled)).To(Equal(tc.stalled))
 			g.Expect(meta.IsStatusConditionTrue(st.Status.Conditions, ecsv1alpha1.ConditionReconciling)).To(Equal(!tc.stalled))
-			if tc.stalled {
-				g.Expect(st.Status.ObservedGeneration).To(Equal(st.Generation))
-			}
+			g.Expect(st.Status.ObservedGeneration).To(Equal(st.Generation))
 			if !tc.daemon {
 				g.Expect(h.desiredCount(svc)).To(Equal(int32(4)))
 			}

@@ -28,12 +28,12 @@ func setUnknown(st *ecsv1alpha1.ScalableTarget, err error) {
 }
 
 func setProblem(st *ecsv1alpha1.ScalableTarget, p *problem) {
-	state := conditions.Progressing
-	if p.stalled {
-		state = conditions.Stalled
-		st.Status.ObservedGeneration = st.Generation
+	st.Status.ObservedGeneration = st.Generation
+	if !p.stalled {
+		conditions.Waiting(&st.Status.Conditions, st.Generation, truncate(p.message))
+		return
 	}
-	conditions.Summarize(&st.Status.Conditions, st.Generation, state, p.reason, truncate(p.message))
+	conditions.Summarize(&st.Status.Conditions, st.Generation, conditions.Stalled, p.reason, truncate(p.message))
 }
 
 // setStatus computes the target's status after a reconcile: the range and

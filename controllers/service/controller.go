@@ -16,6 +16,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
@@ -36,6 +37,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/conditions"
+	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/patch"
 	"github.com/berth-dev/berth/internal/resolve"
 	"github.com/berth-dev/berth/internal/rollout"
@@ -223,6 +226,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	stored := svc.DeepCopy()
 	s := &scope{svc: svc, now: r.Clock.Now(), features: r.Config.Features}
 	err := r.reconcileNormal(ctx, s)
+	if err != nil && patch.IgnoreNamespaceTerminating(err) == nil {
+		return ctrl.Result{}, nil // the namespace's deletion deletes the Service too
+	}
 	var problem *resolve.Problem
 	if errors.As(err, &problem) {
 		s.problem, err = problem, nil
@@ -244,7 +250,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	r.emitEvents(svc, stored, added)
 	if s.problem != nil {
-		// The failures the scheduler saw were not recorded.
+		// The failures the scheduler saw were not recorded. A dependency's
+		// watch event reconciles again; the backoff is a safety net.
+		if s.problem.Waiting() {
+			return ctrl.Result{RequeueAfter: conditions.Backoff(meta.FindStatusCondition(svc.Status.Conditions, s.problem.Condition), s.now)}, nil
+		}
 		return ctrl.Result{}, nil
 	}
 	if err := r.stopTasks(ctx, s); err != nil {
@@ -457,7 +467,7 @@ func (r *Reconciler) runDeployments(ctx context.Context, s *scope, wants []*apps
 	if run == nil || run.TemplateHash == s.want.Hash {
 		return wants, nil
 	}
-	rev, err := resolve.Revision(ctx, r.Client, s.svc.Namespace, run.TaskDefinition, 0)
+	rev, err := resolve.InUse(ctx, r.Client, s.svc.Namespace, run.TaskDefinition)
 	if err != nil {
 		return nil, err
 	}
@@ -546,6 +556,11 @@ func (r *Reconciler) emitEvents(svc, stored *ecsv1alpha1.Service, added []rollou
 	if c := stalledReason(svc); c != "" && c != stalledReason(stored) && c != rollout.ReasonDeploymentFailed {
 		r.Recorder.Eventf(svc, nil, corev1.EventTypeWarning, c, "Reconcile", "%s", stalledMessage(svc))
 	}
+	if c := meta.FindStatusCondition(svc.Status.Conditions, ecsv1alpha1.ConditionReconciling); c != nil && c.Reason == ecsv1alpha1.ReasonDependencyNotReady {
+		if old := meta.FindStatusCondition(stored.Status.Conditions, ecsv1alpha1.ConditionReconciling); old == nil || old.Message != c.Message {
+			r.Recorder.Eventf(svc, nil, corev1.EventTypeNormal, ecsv1alpha1.ReasonDependencyNotReady, "Reconcile", "Waiting: %s", c.Message)
+		}
+	}
 }
 
 // asDeployment converts the apply configuration the server answered with.
@@ -558,9 +573,9 @@ func asDeployment(ac *appsv1ac.DeploymentApplyConfiguration) (*appsv1.Deployment
 	return d, json.Unmarshal(raw, d)
 }
 
-// liveRevision is the revision the live Deployment or DaemonSet runs (0:
-// none).
-func liveRevision(s *scope) int32 {
+// liveRevision is the object name of the revision the live Deployment or
+// DaemonSet runs ("": none).
+func liveRevision(s *scope) string {
 	var labels map[string]string
 	switch {
 	case len(s.deployments) > 0:
@@ -569,8 +584,10 @@ func liveRevision(s *scope) int32 {
 		labels = s.daemonSet.Spec.Template.Labels
 	}
 	var n int32
-	_, _ = fmt.Sscan(labels[ecsv1alpha1.LabelRevision], &n)
-	return n
+	if _, err := fmt.Sscan(labels[ecsv1alpha1.LabelRevision], &n); err != nil || labels[ecsv1alpha1.LabelTaskDefinition] == "" {
+		return ""
+	}
+	return names.Revision(labels[ecsv1alpha1.LabelTaskDefinition], n)
 }
 
 // ProvisioningGrace is how long a task waits for capacity a provisioner

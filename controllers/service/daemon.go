@@ -63,7 +63,7 @@ func (r *Reconciler) reconcileDaemon(ctx context.Context, s *scope) error {
 	}
 	s.running = s.revision
 	if run := s.plan.Run; run != nil && run.TemplateHash != s.want.Hash {
-		rev, err := resolve.Revision(ctx, r.Client, s.svc.Namespace, run.TaskDefinition, 0)
+		rev, err := resolve.InUse(ctx, r.Client, s.svc.Namespace, run.TaskDefinition)
 		if err != nil {
 			return err
 		}

@@ -53,7 +53,15 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, svc *ecsv1alpha1.Servi
 		st := &svc.Status
 		st.Status = ecsv1alpha1.ServiceDraining
 		st.DesiredCount = ptr.To[int32](0)
-		st.RunningCount, st.PendingCount = ptr.To[int32](0), ptr.To(int32(n))
+		// A stopping task is not PENDING: it is RUNNING while its
+		// containers run (draining from the load balancers), then gone.
+		var running int32
+		for i := range pods.Items {
+			if pods.Items[i].Status.Phase == corev1.PodRunning {
+				running++
+			}
+		}
+		st.RunningCount, st.PendingCount = ptr.To(running), ptr.To[int32](0)
 		conditions.Summarize(&st.Conditions, svc.Generation, conditions.Progressing, ReasonDraining,
 			fmt.Sprintf("service %s is DRAINING: %d tasks stopping", st.ServiceName, n))
 		if _, err := patch.Status(ctx, r.Client, stored, svc); err != nil {

@@ -39,7 +39,11 @@ func computeStatus(s *scope, cfg translate.Config) []rollout.Message {
 
 	if s.problem != nil {
 		setCounts(st, s.deployments)
-		conditions.Summarize(&st.Conditions, gen, conditions.Stalled, s.problem.Reason, s.problem.Message)
+		if s.problem.Waiting() {
+			conditions.Waiting(&st.Conditions, gen, s.problem.Message)
+		} else {
+			conditions.Summarize(&st.Conditions, gen, conditions.Stalled, s.problem.Reason, s.problem.Message)
+		}
 		st.ObservedGeneration = gen
 		return nil
 	}

@@ -114,31 +114,40 @@ func TestComputeStatus(t *testing.T) {
 			wantRunning: 3, wantPending: 1,
 		},
 		{
-			name:  "deployment not yet observed the new template",
+			name:  "deployment not yet observed the new template: not completed, but its tasks run (services-stable)",
 			scope: resolved(svc(3), deployment("old", 6, 5, 3, 3, 3, 3)),
 			wantConds: []condSummary{
-				{"Ready", "False", "RolloutInProgress", 2}, {"Reconciling", "True", "RolloutInProgress", 2},
+				{"Ready", "True", "SteadyState", 2},
 				{"ClusterResolved", "True", "Succeeded", 2}, {"TaskDefinitionResolved", "True", "Succeeded", 2},
 				{"CapacityProviderReady", "True", "Succeeded", 2}, {"DeploymentAvailable", "False", "RolloutInProgress", 2},
 			},
 			wantRunning: 3,
 		},
 		{
-			name: "task definition not found",
+			name: "task definition not found: waiting for it, not stalled",
 			scope: &scope{svc: svc(1), cluster: &ecsv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "default"}},
 				problem: &resolve.Problem{Condition: ecsv1alpha1.ConditionTaskDefinitionResolved, Reason: ecsv1alpha1.ReasonTaskDefinitionNotFound, Message: "no"}},
 			wantConds: []condSummary{
-				{"Ready", "False", "TaskDefinitionNotFound", 2}, {"Stalled", "True", "TaskDefinitionNotFound", 2},
+				{"Ready", "False", "DependencyNotReady", 2}, {"Reconciling", "True", "DependencyNotReady", 2},
 				{"ClusterResolved", "True", "Succeeded", 2}, {"TaskDefinitionResolved", "False", "TaskDefinitionNotFound", 2},
 			},
 		},
 		{
-			name: "cluster not found: later conditions not evaluated",
+			name: "cluster not found: waiting for it; later conditions not evaluated",
 			scope: &scope{svc: svc(1),
 				problem: &resolve.Problem{Condition: ecsv1alpha1.ConditionClusterResolved, Reason: ecsv1alpha1.ReasonClusterNotFound, Message: "no"}},
 			wantConds: []condSummary{
-				{"Ready", "False", "ClusterNotFound", 2}, {"Stalled", "True", "ClusterNotFound", 2},
+				{"Ready", "False", "DependencyNotReady", 2}, {"Reconciling", "True", "DependencyNotReady", 2},
 				{"ClusterResolved", "False", "ClusterNotFound", 2},
+			},
+		},
+		{
+			name: "inactive revision: the user must change the reference",
+			scope: &scope{svc: svc(1), cluster: &ecsv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "default"}},
+				problem: &resolve.Problem{Condition: ecsv1alpha1.ConditionTaskDefinitionResolved, Reason: ecsv1alpha1.ReasonTaskDefinitionInactive, Message: "inactive"}},
+			wantConds: []condSummary{
+				{"Ready", "False", "TaskDefinitionInactive", 2}, {"Stalled", "True", "TaskDefinitionInactive", 2},
+				{"ClusterResolved", "True", "Succeeded", 2}, {"TaskDefinitionResolved", "False", "TaskDefinitionInactive", 2},
 			},
 		},
 	}

@@ -26,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/conditions"
 	"github.com/berth-dev/berth/internal/patch"
 	"github.com/berth-dev/berth/internal/resolve"
 	"github.com/berth-dev/berth/internal/translate"
@@ -114,10 +115,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	stored := task.DeepCopy()
 	after, err := r.reconcileNormal(ctx, task)
+	if err != nil && patch.IgnoreNamespaceTerminating(err) == nil {
+		return ctrl.Result{}, nil // the namespace's deletion deletes the Task too
+	}
 	var problem *resolve.Problem
 	if errors.As(err, &problem) {
 		setProblem(task, problem)
 		err = nil
+		if problem.Waiting() {
+			// A dependency's watch event starts it; the backoff is a
+			// safety net.
+			after = conditions.Backoff(meta.FindStatusCondition(task.Status.Conditions, problem.Condition), r.Clock.Now())
+		}
 	}
 	r.emitTransitionEvents(stored, task)
 	if _, perr := patch.Status(ctx, r.Client, stored, task); perr != nil && err == nil {
@@ -206,7 +215,7 @@ func (r *Reconciler) startPod(ctx context.Context, task *ecsv1alpha1.Task, runni
 	if err != nil {
 		return nil, err
 	}
-	rev, err := resolve.Revision(ctx, r.Client, task.Namespace, task.Spec.TaskDefinition, 0)
+	rev, err := resolve.Revision(ctx, r.Client, task.Namespace, task.Spec.TaskDefinition, "")
 	if err != nil {
 		return nil, err
 	}

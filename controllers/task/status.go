@@ -26,7 +26,11 @@ func setProblem(task *ecsv1alpha1.Task, p *resolve.Problem) {
 	if p.Condition != ecsv1alpha1.ConditionReady {
 		conditions.Set(&task.Status.Conditions, gen, p.Condition, false, p.Reason, p.Message)
 	}
-	conditions.Summarize(&task.Status.Conditions, gen, conditions.Stalled, p.Reason, p.Message)
+	if p.Waiting() {
+		conditions.Waiting(&task.Status.Conditions, gen, p.Message)
+	} else {
+		conditions.Summarize(&task.Status.Conditions, gen, conditions.Stalled, p.Reason, p.Message)
+	}
 	task.Status.ObservedGeneration = gen
 }
 
@@ -187,9 +191,53 @@ func stop(task *ecsv1alpha1.Task, code ecsv1alpha1.TaskStopCode, reason string, 
 			st.Containers[i].LastStatus = ecsv1alpha1.TaskStopped
 		}
 	}
-	conditions.Summarize(&st.Conditions, task.Generation, conditions.Finished, ecsv1alpha1.ReasonTaskStopped,
-		fmt.Sprintf("The task is STOPPED (%s: %s)", st.StopCode, st.StoppedReason))
+	// STOPPED is final. As for a Job, kstatus, Flux and Argo CD must see
+	// an end: Current (Ready) when the task did what it was for, Failed
+	// (Stalled) when it failed; a new task is the only way on.
+	msg := fmt.Sprintf("The task is STOPPED (%s: %s)", st.StopCode, st.StoppedReason)
+	state := conditions.Ready
+	if failed, detail := Failed(task); failed {
+		state = conditions.Stalled
+		if detail != "" {
+			msg += "; " + detail
+		}
+	}
+	conditions.Summarize(&st.Conditions, task.Generation, state, ecsv1alpha1.ReasonTaskStopped, msg)
 	st.ObservedGeneration = task.Generation
+}
+
+// Failed tells whether a STOPPED task failed, with the detail its stop
+// code and reason do not give. It did not when it ended as asked: stopped
+// by the user (StopTask, UserInitiated), or with every essential container
+// exited 0 (and at least one essential container). Anything else (a
+// failed start, a non-zero or unknown exit code, a Spot interruption) is a
+// failure.
+func Failed(task *ecsv1alpha1.Task) (bool, string) {
+	st := &task.Status
+	switch st.StopCode {
+	case ecsv1alpha1.StopCodeUserInitiated:
+		return false, ""
+	case ecsv1alpha1.StopCodeEssentialContainerExited:
+	default:
+		return true, ""
+	}
+	essential := 0
+	for _, c := range st.Containers {
+		if !ptr.Deref(c.Essential, true) {
+			continue
+		}
+		essential++
+		if c.ExitCode == nil {
+			return true, fmt.Sprintf("essential container %s exit code: none", c.Name)
+		}
+		if *c.ExitCode != 0 {
+			return true, fmt.Sprintf("essential container %s exit code: %d", c.Name, *c.ExitCode)
+		}
+	}
+	if essential == 0 {
+		return true, "no essential container"
+	}
+	return false, ""
 }
 
 // stopWithoutPod: the pod is gone. The task is STOPPED: as the user asked

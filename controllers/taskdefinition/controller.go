@@ -90,6 +90,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	stored := td.DeepCopy()
 	err := r.reconcileNormal(ctx, td)
+	if err != nil && patch.IgnoreNamespaceTerminating(err) == nil {
+		return ctrl.Result{}, nil // the namespace's deletion deletes the TaskDefinition too
+	}
 	r.emitTransitionEvents(stored, td)
 	if _, perr := patch.Status(ctx, r.Client, stored, td); perr != nil && err == nil {
 		err = perr
@@ -105,9 +108,15 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, td *ecsv1alpha1.TaskDe
 		setStalled(td, ReasonFamilyConflict, msg)
 		return nil
 	}
-	revs, err := r.ownedRevisions(ctx, td)
+	family, err := r.familyRevisions(ctx, td)
 	if err != nil {
 		return err
+	}
+	var revs []*ecsv1alpha1.TaskDefinitionRevision
+	for _, rev := range family {
+		if metav1.IsControlledBy(rev, td) {
+			revs = append(revs, rev)
+		}
 	}
 	hash := SpecHash(&td.Spec.RegisterTaskDefinitionInput)
 	latest := latestRevision(revs)
@@ -118,21 +127,39 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, td *ecsv1alpha1.TaskDe
 		setStalled(td, ecsv1alpha1.ReasonInvalidTaskDefinition, err.Error())
 		return nil
 	}
-	if latest == nil || latest.Annotations[ecsv1alpha1.AnnotationSpecHash] != hash {
-		next := max(td.Status.Revision, revisionNumber(latest)) + 1
+	number, name := td.Status.Revision, td.Status.LatestRevisionName
+	switch {
+	case latest != nil && latest.Annotations[ecsv1alpha1.AnnotationSpecHash] == hash:
+		number, name = latest.Spec.Revision, latest.Name
+	case !registered(td):
+		// A spec not registered yet: a new revision, numbered after every
+		// revision of the family that still exists (one being deleted, or
+		// one of a deleted TaskDefinition of the same family, included).
+		// A spec registered already whose revision was deleted is not
+		// registered again: deleting a revision must not roll the
+		// family's services.
+		next := max(td.Status.Revision, revisionNumber(latestRevision(family))) + 1
 		created, err := r.register(ctx, td, next, hash)
 		if err != nil {
 			return err
 		}
 		revs = append(revs, created)
-		latest = created
+		number, name = created.Spec.Revision, created.Name
 	}
 	active, err := r.applyHistoryLimit(ctx, td, revs)
 	if err != nil {
 		return err
 	}
-	setRegistered(td, latest, active, r.Account, notes)
+	setRegistered(td, number, name, active, r.Account, notes)
 	return nil
+}
+
+// registered tells whether the TaskDefinition's current spec was
+// registered already (as status.revision).
+func registered(td *ecsv1alpha1.TaskDefinition) bool {
+	c := meta.FindStatusCondition(td.Status.Conditions, ecsv1alpha1.ConditionReady)
+	return td.Status.Revision > 0 && td.Status.ObservedGeneration == td.Generation &&
+		c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == td.Generation
 }
 
 // familyOwner returns the name of another TaskDefinition that claimed the
@@ -154,16 +181,16 @@ func (r *Reconciler) familyOwner(ctx context.Context, td *ecsv1alpha1.TaskDefini
 	return "", nil
 }
 
-func (r *Reconciler) ownedRevisions(ctx context.Context, td *ecsv1alpha1.TaskDefinition) ([]*ecsv1alpha1.TaskDefinitionRevision, error) {
+// familyRevisions are the revisions of td's family in its namespace,
+// whoever controls them.
+func (r *Reconciler) familyRevisions(ctx context.Context, td *ecsv1alpha1.TaskDefinition) ([]*ecsv1alpha1.TaskDefinitionRevision, error) {
 	var list ecsv1alpha1.TaskDefinitionRevisionList
 	if err := r.Client.List(ctx, &list, client.InNamespace(td.Namespace), client.MatchingFields{resolve.IndexFamily: td.Spec.Family}); err != nil {
 		return nil, fmt.Errorf("list revisions of %s: %w", td.Spec.Family, err)
 	}
-	var res []*ecsv1alpha1.TaskDefinitionRevision
+	res := make([]*ecsv1alpha1.TaskDefinitionRevision, len(list.Items))
 	for i := range list.Items {
-		if metav1.IsControlledBy(&list.Items[i], td) {
-			res = append(res, &list.Items[i])
-		}
+		res[i] = &list.Items[i]
 	}
 	return res, nil
 }
@@ -179,6 +206,8 @@ func (r *Reconciler) register(ctx context.Context, td *ecsv1alpha1.TaskDefinitio
 				ecsv1alpha1.LabelRevision:       fmt.Sprint(n),
 			},
 			Annotations: map[string]string{ecsv1alpha1.AnnotationSpecHash: hash},
+			// Set at creation, so that protecting it costs no write.
+			Finalizers: []string{ecsv1alpha1.FinalizerRevisionInUse},
 		},
 		Spec: ecsv1alpha1.TaskDefinitionRevisionSpec{
 			RegisterTaskDefinitionInput: *td.Spec.RegisterTaskDefinitionInput.DeepCopy(),
@@ -207,9 +236,15 @@ func (r *Reconciler) applyHistoryLimit(ctx context.Context, td *ecsv1alpha1.Task
 	}
 	sort.Slice(revs, func(i, j int) bool { return revs[i].Spec.Revision > revs[j].Spec.Revision })
 	var active int32
-	for i, rev := range revs {
+	i := int32(0)
+	for _, rev := range revs {
+		if !rev.DeletionTimestamp.IsZero() {
+			// DELETE_IN_PROGRESS: its status is the revision controller's.
+			continue
+		}
 		stored := rev.DeepCopy()
-		wantActive := int32(i) < limit && !slices.Contains(td.Spec.DeregisteredRevisions, rev.Spec.Revision)
+		wantActive := i < limit && !slices.Contains(td.Spec.DeregisteredRevisions, rev.Spec.Revision)
+		i++
 		if wantActive && rev.Status.Status == ecsv1alpha1.TaskDefinitionInactive {
 			// A revision once deregistered stays INACTIVE, as in ECS.
 			wantActive = false

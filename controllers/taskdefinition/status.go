@@ -44,14 +44,14 @@ func setStalled(td *ecsv1alpha1.TaskDefinition, reason, msg string) {
 	td.Status.ObservedGeneration = td.Generation
 }
 
-func setRegistered(td *ecsv1alpha1.TaskDefinition, latest *ecsv1alpha1.TaskDefinitionRevision, active int32, acct names.Account, notes []translate.Note) {
-	td.Status.Revision = latest.Spec.Revision
-	td.Status.TaskDefinitionArn = acct.TaskDefinitionArn(td.Spec.Family, latest.Spec.Revision)
-	td.Status.LatestRevisionName = latest.Name
+func setRegistered(td *ecsv1alpha1.TaskDefinition, number int32, name string, active int32, acct names.Account, notes []translate.Note) {
+	td.Status.Revision = number
+	td.Status.TaskDefinitionArn = acct.TaskDefinitionArn(td.Spec.Family, number)
+	td.Status.LatestRevisionName = name
 	td.Status.ActiveRevisions = active
 	setSupported(td, notes)
 	conditions.Summarize(&td.Status.Conditions, td.Generation, conditions.Ready, ReasonRevisionRegistered,
-		fmt.Sprintf("Registered as %s:%d (%d ACTIVE revisions)", td.Spec.Family, latest.Spec.Revision, active))
+		fmt.Sprintf("Registered as %s:%d (%d ACTIVE revisions)", td.Spec.Family, number, active))
 	td.Status.ObservedGeneration = td.Generation
 }
 

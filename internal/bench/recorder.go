@@ -157,7 +157,11 @@ func (r *Recorder) onDeployment(o client.Object, t time.Time) {
 
 func (r *Recorder) onService(o client.Object, t time.Time) {
 	s := o.(*ecsv1alpha1.Service)
-	if s.Status.ObservedGeneration != s.Generation || !meta.IsStatusConditionTrue(s.Status.Conditions, ecsv1alpha1.ConditionReady) {
+	// Ready (ECS's services-stable) and the deployment COMPLETED (every
+	// task healthy): what the baseline's `kubectl rollout status` waits
+	// for too.
+	if s.Status.ObservedGeneration != s.Generation || !meta.IsStatusConditionTrue(s.Status.Conditions, ecsv1alpha1.ConditionReady) ||
+		!meta.IsStatusConditionTrue(s.Status.Conditions, ecsv1alpha1.ConditionDeploymentAvailable) {
 		return
 	}
 	r.mu.Lock()

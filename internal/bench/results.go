@@ -85,7 +85,8 @@ type Run struct {
 	Side string `json:"side"`
 	Pair int    `json:"pair"`
 	// Seconds is T_full: first create to every task Running and every
-	// workload reporting it: for Berth every Service Ready with
+	// workload reporting it: for Berth every Service Ready and
+	// DeploymentAvailable (its deployment COMPLETED) with
 	// observedGeneration current, for the baseline every Deployment
 	// complete (observed, all replicas updated and available, what
 	// `kubectl rollout status` waits for).

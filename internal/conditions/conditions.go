@@ -4,6 +4,8 @@
 package conditions
 
 import (
+	"time"
+
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -35,9 +37,6 @@ const (
 	Progressing
 	// Stalled: Berth cannot progress without a change (Stalled=True).
 	Stalled
-	// Finished: the object reached a final state that is not Ready (a
-	// STOPPED task): Ready=False, and kstatus sees Current.
-	Finished
 )
 
 // Summarize sets Ready and the kstatus abnormal-true conditions.
@@ -54,6 +53,32 @@ func Summarize(conds *[]metav1.Condition, gen int64, state State, reason, messag
 		meta.RemoveStatusCondition(conds, ecsv1alpha1.ConditionStalled)
 	}
 }
+
+// Waiting summarizes an object that waits for another that may still
+// appear (a dependency): in progress (Ready=False, Reconciling=True with
+// reason DependencyNotReady), never Stalled, since GitOps tools stop
+// waiting on Stalled and objects applied together appear in any order.
+func Waiting(conds *[]metav1.Condition, gen int64, message string) {
+	Summarize(conds, gen, Progressing, ecsv1alpha1.ReasonDependencyNotReady, message)
+}
+
+// Backoff bounds how often an object waiting for a dependency looks again
+// without an event (the dependency's own watch event is what normally
+// wakes it): as long as it has waited already (cond's last transition),
+// between MinBackoff and MaxBackoff.
+func Backoff(cond *metav1.Condition, now time.Time) time.Duration {
+	wait := MinBackoff
+	if cond != nil {
+		wait = max(now.Sub(cond.LastTransitionTime.Time), MinBackoff)
+	}
+	return min(wait, MaxBackoff)
+}
+
+// Bounds of Backoff.
+const (
+	MinBackoff = 5 * time.Second
+	MaxBackoff = 5 * time.Minute
+)
 
 // IsTrue reports whether a condition is present and True.
 func IsTrue(conds []metav1.Condition, condType string) bool {

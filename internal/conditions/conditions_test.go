@@ -22,10 +22,6 @@ func TestSummarize(t *testing.T) {
 	if c := meta.FindStatusCondition(conds, ecsv1alpha1.ConditionStalled); c == nil || c.ObservedGeneration != 4 {
 		t.Fatalf("stalled: %+v", conds)
 	}
-	Summarize(&conds, 5, Finished, "TaskStopped", "done")
-	if IsTrue(conds, ecsv1alpha1.ConditionReady) || len(conds) != 1 {
-		t.Fatalf("finished: Ready False and nothing else: %+v", conds)
-	}
 	Summarize(&conds, 5, Ready, "SteadyState", "ok")
 	if len(conds) != 1 || !IsTrue(conds, ecsv1alpha1.ConditionReady) || conds[0].ObservedGeneration != 5 {
 		t.Fatalf("ready: %+v", conds)

@@ -110,6 +110,21 @@ type Problem struct {
 
 func (p *Problem) Error() string { return p.Message }
 
+// Waiting tells whether the problem is an object that may still appear or
+// change (a Cluster, an ACTIVE revision of the family, a CapacityProvider,
+// or one associated with the cluster): objects applied together, as
+// GitOps tools apply them, appear in any order, so the referrer waits for
+// it (conditions.Waiting). Any other problem is the user's to fix
+// (Stalled).
+func (p *Problem) Waiting() bool {
+	switch p.Reason {
+	case ecsv1alpha1.ReasonClusterNotFound, ecsv1alpha1.ReasonTaskDefinitionNotFound,
+		ecsv1alpha1.ReasonCapacityProviderNotFound, ecsv1alpha1.ReasonNoCapacityProvider:
+		return true
+	}
+	return false
+}
+
 // Cluster returns the ECS cluster named by ref ("" = default) in namespace.
 func Cluster(ctx context.Context, c client.Reader, namespace, ref string) (*ecsv1alpha1.Cluster, error) {
 	name := names.ClusterName(ref)
@@ -127,9 +142,13 @@ func Cluster(ctx context.Context, c client.Reader, namespace, ref string) (*ecsv
 
 // Revision resolves a taskDefinition reference (family, family:revision or
 // ARN) to a revision: the latest ACTIVE one for a bare family. current, if
-// not 0, is the revision already running: ECS lets existing users keep an
-// INACTIVE revision but refuses new references to one.
-func Revision(ctx context.Context, c client.Reader, namespace, ref string, current int32) (*ecsv1alpha1.TaskDefinitionRevision, error) {
+// not "", is the object name of the revision already running: ECS lets
+// existing users keep an
+// INACTIVE revision, or one being deleted (DELETE_IN_PROGRESS), but
+// refuses new references to one. A bare family never resolves to a
+// revision older than current: deregistering or deleting the revision a
+// service runs leaves the service running it, as in ECS.
+func Revision(ctx context.Context, c client.Reader, namespace, ref, current string) (*ecsv1alpha1.TaskDefinitionRevision, error) {
 	r, err := names.ParseTaskDefinition(ref)
 	if err != nil {
 		return nil, &Problem{Condition: ecsv1alpha1.ConditionTaskDefinitionResolved, Reason: ecsv1alpha1.ReasonInvalidTaskDefinitionReference, Message: err.Error()}
@@ -138,29 +157,59 @@ func Revision(ctx context.Context, c client.Reader, namespace, ref string, curre
 	if err := c.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{IndexFamily: r.Family}); err != nil {
 		return nil, fmt.Errorf("list TaskDefinitionRevisions of family %s: %w", r.Family, err)
 	}
-	var best *ecsv1alpha1.TaskDefinitionRevision
+	var best, running *ecsv1alpha1.TaskDefinitionRevision
 	for i := range list.Items {
 		rev := &list.Items[i]
-		if !rev.DeletionTimestamp.IsZero() {
-			continue
+		active := rev.DeletionTimestamp.IsZero() && rev.Status.Status != ecsv1alpha1.TaskDefinitionInactive
+		if current != "" && rev.Name == current {
+			running = rev
 		}
-		active := rev.Status.Status != ecsv1alpha1.TaskDefinitionInactive
 		switch {
 		case r.Revision != 0 && rev.Spec.Revision == r.Revision:
-			if !active && rev.Spec.Revision != current {
+			if !active && rev.Name != current {
+				state := "INACTIVE"
+				if !rev.DeletionTimestamp.IsZero() {
+					state = "being deleted (DELETE_IN_PROGRESS)"
+				}
 				return nil, &Problem{Condition: ecsv1alpha1.ConditionTaskDefinitionResolved, Reason: ecsv1alpha1.ReasonTaskDefinitionInactive,
-					Message: fmt.Sprintf("TaskDefinition is inactive: %s is INACTIVE; running tasks keep it, but it cannot be newly used", r)}
+					Message: fmt.Sprintf("TaskDefinition is inactive: %s is %s; running tasks keep it, but it cannot be newly used", r, state)}
 			}
 			return rev, nil
 		case r.Revision == 0 && active && (best == nil || rev.Spec.Revision > best.Spec.Revision):
 			best = rev
 		}
 	}
+	if r.Revision == 0 && running != nil && (best == nil || best.Spec.Revision < running.Spec.Revision) {
+		return running, nil
+	}
 	if best == nil {
 		return nil, &Problem{Condition: ecsv1alpha1.ConditionTaskDefinitionResolved, Reason: ecsv1alpha1.ReasonTaskDefinitionNotFound,
 			Message: fmt.Sprintf("Unable to describe task definition %s: no ACTIVE revision of family %s in namespace %s", r, r.Family, namespace)}
 	}
 	return best, nil
+}
+
+// InUse resolves the task definition ARN of a deployment that runs tasks
+// (or the rollback target) to its revision, whatever its state: INACTIVE
+// and DELETE_IN_PROGRESS revisions stay usable by those already using
+// them.
+func InUse(ctx context.Context, c client.Reader, namespace, arn string) (*ecsv1alpha1.TaskDefinitionRevision, error) {
+	r, err := names.ParseTaskDefinition(arn)
+	if err != nil || r.Revision == 0 {
+		return nil, &Problem{Condition: ecsv1alpha1.ConditionTaskDefinitionResolved, Reason: ecsv1alpha1.ReasonInvalidTaskDefinitionReference,
+			Message: fmt.Sprintf("deployment's task definition %q is not family:revision or an ARN", arn)}
+	}
+	var list ecsv1alpha1.TaskDefinitionRevisionList
+	if err := c.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{IndexFamily: r.Family}); err != nil {
+		return nil, fmt.Errorf("list TaskDefinitionRevisions of family %s: %w", r.Family, err)
+	}
+	for i := range list.Items {
+		if list.Items[i].Spec.Revision == r.Revision {
+			return &list.Items[i], nil
+		}
+	}
+	return nil, &Problem{Condition: ecsv1alpha1.ConditionTaskDefinitionResolved, Reason: ecsv1alpha1.ReasonTaskDefinitionNotFound,
+		Message: fmt.Sprintf("Unable to describe task definition %s: no revision %d of family %s in namespace %s", r, r.Revision, r.Family, namespace)}
 }
 
 // AsTranslateRevision adapts a revision object for translation.

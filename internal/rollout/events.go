@@ -41,9 +41,16 @@ type Message struct {
 	Text string
 }
 
-// started reports the tasks no "has started" event names yet. Pods
-// created well before the newest such event (a minute) were reported by
-// events the log no longer holds, or before Berth kept events.
+// startQuiet is how long after the newest task a "has started" event
+// waits: the ReplicaSet controller creates a step's pods in slow-start
+// batches (1, 2, 4, ...) within a second or two, and ECS reports one
+// scheduling decision as one event.
+const startQuiet = 2 * time.Second
+
+// started reports the tasks no "has started" event names yet, once no new
+// one appeared for startQuiet. Pods created well before the newest such
+// event (a minute) were reported by events the log no longer holds, or
+// before Berth kept events.
 func (p *planner) started() {
 	var since time.Time
 	var named []string
@@ -56,6 +63,7 @@ func (p *planner) started() {
 		}
 	}
 	var ids []string
+	var newest time.Time
 	for i := range p.in.Pods {
 		pod := &p.in.Pods[i]
 		id := taskstate.TaskID(pod)
@@ -63,9 +71,44 @@ func (p *planner) started() {
 			continue
 		}
 		ids = append(ids, id)
+		if pod.CreationTimestamp.After(newest) {
+			newest = pod.CreationTimestamp.Time
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	if wait := newest.Add(startQuiet).Sub(p.in.Now); wait > 0 {
+		p.recheckIn(wait)
+		return
+	}
+	p.sayTasks(ReasonTaskStarted, false, "has started %d tasks", ids)
+}
+
+// replaced reports the tasks Kubernetes stops for the scheduler (the old
+// tasks a rolling deployment replaces, and those a scale-in stops) that no
+// "has stopped" event names yet: the tasks the scheduler stops itself are
+// named before their pods are deleted (judge).
+func (p *planner) replaced() {
+	var ids []string
+	for i := range p.in.Pods {
+		pod := &p.in.Pods[i]
+		if pod.DeletionTimestamp.IsZero() {
+			continue
+		}
+		if id := taskstate.TaskID(pod); !reported(p.in.Events, id) {
+			ids = append(ids, id)
+		}
 	}
 	if len(ids) > 0 {
-		p.say(ReasonTaskStarted, false, "has started %d tasks: %s.", len(ids), taskList(ids))
+		p.sayTasks(ReasonTaskStopped, false, "has stopped %d running tasks", ids)
+	}
+}
+
+// recheckIn asks to plan again within d.
+func (p *planner) recheckIn(d time.Duration) {
+	if p.out.Recheck == 0 || d < p.out.Recheck {
+		p.out.Recheck = d
 	}
 }
 

@@ -104,8 +104,10 @@ type Output struct {
 	Stops []Stop
 	// Messages are new service events, oldest first.
 	Messages []Message
-	// Steady is ECS's steady state: one deployment, COMPLETED, with
-	// running == desired.
+	// Steady is what ECS's services-stable waiter checks: one deployment
+	// (not FAILED), running == desired. Its "has reached a steady state"
+	// event waits, as ECS's does, for the deployment to complete (every
+	// task healthy).
 	Steady bool
 	// Recheck is when time alone may change the decision (0: never).
 	Recheck time.Duration
@@ -139,6 +141,7 @@ func Plan(in Input) Output {
 	p.ensureWant()
 	p.count()
 	p.started()
+	p.replaced()
 	p.unplaced()
 	p.judge()
 	p.trip()
@@ -246,7 +249,8 @@ func promote(d *ecsv1alpha1.ServiceDeployment, reason string, now metav1.Time) {
 }
 
 // count sets each deployment's running and pending tasks from its pods;
-// stopping pods (being deleted) are not counted.
+// stopping tasks (pods being deleted, finished, or with an essential
+// container that exited) are not counted.
 func (p *planner) count() {
 	p.healthySince = map[string]time.Time{}
 	for _, d := range p.deps {
@@ -257,6 +261,11 @@ func (p *planner) count() {
 		pod := &p.in.Pods[i]
 		d := p.byHash[pod.Annotations[ecsv1alpha1.AnnotationTemplateHash]]
 		if d == nil || !pod.DeletionTimestamp.IsZero() || pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded {
+			continue
+		}
+		if st := p.states[i]; st != nil && st.EssentialExited != nil {
+			// ECS stops the task (DEACTIVATING, STOPPING): neither RUNNING
+			// nor PENDING.
 			continue
 		}
 		if taskstate.Running(pod, p.states[i]) {
@@ -321,7 +330,7 @@ func (p *planner) judge() {
 		}
 	}
 	if len(newly) > 0 {
-		p.say(ReasonTaskStopped, true, "has stopped %d running tasks: %s.", len(newly), taskList(newly))
+		p.sayTasks(ReasonTaskStopped, true, "has stopped %d running tasks", newly)
 	}
 }
 
@@ -336,18 +345,30 @@ func reported(events []ecsv1alpha1.ServiceEvent, taskID string) bool {
 	return false
 }
 
-// taskList words task IDs as ECS does: (task a) (task b), at most ten.
-func taskList(ids []string) string {
+// maxEventMessage is the longest service event message (the status'
+// schema's bound).
+const maxEventMessage = 2048
+
+// sayTasks says what ("has started %d tasks") and names every task,
+// sorted: "...: (task a) (task b)." One message for one scheduling
+// decision, split only where a message would outgrow maxEventMessage
+// (about 45 tasks), each part with its own count.
+func (p *planner) sayTasks(reason string, warning bool, what string, ids []string) {
 	sort.Strings(ids)
-	parts := make([]string, 0, min(len(ids), 10))
-	for i, id := range ids {
-		if i == 10 {
-			parts = append(parts, fmt.Sprintf("and %d more", len(ids)-10))
-			break
+	prefix := len(fmt.Sprintf("service %s "+what+": .", p.in.Service, 100000))
+	for len(ids) > 0 {
+		n, size := 0, prefix
+		for n < len(ids) && (n == 0 || size+len(ids[n])+8 <= maxEventMessage) {
+			size += len(ids[n]) + 8 // "(task " + id + ") "
+			n++
 		}
-		parts = append(parts, "(task "+id+")")
+		parts := make([]string, n)
+		for i, id := range ids[:n] {
+			parts[i] = "(task " + id + ")"
+		}
+		p.say(reason, warning, what+": %s.", n, strings.Join(parts, " "))
+		ids = ids[n:]
 	}
-	return strings.Join(parts, " ")
 }
 
 // trip fails the PRIMARY deployment when the circuit breaker's threshold
@@ -422,7 +443,13 @@ func (p *planner) complete() {
 	if p.in.Deadlock && prim.RolloutState == ecsv1alpha1.RolloutInProgress && !available {
 		p.say(ReasonDeploymentConfiguration, true, "was unable to stop or start tasks during a deployment because of the service deployment configuration. Update the minimumHealthyPercent or maximumPercent value and try again.")
 	}
-	if !available || others > 0 || prim.RunningCount != p.in.Desired || prim.PendingCount != 0 {
+	if others > 0 || prim.RunningCount != p.in.Desired {
+		return
+	}
+	// ECS's services-stable: one deployment, running == desired. Whether
+	// the tasks are healthy is the deployment's rolloutState.
+	p.out.Steady = true
+	if !available || prim.PendingCount != 0 {
 		return
 	}
 	if prim.RolloutState == ecsv1alpha1.RolloutInProgress {
@@ -431,7 +458,6 @@ func (p *planner) complete() {
 		prim.UpdatedAt = p.now()
 		p.say(ReasonDeploymentCompleted, false, "(deployment %s) deployment completed.", prim.ID)
 	}
-	p.out.Steady = true
 	p.say(ReasonSteadyState, false, "has reached a steady state.")
 }
 

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 )
@@ -101,9 +102,21 @@ func TestPlan(t *testing.T) {
 		want: []summary{{"h1", "PRIMARY", "COMPLETED", 2, 0}}, run: "h1", steady: true,
 		messages: []string{"has started 2 tasks: (task h1uid0) (task h1uid1).", "(deployment ecs-svc/h1) deployment completed.", "has reached a steady state."},
 	}, {
-		name: "first deployment in progress until the Deployment reports the tasks available",
+		name: "first deployment in progress until the Deployment reports the tasks available; steady (services-stable) once they run",
 		in:   Input{Desired: 2, Want: target("h1", 1), Pods: pods("h1", 2), Workload: Workload{Exists: true, Hash: "h1", Observed: true, Replicas: 2, Updated: 2, Available: 1}},
-		want: []summary{{"h1", "PRIMARY", "IN_PROGRESS", 2, 0}}, run: "h1",
+		want: []summary{{"h1", "PRIMARY", "IN_PROGRESS", 2, 0}}, run: "h1", steady: true,
+	}, {
+		name: "not steady while a task is not running",
+		in: Input{Desired: 2, Want: target("h1", 1), Pods: append(pods("h1", 1), pods("h1p", 1, func(p *corev1.Pod) {
+			p.Annotations[ecsv1alpha1.AnnotationTemplateHash] = "h1"
+			p.Status.Phase = corev1.PodPending
+		})...), Workload: Workload{Exists: true, Hash: "h1", Observed: true, Replicas: 2, Updated: 2, Available: 1}},
+		want: []summary{{"h1", "PRIMARY", "IN_PROGRESS", 1, 0}}, run: "h1",
+	}, {
+		name: "a scale-out of a COMPLETED deployment is steady as soon as running == desired, before the new tasks are healthy",
+		in: Input{Desired: 3, Want: target("h1", 1), Previous: []ecsv1alpha1.ServiceDeployment{dep("h1", "PRIMARY", "COMPLETED", 1)},
+			Pods: pods("h1", 3), Workload: Workload{Exists: true, Hash: "h1", Observed: true, Replicas: 3, Updated: 3, Available: 2}},
+		want: []summary{{"h1", "PRIMARY", "COMPLETED", 3, 0}}, run: "h1", steady: true,
 	}, {
 		name: "a new revision starts a deployment; the old one stays ACTIVE while it runs tasks",
 		in: Input{Desired: 2, Want: target("h2", 2), Previous: []ecsv1alpha1.ServiceDeployment{dep("h1", "PRIMARY", "COMPLETED", 1)},
@@ -127,7 +140,7 @@ func TestPlan(t *testing.T) {
 		in: Input{Desired: 10, Breaker: breaker, Want: target("h2", 2),
 			Previous: []ecsv1alpha1.ServiceDeployment{withFailed(dep("h2", "PRIMARY", "IN_PROGRESS", 2), 4), dep("h1", "ACTIVE", "COMPLETED", 1)},
 			Pods:     append(pods("h1", 10), pods("h2", 1, failed)...), Workload: available("h2", 10)},
-		want: []summary{{"h1", "PRIMARY", "IN_PROGRESS", 10, 0}, {"h2", "INACTIVE", "FAILED", 0, 5}}, run: "h1", stops: 1,
+		want: []summary{{"h1", "PRIMARY", "IN_PROGRESS", 10, 0}, {"h2", "INACTIVE", "FAILED", 0, 5}}, run: "h1", stops: 1, steady: true,
 		messages: []string{"has stopped 1 running tasks", "(deployment ecs-svc/h2) deployment failed: tasks failed to start.", "(deployment ecs-svc/h2) rolling back to deployment ecs-svc/h1."},
 	}, {
 		name: "without rollback the failed deployment stays PRIMARY and the old tasks keep running",
@@ -307,5 +320,75 @@ func TestUnplacedWaitsForProvisioning(t *testing.T) {
 	in.Now = t0.Add(time.Minute)
 	if got := texts(Plan(in).Messages); !strings.Contains(got, "unable to place") {
 		t.Errorf("after the grace: messages %q", got)
+	}
+}
+
+// The ReplicaSet controller creates a step's pods in slow-start batches:
+// "has started" waits until no new task appeared for startQuiet, then
+// names every task in one event; a decision too large for one message is
+// split, each part with its own count.
+func TestStartedIsOneEventPerDecision(t *testing.T) {
+	created := func(at time.Time) podOpt {
+		return func(p *corev1.Pod) { p.CreationTimestamp = metav1.NewTime(at) }
+	}
+	in := Input{Service: "web", Desired: 12, Now: t0, Want: target("h1", 1),
+		Pods: append(pods("a", 1, created(t0.Add(-3*time.Second))), pods("b", 11, created(t0.Add(-time.Second)))...)}
+	out := Plan(in)
+	if got := texts(out.Messages); strings.Contains(got, "has started") {
+		t.Errorf("a task appeared 1 s ago, yet: %s", got)
+	}
+	if out.Recheck <= 0 || out.Recheck > startQuiet {
+		t.Errorf("recheck = %v, want within %v", out.Recheck, startQuiet)
+	}
+	in.Now = t0.Add(time.Second)
+	out = Plan(in)
+	var started []string
+	for _, m := range out.Messages {
+		if m.Reason == ReasonTaskStarted {
+			started = append(started, m.Text)
+		}
+	}
+	if len(started) != 1 || !strings.HasPrefix(started[0], "service web has started 12 tasks: (task auid0) (task buid0) (task buid1) (task buid10)") ||
+		strings.Count(started[0], "(task ") != 12 {
+		t.Errorf("want one event naming all 12 tasks, got %q", started)
+	}
+
+	in.Pods = pods("c", 100, created(t0.Add(-time.Minute)))
+	out = Plan(in)
+	total := 0
+	for _, m := range out.Messages {
+		if m.Reason != ReasonTaskStarted {
+			continue
+		}
+		if len(m.Text) > maxEventMessage {
+			t.Errorf("a message of %d characters: the status holds %d", len(m.Text), maxEventMessage)
+		}
+		var n int
+		if _, err := fmt.Sscanf(m.Text, "service web has started %d tasks:", &n); err != nil || n != strings.Count(m.Text, "(task ") {
+			t.Errorf("count and ids disagree in %q", m.Text)
+		}
+		total += n
+	}
+	if total != 100 {
+		t.Errorf("100 tasks started, the events name %d", total)
+	}
+}
+
+// The old tasks a rolling deployment replaces (pods Kubernetes deletes)
+// are reported as stopped, once.
+func TestReplacedTasksAreReported(t *testing.T) {
+	deleting := func(p *corev1.Pod) { p.DeletionTimestamp = ptr.To(metav1.NewTime(t0)) }
+	in := Input{Service: "web", Desired: 2, Now: t0, Want: target("h2", 2),
+		Previous: []ecsv1alpha1.ServiceDeployment{dep("h2", "PRIMARY", "IN_PROGRESS", 2), dep("h1", "ACTIVE", "COMPLETED", 1)},
+		Events:   []ecsv1alpha1.ServiceEvent{{Message: "service web has started 4 tasks: .", CreatedAt: metav1.NewTime(t0.Add(-time.Minute))}},
+		Pods:     append(pods("h1", 2, deleting), pods("h2", 2)...), Workload: available("h2", 2)}
+	out := Plan(in)
+	want := "service web has stopped 2 running tasks: (task h1uid0) (task h1uid1)."
+	if got := texts(out.Messages); !strings.Contains(got, want) {
+		t.Errorf("messages lack %q:\n%s", want, got)
+	}
+	in.Events = append([]ecsv1alpha1.ServiceEvent{{Message: want, CreatedAt: metav1.NewTime(t0)}}, in.Events...)
+	if got := texts(Plan(in).Messages); strings.Contains(got, "has stopped") {
+		t.Errorf("reported twice: %s", got)
 	}
 }

@@ -332,8 +332,9 @@ func getService(g Gomega, name string) *ecsv1alpha1.Service {
 	return svc
 }
 
-// TestTaskWaitsForItsCluster: a task whose cluster does not exist yet is
-// Stalled (ClusterNotFoundException) and starts once the cluster appears.
+// TestTaskWaitsForItsCluster: a task whose cluster does not exist yet
+// waits for it (Reconciling, DependencyNotReady, ClusterNotFoundException
+// in ClusterResolved; never Stalled) and starts once the cluster appears.
 func TestTaskWaitsForItsCluster(t *testing.T) {
 	RegisterTestingT(t)
 	ctx := context.Background()
@@ -345,9 +346,12 @@ func TestTaskWaitsForItsCluster(t *testing.T) {
 	Expect(admin.Create(ctx, task)).To(Succeed())
 	Eventually(func(g Gomega) {
 		g.Expect(admin.Get(ctx, key("early"), task)).To(Succeed())
-		c := meta.FindStatusCondition(task.Status.Conditions, ecsv1alpha1.ConditionStalled)
+		c := meta.FindStatusCondition(task.Status.Conditions, ecsv1alpha1.ConditionReconciling)
 		g.Expect(c).NotTo(BeNil())
-		g.Expect(c.Reason).To(Equal(ecsv1alpha1.ReasonClusterNotFound))
+		g.Expect(c.Reason).To(Equal(ecsv1alpha1.ReasonDependencyNotReady))
+		g.Expect(c.Message).To(HavePrefix("ClusterNotFoundException: "))
+		g.Expect(meta.FindStatusCondition(task.Status.Conditions, ecsv1alpha1.ConditionClusterResolved).Reason).To(Equal(ecsv1alpha1.ReasonClusterNotFound))
+		g.Expect(meta.FindStatusCondition(task.Status.Conditions, ecsv1alpha1.ConditionStalled)).To(BeNil())
 	}).WithTimeout(timeout).Should(Succeed())
 
 	cl := &ecsv1alpha1.Cluster{}

@@ -1,0 +1,87 @@
+-- Argo CD health check for ecs.berth.dev/Task (Berth); see docs/health.md.
+-- BEGIN berth common: identical in every Berth health.lua (docs/health/health_test.go checks it)
+local function condition(conditions, type)
+  for _, c in ipairs(conditions) do
+    if c.type == type then
+      return c
+    end
+  end
+end
+
+local function isTrue(c)
+  return c ~= nil and c.status == "True"
+end
+
+-- assess maps Berth's kstatus conditions to an Argo CD health. first(obj)
+-- and last(obj, ready) are the kind's own checks, or nil: first runs before
+-- the generation check, last when neither Stalled, Ready nor Reconciling is
+-- True. Neither uses the string library, which argocd-cm scripts lack.
+local function assess(obj, first, last)
+  if first ~= nil then
+    local hs = first(obj)
+    if hs ~= nil then
+      return hs
+    end
+  end
+  local generation = obj.metadata.generation or 0
+  local status = obj.status
+  if status == nil or status.conditions == nil or status.observedGeneration == nil or status.observedGeneration < generation then
+    return { status = "Progressing", message = "Waiting for Berth to observe generation " .. generation }
+  end
+  local stalled = condition(status.conditions, "Stalled")
+  if isTrue(stalled) then
+    return { status = "Degraded", message = stalled.message }
+  end
+  local ready = condition(status.conditions, "Ready")
+  if isTrue(ready) then
+    return { status = "Healthy", message = ready.message }
+  end
+  local reconciling = condition(status.conditions, "Reconciling")
+  if isTrue(reconciling) then
+    return { status = "Progressing", message = reconciling.message }
+  end
+  if last ~= nil then
+    local hs = last(obj, ready)
+    if hs ~= nil then
+      return hs
+    end
+  end
+  -- Ready False or Unknown, neither Reconciling nor Stalled: an input Berth
+  -- could not read and retries (kstatus: InProgress).
+  return { status = "Progressing", message = (ready and ready.message) or "Waiting for Berth to report Ready" }
+end
+-- END berth common
+
+-- A STOPPED task is finished, as a completed or failed Job is: Healthy when
+-- it was stopped on request (StopTask: stopCode UserInitiated) or when it
+-- has an essential container and every essential container exited 0;
+-- Degraded otherwise (TaskFailedToStart, a non-zero or missing exit code,
+-- a Spot interruption).
+local function stopped(obj, ready)
+  local status = obj.status
+  if status.lastStatus ~= "STOPPED" then
+    return nil
+  end
+  local message = (ready and ready.message) or "The task is STOPPED"
+  if status.stopCode == "UserInitiated" then
+    return { status = "Healthy", message = message }
+  end
+  if status.stopCode ~= "EssentialContainerExited" then
+    return { status = "Degraded", message = message }
+  end
+  local essential = 0
+  for _, c in ipairs(status.containers or {}) do
+    if c.essential ~= false then
+      if c.exitCode ~= 0 then
+        return { status = "Degraded", message = message .. "; essential container " .. c.name .. " exit code: " .. (c.exitCode or "none") }
+      end
+      essential = essential + 1
+    end
+  end
+  if essential == 0 then
+    return { status = "Degraded", message = message .. "; no essential container" }
+  end
+  return { status = "Healthy", message = message }
+end
+
+return assess(obj, nil, stopped)
