@@ -124,6 +124,12 @@ const (
 	// LabelCapacityProvider marks the nodes of a capacity provider's pool
 	// and the tasks placed on it.
 	LabelCapacityProvider = "ecs.berth.dev/capacity-provider"
+	// TaintRemoving (NoSchedule) fences a node Berth is about to remove
+	// (an idle Fargate node, a managed scale-in, a reclaimed Spot node):
+	// no task is placed on it while Berth checks, live, that none runs
+	// there; AnnotationRemovingSince is when it was fenced.
+	TaintRemoving           = "ecs.berth.dev/removing"
+	AnnotationRemovingSince = "ecs.berth.dev/removing-since"
 	// FinalizerRevisionInUse keeps a deleted TaskDefinitionRevision
 	// (DELETE_IN_PROGRESS) while a Service's deployment or a task uses it:
 	// ECS never breaks a running service, and deleting a TaskDefinition (a

@@ -60,7 +60,7 @@ type Reconciler struct {
 
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=capacityproviders,verbs=get;list;watch
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=capacityproviders/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=core,resources=nodes,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=core,resources=nodes,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=core,resources=pods,verbs=get;list;watch;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -178,19 +178,21 @@ func (r *Reconciler) observe(ctx context.Context, cp *ecsv1alpha1.CapacityProvid
 // Spot interruptions.
 func (r *Reconciler) act(ctx context.Context, p *pool, now time.Time) (time.Duration, error) {
 	cp := p.cp
-	if err := r.interrupt(ctx, p); err != nil {
+	reclaim, err := r.interrupt(ctx, p, now)
+	if err != nil {
 		return 0, err
 	}
 	switch {
 	case isFargate(cp) && cp.Spec.NodePool.Provisioner == ecsv1alpha1.NodeProvisionerKwok:
-		return r.provisionFargate(ctx, p, now)
+		recheck, err := r.provisionFargate(ctx, p, now)
+		return shortestPositive(reclaim, recheck), err
 	case managedScaling(cp):
 		st, recheck, err := r.scaleEC2(ctx, p, now)
 		cp.Status.ManagedScaling = st
-		return recheck, err
+		return shortestPositive(reclaim, recheck), err
 	}
 	cp.Status.ManagedScaling = nil
-	return 0, nil
+	return reclaim, nil
 }
 
 // acts tells whether the controller creates or deletes the pool's nodes.

@@ -111,13 +111,17 @@ func nodeReady(n *corev1.Node) bool {
 // being reclaimed.
 func draining(n *corev1.Node) bool {
 	_, reclaimed := n.Annotations[AnnotationSpotInterruption]
-	return n.Spec.Unschedulable || reclaimed || !n.DeletionTimestamp.IsZero()
+	return n.Spec.Unschedulable || reclaimed || !n.DeletionTimestamp.IsZero() || fenced(n)
 }
 
-// instances are the pool's nodes as managed scaling sees them.
+// instances are the pool's nodes as managed scaling sees them: a node
+// fenced for removal is on its way out and is not one.
 func (p *pool) instances() []capacity.Instance {
 	res := make([]capacity.Instance, 0, len(p.nodes))
 	for _, n := range p.nodes {
+		if fenced(n) {
+			continue
+		}
 		in := capacity.Instance{Name: n.Name, Allocatable: allocatable(n), Draining: draining(n),
 			Provisioned: n.Annotations[AnnotationProvisionedBy] != "", Created: n.CreationTimestamp.Time}
 		for _, pod := range p.onNode[n.Name] {

@@ -116,27 +116,41 @@ type kwokProvisioner struct{ client client.Client }
 
 func (k kwokProvisioner) Create(ctx context.Context, n *corev1.Node) error {
 	kwoknode.Annotate(n) // kwok simulates it, metrics-server scrapes kwok's metrics for it
-	if err := k.client.Create(ctx, n); err != nil && !apierrors.IsAlreadyExists(err) {
+	err := k.client.Create(ctx, n)
+	switch {
+	case apierrors.IsAlreadyExists(err):
+		return nil // created by an earlier reconcile the cache has not shown yet
+	case err != nil:
 		return fmt.Errorf("create node %s: %w", n.Name, err)
 	}
 	logf.FromContext(ctx).Info("Created node", "node", klog.KObj(n))
 	return nil
 }
 
+// Delete deletes the node as it was read: same UID and resourceVersion (a
+// conflict is returned as it is).
 func (k kwokProvisioner) Delete(ctx context.Context, n *corev1.Node) error {
-	if err := k.client.Delete(ctx, n, client.Preconditions{UID: &n.UID}); client.IgnoreNotFound(err) != nil {
+	pre := client.Preconditions{UID: &n.UID}
+	if n.ResourceVersion != "" {
+		pre.ResourceVersion = &n.ResourceVersion
+	}
+	err := k.client.Delete(ctx, n, pre)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil
+	case apierrors.IsConflict(err):
+		return err
+	case err != nil:
 		return fmt.Errorf("delete node %s: %w", n.Name, err)
 	}
 	logf.FromContext(ctx).Info("Deleted node", "node", klog.KObj(n))
 	return nil
 }
 
-func (r *Reconciler) createNode(ctx context.Context, n *corev1.Node) error {
-	return kwokProvisioner{r.Client}.Create(ctx, n)
-}
+func (r *Reconciler) provisioner() Provisioner { return kwokProvisioner{r.Client} }
 
-func (r *Reconciler) deleteNode(ctx context.Context, n *corev1.Node) error {
-	return kwokProvisioner{r.Client}.Delete(ctx, n)
+func (r *Reconciler) createNode(ctx context.Context, n *corev1.Node) error {
+	return r.provisioner().Create(ctx, n)
 }
 
 // fargateNodeName is the node created for a task: the pool's name and a
@@ -166,9 +180,10 @@ func (r *Reconciler) provisionFargate(ctx context.Context, p *pool, now time.Tim
 	return recheck, nil
 }
 
-// removeIdleFargateNodes deletes the pool's task nodes that no pod is
-// bound to and whose task does not wait for them; it returns the tasks that
-// have a node, and when to look again at a young empty node.
+// removeIdleFargateNodes removes (removeNode) the pool's task nodes that
+// no pod is bound to and whose task does not wait for them; it returns the
+// tasks that have a node, and when to look again at a young empty node or
+// one being removed.
 func (r *Reconciler) removeIdleFargateNodes(ctx context.Context, p *pool, now time.Time) (map[string]bool, time.Duration, error) {
 	covered := map[string]bool{}
 	var recheck time.Duration
@@ -178,44 +193,31 @@ func (r *Reconciler) removeIdleFargateNodes(ctx context.Context, p *pool, now ti
 			continue
 		}
 		covered[uid] = true
-		if len(p.onNode[n.Name]) > 0 || !n.DeletionTimestamp.IsZero() {
+		if !n.DeletionTimestamp.IsZero() {
 			continue
 		}
-		if pod := p.byUID[uid]; pod != nil && pod.Spec.NodeName == "" && pod.DeletionTimestamp.IsZero() && !finished(pod) {
-			continue // its task waits for it
-		}
-		if wait := emptyNodeGrace - age(n.CreationTimestamp.Time, now); wait > 0 {
-			recheck = shortestPositive(recheck, wait)
-			continue
-		}
-		// The scheduler may have just bound another task of the same size
-		// to this empty node, which the cache does not show yet: ask the
-		// API server before deleting the node (and the task with it).
-		if busy, err := r.podBoundTo(ctx, n.Name); err != nil || busy {
-			if err != nil {
-				return nil, 0, err
+		pod := p.byUID[uid]
+		busy := len(p.onNode[n.Name]) > 0 ||
+			(pod != nil && pod.Spec.NodeName == "" && pod.DeletionTimestamp.IsZero() && !finished(pod)) // its task waits for it
+		if busy {
+			if fenced(n) {
+				if err := r.unfence(ctx, n); err != nil {
+					return nil, 0, err
+				}
 			}
 			continue
 		}
-		if err := r.deleteNode(ctx, n); err != nil {
+		if wait := emptyNodeGrace - age(n.CreationTimestamp.Time, now); wait > 0 && !fenced(n) {
+			recheck = shortestPositive(recheck, wait)
+			continue
+		}
+		wait, err := r.removeNode(ctx, n, now)
+		if err != nil {
 			return nil, 0, err
 		}
+		recheck = shortestPositive(recheck, wait)
 	}
 	return covered, recheck, nil
-}
-
-// podBoundTo asks the API server, not the cache, whether a pod is bound to
-// a node.
-func (r *Reconciler) podBoundTo(ctx context.Context, node string) (bool, error) {
-	reader := r.APIReader
-	if reader == nil {
-		reader = r.Client
-	}
-	var pods corev1.PodList
-	if err := reader.List(ctx, &pods, client.MatchingFields{"spec.nodeName": node}, client.Limit(1)); err != nil {
-		return false, fmt.Errorf("list pods on node %s: %w", node, err)
-	}
-	return len(pods.Items) > 0, nil
 }
 
 // createFargateNode makes the node of one task: its Fargate size, one pod.
@@ -272,23 +274,52 @@ func (r *Reconciler) scaleEC2(ctx context.Context, p *pool, now time.Time) (*ecs
 	if prev != nil {
 		st.LastScaledAt = prev.LastScaledAt
 	}
-	if np.Provisioner != ecsv1alpha1.NodeProvisionerKwok || (d.Add == 0 && len(d.Remove) == 0) {
+	if np.Provisioner != ecsv1alpha1.NodeProvisionerKwok {
 		return st, d.Recheck, nil
 	}
-	if err := r.applyScaling(ctx, p, d); err != nil {
+	// Nodes fenced by an earlier scale-in are on their way out (they are
+	// not instances to the decision): finish removing them.
+	recheck := d.Recheck
+	for _, n := range p.nodes {
+		if fenced(n) {
+			wait, err := r.removeNode(ctx, n, now)
+			if err != nil {
+				return st, 0, err
+			}
+			recheck = shortestPositive(recheck, wait)
+		}
+	}
+	if d.Add == 0 && len(d.Remove) == 0 {
+		return st, recheck, nil
+	}
+	wait, err := r.applyScaling(ctx, p, d, now)
+	if err != nil {
 		return st, 0, err
 	}
 	st.LastScaledAt = &metav1.Time{Time: now.Truncate(time.Second)}
 	r.Recorder.Eventf(p.cp, nil, corev1.EventTypeNormal, "ManagedScaling", "Scale", "%s", d.Message)
-	return st, d.Recheck, nil
+	return st, shortestPositive(recheck, wait), nil
 }
 
 // applyScaling creates d.Add nodes named <pool>-<n> (the lowest free
-// numbers, so that a retry creates nothing twice) and deletes d.Remove.
-func (r *Reconciler) applyScaling(ctx context.Context, p *pool, d capacity.ScalingDecision) error {
+// numbers, read live, so that a cache that lags creates nothing twice)
+// and removes d.Remove (removeNode: fenced first). It returns when to
+// look again.
+func (r *Reconciler) applyScaling(ctx context.Context, p *pool, d capacity.ScalingDecision, now time.Time) (time.Duration, error) {
 	taken := map[string]bool{}
-	for _, n := range p.nodes {
-		taken[n.Name] = true
+	if d.Add > 0 {
+		var live corev1.NodeList
+		if err := r.apiReader().List(ctx, &live, client.MatchingLabels{ecsv1alpha1.LabelCapacityProvider: p.cp.Name}); err != nil {
+			return 0, fmt.Errorf("list nodes of %s: %w", p.cp.Name, err)
+		}
+		if len(live.Items) != len(p.nodes) {
+			// The cache is behind a node created or deleted a moment ago:
+			// decide again once it shows it.
+			return time.Second, nil
+		}
+		for _, n := range live.Items {
+			taken[n.Name] = true
+		}
 	}
 	list := shape(p.cp)
 	for i, added := 0, int32(0); added < d.Add; i++ {
@@ -297,7 +328,7 @@ func (r *Reconciler) applyScaling(ctx context.Context, p *pool, d capacity.Scali
 			continue
 		}
 		if err := r.createNode(ctx, kwokNode(p.cp, name, list, i)); err != nil {
-			return err
+			return 0, err
 		}
 		added++
 	}
@@ -305,12 +336,15 @@ func (r *Reconciler) applyScaling(ctx context.Context, p *pool, d capacity.Scali
 	for _, n := range p.nodes {
 		byName[n.Name] = n
 	}
+	var recheck time.Duration
 	for _, name := range d.Remove {
-		if err := r.deleteNode(ctx, byName[name]); err != nil {
-			return err
+		wait, err := r.removeNode(ctx, byName[name], now)
+		if err != nil {
+			return 0, err
 		}
+		recheck = shortestPositive(recheck, wait)
 	}
-	return nil
+	return recheck, nil
 }
 
 // interrupt reclaims the pool's nodes annotated for a Spot interruption:
@@ -318,7 +352,8 @@ func (r *Reconciler) applyScaling(ctx context.Context, p *pool, d capacity.Scali
 // stopped with stopCode SpotInterruption (its pod is deleted with two
 // minutes' grace; a service starts a replacement), and the node goes once
 // empty (if Berth created it).
-func (r *Reconciler) interrupt(ctx context.Context, p *pool) error {
+func (r *Reconciler) interrupt(ctx context.Context, p *pool, now time.Time) (time.Duration, error) {
+	var recheck time.Duration
 	for _, n := range p.nodes {
 		if _, ok := n.Annotations[AnnotationSpotInterruption]; !ok {
 			continue
@@ -328,16 +363,18 @@ func (r *Reconciler) interrupt(ctx context.Context, p *pool) error {
 				continue
 			}
 			if err := r.stopForSpot(ctx, p.cp, pod); err != nil {
-				return err
+				return 0, err
 			}
 		}
 		if len(p.onNode[n.Name]) == 0 && n.Annotations[AnnotationProvisionedBy] != "" && n.DeletionTimestamp.IsZero() {
-			if err := r.deleteNode(ctx, n); err != nil {
-				return err
+			wait, err := r.removeNode(ctx, n, now)
+			if err != nil {
+				return 0, err
 			}
+			recheck = shortestPositive(recheck, wait)
 		}
 	}
-	return nil
+	return recheck, nil
 }
 
 func (r *Reconciler) stopForSpot(ctx context.Context, cp *ecsv1alpha1.CapacityProvider, cached *corev1.Pod) error {
