@@ -153,11 +153,15 @@ func (r *Reconciler) createNode(ctx context.Context, n *corev1.Node) error {
 	return r.provisioner().Create(ctx, n)
 }
 
-// fargateNodeName is the node created for a task: the pool's name and a
-// hash of the task's pod UID.
-func fargateNodeName(cp *ecsv1alpha1.CapacityProvider, uid string) string {
+// fargateNodeName is the k-th node created for a task: the pool's name, a
+// hash of the task's pod UID, and k after the first.
+func fargateNodeName(cp *ecsv1alpha1.CapacityProvider, uid string, k int) string {
 	sum := sha256.Sum256([]byte(uid))
-	return cp.Name + "-" + hex.EncodeToString(sum[:])[:10]
+	name := cp.Name + "-" + hex.EncodeToString(sum[:])[:10]
+	if k > 0 {
+		name += "-" + strconv.Itoa(k)
+	}
+	return name
 }
 
 // provisionFargate gives each pending task of a Fargate pool a node of its
@@ -165,15 +169,18 @@ func fargateNodeName(cp *ecsv1alpha1.CapacityProvider, uid string) string {
 // task, and removes a node once no pod is bound to it and its task is not
 // waiting for it.
 func (r *Reconciler) provisionFargate(ctx context.Context, p *pool, now time.Time) (time.Duration, error) {
-	covered, recheck, err := r.removeIdleFargateNodes(ctx, p, now)
+	made, free, recheck, err := r.removeIdleFargateNodes(ctx, p, now)
 	if err != nil {
 		return 0, err
 	}
 	for _, pod := range p.pending {
-		if covered[string(pod.UID)] {
+		uid := string(pod.UID)
+		if free[uid] {
 			continue
 		}
-		if err := r.createFargateNode(ctx, p, pod); err != nil {
+		// No node, or the one made for it runs another task of the same
+		// size the scheduler placed there first: one more.
+		if err := r.createFargateNode(ctx, p, pod, made[uid]); err != nil {
 			return 0, err
 		}
 	}
@@ -181,20 +188,24 @@ func (r *Reconciler) provisionFargate(ctx context.Context, p *pool, now time.Tim
 }
 
 // removeIdleFargateNodes removes (removeNode) the pool's task nodes that
-// no pod is bound to and whose task does not wait for them; it returns the
-// tasks that have a node, and when to look again at a young empty node or
-// one being removed.
-func (r *Reconciler) removeIdleFargateNodes(ctx context.Context, p *pool, now time.Time) (map[string]bool, time.Duration, error) {
-	covered := map[string]bool{}
+// no pod is bound to and whose task does not wait for them. It returns how
+// many nodes were made for each task, which tasks have one free (no pod
+// bound to it, not being removed), and when to look again at a young
+// empty node or one being removed.
+func (r *Reconciler) removeIdleFargateNodes(ctx context.Context, p *pool, now time.Time) (map[string]int, map[string]bool, time.Duration, error) {
+	made, free := map[string]int{}, map[string]bool{}
 	var recheck time.Duration
 	for _, n := range p.nodes {
 		uid := n.Annotations[AnnotationProvisionedFor]
 		if uid == "" {
 			continue
 		}
-		covered[uid] = true
+		made[uid]++
 		if !n.DeletionTimestamp.IsZero() {
 			continue
+		}
+		if len(p.onNode[n.Name]) == 0 {
+			free[uid] = true
 		}
 		pod := p.byUID[uid]
 		busy := len(p.onNode[n.Name]) > 0 ||
@@ -202,7 +213,7 @@ func (r *Reconciler) removeIdleFargateNodes(ctx context.Context, p *pool, now ti
 		if busy {
 			if fenced(n) {
 				if err := r.unfence(ctx, n); err != nil {
-					return nil, 0, err
+					return nil, nil, 0, err
 				}
 			}
 			continue
@@ -213,15 +224,16 @@ func (r *Reconciler) removeIdleFargateNodes(ctx context.Context, p *pool, now ti
 		}
 		wait, err := r.removeNode(ctx, n, now)
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
 		recheck = shortestPositive(recheck, wait)
 	}
-	return covered, recheck, nil
+	return made, free, recheck, nil
 }
 
-// createFargateNode makes the node of one task: its Fargate size, one pod.
-func (r *Reconciler) createFargateNode(ctx context.Context, p *pool, pod *corev1.Pod) error {
+// createFargateNode makes the k-th node of one task: its Fargate size, one
+// pod.
+func (r *Reconciler) createFargateNode(ctx context.Context, p *pool, pod *corev1.Pod, k int) error {
 	req := requests(pod)
 	if req.MilliCPU == 0 {
 		req.MilliCPU = 250
@@ -234,7 +246,7 @@ func (r *Reconciler) createFargateNode(ctx context.Context, p *pool, pod *corev1
 		corev1.ResourceMemory: *resource.NewQuantity(req.Memory, resource.BinarySI),
 		corev1.ResourcePods:   *resource.NewQuantity(1, resource.DecimalSI),
 	}
-	n := kwokNode(p.cp, fargateNodeName(p.cp, string(pod.UID)), list, len(p.nodes))
+	n := kwokNode(p.cp, fargateNodeName(p.cp, string(pod.UID), k), list, len(p.nodes))
 	n.Annotations[AnnotationProvisionedFor] = string(pod.UID)
 	n.Annotations[ecsv1alpha1.AnnotationFargateSize] = fargateSize(req)
 	if err := r.createNode(ctx, n); err != nil {

@@ -1,0 +1,200 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/conditions"
+	"github.com/berth-dev/berth/internal/names"
+	"github.com/berth-dev/berth/internal/testenv"
+	"github.com/berth-dev/berth/internal/testutil"
+	"github.com/berth-dev/berth/internal/translate"
+)
+
+// The reconciler is called directly against envtest's API server (see
+// internal/testenv): apply, reconcile, expect. envtest runs no
+// kube-controller-manager and no kubelet: the tests create the
+// Deployment's pods and write its status as they would.
+
+var (
+	env      *testenv.Envtest
+	features translate.Features
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	root, _ := filepath.Abs("../..")
+	var err error
+	env, err = testenv.Start(root)
+	defer env.Stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	minor, err := testutil.ServerMinor(env.Config)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	features = translate.Features{KubernetesMinor: minor}
+	return m.Run()
+}
+
+type harness struct {
+	t      *testing.T
+	g      Gomega
+	ns     string
+	clock  *clocktesting.FakePassiveClock
+	writes *testenv.Writes
+	events *testenv.Recorder
+	r      *Reconciler
+	pods   int
+}
+
+func newHarness(t *testing.T) *harness {
+	h := &harness{t: t, g: NewWithT(t), ns: env.Namespace(t), writes: &testenv.Writes{}, events: &testenv.Recorder{},
+		clock: clocktesting.NewFakePassiveClock(time.Now())}
+	h.r = &Reconciler{Client: h.writes.Client(env.Cached), Recorder: h.events, Clock: h.clock,
+		Config: translate.Config{Account: names.DefaultAccount, Features: features}}
+	env.World(t, h.ns)
+	return h
+}
+
+func (h *harness) reconcile(name string) ctrl.Result {
+	h.t.Helper()
+	env.Settle(h.g, h.ns,
+		func() client.ObjectList { return &ecsv1alpha1.ServiceList{} },
+		func() client.ObjectList { return &ecsv1alpha1.TaskDefinitionRevisionList{} },
+		func() client.ObjectList { return &ecsv1alpha1.ClusterList{} },
+		func() client.ObjectList { return &appsv1.DeploymentList{} },
+		func() client.ObjectList { return &corev1.PodList{} })
+	res, err := h.r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKey{Namespace: h.ns, Name: name}})
+	h.g.Expect(err).NotTo(HaveOccurred())
+	return res
+}
+
+func (h *harness) get(o client.Object) error {
+	return env.Direct.Get(context.Background(), client.ObjectKeyFromObject(o), o)
+}
+
+func (h *harness) service(name, family string, desired int32) *ecsv1alpha1.Service {
+	svc := &ecsv1alpha1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: name}}
+	svc.Spec.TaskDefinition, svc.Spec.DesiredCount, svc.Spec.LaunchType = family, ptr.To(desired), ecsv1alpha1.LaunchTypeFargate
+	h.g.Expect(env.Direct.Create(context.Background(), svc)).To(Succeed())
+	return svc
+}
+
+// run does what the Deployment controller, the scheduler and the kubelet
+// would: it brings the Deployment's pods to its replicas, all RUNNING and
+// ready, and reports available of them available.
+func (h *harness) run(name string, available int32) {
+	h.t.Helper()
+	ctx := context.Background()
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: name}}
+	h.g.Expect(h.get(d)).To(Succeed())
+	var pods corev1.PodList
+	h.g.Expect(env.Direct.List(ctx, &pods, client.InNamespace(h.ns), client.MatchingLabels(d.Spec.Selector.MatchLabels))).To(Succeed())
+	for range int(*d.Spec.Replicas) - len(pods.Items) {
+		h.pods++
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: fmt.Sprintf("%s-%d", name, h.pods),
+			Labels: d.Spec.Template.Labels, Annotations: d.Spec.Template.Annotations}, Spec: *d.Spec.Template.Spec.DeepCopy()}
+		h.g.Expect(env.Direct.Create(ctx, pod)).To(Succeed())
+		h.g.Expect(env.Direct.SubResource("binding").Create(ctx, pod, &corev1.Binding{Target: corev1.ObjectReference{Kind: "Node", Name: "node-1"}})).To(Succeed())
+		h.g.Expect(h.get(pod)).To(Succeed())
+		pod.Status.Phase = corev1.PodRunning
+		pod.Status.StartTime = ptr.To(metav1.Now())
+		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now()}}
+		for _, c := range pod.Spec.Containers {
+			pod.Status.ContainerStatuses = append(pod.Status.ContainerStatuses, corev1.ContainerStatus{Name: c.Name, Image: c.Image, Ready: true,
+				Started: ptr.To(true), State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}})
+		}
+		h.g.Expect(env.Direct.Status().Update(ctx, pod)).To(Succeed())
+	}
+	n := *d.Spec.Replicas
+	d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: available}
+	h.g.Expect(env.Direct.Status().Update(ctx, d)).To(Succeed())
+	h.clock.SetTime(time.Now().Add(5 * time.Second)) // past the "has started" event's grouping
+}
+
+// A Service whose task definition does not exist yet waits for it
+// (Reconciling, DependencyNotReady, with ECS's words), says so in one
+// Normal event, looks again after a backoff, and runs once a revision
+// appears.
+func TestServiceWaitsForItsTaskDefinition(t *testing.T) {
+	h := newHarness(t)
+	svc := h.service("api", "api", 1)
+	h.reconcile(svc.Name) // the finalizer
+	res := h.reconcile(svc.Name)
+	h.g.Expect(res.RequeueAfter).To(Equal(conditions.MinBackoff))
+	h.g.Expect(h.get(svc)).To(Succeed())
+	rec := meta.FindStatusCondition(svc.Status.Conditions, ecsv1alpha1.ConditionReconciling)
+	h.g.Expect(rec).NotTo(BeNil())
+	h.g.Expect(rec.Reason).To(Equal(ecsv1alpha1.ReasonDependencyNotReady))
+	h.g.Expect(rec.Message).To(Equal("Unable to describe task definition api: no ACTIVE revision of family api in namespace " + h.ns))
+	h.g.Expect(meta.FindStatusCondition(svc.Status.Conditions, ecsv1alpha1.ConditionStalled)).To(BeNil())
+	h.g.Expect(svc.Status.ObservedGeneration).To(Equal(svc.Generation))
+	h.g.Expect(h.events.Take()).To(ConsistOf(testenv.Event{Kind: "Service", Name: "api", Type: corev1.EventTypeNormal,
+		Reason: ecsv1alpha1.ReasonDependencyNotReady, Note: "Waiting: " + rec.Message}))
+	h.reconcile(svc.Name)
+	h.g.Expect(h.events.Take()).To(BeEmpty(), "said once")
+	h.g.Expect(h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "api"}})).To(Satisfy(apierrors.IsNotFound))
+
+	env.Revision(t, h.ns, "api", 1, "public.ecr.aws/example/api:1")
+	h.reconcile(svc.Name)
+	h.g.Expect(h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "api"}})).To(Succeed())
+	h.g.Expect(h.get(svc)).To(Succeed())
+	h.g.Expect(meta.FindStatusCondition(svc.Status.Conditions, ecsv1alpha1.ConditionReconciling).Reason).To(Equal(ecsv1alpha1.ReasonRolloutInProgress))
+}
+
+// Ready is ECS's services-stable: a scale-out is Ready as soon as running
+// == desired, before the new task has been healthy long enough to be
+// available; the deployment stays COMPLETED. A reconcile with nothing new
+// writes nothing.
+func TestScaleOutIsReadyAtOnce(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	svc := h.service("web", "web", 2)
+	h.reconcile(svc.Name)
+	h.reconcile(svc.Name)
+	h.run("web", 2)
+	h.reconcile(svc.Name)
+	h.g.Expect(h.get(svc)).To(Succeed())
+	h.g.Expect(meta.IsStatusConditionTrue(svc.Status.Conditions, ecsv1alpha1.ConditionReady)).To(BeTrue(), "%+v", svc.Status.Conditions)
+	h.g.Expect(svc.Status.Deployments).To(HaveLen(1))
+	h.g.Expect(svc.Status.Deployments[0].RolloutState).To(Equal(ecsv1alpha1.RolloutCompleted))
+
+	svc.Spec.DesiredCount = ptr.To[int32](3)
+	h.g.Expect(env.Direct.Update(ctx, svc)).To(Succeed())
+	h.reconcile(svc.Name)
+	h.g.Expect(h.get(svc)).To(Succeed())
+	h.g.Expect(meta.IsStatusConditionTrue(svc.Status.Conditions, ecsv1alpha1.ConditionReady)).To(BeFalse(), "2 of 3 running")
+	h.run("web", 2) // the third task runs; not yet available (minReadySeconds)
+	h.reconcile(svc.Name)
+	h.g.Expect(h.get(svc)).To(Succeed())
+	h.g.Expect(svc.Status.RunningCount).To(Equal(ptr.To[int32](3)))
+	h.g.Expect(meta.IsStatusConditionTrue(svc.Status.Conditions, ecsv1alpha1.ConditionReady)).To(BeTrue(), "%+v", svc.Status.Conditions)
+	h.g.Expect(svc.Status.Deployments[0].RolloutState).To(Equal(ecsv1alpha1.RolloutCompleted))
+	h.g.Expect(svc.Status.Events[0].Message).To(MatchRegexp(`^service web has started 1 tasks: \(task [0-9a-f]+\)\.$`))
+	h.writes.Take()
+	h.reconcile(svc.Name)
+	h.g.Expect(h.writes.Take()).To(BeEmpty())
+}
