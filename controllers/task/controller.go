@@ -50,6 +50,16 @@ type Reconciler struct {
 	// deleted, as ECS keeps stopped tasks about an hour (default 1 h;
 	// negative: kept).
 	StoppedTaskTTL time.Duration
+	// APIReader reads past the cache: whether a pod the cache does not show
+	// is gone or just created. Nil: the Client.
+	APIReader client.Reader
+}
+
+func (r *Reconciler) apiReader() client.Reader {
+	if r.APIReader != nil {
+		return r.APIReader
+	}
+	return r.Client
 }
 
 // DefaultStoppedTaskTTL is how long stopped tasks stay by default.
@@ -184,6 +194,17 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, task *ecsv1alpha1.Task
 	stopping := task.Spec.DesiredStatus == ecsv1alpha1.DesiredTaskStatus(ecsv1alpha1.TaskStopped)
 	if stopping {
 		setStopping(task, now)
+	}
+	if pod == nil && task.Status.PodName != "" {
+		// Gone, or created a moment ago and not in the cache yet: only the
+		// API server can tell, and a task is not stopped on a guess.
+		live := &corev1.Pod{}
+		switch err := r.apiReader().Get(ctx, client.ObjectKey{Namespace: task.Namespace, Name: task.Status.PodName}, live); {
+		case err == nil && metav1.IsControlledBy(live, task):
+			pod = live
+		case err != nil && !apierrors.IsNotFound(err):
+			return 0, fmt.Errorf("get Pod: %w", err)
+		}
 	}
 	if pod == nil && (task.Status.PodName != "" || stopping) {
 		stopWithoutPod(task, now)

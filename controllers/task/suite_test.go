@@ -18,6 +18,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
@@ -195,4 +196,33 @@ func TestStoppedTaskIsFinal(t *testing.T) {
 		h.reconcile(task.Name)
 		h.g.Expect(h.writes.Take()).To(BeEmpty(), "%s: a reconcile with nothing new writes nothing", tc.name)
 	}
+}
+
+// A pod the cache does not show yet (created a moment ago) is not a pod
+// that was deleted: the task is not stopped on the cache's word.
+func TestPodMissingFromTheCacheIsNotStopped(t *testing.T) {
+	h := newHarness(t)
+	env.World(t, h.ns)
+	task := h.task("lagging", "")
+	h.reconcile(task.Name)
+	h.g.Expect(h.get(task)).To(Succeed())
+	h.g.Expect(task.Status.PodName).NotTo(BeEmpty())
+
+	lagging := interceptor.NewClient(env.Cached, interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if _, ok := obj.(*corev1.Pod); ok {
+				return apierrors.NewNotFound(corev1.Resource("pods"), key.Name)
+			}
+			return c.Get(ctx, key, obj, opts...)
+		},
+	})
+	h.r.Client, h.r.APIReader = lagging, env.Direct
+	h.reconcile(task.Name)
+	h.g.Expect(h.get(task)).To(Succeed())
+	h.g.Expect(task.Status.LastStatus).NotTo(Equal(ecsv1alpha1.TaskStopped))
+
+	h.r.APIReader = nil // the cache's word alone: the positive control
+	h.reconcile(task.Name)
+	h.g.Expect(h.get(task)).To(Succeed())
+	h.g.Expect(task.Status.LastStatus).To(Equal(ecsv1alpha1.TaskStopped))
 }

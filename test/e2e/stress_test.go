@@ -75,6 +75,9 @@ func TestNoTaskStoppedWithItsNode(t *testing.T) {
 			for i := range 2 * perPool {
 				task := &ecsv1alpha1.Task{}
 				g.Expect(admin.Get(ctx, key(fmt.Sprintf("stress-%d-%d", w, i)), task)).To(Succeed())
+				if task.Status.LastStatus == ecsv1alpha1.TaskStopped {
+					StopTrying(fmt.Sprintf("task %s STOPPED: %s %s", task.Name, task.Status.StopCode, task.Status.StoppedReason)).Now()
+				}
 				g.Expect(task.Status.LastStatus).To(Equal(ecsv1alpha1.TaskRunning), "task %s", task.Name)
 			}
 		}).WithTimeout(timeout).WithPolling(time.Second).Should(Succeed())
