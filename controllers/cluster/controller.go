@@ -193,12 +193,12 @@ type usage struct {
 	// serviceTasks are the pods of services' tasks that still exist,
 	// stopping ones included.
 	services, draining, tasks, serviceTasks int
-	stats           map[string]int32
-	byProvider      map[string][2]int32
-	running         int32
-	pending         int32
-	instances       int32
-	cost            *ecsv1alpha1.CostFigures
+	stats                                   map[string]int32
+	byProvider                              map[string][2]int32
+	running                                 int32
+	pending                                 int32
+	instances                               int32
+	cost                                    *ecsv1alpha1.CostFigures
 }
 
 // Statistics' names, in DescribeClusters' order.
