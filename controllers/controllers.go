@@ -10,6 +10,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/controllers/capacityprovider"
 	"github.com/berth-dev/berth/controllers/cluster"
 	"github.com/berth-dev/berth/controllers/revision"
@@ -18,7 +19,9 @@ import (
 	"github.com/berth-dev/berth/controllers/task"
 	"github.com/berth-dev/berth/controllers/taskdefinition"
 	"github.com/berth-dev/berth/internal/kubeversion"
+	"github.com/berth-dev/berth/internal/localcp/kwoknode"
 	"github.com/berth-dev/berth/internal/names"
+	"github.com/berth-dev/berth/internal/provision"
 	"github.com/berth-dev/berth/internal/resolve"
 	"github.com/berth-dev/berth/internal/translate"
 )
@@ -82,7 +85,8 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 		&cluster.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-cluster"), Clock: clk, Account: cfg.Account, Options: opts},
 		&scalabletarget.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-scalabletarget"), Clock: clk, Options: opts,
 			Metrics: scalabletarget.ResourceMetrics{Pods: c, Metrics: mgr.GetAPIReader()}},
-		&capacityprovider.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-capacityprovider"), Clock: clk, Account: cfg.Account, Options: opts, CostInterval: cfg.CostInterval, APIReader: mgr.GetAPIReader()},
+		&capacityprovider.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-capacityprovider"), Clock: clk, Account: cfg.Account, Options: opts, CostInterval: cfg.CostInterval, APIReader: mgr.GetAPIReader(),
+			Provisioners: map[ecsv1alpha1.NodeProvisioner]provision.Provisioner{ecsv1alpha1.NodeProvisionerKwok: kwoknode.Provisioner{Client: c}}},
 	}
 	for _, r := range reconcilers {
 		if err := r.SetupWithManager(mgr); err != nil {

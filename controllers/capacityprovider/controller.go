@@ -1,48 +1,58 @@
-// Package capacityprovider runs capacity providers as node pools: it
-// reports each pool as ECS shows a capacity provider and its container
-// instances; with the kwok provisioner it gives each task of a FARGATE or
-// FARGATE_SPOT pool a right-sized node of its own and runs managed scaling
-// (CapacityProviderReservation) on EC2-style pools; it carries out Spot
-// interruptions and accrues the cost of Fargate tasks.
+// Package capacityprovider runs capacity providers as node pools, with one
+// controller per job, each the only writer of what it owns:
+//
+//   - status (controller "capacityprovider"): the pool as ECS shows a
+//     capacity provider and its container instances, status.* except
+//     managedScaling and cost;
+//   - fargate provisioning ("fargateprovisioner"): a right-sized node of
+//     its own for each task of a FARGATE or FARGATE_SPOT pool, and the
+//     removal of idle ones (nodes);
+//   - managed scaling ("managedscaling"): CapacityProviderReservation on
+//     EC2-style pools (nodes, status.managedScaling);
+//   - Spot interruption ("spotinterruption"): reclaimed nodes' tasks
+//     stopped with the two-minute warning, then the nodes (pods, nodes);
+//   - cost ("capacitycost"): the accrued cost of Fargate tasks
+//     (status.cost).
+//
+// Nodes are made and removed through a provision.Provisioner (kwok's on
+// the local control plane), and removed behind a fence (removeNode).
 package capacityprovider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
-	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
-	"github.com/berth-dev/berth/internal/conditions"
 	"github.com/berth-dev/berth/internal/names"
-	"github.com/berth-dev/berth/internal/patch"
+	"github.com/berth-dev/berth/internal/provision"
+	"github.com/berth-dev/berth/internal/resolve"
 	"github.com/berth-dev/berth/internal/translate"
 )
 
-// Name is the controller's name in logs and metrics.
+// Name is the status controller's name in logs and metrics.
 const Name = "capacityprovider"
 
-// FieldOwner is the field manager of the controller's writes.
+// FieldOwner is the field manager of the controllers' writes.
 const FieldOwner = "berth/capacityprovider"
 
 // DefaultCostInterval is how often the cost of a Fargate pool's running
 // tasks is accrued.
 const DefaultCostInterval = time.Minute
 
-// Reconciler reconciles CapacityProviders.
+// Reconciler is what the capacity provider controllers share;
+// SetupWithManager registers the five of them.
 type Reconciler struct {
 	Client   client.Client
 	Recorder recorder.EventRecorder
@@ -51,11 +61,12 @@ type Reconciler struct {
 	Options  controller.Options
 	// CostInterval is how often cost is accrued (0: DefaultCostInterval).
 	CostInterval time.Duration
-	// APIReader reads past the cache: before an idle task node is deleted,
-	// whether a pod was just bound to it. Nil: the Client.
+	// APIReader reads past the cache (a node and its pods before the node
+	// is removed, a pool's nodes before it grows). Nil: the Client.
 	APIReader client.Reader
-
-	throttle patch.Throttle
+	// Provisioners make the nodes of pools, by spec.nodePool.provisioner;
+	// a pool whose provisioner has none is only observed.
+	Provisioners map[ecsv1alpha1.NodeProvisioner]provision.Provisioner
 }
 
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=capacityproviders,verbs=get;list;watch
@@ -64,21 +75,47 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=core,resources=pods,verbs=get;list;watch;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// SetupWithManager registers the controller and its watches.
+// SetupWithManager registers the five controllers.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
-	r.throttle.Interval = statusInterval
-	return ctrl.NewControllerManagedBy(mgr).
-		Named(Name).
-		WithOptions(r.Options).
-		For(&ecsv1alpha1.CapacityProvider{}).
-		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
-			if pool := o.GetLabels()[ecsv1alpha1.LabelCapacityProvider]; pool != "" {
-				return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: pool}}}
-			}
-			return nil
-		})).
-		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(r.byPod)).
-		Complete(r)
+	byNode := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+		if pool := o.GetLabels()[ecsv1alpha1.LabelCapacityProvider]; pool != "" {
+			return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: pool}}}
+		}
+		return nil
+	})
+	byPod := handler.EnqueueRequestsFromMapFunc(r.byPod)
+	pools := func(keep func(*ecsv1alpha1.CapacityProvider) bool) builder.ForOption {
+		return builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+			cp, ok := o.(*ecsv1alpha1.CapacityProvider)
+			return ok && keep(cp)
+		}))
+	}
+	all := func(*ecsv1alpha1.CapacityProvider) bool { return true }
+	controllers := []struct {
+		name    string
+		r       reconcile.Reconciler
+		keep    func(*ecsv1alpha1.CapacityProvider) bool
+		watches bool
+	}{
+		{Name, &statusReconciler{Reconciler: r, throttle: newThrottle()}, all, true},
+		{"fargateprovisioner", &fargateReconciler{r}, r.provisionsFargate, true},
+		{"managedscaling", &scalingReconciler{r}, func(cp *ecsv1alpha1.CapacityProvider) bool {
+			return cp.Spec.Type == ecsv1alpha1.CapacityProviderEC2AutoScaling
+		}, true},
+		{"spotinterruption", &spotReconciler{r}, all, true},
+		{"capacitycost", &costReconciler{r}, isFargate, false},
+	}
+	for _, c := range controllers {
+		b := ctrl.NewControllerManagedBy(mgr).Named(c.name).WithOptions(r.Options).
+			For(&ecsv1alpha1.CapacityProvider{}, pools(c.keep))
+		if c.watches {
+			b = b.Watches(&corev1.Node{}, byNode).Watches(&corev1.Pod{}, byPod)
+		}
+		if err := b.Complete(c.r); err != nil {
+			return fmt.Errorf("controller %s: %w", c.name, err)
+		}
+	}
+	return nil
 }
 
 // byPod enqueues the pools a pod may run on and the pool of its node.
@@ -107,55 +144,17 @@ func (r *Reconciler) byPod(ctx context.Context, o client.Object) []reconcile.Req
 	return reqs
 }
 
-// Reconcile observes the pool, provisions or scales it, carries out Spot
-// interruptions, accrues cost, and writes the status once.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+// get reads a capacity provider; nil when it is gone.
+func (r *Reconciler) get(ctx context.Context, req ctrl.Request) (*ecsv1alpha1.CapacityProvider, error) {
 	cp := &ecsv1alpha1.CapacityProvider{}
 	if err := r.Client.Get(ctx, req.NamespacedName, cp); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+		return nil, client.IgnoreNotFound(err)
 	}
-	ctx = logf.IntoContext(ctx, logf.FromContext(ctx).WithValues("capacityProvider", klog.KObj(cp)))
-	now := r.Clock.Now()
-	if wait := r.throttle.Wait(cp.Name, now); wait > 0 && !acts(cp) {
-		// A pool Berth only observes is looked at (and written) at most
-		// every statusInterval: its task counts change with every task.
-		return ctrl.Result{RequeueAfter: wait}, nil
-	}
-	stored := cp.DeepCopy()
-	p, err := r.observe(ctx, cp)
-	var recheck time.Duration
-	if err == nil {
-		recheck, err = r.act(ctx, p, now)
-	}
-	if p != nil {
-		SetStatus(cp, p, r.Account)
-		if c, next := accrueCost(cp, stored.Status.Cost, p, now, r.costInterval()); c != nil {
-			cp.Status.Cost = c
-			recheck = shortestPositive(recheck, next)
-		}
-	}
-	if err != nil {
-		conditions.SetUnknown(&cp.Status.Conditions, cp.Generation, ecsv1alpha1.ConditionReady, ecsv1alpha1.ReasonInternalError, err.Error())
-	}
-	if wait := r.throttle.Wait(cp.Name, now); wait > 0 && !equality.Semantic.DeepEqual(stored.Status, cp.Status) {
-		// Task counts change with every task start; a busy pool's status is
-		// written at most every statusInterval.
-		return ctrl.Result{RequeueAfter: shortestPositive(recheck, wait)}, err
-	}
-	wrote, perr := patch.Status(ctx, r.Client, stored, cp)
-	if perr != nil {
-		err = errors.Join(err, perr)
-	}
-	if wrote {
-		r.throttle.Wrote(cp.Name, now)
-	}
-	return ctrl.Result{RequeueAfter: recheck}, err
+	return cp, nil
 }
 
-// statusInterval is the least time between two status writes of a pool.
-const statusInterval = 2 * time.Second
-
-// observe reads the pool's nodes and the pods of Berth's tasks.
+// observe reads the pool's nodes, the pods bound to them and the pods that
+// may run on the pool (the pod index by pool).
 func (r *Reconciler) observe(ctx context.Context, cp *ecsv1alpha1.CapacityProvider) (*pool, error) {
 	var nodes corev1.NodeList
 	sel := client.MatchingLabels{ecsv1alpha1.LabelCapacityProvider: cp.Name}
@@ -165,39 +164,42 @@ func (r *Reconciler) observe(ctx context.Context, cp *ecsv1alpha1.CapacityProvid
 	if err := r.Client.List(ctx, &nodes, sel); err != nil {
 		return nil, fmt.Errorf("list nodes of %s: %w", cp.Name, err)
 	}
-	var pods corev1.PodList
-	// Read-only: the cached pods are not copied (10,000 tasks would be
-	// copied on every reconcile); a pod to be changed is copied first.
-	if err := r.Client.List(ctx, &pods, client.UnsafeDisableDeepCopy); err != nil {
-		return nil, fmt.Errorf("list pods: %w", err)
+	// Read-only: the cached pods are not copied; a pod to be changed is
+	// copied first.
+	var pods []corev1.Pod
+	seen := map[string]bool{}
+	add := func(list *corev1.PodList) {
+		for i := range list.Items {
+			if uid := string(list.Items[i].UID); !seen[uid] {
+				seen[uid] = true
+				pods = append(pods, list.Items[i])
+			}
+		}
 	}
-	return newPool(cp, nodes.Items, pods.Items), nil
+	var mayRun corev1.PodList
+	if err := r.Client.List(ctx, &mayRun, client.MatchingFields{resolve.IndexPool: cp.Name}, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, fmt.Errorf("list pods of %s: %w", cp.Name, err)
+	}
+	add(&mayRun)
+	for i := range nodes.Items {
+		var bound corev1.PodList
+		if err := r.Client.List(ctx, &bound, client.MatchingFields{resolve.IndexNodeName: nodes.Items[i].Name}, client.UnsafeDisableDeepCopy); err != nil {
+			return nil, fmt.Errorf("list pods on node %s: %w", nodes.Items[i].Name, err)
+		}
+		add(&bound)
+	}
+	return newPool(cp, nodes.Items, pods), nil
 }
 
-// act provisions the pool (kwok), runs managed scaling and carries out
-// Spot interruptions.
-func (r *Reconciler) act(ctx context.Context, p *pool, now time.Time) (time.Duration, error) {
-	cp := p.cp
-	reclaim, err := r.interrupt(ctx, p, now)
-	if err != nil {
-		return 0, err
-	}
-	switch {
-	case isFargate(cp) && cp.Spec.NodePool.Provisioner == ecsv1alpha1.NodeProvisionerKwok:
-		recheck, err := r.provisionFargate(ctx, p, now)
-		return shortestPositive(reclaim, recheck), err
-	case managedScaling(cp):
-		st, recheck, err := r.scaleEC2(ctx, p, now)
-		cp.Status.ManagedScaling = st
-		return shortestPositive(reclaim, recheck), err
-	}
-	cp.Status.ManagedScaling = nil
-	return reclaim, nil
+// provisioner is the pool's node provisioner, or nil when Berth only
+// observes its nodes.
+func (r *Reconciler) provisioner(cp *ecsv1alpha1.CapacityProvider) provision.Provisioner {
+	return r.Provisioners[cp.Spec.NodePool.Provisioner]
 }
 
-// acts tells whether the controller creates or deletes the pool's nodes.
-func acts(cp *ecsv1alpha1.CapacityProvider) bool {
-	return cp.Spec.NodePool.Provisioner == ecsv1alpha1.NodeProvisionerKwok || managedScaling(cp)
+// provisionsFargate: a Fargate pool whose nodes Berth makes.
+func (r *Reconciler) provisionsFargate(cp *ecsv1alpha1.CapacityProvider) bool {
+	return isFargate(cp) && r.provisioner(cp) != nil
 }
 
 func isFargate(cp *ecsv1alpha1.CapacityProvider) bool {
@@ -210,62 +212,16 @@ func managedScaling(cp *ecsv1alpha1.CapacityProvider) bool {
 		asg.ManagedScaling.Status == ecsv1alpha1.ManagedScalingStatusEnabled
 }
 
-// SetStatus derives a capacity provider's status from its pool.
-func SetStatus(cp *ecsv1alpha1.CapacityProvider, p *pool, acct names.Account) {
-	name := cp.Spec.Name
-	if name == "" {
-		name = cp.Name
-	}
-	st := &cp.Status
-	st.Name = name
-	st.CapacityProviderArn = acct.CapacityProviderArn(name)
-	st.Status = "ACTIVE"
-	ready := int32(0)
-	for _, n := range p.nodes {
-		if nodeReady(n) {
-			ready++
-		}
-	}
-	st.Nodes = ptr.To(int32(len(p.nodes)))
-	st.ReadyNodes = ptr.To(ready)
-	st.RegisteredContainerInstancesCount = ptr.To(int32(len(p.nodes)))
-	var runningTasks, pendingTasks int32
-	st.ContainerInstances, runningTasks, pendingTasks = p.containerInstances()
-	st.RunningTasksCount, st.PendingTasksCount = ptr.To(runningTasks), ptr.To(pendingTasks)
-	msg := fmt.Sprintf("ACTIVE with %d of %d nodes Ready", ready, len(p.nodes))
-	if ms := st.ManagedScaling; ms != nil {
-		msg += fmt.Sprintf("; CapacityProviderReservation %d%% (%d instances needed, %d desired)", ms.CapacityProviderReservation, ms.InstancesNeeded, ms.DesiredInstances)
-	}
-	conditions.Summarize(&st.Conditions, cp.Generation, conditions.Ready, ecsv1alpha1.ReasonSucceeded, msg)
-	st.ObservedGeneration = cp.Generation
-}
-
-// accrueCost brings a Fargate pool's cost up to date, at most once a
-// minute; it returns nil for other pools, and when to accrue next.
-func accrueCost(cp *ecsv1alpha1.CapacityProvider, prev *ecsv1alpha1.Cost, p *pool, now time.Time, costInterval time.Duration) (*ecsv1alpha1.Cost, time.Duration) {
-	if !isFargate(cp) {
-		return nil, 0
-	}
-	tasks := p.runningTasks()
-	if prev != nil && prev.AccruedAt != nil {
-		if wait := prev.AccruedAt.Add(costInterval).Sub(now); wait > 0 {
-			return prev, wait
-		}
-	}
-	c, err := accrue(cp, prev, tasks, now)
-	if err != nil {
-		// A figure that does not parse (edited by hand) starts over.
-		c, _ = accrue(cp, nil, tasks, now)
-	}
-	if len(tasks) == 0 {
-		return c, 0
-	}
-	return c, costInterval
-}
-
 func (r *Reconciler) costInterval() time.Duration {
 	if r.CostInterval > 0 {
 		return r.CostInterval
 	}
 	return DefaultCostInterval
+}
+
+func shortestPositive(a, b time.Duration) time.Duration {
+	if a == 0 || (b > 0 && b < a) {
+		return b
+	}
+	return a
 }

@@ -104,3 +104,26 @@ func figures(u capacity.Usage, p capacity.Price) ecsv1alpha1.CostFigures {
 	return ecsv1alpha1.CostFigures{VCPUSeconds: capacity.Format(u.VCPUSeconds, 3), GBSeconds: capacity.Format(u.GBSeconds, 3),
 		EstimatedCostUSD: capacity.Format(u.Cost(p), 6)}
 }
+
+// accrueCost brings a Fargate pool's cost up to date, at most once per
+// costInterval; it returns nil for other pools, and when to accrue next.
+func accrueCost(cp *ecsv1alpha1.CapacityProvider, prev *ecsv1alpha1.Cost, p *pool, now time.Time, costInterval time.Duration) (*ecsv1alpha1.Cost, time.Duration) {
+	if !isFargate(cp) {
+		return nil, 0
+	}
+	tasks := p.runningTasks()
+	if prev != nil && prev.AccruedAt != nil {
+		if wait := prev.AccruedAt.Add(costInterval).Sub(now); wait > 0 {
+			return prev, wait
+		}
+	}
+	c, err := accrue(cp, prev, tasks, now)
+	if err != nil {
+		// A figure that does not parse (edited by hand) starts over.
+		c, _ = accrue(cp, nil, tasks, now)
+	}
+	if len(tasks) == 0 {
+		return c, 0
+	}
+	return c, costInterval
+}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/klog/v2"
@@ -19,7 +18,7 @@ import (
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/capacity"
-	"github.com/berth-dev/berth/internal/localcp/kwoknode"
+	"github.com/berth-dev/berth/internal/provision"
 )
 
 // Defaults of a pool's node shape and size.
@@ -59,15 +58,14 @@ func asResources(l corev1.ResourceList) capacity.Resources {
 	return capacity.Resources{MilliCPU: l.Cpu().MilliValue(), Memory: l.Memory().Value(), Pods: l.Pods().Value()}
 }
 
-// kwokNode is a node of the pool: the pool's labels and taints, the
+// nodeRequest is a node of the pool: the pool's labels and taints, the
 // attributes ECS placement reads (instance type, zone, OS, architecture),
 // and the given allocatable resources.
-func kwokNode(cp *ecsv1alpha1.CapacityProvider, name string, capacityList corev1.ResourceList, zone int) *corev1.Node {
+func nodeRequest(cp *ecsv1alpha1.CapacityProvider, name string, resources corev1.ResourceList, zone int) provision.NodeRequest {
 	labels := map[string]string{
 		corev1.LabelHostname:              name,
 		corev1.LabelOSStable:              "linux",
 		corev1.LabelArchStable:            "amd64",
-		"type":                            "kwok",
 		ecsv1alpha1.LabelCapacityProvider: cp.Name,
 		ecsv1alpha1.LabelManagedBy:        ecsv1alpha1.ManagedByValue,
 	}
@@ -80,77 +78,13 @@ func kwokNode(cp *ecsv1alpha1.CapacityProvider, name string, capacityList corev1
 	if zones := cp.Spec.NodePool.Zones; len(zones) > 0 {
 		labels[corev1.LabelTopologyZone] = zones[zone%len(zones)]
 	}
-	return &corev1.Node{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:        name,
-			Labels:      labels,
-			Annotations: map[string]string{AnnotationProvisionedBy: "berth"},
-		},
-		Spec: corev1.NodeSpec{Taints: append([]corev1.Taint(nil), cp.Spec.NodePool.Taints...)},
-		Status: corev1.NodeStatus{
-			Capacity:    capacityList.DeepCopy(),
-			Allocatable: capacityList.DeepCopy(),
-			// Ready from the start, as a node registers once its kubelet
-			// runs (kwok keeps it so): no not-ready taint to wait for.
-			Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
-				Message: "simulated by kwok", LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}},
-		},
+	return provision.NodeRequest{
+		Name:        name,
+		Labels:      labels,
+		Annotations: map[string]string{AnnotationProvisionedBy: "berth"},
+		Taints:      append([]corev1.Taint(nil), cp.Spec.NodePool.Taints...),
+		Resources:   resources,
 	}
-}
-
-// Provisioner makes and removes the nodes of a pool. Berth's is kwok's
-// (simulated nodes); a Karpenter NodePool or a Cluster API
-// MachineDeployment provisioner would create the machine behind the node
-// (Create: a NodeClaim or Machine of the node's labels, taints and
-// resources) and remove it (Delete), the node registering itself.
-type Provisioner interface {
-	// Create makes a node like n (its name, labels, annotations, taints
-	// and allocatable resources); a node that exists already is no error.
-	Create(ctx context.Context, n *corev1.Node) error
-	// Delete removes the node n (already gone is no error).
-	Delete(ctx context.Context, n *corev1.Node) error
-}
-
-// kwokProvisioner creates simulated nodes: Node objects kwok manages.
-type kwokProvisioner struct{ client client.Client }
-
-func (k kwokProvisioner) Create(ctx context.Context, n *corev1.Node) error {
-	kwoknode.Annotate(n) // kwok simulates it, metrics-server scrapes kwok's metrics for it
-	err := k.client.Create(ctx, n)
-	switch {
-	case apierrors.IsAlreadyExists(err):
-		return nil // created by an earlier reconcile the cache has not shown yet
-	case err != nil:
-		return fmt.Errorf("create node %s: %w", n.Name, err)
-	}
-	logf.FromContext(ctx).Info("Created node", "node", klog.KObj(n))
-	return nil
-}
-
-// Delete deletes the node as it was read: same UID and resourceVersion (a
-// conflict is returned as it is).
-func (k kwokProvisioner) Delete(ctx context.Context, n *corev1.Node) error {
-	pre := client.Preconditions{UID: &n.UID}
-	if n.ResourceVersion != "" {
-		pre.ResourceVersion = &n.ResourceVersion
-	}
-	err := k.client.Delete(ctx, n, pre)
-	switch {
-	case apierrors.IsNotFound(err):
-		return nil
-	case apierrors.IsConflict(err):
-		return err
-	case err != nil:
-		return fmt.Errorf("delete node %s: %w", n.Name, err)
-	}
-	logf.FromContext(ctx).Info("Deleted node", "node", klog.KObj(n))
-	return nil
-}
-
-func (r *Reconciler) provisioner() Provisioner { return kwokProvisioner{r.Client} }
-
-func (r *Reconciler) createNode(ctx context.Context, n *corev1.Node) error {
-	return r.provisioner().Create(ctx, n)
 }
 
 // fargateNodeName is the k-th node created for a task: the pool's name, a
@@ -222,7 +156,7 @@ func (r *Reconciler) removeIdleFargateNodes(ctx context.Context, p *pool, now ti
 			recheck = shortestPositive(recheck, wait)
 			continue
 		}
-		wait, err := r.removeNode(ctx, n, now)
+		wait, err := r.removeNode(ctx, p.cp, n, now)
 		if err != nil {
 			return nil, nil, 0, err
 		}
@@ -246,10 +180,10 @@ func (r *Reconciler) createFargateNode(ctx context.Context, p *pool, pod *corev1
 		corev1.ResourceMemory: *resource.NewQuantity(req.Memory, resource.BinarySI),
 		corev1.ResourcePods:   *resource.NewQuantity(1, resource.DecimalSI),
 	}
-	n := kwokNode(p.cp, fargateNodeName(p.cp, string(pod.UID), k), list, len(p.nodes))
+	n := nodeRequest(p.cp, fargateNodeName(p.cp, string(pod.UID), k), list, len(p.nodes))
 	n.Annotations[AnnotationProvisionedFor] = string(pod.UID)
 	n.Annotations[ecsv1alpha1.AnnotationFargateSize] = fargateSize(req)
-	if err := r.createNode(ctx, n); err != nil {
+	if err := r.provisioner(p.cp).Create(ctx, n); err != nil {
 		return err
 	}
 	r.Recorder.Eventf(p.cp, pod, corev1.EventTypeNormal, "NodeProvisioned", "Provision",
@@ -286,7 +220,7 @@ func (r *Reconciler) scaleEC2(ctx context.Context, p *pool, now time.Time) (*ecs
 	if prev != nil {
 		st.LastScaledAt = prev.LastScaledAt
 	}
-	if np.Provisioner != ecsv1alpha1.NodeProvisionerKwok {
+	if r.provisioner(p.cp) == nil {
 		return st, d.Recheck, nil
 	}
 	// Nodes fenced by an earlier scale-in are on their way out (they are
@@ -294,7 +228,7 @@ func (r *Reconciler) scaleEC2(ctx context.Context, p *pool, now time.Time) (*ecs
 	recheck := d.Recheck
 	for _, n := range p.nodes {
 		if fenced(n) {
-			wait, err := r.removeNode(ctx, n, now)
+			wait, err := r.removeNode(ctx, p.cp, n, now)
 			if err != nil {
 				return st, 0, err
 			}
@@ -339,7 +273,7 @@ func (r *Reconciler) applyScaling(ctx context.Context, p *pool, d capacity.Scali
 		if taken[name] {
 			continue
 		}
-		if err := r.createNode(ctx, kwokNode(p.cp, name, list, i)); err != nil {
+		if err := r.provisioner(p.cp).Create(ctx, nodeRequest(p.cp, name, list, i)); err != nil {
 			return 0, err
 		}
 		added++
@@ -350,7 +284,7 @@ func (r *Reconciler) applyScaling(ctx context.Context, p *pool, d capacity.Scali
 	}
 	var recheck time.Duration
 	for _, name := range d.Remove {
-		wait, err := r.removeNode(ctx, byName[name], now)
+		wait, err := r.removeNode(ctx, p.cp, byName[name], now)
 		if err != nil {
 			return 0, err
 		}
@@ -379,7 +313,7 @@ func (r *Reconciler) interrupt(ctx context.Context, p *pool, now time.Time) (tim
 			}
 		}
 		if len(p.onNode[n.Name]) == 0 && n.Annotations[AnnotationProvisionedBy] != "" && n.DeletionTimestamp.IsZero() {
-			wait, err := r.removeNode(ctx, n, now)
+			wait, err := r.removeNode(ctx, p.cp, n, now)
 			if err != nil {
 				return 0, err
 			}
@@ -415,11 +349,4 @@ func (r *Reconciler) stopForSpot(ctx context.Context, cp *ecsv1alpha1.CapacityPr
 	}
 	logf.FromContext(ctx).Info("Stopped task for a Spot interruption", "pod", klog.KObj(pod), "node", pod.Spec.NodeName)
 	return nil
-}
-
-func shortestPositive(a, b time.Duration) time.Duration {
-	if a == 0 || (b > 0 && b < a) {
-		return b
-	}
-	return a
 }

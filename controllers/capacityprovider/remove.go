@@ -33,8 +33,9 @@ func fenced(n *corev1.Node) bool {
 // if no task runs there, with the resourceVersion it read as a
 // precondition. A task found on it lifts the fence. It returns when to
 // look again (0: the node is gone, back in service, or not Berth's).
-func (r *Reconciler) removeNode(ctx context.Context, n *corev1.Node, now time.Time) (time.Duration, error) {
-	if n == nil || !n.DeletionTimestamp.IsZero() {
+func (r *Reconciler) removeNode(ctx context.Context, cp *ecsv1alpha1.CapacityProvider, n *corev1.Node, now time.Time) (time.Duration, error) {
+	prov := r.provisioner(cp)
+	if n == nil || !n.DeletionTimestamp.IsZero() || prov == nil {
 		return 0, nil
 	}
 	if !fenced(n) {
@@ -61,7 +62,7 @@ func (r *Reconciler) removeNode(ctx context.Context, n *corev1.Node, now time.Ti
 		logf.FromContext(ctx).Info("Kept node: a task was placed on it before its fence", "node", klog.KObj(live), "tasks", busy)
 		return 0, r.unfence(ctx, live)
 	}
-	err = r.provisioner().Delete(ctx, live)
+	err = prov.Delete(ctx, live)
 	if apierrors.IsConflict(err) {
 		// It changed since it was read: look again.
 		return fenceSettle, nil

@@ -102,7 +102,7 @@ func Reservation(m, n int32) int32 {
 // Scale runs ECS managed scaling once. M is the instances that run at least
 // one task, or, when tasks are provisioning, N plus the new instances a
 // first-fit-decreasing packing of those tasks needs (after filling the free
-// room of the instances the pool has). The pool aims at
+// room of the instances the pool has, so never fewer than N). The pool aims at
 // ceil(M × 100 / targetCapacity) instances within its minimum and maximum
 // size; a scale-out adds between minimumScalingStepSize and
 // maximumScalingStepSize instances; a scale-in waits until the reservation
@@ -116,7 +116,10 @@ func Scale(in ScalingInput) ScalingDecision {
 	d := ScalingDecision{N: int32(len(in.Instances))}
 	extra, unplaceable := pack(in.Instances, in.Provisioning, in.Shape)
 	d.Unplaceable = unplaceable
-	if extra > 0 {
+	if len(in.Provisioning) > 0 {
+		// Tasks are waiting for capacity: the pool needs every instance it
+		// has (the empty ones are where the waiting tasks fit) and the new
+		// ones the packing needs; it never scales in under them.
 		d.M = d.N + extra
 	} else {
 		for _, i := range in.Instances {

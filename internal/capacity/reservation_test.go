@@ -93,6 +93,11 @@ func TestScale(t *testing.T) {
 		{"a task larger than the shape is unplaceable", func(in *ScalingInput) {
 			in.Provisioning = []Resources{{MilliCPU: 4000, Memory: gi, Pods: 1}}
 		}, 0, 0, 100, 0, nil},
+		{"tasks about to be placed on empty instances: no scale-in under them", func(in *ScalingInput) {
+			in.Instances = instances(3)
+			in.Provisioning = pending(2)
+			in.BelowSince = in.Now.Add(-time.Hour)
+		}, 3, 3, 100, 0, nil},
 		{"draining instances take no provisioning task", func(in *ScalingInput) {
 			in.Instances = instances(1)
 			in.Instances[0].Draining = true

@@ -47,3 +47,22 @@ func statusOf(o client.Object) any {
 	}
 	return v.Interface()
 }
+
+// OwnedStatus patches the status fields obj changed against stored, when
+// the statuses differ, as a merge patch without an optimistic lock: for a
+// controller that is the only writer of the fields it changes while other
+// controllers write other fields of the same status (the merge patch holds
+// only the changed fields, so it neither conflicts with nor overwrites
+// theirs). It reports whether it wrote.
+func OwnedStatus(ctx context.Context, c client.Client, stored, obj client.Object) (bool, error) {
+	if equality.Semantic.DeepEqual(statusOf(stored), statusOf(obj)) {
+		return false, nil
+	}
+	if err := c.Status().Patch(ctx, obj, client.MergeFrom(stored)); err != nil {
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("patch status of %T %s: %w", obj, client.ObjectKeyFromObject(obj), err)
+	}
+	return true, nil
+}

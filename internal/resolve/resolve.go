@@ -27,6 +27,9 @@ const (
 	IndexCluster = "ecs.berth.dev/cluster"
 	// IndexNodeName indexes pods by the node they are bound to.
 	IndexNodeName = "spec.nodeName"
+	// IndexPool indexes pods by the capacity providers (pools) they may
+	// run on.
+	IndexPool = "ecs.berth.dev/pool"
 	// IndexResourceID indexes Services and ScalableTargets by the
 	// Application Auto Scaling resource ID, service/<cluster>/<service>.
 	IndexResourceID = "ecs.berth.dev/resource-id"
@@ -84,6 +87,9 @@ func SetupIndexes(ctx context.Context, idx FieldIndexer) error {
 		}},
 		{&ecsv1alpha1.ScalableTarget{}, IndexResourceID, func(o client.Object) []string {
 			return []string{o.(*ecsv1alpha1.ScalableTarget).Spec.ResourceID}
+		}},
+		{&corev1.Pod{}, IndexPool, func(o client.Object) []string {
+			return translate.PodPools(o.(*corev1.Pod))
 		}},
 		{&corev1.Pod{}, IndexNodeName, func(o client.Object) []string {
 			if n := o.(*corev1.Pod).Spec.NodeName; n != "" {

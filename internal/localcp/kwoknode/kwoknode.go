@@ -1,8 +1,8 @@
 // Package kwoknode holds what makes a Node object a node that kwok
 // simulates: the annotations every simulated node carries, whoever creates
-// it (the local control plane's node pools or Berth's kwok provisioner). It
-// depends on the core API types only, so that controllers can import it
-// without pulling in the local control plane's process code.
+// it (the local control plane's node pools or Berth's kwok provisioner),
+// and that provisioner (Provisioner, behind internal/provision's
+// interface). It does not pull in the local control plane's process code.
 package kwoknode
 
 import (
