@@ -130,13 +130,16 @@ func TestNoOpResync(t *testing.T) {
 		}
 	}).WithTimeout(timeout).WithPolling(time.Second).Should(Succeed())
 	// ... and no write still due: pools and clusters write their status at
-	// most every 2 s, so a write can be pending for that long.
+	// most every 2 s, and a cluster's follows its pools', so a write can be
+	// pending for twice that long.
 	Eventually(func(g Gomega) {
 		before := writes.n.Load()
-		time.Sleep(3 * time.Second)
+		time.Sleep(5 * time.Second)
 		g.Expect(writes.n.Load()).To(Equal(before), "the operator is still writing; last write: %v", writes.last.Load())
 	}).WithTimeout(timeout).Should(Succeed())
 	Expect(manager.stop()).To(Succeed())
+	stored := &ecsv1alpha1.Cluster{}
+	Expect(admin.Get(context.Background(), key("default"), stored)).To(Succeed())
 	before := map[string]float64{}
 	objects := map[string]float64{"service": 2, "taskdefinition": 1, "task": 1, "cluster": 1, "capacityprovider": 2}
 	for c := range objects {
@@ -152,7 +155,7 @@ func TestNoOpResync(t *testing.T) {
 		}
 	}).WithTimeout(timeout).Should(Succeed())
 	Consistently(func() int64 { return writes.n.Load() }).WithTimeout(3*time.Second).Should(BeZero(),
-		"the operator wrote during a no-op resync; last write: %v", writes.last.Load())
+		"the operator wrote during a no-op resync; last write: %v; the cluster's providers before: %+v", writes.last.Load(), stored.Status.CapacityProviders)
 }
 
 func TestTaskDefinitionEditRollsService(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -54,7 +55,15 @@ func (w *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
 			// here): not a write a restart causes.
 		default:
 			w.n.Add(1)
-			w.last.Store(req.Method + " " + req.URL.Path)
+			last := req.Method + " " + req.URL.Path
+			if req.GetBody != nil {
+				if body, err := req.GetBody(); err == nil {
+					b, _ := io.ReadAll(io.LimitReader(body, 2048))
+					_ = body.Close()
+					last += " " + string(b)
+				}
+			}
+			w.last.Store(last)
 		}
 		return rt.RoundTrip(req)
 	})
