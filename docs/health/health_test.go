@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	ecs "github.com/berth-dev/berth/api/v1alpha1"
+	taskctl "github.com/berth-dev/berth/controllers/task"
 	"github.com/berth-dev/berth/internal/conditions"
 )
 
@@ -242,10 +243,21 @@ func commonSamples(kind string) []sample {
 	}
 }
 
-// stoppedTask is a STOPPED task as the task controller leaves it.
+// stoppedTask is a STOPPED task as the task controller leaves it: Ready
+// when it ended as asked, Stalled when it failed (taskctl.Failed decides,
+// and says the detail the message then carries).
 func stoppedTask(code ecs.TaskStopCode, reason string, containers ...ecs.ContainerStatus) *ecs.Task {
+	t := &ecs.Task{}
+	t.Status.StopCode, t.Status.StoppedReason, t.Status.Containers = code, reason, containers
 	msg := fmt.Sprintf("The task is STOPPED (%s: %s)", code, reason)
-	t := newObject("Task", meta(1), stat{1, summary(1, conditions.Finished, ecs.ReasonTaskStopped, msg)}).(*ecs.Task)
+	state := conditions.Ready
+	if failed, detail := taskctl.Failed(t); failed {
+		state = conditions.Stalled
+		if detail != "" {
+			msg += "; " + detail
+		}
+	}
+	t = newObject("Task", meta(1), stat{1, summary(1, state, ecs.ReasonTaskStopped, msg)}).(*ecs.Task)
 	t.Status.LastStatus, t.Status.DesiredStatus = ecs.TaskStopped, ecs.TaskStopped
 	t.Status.StopCode, t.Status.StoppedReason = code, reason
 	t.Status.Containers = containers
@@ -255,8 +267,6 @@ func stoppedTask(code ecs.TaskStopCode, reason string, containers ...ecs.Contain
 func container(name string, essential *bool, exit *int32) ecs.ContainerStatus {
 	return ecs.ContainerStatus{Name: name, LastStatus: ecs.TaskStopped, Essential: essential, ExitCode: exit}
 }
-
-const stoppedWhy = "kstatus reads Ready=False without Reconciling or Stalled as InProgress; a STOPPED task never becomes Current"
 
 // kindSamples are the states particular to a kind.
 func kindSamples(kind string) []sample {
@@ -297,29 +307,29 @@ func kindSamples(kind string) []sample {
 			{name: "STOPPING", obj: stopping, health: progressing, message: "The task is STOPPING (pod web is Running)"},
 			{name: "STOPPED, essential containers exited 0",
 				obj:    stoppedTask(ecs.StopCodeEssentialContainerExited, exited, container("app", yes, ptr.To[int32](0)), container("log-router", no, ptr.To[int32](137))),
-				health: healthy, message: ok, kstatus: status.InProgressStatus, why: stoppedWhy},
+				health: healthy, message: ok},
 			{name: "STOPPED, essential defaults to true",
 				obj:    stoppedTask(ecs.StopCodeEssentialContainerExited, exited, container("app", nil, ptr.To[int32](0))),
-				health: healthy, message: ok, kstatus: status.InProgressStatus, why: stoppedWhy},
+				health: healthy, message: ok},
 			{name: "STOPPED, essential container exited 1",
 				obj:    stoppedTask(ecs.StopCodeEssentialContainerExited, exited, container("log-router", no, ptr.To[int32](0)), container("app", yes, ptr.To[int32](1))),
-				health: degraded, message: ok + "; essential container app exit code: 1", kstatus: status.InProgressStatus, why: stoppedWhy},
+				health: degraded, message: ok + "; essential container app exit code: 1"},
 			{name: "STOPPED, essential container without exit code",
 				obj:    stoppedTask(ecs.StopCodeEssentialContainerExited, exited, container("app", nil, nil)),
-				health: degraded, message: ok + "; essential container app exit code: none", kstatus: status.InProgressStatus, why: stoppedWhy},
+				health: degraded, message: ok + "; essential container app exit code: none"},
 			{name: "STOPPED, no essential container",
 				obj:    stoppedTask(ecs.StopCodeEssentialContainerExited, exited, container("app", no, ptr.To[int32](0))),
-				health: degraded, message: ok + "; no essential container", kstatus: status.InProgressStatus, why: stoppedWhy},
+				health: degraded, message: ok + "; no essential container"},
 			{name: "STOPPED, failed to start",
 				obj:    stoppedTask(ecs.StopCodeTaskFailedToStart, "CannotPullContainerError: pull image manifest has been retried 5 time(s)", container("app", yes, nil)),
 				health: degraded, message: "The task is STOPPED (TaskFailedToStart: CannotPullContainerError: pull image manifest has been retried 5 time(s))",
-				kstatus: status.InProgressStatus, why: stoppedWhy},
+			},
 			{name: "STOPPED by the user",
 				obj:    stoppedTask(ecs.StopCodeUserInitiated, "Scaling down", container("app", yes, ptr.To[int32](143))),
-				health: healthy, message: "The task is STOPPED (UserInitiated: Scaling down)", kstatus: status.InProgressStatus, why: stoppedWhy},
+				health: healthy, message: "The task is STOPPED (UserInitiated: Scaling down)"},
 			{name: "STOPPED by a Spot interruption",
 				obj:    stoppedTask(ecs.StopCodeSpotInterruption, "Your Spot Task was interrupted.", container("app", yes, ptr.To[int32](143))),
-				health: degraded, message: "The task is STOPPED (SpotInterruption: Your Spot Task was interrupted.)", kstatus: status.InProgressStatus, why: stoppedWhy},
+				health: degraded, message: "The task is STOPPED (SpotInterruption: Your Spot Task was interrupted.)"},
 		}
 	case "TaskDefinition":
 		return []sample{

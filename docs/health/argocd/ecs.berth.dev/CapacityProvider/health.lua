@@ -13,10 +13,9 @@ local function isTrue(c)
 end
 
 -- assess maps Berth's kstatus conditions to an Argo CD health. first(obj)
--- and last(obj, ready) are the kind's own checks, or nil: first runs before
--- the generation check, last when neither Stalled, Ready nor Reconciling is
--- True. Neither uses the string library, which argocd-cm scripts lack.
-local function assess(obj, first, last)
+-- is the kind's own check, or nil: it runs before the generation check and
+-- does not use the string library, which argocd-cm scripts lack.
+local function assess(obj, first)
   if first ~= nil then
     local hs = first(obj)
     if hs ~= nil then
@@ -40,16 +39,10 @@ local function assess(obj, first, last)
   if isTrue(reconciling) then
     return { status = "Progressing", message = reconciling.message }
   end
-  if last ~= nil then
-    local hs = last(obj, ready)
-    if hs ~= nil then
-      return hs
-    end
-  end
   -- Ready False or Unknown, neither Reconciling nor Stalled: an input Berth
   -- could not read and retries (kstatus: InProgress).
   return { status = "Progressing", message = (ready and ready.message) or "Waiting for Berth to report Ready" }
 end
 -- END berth common
 
-return assess(obj, nil, nil)
+return assess(obj, nil)

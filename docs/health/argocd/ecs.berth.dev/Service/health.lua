@@ -13,10 +13,9 @@ local function isTrue(c)
 end
 
 -- assess maps Berth's kstatus conditions to an Argo CD health. first(obj)
--- and last(obj, ready) are the kind's own checks, or nil: first runs before
--- the generation check, last when neither Stalled, Ready nor Reconciling is
--- True. Neither uses the string library, which argocd-cm scripts lack.
-local function assess(obj, first, last)
+-- is the kind's own check, or nil: it runs before the generation check and
+-- does not use the string library, which argocd-cm scripts lack.
+local function assess(obj, first)
   if first ~= nil then
     local hs = first(obj)
     if hs ~= nil then
@@ -40,12 +39,6 @@ local function assess(obj, first, last)
   if isTrue(reconciling) then
     return { status = "Progressing", message = reconciling.message }
   end
-  if last ~= nil then
-    local hs = last(obj, ready)
-    if hs ~= nil then
-      return hs
-    end
-  end
   -- Ready False or Unknown, neither Reconciling nor Stalled: an input Berth
   -- could not read and retries (kstatus: InProgress).
   return { status = "Progressing", message = (ready and ready.message) or "Waiting for Berth to report Ready" }
@@ -62,4 +55,4 @@ local function draining(obj)
   end
 end
 
-return assess(obj, draining, nil)
+return assess(obj, draining)

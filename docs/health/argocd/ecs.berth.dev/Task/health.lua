@@ -13,10 +13,9 @@ local function isTrue(c)
 end
 
 -- assess maps Berth's kstatus conditions to an Argo CD health. first(obj)
--- and last(obj, ready) are the kind's own checks, or nil: first runs before
--- the generation check, last when neither Stalled, Ready nor Reconciling is
--- True. Neither uses the string library, which argocd-cm scripts lack.
-local function assess(obj, first, last)
+-- is the kind's own check, or nil: it runs before the generation check and
+-- does not use the string library, which argocd-cm scripts lack.
+local function assess(obj, first)
   if first ~= nil then
     local hs = first(obj)
     if hs ~= nil then
@@ -40,48 +39,13 @@ local function assess(obj, first, last)
   if isTrue(reconciling) then
     return { status = "Progressing", message = reconciling.message }
   end
-  if last ~= nil then
-    local hs = last(obj, ready)
-    if hs ~= nil then
-      return hs
-    end
-  end
   -- Ready False or Unknown, neither Reconciling nor Stalled: an input Berth
   -- could not read and retries (kstatus: InProgress).
   return { status = "Progressing", message = (ready and ready.message) or "Waiting for Berth to report Ready" }
 end
 -- END berth common
 
--- A STOPPED task is finished, as a completed or failed Job is: Healthy when
--- it was stopped on request (StopTask: stopCode UserInitiated) or when it
--- has an essential container and every essential container exited 0;
--- Degraded otherwise (TaskFailedToStart, a non-zero or missing exit code,
--- a Spot interruption).
-local function stopped(obj, ready)
-  local status = obj.status
-  if status.lastStatus ~= "STOPPED" then
-    return nil
-  end
-  local message = (ready and ready.message) or "The task is STOPPED"
-  if status.stopCode == "UserInitiated" then
-    return { status = "Healthy", message = message }
-  end
-  if status.stopCode ~= "EssentialContainerExited" then
-    return { status = "Degraded", message = message }
-  end
-  local essential = 0
-  for _, c in ipairs(status.containers or {}) do
-    if c.essential ~= false then
-      if c.exitCode ~= 0 then
-        return { status = "Degraded", message = message .. "; essential container " .. c.name .. " exit code: " .. (c.exitCode or "none") }
-      end
-      essential = essential + 1
-    end
-  end
-  if essential == 0 then
-    return { status = "Degraded", message = message .. "; no essential container" }
-  end
-  return { status = "Healthy", message = message }
-end
-
-return assess(obj, nil, stopped)
+-- A STOPPED task is final, as a completed or failed Job is: Berth writes
+-- Ready (it ended as asked) or Stalled (it failed, with the exit code), so
+-- the common rules say Healthy or Degraded.
+return assess(obj, nil)
