@@ -2,10 +2,7 @@ package capacityprovider
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -18,6 +15,7 @@ import (
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/capacity"
+	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/provision"
 )
 
@@ -87,15 +85,9 @@ func nodeRequest(cp *ecsv1alpha1.CapacityProvider, name string, resources corev1
 	}
 }
 
-// fargateNodeName is the k-th node created for a task: the pool's name, a
-// hash of the task's pod UID, and k after the first.
+// fargateNodeName is the k-th node made for a task (names.FargateNode).
 func fargateNodeName(cp *ecsv1alpha1.CapacityProvider, uid string, k int) string {
-	sum := sha256.Sum256([]byte(uid))
-	name := cp.Name + "-" + hex.EncodeToString(sum[:])[:10]
-	if k > 0 {
-		name += "-" + strconv.Itoa(k)
-	}
-	return name
+	return names.FargateNode(cp.Name, uid, k)
 }
 
 // provisionFargate gives each pending task of a Fargate pool a node of its
@@ -269,7 +261,7 @@ func (r *Reconciler) applyScaling(ctx context.Context, p *pool, d capacity.Scali
 	}
 	list := shape(p.cp)
 	for i, added := 0, int32(0); added < d.Add; i++ {
-		name := p.cp.Name + "-" + strconv.Itoa(i)
+		name := names.PoolNode(p.cp.Name, i)
 		if taken[name] {
 			continue
 		}

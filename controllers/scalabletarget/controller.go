@@ -33,6 +33,7 @@ import (
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/autoscaling"
 	"github.com/berth-dev/berth/internal/conditions"
+	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/patch"
 	"github.com/berth-dev/berth/internal/resolve"
 	"github.com/berth-dev/berth/internal/watch"
@@ -310,10 +311,7 @@ func (r *Reconciler) emit(s *scope) {
 
 // serviceName is a Service's ECS name.
 func serviceName(svc *ecsv1alpha1.Service) string {
-	if svc.Spec.ServiceName != "" {
-		return svc.Spec.ServiceName
-	}
-	return svc.Name
+	return names.ServiceName(svc.Spec.ServiceName, svc.Name)
 }
 
 // ReasonScalingActivity is the reason of the events of scaling activities.

@@ -317,32 +317,19 @@ func (r *Reconciler) resolveAll(ctx context.Context, s *scope) error {
 	} else if err := r.listDeployments(ctx, s); err != nil {
 		return err
 	}
-	var err error
-	if s.cluster, err = resolve.Cluster(ctx, r.Client, s.svc.Namespace, s.svc.Spec.Cluster); err != nil {
-		return err
-	}
-	if s.revision, err = resolve.Revision(ctx, r.Client, s.svc.Namespace, s.svc.Spec.TaskDefinition, liveRevision(s)); err != nil {
-		return err
-	}
-	cps, err := resolve.CapacityProviders(ctx, r.Client)
-	if err != nil {
-		return err
-	}
 	launchType := s.svc.Spec.LaunchType
 	if daemon && launchType == "" {
 		// A DAEMON service runs on container instances: EC2 capacity.
 		launchType = ecsv1alpha1.LaunchTypeEc2
 	}
-	s.placement, err = resolve.Placement(translate.PlacementInput{
+	t, err := resolve.Resolve(ctx, r.Client, resolve.Request{
+		Namespace: s.svc.Namespace, Cluster: s.svc.Spec.Cluster, TaskDefinition: s.svc.Spec.TaskDefinition, Current: liveRevision(s),
 		LaunchType: launchType, Strategy: s.svc.Spec.CapacityProviderStrategy,
-		Cluster: s.cluster, CapacityProviders: cps,
 		Constraints: s.svc.Spec.PlacementConstraints, Strategies: s.svc.Spec.PlacementStrategy,
-		Group: "service:" + serviceName(s.svc),
+		Group: func(string) string { return "service:" + serviceName(s.svc) },
 	})
-	if err != nil {
-		return err
-	}
-	return resolve.NodeValues(ctx, r.Client, &s.revision.Spec.RegisterTaskDefinitionInput, &s.placement)
+	s.cluster, s.revision, s.placement = t.Cluster, t.Revision, t.Placement
+	return err
 }
 
 // kubeServices translates the Kubernetes Services of the Service running

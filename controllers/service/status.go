@@ -151,10 +151,7 @@ func find(ds []ecsv1alpha1.ServiceDeployment, hash string) *ecsv1alpha1.ServiceD
 }
 
 func serviceName(svc *ecsv1alpha1.Service) string {
-	if svc.Spec.ServiceName != "" {
-		return svc.Spec.ServiceName
-	}
-	return svc.Name
+	return names.ServiceName(svc.Spec.ServiceName, svc.Name)
 }
 
 // setResolvedConditions sets TaskDefinitionResolved, ClusterResolved and

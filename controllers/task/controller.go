@@ -232,30 +232,16 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, task *ecsv1alpha1.Task
 // startPod resolves the task's references and creates its pod (unless it
 // runs already), and records the start in the status.
 func (r *Reconciler) startPod(ctx context.Context, task *ecsv1alpha1.Task, running *corev1.Pod) (*corev1.Pod, error) {
-	cluster, err := resolve.Cluster(ctx, r.Client, task.Namespace, task.Spec.Cluster)
-	if err != nil {
-		return nil, err
-	}
-	rev, err := resolve.Revision(ctx, r.Client, task.Namespace, task.Spec.TaskDefinition, "")
-	if err != nil {
-		return nil, err
-	}
-	cps, err := resolve.CapacityProviders(ctx, r.Client)
-	if err != nil {
-		return nil, err
-	}
-	placement, err := resolve.Placement(translate.PlacementInput{
+	t, err := resolve.Resolve(ctx, r.Client, resolve.Request{
+		Namespace: task.Namespace, Cluster: task.Spec.Cluster, TaskDefinition: task.Spec.TaskDefinition,
 		LaunchType: task.Spec.LaunchType, Strategy: task.Spec.CapacityProviderStrategy,
-		Cluster: cluster, CapacityProviders: cps,
 		Constraints: task.Spec.PlacementConstraints, Strategies: task.Spec.PlacementStrategy,
-		Group: translate.TaskGroup(task, rev.Spec.Family),
+		Group: func(family string) string { return translate.TaskGroup(task, family) },
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := resolve.NodeValues(ctx, r.Client, &rev.Spec.RegisterTaskDefinitionInput, &placement); err != nil {
-		return nil, err
-	}
+	rev, placement := t.Revision, t.Placement
 	want, err := translate.TaskPod(task, resolve.AsTranslateRevision(rev), placement, r.Config)
 	if err != nil {
 		var invalid *translate.InvalidError

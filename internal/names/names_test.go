@@ -66,3 +66,27 @@ func TestContainer(t *testing.T) {
 		t.Error("long names that differ must not collide")
 	}
 }
+
+// Child names are what Berth finds its children by: changing one would
+// make existing children look missing (made twice) or foreign (orphaned).
+func TestChildNames(t *testing.T) {
+	for got, want := range map[string]string{
+		Deployment("web"):                      "web",
+		SliceDeployment("web", "fargate-spot"): "web-fargate-spot",
+		TaskPod("once"):                        "once",
+		FargateNode("fargate", "uid-1", 0):     "fargate-" + fargateHash("uid-1"),
+		FargateNode("fargate", "uid-1", 2):     "fargate-" + fargateHash("uid-1") + "-2",
+		PoolNode("ec2", 3):                     "ec2-3",
+		ServiceName("", "web"):                 "web",
+		ServiceName("Web_Svc", "web"):          "Web_Svc",
+	} {
+		if got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+	if h := fargateHash("uid-1"); h != "4a49acf8a6" {
+		t.Errorf("the Fargate node hash of uid-1 is %q: existing nodes carry 4a49acf8a6", h)
+	}
+}
+
+func fargateHash(uid string) string { return FargateNode("", uid, 0)[1:] }

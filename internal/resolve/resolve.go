@@ -38,11 +38,7 @@ const (
 // ResourceID is a Service's Application Auto Scaling resource ID:
 // service/<cluster>/<serviceName>.
 func ResourceID(svc *ecsv1alpha1.Service) string {
-	name := svc.Spec.ServiceName
-	if name == "" {
-		name = svc.Name
-	}
-	return "service/" + names.ClusterName(svc.Spec.Cluster) + "/" + name
+	return "service/" + names.ClusterName(svc.Spec.Cluster) + "/" + names.ServiceName(svc.Spec.ServiceName, svc.Name)
 }
 
 // FieldIndexer is the part of a manager that registers indexes.
@@ -267,4 +263,59 @@ func NodeValues(ctx context.Context, c client.Reader, td *ecsv1alpha1.RegisterTa
 	}
 	p.NodeValues = translate.NodeValues(all)
 	return nil
+}
+
+// Request is what a Service or Task names: where it runs, and what.
+type Request struct {
+	Namespace, Cluster, TaskDefinition string
+	// Current is the object name of the revision already running ("":
+	// none); see Revision.
+	Current     string
+	LaunchType  ecsv1alpha1.LaunchType
+	Strategy    []ecsv1alpha1.CapacityProviderStrategyItem
+	Constraints []ecsv1alpha1.PlacementConstraint
+	Strategies  []ecsv1alpha1.PlacementStrategy
+	// Group is the task group placement spreads over, given the family.
+	Group func(family string) string
+}
+
+// Target is what a Service's or Task's tasks run: the cluster, the
+// revision, and where.
+type Target struct {
+	Cluster   *ecsv1alpha1.Cluster
+	Revision  *ecsv1alpha1.TaskDefinitionRevision
+	Placement translate.Placement
+}
+
+// Resolve is the one resolution step of Services and Tasks: the cluster,
+// the revision, the capacity providers and the placement (with the node
+// values its constraints need), in that order. What is found before a
+// Problem is returned with it.
+func Resolve(ctx context.Context, c client.Reader, req Request) (Target, error) {
+	var t Target
+	var err error
+	if t.Cluster, err = Cluster(ctx, c, req.Namespace, req.Cluster); err != nil {
+		return t, err
+	}
+	if t.Revision, err = Revision(ctx, c, req.Namespace, req.TaskDefinition, req.Current); err != nil {
+		return t, err
+	}
+	cps, err := CapacityProviders(ctx, c)
+	if err != nil {
+		return t, err
+	}
+	group := ""
+	if req.Group != nil {
+		group = req.Group(t.Revision.Spec.Family)
+	}
+	t.Placement, err = Placement(translate.PlacementInput{
+		LaunchType: req.LaunchType, Strategy: req.Strategy,
+		Cluster: t.Cluster, CapacityProviders: cps,
+		Constraints: req.Constraints, Strategies: req.Strategies,
+		Group: group,
+	})
+	if err != nil {
+		return t, err
+	}
+	return t, NodeValues(ctx, c, &t.Revision.Spec.RegisterTaskDefinitionInput, &t.Placement)
 }

@@ -55,7 +55,7 @@ func ServiceSelector(svc *ecsv1alpha1.Service) map[string]string {
 }
 
 // DeploymentName is the name of the Deployment that runs a Service.
-func DeploymentName(svc *ecsv1alpha1.Service) string { return svc.Name }
+func DeploymentName(svc *ecsv1alpha1.Service) string { return names.Deployment(svc.Name) }
 
 // Deployment translates a Service running rev on p into the Deployment
 // that runs its tasks. Its pod template carries a hash annotation, so that
@@ -307,7 +307,7 @@ func copyMap(m map[string]string) map[string]string {
 // SliceDeploymentName is the name of the Deployment that runs a Service's
 // tasks on one capacity provider of a sliced placement.
 func SliceDeploymentName(svc *ecsv1alpha1.Service, cp *ecsv1alpha1.CapacityProvider) string {
-	return svc.Name + "-" + cp.Name
+	return names.SliceDeployment(svc.Name, cp.Name)
 }
 
 // Deployments translates a Service running rev on p into the Deployments

@@ -11,7 +11,7 @@ import (
 )
 
 // PodName is the name of the pod that runs a Task.
-func PodName(task *ecsv1alpha1.Task) string { return task.Name }
+func PodName(task *ecsv1alpha1.Task) string { return names.TaskPod(task.Name) }
 
 // TaskPod translates a standalone Task running rev on p, with the task's
 // overrides, into its pod, which is never restarted: when it stops, the
