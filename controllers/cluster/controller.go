@@ -122,8 +122,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	ctx = logf.IntoContext(ctx, logf.FromContext(ctx).WithValues("cluster", klog.KObj(cl)))
 	if cl.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(cl, FinalizerInUse) {
-		_, err := patch.AddFinalizer(ctx, r.Client, cl, FinalizerInUse, client.FieldOwner(FieldOwner))
-		return ctrl.Result{}, err
+		// The status is written in the same reconcile: every object has
+		// one from its first.
+		if wrote, err := patch.AddFinalizer(ctx, r.Client, cl, FinalizerInUse, client.FieldOwner(FieldOwner)); err != nil || !wrote {
+			return ctrl.Result{}, err // not written: the newer version reconciles again
+		}
 	}
 	now := r.Clock.Now()
 	if wait := r.throttle.Wait(req.String(), now); wait > 0 && cl.DeletionTimestamp.IsZero() {

@@ -92,8 +92,7 @@ func TestClusterWaitsForItsCapacityProvider(t *testing.T) {
 	h := newHarness(t)
 	pool := "pool-" + h.ns
 	cl := h.cluster(pool)
-	h.reconcile(cl.Name) // the finalizer
-	h.reconcile(cl.Name)
+	h.reconcile(cl.Name) // the finalizer, and the status
 	h.g.Expect(h.get(cl)).To(Succeed())
 	h.g.Expect(cl.Finalizers).To(ContainElement(FinalizerInUse))
 	rec := meta.FindStatusCondition(cl.Status.Conditions, ecsv1alpha1.ConditionReconciling)

@@ -218,10 +218,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return r.reconcileDelete(ctx, svc)
 	}
 	if !controllerutil.ContainsFinalizer(svc, FinalizerDrain) {
-		// Deletion drains the tasks before the objects go; the update
-		// reconciles again.
-		_, err := patch.AddFinalizer(ctx, r.Client, svc, FinalizerDrain, client.FieldOwner(FieldOwner))
-		return ctrl.Result{}, err
+		// Deletion drains the tasks before the objects go. The status is
+		// written in the same reconcile: every object has one from its
+		// first.
+		if wrote, err := patch.AddFinalizer(ctx, r.Client, svc, FinalizerDrain, client.FieldOwner(FieldOwner)); err != nil || !wrote {
+			return ctrl.Result{}, err // not written: the newer version reconciles again
+		}
 	}
 	stored := svc.DeepCopy()
 	s := &scope{svc: svc, now: r.Clock.Now(), features: r.Config.Features}
@@ -249,11 +251,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	r.emitEvents(svc, stored, added)
+	return r.act(ctx, s)
+}
+
+// act carries out what the recorded status says: it stops the tasks the
+// scheduler stops, and says when to look again.
+func (r *Reconciler) act(ctx context.Context, s *scope) (ctrl.Result, error) {
 	if s.problem != nil {
 		// The failures the scheduler saw were not recorded. A dependency's
 		// watch event reconciles again; the backoff is a safety net.
 		if s.problem.Waiting() {
-			return ctrl.Result{RequeueAfter: conditions.Backoff(meta.FindStatusCondition(svc.Status.Conditions, s.problem.Condition), s.now)}, nil
+			return ctrl.Result{RequeueAfter: conditions.Backoff(meta.FindStatusCondition(s.svc.Status.Conditions, s.problem.Condition), s.now)}, nil
 		}
 		return ctrl.Result{}, nil
 	}

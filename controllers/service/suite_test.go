@@ -142,8 +142,9 @@ func (h *harness) run(name string, available int32) {
 func TestServiceWaitsForItsTaskDefinition(t *testing.T) {
 	h := newHarness(t)
 	svc := h.service("api", "api", 1)
-	h.reconcile(svc.Name) // the finalizer
-	res := h.reconcile(svc.Name)
+	res := h.reconcile(svc.Name) // the finalizer, and the status
+	h.g.Expect(h.get(svc)).To(Succeed())
+	h.g.Expect(svc.Finalizers).To(ContainElement(FinalizerDrain))
 	h.g.Expect(res.RequeueAfter).To(Equal(conditions.MinBackoff))
 	h.g.Expect(h.get(svc)).To(Succeed())
 	rec := meta.FindStatusCondition(svc.Status.Conditions, ecsv1alpha1.ConditionReconciling)

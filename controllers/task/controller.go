@@ -174,17 +174,31 @@ func shortest(a, b time.Duration) time.Duration {
 	return a
 }
 
-func (r *Reconciler) reconcileNormal(ctx context.Context, task *ecsv1alpha1.Task) (time.Duration, error) {
+// getPod reads the task's pod: nil when there is none. A pod the cache
+// does not show although the task started one is read live: it may have
+// been created a moment ago, and a task is not stopped on a guess.
+func (r *Reconciler) getPod(ctx context.Context, task *ecsv1alpha1.Task) (*corev1.Pod, error) {
 	pod := &corev1.Pod{}
 	err := r.Client.Get(ctx, client.ObjectKey{Namespace: task.Namespace, Name: translate.PodName(task)}, pod)
+	if apierrors.IsNotFound(err) && task.Status.PodName != "" {
+		err = r.apiReader().Get(ctx, client.ObjectKey{Namespace: task.Namespace, Name: task.Status.PodName}, pod)
+	}
 	switch {
 	case apierrors.IsNotFound(err):
-		pod = nil
+		return nil, nil
 	case err != nil:
-		return 0, fmt.Errorf("get Pod: %w", err)
+		return nil, fmt.Errorf("get Pod: %w", err)
 	case !metav1.IsControlledBy(pod, task):
-		return 0, &resolve.Problem{Condition: ecsv1alpha1.ConditionReady, Reason: ecsv1alpha1.ReasonResourceNotOwned,
+		return nil, &resolve.Problem{Condition: ecsv1alpha1.ConditionReady, Reason: ecsv1alpha1.ReasonResourceNotOwned,
 			Message: fmt.Sprintf("Pod %s exists and is not controlled by this Task; Berth does not adopt it", pod.Name)}
+	}
+	return pod, nil
+}
+
+func (r *Reconciler) reconcileNormal(ctx context.Context, task *ecsv1alpha1.Task) (time.Duration, error) {
+	pod, err := r.getPod(ctx, task)
+	if err != nil {
+		return 0, err
 	}
 	now := r.Clock.Now()
 	if task.Status.LastStatus == ecsv1alpha1.TaskStopped {
@@ -194,17 +208,6 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, task *ecsv1alpha1.Task
 	stopping := task.Spec.DesiredStatus == ecsv1alpha1.DesiredTaskStatus(ecsv1alpha1.TaskStopped)
 	if stopping {
 		setStopping(task, now)
-	}
-	if pod == nil && task.Status.PodName != "" {
-		// Gone, or created a moment ago and not in the cache yet: only the
-		// API server can tell, and a task is not stopped on a guess.
-		live := &corev1.Pod{}
-		switch err := r.apiReader().Get(ctx, client.ObjectKey{Namespace: task.Namespace, Name: task.Status.PodName}, live); {
-		case err == nil && metav1.IsControlledBy(live, task):
-			pod = live
-		case err != nil && !apierrors.IsNotFound(err):
-			return 0, fmt.Errorf("get Pod: %w", err)
-		}
 	}
 	if pod == nil && (task.Status.PodName != "" || stopping) {
 		stopWithoutPod(task, now)

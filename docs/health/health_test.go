@@ -24,7 +24,7 @@ import (
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/yaml"
 
-	ecs "github.com/berth-dev/berth/api/v1alpha1"
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	taskctl "github.com/berth-dev/berth/controllers/task"
 	"github.com/berth-dev/berth/internal/conditions"
 )
@@ -42,7 +42,7 @@ const (
 var kinds = []string{"CapacityProvider", "Cluster", "ScalableTarget", "Service", "Task", "TaskDefinition", "TaskDefinitionRevision"}
 
 func scriptPath(kind string) string {
-	return filepath.Join("argocd", ecs.GroupVersion.Group, kind, "health.lua")
+	return filepath.Join("argocd", ecsv1alpha1.GroupVersion.Group, kind, "health.lua")
 }
 
 func readScript(t *testing.T, kind string) string {
@@ -161,23 +161,23 @@ type stat struct {
 
 // newObject builds an object of a kind with a status.
 func newObject(kind string, m metav1.ObjectMeta, s stat) runtime.Object {
-	tm := metav1.TypeMeta{APIVersion: ecs.GroupVersion.String(), Kind: kind}
+	tm := metav1.TypeMeta{APIVersion: ecsv1alpha1.GroupVersion.String(), Kind: kind}
 	switch kind {
 	case "Cluster":
-		return &ecs.Cluster{TypeMeta: tm, ObjectMeta: m, Status: ecs.ClusterStatus{ObservedGeneration: s.observed, Conditions: s.conds}}
+		return &ecsv1alpha1.Cluster{TypeMeta: tm, ObjectMeta: m, Status: ecsv1alpha1.ClusterStatus{ObservedGeneration: s.observed, Conditions: s.conds}}
 	case "CapacityProvider":
 		m.Namespace = ""
-		return &ecs.CapacityProvider{TypeMeta: tm, ObjectMeta: m, Status: ecs.CapacityProviderStatus{ObservedGeneration: s.observed, Conditions: s.conds}}
+		return &ecsv1alpha1.CapacityProvider{TypeMeta: tm, ObjectMeta: m, Status: ecsv1alpha1.CapacityProviderStatus{ObservedGeneration: s.observed, Conditions: s.conds}}
 	case "TaskDefinition":
-		return &ecs.TaskDefinition{TypeMeta: tm, ObjectMeta: m, Status: ecs.TaskDefinitionStatus{ObservedGeneration: s.observed, Conditions: s.conds}}
+		return &ecsv1alpha1.TaskDefinition{TypeMeta: tm, ObjectMeta: m, Status: ecsv1alpha1.TaskDefinitionStatus{ObservedGeneration: s.observed, Conditions: s.conds}}
 	case "TaskDefinitionRevision":
-		return &ecs.TaskDefinitionRevision{TypeMeta: tm, ObjectMeta: m, Status: ecs.TaskDefinitionRevisionStatus{ObservedGeneration: s.observed, Conditions: s.conds}}
+		return &ecsv1alpha1.TaskDefinitionRevision{TypeMeta: tm, ObjectMeta: m, Status: ecsv1alpha1.TaskDefinitionRevisionStatus{ObservedGeneration: s.observed, Conditions: s.conds}}
 	case "Service":
-		return &ecs.Service{TypeMeta: tm, ObjectMeta: m, Status: ecs.ServiceStatus{ObservedGeneration: s.observed, Conditions: s.conds}}
+		return &ecsv1alpha1.Service{TypeMeta: tm, ObjectMeta: m, Status: ecsv1alpha1.ServiceStatus{ObservedGeneration: s.observed, Conditions: s.conds}}
 	case "Task":
-		return &ecs.Task{TypeMeta: tm, ObjectMeta: m, Status: ecs.TaskStatus{ObservedGeneration: s.observed, Conditions: s.conds}}
+		return &ecsv1alpha1.Task{TypeMeta: tm, ObjectMeta: m, Status: ecsv1alpha1.TaskStatus{ObservedGeneration: s.observed, Conditions: s.conds}}
 	case "ScalableTarget":
-		return &ecs.ScalableTarget{TypeMeta: tm, ObjectMeta: m, Status: ecs.ScalableTargetStatus{ObservedGeneration: s.observed, Conditions: s.conds}}
+		return &ecsv1alpha1.ScalableTarget{TypeMeta: tm, ObjectMeta: m, Status: ecsv1alpha1.ScalableTargetStatus{ObservedGeneration: s.observed, Conditions: s.conds}}
 	}
 	panic("unknown kind " + kind)
 }
@@ -209,35 +209,35 @@ func commonSamples(kind string) []sample {
 		{name: "empty status", obj: newObject(kind, meta(1), stat{}),
 			health: progressing, message: "Waiting for Berth to observe generation 1",
 			kstatus: status.CurrentStatus, why: "as with no status: observedGeneration 0 is omitted"},
-		{name: "generation behind", obj: newObject(kind, meta(3), stat{2, summary(2, conditions.Ready, ecs.ReasonSucceeded, "was ready")}),
+		{name: "generation behind", obj: newObject(kind, meta(3), stat{2, summary(2, conditions.Ready, ecsv1alpha1.ReasonSucceeded, "was ready")}),
 			health: progressing, message: "Waiting for Berth to observe generation 3"},
 		{name: "waiting for a dependency", obj: newObject(kind, meta(2), stat{2, waiting(2, "The referenced cluster was inactive.")}),
 			health: progressing, message: "The referenced cluster was inactive."},
-		{name: "stalled", obj: newObject(kind, meta(2), stat{2, summary(2, conditions.Stalled, ecs.ReasonResourceNotOwned, "Deployment web exists and is not controlled by this object")}),
+		{name: "stalled", obj: newObject(kind, meta(2), stat{2, summary(2, conditions.Stalled, ecsv1alpha1.ReasonResourceNotOwned, "Deployment web exists and is not controlled by this object")}),
 			health: degraded, message: "Deployment web exists and is not controlled by this object"},
-		{name: "ready", obj: newObject(kind, meta(2), stat{2, summary(2, conditions.Ready, ecs.ReasonSucceeded, "ready message")}),
+		{name: "ready", obj: newObject(kind, meta(2), stat{2, summary(2, conditions.Ready, ecsv1alpha1.ReasonSucceeded, "ready message")}),
 			health: healthy, message: "ready message"},
 		{name: "ready unknown", obj: newObject(kind, meta(2), stat{2, func() []metav1.Condition {
 			var c []metav1.Condition
-			conditions.SetUnknown(&c, 2, ecs.ConditionReady, ecs.ReasonInternalError, notRead)
+			conditions.SetUnknown(&c, 2, ecsv1alpha1.ConditionReady, ecsv1alpha1.ReasonInternalError, notRead)
 			return c
 		}()}), health: progressing, message: notRead},
 		{name: "ready false alone", obj: newObject(kind, meta(2), stat{2, func() []metav1.Condition {
 			var c []metav1.Condition
-			conditions.Set(&c, 2, ecs.ConditionReady, false, ecs.ReasonProgressing, "not ready yet")
+			conditions.Set(&c, 2, ecsv1alpha1.ConditionReady, false, ecsv1alpha1.ReasonProgressing, "not ready yet")
 			return c
 		}()}), health: progressing, message: "not ready yet"},
 		{name: "no Ready condition", obj: newObject(kind, meta(2), stat{2, func() []metav1.Condition {
 			var c []metav1.Condition
-			conditions.Set(&c, 2, ecs.ConditionFullySupported, true, ecs.ReasonSucceeded, "exact")
+			conditions.Set(&c, 2, ecsv1alpha1.ConditionFullySupported, true, ecsv1alpha1.ReasonSucceeded, "exact")
 			return c
 		}()}), health: progressing, message: "Waiting for Berth to report Ready",
 			kstatus: status.CurrentStatus, why: "kstatus reads an object without Ready, Reconciling or Stalled as Current; Berth sets Ready with every status it writes"},
 		// A read error after a Progressing summary (SetUnknown keeps
 		// Reconciling): Reconciling's message, as kstatus reports it.
 		{name: "reconciling, ready unknown", obj: newObject(kind, meta(2), stat{2, func() []metav1.Condition {
-			c := summary(2, conditions.Progressing, ecs.ReasonProgressing, "scaling up")
-			conditions.SetUnknown(&c, 2, ecs.ConditionReady, ecs.ReasonInternalError, notRead)
+			c := summary(2, conditions.Progressing, ecsv1alpha1.ReasonProgressing, "scaling up")
+			conditions.SetUnknown(&c, 2, ecsv1alpha1.ConditionReady, ecsv1alpha1.ReasonInternalError, notRead)
 			return c
 		}()}), health: progressing, message: "scaling up"},
 	}
@@ -246,8 +246,8 @@ func commonSamples(kind string) []sample {
 // stoppedTask is a STOPPED task as the task controller leaves it: Ready
 // when it ended as asked, Stalled when it failed (taskctl.Failed decides,
 // and says the detail the message then carries).
-func stoppedTask(code ecs.TaskStopCode, reason string, containers ...ecs.ContainerStatus) *ecs.Task {
-	t := &ecs.Task{}
+func stoppedTask(code ecsv1alpha1.TaskStopCode, reason string, containers ...ecsv1alpha1.ContainerStatus) *ecsv1alpha1.Task {
+	t := &ecsv1alpha1.Task{}
 	t.Status.StopCode, t.Status.StoppedReason, t.Status.Containers = code, reason, containers
 	msg := fmt.Sprintf("The task is STOPPED (%s: %s)", code, reason)
 	state := conditions.Ready
@@ -257,15 +257,15 @@ func stoppedTask(code ecs.TaskStopCode, reason string, containers ...ecs.Contain
 			msg += "; " + detail
 		}
 	}
-	t = newObject("Task", meta(1), stat{1, summary(1, state, ecs.ReasonTaskStopped, msg)}).(*ecs.Task)
-	t.Status.LastStatus, t.Status.DesiredStatus = ecs.TaskStopped, ecs.TaskStopped
+	t = newObject("Task", meta(1), stat{1, summary(1, state, ecsv1alpha1.ReasonTaskStopped, msg)}).(*ecsv1alpha1.Task)
+	t.Status.LastStatus, t.Status.DesiredStatus = ecsv1alpha1.TaskStopped, ecsv1alpha1.TaskStopped
 	t.Status.StopCode, t.Status.StoppedReason = code, reason
 	t.Status.Containers = containers
 	return t
 }
 
-func container(name string, essential *bool, exit *int32) ecs.ContainerStatus {
-	return ecs.ContainerStatus{Name: name, LastStatus: ecs.TaskStopped, Essential: essential, ExitCode: exit}
+func container(name string, essential *bool, exit *int32) ecsv1alpha1.ContainerStatus {
+	return ecsv1alpha1.ContainerStatus{Name: name, LastStatus: ecsv1alpha1.TaskStopped, Essential: essential, ExitCode: exit}
 }
 
 // kindSamples are the states particular to a kind.
@@ -273,17 +273,17 @@ func kindSamples(kind string) []sample {
 	const exited = "Essential container in task exited"
 	switch kind {
 	case "Service":
-		rolling := newObject(kind, meta(2), stat{2, summary(2, conditions.Progressing, ecs.ReasonRolloutInProgress,
-			"service web has 1 of 3 tasks running the requested revision")}).(*ecs.Service)
-		failed := newObject(kind, meta(2), stat{2, summary(2, conditions.Stalled, ecs.ReasonDeploymentFailed,
-			"ECS deployment circuit breaker: tasks failed to start.")}).(*ecs.Service)
+		rolling := newObject(kind, meta(2), stat{2, summary(2, conditions.Progressing, ecsv1alpha1.ReasonRolloutInProgress,
+			"service web has 1 of 3 tasks running the requested revision")}).(*ecsv1alpha1.Service)
+		failed := newObject(kind, meta(2), stat{2, summary(2, conditions.Stalled, ecsv1alpha1.ReasonDeploymentFailed,
+			"ECS deployment circuit breaker: tasks failed to start.")}).(*ecsv1alpha1.Service)
 		// Deleting an object bumps its generation; the drain does not
 		// move status.observedGeneration.
 		draining := newObject(kind, meta(3), stat{2, summary(3, conditions.Progressing, "Draining",
-			"service web is DRAINING: 2 tasks stopping")}).(*ecs.Service)
+			"service web is DRAINING: 2 tasks stopping")}).(*ecsv1alpha1.Service)
 		draining.DeletionTimestamp = ptr.To(metav1.NewTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
 		draining.Finalizers = []string{"ecs.berth.dev/drain"}
-		draining.Status.Status = ecs.ServiceDraining
+		draining.Status.Status = ecsv1alpha1.ServiceDraining
 		return []sample{
 			{name: "rollout in progress", obj: rolling, health: progressing, message: "service web has 1 of 3 tasks running the requested revision"},
 			{name: "deployment failed", obj: failed, health: degraded, message: "ECS deployment circuit breaker: tasks failed to start."},
@@ -291,14 +291,14 @@ func kindSamples(kind string) []sample {
 				kstatus: status.TerminatingStatus, why: "kstatus reports any object with a deletionTimestamp Terminating"},
 		}
 	case "Task":
-		pending := newObject(kind, meta(1), stat{1, summary(1, conditions.Progressing, ecs.ReasonTaskPending,
-			"The task is PENDING (pod web is Pending)")}).(*ecs.Task)
-		pending.Status.LastStatus = ecs.TaskPending
-		running := newObject(kind, meta(1), stat{1, summary(1, conditions.Ready, ecs.ReasonTaskRunning, "The task is RUNNING")}).(*ecs.Task)
-		running.Status.LastStatus = ecs.TaskRunning
-		stopping := newObject(kind, meta(2), stat{2, summary(2, conditions.Progressing, ecs.ReasonTaskPending,
-			"The task is STOPPING (pod web is Running)")}).(*ecs.Task)
-		stopping.Status.LastStatus, stopping.Status.DesiredStatus = ecs.TaskStopping, ecs.TaskStopped
+		pending := newObject(kind, meta(1), stat{1, summary(1, conditions.Progressing, ecsv1alpha1.ReasonTaskPending,
+			"The task is PENDING (pod web is Pending)")}).(*ecsv1alpha1.Task)
+		pending.Status.LastStatus = ecsv1alpha1.TaskPending
+		running := newObject(kind, meta(1), stat{1, summary(1, conditions.Ready, ecsv1alpha1.ReasonTaskRunning, "The task is RUNNING")}).(*ecsv1alpha1.Task)
+		running.Status.LastStatus = ecsv1alpha1.TaskRunning
+		stopping := newObject(kind, meta(2), stat{2, summary(2, conditions.Progressing, ecsv1alpha1.ReasonTaskPending,
+			"The task is STOPPING (pod web is Running)")}).(*ecsv1alpha1.Task)
+		stopping.Status.LastStatus, stopping.Status.DesiredStatus = ecsv1alpha1.TaskStopping, ecsv1alpha1.TaskStopped
 		yes, no := ptr.To(true), ptr.To(false)
 		ok := "The task is STOPPED (EssentialContainerExited: " + exited + ")"
 		return []sample{
@@ -306,46 +306,46 @@ func kindSamples(kind string) []sample {
 			{name: "RUNNING", obj: running, health: healthy, message: "The task is RUNNING"},
 			{name: "STOPPING", obj: stopping, health: progressing, message: "The task is STOPPING (pod web is Running)"},
 			{name: "STOPPED, essential containers exited 0",
-				obj:    stoppedTask(ecs.StopCodeEssentialContainerExited, exited, container("app", yes, ptr.To[int32](0)), container("log-router", no, ptr.To[int32](137))),
+				obj:    stoppedTask(ecsv1alpha1.StopCodeEssentialContainerExited, exited, container("app", yes, ptr.To[int32](0)), container("log-router", no, ptr.To[int32](137))),
 				health: healthy, message: ok},
 			{name: "STOPPED, essential defaults to true",
-				obj:    stoppedTask(ecs.StopCodeEssentialContainerExited, exited, container("app", nil, ptr.To[int32](0))),
+				obj:    stoppedTask(ecsv1alpha1.StopCodeEssentialContainerExited, exited, container("app", nil, ptr.To[int32](0))),
 				health: healthy, message: ok},
 			{name: "STOPPED, essential container exited 1",
-				obj:    stoppedTask(ecs.StopCodeEssentialContainerExited, exited, container("log-router", no, ptr.To[int32](0)), container("app", yes, ptr.To[int32](1))),
+				obj:    stoppedTask(ecsv1alpha1.StopCodeEssentialContainerExited, exited, container("log-router", no, ptr.To[int32](0)), container("app", yes, ptr.To[int32](1))),
 				health: degraded, message: ok + "; essential container app exit code: 1"},
 			{name: "STOPPED, essential container without exit code",
-				obj:    stoppedTask(ecs.StopCodeEssentialContainerExited, exited, container("app", nil, nil)),
+				obj:    stoppedTask(ecsv1alpha1.StopCodeEssentialContainerExited, exited, container("app", nil, nil)),
 				health: degraded, message: ok + "; essential container app exit code: none"},
 			{name: "STOPPED, no essential container",
-				obj:    stoppedTask(ecs.StopCodeEssentialContainerExited, exited, container("app", no, ptr.To[int32](0))),
+				obj:    stoppedTask(ecsv1alpha1.StopCodeEssentialContainerExited, exited, container("app", no, ptr.To[int32](0))),
 				health: degraded, message: ok + "; no essential container"},
 			{name: "STOPPED, failed to start",
-				obj:    stoppedTask(ecs.StopCodeTaskFailedToStart, "CannotPullContainerError: pull image manifest has been retried 5 time(s)", container("app", yes, nil)),
+				obj:    stoppedTask(ecsv1alpha1.StopCodeTaskFailedToStart, "CannotPullContainerError: pull image manifest has been retried 5 time(s)", container("app", yes, nil)),
 				health: degraded, message: "The task is STOPPED (TaskFailedToStart: CannotPullContainerError: pull image manifest has been retried 5 time(s))",
 			},
 			{name: "STOPPED by the user",
-				obj:    stoppedTask(ecs.StopCodeUserInitiated, "Scaling down", container("app", yes, ptr.To[int32](143))),
+				obj:    stoppedTask(ecsv1alpha1.StopCodeUserInitiated, "Scaling down", container("app", yes, ptr.To[int32](143))),
 				health: healthy, message: "The task is STOPPED (UserInitiated: Scaling down)"},
 			{name: "STOPPED by a Spot interruption",
-				obj:    stoppedTask(ecs.StopCodeSpotInterruption, "Your Spot Task was interrupted.", container("app", yes, ptr.To[int32](143))),
+				obj:    stoppedTask(ecsv1alpha1.StopCodeSpotInterruption, "Your Spot Task was interrupted.", container("app", yes, ptr.To[int32](143))),
 				health: degraded, message: "The task is STOPPED (SpotInterruption: Your Spot Task was interrupted.)"},
 		}
 	case "TaskDefinition":
 		return []sample{
 			{name: "registered", obj: newObject(kind, meta(4), stat{4, summary(4, conditions.Ready, "RevisionRegistered", "Registered as web:4 (4 ACTIVE revisions)")}),
 				health: healthy, message: "Registered as web:4 (4 ACTIVE revisions)"},
-			{name: "invalid", obj: newObject(kind, meta(4), stat{4, summary(4, conditions.Stalled, ecs.ReasonInvalidTaskDefinition, "Container dependency cycle: app -> db -> app")}),
+			{name: "invalid", obj: newObject(kind, meta(4), stat{4, summary(4, conditions.Stalled, ecsv1alpha1.ReasonInvalidTaskDefinition, "Container dependency cycle: app -> db -> app")}),
 				health: degraded, message: "Container dependency cycle: app -> db -> app"},
 		}
 	case "TaskDefinitionRevision":
 		inactive := newObject(kind, meta(1), stat{1, summary(1, conditions.Ready, "Inactive",
-			"The revision is INACTIVE: running services keep it, but it cannot be newly used")}).(*ecs.TaskDefinitionRevision)
-		inactive.Status.Status = ecs.TaskDefinitionInactive
+			"The revision is INACTIVE: running services keep it, but it cannot be newly used")}).(*ecsv1alpha1.TaskDefinitionRevision)
+		inactive.Status.Status = ecsv1alpha1.TaskDefinitionInactive
 		return []sample{{name: "INACTIVE", obj: inactive, health: healthy, message: "The revision is INACTIVE: running services keep it, but it cannot be newly used"}}
 	case "ScalableTarget":
 		return []sample{
-			{name: "scaling inactive", obj: newObject(kind, meta(1), stat{1, summary(1, conditions.Progressing, ecs.ReasonScalingInactive,
+			{name: "scaling inactive", obj: newObject(kind, meta(1), stat{1, summary(1, conditions.Progressing, ecsv1alpha1.ReasonScalingInactive,
 				"HorizontalPodAutoscaler web: FailedGetResourceMetric: no metrics returned")}),
 				health: progressing, message: "HorizontalPodAutoscaler web: FailedGetResourceMetric: no metrics returned"},
 			{name: "service not found", obj: newObject(kind, meta(1), stat{1, waiting(1, "ECS service doesn't exist: service/default/web")}),
@@ -356,7 +356,7 @@ func kindSamples(kind string) []sample {
 			"The specified capacity provider does not exist: spot (no CapacityProvider objects spot)")}),
 			health: progressing, message: "The specified capacity provider does not exist: spot (no CapacityProvider objects spot)"}}
 	case "CapacityProvider":
-		return []sample{{name: "ACTIVE", obj: newObject(kind, meta(1), stat{1, summary(1, conditions.Ready, ecs.ReasonSucceeded, "ACTIVE with 2 of 2 nodes Ready")}),
+		return []sample{{name: "ACTIVE", obj: newObject(kind, meta(1), stat{1, summary(1, conditions.Ready, ecsv1alpha1.ReasonSucceeded, "ACTIVE with 2 of 2 nodes Ready")}),
 			health: healthy, message: "ACTIVE with 2 of 2 nodes Ready"}}
 	}
 	return nil
@@ -430,12 +430,12 @@ func TestHealth(t *testing.T) {
 // no other.
 func TestEveryKind(t *testing.T) {
 	scheme := runtime.NewScheme()
-	if err := ecs.AddToScheme(scheme); err != nil {
+	if err := ecsv1alpha1.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
 	}
 	var api []string
 	for gvk := range scheme.AllKnownTypes() {
-		if gvk.GroupVersion() == ecs.GroupVersion && !strings.HasSuffix(gvk.Kind, "List") && scheme.Recognizes(gvk.GroupVersion().WithKind(gvk.Kind+"List")) {
+		if gvk.GroupVersion() == ecsv1alpha1.GroupVersion && !strings.HasSuffix(gvk.Kind, "List") && scheme.Recognizes(gvk.GroupVersion().WithKind(gvk.Kind+"List")) {
 			api = append(api, gvk.Kind)
 		}
 	}
@@ -443,7 +443,7 @@ func TestEveryKind(t *testing.T) {
 	if !slices.Equal(api, kinds) {
 		t.Errorf("API kinds %v, health checks for %v", api, kinds)
 	}
-	dirs, err := os.ReadDir(filepath.Join("argocd", ecs.GroupVersion.Group))
+	dirs, err := os.ReadDir(filepath.Join("argocd", ecsv1alpha1.GroupVersion.Group))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -539,7 +539,7 @@ func cmPatch(t *testing.T) string {
 		"# kubectl -n argocd patch configmap argocd-cm --patch-file argocd-cm-patch.yaml\n" +
 		"data:\n")
 	for _, kind := range kinds {
-		fmt.Fprintf(&b, "  resource.customizations.health.%s_%s: |\n", ecs.GroupVersion.Group, kind)
+		fmt.Fprintf(&b, "  resource.customizations.health.%s_%s: |\n", ecsv1alpha1.GroupVersion.Group, kind)
 		for _, line := range strings.SplitAfter(readScript(t, kind), "\n") {
 			if strings.TrimSpace(line) == "" {
 				b.WriteString(strings.TrimLeft(line, " \t"))
@@ -574,7 +574,7 @@ func TestConfigMapPatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, kind := range kinds {
-		key := "resource.customizations.health." + ecs.GroupVersion.Group + "_" + kind
+		key := "resource.customizations.health." + ecsv1alpha1.GroupVersion.Group + "_" + kind
 		if cm.Data[key] != readScript(t, kind) {
 			t.Errorf("%s: data[%s] is not %s", patchPath, key, scriptPath(kind))
 		}

@@ -159,36 +159,70 @@ func Revision(ctx context.Context, c client.Reader, namespace, ref, current stri
 	if err := c.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{IndexFamily: r.Family}); err != nil {
 		return nil, fmt.Errorf("list TaskDefinitionRevisions of family %s: %w", r.Family, err)
 	}
+	var rev *ecsv1alpha1.TaskDefinitionRevision
+	if r.Revision != 0 {
+		rev, err = pinned(list.Items, r, current)
+	} else {
+		rev = latest(list.Items, current)
+	}
+	if rev == nil && err == nil {
+		err = notFound(r, namespace)
+	}
+	return rev, err
+}
+
+// pinned is revision r.Revision, unless it is INACTIVE or being deleted
+// and not current.
+func pinned(revs []ecsv1alpha1.TaskDefinitionRevision, r names.TaskDefinitionRef, current string) (*ecsv1alpha1.TaskDefinitionRevision, error) {
+	for i := range revs {
+		if rev := &revs[i]; rev.Spec.Revision == r.Revision {
+			if !activeRevision(rev) && rev.Name != current {
+				return nil, inactive(r, rev)
+			}
+			return rev, nil
+		}
+	}
+	return nil, nil
+}
+
+// latest is the latest ACTIVE revision, or current when that is newer.
+func latest(revs []ecsv1alpha1.TaskDefinitionRevision, current string) *ecsv1alpha1.TaskDefinitionRevision {
 	var best, running *ecsv1alpha1.TaskDefinitionRevision
-	for i := range list.Items {
-		rev := &list.Items[i]
-		active := rev.DeletionTimestamp.IsZero() && rev.Status.Status != ecsv1alpha1.TaskDefinitionInactive
+	for i := range revs {
+		rev := &revs[i]
 		if current != "" && rev.Name == current {
 			running = rev
 		}
-		switch {
-		case r.Revision != 0 && rev.Spec.Revision == r.Revision:
-			if !active && rev.Name != current {
-				state := "INACTIVE"
-				if !rev.DeletionTimestamp.IsZero() {
-					state = "being deleted (DELETE_IN_PROGRESS)"
-				}
-				return nil, &Problem{Condition: ecsv1alpha1.ConditionTaskDefinitionResolved, Reason: ecsv1alpha1.ReasonTaskDefinitionInactive,
-					Message: fmt.Sprintf("TaskDefinition is inactive: %s is %s; running tasks keep it, but it cannot be newly used", r, state)}
-			}
-			return rev, nil
-		case r.Revision == 0 && active && (best == nil || rev.Spec.Revision > best.Spec.Revision):
+		if activeRevision(rev) && (best == nil || rev.Spec.Revision > best.Spec.Revision) {
 			best = rev
 		}
 	}
-	if r.Revision == 0 && running != nil && (best == nil || best.Spec.Revision < running.Spec.Revision) {
-		return running, nil
+	if running != nil && (best == nil || best.Spec.Revision < running.Spec.Revision) {
+		return running
 	}
-	if best == nil {
-		return nil, &Problem{Condition: ecsv1alpha1.ConditionTaskDefinitionResolved, Reason: ecsv1alpha1.ReasonTaskDefinitionNotFound,
-			Message: fmt.Sprintf("Unable to describe task definition %s: no ACTIVE revision of family %s in namespace %s", r, r.Family, namespace)}
+	return best
+}
+
+// activeRevision: ACTIVE, and not being deleted.
+func activeRevision(rev *ecsv1alpha1.TaskDefinitionRevision) bool {
+	return rev.DeletionTimestamp.IsZero() && rev.Status.Status != ecsv1alpha1.TaskDefinitionInactive
+}
+
+// notFound is the Problem of a reference no revision matches (yet).
+func notFound(r names.TaskDefinitionRef, namespace string) *Problem {
+	return &Problem{Condition: ecsv1alpha1.ConditionTaskDefinitionResolved, Reason: ecsv1alpha1.ReasonTaskDefinitionNotFound,
+		Message: fmt.Sprintf("Unable to describe task definition %s: no ACTIVE revision of family %s in namespace %s", r, r.Family, namespace)}
+}
+
+// inactive is the Problem of a new reference to a revision that is
+// INACTIVE or being deleted.
+func inactive(r names.TaskDefinitionRef, rev *ecsv1alpha1.TaskDefinitionRevision) *Problem {
+	state := "INACTIVE"
+	if !rev.DeletionTimestamp.IsZero() {
+		state = "being deleted (DELETE_IN_PROGRESS)"
 	}
-	return best, nil
+	return &Problem{Condition: ecsv1alpha1.ConditionTaskDefinitionResolved, Reason: ecsv1alpha1.ReasonTaskDefinitionInactive,
+		Message: fmt.Sprintf("TaskDefinition is inactive: %s is %s; running tasks keep it, but it cannot be newly used", r, state)}
 }
 
 // InUse resolves the task definition ARN of a deployment that runs tasks

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	. "github.com/onsi/gomega" //nolint:revive // the suites' assertion language
+	"github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -31,21 +31,21 @@ import (
 func (e *Envtest) Namespace(t *testing.T) string {
 	t.Helper()
 	ns := fmt.Sprintf("t%d", time.Now().UnixNano())
-	NewWithT(t).Expect(e.Direct.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
+	gomega.NewWithT(t).Expect(e.Direct.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(gomega.Succeed())
 	return ns
 }
 
 // Settle waits until the cache holds the same versions of the listed
 // kinds in namespace ns ("": cluster-scoped) as the API server.
-func (e *Envtest) Settle(g Gomega, ns string, lists ...func() client.ObjectList) {
+func (e *Envtest) Settle(g gomega.Gomega, ns string, lists ...func() client.ObjectList) {
 	versions := func(c client.Reader, list client.ObjectList) map[string]string {
 		var opts []client.ListOption
 		if ns != "" {
 			opts = append(opts, client.InNamespace(ns))
 		}
-		g.Expect(c.List(context.Background(), list, opts...)).To(Succeed())
+		g.Expect(c.List(context.Background(), list, opts...)).To(gomega.Succeed())
 		items, err := meta.ExtractList(list)
-		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(err).NotTo(gomega.HaveOccurred())
 		out := map[string]string{}
 		for _, it := range items {
 			o := it.(client.Object)
@@ -55,7 +55,7 @@ func (e *Envtest) Settle(g Gomega, ns string, lists ...func() client.ObjectList)
 	}
 	for _, newList := range lists {
 		want := versions(e.Direct, newList())
-		g.Eventually(func() map[string]string { return versions(e.Cached, newList()) }).Should(Equal(want))
+		g.Eventually(func() map[string]string { return versions(e.Cached, newList()) }).Should(gomega.Equal(want))
 	}
 }
 
@@ -160,15 +160,15 @@ func (w *Writes) Take() []string {
 func (e *Envtest) World(t *testing.T, ns string) {
 	t.Helper()
 	ctx := context.Background()
-	g := NewWithT(t)
+	g := gomega.NewWithT(t)
 	cp := &ecsv1alpha1.CapacityProvider{ObjectMeta: metav1.ObjectMeta{Name: "fargate"}}
 	cp.Spec.Name, cp.Spec.Type = "FARGATE", ecsv1alpha1.CapacityProviderFargate
 	if err := e.Direct.Create(ctx, cp); err != nil && !apierrors.IsAlreadyExists(err) {
-		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(err).NotTo(gomega.HaveOccurred())
 	}
 	cl := &ecsv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "default"}}
 	cl.Spec.CapacityProviders = []string{"FARGATE"}
-	g.Expect(e.Direct.Create(ctx, cl)).To(Succeed())
+	g.Expect(e.Direct.Create(ctx, cl)).To(gomega.Succeed())
 	e.Revision(t, ns, "web", 1, "public.ecr.aws/example/web:1")
 }
 
@@ -184,6 +184,6 @@ func (e *Envtest) Revision(t *testing.T, ns, family string, n int32, image strin
 	rev.Spec.NetworkMode = ecsv1alpha1.NetworkModeAwsvpc
 	rev.Spec.Cpu, rev.Spec.Memory = "256", "512"
 	rev.Spec.ContainerDefinitions = []ecsv1alpha1.ContainerDefinition{{Name: "app", Image: image, Essential: ptr.To(true)}}
-	NewWithT(t).Expect(e.Direct.Create(context.Background(), rev)).To(Succeed())
+	gomega.NewWithT(t).Expect(e.Direct.Create(context.Background(), rev)).To(gomega.Succeed())
 	return rev
 }

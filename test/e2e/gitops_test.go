@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -199,7 +200,7 @@ func decodeDocs(t *testing.T, doc string) []*unstructured.Unstructured {
 	var res []*unstructured.Unstructured
 	for {
 		u := &unstructured.Unstructured{}
-		if err := dec.Decode(&u.Object); err == io.EOF {
+		if err := dec.Decode(&u.Object); errors.Is(err, io.EOF) {
 			break
 		} else {
 			Expect(err).NotTo(HaveOccurred())
@@ -217,7 +218,7 @@ func apply(namespace string, u *unstructured.Unstructured) error {
 	if u.GetKind() != "CapacityProvider" {
 		u.SetNamespace(namespace)
 	}
-	if err := admin.Patch(context.Background(), u, client.Apply, client.FieldOwner("e2e-gitops"), client.ForceOwnership); err != nil {
+	if err := admin.Apply(context.Background(), client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("e2e-gitops"), client.ForceOwnership); err != nil {
 		return fmt.Errorf("apply %s %s in %s: %w", u.GetKind(), u.GetName(), namespace, err)
 	}
 	return nil
@@ -296,7 +297,8 @@ func (w *kstatusWatch) stop() ([]string, int) {
 }
 
 // dumpOnFailure logs, when t fails, what explains it: the namespace's
-// Berth objects with their status, its Events and pods.
+// Berth objects with their status, its Events and pods, and the tail of
+// the operator's log.
 func dumpOnFailure(t *testing.T, namespace string) {
 	t.Cleanup(func() {
 		if !t.Failed() {
@@ -316,6 +318,7 @@ func dumpOnFailure(t *testing.T, namespace string) {
 				b.WriteString(describe(it))
 			}
 		}
+		fmt.Fprintf(&b, "=== the operator's log, last %d lines\n%s", logTail, operatorLog.tail())
 		t.Log(b.String())
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,6 +33,42 @@ import (
 
 // ns is where the samples and test objects live.
 const ns = "e2e"
+
+// logTail is how many lines of the operator's log a failure shows.
+const logTail = 150
+
+// operatorLog keeps the last logTail lines of the operator's log, and
+// copies its errors to stderr.
+var operatorLog = &ringLog{}
+
+type ringLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *ringLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, line := range strings.SplitAfter(string(p), "\n") {
+		if line == "" {
+			continue
+		}
+		if strings.Contains(line, `"level":"error"`) {
+			_, _ = os.Stderr.WriteString(line)
+		}
+		l.lines = append(l.lines, line)
+		if len(l.lines) > logTail {
+			l.lines = l.lines[len(l.lines)-logTail:]
+		}
+	}
+	return len(p), nil
+}
+
+func (l *ringLog) tail() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "")
+}
 
 var (
 	cp     *localcp.ControlPlane
@@ -134,11 +171,13 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	level := zapcore.ErrorLevel
+	level := zapcore.InfoLevel
 	if os.Getenv("E2E_VERBOSE") != "" {
 		level = zapcore.DebugLevel
 	}
-	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(level)))
+	// The operator's log is kept (its tail explains a failure); its errors
+	// also go to stderr as they happen.
+	ctrl.SetLogger(zap.New(zap.WriteTo(operatorLog), zap.Level(level)))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var err error
@@ -178,6 +217,7 @@ func run(m *testing.M) int {
 	}
 	if code != 0 {
 		fmt.Fprintln(os.Stderr, "control plane logs were in", cp.Dir()+"/logs")
+		fmt.Fprintf(os.Stderr, "=== the operator's log, last %d lines\n%s", logTail, operatorLog.tail())
 	}
 	return code
 }
