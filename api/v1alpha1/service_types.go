@@ -239,7 +239,7 @@ type ServiceEvent struct {
 // +kubebuilder:subresource:scale:specpath=.spec.desiredCount,statuspath=.status.runningCount,selectorpath=.status.selector
 // +kubebuilder:resource:shortName=ecssvc;ecsservice,categories=ecs
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.status`
-// +kubebuilder:printcolumn:name="Desired",type=integer,JSONPath=`.spec.desiredCount`
+// +kubebuilder:printcolumn:name="Desired",type=integer,JSONPath=`.status.desiredCount`
 // +kubebuilder:printcolumn:name="Running",type=integer,JSONPath=`.status.runningCount`
 // +kubebuilder:printcolumn:name="Pending",type=integer,JSONPath=`.status.pendingCount`
 // +kubebuilder:printcolumn:name="TaskDefinition",type=string,JSONPath=`.status.taskDefinition`

@@ -301,26 +301,30 @@ func (w *kstatusWatch) stop() ([]string, int) {
 // the operator's log.
 func dumpOnFailure(t *testing.T, namespace string) {
 	t.Cleanup(func() {
-		if !t.Failed() {
-			return
+		if t.Failed() {
+			t.Log(namespaceDump(namespace) + fmt.Sprintf("=== the operator's log, last %d lines\n%s", logTail, operatorLog.tail()))
 		}
-		ctx := context.Background()
-		var b bytes.Buffer
-		fmt.Fprintf(&b, "=== namespace %s at failure\n", namespace)
-		for _, list := range []client.ObjectList{&ecsv1alpha1.ClusterList{}, &ecsv1alpha1.TaskDefinitionList{}, &ecsv1alpha1.TaskDefinitionRevisionList{},
-			&ecsv1alpha1.ServiceList{}, &ecsv1alpha1.TaskList{}, &ecsv1alpha1.ScalableTargetList{}, &corev1.PodList{}, &corev1.EventList{}} {
-			if err := admin.List(ctx, list, client.InNamespace(namespace)); err != nil {
-				fmt.Fprintf(&b, "list %T: %v\n", list, err)
-				continue
-			}
-			items, _ := meta.ExtractList(list)
-			for _, it := range items {
-				b.WriteString(describe(it))
-			}
-		}
-		fmt.Fprintf(&b, "=== the operator's log, last %d lines\n%s", logTail, operatorLog.tail())
-		t.Log(b.String())
 	})
+}
+
+// namespaceDump is a namespace's Berth objects with their status, its
+// Events and pods.
+func namespaceDump(namespace string) string {
+	ctx := context.Background()
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "=== namespace %s\n", namespace)
+	for _, list := range []client.ObjectList{&ecsv1alpha1.ClusterList{}, &ecsv1alpha1.TaskDefinitionList{}, &ecsv1alpha1.TaskDefinitionRevisionList{},
+		&ecsv1alpha1.ServiceList{}, &ecsv1alpha1.TaskList{}, &ecsv1alpha1.ScalableTargetList{}, &corev1.PodList{}, &corev1.EventList{}} {
+		if err := admin.List(ctx, list, client.InNamespace(namespace)); err != nil {
+			fmt.Fprintf(&b, "list %T: %v\n", list, err)
+			continue
+		}
+		items, _ := meta.ExtractList(list)
+		for _, it := range items {
+			b.WriteString(describe(it))
+		}
+	}
+	return b.String()
 }
 
 // describe is one object's kind, name and status (an Event's reason and

@@ -216,6 +216,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 	}
 	if code != 0 {
+		fmt.Fprint(os.Stderr, namespaceDump(ns))
 		fmt.Fprintln(os.Stderr, "control plane logs were in", cp.Dir()+"/logs")
 		fmt.Fprintf(os.Stderr, "=== the operator's log, last %d lines\n%s", logTail, operatorLog.tail())
 	}
