@@ -40,6 +40,8 @@ help: ## Show this help.
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate the ECS types from the ECS model, and deepcopy code.
 	go run ./hack/ecsgen -model $(ECS_MODEL) -out api/v1alpha1/zz_generated.ecs.go
+	go run ./hack/ecsgen -wire -package ecswire -model $(ECS_MODEL) -out internal/awsapi/ecswire/zz_generated.go
+	go run ./hack/ecsgen -wire -package aaswire -model $(ROOT)/models/application-autoscaling/service-2.json -out internal/awsapi/aaswire/zz_generated.go
 	$(CONTROLLER_GEN) object paths="./api/..."
 
 .PHONY: update-models
@@ -49,6 +51,7 @@ update-models: ## Copy the AWS API models (ECS, Application Auto Scaling, CloudW
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from markers.
 	$(CONTROLLER_GEN) rbac:roleName=berth-manager crd:allowDangerousTypes=true webhook paths="./api/..." paths="./controllers/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	$(CONTROLLER_GEN) rbac:roleName=berth-api paths="./internal/awsapi/endpoint/..." output:rbac:artifacts:config=config/api/rbac
 
 .PHONY: fmt
 fmt: ## Run go fmt.
@@ -88,7 +91,7 @@ test-k8s-min: k8s-bin ## Run the API, translation and TaskDefinition envtests on
 
 # Packages whose tests need an API server (envtest) or the local control
 # plane; every other package's tests are unit and golden tests.
-API_TEST_PKGS := /api/v1alpha1$$|/controllers/capacityprovider$$|/internal/patch$$|/controllers/revision$$|/controllers/cluster$$|/controllers/service$$|/controllers/task$$|/controllers/scalabletarget$$|/controllers/taskdefinition$$|/internal/importer$$|/internal/localcp$$|/internal/localrun$$|/internal/bench$$|/test/
+API_TEST_PKGS := /api/v1alpha1$$|/controllers/capacityprovider$$|/internal/patch$$|/controllers/revision$$|/controllers/cluster$$|/controllers/service$$|/controllers/task$$|/controllers/scalabletarget$$|/controllers/taskdefinition$$|/internal/awsapi/endpoint$$|/internal/importer$$|/internal/localcp$$|/internal/localrun$$|/internal/bench$$|/test/
 UNIT_TEST_PKGS = $(shell go list ./... | grep -v -E '$(API_TEST_PKGS)')
 
 .PHONY: test-unit

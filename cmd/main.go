@@ -1,6 +1,7 @@
 // Command manager runs Berth's controllers against the cluster in the
 // current kubeconfig (or in-cluster configuration). `manager import` turns
-// ECS task definition JSON into TaskDefinition manifests.
+// ECS task definition JSON into TaskDefinition manifests; `manager api`
+// serves the ECS API over the same objects (its own Deployment).
 package main
 
 import (
@@ -19,6 +20,9 @@ import (
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "import" {
 		os.Exit(importer.Main(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "api" {
+		os.Exit(api(os.Args[2:]))
 	}
 	var o operator.Options
 	acct := names.DefaultAccount

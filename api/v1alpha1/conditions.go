@@ -57,6 +57,9 @@ const (
 	// ReasonInvalidTaskDefinitionReference: taskDefinition is not family,
 	// family:revision or an ARN.
 	ReasonInvalidTaskDefinitionReference = "InvalidTaskDefinitionReference"
+	// ReasonServiceInactive: the Event recorded when a deleted service's
+	// last task has stopped (its note is names.ServiceInactiveNote).
+	ReasonServiceInactive = "ServiceInactive"
 	// ReasonClusterNotFound: ECS's ClusterNotFoundException.
 	ReasonClusterNotFound = "ClusterNotFound"
 	// ReasonCapacityProviderNotFound: a named capacity provider does not exist.
@@ -137,6 +140,9 @@ const (
 	FinalizerRevisionInUse = "ecs.berth.dev/revision-in-use"
 	// AnnotationSpecHash is the content hash of a revision's spec.
 	AnnotationSpecHash = "ecs.berth.dev/spec-hash"
+	// AnnotationRegistration on a TaskDefinitionRevision is the
+	// TaskDefinition's spec.registration it was registered for.
+	AnnotationRegistration = "ecs.berth.dev/registration"
 	// AnnotationTaskDefinitionArn is the task definition ARN a pod runs.
 	AnnotationTaskDefinitionArn = "ecs.berth.dev/task-definition-arn"
 	// AnnotationTemplateHash is the hash of a translated pod template.

@@ -34,6 +34,7 @@ var coverageExceptions = map[string]string{
 var coverageExtras = map[string]string{
 	"TaskDefinition.spec.revisionHistoryLimit":  "how many revisions stay ACTIVE",
 	"TaskDefinition.spec.deregisteredRevisions": "DeregisterTaskDefinition, declaratively",
+	"TaskDefinition.spec.registration":          "the ECS API's token: every RegisterTaskDefinition call registers a revision",
 	"Task.spec.desiredStatus":                   "StopTask: STOPPED stops the task",
 	"Task.spec.stopReason":                      "StopTask's reason",
 	"TaskDefinitionRevision.spec.revision":      "the revision number",

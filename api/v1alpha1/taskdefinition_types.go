@@ -41,6 +41,14 @@ type TaskDefinitionSpec struct {
 	// +kubebuilder:validation:MaxItems=1000
 	// +kubebuilder:validation:items:Minimum=1
 	DeregisteredRevisions []int32 `json:"deregisteredRevisions,omitempty"`
+
+	// registration: a token the ECS API's RegisterTaskDefinition sets: a new
+	// value registers a new revision even when the definition is unchanged,
+	// as every ECS RegisterTaskDefinition call does. Manifests leave it
+	// unset: an unchanged apply registers nothing.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	Registration string `json:"registration,omitempty"`
 }
 
 // TaskDefinitionRevisionStatusValue is ECS's task definition status.

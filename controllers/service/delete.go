@@ -15,6 +15,7 @@ import (
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/conditions"
+	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/patch"
 	"github.com/berth-dev/berth/internal/translate"
 )
@@ -73,6 +74,10 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, svc *ecsv1alpha1.Servi
 	wrote, err := patch.RemoveFinalizer(ctx, r.Client, svc, FinalizerDrain, client.FieldOwner(FieldOwner))
 	if wrote {
 		logf.FromContext(ctx).Info("Drained service: its tasks stopped")
+		// ECS shows the service INACTIVE for a while; this Event is how
+		// the ECS API still finds it (names.ServiceInactiveNote).
+		r.Recorder.Eventf(svc, nil, corev1.EventTypeNormal, ecsv1alpha1.ReasonServiceInactive, "Delete", "%s",
+			names.ServiceInactiveNote(names.ClusterName(svc.Spec.Cluster), names.ServiceName(svc.Spec.ServiceName, svc.Name)))
 	}
 	return ctrl.Result{}, err
 }

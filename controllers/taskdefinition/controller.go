@@ -129,7 +129,8 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, td *ecsv1alpha1.TaskDe
 	}
 	number, name := td.Status.Revision, td.Status.LatestRevisionName
 	switch {
-	case latest != nil && latest.Annotations[ecsv1alpha1.AnnotationSpecHash] == hash:
+	case latest != nil && latest.Annotations[ecsv1alpha1.AnnotationSpecHash] == hash &&
+		latest.Annotations[ecsv1alpha1.AnnotationRegistration] == td.Spec.Registration:
 		number, name = latest.Spec.Revision, latest.Name
 	case !registered(td):
 		// A spec not registered yet: a new revision, numbered after every
@@ -213,6 +214,9 @@ func (r *Reconciler) register(ctx context.Context, td *ecsv1alpha1.TaskDefinitio
 			RegisterTaskDefinitionInput: *td.Spec.RegisterTaskDefinitionInput.DeepCopy(),
 			Revision:                    n,
 		},
+	}
+	if td.Spec.Registration != "" {
+		rev.Annotations[ecsv1alpha1.AnnotationRegistration] = td.Spec.Registration
 	}
 	if err := controllerutil.SetControllerReference(td, rev, r.Client.Scheme()); err != nil {
 		return nil, err

@@ -5,6 +5,9 @@
 //
 // Usage: go run ./hack/ecsgen -model models/ecs/service-2.json -out api/v1alpha1/zz_generated.ecs.go
 //
+// With -wire -package P it writes instead the wire types of a whole model
+// (every shape and operation) for the AWS API endpoint (wire.go).
+//
 // What the model cannot say about Kubernetes (which members Berth requires,
 // list bounds used by CEL cost estimation, members dropped because a
 // Kubernetes object replaces them) is configured in config.go.
@@ -44,11 +47,20 @@ type shape struct {
 	Deprecated    bool           `json:"deprecated"`
 	// Document marks a free-form JSON member (a Smithy document).
 	Document bool `json:"document"`
+	// Exception marks an error shape.
+	Exception bool `json:"exception"`
+}
+
+type operation struct {
+	Input  *ref  `json:"input"`
+	Output *ref  `json:"output"`
+	Errors []ref `json:"errors"`
 }
 
 type model struct {
 	Metadata map[string]any   `json:"metadata"`
-	Shapes   map[string]shape `json:"shapes"`
+	Shapes     map[string]shape     `json:"shapes"`
+	Operations map[string]operation `json:"operations"`
 }
 
 // memberOrder keeps the model's member order: Go maps lose it, so the raw
@@ -58,6 +70,8 @@ type orderedShapes map[string][]string
 func main() {
 	modelPath := flag.String("model", "models/ecs/service-2.json", "path to the ECS service-2.json model")
 	out := flag.String("out", "api/v1alpha1/zz_generated.ecs.go", "output Go file")
+	wire := flag.Bool("wire", false, "write the wire types and operation table of the whole model instead of Berth's spec types")
+	pkg := flag.String("package", "", "Go package of the -wire output")
 	flag.Parse()
 
 	raw, err := os.ReadFile(*modelPath)
@@ -72,8 +86,12 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	g := &gen{m: m, order: order, emitted: map[string]bool{}}
-	src, err := g.run()
+	var src []byte
+	if *wire {
+		src, err = (&wireGen{m: m, order: order, pkg: *pkg}).run()
+	} else {
+		src, err = (&gen{m: m, order: order, emitted: map[string]bool{}}).run()
+	}
 	if err != nil {
 		fail(err)
 	}

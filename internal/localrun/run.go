@@ -7,11 +7,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.uber.org/zap/zapcore"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/berth-dev/berth/controllers"
@@ -175,14 +177,19 @@ func runOperator(ctx context.Context, cp *localcp.ControlPlane, saCfg *rest.Conf
 		}
 		con.Printf("Applied config/samples.")
 	}
-	printNextSteps(con, cp, logPath)
+	apiAddr, apiErr, err := startAPI(mgrCtx, cp.AdminConfig(), admin, o.Namespace, logf.Log.WithName("api"))
+	if err != nil {
+		return startFailed(ctx, err, con)
+	}
+	defer func() { <-apiErr }()
+	printNextSteps(con, cp, logPath, apiAddr)
 	if o.OnReady != nil {
 		o.OnReady(cp)
 	}
 	return watch(ctx, admin, cp, con, errc)
 }
 
-func printNextSteps(con *console, cp *localcp.ControlPlane, logPath string) {
+func printNextSteps(con *console, cp *localcp.ControlPlane, logPath, apiAddr string) {
 	kubeconfig := cp.KubeconfigPath()
 	if root, err := Root(); err == nil {
 		link := filepath.Join(root, "bin", "local.kubeconfig")
@@ -203,7 +210,20 @@ In another shell:
   kubectl annotate pods -l ecs.berth.dev/service=web kwok.x-k8s.io/usage-cpu=400m --overwrite
   kubectl get scalabletarget,hpa -w     # target tracking on CPU scales web out, and back in later
 
+The ECS API (the AWS CLI, boto3, the SDKs) in another shell:
+
+%s
+  aws ecs list-clusters
+  aws ecs describe-services --cluster default --services web
+  aws ecs update-service --cluster default --service web --desired-count 3
+  aws ecs wait services-stable --cluster default --services web
+
 Logs: Berth's in %s, the control plane's next to it (removed when it stops, unless a problem was reported).
 Press Ctrl-C to stop everything.
-`, Namespace, ServiceAccount, kubeconfig, logPath)
+`, Namespace, ServiceAccount, kubeconfig, indent(APIEnv(apiAddr), "  "), logPath)
+}
+
+// indent prefixes every line of s.
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
 }

@@ -43,3 +43,15 @@ func FargateNode(pool, podUID string, k int) string {
 // PoolNode is the i-th node of an EC2-style pool that managed scaling
 // made.
 func PoolNode(pool string, i int) string { return pool + "-" + strconv.Itoa(i) }
+
+// ServiceObject is the object name of a Service created through the ECS
+// API: its ECS name by Container's rule (ECS allows 255 characters,
+// capitals and underscores; a Service's name is a label value).
+func ServiceObject(ecsName string) string { return label(ecsName, "service") }
+
+// ServiceInactiveNote is the note of the Event the Service controller
+// records when a deleted service's last task has stopped: the ECS API finds
+// INACTIVE services by it after their object is gone.
+func ServiceInactiveNote(cluster, service string) string {
+	return "service " + service + " of cluster " + cluster + " is INACTIVE: its tasks have stopped"
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/berth-dev/berth/internal/awsapi"
+	"github.com/berth-dev/berth/internal/awsapi/endpoint"
+	"github.com/berth-dev/berth/internal/names"
+)
+
+// api runs `manager api`: the AWS API endpoint, stateless, any number of
+// replicas.
+func api(args []string) int {
+	fs := flag.NewFlagSet("api", flag.ContinueOnError)
+	o := endpoint.Options{Account: names.DefaultAccount}
+	fs.StringVar(&o.Addr, "bind-address", ":8443", "address the endpoint listens on")
+	fs.StringVar(&o.KeyNamespace, "key-namespace", envOr("POD_NAMESPACE", "berth-system"), "namespace of the access key Secrets (type "+string(awsapi.SecretTypeAccessKey)+")")
+	fs.StringVar(&o.Account.Region, "region", o.Account.Region, "region shown in ARNs")
+	fs.StringVar(&o.Account.AccountID, "account-id", o.Account.AccountID, "account ID shown in ARNs, unless the namespace's "+awsapi.AnnotationAccountID+" annotation says otherwise")
+	fs.StringVar(&o.TLSCertFile, "tls-cert-file", "", "serve HTTPS with this certificate (PEM)")
+	fs.StringVar(&o.TLSKeyFile, "tls-private-key-file", "", "the certificate's private key (PEM)")
+	fs.DurationVar(&o.Wait, "operation-wait", 20*time.Second, "how long an operation waits for the operator's answer (the revision RegisterTaskDefinition returns)")
+	anyKey := fs.String("insecure-any-key", "", "DEVELOPMENT ONLY: accept any credentials, acting as user@namespace (e.g. admin@default)")
+	zapOpts := zap.Options{}
+	zapOpts.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	log := ctrl.Log.WithName("api")
+	o.Log = log
+	if *anyKey != "" {
+		user, ns, ok := strings.Cut(*anyKey, "@")
+		if !ok || user == "" || ns == "" {
+			fmt.Fprintln(os.Stderr, "--insecure-any-key takes user@namespace")
+			return 2
+		}
+		o.AnyKey, o.AnyKeyIdentity = true, awsapi.Identity{Username: user, Namespace: ns}
+	}
+	ep, err := endpoint.New(ctrl.GetConfigOrDie(), o)
+	if err != nil {
+		log.Error(err, "Failed to build the endpoint")
+		return 1
+	}
+	ctx := ctrl.SetupSignalHandler()
+	if err := ep.Serve(ctx, func(addr string) { log.Info("Serving the ECS API", "address", addr) }); err != nil {
+		log.Error(err, "The endpoint stopped with an error")
+		return 1
+	}
+	return 0
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}

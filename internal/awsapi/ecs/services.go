@@ -1,0 +1,438 @@
+package ecs
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/uuid"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/awsapi"
+	"github.com/berth-dev/berth/internal/awsapi/awsjson"
+	"github.com/berth-dev/berth/internal/awsapi/ecswire"
+	"github.com/berth-dev/berth/internal/names"
+)
+
+// serviceName is a Service object's ECS name.
+func serviceName(svc *ecsv1alpha1.Service) string {
+	return names.ServiceName(svc.Spec.ServiceName, svc.Name)
+}
+
+// services lists the Services of cluster (its ECS name) in the namespace,
+// sorted by ECS name.
+func services(ctx context.Context, c *awsapi.Caller, cluster string) ([]ecsv1alpha1.Service, error) {
+	var list ecsv1alpha1.ServiceList
+	if err := c.Client.List(ctx, &list, client.InNamespace(c.Namespace)); err != nil {
+		return nil, err
+	}
+	var res []ecsv1alpha1.Service
+	for _, s := range list.Items {
+		if names.ClusterName(s.Spec.Cluster) == cluster {
+			res = append(res, s)
+		}
+	}
+	sort.Slice(res, func(i, j int) bool { return serviceName(&res[i]) < serviceName(&res[j]) })
+	return res, nil
+}
+
+// findService finds a service of cluster by name or ARN; nil when none.
+func findService(ctx context.Context, c *awsapi.Caller, cluster, ref string) (*ecsv1alpha1.Service, error) {
+	svcs, err := services(ctx, c, cluster)
+	if err != nil {
+		return nil, err
+	}
+	name := names.ShortName(ref)
+	for i := range svcs {
+		if serviceName(&svcs[i]) == name {
+			return &svcs[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// serviceShape is a Service as DescribeServices shows it.
+func serviceShape(c *awsapi.Caller, svc *ecsv1alpha1.Service, tags bool) ecswire.Service {
+	var out ecswire.Service
+	_ = convert(&svc.Spec.CreateServiceInput, &out)
+	st := &svc.Status
+	cluster := names.ClusterName(svc.Spec.Cluster)
+	out.ServiceName = serviceName(svc)
+	out.ServiceArn = c.Account.ServiceArn(cluster, out.ServiceName)
+	out.ClusterArn = c.Account.ClusterArn(cluster)
+	out.RoleArn = svc.Spec.Role
+	out.CreatedAt = awsjson.At(svc.CreationTimestamp.Time)
+	out.Status = string(st.Status)
+	if out.Status == "" {
+		out.Status = string(ecsv1alpha1.ServiceActive)
+	}
+	if !svc.DeletionTimestamp.IsZero() {
+		out.Status = string(ecsv1alpha1.ServiceDraining)
+	}
+	if svc.Spec.DesiredCount != nil {
+		out.DesiredCount = *svc.Spec.DesiredCount
+	}
+	if st.DesiredCount != nil {
+		out.DesiredCount = *st.DesiredCount
+	}
+	out.RunningCount, out.PendingCount = ptrVal(st.RunningCount), ptrVal(st.PendingCount)
+	if st.TaskDefinition != "" {
+		out.TaskDefinition = st.TaskDefinition
+	}
+	if out.SchedulingStrategy == "" {
+		out.SchedulingStrategy = ecswire.SchedulingStrategyReplica
+	}
+	if out.DeploymentController == nil {
+		out.DeploymentController = &ecswire.DeploymentController{Type: ecswire.DeploymentControllerTypeEcs}
+	}
+	for _, d := range st.Deployments {
+		out.Deployments = append(out.Deployments, ecswire.Deployment{
+			Id: d.ID, Status: string(d.Status), TaskDefinition: d.TaskDefinition,
+			DesiredCount: d.DesiredCount, PendingCount: d.PendingCount, RunningCount: d.RunningCount, FailedTasks: d.FailedTasks,
+			CreatedAt: awsjson.At(d.CreatedAt.Time), UpdatedAt: awsjson.At(d.UpdatedAt.Time),
+			LaunchType: ecswire.LaunchType(d.LaunchType), CapacityProviderStrategy: out.CapacityProviderStrategy,
+			RolloutState: ecswire.DeploymentRolloutState(d.RolloutState), RolloutStateReason: d.RolloutStateReason,
+			NetworkConfiguration: out.NetworkConfiguration,
+		})
+	}
+	if st.ObservedGeneration < svc.Generation && svc.DeletionTimestamp.IsZero() {
+		// The operator has not seen the latest spec yet: a deployment is
+		// about to start, and the service is not stable, whatever the
+		// counts say (services-stable must not pass before it).
+		out.Deployments = append([]ecswire.Deployment{{
+			Id: "ecs-svc/pending", Status: string(ecsv1alpha1.DeploymentPrimary), TaskDefinition: out.TaskDefinition,
+			DesiredCount: out.DesiredCount, RolloutState: ecswire.DeploymentRolloutStateInProgress,
+			RolloutStateReason: "ECS deployment is being created.", CreatedAt: awsjson.At(time.Now()), UpdatedAt: awsjson.At(time.Now()),
+		}}, out.Deployments...)
+	}
+	for _, e := range st.Events {
+		out.Events = append(out.Events, ecswire.ServiceEvent{Id: e.ID, CreatedAt: awsjson.At(e.CreatedAt.Time), Message: e.Message})
+	}
+	if !tags {
+		out.Tags = nil
+	}
+	return out
+}
+
+func (h *handlers) createService(ctx context.Context, in *ecswire.CreateServiceRequest) (*ecswire.CreateServiceResponse, error) {
+	c := caller(ctx)
+	if in.ServiceName == "" {
+		return nil, invalidParameter("serviceName is required.")
+	}
+	if in.DesiredCount != nil && *in.DesiredCount < 0 {
+		return nil, invalidParameter("Invalid value for desiredCount: %d. desiredCount must be 0 or greater.", *in.DesiredCount)
+	}
+	cl, err := mustCluster(ctx, c, in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	if in.SchedulingStrategy != ecswire.SchedulingStrategyDaemon && in.DesiredCount == nil {
+		return nil, invalidParameter("desiredCount is required when schedulingStrategy is REPLICA or isn't specified.")
+	}
+	if in.TaskDefinition == "" {
+		return nil, invalidParameter("TaskDefinition must be specified.")
+	}
+	rev, err := findRevision(ctx, c, in.TaskDefinition)
+	if err != nil {
+		return nil, err
+	}
+	if rev == nil || revisionStatus(rev) != ecswire.TaskDefinitionStatusActive {
+		return nil, notFound(ClientException, "TaskDefinition not found.")
+	}
+	existing, err := findService(ctx, c, clusterName(cl), in.ServiceName)
+	if err != nil {
+		return nil, err
+	}
+	if existing != nil {
+		return nil, invalidParameter("Creation of service was not idempotent.")
+	}
+	svc := &ecsv1alpha1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: names.ServiceObject(in.ServiceName)}}
+	if err := convert(in, &svc.Spec.CreateServiceInput); err != nil {
+		return nil, invalidParameter("%v", err)
+	}
+	svc.Spec.Cluster = clusterName(cl)
+	if err := c.Client.Create(ctx, svc); err != nil {
+		if apierrors.IsAlreadyExists(err) {
+			return nil, invalidParameter("Creation of service was not idempotent.")
+		}
+		return nil, invalid(err, InvalidParameterException)
+	}
+	svc = h.observed(ctx, c, svc)
+	out := serviceShape(c, svc, true)
+	return &ecswire.CreateServiceResponse{Service: &out}, nil
+}
+
+// observed waits (bounded) until the operator has reconciled svc's current
+// generation, so that the answer shows its deployments; it returns the
+// latest object read.
+func (h *handlers) observed(ctx context.Context, c *awsapi.Caller, svc *ecsv1alpha1.Service) *ecsv1alpha1.Service {
+	latest := svc
+	_ = wait.PollUntilContextTimeout(ctx, h.o.Poll, h.o.Wait, true, func(ctx context.Context) (bool, error) {
+		cur := &ecsv1alpha1.Service{}
+		if err := c.Client.Get(ctx, client.ObjectKeyFromObject(svc), cur); err != nil {
+			return apierrors.IsNotFound(err), nil
+		}
+		latest = cur
+		return cur.Status.ObservedGeneration >= svc.Generation && len(cur.Status.Deployments) > 0, nil
+	})
+	return latest
+}
+
+func (h *handlers) describeServices(ctx context.Context, in *ecswire.DescribeServicesRequest) (*ecswire.DescribeServicesResponse, error) {
+	c := caller(ctx)
+	if len(in.Services) == 0 || len(in.Services) > 10 {
+		return nil, invalidParameter("services must contain between 1 and 10 items.")
+	}
+	cluster := names.ClusterName(in.Cluster)
+	cl, err := getCluster(ctx, c, in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	if cl == nil {
+		return nil, notFound(ClusterNotFoundException, "Cluster not found.")
+	}
+	svcs, err := services(ctx, c, cluster)
+	if err != nil {
+		return nil, err
+	}
+	tags := slices.Contains(in.Include, ecswire.ServiceFieldTags)
+	out := &ecswire.DescribeServicesResponse{}
+	for _, ref := range in.Services {
+		name := names.ShortName(ref)
+		i := slices.IndexFunc(svcs, func(s ecsv1alpha1.Service) bool { return serviceName(&s) == name })
+		if i >= 0 {
+			out.Services = append(out.Services, serviceShape(c, &svcs[i], tags))
+			continue
+		}
+		arn := c.Account.ServiceArn(cluster, name)
+		if gone, err := inactive(ctx, c, cluster, name, arn); err != nil {
+			return nil, err
+		} else if gone != nil {
+			out.Services = append(out.Services, *gone)
+			continue
+		}
+		out.Failures = append(out.Failures, missing(arn))
+	}
+	return out, nil
+}
+
+// inactive finds a deleted service by the Event its deletion left: ECS
+// shows INACTIVE services for a while after DeleteService, as Kubernetes
+// keeps Events (an hour by default), so `aws ecs wait services-inactive`
+// sees INACTIVE rather than MISSING.
+func inactive(ctx context.Context, c *awsapi.Caller, cluster, name, arn string) (*ecswire.Service, error) {
+	var evs corev1.EventList
+	err := c.Client.List(ctx, &evs, client.InNamespace(c.Namespace), client.MatchingFields{"reason": ecsv1alpha1.ReasonServiceInactive})
+	if apierrors.IsForbidden(err) {
+		return nil, nil // without access to Events, a deleted service is MISSING
+	}
+	if err != nil {
+		return nil, err
+	}
+	note := names.ServiceInactiveNote(cluster, name)
+	for _, e := range evs.Items {
+		if e.Message == note {
+			var out ecswire.Service
+			out.ServiceArn, out.ServiceName = arn, name
+			out.ClusterArn = c.Account.ClusterArn(cluster)
+			out.Status = string(ecsv1alpha1.ServiceInactive)
+			out.CreatedAt = awsjson.At(e.FirstTimestamp.Time)
+			if e.EventTime.Time.After(time.Time{}) {
+				out.CreatedAt = awsjson.At(e.EventTime.Time)
+			}
+			return &out, nil
+		}
+	}
+	return nil, nil
+}
+
+func (h *handlers) listServices(ctx context.Context, in *ecswire.ListServicesRequest) (*ecswire.ListServicesResponse, error) {
+	c := caller(ctx)
+	cluster := names.ClusterName(in.Cluster)
+	if cl, err := getCluster(ctx, c, in.Cluster); err != nil {
+		return nil, err
+	} else if cl == nil {
+		return nil, notFound(ClusterNotFoundException, "Cluster not found.")
+	}
+	svcs, err := services(ctx, c, cluster)
+	if err != nil {
+		return nil, err
+	}
+	var arns []string
+	for i := range svcs {
+		s := &svcs[i]
+		if in.LaunchType != "" && string(s.Spec.LaunchType) != string(in.LaunchType) {
+			continue
+		}
+		strategy := string(s.Spec.SchedulingStrategy)
+		if strategy == "" {
+			strategy = string(ecswire.SchedulingStrategyReplica)
+		}
+		if in.SchedulingStrategy != "" && strategy != string(in.SchedulingStrategy) {
+			continue
+		}
+		arns = append(arns, c.Account.ServiceArn(cluster, serviceName(s)))
+	}
+	from, to, next, err := page(arns, in.MaxResults, 10, 100, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	return &ecswire.ListServicesResponse{ServiceArns: nonNil(arns[from:to]), NextToken: next}, nil
+}
+
+func (h *handlers) mustService(ctx context.Context, c *awsapi.Caller, clusterRef, ref string) (*ecsv1alpha1.Service, error) {
+	cl, err := mustCluster(ctx, c, clusterRef)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := findService(ctx, c, clusterName(cl), ref)
+	if err != nil {
+		return nil, err
+	}
+	if svc == nil {
+		return nil, notFound(ServiceNotFoundException, "Service not found.")
+	}
+	return svc, nil
+}
+
+func (h *handlers) updateService(ctx context.Context, in *ecswire.UpdateServiceRequest) (*ecswire.UpdateServiceResponse, error) {
+	c := caller(ctx)
+	if in.DesiredCount != nil && *in.DesiredCount < 0 {
+		return nil, invalidParameter("Invalid value for desiredCount: %d. desiredCount must be 0 or greater.", *in.DesiredCount)
+	}
+	if in.TaskDefinition != "" {
+		rev, err := findRevision(ctx, c, in.TaskDefinition)
+		if err != nil {
+			return nil, err
+		}
+		if rev == nil || revisionStatus(rev) != ecswire.TaskDefinitionStatusActive {
+			return nil, notFound(ClientException, "TaskDefinition not found.")
+		}
+	}
+	var svc *ecsv1alpha1.Service
+	err := wait.ExponentialBackoffWithContext(ctx, wait.Backoff{Duration: 20 * time.Millisecond, Factor: 2, Steps: 6}, func(ctx context.Context) (bool, error) {
+		var err error
+		if svc, err = h.mustService(ctx, c, in.Cluster, in.Service); err != nil {
+			return false, err
+		}
+		if !svc.DeletionTimestamp.IsZero() {
+			return false, notFound(ServiceNotActiveException, "Service was not ACTIVE.")
+		}
+		if err := applyUpdate(svc, in); err != nil {
+			return false, err
+		}
+		err = c.Client.Update(ctx, svc)
+		if apierrors.IsConflict(err) {
+			return false, nil
+		}
+		return err == nil, invalid(err, InvalidParameterException)
+	})
+	if err != nil {
+		return nil, err
+	}
+	svc = h.observed(ctx, c, svc)
+	out := serviceShape(c, svc, false)
+	return &ecswire.UpdateServiceResponse{Service: &out}, nil
+}
+
+// applyUpdate applies UpdateService's members to the spec.
+func applyUpdate(svc *ecsv1alpha1.Service, in *ecswire.UpdateServiceRequest) error {
+	s := &svc.Spec.CreateServiceInput
+	if in.DesiredCount != nil {
+		s.DesiredCount = in.DesiredCount
+	}
+	if in.TaskDefinition != "" {
+		s.TaskDefinition = in.TaskDefinition
+	}
+	conv := func(from, to any) error {
+		if err := convert(from, to); err != nil {
+			return invalidParameter("%v", err)
+		}
+		return nil
+	}
+	if in.CapacityProviderStrategy != nil {
+		s.CapacityProviderStrategy = nil
+		if err := conv(in.CapacityProviderStrategy, &s.CapacityProviderStrategy); err != nil {
+			return err
+		}
+		s.LaunchType = ""
+	}
+	if in.DeploymentConfiguration != nil {
+		s.DeploymentConfiguration = nil
+		if err := conv(in.DeploymentConfiguration, &s.DeploymentConfiguration); err != nil {
+			return err
+		}
+	}
+	if in.NetworkConfiguration != nil {
+		s.NetworkConfiguration = nil
+		if err := conv(in.NetworkConfiguration, &s.NetworkConfiguration); err != nil {
+			return err
+		}
+	}
+	if in.PlacementConstraints != nil {
+		s.PlacementConstraints = nil
+		if err := conv(in.PlacementConstraints, &s.PlacementConstraints); err != nil {
+			return err
+		}
+	}
+	if in.PlacementStrategy != nil {
+		s.PlacementStrategy = nil
+		if err := conv(in.PlacementStrategy, &s.PlacementStrategy); err != nil {
+			return err
+		}
+	}
+	if in.LoadBalancers != nil {
+		s.LoadBalancers = nil
+		if err := conv(in.LoadBalancers, &s.LoadBalancers); err != nil {
+			return err
+		}
+	}
+	if in.HealthCheckGracePeriodSeconds != nil {
+		s.HealthCheckGracePeriodSeconds = in.HealthCheckGracePeriodSeconds
+	}
+	if in.EnableExecuteCommand != nil {
+		s.EnableExecuteCommand = in.EnableExecuteCommand
+	}
+	if in.EnableECSManagedTags != nil {
+		s.EnableECSManagedTags = in.EnableECSManagedTags
+	}
+	if in.PropagateTags != "" {
+		s.PropagateTags = ecsv1alpha1.PropagateTags(in.PropagateTags)
+	}
+	if in.PlatformVersion != "" {
+		s.PlatformVersion = in.PlatformVersion
+	}
+	if in.ForceNewDeployment {
+		if svc.Annotations == nil {
+			svc.Annotations = map[string]string{}
+		}
+		svc.Annotations[ecsv1alpha1.AnnotationForceNewDeployment] = string(uuid.NewUUID())
+	}
+	return nil
+}
+
+func (h *handlers) deleteService(ctx context.Context, in *ecswire.DeleteServiceRequest) (*ecswire.DeleteServiceResponse, error) {
+	c := caller(ctx)
+	svc, err := h.mustService(ctx, c, in.Cluster, in.Service)
+	if err != nil {
+		return nil, err
+	}
+	force := in.Force != nil && *in.Force
+	if !force && svc.DeletionTimestamp.IsZero() && svc.Spec.DesiredCount != nil && *svc.Spec.DesiredCount > 0 &&
+		svc.Spec.SchedulingStrategy != ecsv1alpha1.SchedulingStrategyDaemon {
+		return nil, invalidParameter("The service cannot be stopped while it is scaled above 0.")
+	}
+	if err := c.Client.Delete(ctx, svc, client.Preconditions{UID: &svc.UID}); err != nil && !apierrors.IsNotFound(err) {
+		return nil, err
+	}
+	out := serviceShape(c, svc, false)
+	out.Status = string(ecsv1alpha1.ServiceDraining)
+	out.DesiredCount = 0
+	return &ecswire.DeleteServiceResponse{Service: &out}, nil
+}

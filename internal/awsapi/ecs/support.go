@@ -1,0 +1,106 @@
+package ecs
+
+// Level is how far Berth serves an operation.
+type Level string
+
+// Levels of support.
+const (
+	Served      Level = "served"
+	Partial     Level = "partial"
+	Unsupported Level = "unsupported"
+)
+
+// Support is one operation's level and what is missing or why.
+type Support struct {
+	Level Level
+	Note  string
+}
+
+// Operations says, for every ECS operation of the model, whether Berth
+// serves it. A test fails when the model has an operation this table does
+// not list, or when the table and the handlers disagree; docs/ecs-api.md
+// is generated from it.
+var Operations = map[string]Support{
+	"CreateCluster":               {Partial, "settings, configuration and serviceConnectDefaults are stored and shown, not acted on"},
+	"DescribeClusters":            {Served, ""},
+	"ListClusters":                {Served, ""},
+	"DeleteCluster":               {Served, "refused while services or tasks are active (ClusterContainsServicesException, ClusterContainsTasksException)"},
+	"UpdateCluster":               {Unsupported, "edit the Cluster object"},
+	"UpdateClusterSettings":       {Unsupported, "edit the Cluster object"},
+	"PutClusterCapacityProviders": {Served, ""},
+	"RegisterTaskDefinition":      {Served, "every call registers a new revision, answered once the operator has registered it"},
+	"DescribeTaskDefinition":      {Served, ""},
+	"ListTaskDefinitions":         {Served, ""},
+	"ListTaskDefinitionFamilies":  {Served, ""},
+	"DeregisterTaskDefinition":    {Served, ""},
+	"DeleteTaskDefinitions":       {Unsupported, "delete the TaskDefinitionRevision objects (docs/lifecycle.md); not yet served"},
+	"CreateService":               {Partial, "clientToken is not used for idempotency"},
+	"DescribeServices":            {Served, "a deleted service is INACTIVE while the Event of its deletion lasts (1 h by default), then MISSING"},
+	"ListServices":                {Served, ""},
+	"ListServicesByNamespace":     {Unsupported, "Service Connect namespaces are not modelled"},
+	"UpdateService":               {Partial, "serviceRegistries, serviceConnectConfiguration, volumeConfigurations and vpcLatticeConfigurations are not updated yet"},
+	"DeleteService":               {Served, ""},
+	"RunTask":                     {Partial, "failures[] only for errors at creation: placement failures show on the task (STOPPED, stoppedReason)"},
+	"StartTask":                   {Unsupported, "container instances are Kubernetes nodes: use RunTask with placement constraints"},
+	"StopTask":                    {Served, ""},
+	"DescribeTasks":               {Partial, "standalone tasks (Task objects) only; service tasks are pods"},
+	"ListTasks":                   {Partial, "standalone tasks (Task objects) only; serviceName and containerInstance are refused"},
+	"TagResource":                 {Unsupported, "not yet served: tags are in the objects' specs"},
+	"UntagResource":               {Unsupported, "not yet served: tags are in the objects' specs"},
+	"ListTagsForResource":         {Unsupported, "not yet served: Describe* with include TAGS shows them"},
+	"CreateCapacityProvider":      {Unsupported, "not yet served: apply a CapacityProvider object"},
+	"UpdateCapacityProvider":      {Unsupported, "not yet served: edit the CapacityProvider object"},
+	"DeleteCapacityProvider":      {Unsupported, "not yet served: delete the CapacityProvider object"},
+	"DescribeCapacityProviders":   {Unsupported, "not yet served"},
+	"DescribeContainerInstances":  {Unsupported, "not yet served: container instances are nodes (kubectl get nodes)"},
+	"ListContainerInstances":      {Unsupported, "not yet served: container instances are nodes (kubectl get nodes)"},
+
+	"CreateTaskSet":               {Unsupported, "the EXTERNAL deployment controller is not implemented"},
+	"DeleteTaskSet":               {Unsupported, "the EXTERNAL deployment controller is not implemented"},
+	"DescribeTaskSets":            {Unsupported, "the EXTERNAL deployment controller is not implemented"},
+	"UpdateTaskSet":               {Unsupported, "the EXTERNAL deployment controller is not implemented"},
+	"UpdateServicePrimaryTaskSet": {Unsupported, "the EXTERNAL deployment controller is not implemented"},
+	"ListServiceDeployments":      {Unsupported, "service deployments as resources come with blue/green deployments"},
+	"DescribeServiceDeployments":  {Unsupported, "service deployments as resources come with blue/green deployments"},
+	"DescribeServiceRevisions":    {Unsupported, "service revisions as resources come with blue/green deployments"},
+	"StopServiceDeployment":       {Unsupported, "comes with blue/green deployments"},
+	"ContinueServiceDeployment":   {Unsupported, "lifecycle hooks come with blue/green deployments"},
+
+	"CreateDaemon":                 {Unsupported, "ECS Managed Instances daemons: use a Service with schedulingStrategy DAEMON"},
+	"DeleteDaemon":                 {Unsupported, "ECS Managed Instances daemons: use a Service with schedulingStrategy DAEMON"},
+	"DescribeDaemon":               {Unsupported, "ECS Managed Instances daemons: use a Service with schedulingStrategy DAEMON"},
+	"UpdateDaemon":                 {Unsupported, "ECS Managed Instances daemons: use a Service with schedulingStrategy DAEMON"},
+	"ListDaemons":                  {Unsupported, "ECS Managed Instances daemons: use a Service with schedulingStrategy DAEMON"},
+	"DescribeDaemonDeployments":    {Unsupported, "ECS Managed Instances daemons"},
+	"ListDaemonDeployments":        {Unsupported, "ECS Managed Instances daemons"},
+	"DescribeDaemonRevisions":      {Unsupported, "ECS Managed Instances daemons"},
+	"RegisterDaemonTaskDefinition": {Unsupported, "ECS Managed Instances daemons"},
+	"DescribeDaemonTaskDefinition": {Unsupported, "ECS Managed Instances daemons"},
+	"DeleteDaemonTaskDefinition":   {Unsupported, "ECS Managed Instances daemons"},
+	"ListDaemonTaskDefinitions":    {Unsupported, "ECS Managed Instances daemons"},
+
+	"CreateExpressGatewayService":   {Unsupported, "ECS Express Mode provisions AWS load balancers and networking"},
+	"DeleteExpressGatewayService":   {Unsupported, "ECS Express Mode provisions AWS load balancers and networking"},
+	"DescribeExpressGatewayService": {Unsupported, "ECS Express Mode provisions AWS load balancers and networking"},
+	"UpdateExpressGatewayService":   {Unsupported, "ECS Express Mode provisions AWS load balancers and networking"},
+
+	"PutAccountSetting":        {Unsupported, "account settings have no Kubernetes meaning"},
+	"PutAccountSettingDefault": {Unsupported, "account settings have no Kubernetes meaning"},
+	"DeleteAccountSetting":     {Unsupported, "account settings have no Kubernetes meaning"},
+	"ListAccountSettings":      {Unsupported, "account settings have no Kubernetes meaning"},
+	"PutAttributes":            {Unsupported, "custom attributes are node labels: kubectl label nodes"},
+	"DeleteAttributes":         {Unsupported, "custom attributes are node labels: kubectl label nodes"},
+	"ListAttributes":           {Unsupported, "custom attributes are node labels: kubectl get nodes --show-labels"},
+
+	"RegisterContainerInstance":     {Unsupported, "an ECS agent call: nodes join through Kubernetes"},
+	"DeregisterContainerInstance":   {Unsupported, "nodes leave through Kubernetes (kubectl drain, delete)"},
+	"UpdateContainerInstancesState": {Unsupported, "DRAINING is kubectl drain"},
+	"UpdateContainerAgent":          {Unsupported, "there is no ECS agent: the kubelet runs tasks"},
+	"DiscoverPollEndpoint":          {Unsupported, "an ECS agent call"},
+	"SubmitAttachmentStateChanges":  {Unsupported, "an ECS agent call"},
+	"SubmitContainerStateChange":    {Unsupported, "an ECS agent call"},
+	"SubmitTaskStateChange":         {Unsupported, "an ECS agent call"},
+	"ExecuteCommand":                {Unsupported, "use kubectl exec (ECS Exec needs the SSM agent)"},
+	"GetTaskProtection":             {Unsupported, "task scale-in protection is not implemented yet"},
+	"UpdateTaskProtection":          {Unsupported, "task scale-in protection is not implemented yet"},
+}
