@@ -82,8 +82,11 @@ func serviceShape(c *awsapi.Caller, svc *ecsv1alpha1.Service, tags bool) ecswire
 		out.DesiredCount = *st.DesiredCount
 	}
 	out.RunningCount, out.PendingCount = ptrVal(st.RunningCount), ptrVal(st.PendingCount)
-	if st.TaskDefinition != "" {
+	stale := st.ObservedGeneration < svc.Generation
+	if st.TaskDefinition != "" && !stale {
 		out.TaskDefinition = st.TaskDefinition
+	} else if r, err := names.ParseTaskDefinition(svc.Spec.TaskDefinition); err == nil && r.Revision != 0 {
+		out.TaskDefinition = c.Account.TaskDefinitionArn(r.Family, r.Revision)
 	}
 	if out.SchedulingStrategy == "" {
 		out.SchedulingStrategy = ecswire.SchedulingStrategyReplica
@@ -101,7 +104,7 @@ func serviceShape(c *awsapi.Caller, svc *ecsv1alpha1.Service, tags bool) ecswire
 			NetworkConfiguration: out.NetworkConfiguration,
 		})
 	}
-	if st.ObservedGeneration < svc.Generation && svc.DeletionTimestamp.IsZero() {
+	if stale && svc.DeletionTimestamp.IsZero() {
 		// The operator has not seen the latest spec yet: a deployment is
 		// about to start, and the service is not stable, whatever the
 		// counts say (services-stable must not pass before it).
@@ -179,7 +182,7 @@ func (h *handlers) observed(ctx context.Context, c *awsapi.Caller, svc *ecsv1alp
 			return apierrors.IsNotFound(err), nil
 		}
 		latest = cur
-		return cur.Status.ObservedGeneration >= svc.Generation && len(cur.Status.Deployments) > 0, nil
+		return cur.Status.ObservedGeneration >= svc.Generation, nil
 	})
 	return latest
 }
