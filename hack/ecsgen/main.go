@@ -72,6 +72,7 @@ func main() {
 	out := flag.String("out", "api/v1alpha1/zz_generated.ecs.go", "output Go file")
 	wire := flag.Bool("wire", false, "write the wire types and operation table of the whole model instead of Berth's spec types")
 	pkg := flag.String("package", "", "Go package of the -wire output")
+	boxAll := flag.Bool("box-all", false, "with -wire: every optional scalar is a pointer (models without box hints)")
 	flag.Parse()
 
 	raw, err := os.ReadFile(*modelPath)
@@ -88,7 +89,7 @@ func main() {
 	}
 	var src []byte
 	if *wire {
-		src, err = (&wireGen{m: m, order: order, pkg: *pkg}).run()
+		src, err = (&wireGen{m: m, order: order, pkg: *pkg, boxAll: *boxAll}).run()
 	} else {
 		src, err = (&gen{m: m, order: order, emitted: map[string]bool{}}).run()
 	}

@@ -21,7 +21,11 @@ type wireGen struct {
 	m     model
 	order orderedShapes
 	pkg   string
-	buf   bytes.Buffer
+	// boxAll treats every scalar as boxed (a pointer unless required): for
+	// models without box hints, where an absent member is not zero
+	// (Application Auto Scaling's MinCapacity).
+	boxAll bool
+	buf    bytes.Buffer
 }
 
 func (g *wireGen) run() ([]byte, error) {
@@ -104,7 +108,7 @@ func (g *wireGen) goType(shapeName string) (typ string, omit bool) {
 	default:
 		panic("unsupported shape type " + s.Type + " for " + shapeName)
 	}
-	if s.Box {
+	if s.Box || g.boxAll {
 		return "*" + t, true
 	}
 	return t, false
@@ -123,6 +127,9 @@ func (g *wireGen) structure(name string, s shape) {
 		if req[member] && !strings.HasPrefix(t, "[]") && !strings.HasPrefix(t, "map[") {
 			// A required member is always sent, even when zero.
 			omit = false
+			if k := g.m.Shapes[r.Shape].Type; k != "structure" && k != "timestamp" {
+				t = strings.TrimPrefix(t, "*")
+			}
 		}
 		tag := member
 		if omit {

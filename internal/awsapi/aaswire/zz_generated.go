@@ -117,7 +117,7 @@ type DescribeScalableTargetsRequest struct {
 	ServiceNamespace  ServiceNamespace  `json:"ServiceNamespace"`
 	ResourceIds       []string          `json:"ResourceIds,omitempty"`
 	ScalableDimension ScalableDimension `json:"ScalableDimension,omitempty"`
-	MaxResults        int32             `json:"MaxResults"`
+	MaxResults        *int32            `json:"MaxResults,omitempty"`
 	NextToken         string            `json:"NextToken,omitempty"`
 }
 
@@ -133,9 +133,9 @@ type DescribeScalingActivitiesRequest struct {
 	ServiceNamespace           ServiceNamespace  `json:"ServiceNamespace"`
 	ResourceId                 string            `json:"ResourceId,omitempty"`
 	ScalableDimension          ScalableDimension `json:"ScalableDimension,omitempty"`
-	MaxResults                 int32             `json:"MaxResults"`
+	MaxResults                 *int32            `json:"MaxResults,omitempty"`
 	NextToken                  string            `json:"NextToken,omitempty"`
-	IncludeNotScaledActivities bool              `json:"IncludeNotScaledActivities"`
+	IncludeNotScaledActivities *bool             `json:"IncludeNotScaledActivities,omitempty"`
 }
 
 // DescribeScalingActivitiesResponse is the model's shape of that name.
@@ -151,7 +151,7 @@ type DescribeScalingPoliciesRequest struct {
 	ServiceNamespace  ServiceNamespace  `json:"ServiceNamespace"`
 	ResourceId        string            `json:"ResourceId,omitempty"`
 	ScalableDimension ScalableDimension `json:"ScalableDimension,omitempty"`
-	MaxResults        int32             `json:"MaxResults"`
+	MaxResults        *int32            `json:"MaxResults,omitempty"`
 	NextToken         string            `json:"NextToken,omitempty"`
 }
 
@@ -168,7 +168,7 @@ type DescribeScheduledActionsRequest struct {
 	ServiceNamespace  ServiceNamespace  `json:"ServiceNamespace"`
 	ResourceId        string            `json:"ResourceId,omitempty"`
 	ScalableDimension ScalableDimension `json:"ScalableDimension,omitempty"`
-	MaxResults        int32             `json:"MaxResults"`
+	MaxResults        *int32            `json:"MaxResults,omitempty"`
 	NextToken         string            `json:"NextToken,omitempty"`
 }
 
@@ -323,9 +323,9 @@ func (v MetricType) Valid() bool {
 type NotScaledReason struct {
 	// required
 	Code            string `json:"Code"`
-	MaxCapacity     int32  `json:"MaxCapacity"`
-	MinCapacity     int32  `json:"MinCapacity"`
-	CurrentCapacity int32  `json:"CurrentCapacity"`
+	MaxCapacity     *int32 `json:"MaxCapacity,omitempty"`
+	MinCapacity     *int32 `json:"MinCapacity,omitempty"`
+	CurrentCapacity *int32 `json:"CurrentCapacity,omitempty"`
 }
 
 // PolicyType is the model's shape of that name.
@@ -396,7 +396,7 @@ type PredictiveScalingMetricDataQuery struct {
 	Expression string                       `json:"Expression,omitempty"`
 	MetricStat *PredictiveScalingMetricStat `json:"MetricStat,omitempty"`
 	Label      string                       `json:"Label,omitempty"`
-	ReturnData bool                         `json:"ReturnData"`
+	ReturnData *bool                        `json:"ReturnData,omitempty"`
 }
 
 // PredictiveScalingMetricDimension: Describes the dimension of a metric.
@@ -454,9 +454,9 @@ type PredictiveScalingPolicyConfiguration struct {
 	// required
 	MetricSpecifications      []PredictiveScalingMetricSpecification     `json:"MetricSpecifications,omitempty"`
 	Mode                      PredictiveScalingMode                      `json:"Mode,omitempty"`
-	SchedulingBufferTime      int32                                      `json:"SchedulingBufferTime"`
+	SchedulingBufferTime      *int32                                     `json:"SchedulingBufferTime,omitempty"`
 	MaxCapacityBreachBehavior PredictiveScalingMaxCapacityBreachBehavior `json:"MaxCapacityBreachBehavior,omitempty"`
-	MaxCapacityBuffer         int32                                      `json:"MaxCapacityBuffer"`
+	MaxCapacityBuffer         *int32                                     `json:"MaxCapacityBuffer,omitempty"`
 }
 
 // PredictiveScalingPredefinedLoadMetricSpecification: Describes a load metric for a predictive
@@ -535,8 +535,8 @@ type RegisterScalableTargetRequest struct {
 	ResourceId string `json:"ResourceId"`
 	// required
 	ScalableDimension ScalableDimension `json:"ScalableDimension"`
-	MinCapacity       int32             `json:"MinCapacity"`
-	MaxCapacity       int32             `json:"MaxCapacity"`
+	MinCapacity       *int32            `json:"MinCapacity,omitempty"`
+	MaxCapacity       *int32            `json:"MaxCapacity,omitempty"`
 	RoleARN           string            `json:"RoleARN,omitempty"`
 	SuspendedState    *SuspendedState   `json:"SuspendedState,omitempty"`
 	Tags              map[string]string `json:"Tags,omitempty"`
@@ -598,8 +598,8 @@ type ScalableTarget struct {
 	// required
 	MinCapacity int32 `json:"MinCapacity"`
 	// required
-	MaxCapacity       int32 `json:"MaxCapacity"`
-	PredictedCapacity int32 `json:"PredictedCapacity"`
+	MaxCapacity       int32  `json:"MaxCapacity"`
+	PredictedCapacity *int32 `json:"PredictedCapacity,omitempty"`
 	// required
 	RoleARN string `json:"RoleARN"`
 	// required
@@ -610,8 +610,8 @@ type ScalableTarget struct {
 
 // ScalableTargetAction: Represents the minimum and maximum capacity for a scheduled action.
 type ScalableTargetAction struct {
-	MinCapacity int32 `json:"MinCapacity"`
-	MaxCapacity int32 `json:"MaxCapacity"`
+	MinCapacity *int32 `json:"MinCapacity,omitempty"`
+	MaxCapacity *int32 `json:"MaxCapacity,omitempty"`
 }
 
 // ScalingActivity: Represents a scaling activity.
@@ -738,8 +738,8 @@ func (v ServiceNamespace) Valid() bool {
 // adjustment based on the difference between the value of the aggregated CloudWatch metric and the
 // breach threshold that you've defined for the alarm.
 type StepAdjustment struct {
-	MetricIntervalLowerBound float64 `json:"MetricIntervalLowerBound"`
-	MetricIntervalUpperBound float64 `json:"MetricIntervalUpperBound"`
+	MetricIntervalLowerBound *float64 `json:"MetricIntervalLowerBound,omitempty"`
+	MetricIntervalUpperBound *float64 `json:"MetricIntervalUpperBound,omitempty"`
 	// required
 	ScalingAdjustment int32 `json:"ScalingAdjustment"`
 }
@@ -749,17 +749,17 @@ type StepAdjustment struct {
 type StepScalingPolicyConfiguration struct {
 	AdjustmentType         AdjustmentType        `json:"AdjustmentType,omitempty"`
 	StepAdjustments        []StepAdjustment      `json:"StepAdjustments,omitempty"`
-	MinAdjustmentMagnitude int32                 `json:"MinAdjustmentMagnitude"`
-	Cooldown               int32                 `json:"Cooldown"`
+	MinAdjustmentMagnitude *int32                `json:"MinAdjustmentMagnitude,omitempty"`
+	Cooldown               *int32                `json:"Cooldown,omitempty"`
 	MetricAggregationType  MetricAggregationType `json:"MetricAggregationType,omitempty"`
 }
 
 // SuspendedState: Specifies whether the scaling activities for a scalable target are in a
 // suspended state.
 type SuspendedState struct {
-	DynamicScalingInSuspended  bool `json:"DynamicScalingInSuspended"`
-	DynamicScalingOutSuspended bool `json:"DynamicScalingOutSuspended"`
-	ScheduledScalingSuspended  bool `json:"ScheduledScalingSuspended"`
+	DynamicScalingInSuspended  *bool `json:"DynamicScalingInSuspended,omitempty"`
+	DynamicScalingOutSuspended *bool `json:"DynamicScalingOutSuspended,omitempty"`
+	ScheduledScalingSuspended  *bool `json:"ScheduledScalingSuspended,omitempty"`
 }
 
 // TagResourceRequest is the model's shape of that name.
@@ -790,7 +790,7 @@ type TargetTrackingMetricDataQuery struct {
 	Id         string                    `json:"Id"`
 	Label      string                    `json:"Label,omitempty"`
 	MetricStat *TargetTrackingMetricStat `json:"MetricStat,omitempty"`
-	ReturnData bool                      `json:"ReturnData"`
+	ReturnData *bool                     `json:"ReturnData,omitempty"`
 }
 
 // TargetTrackingMetricDimension: Describes the dimension of a metric.
@@ -818,9 +818,9 @@ type TargetTrackingScalingPolicyConfiguration struct {
 	TargetValue                   float64                        `json:"TargetValue"`
 	PredefinedMetricSpecification *PredefinedMetricSpecification `json:"PredefinedMetricSpecification,omitempty"`
 	CustomizedMetricSpecification *CustomizedMetricSpecification `json:"CustomizedMetricSpecification,omitempty"`
-	ScaleOutCooldown              int32                          `json:"ScaleOutCooldown"`
-	ScaleInCooldown               int32                          `json:"ScaleInCooldown"`
-	DisableScaleIn                bool                           `json:"DisableScaleIn"`
+	ScaleOutCooldown              *int32                         `json:"ScaleOutCooldown,omitempty"`
+	ScaleInCooldown               *int32                         `json:"ScaleInCooldown,omitempty"`
+	DisableScaleIn                *bool                          `json:"DisableScaleIn,omitempty"`
 }
 
 // UntagResourceRequest is the model's shape of that name.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/berth-dev/berth/internal/awsapi/aas"
+	"github.com/berth-dev/berth/internal/awsapi/aaswire"
 	"github.com/berth-dev/berth/internal/awsapi/ecswire"
 )
 
@@ -66,17 +68,52 @@ func TestOperationsTableIsCurrent(t *testing.T) {
 }
 
 func table() []byte {
-	ops := append([]string{}, ecswire.Operations...)
-	sort.Strings(ops)
-	count := map[Level]int{}
 	var b strings.Builder
+	b.WriteString("### Amazon ECS (`AmazonEC2ContainerServiceV20141113`)\n\n")
+	section(&b, "ECS 2014-11-13", ecswire.Operations, func(op string) (string, string) {
+		return string(Operations[op].Level), Operations[op].Note
+	})
+	b.WriteString("\n### Application Auto Scaling (`AnyScaleFrontendService`)\n\n")
+	section(&b, "Application Auto Scaling 2016-02-06", aaswire.Operations, func(op string) (string, string) {
+		return string(aas.Operations[op].Level), aas.Operations[op].Note
+	})
+	return []byte(b.String())
+}
+
+func section(b *strings.Builder, model string, operations []string, support func(string) (level, note string)) {
+	ops := append([]string{}, operations...)
+	sort.Strings(ops)
+	count := map[string]int{}
 	b.WriteString("| Operation | Berth | Notes |\n|---|---|---|\n")
 	for _, op := range ops {
-		s := Operations[op]
-		count[s.Level]++
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", op, s.Level, s.Note)
+		level, note := support(op)
+		count[level]++
+		fmt.Fprintf(b, "| %s | %s | %s |\n", op, level, note)
 	}
-	fmt.Fprintf(&b, "\n%d operations in the model (botocore's ECS 2014-11-13): %d served, %d partial, %d unsupported.\n",
-		len(ops), count[Served], count[Partial], count[Unsupported])
-	return []byte(b.String())
+	fmt.Fprintf(b, "\n%d operations in the model (botocore's %s): %d served, %d partial, %d unsupported.\n",
+		len(ops), model, count[string(Served)], count[string(Partial)], count[string(Unsupported)])
+}
+
+// TestEveryAutoScalingOperationIsAccounted is TestEveryOperationIsAccounted
+// for Application Auto Scaling.
+func TestEveryAutoScalingOperationIsAccounted(t *testing.T) {
+	h := aas.New()
+	for _, op := range aaswire.Operations {
+		s, ok := aas.Operations[op]
+		if !ok {
+			t.Errorf("the Application Auto Scaling model has %s: say in aas.Operations whether Berth serves it", op)
+			continue
+		}
+		if served := h.Served(op); served != (s.Level != aas.Unsupported) {
+			t.Errorf("%s: the table says %s, but a handler is set: %v", op, s.Level, served)
+		}
+		if s.Level != aas.Served && s.Note == "" {
+			t.Errorf("%s is %s: say what is missing or why", op, s.Level)
+		}
+	}
+	for op := range aas.Operations {
+		if _, _, known := h.Handler(op, nil); !known {
+			t.Errorf("aas.Operations lists %s, which the model does not have", op)
+		}
+	}
 }

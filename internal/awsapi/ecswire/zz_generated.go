@@ -826,7 +826,7 @@ type ContainerOverride struct {
 // without needing to replace the task.
 type ContainerRestartPolicy struct {
 	// required
-	Enabled              *bool   `json:"enabled"`
+	Enabled              bool    `json:"enabled"`
 	IgnoredExitCodes     []int32 `json:"ignoredExitCodes,omitempty"`
 	RestartAttemptPeriod *int32  `json:"restartAttemptPeriod,omitempty"`
 }
@@ -3338,7 +3338,7 @@ type MemoryGiBPerVCpuRequest struct {
 // selection. This ensures that selected instance types have adequate memory for your workloads.
 type MemoryMiBRequest struct {
 	// required
-	Min *int32 `json:"min"`
+	Min int32  `json:"min"`
 	Max *int32 `json:"max,omitempty"`
 }
 
@@ -3995,7 +3995,7 @@ func (v ServiceConnectAccessLoggingFormat) Valid() bool {
 // that other tasks ("clients") can use to connect to this service.
 type ServiceConnectClientAlias struct {
 	// required
-	Port             *int32                          `json:"port"`
+	Port             int32                           `json:"port"`
 	DnsName          string                          `json:"dnsName,omitempty"`
 	TestTrafficRules *ServiceConnectTestTrafficRules `json:"testTrafficRules,omitempty"`
 }
@@ -4797,7 +4797,7 @@ type TaskManagedEBSVolumeConfiguration struct {
 // task exits. For more information, see Amazon ECS volume termination policy.
 type TaskManagedEBSVolumeTerminationPolicy struct {
 	// required
-	DeleteOnTermination *bool `json:"deleteOnTermination"`
+	DeleteOnTermination bool `json:"deleteOnTermination"`
 }
 
 // TaskOverride: The overrides that are associated with a task.
@@ -5202,7 +5202,7 @@ type UpdatedExpressGatewayService struct {
 // allows you to specify a range of vCPU counts that meet your workload requirements.
 type VCpuCountRangeRequest struct {
 	// required
-	Min *int32 `json:"min"`
+	Min int32  `json:"min"`
 	Max *int32 `json:"max,omitempty"`
 }
 

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	"github.com/berth-dev/berth/internal/awsapi"
+	"github.com/berth-dev/berth/internal/awsapi/aas"
 	"github.com/berth-dev/berth/internal/awsapi/ecs"
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/operator"
@@ -94,7 +95,7 @@ func New(cfg *rest.Config, o Options) (*Endpoint, error) {
 		Namespaces: c, Account: o.Account, AnyKey: o.AnyKey, Fallback: awsapi.Key{Identity: o.AnyKeyIdentity},
 	}
 	srv := &awsapi.Server{
-		APIs: []awsapi.API{ecs.API(ecs.New(ecs.Options{Features: o.Features, Wait: o.Wait}))},
+		APIs: []awsapi.API{ecs.API(ecs.New(ecs.Options{Features: o.Features, Wait: o.Wait})), aas.API(aas.New())},
 		Auth: auth, Log: o.Log,
 	}
 	return &Endpoint{Handler: srv, cache: c, o: o}, nil

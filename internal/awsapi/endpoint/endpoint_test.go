@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
@@ -28,10 +30,13 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/controllers"
 	"github.com/berth-dev/berth/internal/awsapi"
+	"github.com/berth-dev/berth/internal/awsapi/aaswire"
 	"github.com/berth-dev/berth/internal/awsapi/awsjson"
 	"github.com/berth-dev/berth/internal/awsapi/ecswire"
 	"github.com/berth-dev/berth/internal/awsapi/modelcheck"
@@ -83,16 +88,18 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	raw, err := os.ReadFile(filepath.Join(root, "models", "ecs", "service-2.json"))
-	var model *modelcheck.Model
-	if err == nil {
-		model, err = modelcheck.Parse(raw)
+	models := map[string]*modelcheck.Model{}
+	for prefix, dir := range map[string]string{ecswire.TargetPrefix: "ecs", aaswire.TargetPrefix: "application-autoscaling"} {
+		raw, err := os.ReadFile(filepath.Join(root, "models", dir, "service-2.json"))
+		if err == nil {
+			models[prefix], err = modelcheck.Parse(raw)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	srv := httptest.NewServer(validating(model, ep.Handler))
+	srv := httptest.NewServer(validating(models, ep.Handler))
 	defer srv.Close()
 	url = srv.URL
 	return m.Run()
@@ -100,13 +107,14 @@ func run(m *testing.M) int {
 
 // validating checks every answer against the model's output shape of its
 // operation (or the error shape).
-func validating(model *modelcheck.Model, h http.Handler) http.Handler {
+func validating(models map[string]*modelcheck.Model, h http.Handler) http.Handler {
+	outputs := map[string]map[string]string{ecswire.TargetPrefix: ecswire.OutputShapes, aaswire.TargetPrefix: aaswire.OutputShapes}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
-		_, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
-		if rec.Code == http.StatusOK {
-			if shape, ok := ecswire.OutputShapes[op]; ok {
+		prefix, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
+		if model := models[prefix]; rec.Code == http.StatusOK && model != nil {
+			if shape, ok := outputs[prefix][op]; ok {
 				if p := model.Validate(shape, rec.Body.Bytes()); len(p) > 0 {
 					problems.Lock()
 					problems.list = append(problems.list, fmt.Sprintf("%s: %v", op, p))
@@ -373,4 +381,72 @@ func TestKeyWithoutRBACIsDenied(t *testing.T) {
 func sha256hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// TestAutoScalingWithTheGoSDK: a scalable target of a service, a target
+// tracking policy, a scheduled action, through Application Auto Scaling's
+// Go SDK client; the ScalableTarget object holds them.
+func TestAutoScalingWithTheGoSDK(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	a := newAccount(t, "gina", true)
+	c := aas.New(aas.Options{BaseEndpoint: aws.String(url), Region: "us-east-1", RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(a.id, a.secret, "")})
+	id := aws.String("service/default/web")
+	dim := aastypes.ScalableDimensionECSServiceDesiredCount
+	ns := aastypes.ServiceNamespaceEcs
+	_, err := c.RegisterScalableTarget(ctx, &aas.RegisterScalableTargetInput{ServiceNamespace: ns, ResourceId: id, ScalableDimension: dim,
+		MinCapacity: aws.Int32(1), MaxCapacity: aws.Int32(10)})
+	g.Expect(err).NotTo(HaveOccurred(), code(err))
+	// Registering again changes only what is given.
+	_, err = c.RegisterScalableTarget(ctx, &aas.RegisterScalableTargetInput{ServiceNamespace: ns, ResourceId: id, ScalableDimension: dim, MaxCapacity: aws.Int32(20)})
+	g.Expect(err).NotTo(HaveOccurred(), code(err))
+	dt, err := c.DescribeScalableTargets(ctx, &aas.DescribeScalableTargetsInput{ServiceNamespace: ns})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(dt.ScalableTargets).To(HaveLen(1))
+	g.Expect(aws.ToInt32(dt.ScalableTargets[0].MinCapacity)).To(Equal(int32(1)))
+	g.Expect(aws.ToInt32(dt.ScalableTargets[0].MaxCapacity)).To(Equal(int32(20)))
+
+	pol, err := c.PutScalingPolicy(ctx, &aas.PutScalingPolicyInput{ServiceNamespace: ns, ResourceId: id, ScalableDimension: dim,
+		PolicyName: aws.String("cpu50"), PolicyType: aastypes.PolicyTypeTargetTrackingScaling,
+		TargetTrackingScalingPolicyConfiguration: &aastypes.TargetTrackingScalingPolicyConfiguration{TargetValue: aws.Float64(50),
+			PredefinedMetricSpecification: &aastypes.PredefinedMetricSpecification{PredefinedMetricType: aastypes.MetricTypeECSServiceAverageCPUUtilization},
+			ScaleInCooldown:               aws.Int32(60)}})
+	g.Expect(err).NotTo(HaveOccurred(), code(err))
+	g.Expect(aws.ToString(pol.PolicyARN)).To(ContainSubstring(":policyName/cpu50"))
+	_, err = c.PutScheduledAction(ctx, &aas.PutScheduledActionInput{ServiceNamespace: ns, ResourceId: id, ScalableDimension: dim,
+		ScheduledActionName: aws.String("night"), Schedule: aws.String("cron(0 22 * * ? *)"),
+		ScalableTargetAction: &aastypes.ScalableTargetAction{MinCapacity: aws.Int32(0), MaxCapacity: aws.Int32(2)}})
+	g.Expect(err).NotTo(HaveOccurred(), code(err))
+
+	var st ecsv1alpha1.ScalableTarget
+	g.Expect(env.Direct.Get(ctx, client.ObjectKey{Namespace: a.ns, Name: "default-web"}, &st)).To(Succeed(), "kubectl sees the scalable target")
+	g.Expect(st.Spec.ScalingPolicies).To(HaveLen(1))
+	g.Expect(st.Spec.ScalingPolicies[0].TargetTrackingScalingPolicyConfiguration.TargetValue).To(Equal(50.0))
+	g.Expect(st.Spec.ScheduledActions).To(HaveLen(1))
+	g.Expect(*st.Spec.ScheduledActions[0].ScalableTargetAction.MinCapacity).To(Equal(int32(0)))
+
+	dp, err := c.DescribeScalingPolicies(ctx, &aas.DescribeScalingPoliciesInput{ServiceNamespace: ns, ResourceId: id})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(dp.ScalingPolicies).To(HaveLen(1))
+	g.Expect(aws.ToFloat64(dp.ScalingPolicies[0].TargetTrackingScalingPolicyConfiguration.TargetValue)).To(Equal(50.0))
+	ds, err := c.DescribeScheduledActions(ctx, &aas.DescribeScheduledActionsInput{ServiceNamespace: ns})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(ds.ScheduledActions).To(HaveLen(1))
+
+	_, err = c.DeleteScalingPolicy(ctx, &aas.DeleteScalingPolicyInput{ServiceNamespace: ns, ResourceId: id, ScalableDimension: dim, PolicyName: aws.String("nope")})
+	g.Expect(code(err)).To(HavePrefix("ObjectNotFoundException: No scaling policy found"))
+	_, err = c.DeleteScalingPolicy(ctx, &aas.DeleteScalingPolicyInput{ServiceNamespace: ns, ResourceId: id, ScalableDimension: dim, PolicyName: aws.String("cpu50")})
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = c.DeregisterScalableTarget(ctx, &aas.DeregisterScalableTargetInput{ServiceNamespace: ns, ResourceId: id, ScalableDimension: dim})
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = c.DeregisterScalableTarget(ctx, &aas.DeregisterScalableTargetInput{ServiceNamespace: ns, ResourceId: id, ScalableDimension: dim})
+	g.Expect(code(err)).To(HavePrefix("ObjectNotFoundException: No scalable target registered"))
+	_, err = c.RegisterScalableTarget(ctx, &aas.RegisterScalableTargetInput{ServiceNamespace: aastypes.ServiceNamespaceDynamodb, ResourceId: aws.String("table/x"),
+		ScalableDimension: aastypes.ScalableDimensionDynamoDBTableReadCapacityUnits, MinCapacity: aws.Int32(1), MaxCapacity: aws.Int32(2)})
+	g.Expect(code(err)).To(HavePrefix("ValidationException: Unsupported service namespace dynamodb"))
+
+	problems.Lock()
+	defer problems.Unlock()
+	g.Expect(problems.list).To(BeEmpty(), "every answer validates against the model's output shape")
 }

@@ -1,0 +1,36 @@
+package aas
+
+// Level is how far Berth serves an operation.
+type Level string
+
+// Levels of support.
+const (
+	Served      Level = "served"
+	Partial     Level = "partial"
+	Unsupported Level = "unsupported"
+)
+
+// Support is one operation's level and what is missing or why.
+type Support struct {
+	Level Level
+	Note  string
+}
+
+// Operations says, for every Application Auto Scaling operation of the
+// model, whether Berth serves it (the ECS service namespace only).
+var Operations = map[string]Support{
+	"RegisterScalableTarget":       {Partial, "service namespace ecs only; Tags are refused"},
+	"DescribeScalableTargets":      {Served, ""},
+	"DeregisterScalableTarget":     {Served, ""},
+	"PutScalingPolicy":             {Partial, "TargetTrackingScaling and StepScaling; a step policy acts on the alarms of its ScalableTarget's spec (no CloudWatch PutMetricAlarm yet); PredictiveScaling is refused"},
+	"DescribeScalingPolicies":      {Served, ""},
+	"DeleteScalingPolicy":          {Served, ""},
+	"PutScheduledAction":           {Served, ""},
+	"DescribeScheduledActions":     {Served, ""},
+	"DeleteScheduledAction":        {Served, ""},
+	"DescribeScalingActivities":    {Partial, "IncludeNotScaledActivities is ignored: Berth records the activities that scaled"},
+	"GetPredictiveScalingForecast": {Unsupported, "predictive scaling is not implemented"},
+	"TagResource":                  {Unsupported, "scalable targets have no tags in Berth"},
+	"UntagResource":                {Unsupported, "scalable targets have no tags in Berth"},
+	"ListTagsForResource":          {Unsupported, "scalable targets have no tags in Berth"},
+}
