@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -272,4 +273,75 @@ func sampleDeployments(ctx context.Context, e apiEndpoint) *deploymentSampler {
 func (s *deploymentSampler) stop() []int {
 	s.cancel()
 	return <-s.done
+}
+
+// TestSDKsDriveAService is the same flow with the Go SDK's waiters and
+// paginators, then with boto3's.
+func TestSDKsDriveAService(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	e := ecsAPI(t)
+	c := e.sdk()
+	net := &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}}
+
+	_, err := c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("gosdk"), CapacityProviders: []string{"FARGATE"},
+		DefaultCapacityProviderStrategy: []types.CapacityProviderStrategyItem{{CapacityProvider: aws.String("FARGATE"), Weight: 1}}})
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, image := range []string{"nginx:1.27", "nginx:1.28"} {
+		_, err := c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("gosdk-web"), NetworkMode: types.NetworkModeAwsvpc,
+			RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate}, Cpu: aws.String("256"), Memory: aws.String("512"),
+			ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("web"), Image: aws.String(image), Essential: aws.Bool(true)}}})
+		g.Expect(err).NotTo(HaveOccurred())
+	}
+	_, err = c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("gosdk"), ServiceName: aws.String("web"),
+		TaskDefinition: aws.String("gosdk-web:1"), DesiredCount: aws.Int32(2), NetworkConfiguration: net})
+	g.Expect(err).NotTo(HaveOccurred())
+	stable := ecs.NewServicesStableWaiter(c, func(o *ecs.ServicesStableWaiterOptions) { o.MinDelay, o.MaxDelay = time.Second, 2*time.Second })
+	in := &ecs.DescribeServicesInput{Cluster: aws.String("gosdk"), Services: []string{"web"}}
+	g.Expect(stable.Wait(ctx, in, 3*time.Minute)).To(Succeed())
+	_, err = c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("gosdk"), Service: aws.String("web"), TaskDefinition: aws.String("gosdk-web:2")})
+	g.Expect(err).NotTo(HaveOccurred())
+	out, err := stable.WaitForOutput(ctx, in, 3*time.Minute)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(out.Services[0].Deployments).To(HaveLen(1))
+	g.Expect(aws.ToString(out.Services[0].Deployments[0].TaskDefinition)).To(HaveSuffix("gosdk-web:2"))
+
+	run, err := c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("gosdk"), TaskDefinition: aws.String("gosdk-web"), Count: aws.Int32(2), NetworkConfiguration: net})
+	g.Expect(err).NotTo(HaveOccurred())
+	var arns []string
+	for _, tk := range run.Tasks {
+		arns = append(arns, aws.ToString(tk.TaskArn))
+	}
+	tasks := &ecs.DescribeTasksInput{Cluster: aws.String("gosdk"), Tasks: arns}
+	g.Expect(ecs.NewTasksRunningWaiter(c, func(o *ecs.TasksRunningWaiterOptions) { o.MinDelay = time.Second }).Wait(ctx, tasks, 3*time.Minute)).To(Succeed())
+	for _, a := range arns {
+		_, err := c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("gosdk"), Task: aws.String(a), Reason: aws.String("go says stop")})
+		g.Expect(err).NotTo(HaveOccurred())
+	}
+	stopped, err := ecs.NewTasksStoppedWaiter(c, func(o *ecs.TasksStoppedWaiterOptions) { o.MinDelay = time.Second }).WaitForOutput(ctx, tasks, 3*time.Minute)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(stopped.Tasks[0].StopCode).To(Equal(types.TaskStopCodeUserInitiated))
+	g.Expect(aws.ToString(stopped.Tasks[0].StoppedReason)).To(Equal("go says stop"))
+	_, err = c.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String("gosdk"), Service: aws.String("web"), Force: aws.Bool(true)})
+	g.Expect(err).NotTo(HaveOccurred())
+	inactive := ecs.NewServicesInactiveWaiter(c, func(o *ecs.ServicesInactiveWaiterOptions) { o.MinDelay = time.Second })
+	g.Expect(inactive.Wait(ctx, in, 3*time.Minute)).To(Succeed())
+	_, err = c.DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String("gosdk")})
+	g.Expect(err).NotTo(HaveOccurred())
+
+	// boto3.
+	cmd := exec.CommandContext(ctx, "python3", "testdata/ecsapi_boto3.py", "boto")
+	cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL="+e.url, "AWS_ACCESS_KEY_ID="+e.id, "AWS_SECRET_ACCESS_KEY="+e.secret,
+		"AWS_DEFAULT_REGION=us-east-1", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	raw, err := cmd.CombinedOutput()
+	g.Expect(err).NotTo(HaveOccurred(), string(raw))
+	var seen map[string]any
+	g.Expect(json.Unmarshal(bytes.TrimSpace(raw[bytes.LastIndexByte(bytes.TrimSpace(raw), '\n')+1:]), &seen)).To(Succeed(), string(raw))
+	g.Expect(seen).To(HaveKeyWithValue("revision", BeEquivalentTo(2)))
+	g.Expect(seen).To(HaveKeyWithValue("deployments", BeEquivalentTo(1)))
+	g.Expect(seen).To(HaveKeyWithValue("taskDefinition", HaveSuffix("boto-web:2")))
+	g.Expect(seen).To(HaveKeyWithValue("runningCount", BeEquivalentTo(2)))
+	g.Expect(seen).To(HaveKeyWithValue("pages", BeEquivalentTo(2)))
+	g.Expect(seen).To(HaveKeyWithValue("stopCode", "UserInitiated"))
+	g.Expect(seen).To(HaveKeyWithValue("stoppedReason", "boto3 says stop"))
 }

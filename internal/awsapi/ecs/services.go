@@ -148,6 +148,9 @@ func (h *handlers) createService(ctx context.Context, in *ecswire.CreateServiceR
 	if rev == nil || revisionStatus(rev) != ecswire.TaskDefinitionStatusActive {
 		return nil, notFound(ClientException, "TaskDefinition not found.")
 	}
+	if err := launchTypeFits(cl, rev, in.LaunchType, len(in.CapacityProviderStrategy) > 0); err != nil {
+		return nil, err
+	}
 	existing, err := findService(ctx, c, clusterName(cl), in.ServiceName)
 	if err != nil {
 		return nil, err
@@ -438,4 +441,22 @@ func (h *handlers) deleteService(ctx context.Context, in *ecswire.DeleteServiceR
 	out.Status = string(ecsv1alpha1.ServiceDraining)
 	out.DesiredCount = 0
 	return &ecswire.DeleteServiceResponse{Service: &out}, nil
+}
+
+// launchTypeFits refuses, as ECS does, a launch type the task definition
+// does not support: the one asked for, or EC2 when neither a launch type
+// nor a capacity provider strategy is given and the cluster has no default
+// strategy.
+func launchTypeFits(cl *ecsv1alpha1.Cluster, rev *ecsv1alpha1.TaskDefinitionRevision, lt ecswire.LaunchType, strategy bool) error {
+	if lt == "" {
+		if strategy || len(cl.Spec.DefaultCapacityProviderStrategy) > 0 {
+			return nil
+		}
+		lt = ecswire.LaunchTypeEc2
+	}
+	req := rev.Spec.RequiresCompatibilities
+	if len(req) == 0 || slices.ContainsFunc(req, func(c ecsv1alpha1.Compatibility) bool { return string(c) == string(lt) }) {
+		return nil
+	}
+	return invalidParameter("Task definition does not support launch_type %s.", lt)
 }

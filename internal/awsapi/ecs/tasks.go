@@ -130,6 +130,9 @@ func (h *handlers) runTask(ctx context.Context, in *ecswire.RunTaskRequest) (*ec
 	if rev == nil || revisionStatus(rev) != ecswire.TaskDefinitionStatusActive {
 		return nil, notFound(ClientException, "TaskDefinition not found.")
 	}
+	if err := launchTypeFits(cl, rev, in.LaunchType, len(in.CapacityProviderStrategy) > 0); err != nil {
+		return nil, err
+	}
 	var spec ecsv1alpha1.RunTaskInput
 	if err := convert(in, &spec); err != nil {
 		return nil, invalidParameter("%v", err)

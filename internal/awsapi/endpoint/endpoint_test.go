@@ -317,6 +317,13 @@ func TestErrorsAsECSAnswersThem(t *testing.T) {
 	g.Expect(code(err)).To(Equal("ClientException: TaskDefinition not found."))
 	_, err = c.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String("s"), TaskDefinition: aws.String("app"), DesiredCount: aws.Int32(-1)})
 	g.Expect(code(err)).To(HavePrefix("InvalidParameterException: Invalid value for desiredCount"))
+	_, err = c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("fgonly"), ContainerDefinitions: container("nginx"),
+		RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate}, NetworkMode: types.NetworkModeAwsvpc, Cpu: aws.String("256"), Memory: aws.String("512")})
+	g.Expect(err).NotTo(HaveOccurred(), code(err))
+	_, err = c.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String("s"), TaskDefinition: aws.String("fgonly"), DesiredCount: aws.Int32(1)})
+	g.Expect(code(err)).To(Equal("InvalidParameterException: Task definition does not support launch_type EC2."))
+	_, err = c.RunTask(ctx, &ecs.RunTaskInput{TaskDefinition: aws.String("fgonly"), LaunchType: types.LaunchTypeEc2})
+	g.Expect(code(err)).To(Equal("InvalidParameterException: Task definition does not support launch_type EC2."))
 	_, err = c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("fg"), ContainerDefinitions: container("nginx"),
 		RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate}, NetworkMode: types.NetworkModeAwsvpc, Cpu: aws.String("256"), Memory: aws.String("4096")})
 	g.Expect(code(err)).To(ContainSubstring("No Fargate configuration exists for given values: 256 CPU, 4096 memory"))
