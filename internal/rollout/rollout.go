@@ -402,15 +402,28 @@ func (p *planner) trip() {
 	p.say(ReasonRollingBack, true, "(deployment %s) rolling back to deployment %s.", prim.ID, back.ID)
 }
 
-// lastCompleted is the most recent COMPLETED deployment that is not
-// PRIMARY.
+// lastCompleted is the rollback target: the most recent COMPLETED
+// deployment that is not PRIMARY or, when none completed, the most recent
+// ACTIVE one whose tasks still run. A deployment replaced while it was
+// steady (running == desired, services-stable passed) but before all its
+// tasks were healthy for long enough to be COMPLETED keeps serving when
+// its replacement fails, rather than leaving the service with no task.
 func (p *planner) lastCompleted() *ecsv1alpha1.ServiceDeployment {
-	var best *ecsv1alpha1.ServiceDeployment
+	var best, serving *ecsv1alpha1.ServiceDeployment
 	for _, d := range p.deps {
-		if d.Status != ecsv1alpha1.DeploymentPrimary && d.RolloutState == ecsv1alpha1.RolloutCompleted &&
-			(best == nil || d.UpdatedAt.After(best.UpdatedAt.Time)) {
+		if d.Status == ecsv1alpha1.DeploymentPrimary {
+			continue
+		}
+		if d.RolloutState == ecsv1alpha1.RolloutCompleted && (best == nil || d.UpdatedAt.After(best.UpdatedAt.Time)) {
 			best = d
 		}
+		if d.Status == ecsv1alpha1.DeploymentActive && d.RolloutState == ecsv1alpha1.RolloutInProgress && d.RunningCount > 0 &&
+			(serving == nil || d.CreatedAt.After(serving.CreatedAt.Time)) {
+			serving = d
+		}
+	}
+	if best == nil {
+		return serving
 	}
 	return best
 }

@@ -143,6 +143,13 @@ func TestPlan(t *testing.T) {
 		want: []summary{{"h1", "PRIMARY", "IN_PROGRESS", 10, 0}, {"h2", "INACTIVE", "FAILED", 0, 5}}, run: "h1", stops: 1, steady: true,
 		messages: []string{"has stopped 1 running tasks", "(deployment ecs-svc/h2) deployment failed: tasks failed to start.", "(deployment ecs-svc/h2) rolling back to deployment ecs-svc/h1."},
 	}, {
+		name: "a deployment replaced while steady but not yet COMPLETED is the rollback target: its tasks keep serving",
+		in: Input{Desired: 10, Breaker: breaker, Want: target("h2", 2),
+			Previous: []ecsv1alpha1.ServiceDeployment{withFailed(dep("h2", "PRIMARY", "IN_PROGRESS", 2), 4), dep("h1", "ACTIVE", "IN_PROGRESS", 1)},
+			Pods:     append(pods("h1", 10), pods("h2", 1, failed)...), Workload: available("h2", 10)},
+		want: []summary{{"h1", "PRIMARY", "IN_PROGRESS", 10, 0}, {"h2", "INACTIVE", "FAILED", 0, 5}}, run: "h1", stops: 1, steady: true,
+		messages: []string{"has stopped 1 running tasks", "(deployment ecs-svc/h2) deployment failed: tasks failed to start.", "(deployment ecs-svc/h2) rolling back to deployment ecs-svc/h1."},
+	}, {
 		name: "without rollback the failed deployment stays PRIMARY and the old tasks keep running",
 		in: Input{Desired: 10, Breaker: noRollback, Want: target("h2", 2),
 			Previous: []ecsv1alpha1.ServiceDeployment{withFailed(dep("h2", "PRIMARY", "IN_PROGRESS", 2), 4), dep("h1", "ACTIVE", "COMPLETED", 1)},
