@@ -58,7 +58,7 @@ type operation struct {
 }
 
 type model struct {
-	Metadata map[string]any   `json:"metadata"`
+	Metadata   map[string]any       `json:"metadata"`
 	Shapes     map[string]shape     `json:"shapes"`
 	Operations map[string]operation `json:"operations"`
 }

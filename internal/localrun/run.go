@@ -181,7 +181,11 @@ func runOperator(ctx context.Context, cp *localcp.ControlPlane, saCfg *rest.Conf
 	if err != nil {
 		return startFailed(ctx, err, con)
 	}
-	defer func() { <-apiErr }()
+	defer func() {
+		if aerr := <-apiErr; aerr != nil && err == nil {
+			err = fmt.Errorf("ECS API endpoint: %w", aerr)
+		}
+	}()
 	printNextSteps(con, cp, logPath, apiAddr)
 	if o.OnReady != nil {
 		o.OnReady(cp)

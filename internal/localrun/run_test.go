@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -77,6 +79,20 @@ func TestRun(t *testing.T) {
 			}
 			time.Sleep(500 * time.Millisecond)
 		}
+	}
+
+	// The printed exports are enough for the AWS CLI, as a user pastes them.
+	env := os.Environ()
+	for _, line := range strings.Split(out.String(), "\n") {
+		if kv, ok := strings.CutPrefix(strings.TrimSpace(line), "export AWS_"); ok {
+			env = append(env, "AWS_"+kv)
+		}
+	}
+	cmd := exec.CommandContext(ctx, "aws", "ecs", "describe-services", "--cluster", "default", "--services", "web", "--output", "json")
+	cmd.Env = append(env, "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	got, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(got), `"serviceName": "web"`) || !strings.Contains(string(got), `"runningCount": 3`) {
+		t.Errorf("aws ecs describe-services with the printed exports: %v\n%s\noutput:\n%s", err, got, out.String())
 	}
 
 	dir := cp.Dir()

@@ -35,26 +35,7 @@ func registerScalableTarget(ctx context.Context, in *aaswire.RegisterScalableTar
 	}
 	var t *ecsv1alpha1.ScalableTarget
 	if existing == nil {
-		t = &ecsv1alpha1.ScalableTarget{ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: targetObjectName(in.ResourceId)}}
-		t.Spec.ServiceNamespace = ecsv1alpha1.ServiceNamespaceECS
-		t.Spec.ResourceID = in.ResourceId
-		t.Spec.ScalableDimension = ecsv1alpha1.ScalableDimensionECSServiceDesiredCount
-		if in.MinCapacity == nil || in.MaxCapacity == nil {
-			return nil, fail(ValidationException, "MinCapacity and MaxCapacity are required when registering a new scalable target")
-		}
-		t.Spec.MinCapacity, t.Spec.MaxCapacity, t.Spec.RoleARN = *in.MinCapacity, *in.MaxCapacity, in.RoleARN
-		if in.SuspendedState != nil {
-			t.Spec.SuspendedState = &ecsv1alpha1.SuspendedState{}
-			if err := recase(in.SuspendedState, t.Spec.SuspendedState, lower); err != nil {
-				return nil, fail(ValidationException, "%v", err)
-			}
-		}
-		if err := c.Client.Create(ctx, t); err != nil {
-			if apierrors.IsAlreadyExists(err) {
-				return nil, fail("ConcurrentUpdateException", "Concurrent update on the scalable target %s", in.ResourceId)
-			}
-			return nil, invalid(err)
-		}
+		t, err = newTarget(ctx, c.Client, c.Namespace, in)
 	} else {
 		// Registering a target again updates what the call gives.
 		t, err = update(ctx, c, in.ResourceId, in.ScalableDimension, func(t *ecsv1alpha1.ScalableTarget) error {
@@ -67,17 +48,47 @@ func registerScalableTarget(ctx context.Context, in *aaswire.RegisterScalableTar
 			if in.RoleARN != "" {
 				t.Spec.RoleARN = in.RoleARN
 			}
-			if in.SuspendedState != nil {
-				t.Spec.SuspendedState = &ecsv1alpha1.SuspendedState{}
-				return recase(in.SuspendedState, t.Spec.SuspendedState, lower)
-			}
-			return nil
+			return suspended(in, t)
 		})
-		if err != nil {
-			return nil, err
-		}
+	}
+	if err != nil {
+		return nil, err
 	}
 	return &aaswire.RegisterScalableTargetResponse{ScalableTargetARN: arns{c.Account}.target(t)}, nil
+}
+
+// newTarget creates the ScalableTarget of a first RegisterScalableTarget.
+func newTarget(ctx context.Context, c client.Client, namespace string, in *aaswire.RegisterScalableTargetRequest) (*ecsv1alpha1.ScalableTarget, error) {
+	if in.MinCapacity == nil || in.MaxCapacity == nil {
+		return nil, fail(ValidationException, "MinCapacity and MaxCapacity are required when registering a new scalable target")
+	}
+	t := &ecsv1alpha1.ScalableTarget{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: targetObjectName(in.ResourceId)}}
+	t.Spec.ServiceNamespace = ecsv1alpha1.ServiceNamespaceECS
+	t.Spec.ResourceID = in.ResourceId
+	t.Spec.ScalableDimension = ecsv1alpha1.ScalableDimensionECSServiceDesiredCount
+	t.Spec.MinCapacity, t.Spec.MaxCapacity, t.Spec.RoleARN = *in.MinCapacity, *in.MaxCapacity, in.RoleARN
+	if err := suspended(in, t); err != nil {
+		return nil, err
+	}
+	if err := c.Create(ctx, t); err != nil {
+		if apierrors.IsAlreadyExists(err) {
+			return nil, fail("ConcurrentUpdateException", "Concurrent update on the scalable target %s", in.ResourceId)
+		}
+		return nil, invalid(err)
+	}
+	return t, nil
+}
+
+// suspended applies RegisterScalableTarget's SuspendedState.
+func suspended(in *aaswire.RegisterScalableTargetRequest, t *ecsv1alpha1.ScalableTarget) error {
+	if in.SuspendedState == nil {
+		return nil
+	}
+	t.Spec.SuspendedState = &ecsv1alpha1.SuspendedState{}
+	if err := recase(in.SuspendedState, t.Spec.SuspendedState, lower); err != nil {
+		return fail(ValidationException, "%v", err)
+	}
+	return nil
 }
 
 func targetShape(a arns, t *ecsv1alpha1.ScalableTarget) aaswire.ScalableTarget {

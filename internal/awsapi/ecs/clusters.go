@@ -155,7 +155,7 @@ func (h *handlers) listClusters(ctx context.Context, in *ecswire.ListClustersReq
 		}
 	}
 	sort.Strings(arns)
-	from, to, next, err := page(arns, in.MaxResults, 100, 100, in.NextToken)
+	from, to, next, err := page(arns, in.MaxResults, 100, in.NextToken)
 	if err != nil {
 		return nil, err
 	}

@@ -2,14 +2,17 @@ package ecs
 
 import "github.com/berth-dev/berth/internal/awsapi"
 
-// page pages keys as ECS does: maxResults (def when unset, at most most)
-// and nextToken (awsapi.Page).
-func page(keys []string, maxResults *int32, def, most int, token string) (from, to int, next string, err error) {
+// maxPage is the largest page ECS's List operations return.
+const maxPage = 100
+
+// page pages keys as ECS does: maxResults (def when unset, at most
+// maxPage) and nextToken (awsapi.Page).
+func page(keys []string, maxResults *int32, def int, token string) (from, to int, next string, err error) {
 	n := def
 	if maxResults != nil {
 		n = int(*maxResults)
-		if n < 1 || n > most {
-			return 0, 0, "", invalidParameter("maxResults must be between 1 and %d", most)
+		if n < 1 || n > maxPage {
+			return 0, 0, "", invalidParameter("maxResults must be between 1 and %d", maxPage)
 		}
 	}
 	from, to, next, ok := awsapi.Page(keys, n, token)

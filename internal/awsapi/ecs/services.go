@@ -57,6 +57,22 @@ func findService(ctx context.Context, c *awsapi.Caller, cluster, ref string) (*e
 	return nil, nil
 }
 
+// deploymentsOf are a service's deployments as ECS shows them.
+func deploymentsOf(ds []ecsv1alpha1.ServiceDeployment, svc *ecswire.Service) []ecswire.Deployment {
+	var out []ecswire.Deployment
+	for _, d := range ds {
+		out = append(out, ecswire.Deployment{
+			Id: d.ID, Status: string(d.Status), TaskDefinition: d.TaskDefinition,
+			DesiredCount: d.DesiredCount, PendingCount: d.PendingCount, RunningCount: d.RunningCount, FailedTasks: d.FailedTasks,
+			CreatedAt: awsjson.At(d.CreatedAt.Time), UpdatedAt: awsjson.At(d.UpdatedAt.Time),
+			LaunchType: ecswire.LaunchType(d.LaunchType), CapacityProviderStrategy: svc.CapacityProviderStrategy,
+			RolloutState: ecswire.DeploymentRolloutState(d.RolloutState), RolloutStateReason: d.RolloutStateReason,
+			NetworkConfiguration: svc.NetworkConfiguration,
+		})
+	}
+	return out
+}
+
 // serviceShape is a Service as DescribeServices shows it.
 func serviceShape(c *awsapi.Caller, svc *ecsv1alpha1.Service, tags bool) ecswire.Service {
 	var out ecswire.Service
@@ -94,16 +110,7 @@ func serviceShape(c *awsapi.Caller, svc *ecsv1alpha1.Service, tags bool) ecswire
 	if out.DeploymentController == nil {
 		out.DeploymentController = &ecswire.DeploymentController{Type: ecswire.DeploymentControllerTypeEcs}
 	}
-	for _, d := range st.Deployments {
-		out.Deployments = append(out.Deployments, ecswire.Deployment{
-			Id: d.ID, Status: string(d.Status), TaskDefinition: d.TaskDefinition,
-			DesiredCount: d.DesiredCount, PendingCount: d.PendingCount, RunningCount: d.RunningCount, FailedTasks: d.FailedTasks,
-			CreatedAt: awsjson.At(d.CreatedAt.Time), UpdatedAt: awsjson.At(d.UpdatedAt.Time),
-			LaunchType: ecswire.LaunchType(d.LaunchType), CapacityProviderStrategy: out.CapacityProviderStrategy,
-			RolloutState: ecswire.DeploymentRolloutState(d.RolloutState), RolloutStateReason: d.RolloutStateReason,
-			NetworkConfiguration: out.NetworkConfiguration,
-		})
-	}
+	out.Deployments = deploymentsOf(st.Deployments, &out)
 	if stale && svc.DeletionTimestamp.IsZero() {
 		// The operator has not seen the latest spec yet: a deployment is
 		// about to start, and the service is not stable, whatever the
@@ -125,21 +132,12 @@ func serviceShape(c *awsapi.Caller, svc *ecsv1alpha1.Service, tags bool) ecswire
 
 func (h *handlers) createService(ctx context.Context, in *ecswire.CreateServiceRequest) (*ecswire.CreateServiceResponse, error) {
 	c := caller(ctx)
-	if in.ServiceName == "" {
-		return nil, invalidParameter("serviceName is required.")
-	}
-	if in.DesiredCount != nil && *in.DesiredCount < 0 {
-		return nil, invalidParameter("Invalid value for desiredCount: %d. desiredCount must be 0 or greater.", *in.DesiredCount)
+	if err := checkCreate(in); err != nil {
+		return nil, err
 	}
 	cl, err := mustCluster(ctx, c, in.Cluster)
 	if err != nil {
 		return nil, err
-	}
-	if in.SchedulingStrategy != ecswire.SchedulingStrategyDaemon && in.DesiredCount == nil {
-		return nil, invalidParameter("desiredCount is required when schedulingStrategy is REPLICA or isn't specified.")
-	}
-	if in.TaskDefinition == "" {
-		return nil, invalidParameter("TaskDefinition must be specified.")
 	}
 	rev, err := findRevision(ctx, c, in.TaskDefinition)
 	if err != nil {
@@ -172,6 +170,21 @@ func (h *handlers) createService(ctx context.Context, in *ecswire.CreateServiceR
 	svc = h.observed(ctx, c, svc)
 	out := serviceShape(c, svc, true)
 	return &ecswire.CreateServiceResponse{Service: &out}, nil
+}
+
+// checkCreate makes the checks of CreateService's input that need no object.
+func checkCreate(in *ecswire.CreateServiceRequest) error {
+	switch {
+	case in.ServiceName == "":
+		return invalidParameter("serviceName is required.")
+	case in.DesiredCount != nil && *in.DesiredCount < 0:
+		return invalidParameter("Invalid value for desiredCount: %d. desiredCount must be 0 or greater.", *in.DesiredCount)
+	case in.SchedulingStrategy != ecswire.SchedulingStrategyDaemon && in.DesiredCount == nil:
+		return invalidParameter("desiredCount is required when schedulingStrategy is REPLICA or isn't specified.")
+	case in.TaskDefinition == "":
+		return invalidParameter("TaskDefinition must be specified.")
+	}
+	return nil
 }
 
 // observed waits (bounded) until the operator has reconciled svc's current
@@ -249,7 +262,7 @@ func inactive(ctx context.Context, c *awsapi.Caller, cluster, name, arn string) 
 			out.ClusterArn = c.Account.ClusterArn(cluster)
 			out.Status = string(ecsv1alpha1.ServiceInactive)
 			out.CreatedAt = awsjson.At(e.FirstTimestamp.Time)
-			if e.EventTime.Time.After(time.Time{}) {
+			if !e.EventTime.IsZero() {
 				out.CreatedAt = awsjson.At(e.EventTime.Time)
 			}
 			return &out, nil
@@ -285,7 +298,7 @@ func (h *handlers) listServices(ctx context.Context, in *ecswire.ListServicesReq
 		}
 		arns = append(arns, c.Account.ServiceArn(cluster, serviceName(s)))
 	}
-	from, to, next, err := page(arns, in.MaxResults, 10, 100, in.NextToken)
+	from, to, next, err := page(arns, in.MaxResults, 10, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -347,7 +360,8 @@ func (h *handlers) updateService(ctx context.Context, in *ecswire.UpdateServiceR
 	return &ecswire.UpdateServiceResponse{Service: &out}, nil
 }
 
-// applyUpdate applies UpdateService's members to the spec.
+// applyUpdate applies UpdateService's members to the spec: a member given
+// replaces the spec's.
 func applyUpdate(svc *ecsv1alpha1.Service, in *ecswire.UpdateServiceRequest) error {
 	s := &svc.Spec.CreateServiceInput
 	if in.DesiredCount != nil {
@@ -356,49 +370,37 @@ func applyUpdate(svc *ecsv1alpha1.Service, in *ecswire.UpdateServiceRequest) err
 	if in.TaskDefinition != "" {
 		s.TaskDefinition = in.TaskDefinition
 	}
-	conv := func(from, to any) error {
-		if err := convert(from, to); err != nil {
+	if in.CapacityProviderStrategy != nil {
+		s.LaunchType = "" // a strategy replaces the launch type
+	}
+	// Members whose shapes are the spec's: copied through JSON.
+	for _, m := range []struct {
+		given    bool
+		from, to any
+		reset    func()
+	}{
+		{in.CapacityProviderStrategy != nil, in.CapacityProviderStrategy, &s.CapacityProviderStrategy, func() { s.CapacityProviderStrategy = nil }},
+		{in.DeploymentConfiguration != nil, in.DeploymentConfiguration, &s.DeploymentConfiguration, func() { s.DeploymentConfiguration = nil }},
+		{in.NetworkConfiguration != nil, in.NetworkConfiguration, &s.NetworkConfiguration, func() { s.NetworkConfiguration = nil }},
+		{in.PlacementConstraints != nil, in.PlacementConstraints, &s.PlacementConstraints, func() { s.PlacementConstraints = nil }},
+		{in.PlacementStrategy != nil, in.PlacementStrategy, &s.PlacementStrategy, func() { s.PlacementStrategy = nil }},
+		{in.LoadBalancers != nil, in.LoadBalancers, &s.LoadBalancers, func() { s.LoadBalancers = nil }},
+	} {
+		if !m.given {
+			continue
+		}
+		m.reset()
+		if err := convert(m.from, m.to); err != nil {
 			return invalidParameter("%v", err)
 		}
-		return nil
 	}
-	if in.CapacityProviderStrategy != nil {
-		s.CapacityProviderStrategy = nil
-		if err := conv(in.CapacityProviderStrategy, &s.CapacityProviderStrategy); err != nil {
-			return err
-		}
-		s.LaunchType = ""
-	}
-	if in.DeploymentConfiguration != nil {
-		s.DeploymentConfiguration = nil
-		if err := conv(in.DeploymentConfiguration, &s.DeploymentConfiguration); err != nil {
-			return err
-		}
-	}
-	if in.NetworkConfiguration != nil {
-		s.NetworkConfiguration = nil
-		if err := conv(in.NetworkConfiguration, &s.NetworkConfiguration); err != nil {
-			return err
-		}
-	}
-	if in.PlacementConstraints != nil {
-		s.PlacementConstraints = nil
-		if err := conv(in.PlacementConstraints, &s.PlacementConstraints); err != nil {
-			return err
-		}
-	}
-	if in.PlacementStrategy != nil {
-		s.PlacementStrategy = nil
-		if err := conv(in.PlacementStrategy, &s.PlacementStrategy); err != nil {
-			return err
-		}
-	}
-	if in.LoadBalancers != nil {
-		s.LoadBalancers = nil
-		if err := conv(in.LoadBalancers, &s.LoadBalancers); err != nil {
-			return err
-		}
-	}
+	applyScalars(svc, in)
+	return nil
+}
+
+// applyScalars applies UpdateService's scalar members.
+func applyScalars(svc *ecsv1alpha1.Service, in *ecswire.UpdateServiceRequest) {
+	s := &svc.Spec.CreateServiceInput
 	if in.HealthCheckGracePeriodSeconds != nil {
 		s.HealthCheckGracePeriodSeconds = in.HealthCheckGracePeriodSeconds
 	}
@@ -420,7 +422,6 @@ func applyUpdate(svc *ecsv1alpha1.Service, in *ecswire.UpdateServiceRequest) err
 		}
 		svc.Annotations[ecsv1alpha1.AnnotationForceNewDeployment] = string(uuid.NewUUID())
 	}
-	return nil
 }
 
 func (h *handlers) deleteService(ctx context.Context, in *ecswire.DeleteServiceRequest) (*ecswire.DeleteServiceResponse, error) {

@@ -267,7 +267,7 @@ func (h *handlers) listTaskDefinitions(ctx context.Context, in *ecswire.ListTask
 	if in.Sort == ecswire.SortOrderDesc {
 		slices.Reverse(arns)
 	}
-	from, to, next, err := page(arns, in.MaxResults, 100, 100, in.NextToken)
+	from, to, next, err := page(arns, in.MaxResults, 100, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -307,7 +307,7 @@ func (h *handlers) listTaskDefinitionFamilies(ctx context.Context, in *ecswire.L
 		fams = append(fams, f)
 	}
 	sort.Strings(fams)
-	from, to, next, err := page(fams, in.MaxResults, 100, 100, in.NextToken)
+	from, to, next, err := page(fams, in.MaxResults, 100, in.NextToken)
 	if err != nil {
 		return nil, err
 	}

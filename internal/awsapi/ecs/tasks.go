@@ -238,35 +238,40 @@ func (h *handlers) listTasks(ctx context.Context, in *ecswire.ListTasksRequest) 
 	}
 	var arns []string
 	for i := range tasks {
-		t := &tasks[i]
-		last, desired := taskStatus(t)
-		// ECS lists a task under desiredStatus RUNNING until it is asked
-		// to stop, and under STOPPED from then on.
-		if (want == ecsv1alpha1.TaskStopped) != (desired == ecsv1alpha1.TaskStopped || last == ecsv1alpha1.TaskStopped) {
-			continue
+		if listed(&tasks[i], in, want) {
+			arns = append(arns, c.Account.TaskArn(cluster, names.TaskID(string(tasks[i].UID))))
 		}
-		if in.StartedBy != "" && t.Spec.StartedBy != in.StartedBy {
-			continue
-		}
-		if in.LaunchType != "" && string(t.Spec.LaunchType) != string(in.LaunchType) && string(t.Status.LaunchType) != string(in.LaunchType) {
-			continue
-		}
-		if in.Family != "" {
-			ref := t.Status.TaskDefinitionArn
-			if ref == "" {
-				ref = t.Spec.TaskDefinition
-			}
-			if r, err := names.ParseTaskDefinition(ref); err != nil || r.Family != in.Family {
-				continue
-			}
-		}
-		arns = append(arns, c.Account.TaskArn(cluster, names.TaskID(string(t.UID))))
 	}
-	from, to, next, err := page(arns, in.MaxResults, 100, 100, in.NextToken)
+	from, to, next, err := page(arns, in.MaxResults, 100, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
 	return &ecswire.ListTasksResponse{TaskArns: nonNil(arns[from:to]), NextToken: next}, nil
+}
+
+// listed tells whether ListTasks' filters select t.
+func listed(t *ecsv1alpha1.Task, in *ecswire.ListTasksRequest, want ecsv1alpha1.TaskStatusValue) bool {
+	last, desired := taskStatus(t)
+	// ECS lists a task under desiredStatus RUNNING until it is asked to
+	// stop, and under STOPPED from then on.
+	if (want == ecsv1alpha1.TaskStopped) != (desired == ecsv1alpha1.TaskStopped || last == ecsv1alpha1.TaskStopped) {
+		return false
+	}
+	if in.StartedBy != "" && t.Spec.StartedBy != in.StartedBy {
+		return false
+	}
+	if in.LaunchType != "" && string(t.Spec.LaunchType) != string(in.LaunchType) && string(t.Status.LaunchType) != string(in.LaunchType) {
+		return false
+	}
+	if in.Family == "" {
+		return true
+	}
+	ref := t.Status.TaskDefinitionArn
+	if ref == "" {
+		ref = t.Spec.TaskDefinition
+	}
+	r, err := names.ParseTaskDefinition(ref)
+	return err == nil && r.Family == in.Family
 }
 
 func (h *handlers) stopTask(ctx context.Context, in *ecswire.StopTaskRequest) (*ecswire.StopTaskResponse, error) {

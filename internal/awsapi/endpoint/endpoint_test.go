@@ -339,7 +339,7 @@ func TestErrorsAsECSAnswersThem(t *testing.T) {
 		g.Expect(v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: a.id, SecretAccessKey: a.secret}, req, sum, "ecs", "us-east-1", time.Now())).To(Succeed())
 		resp, err := http.DefaultClient.Do(req)
 		g.Expect(err).NotTo(HaveOccurred())
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }()
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}

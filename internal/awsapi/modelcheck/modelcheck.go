@@ -60,31 +60,8 @@ func (m *Model) check(path, name string, v any, out *[]string) {
 	bad := func(want string) { *out = append(*out, fmt.Sprintf("%s: %s wants %s, got %T", path, name, want, v)) }
 	switch s.Type {
 	case "structure":
-		if s.Document {
-			return
-		}
-		obj, ok := v.(map[string]any)
-		if !ok {
-			bad("an object")
-			return
-		}
-		for _, r := range s.Required {
-			if _, ok := obj[r]; !ok {
-				*out = append(*out, fmt.Sprintf("%s: required member %s missing (%s)", path, r, name))
-			}
-		}
-		keys := make([]string, 0, len(obj))
-		for k := range obj {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			mr, ok := s.Members[k]
-			if !ok {
-				*out = append(*out, fmt.Sprintf("%s: %s has no member %s", path, name, k))
-				continue
-			}
-			m.check(path+"."+k, mr.Shape, obj[k], out)
+		if !s.Document {
+			m.structure(path, name, s, v, bad, out)
 		}
 	case "list":
 		arr, ok := v.([]any)
@@ -104,6 +81,39 @@ func (m *Model) check(path, name string, v any, out *[]string) {
 		for k, e := range obj {
 			m.check(path+"."+k, s.Value.Shape, e, out)
 		}
+	default:
+		scalar(path, name, s, v, bad, out)
+	}
+}
+
+func (m *Model) structure(path, name string, s shape, v any, bad func(string), out *[]string) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		bad("an object")
+		return
+	}
+	for _, r := range s.Required {
+		if _, ok := obj[r]; !ok {
+			*out = append(*out, fmt.Sprintf("%s: required member %s missing (%s)", path, r, name))
+		}
+	}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		mr, ok := s.Members[k]
+		if !ok {
+			*out = append(*out, fmt.Sprintf("%s: %s has no member %s", path, name, k))
+			continue
+		}
+		m.check(path+"."+k, mr.Shape, obj[k], out)
+	}
+}
+
+func scalar(path, name string, s shape, v any, bad func(string), out *[]string) {
+	switch s.Type {
 	case "string":
 		str, ok := v.(string)
 		if !ok {
