@@ -55,6 +55,14 @@ func TestReadmeFigures(t *testing.T) {
 	if !slices.Equal(corpus, said) {
 		t.Errorf("README.md says %v files/accepted/rejected/templates, docs/corpus.md %v", said, corpus)
 	}
+	api := read(t, "docs/ecs-api.md")
+	for _, model := range []string{"ECS", "Application Auto Scaling"} {
+		table := find(t, "docs/ecs-api.md", api, regexp.MustCompile(`(\d+) operations in the model \(botocore's `+model+` [0-9-]+\): (\d+) served, (\d+) partial, (\d+) unsupported\.`))
+		said := find(t, "README.md", readme, regexp.MustCompile(`of the (\d+) `+model+` operations (\d+) served, (\d+) partial, (\d+) unsupported`))
+		if !slices.Equal(table, said) {
+			t.Errorf("README.md says %v %s operations/served/partial/unsupported, docs/ecs-api.md %v", said, model, table)
+		}
+	}
 }
 
 // TestReadmePins: the versions README.md says are pinned are the ones the
