@@ -173,6 +173,10 @@ func TestAWSCLIDrivesAService(t *testing.T) {
 	g.Expect(path(r2, "taskDefinition.revision")).To(BeEquivalentTo(2))
 	g.Expect(path(r2, "taskDefinition.status")).To(Equal("ACTIVE"))
 
+	cps := e.aws(t, "ecs", "describe-capacity-providers", "--capacity-providers", "FARGATE", "nope")
+	g.Expect(path(cps, "capacityProviders.0.name")).To(Equal("FARGATE"))
+	g.Expect(path(cps, "failures.0.reason")).To(Equal("MISSING"))
+
 	network := "awsvpcConfiguration={subnets=[subnet-1]}"
 	svc := e.aws(t, "ecs", "create-service", "--cluster", "cli", "--service-name", "web", "--task-definition", "cli-web:1",
 		"--desired-count", "2", "--network-configuration", network, "--tags", "key=team,value=a")
@@ -182,6 +186,12 @@ func TestAWSCLIDrivesAService(t *testing.T) {
 	stable := e.aws(t, "ecs", "describe-services", "--cluster", "cli", "--services", "web", "--include", "TAGS")
 	g.Expect(path(stable, "services.0.runningCount")).To(BeEquivalentTo(2))
 	g.Expect(path(stable, "services.0.tags.0.key")).To(Equal("team"), "tags round-trip")
+	svcArn := path(stable, "services.0.serviceArn").(string)
+	e.aws(t, "ecs", "tag-resource", "--resource-arn", svcArn, "--tags", "key=env,value=dev")
+	e.aws(t, "ecs", "untag-resource", "--resource-arn", svcArn, "--tag-keys", "team")
+	tags := e.aws(t, "ecs", "list-tags-for-resource", "--resource-arn", svcArn)
+	g.Expect(path(tags, "tags")).To(HaveLen(1))
+	g.Expect(path(tags, "tags.0.key")).To(Equal("env"))
 	var obj ecsv1alpha1.Service
 	g.Expect(admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, &obj)).To(Succeed())
 	g.Expect(ptrInt(obj.Status.RunningCount)).To(Equal(int32(2)), "kubectl sees the same service")

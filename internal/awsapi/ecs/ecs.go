@@ -90,6 +90,10 @@ func New(o Options) *ecswire.Handlers {
 		ListTasks:                   h.listTasks,
 		StopTask:                    h.stopTask,
 		PutClusterCapacityProviders: h.putClusterCapacityProviders,
+		TagResource:                 h.tagResource,
+		UntagResource:               h.untagResource,
+		ListTagsForResource:         h.listTagsForResource,
+		DescribeCapacityProviders:   h.describeCapacityProviders,
 	}
 }
 

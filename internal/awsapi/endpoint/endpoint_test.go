@@ -277,6 +277,21 @@ func TestServiceLifecycleWithTheGoSDK(t *testing.T) {
 	g.Expect(aws.ToString(dt.Tasks[0].StoppedReason)).To(Equal("no longer needed"))
 	g.Expect(dt.Failures).To(HaveLen(1))
 
+	// Tags round-trip on a cluster; a revision's are read-only.
+	clusterArn := aws.ToString(cl.Cluster.ClusterArn)
+	_, err = c.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String(clusterArn), Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("a")}, {Key: aws.String("env"), Value: aws.String("dev")}}})
+	g.Expect(err).NotTo(HaveOccurred(), code(err))
+	_, err = c.UntagResource(ctx, &ecs.UntagResourceInput{ResourceArn: aws.String(clusterArn), TagKeys: []string{"env"}})
+	g.Expect(err).NotTo(HaveOccurred(), code(err))
+	lt, err := c.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: aws.String(clusterArn)})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(lt.Tags).To(HaveLen(1))
+	g.Expect(aws.ToString(lt.Tags[0].Key)).To(Equal("team"))
+	_, err = c.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String(arns[0]), Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
+	g.Expect(code(err)).To(HavePrefix("InvalidParameterException: Berth cannot change the tags of"))
+	_, err = c.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: aws.String("arn:aws:ecs:us-east-1:111111111111:cluster/web")})
+	g.Expect(code(err)).To(HavePrefix("InvalidParameterException: "), "another account's ARN")
+
 	// The cluster cannot go while it has services.
 	_, err = c.DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String("web")})
 	g.Expect(code(err)).To(Equal("ClusterContainsServicesException: The Cluster cannot be deleted while Services are active."))

@@ -1,0 +1,203 @@
+package ecs
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/awsapi"
+	"github.com/berth-dev/berth/internal/awsapi/ecswire"
+	"github.com/berth-dev/berth/internal/names"
+)
+
+// tagged is an object whose tags an ARN names: the object and its tags
+// member; readOnly for kinds whose tags Berth cannot change (immutable
+// revisions and tasks).
+type tagged struct {
+	obj      client.Object
+	tags     *[]ecsv1alpha1.Tag
+	readOnly string
+}
+
+// resource finds the object an ECS ARN names, in the caller's account.
+func resource(ctx context.Context, c *awsapi.Caller, arn string) (*tagged, error) {
+	prefix := "arn:aws:ecs:" + c.Account.Region + ":" + c.Account.AccountID + ":"
+	rest, ok := strings.CutPrefix(arn, prefix)
+	kind, id, _ := strings.Cut(rest, "/")
+	if !ok || id == "" {
+		return nil, invalidParameter("The ARN %q is not an ECS ARN of this account (%s) and region (%s).", arn, c.Account.AccountID, c.Account.Region)
+	}
+	gone := invalidParameter("The specified resource %s was not found.", arn)
+	switch kind {
+	case "cluster":
+		cl, err := getCluster(ctx, c, id)
+		if err != nil || cl == nil {
+			return nil, orNotFound(err, notFound(ClusterNotFoundException, "Cluster not found."))
+		}
+		return &tagged{obj: cl, tags: &cl.Spec.Tags}, nil
+	case "service":
+		cluster, name, _ := strings.Cut(id, "/")
+		svc, err := findService(ctx, c, cluster, name)
+		if err != nil || svc == nil {
+			return nil, orNotFound(err, notFound(ServiceNotFoundException, "Service not found."))
+		}
+		return &tagged{obj: svc, tags: &svc.Spec.Tags}, nil
+	case "task":
+		cluster, tid, _ := strings.Cut(id, "/")
+		found, _, err := findTasks(ctx, c, cluster, []string{tid})
+		if err != nil || len(found) == 0 {
+			return nil, orNotFound(err, gone)
+		}
+		return &tagged{obj: found[0], tags: &found[0].Spec.Tags, readOnly: "a task's tags are set by RunTask"}, nil
+	case "task-definition":
+		rev, err := findRevision(ctx, c, id)
+		if err != nil || rev == nil {
+			return nil, orNotFound(err, gone)
+		}
+		return &tagged{obj: rev, tags: &rev.Spec.Tags, readOnly: "a revision is immutable: tag the family in its RegisterTaskDefinition input"}, nil
+	case "capacity-provider":
+		var list ecsv1alpha1.CapacityProviderList
+		if err := c.Client.List(ctx, &list); err != nil {
+			return nil, err
+		}
+		for i := range list.Items {
+			if capacityProviderName(&list.Items[i]) == id {
+				return &tagged{obj: &list.Items[i], tags: &list.Items[i].Spec.Tags}, nil
+			}
+		}
+		return nil, gone
+	}
+	return nil, invalidParameter("Berth does not tag %s resources.", kind)
+}
+
+func orNotFound(err, notFound error) error {
+	if err != nil {
+		return err
+	}
+	return notFound
+}
+
+func (h *handlers) listTagsForResource(ctx context.Context, in *ecswire.ListTagsForResourceRequest) (*ecswire.ListTagsForResourceResponse, error) {
+	r, err := resource(ctx, caller(ctx), in.ResourceArn)
+	if err != nil {
+		return nil, err
+	}
+	return &ecswire.ListTagsForResourceResponse{Tags: tagsOf(*r.tags)}, nil
+}
+
+// retag changes the tags of the object an ARN names, with an optimistic
+// lock, retrying on conflicts.
+func retag(ctx context.Context, c *awsapi.Caller, arn string, change func(*[]ecsv1alpha1.Tag)) error {
+	return wait.ExponentialBackoffWithContext(ctx, wait.Backoff{Duration: 20 * time.Millisecond, Factor: 2, Steps: 6}, func(ctx context.Context) (bool, error) {
+		r, err := resource(ctx, c, arn)
+		if err != nil {
+			return false, err
+		}
+		if r.readOnly != "" {
+			return false, invalidParameter("Berth cannot change the tags of %s: %s.", arn, r.readOnly)
+		}
+		change(r.tags)
+		err = c.Client.Update(ctx, r.obj)
+		if apierrors.IsConflict(err) {
+			return false, nil
+		}
+		return err == nil, invalid(err, InvalidParameterException)
+	})
+}
+
+func (h *handlers) tagResource(ctx context.Context, in *ecswire.TagResourceRequest) (*ecswire.TagResourceResponse, error) {
+	err := retag(ctx, caller(ctx), in.ResourceArn, func(tags *[]ecsv1alpha1.Tag) {
+		for _, t := range in.Tags {
+			i := slices.IndexFunc(*tags, func(x ecsv1alpha1.Tag) bool { return x.Key == t.Key })
+			if i >= 0 {
+				(*tags)[i].Value = t.Value
+			} else {
+				*tags = append(*tags, ecsv1alpha1.Tag{Key: t.Key, Value: t.Value})
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecswire.TagResourceResponse{}, nil
+}
+
+func (h *handlers) untagResource(ctx context.Context, in *ecswire.UntagResourceRequest) (*ecswire.UntagResourceResponse, error) {
+	err := retag(ctx, caller(ctx), in.ResourceArn, func(tags *[]ecsv1alpha1.Tag) {
+		*tags = slices.DeleteFunc(*tags, func(x ecsv1alpha1.Tag) bool { return slices.Contains(in.TagKeys, x.Key) })
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecswire.UntagResourceResponse{}, nil
+}
+
+// capacityProviderName is a CapacityProvider's ECS name.
+func capacityProviderName(cp *ecsv1alpha1.CapacityProvider) string {
+	if cp.Spec.Name != "" {
+		return cp.Spec.Name
+	}
+	return cp.Name
+}
+
+func (h *handlers) describeCapacityProviders(ctx context.Context, in *ecswire.DescribeCapacityProvidersRequest) (*ecswire.DescribeCapacityProvidersResponse, error) {
+	c := caller(ctx)
+	var list ecsv1alpha1.CapacityProviderList
+	if err := c.Client.List(ctx, &list); err != nil {
+		return nil, err
+	}
+	byName := map[string]*ecsv1alpha1.CapacityProvider{}
+	var all []string
+	for i := range list.Items {
+		n := capacityProviderName(&list.Items[i])
+		byName[n] = &list.Items[i]
+		all = append(all, n)
+	}
+	slices.Sort(all)
+	out := &ecswire.DescribeCapacityProvidersResponse{CapacityProviders: []ecswire.CapacityProvider{}}
+	keys := all
+	if len(in.CapacityProviders) > 0 {
+		keys = nil
+		for _, ref := range in.CapacityProviders {
+			n := names.ShortName(ref)
+			if _, ok := byName[n]; ok {
+				keys = append(keys, n)
+			} else {
+				out.Failures = append(out.Failures, missing(c.Account.CapacityProviderArn(n)))
+			}
+		}
+	}
+	from, to, next, err := page(keys, in.MaxResults, 10, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	tags := slices.Contains(in.Include, ecswire.CapacityProviderFieldTags)
+	for _, n := range keys[from:to] {
+		out.CapacityProviders = append(out.CapacityProviders, capacityProviderShape(c, byName[n], tags))
+	}
+	out.NextToken = next
+	return out, nil
+}
+
+func capacityProviderShape(c *awsapi.Caller, cp *ecsv1alpha1.CapacityProvider, tags bool) ecswire.CapacityProvider {
+	var out ecswire.CapacityProvider
+	_ = convert(&cp.Spec.CreateCapacityProviderInput, &out)
+	out.Name = capacityProviderName(cp)
+	out.CapacityProviderArn = c.Account.CapacityProviderArn(out.Name)
+	out.Type = ecswire.CapacityProviderType(cp.Spec.Type)
+	out.Status = ecswire.CapacityProviderStatusActive
+	if !cp.DeletionTimestamp.IsZero() {
+		out.Status = ecswire.CapacityProviderStatusInactive
+		out.UpdateStatus = ecswire.CapacityProviderUpdateStatusDeleteInProgress
+	}
+	if !tags {
+		out.Tags = nil
+	}
+	return out
+}
