@@ -26,8 +26,9 @@ func api(args []string) int {
 	fs.StringVar(&o.Account.AccountID, "account-id", o.Account.AccountID, "account ID shown in ARNs, unless the namespace's "+awsapi.AnnotationAccountID+" annotation says otherwise")
 	fs.StringVar(&o.TLSCertFile, "tls-cert-file", "", "serve HTTPS with this certificate (PEM)")
 	fs.StringVar(&o.TLSKeyFile, "tls-private-key-file", "", "the certificate's private key (PEM)")
+	fs.BoolVar(&o.InsecureHTTP, "insecure-http", false, "serve plain HTTP on an address that is not loopback (behind a TLS-terminating proxy)")
 	fs.DurationVar(&o.Wait, "operation-wait", 20*time.Second, "how long an operation waits for the operator's answer (the revision RegisterTaskDefinition returns)")
-	anyKey := fs.String("insecure-any-key", "", "DEVELOPMENT ONLY: accept any credentials, acting as user@namespace (e.g. admin@default)")
+	anyKey := fs.String("insecure-any-key", "", "DEVELOPMENT ONLY, loopback addresses only: accept any credentials, acting as user@namespace (e.g. dev@default)")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {

@@ -73,6 +73,13 @@ func KeyFromSecret(s *corev1.Secret) (Key, error) {
 			k.Groups = append(k.Groups, g)
 		}
 	}
+	// A key never acts as one of Kubernetes' own identities (system:masters
+	// would make whoever writes key Secrets a cluster administrator).
+	for _, n := range append([]string{d(KeyUsername)}, k.Groups...) {
+		if strings.HasPrefix(n, "system:") {
+			return k, fmt.Errorf("secret %s: %q is a Kubernetes system identity: bind a Role or ClusterRole to a user or ServiceAccount instead", s.Name, n)
+		}
+	}
 	if k.AccessKeyID == "" || k.Secret == "" || k.Username == "" || k.Namespace == "" {
 		return k, fmt.Errorf("secret %s: %s, %s, %s (or %s) and %s are required", s.Name, KeyAccessKeyID, KeySecretAccessKey, KeyUsername, KeyServiceAccount, KeyNamespace)
 	}
@@ -90,6 +97,7 @@ func SecretKeys(r client.Reader, namespace string) KeyLookup {
 		if err := r.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{IndexAccessKeyID: id}); err != nil {
 			return Key{}, false, err
 		}
+		var found []Key
 		for i := range list.Items {
 			s := &list.Items[i]
 			if s.Type != SecretTypeAccessKey {
@@ -97,10 +105,14 @@ func SecretKeys(r client.Reader, namespace string) KeyLookup {
 			}
 			k, err := KeyFromSecret(s)
 			if err == nil && k.AccessKeyID == id {
-				return k, true, nil
+				found = append(found, k)
 			}
 		}
-		return Key{}, false, nil
+		// Two Secrets with one key ID: neither is trusted.
+		if len(found) != 1 {
+			return Key{}, false, nil
+		}
+		return found[0], true, nil
 	}
 }
 
@@ -144,7 +156,7 @@ type SigV4 struct {
 }
 
 // Authenticate implements Authenticator.
-func (a *SigV4) Authenticate(ctx context.Context, r *http.Request, body []byte) (*Caller, *awsjson.Error) {
+func (a *SigV4) Authenticate(ctx context.Context, r *http.Request, body []byte, service string) (*Caller, *awsjson.Error) {
 	sig, perr := parseAuthorization(r.Header.Get("Authorization"))
 	var key Key
 	switch {
@@ -152,6 +164,12 @@ func (a *SigV4) Authenticate(ctx context.Context, r *http.Request, body []byte) 
 		key = a.Fallback
 	case perr != nil:
 		return nil, perr
+	case service != "" && sig.service != service:
+		return nil, &awsjson.Error{Type: awsjson.InvalidSignature, Status: http.StatusForbidden,
+			Message: fmt.Sprintf("Credential should be scoped to correct service: '%s'.", service)}
+	case sig.region != a.Account.Region:
+		return nil, &awsjson.Error{Type: awsjson.InvalidSignature, Status: http.StatusForbidden,
+			Message: fmt.Sprintf("Credential should be scoped to a valid region, not '%s'.", sig.region)}
 	default:
 		k, ok, err := a.Keys(ctx, sig.accessKeyID)
 		if err != nil {

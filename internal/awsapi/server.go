@@ -63,7 +63,9 @@ func WithCaller(ctx context.Context, c *Caller) context.Context {
 
 // Authenticator turns a request into its caller.
 type Authenticator interface {
-	Authenticate(ctx context.Context, r *http.Request, body []byte) (*Caller, *awsjson.Error)
+	// service is the SigV4 signing name the request's credential scope
+	// must name ("" for a target no API serves).
+	Authenticate(ctx context.Context, r *http.Request, body []byte, service string) (*Caller, *awsjson.Error)
 }
 
 // Server is the HTTP handler of the endpoint.
@@ -109,17 +111,20 @@ func (s *Server) serve(r *http.Request) (string, any, error) {
 	if len(body) > MaxBody {
 		return "", nil, &awsjson.Error{Type: awsjson.RequestEntityTooLarge, Message: fmt.Sprintf("Request body must be at most %d bytes", MaxBody), Status: http.StatusRequestEntityTooLarge}
 	}
-	caller, aerr := s.Auth.Authenticate(r.Context(), r, body)
-	if aerr != nil {
-		return "", nil, aerr
-	}
 	target := r.Header.Get("X-Amz-Target")
 	prefix, op, _ := strings.Cut(target, ".")
 	var api *API
+	service := ""
 	for i := range s.APIs {
 		if s.APIs[i].TargetPrefix == prefix {
 			api = &s.APIs[i]
+			service = api.SigningName
 		}
+	}
+	// Authenticated first: an unauthenticated client learns nothing.
+	caller, aerr := s.Auth.Authenticate(r.Context(), r, body, service)
+	if aerr != nil {
+		return "", nil, aerr
 	}
 	if api == nil {
 		return op, nil, awsjson.Errorf(awsjson.UnknownOperation, "The operation %q is not an operation this endpoint serves (X-Amz-Target %q)", op, target)

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,10 +63,21 @@ func parseAuthorization(h string) (signature, *awsjson.Error) {
 	return s, nil
 }
 
+// mustSign are the headers a request must sign: the operation
+// (x-amz-target) is in a header, so a signature without it could be
+// replayed as another operation with the same body.
+var mustSign = []string{"host", "x-amz-date", "x-amz-target"}
+
 // verify checks r's SigV4 signature with the secret key. body is r's body,
 // already read. The canonical request is rebuilt from the headers the client
 // signed, by the AWS SDK's own signer.
 func verify(ctx context.Context, r *http.Request, body []byte, sig signature, secret string, now time.Time) *awsjson.Error {
+	for _, h := range mustSign {
+		if !slices.Contains(sig.signedHeaders, h) {
+			return &awsjson.Error{Type: awsjson.IncompleteSignature, Status: http.StatusBadRequest,
+				Message: "SignedHeaders must include " + strings.Join(mustSign, ", ")}
+		}
+	}
 	amzDate := r.Header.Get("X-Amz-Date")
 	t, err := time.Parse("20060102T150405Z", amzDate)
 	if err != nil {

@@ -60,6 +60,17 @@ func TestVerify(t *testing.T) {
 			t.Errorf("%s: got %q, want an InvalidSignatureException", name, got)
 		}
 	}
+	late := signed(t, body, "s3cr3t", now)
+	late.Header.Del("X-Amz-Target")
+	sum := sha256.Sum256(body)
+	if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: "AKIATEST", SecretAccessKey: "s3cr3t"},
+		late, hex.EncodeToString(sum[:]), "ecs", "us-east-1", now); err != nil {
+		t.Fatal(err)
+	}
+	late.Header.Set("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.DeleteCluster")
+	if got := check(late, body, "s3cr3t"); !strings.HasPrefix(got, awsjson.IncompleteSignature) {
+		t.Errorf("an operation header outside the signature: got %q, want IncompleteSignature", got)
+	}
 	unsigned, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:4566/", nil)
 	if got := check(unsigned, nil, "s3cr3t"); got != "MissingAuthenticationTokenException" {
 		t.Errorf("an unsigned request: got %q", got)

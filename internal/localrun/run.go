@@ -177,23 +177,24 @@ func runOperator(ctx context.Context, cp *localcp.ControlPlane, saCfg *rest.Conf
 		}
 		con.Printf("Applied config/samples.")
 	}
-	apiAddr, apiErr, err := startAPI(mgrCtx, cp.AdminConfig(), admin, o.Namespace, logf.Log.WithName("api"))
+	apiAddr, apiSecret, apiErr, err := startAPI(mgrCtx, cp.AdminConfig(), admin, o.Namespace, logf.Log.WithName("api"))
 	if err != nil {
 		return startFailed(ctx, err, con)
 	}
 	defer func() {
+		stopMgr() // the endpoint stops with the manager's context
 		if aerr := <-apiErr; aerr != nil && err == nil {
 			err = fmt.Errorf("ECS API endpoint: %w", aerr)
 		}
 	}()
-	printNextSteps(con, cp, logPath, apiAddr)
+	printNextSteps(con, cp, logPath, APIEnv(apiAddr, apiSecret))
 	if o.OnReady != nil {
 		o.OnReady(cp)
 	}
 	return watch(ctx, admin, cp, con, errc)
 }
 
-func printNextSteps(con *console, cp *localcp.ControlPlane, logPath, apiAddr string) {
+func printNextSteps(con *console, cp *localcp.ControlPlane, logPath, apiEnv string) {
 	kubeconfig := cp.KubeconfigPath()
 	if root, err := Root(); err == nil {
 		link := filepath.Join(root, "bin", "local.kubeconfig")
@@ -224,7 +225,7 @@ The ECS API (the AWS CLI, boto3, the SDKs) in another shell:
 
 Logs: Berth's in %s, the control plane's next to it (removed when it stops, unless a problem was reported).
 Press Ctrl-C to stop everything.
-`, Namespace, ServiceAccount, kubeconfig, indent(APIEnv(apiAddr), "  "), logPath)
+`, Namespace, ServiceAccount, kubeconfig, indent(apiEnv, "  "), logPath)
 }
 
 // indent prefixes every line of s.

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -52,11 +53,19 @@ func ecsAPI(t *testing.T) apiEndpoint {
 		if apiErr = admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: apiEP.ns}}); apiErr != nil {
 			return
 		}
+		apiErr = admin.Create(ctx, &rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "e2e-cli"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
+			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "e2e-cli"}},
+		})
+		if apiErr != nil {
+			return
+		}
 		apiErr = admin.Create(ctx, &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Namespace: localrun.Namespace, Name: "e2e-cli-key"},
 			Type:       awsapi.SecretTypeAccessKey,
 			StringData: map[string]string{awsapi.KeyAccessKeyID: apiEP.id, awsapi.KeySecretAccessKey: apiEP.secret,
-				awsapi.KeyUsername: "e2e-cli", awsapi.KeyGroups: "system:masters", awsapi.KeyNamespace: apiEP.ns},
+				awsapi.KeyUsername: "e2e-cli", awsapi.KeyNamespace: apiEP.ns},
 		})
 		if apiErr != nil {
 			return

@@ -38,8 +38,10 @@ type Options struct {
 	// TLSCertFile and TLSKeyFile serve HTTPS; without them the endpoint
 	// serves plain HTTP (put it behind TLS, or use it on loopback).
 	TLSCertFile, TLSKeyFile string
+	// InsecureHTTP allows plain HTTP on an address that is not loopback.
+	InsecureHTTP bool
 	// AnyKey accepts any credentials, acting as AnyKeyIdentity: local
-	// development only.
+	// development only, on a loopback address only.
 	AnyKey         bool
 	AnyKeyIdentity awsapi.Identity
 	// Features are the cluster's features (RegisterTaskDefinition's checks).
@@ -123,6 +125,18 @@ func (e *Endpoint) Serve(ctx context.Context, ready func(addr string)) error {
 	ln, err := net.Listen("tcp", e.o.Addr)
 	if err != nil {
 		return err
+	}
+	loopback := false
+	if a, ok := ln.Addr().(*net.TCPAddr); ok {
+		loopback = a.IP.IsLoopback()
+	}
+	if e.o.AnyKey && !loopback {
+		_ = ln.Close()
+		return fmt.Errorf("accepting any credentials is allowed on a loopback address only, not %s", ln.Addr())
+	}
+	if e.o.TLSCertFile == "" && !loopback && !e.o.InsecureHTTP {
+		_ = ln.Close()
+		return fmt.Errorf("plain HTTP on %s, which is not loopback: give --tls-cert-file and --tls-private-key-file (or --insecure-http behind a TLS proxy)", ln.Addr())
 	}
 	hs := &http.Server{Handler: e.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	go func() {

@@ -393,6 +393,17 @@ func TestKeyWithoutRBACIsDenied(t *testing.T) {
 	bob := newAccount(t, "erin", false)
 	_, err = bob.client().ListClusters(ctx, &ecs.ListClustersInput{})
 	g.Expect(code(err)).To(HavePrefix("AccessDeniedException: "))
+	// A key may not act as a Kubernetes system identity.
+	masters := account{id: "AKIAMASTERS000000001", secret: "m", ns: alice.ns}
+	g.Expect(env.Direct.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: keyNamespace, Name: "masters"}, Type: awsapi.SecretTypeAccessKey,
+		StringData: map[string]string{awsapi.KeyAccessKeyID: masters.id, awsapi.KeySecretAccessKey: masters.secret,
+			awsapi.KeyUsername: "mallory", awsapi.KeyGroups: "system:masters", awsapi.KeyNamespace: masters.ns},
+	})).To(Succeed())
+	g.Consistently(func() string {
+		_, err := masters.client().ListClusters(ctx, &ecs.ListClustersInput{})
+		return code(err)
+	}).WithTimeout(2 * time.Second).Should(HavePrefix("UnrecognizedClientException"))
 	// Another namespace with RBAC of its own sees none of dave's clusters.
 	other := newAccount(t, "frank", true)
 	out, err := other.client().ListClusters(ctx, &ecs.ListClustersInput{})
