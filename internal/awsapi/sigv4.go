@@ -90,10 +90,28 @@ func verify(ctx context.Context, r *http.Request, body []byte, sig signature, se
 	if sig.date != t.UTC().Format("20060102") {
 		return &awsjson.Error{Type: awsjson.InvalidSignature, Message: "Credential should be scoped to a valid date: " + sig.date, Status: http.StatusForbidden}
 	}
-	// Rebuild the request with only the signed headers.
-	c, err := http.NewRequestWithContext(ctx, r.Method, r.URL.String(), bytes.NewReader(body))
+	c, err := signedCopy(ctx, r, body, sig)
 	if err != nil {
 		return &awsjson.Error{Type: awsjson.InvalidSignature, Message: err.Error(), Status: http.StatusBadRequest}
+	}
+	sum := sha256.Sum256(body)
+	creds := aws.Credentials{AccessKeyID: sig.accessKeyID, SecretAccessKey: secret, SessionToken: r.Header.Get("X-Amz-Security-Token")}
+	if err := v4.NewSigner().SignHTTP(ctx, creds, c, hex.EncodeToString(sum[:]), sig.service, sig.region, t); err != nil {
+		return &awsjson.Error{Type: awsjson.InvalidSignature, Message: err.Error(), Status: http.StatusBadRequest}
+	}
+	want, perr := parseAuthorization(c.Header.Get("Authorization"))
+	if perr != nil || !hmac.Equal([]byte(want.signature), []byte(sig.signature)) || strings.Join(want.signedHeaders, ";") != strings.Join(sig.signedHeaders, ";") {
+		return &awsjson.Error{Type: awsjson.InvalidSignature, Status: http.StatusForbidden,
+			Message: "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."}
+	}
+	return nil
+}
+
+// signedCopy is r with only the headers the client signed.
+func signedCopy(ctx context.Context, r *http.Request, body []byte, sig signature) (*http.Request, error) {
+	c, err := http.NewRequestWithContext(ctx, r.Method, r.URL.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
 	}
 	c.URL.Path, c.URL.RawPath = r.URL.Path, r.URL.RawPath
 	c.Host = r.Host
@@ -110,15 +128,5 @@ func verify(ctx context.Context, r *http.Request, body []byte, sig signature, se
 			}
 		}
 	}
-	sum := sha256.Sum256(body)
-	creds := aws.Credentials{AccessKeyID: sig.accessKeyID, SecretAccessKey: secret, SessionToken: r.Header.Get("X-Amz-Security-Token")}
-	if err := v4.NewSigner().SignHTTP(ctx, creds, c, hex.EncodeToString(sum[:]), sig.service, sig.region, t); err != nil {
-		return &awsjson.Error{Type: awsjson.InvalidSignature, Message: err.Error(), Status: http.StatusBadRequest}
-	}
-	want, perr := parseAuthorization(c.Header.Get("Authorization"))
-	if perr != nil || !hmac.Equal([]byte(want.signature), []byte(sig.signature)) || strings.Join(want.signedHeaders, ";") != strings.Join(sig.signedHeaders, ";") {
-		return &awsjson.Error{Type: awsjson.InvalidSignature, Status: http.StatusForbidden,
-			Message: "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."}
-	}
-	return nil
+	return c, nil
 }

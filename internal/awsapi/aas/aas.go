@@ -231,7 +231,8 @@ func pageOf(keys []string, maxResults *int32, token string) (from, to int, next 
 		}
 		n = int(*maxResults)
 	}
-	from, to, next, ok := awsapi.Page(keys, n, token)
+	sort.Strings(keys) // callers' keys are unique: resource ID, then name
+	from, to, next, ok := awsapi.Page(keys, n, token, nil)
 	if !ok {
 		return 0, 0, "", fail(InvalidNextTokenException, "Invalid token")
 	}

@@ -212,9 +212,17 @@ func (h *handlers) putClusterCapacityProviders(ctx context.Context, in *ecswire.
 	if err := convert(in.DefaultCapacityProviderStrategy, &strategy); err != nil {
 		return nil, invalidParameter("%v", err)
 	}
-	cl.Spec.CapacityProviders = in.CapacityProviders
-	cl.Spec.DefaultCapacityProviderStrategy = strategy
-	if err := c.Client.Update(ctx, cl); err != nil {
+	err = retryConflicts(ctx, func(ctx context.Context) error {
+		cur, err := mustCluster(ctx, c, in.Cluster)
+		if err != nil {
+			return err
+		}
+		cur.Spec.CapacityProviders = in.CapacityProviders
+		cur.Spec.DefaultCapacityProviderStrategy = strategy
+		cl = cur
+		return c.Client.Update(ctx, cur)
+	})
+	if err != nil {
 		return nil, invalid(err, InvalidParameterException)
 	}
 	out := clusterShape(c, cl, nil)

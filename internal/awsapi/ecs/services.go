@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"context"
+	"net/http"
 	"slices"
 	"sort"
 	"time"
@@ -11,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
@@ -58,11 +60,11 @@ func findService(ctx context.Context, c *awsapi.Caller, cluster, ref string) (*e
 }
 
 // deploymentsOf are a service's deployments as ECS shows them.
-func deploymentsOf(ds []ecsv1alpha1.ServiceDeployment, svc *ecswire.Service) []ecswire.Deployment {
+func deploymentsOf(c *awsapi.Caller, ds []ecsv1alpha1.ServiceDeployment, svc *ecswire.Service) []ecswire.Deployment {
 	var out []ecswire.Deployment
 	for _, d := range ds {
 		out = append(out, ecswire.Deployment{
-			Id: d.ID, Status: string(d.Status), TaskDefinition: d.TaskDefinition,
+			Id: d.ID, Status: string(d.Status), TaskDefinition: tdArn(c, d.TaskDefinition),
 			DesiredCount: d.DesiredCount, PendingCount: d.PendingCount, RunningCount: d.RunningCount, FailedTasks: d.FailedTasks,
 			CreatedAt: awsjson.At(d.CreatedAt.Time), UpdatedAt: awsjson.At(d.UpdatedAt.Time),
 			LaunchType: ecswire.LaunchType(d.LaunchType), CapacityProviderStrategy: svc.CapacityProviderStrategy,
@@ -100,7 +102,7 @@ func serviceShape(c *awsapi.Caller, svc *ecsv1alpha1.Service, tags bool) ecswire
 	out.RunningCount, out.PendingCount = ptrVal(st.RunningCount), ptrVal(st.PendingCount)
 	stale := st.ObservedGeneration < svc.Generation
 	if st.TaskDefinition != "" && !stale {
-		out.TaskDefinition = st.TaskDefinition
+		out.TaskDefinition = tdArn(c, st.TaskDefinition)
 	} else if r, err := names.ParseTaskDefinition(svc.Spec.TaskDefinition); err == nil && r.Revision != 0 {
 		out.TaskDefinition = c.Account.TaskDefinitionArn(r.Family, r.Revision)
 	}
@@ -110,7 +112,7 @@ func serviceShape(c *awsapi.Caller, svc *ecsv1alpha1.Service, tags bool) ecswire
 	if out.DeploymentController == nil {
 		out.DeploymentController = &ecswire.DeploymentController{Type: ecswire.DeploymentControllerTypeEcs}
 	}
-	out.Deployments = deploymentsOf(st.Deployments, &out)
+	out.Deployments = deploymentsOf(c, st.Deployments, &out)
 	if stale && svc.DeletionTimestamp.IsZero() {
 		// The operator has not seen the latest spec yet: a deployment is
 		// about to start, and the service is not stable, whatever the
@@ -156,12 +158,21 @@ func (h *handlers) createService(ctx context.Context, in *ecswire.CreateServiceR
 	if existing != nil {
 		return nil, invalidParameter("Creation of service was not idempotent.")
 	}
+	in.TaskDefinition = pinned(rev) // fixed at the call, as in ECS
 	svc := &ecsv1alpha1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: names.ServiceObject(in.ServiceName)}}
 	if err := convert(in, &svc.Spec.CreateServiceInput); err != nil {
 		return nil, invalidParameter("%v", err)
 	}
 	svc.Spec.Cluster = clusterName(cl)
-	if err := c.Client.Create(ctx, svc); err != nil {
+	err = c.Client.Create(ctx, svc)
+	if apierrors.IsAlreadyExists(err) {
+		// Object names are per namespace, ECS names per cluster (and
+		// case-sensitive): a service of the same name elsewhere gets a
+		// name with its cluster and a hash.
+		svc.Name, svc.ResourceVersion = names.ServiceObject(clusterName(cl)+"_"+in.ServiceName), ""
+		err = c.Client.Create(ctx, svc)
+	}
+	if err != nil {
 		if apierrors.IsAlreadyExists(err) {
 			return nil, invalidParameter("Creation of service was not idempotent.")
 		}
@@ -208,14 +219,11 @@ func (h *handlers) describeServices(ctx context.Context, in *ecswire.DescribeSer
 	if len(in.Services) == 0 || len(in.Services) > 10 {
 		return nil, invalidParameter("services must contain between 1 and 10 items.")
 	}
-	cluster := names.ClusterName(in.Cluster)
-	cl, err := getCluster(ctx, c, in.Cluster)
+	cl, err := mustCluster(ctx, c, in.Cluster)
 	if err != nil {
 		return nil, err
 	}
-	if cl == nil {
-		return nil, notFound(ClusterNotFoundException, "Cluster not found.")
-	}
+	cluster := clusterName(cl)
 	svcs, err := services(ctx, c, cluster)
 	if err != nil {
 		return nil, err
@@ -273,12 +281,11 @@ func inactive(ctx context.Context, c *awsapi.Caller, cluster, name, arn string) 
 
 func (h *handlers) listServices(ctx context.Context, in *ecswire.ListServicesRequest) (*ecswire.ListServicesResponse, error) {
 	c := caller(ctx)
-	cluster := names.ClusterName(in.Cluster)
-	if cl, err := getCluster(ctx, c, in.Cluster); err != nil {
+	cl, err := mustCluster(ctx, c, in.Cluster)
+	if err != nil {
 		return nil, err
-	} else if cl == nil {
-		return nil, notFound(ClusterNotFoundException, "Cluster not found.")
 	}
+	cluster := clusterName(cl)
 	svcs, err := services(ctx, c, cluster)
 	if err != nil {
 		return nil, err
@@ -322,42 +329,119 @@ func (h *handlers) mustService(ctx context.Context, c *awsapi.Caller, clusterRef
 
 func (h *handlers) updateService(ctx context.Context, in *ecswire.UpdateServiceRequest) (*ecswire.UpdateServiceResponse, error) {
 	c := caller(ctx)
-	if in.DesiredCount != nil && *in.DesiredCount < 0 {
-		return nil, invalidParameter("Invalid value for desiredCount: %d. desiredCount must be 0 or greater.", *in.DesiredCount)
+	if err := checkUpdate(in); err != nil {
+		return nil, err
 	}
+	var rev *ecsv1alpha1.TaskDefinitionRevision
 	if in.TaskDefinition != "" {
-		rev, err := findRevision(ctx, c, in.TaskDefinition)
-		if err != nil {
+		var err error
+		if rev, err = findRevision(ctx, c, in.TaskDefinition); err != nil {
 			return nil, err
 		}
 		if rev == nil || revisionStatus(rev) != ecswire.TaskDefinitionStatusActive {
 			return nil, notFound(ClientException, "TaskDefinition not found.")
 		}
+		// Fixed at the call, as ECS does: a later registration does not
+		// redeploy the service.
+		in.TaskDefinition = pinned(rev)
 	}
 	var svc *ecsv1alpha1.Service
-	err := wait.ExponentialBackoffWithContext(ctx, wait.Backoff{Duration: 20 * time.Millisecond, Factor: 2, Steps: 6}, func(ctx context.Context) (bool, error) {
+	var before string
+	err := retryConflicts(ctx, func(ctx context.Context) error {
 		var err error
 		if svc, err = h.mustService(ctx, c, in.Cluster, in.Service); err != nil {
-			return false, err
+			return err
 		}
 		if !svc.DeletionTimestamp.IsZero() {
-			return false, notFound(ServiceNotActiveException, "Service was not ACTIVE.")
+			return notFound(ServiceNotActiveException, "Service was not ACTIVE.")
 		}
+		if rev != nil {
+			cl, err := mustCluster(ctx, c, in.Cluster)
+			if err != nil {
+				return err
+			}
+			if err := launchTypeFits(cl, rev, ecswire.LaunchType(svc.Spec.LaunchType), len(svc.Spec.CapacityProviderStrategy) > 0 || len(in.CapacityProviderStrategy) > 0); err != nil {
+				return err
+			}
+		}
+		before = primaryID(svc)
 		if err := applyUpdate(svc, in); err != nil {
-			return false, err
+			return err
 		}
-		err = c.Client.Update(ctx, svc)
-		if apierrors.IsConflict(err) {
-			return false, nil
-		}
-		return err == nil, invalid(err, InvalidParameterException)
+		return c.Client.Update(ctx, svc)
 	})
 	if err != nil {
-		return nil, err
+		return nil, invalid(err, InvalidParameterException)
 	}
 	svc = h.observed(ctx, c, svc)
+	if in.ForceNewDeployment {
+		// The force token is an annotation, which does not change the
+		// generation: wait for the new deployment itself.
+		svc = h.newDeployment(ctx, c, svc, before)
+	}
 	out := serviceShape(c, svc, false)
 	return &ecswire.UpdateServiceResponse{Service: &out}, nil
+}
+
+// checkUpdate refuses what UpdateService cannot do yet, rather than
+// dropping it.
+func checkUpdate(in *ecswire.UpdateServiceRequest) error {
+	if in.DesiredCount != nil && *in.DesiredCount < 0 {
+		return invalidParameter("Invalid value for desiredCount: %d. desiredCount must be 0 or greater.", *in.DesiredCount)
+	}
+	for member, given := range map[string]bool{
+		"serviceRegistries":           in.ServiceRegistries != nil,
+		"serviceConnectConfiguration": in.ServiceConnectConfiguration != nil,
+		"volumeConfigurations":        in.VolumeConfigurations != nil,
+		"vpcLatticeConfigurations":    in.VpcLatticeConfigurations != nil,
+		"availabilityZoneRebalancing": in.AvailabilityZoneRebalancing != "",
+		"deploymentController":        in.DeploymentController != nil,
+	} {
+		if given {
+			return notFound(UnsupportedFeature, "Berth's UpdateService does not change %s yet: edit the Service object", member)
+		}
+	}
+	return nil
+}
+
+// pinned is family:revision of a revision.
+func pinned(rev *ecsv1alpha1.TaskDefinitionRevision) string {
+	return names.TaskDefinitionRef{Family: rev.Spec.Family, Revision: rev.Spec.Revision}.String()
+}
+
+func primaryID(svc *ecsv1alpha1.Service) string {
+	for _, d := range svc.Status.Deployments {
+		if d.Status == ecsv1alpha1.DeploymentPrimary {
+			return d.ID
+		}
+	}
+	return ""
+}
+
+// newDeployment waits (bounded) until the PRIMARY deployment is another
+// than before.
+func (h *handlers) newDeployment(ctx context.Context, c *awsapi.Caller, svc *ecsv1alpha1.Service, before string) *ecsv1alpha1.Service {
+	latest := svc
+	_ = wait.PollUntilContextTimeout(ctx, h.o.Poll, h.o.Wait, true, func(ctx context.Context) (bool, error) {
+		cur := &ecsv1alpha1.Service{}
+		if err := c.Client.Get(ctx, client.ObjectKeyFromObject(svc), cur); err != nil {
+			return apierrors.IsNotFound(err), nil
+		}
+		latest = cur
+		return primaryID(cur) != before, nil
+	})
+	return latest
+}
+
+// retryConflicts runs change until it does not meet a write conflict;
+// conflicts that outlast the retries are ECS's ThrottlingException, which
+// clients retry.
+func retryConflicts(ctx context.Context, change func(context.Context) error) error {
+	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error { return change(ctx) })
+	if apierrors.IsConflict(err) {
+		return &awsjson.Error{Type: awsjson.Throttling, Message: "Rate exceeded: the object changed under concurrent updates; retry", Status: http.StatusBadRequest}
+	}
+	return err
 }
 
 // applyUpdate applies UpdateService's members to the spec: a member given
@@ -431,7 +515,11 @@ func (h *handlers) deleteService(ctx context.Context, in *ecswire.DeleteServiceR
 		return nil, err
 	}
 	force := in.Force != nil && *in.Force
-	if !force && svc.DeletionTimestamp.IsZero() && svc.Spec.DesiredCount != nil && *svc.Spec.DesiredCount > 0 &&
+	desired := svc.Spec.DesiredCount
+	if svc.Status.DesiredCount != nil {
+		desired = svc.Status.DesiredCount // what auto scaling set
+	}
+	if !force && svc.DeletionTimestamp.IsZero() && desired != nil && *desired > 0 &&
 		svc.Spec.SchedulingStrategy != ecsv1alpha1.SchedulingStrategyDaemon {
 		return nil, invalidParameter("The service cannot be stopped while it is scaled above 0.")
 	}

@@ -33,35 +33,51 @@ func resource(ctx context.Context, c *awsapi.Caller, arn string) (*tagged, error
 	if !ok || id == "" {
 		return nil, invalidParameter("The ARN %q is not an ECS ARN of this account (%s) and region (%s).", arn, c.Account.AccountID, c.Account.Region)
 	}
-	gone := invalidParameter("The specified resource %s was not found.", arn)
-	switch kind {
-	case "cluster":
+	find, ok := resourceKinds[kind]
+	if !ok {
+		return nil, invalidParameter("Berth does not tag %s resources.", kind)
+	}
+	t, err := find(ctx, c, id)
+	if err == nil && t == nil {
+		err = invalidParameter("The specified resource %s was not found.", arn)
+	}
+	return t, err
+}
+
+// resourceKinds find the object of an ARN's resource ID, by resource type;
+// nil when there is none.
+var resourceKinds = map[string]func(ctx context.Context, c *awsapi.Caller, id string) (*tagged, error){
+	"cluster": func(ctx context.Context, c *awsapi.Caller, id string) (*tagged, error) {
 		cl, err := getCluster(ctx, c, id)
 		if err != nil || cl == nil {
 			return nil, orNotFound(err, notFound(ClusterNotFoundException, "Cluster not found."))
 		}
 		return &tagged{obj: cl, tags: &cl.Spec.Tags}, nil
-	case "service":
+	},
+	"service": func(ctx context.Context, c *awsapi.Caller, id string) (*tagged, error) {
 		cluster, name, _ := strings.Cut(id, "/")
 		svc, err := findService(ctx, c, cluster, name)
 		if err != nil || svc == nil {
 			return nil, orNotFound(err, notFound(ServiceNotFoundException, "Service not found."))
 		}
 		return &tagged{obj: svc, tags: &svc.Spec.Tags}, nil
-	case "task":
+	},
+	"task": func(ctx context.Context, c *awsapi.Caller, id string) (*tagged, error) {
 		cluster, tid, _ := strings.Cut(id, "/")
 		found, _, err := findTasks(ctx, c, cluster, []string{tid})
 		if err != nil || len(found) == 0 {
-			return nil, orNotFound(err, gone)
+			return nil, err
 		}
 		return &tagged{obj: found[0], tags: &found[0].Spec.Tags, readOnly: "a task's tags are set by RunTask"}, nil
-	case "task-definition":
+	},
+	"task-definition": func(ctx context.Context, c *awsapi.Caller, id string) (*tagged, error) {
 		rev, err := findRevision(ctx, c, id)
 		if err != nil || rev == nil {
-			return nil, orNotFound(err, gone)
+			return nil, err
 		}
 		return &tagged{obj: rev, tags: &rev.Spec.Tags, readOnly: "a revision is immutable: tag the family in its RegisterTaskDefinition input"}, nil
-	case "capacity-provider":
+	},
+	"capacity-provider": func(ctx context.Context, c *awsapi.Caller, id string) (*tagged, error) {
 		var list ecsv1alpha1.CapacityProviderList
 		if err := c.Client.List(ctx, &list); err != nil {
 			return nil, err
@@ -71,9 +87,8 @@ func resource(ctx context.Context, c *awsapi.Caller, arn string) (*tagged, error
 				return &tagged{obj: &list.Items[i], tags: &list.Items[i].Spec.Tags}, nil
 			}
 		}
-		return nil, gone
-	}
-	return nil, invalidParameter("Berth does not tag %s resources.", kind)
+		return nil, nil
+	},
 }
 
 func orNotFound(err, notFound error) error {

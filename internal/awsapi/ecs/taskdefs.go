@@ -25,6 +25,17 @@ import (
 	"github.com/berth-dev/berth/internal/translate"
 )
 
+// tdArn is a task definition ARN the operator reported, in the caller's
+// account and region (the namespace's account ID may differ from the
+// operator's).
+func tdArn(c *awsapi.Caller, arn string) string {
+	r, err := names.ParseTaskDefinition(arn)
+	if err != nil || r.Revision == 0 {
+		return arn
+	}
+	return c.Account.TaskDefinitionArn(r.Family, r.Revision)
+}
+
 // revisionStatus is a revision's ECS status.
 func revisionStatus(rev *ecsv1alpha1.TaskDefinitionRevision) ecswire.TaskDefinitionStatus {
 	switch {
@@ -156,7 +167,7 @@ func (h *handlers) registerTaskDefinition(ctx context.Context, in *ecswire.Regis
 	}
 	token := strings.ReplaceAll(string(uuid.NewUUID()), "-", "")
 	var td *ecsv1alpha1.TaskDefinition
-	err := wait.ExponentialBackoffWithContext(ctx, wait.Backoff{Duration: 20 * time.Millisecond, Factor: 2, Steps: 6}, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, h.o.Poll, h.o.Wait, true, func(ctx context.Context) (bool, error) {
 		var err error
 		td, err = family(ctx, c, spec.Family)
 		if err != nil {
@@ -174,6 +185,11 @@ func (h *handlers) registerTaskDefinition(ctx context.Context, in *ecswire.Regis
 				err = c.Client.Create(ctx, td)
 			}
 		} else {
+			// Another call's definition not registered yet would be lost
+			// if this one replaced it: wait for it first.
+			if pendingRegistration(td) {
+				return false, nil
+			}
 			td.Spec.RegisterTaskDefinitionInput = spec
 			td.Spec.Registration = token
 			err = c.Client.Update(ctx, td) // resourceVersion: optimistic lock
@@ -183,6 +199,9 @@ func (h *handlers) registerTaskDefinition(ctx context.Context, in *ecswire.Regis
 		}
 		return err == nil, invalid(err, ClientException)
 	})
+	if wait.Interrupted(err) {
+		return nil, notFound(ClientException, "another registration of family %s is still in progress; retry", spec.Family)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -224,10 +243,18 @@ func (h *handlers) waitRegistered(ctx context.Context, c *awsapi.Caller, td *ecs
 		return nil, refused
 	}
 	if err != nil {
-		return nil, &awsjson.Error{Type: "ServerException", Status: 500,
-			Message: fmt.Sprintf("the task definition was stored as TaskDefinition %s but no revision was registered within %s: is the Berth operator running?", td.Name, h.o.Wait)}
+		// A client error, so that SDKs do not retry: a retry would
+		// register the definition once more when the operator catches up.
+		return nil, notFound(ClientException, "the task definition was stored as TaskDefinition %s but no revision was registered within %s: is the Berth operator running?", td.Name, h.o.Wait)
 	}
 	return rev, nil
+}
+
+// pendingRegistration tells whether the operator has yet to act on td's
+// current spec (register it, or refuse it): replacing the spec now would
+// lose another call's definition.
+func pendingRegistration(td *ecsv1alpha1.TaskDefinition) bool {
+	return td.Spec.Registration != "" && td.Status.ObservedGeneration < td.Generation
 }
 
 func (h *handlers) describeTaskDefinition(ctx context.Context, in *ecswire.DescribeTaskDefinitionRequest) (*ecswire.DescribeTaskDefinitionResponse, error) {
@@ -256,18 +283,23 @@ func (h *handlers) listTaskDefinitions(ctx context.Context, in *ecswire.ListTask
 	if status == "" {
 		status = ecswire.TaskDefinitionStatusActive
 	}
-	var arns []string
+	// Keys that sort as ECS lists: by family, then revision number.
+	var keys, arns []string
 	for i := range revs {
 		rev := &revs[i]
 		if !strings.HasPrefix(rev.Spec.Family, in.FamilyPrefix) || revisionStatus(rev) != status {
 			continue
 		}
+		keys = append(keys, fmt.Sprintf("%s\x00%010d", rev.Spec.Family, rev.Spec.Revision))
 		arns = append(arns, c.Account.TaskDefinitionArn(rev.Spec.Family, rev.Spec.Revision))
 	}
+	cmp := strings.Compare
 	if in.Sort == ecswire.SortOrderDesc {
+		slices.Reverse(keys)
 		slices.Reverse(arns)
+		cmp = func(a, b string) int { return strings.Compare(b, a) }
 	}
-	from, to, next, err := page(arns, in.MaxResults, 100, in.NextToken)
+	from, to, next, err := pageBy(keys, in.MaxResults, 100, in.NextToken, cmp)
 	if err != nil {
 		return nil, err
 	}

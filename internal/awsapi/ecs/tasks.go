@@ -59,7 +59,7 @@ func taskShape(c *awsapi.Caller, t *ecsv1alpha1.Task, rev *ecsv1alpha1.TaskDefin
 	cluster := names.ClusterName(t.Spec.Cluster)
 	out.TaskArn = c.Account.TaskArn(cluster, names.TaskID(string(t.UID)))
 	out.ClusterArn = c.Account.ClusterArn(cluster)
-	out.TaskDefinitionArn = st.TaskDefinitionArn
+	out.TaskDefinitionArn = tdArn(c, st.TaskDefinitionArn)
 	if out.TaskDefinitionArn == "" && rev != nil {
 		out.TaskDefinitionArn = c.Account.TaskDefinitionArn(rev.Spec.Family, rev.Spec.Revision)
 	}
@@ -138,6 +138,7 @@ func (h *handlers) runTask(ctx context.Context, in *ecswire.RunTaskRequest) (*ec
 		return nil, invalidParameter("%v", err)
 	}
 	spec.Cluster = clusterName(cl)
+	spec.TaskDefinition = pinned(rev) // the revision RunTask reports is the one that runs
 	out := &ecswire.RunTaskResponse{Tasks: []ecswire.Task{}}
 	for range count {
 		t := &ecsv1alpha1.Task{ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, GenerateName: names.ObjectName(rev.Spec.Family) + "-"}}

@@ -259,6 +259,10 @@ func TestServiceLifecycleWithTheGoSDK(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred(), code(err))
 	g.Expect(rt.Tasks).To(HaveLen(3))
 	g.Expect(rt.Failures).To(BeEmpty())
+	var tasks ecsv1alpha1.TaskList
+	g.Expect(env.Direct.List(ctx, &tasks, client.InNamespace(a.ns))).To(Succeed())
+	g.Expect(tasks.Items).To(HaveLen(3))
+	g.Expect(tasks.Items[0].Spec.TaskDefinition).To(Equal("web:3"), "the revision is fixed when RunTask is called, as in ECS")
 	var taskArns []string
 	tp := ecs.NewListTasksPaginator(c, &ecs.ListTasksInput{Cluster: aws.String("web"), MaxResults: aws.Int32(1)})
 	for tp.HasMorePages() {
