@@ -14,6 +14,7 @@ import (
 	"github.com/berth-dev/berth/internal/awsapi/awsjson"
 	"github.com/berth-dev/berth/internal/awsapi/ecswire"
 	"github.com/berth-dev/berth/internal/names"
+	"github.com/berth-dev/berth/internal/taskstate"
 )
 
 // MaxRunTaskCount is RunTask's largest count, as in ECS.
@@ -211,10 +212,29 @@ func (h *handlers) describeTasks(ctx context.Context, in *ecswire.DescribeTasksR
 	for _, f := range in.Include {
 		tags = tags || f == ecswire.TaskFieldTags
 	}
-	out := &ecswire.DescribeTasksResponse{Tasks: []ecswire.Task{}, Failures: failures}
+	out := &ecswire.DescribeTasksResponse{Tasks: []ecswire.Task{}}
 	revs := map[string]*ecsv1alpha1.TaskDefinitionRevision{}
 	for _, t := range found {
 		out.Tasks = append(out.Tasks, taskShape(c, t, taskRevision(ctx, c, t, revs), tags))
+	}
+	if len(failures) > 0 {
+		// Not a Task object: maybe a service's task.
+		sts, err := serviceTasks(ctx, c, clusterName(cl), "")
+		if err != nil {
+			return nil, err
+		}
+		byArn := map[string]serviceTask{}
+		for _, st := range sts {
+			byArn[c.Account.TaskArn(clusterName(cl), taskstate.TaskID(st.pod))] = st
+		}
+		now := time.Now()
+		for _, f := range failures {
+			if st, ok := byArn[f.Arn]; ok {
+				out.Tasks = append(out.Tasks, serviceTaskShape(c, clusterName(cl), st, now))
+			} else {
+				out.Failures = append(out.Failures, f)
+			}
+		}
 	}
 	return out, nil
 }
@@ -226,16 +246,48 @@ func (h *handlers) listTasks(ctx context.Context, in *ecswire.ListTasksRequest) 
 		return nil, err
 	}
 	cluster := clusterName(cl)
-	if in.ServiceName != "" {
-		return nil, notFound(UnsupportedFeature, "Berth does not list the tasks of a service yet (serviceName): DescribeServices shows their counts, kubectl get pods -l %s=<service> shows them", ecsv1alpha1.LabelService)
-	}
-	tasks, err := clusterTasks(ctx, c, cluster)
-	if err != nil {
-		return nil, err
+	if in.ContainerInstance != "" {
+		return nil, notFound(UnsupportedFeature, "Berth does not filter tasks by containerInstance yet: kubectl get pods --field-selector spec.nodeName=<node>")
 	}
 	want := ecsv1alpha1.TaskRunning
 	if in.DesiredStatus == ecswire.DesiredStatusStopped {
 		want = ecsv1alpha1.TaskStopped
+	}
+	arns, err := standaloneArns(ctx, c, cluster, in, want)
+	if err != nil {
+		return nil, err
+	}
+	sts, err := serviceTasks(ctx, c, cluster, in.ServiceName)
+	if err != nil {
+		return nil, err
+	}
+	if in.ServiceName != "" && sts == nil {
+		if svc, err := findService(ctx, c, cluster, in.ServiceName); err != nil || svc == nil {
+			return nil, orNotFound(err, notFound(ServiceNotFoundException, "Service not found."))
+		}
+	}
+	for _, st := range sts {
+		if serviceTaskListed(st, in, want) {
+			arns = append(arns, c.Account.TaskArn(cluster, taskstate.TaskID(st.pod)))
+		}
+	}
+	sort.Strings(arns)
+	from, to, next, err := page(arns, in.MaxResults, 100, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	return &ecswire.ListTasksResponse{TaskArns: nonNil(arns[from:to]), NextToken: next}, nil
+}
+
+// standaloneArns are the ARNs of the Task objects ListTasks selects (none
+// when it asks for a service's tasks).
+func standaloneArns(ctx context.Context, c *awsapi.Caller, cluster string, in *ecswire.ListTasksRequest, want ecsv1alpha1.TaskStatusValue) ([]string, error) {
+	if in.ServiceName != "" {
+		return nil, nil
+	}
+	tasks, err := clusterTasks(ctx, c, cluster)
+	if err != nil {
+		return nil, err
 	}
 	var arns []string
 	for i := range tasks {
@@ -243,11 +295,26 @@ func (h *handlers) listTasks(ctx context.Context, in *ecswire.ListTasksRequest) 
 			arns = append(arns, c.Account.TaskArn(cluster, names.TaskID(string(tasks[i].UID))))
 		}
 	}
-	from, to, next, err := page(arns, in.MaxResults, 100, in.NextToken)
-	if err != nil {
-		return nil, err
+	return arns, nil
+}
+
+// serviceTaskListed tells whether ListTasks' filters select a service's
+// task: RUNNING until the scheduler stops it, STOPPED while its pod goes.
+func serviceTaskListed(st serviceTask, in *ecswire.ListTasksRequest, want ecsv1alpha1.TaskStatusValue) bool {
+	if (want == ecsv1alpha1.TaskStopped) != !st.pod.DeletionTimestamp.IsZero() {
+		return false
 	}
-	return &ecswire.ListTasksResponse{TaskArns: nonNil(arns[from:to]), NextToken: next}, nil
+	if in.StartedBy != "" && st.pod.Annotations[ecsv1alpha1.AnnotationStartedBy] != in.StartedBy {
+		return false
+	}
+	if in.LaunchType != "" {
+		return false // a service's tasks are placed by its strategy; the filter selects standalone tasks
+	}
+	if in.Family == "" {
+		return true
+	}
+	r, err := names.ParseTaskDefinition(st.pod.Annotations[ecsv1alpha1.AnnotationTaskDefinitionArn])
+	return err == nil && r.Family == in.Family
 }
 
 // listed tells whether ListTasks' filters select t.

@@ -150,7 +150,7 @@ func newAccount(t *testing.T, user string, rbac bool) account {
 		g.Expect(env.Direct.Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: a.ns, Name: "ecs"},
 			Rules: []rbacv1.PolicyRule{
 				{APIGroups: []string{"ecs.berth.dev"}, Resources: []string{"*"}, Verbs: []string{"*"}},
-				{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"get", "list", "watch"}},
+				{APIGroups: []string{""}, Resources: []string{"events", "pods"}, Verbs: []string{"get", "list", "watch"}},
 			}})).To(Succeed())
 		g.Expect(env.Direct.Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: a.ns, Name: "ecs"},
 			RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "ecs"},
@@ -280,6 +280,25 @@ func TestServiceLifecycleWithTheGoSDK(t *testing.T) {
 	g.Expect(aws.ToString(dt.Tasks[0].DesiredStatus)).To(Equal("STOPPED"))
 	g.Expect(aws.ToString(dt.Tasks[0].StoppedReason)).To(Equal("no longer needed"))
 	g.Expect(dt.Failures).To(HaveLen(1))
+
+	// A service's task is its pod (no kube-controller-manager here: one made by hand).
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: a.ns, Name: "front-abc",
+		Labels:      map[string]string{ecsv1alpha1.LabelManagedBy: ecsv1alpha1.ManagedByValue, ecsv1alpha1.LabelService: "front"},
+		Annotations: map[string]string{ecsv1alpha1.AnnotationStartedBy: "ecs-svc/123", ecsv1alpha1.AnnotationTaskDefinitionArn: arns[1]}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "nginx"}}}}
+	g.Expect(env.Direct.Create(ctx, pod)).To(Succeed())
+	lts, err := c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String("web"), ServiceName: aws.String("front")})
+	g.Expect(err).NotTo(HaveOccurred(), code(err))
+	g.Expect(lts.TaskArns).To(HaveLen(1))
+	dst, err := c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("web"), Tasks: lts.TaskArns})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(dst.Tasks).To(HaveLen(1))
+	g.Expect(aws.ToString(dst.Tasks[0].Group)).To(Equal("service:front"))
+	g.Expect(aws.ToString(dst.Tasks[0].StartedBy)).To(Equal("ecs-svc/123"))
+	g.Expect(aws.ToString(dst.Tasks[0].TaskDefinitionArn)).To(Equal(arns[1]))
+	_, err = c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String("web"), ServiceName: aws.String("nope")})
+	g.Expect(code(err)).To(Equal("ServiceNotFoundException: Service not found."))
+	g.Expect(env.Direct.Delete(ctx, pod, client.GracePeriodSeconds(0))).To(Succeed()) // or the service would drain forever
 
 	// Tags round-trip on a cluster; a revision's are read-only.
 	clusterArn := aws.ToString(cl.Cluster.ClusterArn)
