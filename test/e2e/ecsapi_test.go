@@ -203,7 +203,7 @@ func TestAWSCLIDrivesAService(t *testing.T) {
 	g.Expect(path(dst, "tasks.0.lastStatus")).To(Equal("RUNNING"))
 	g.Expect(path(dst, "tasks.0.group")).To(Equal("service:web"))
 	g.Expect(path(dst, "tasks.0.startedBy")).To(HavePrefix("ecs-svc/"))
-	g.Expect(path(dst, "failures")).To(BeEmpty())
+	g.Expect(path(dst, "failures")).To(BeNil(), "no failures")
 
 	svcArn := path(stable, "services.0.serviceArn").(string)
 	e.aws(t, "ecs", "tag-resource", "--resource-arn", svcArn, "--tags", "key=env,value=dev")
