@@ -322,7 +322,13 @@ func TestCircuitBreakerRollsBack(t *testing.T) {
 	// Rolled back to the deployment that last completed, all tasks running.
 	svc = expectStable(t, "cb", 4, "1")
 	Expect(svc.Status.Deployments[0].ID).To(Equal(goodID))
-	Expect(svc.Status.Deployments[0].RolloutState).To(Equal(ecsv1alpha1.RolloutCompleted))
+	// Steady (Ready) comes first; COMPLETED once its tasks have been
+	// healthy long enough.
+	Eventually(func(g Gomega) {
+		g.Expect(admin.Get(context.Background(), key("cb"), svc)).To(Succeed())
+		g.Expect(svc.Status.Deployments[0].ID).To(Equal(goodID))
+		g.Expect(svc.Status.Deployments[0].RolloutState).To(Equal(ecsv1alpha1.RolloutCompleted))
+	}).WithTimeout(timeout).WithPolling(time.Second).Should(Succeed())
 	Expect(svc.Spec.TaskDefinition).To(Equal("cb"), "the manifest is not rewritten")
 	c := meta.FindStatusCondition(svc.Status.Conditions, ecsv1alpha1.ConditionDeploymentAvailable)
 	Expect(c).NotTo(BeNil())
@@ -371,8 +377,9 @@ func TestCircuitBreakerWithoutRollback(t *testing.T) {
 	}).WithTimeout(timeout).WithPolling(time.Second).Should(Succeed())
 	Expect(eventMessages(svc)).To(ContainSubstring("deployment failed: tasks failed to start."))
 
-	// The failed deployment launches no more tasks; the old ones serve.
-	Consistently(func(g Gomega) {
+	// The failed deployment launches no more tasks; the old ones serve
+	// (once the failed deployment's last tasks are being stopped).
+	serving := func(g Gomega) {
 		pods := servicePods(g, "cbstop")
 		running := 0
 		for _, p := range pods {
@@ -382,7 +389,9 @@ func TestCircuitBreakerWithoutRollback(t *testing.T) {
 			}
 		}
 		g.Expect(running).To(Equal(4))
-	}).WithTimeout(5 * time.Second).WithPolling(time.Second).Should(Succeed())
+	}
+	Eventually(serving).WithTimeout(timeout).WithPolling(time.Second).Should(Succeed())
+	Consistently(serving).WithTimeout(5 * time.Second).WithPolling(time.Second).Should(Succeed())
 	out, err := kubectlWait("cbstop", 3*time.Second)
 	Expect(err).To(HaveOccurred(), "kubectl wait must not report a failed deployment Ready: %s", out)
 }
