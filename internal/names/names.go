@@ -55,6 +55,13 @@ func (a Account) CapacityProviderArn(name string) string {
 	return a.arn("capacity-provider/" + name)
 }
 
+// ContainerInstanceArn is
+// arn:aws:ecs:<region>:<account>:container-instance/<cluster>/<id>; Berth's
+// container instances are nodes, and the ID is the node's name.
+func (a Account) ContainerInstanceArn(cluster, id string) string {
+	return a.arn(fmt.Sprintf("container-instance/%s/%s", cluster, id))
+}
+
 // ObjectName turns an ECS name (capitals and underscores allowed) into the
 // Kubernetes object name Berth expects for it: lower case, '_' → '-'. The
 // CRDs' CEL rules hold Cluster and CapacityProvider names to this rule.

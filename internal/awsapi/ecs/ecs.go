@@ -94,6 +94,14 @@ func New(o Options) *ecswire.Handlers {
 		UntagResource:               h.untagResource,
 		ListTagsForResource:         h.listTagsForResource,
 		DescribeCapacityProviders:   h.describeCapacityProviders,
+		CreateCapacityProvider:      h.createCapacityProvider,
+		UpdateCapacityProvider:      h.updateCapacityProvider,
+		DeleteCapacityProvider:      h.deleteCapacityProvider,
+		ListContainerInstances:      h.listContainerInstances,
+		DescribeContainerInstances:  h.describeContainerInstances,
+		UpdateCluster:               h.updateCluster,
+		UpdateClusterSettings:       h.updateClusterSettings,
+		DeleteTaskDefinitions:       h.deleteTaskDefinitions,
 	}
 }
 

@@ -13,7 +13,6 @@ import (
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/awsapi"
 	"github.com/berth-dev/berth/internal/awsapi/ecswire"
-	"github.com/berth-dev/berth/internal/names"
 )
 
 // tagged is an object whose tags an ARN names: the object and its tags
@@ -151,68 +150,4 @@ func (h *handlers) untagResource(ctx context.Context, in *ecswire.UntagResourceR
 		return nil, err
 	}
 	return &ecswire.UntagResourceResponse{}, nil
-}
-
-// capacityProviderName is a CapacityProvider's ECS name.
-func capacityProviderName(cp *ecsv1alpha1.CapacityProvider) string {
-	if cp.Spec.Name != "" {
-		return cp.Spec.Name
-	}
-	return cp.Name
-}
-
-func (h *handlers) describeCapacityProviders(ctx context.Context, in *ecswire.DescribeCapacityProvidersRequest) (*ecswire.DescribeCapacityProvidersResponse, error) {
-	c := caller(ctx)
-	var list ecsv1alpha1.CapacityProviderList
-	if err := c.Client.List(ctx, &list); err != nil {
-		return nil, err
-	}
-	byName := map[string]*ecsv1alpha1.CapacityProvider{}
-	var all []string
-	for i := range list.Items {
-		n := capacityProviderName(&list.Items[i])
-		byName[n] = &list.Items[i]
-		all = append(all, n)
-	}
-	slices.Sort(all)
-	out := &ecswire.DescribeCapacityProvidersResponse{CapacityProviders: []ecswire.CapacityProvider{}}
-	keys := all
-	if len(in.CapacityProviders) > 0 {
-		keys = nil
-		for _, ref := range in.CapacityProviders {
-			n := names.ShortName(ref)
-			if _, ok := byName[n]; ok {
-				keys = append(keys, n)
-			} else {
-				out.Failures = append(out.Failures, missing(c.Account.CapacityProviderArn(n)))
-			}
-		}
-	}
-	from, to, next, err := page(keys, in.MaxResults, 10, in.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	tags := slices.Contains(in.Include, ecswire.CapacityProviderFieldTags)
-	for _, n := range keys[from:to] {
-		out.CapacityProviders = append(out.CapacityProviders, capacityProviderShape(c, byName[n], tags))
-	}
-	out.NextToken = next
-	return out, nil
-}
-
-func capacityProviderShape(c *awsapi.Caller, cp *ecsv1alpha1.CapacityProvider, tags bool) ecswire.CapacityProvider {
-	var out ecswire.CapacityProvider
-	_ = convert(&cp.Spec.CreateCapacityProviderInput, &out)
-	out.Name = capacityProviderName(cp)
-	out.CapacityProviderArn = c.Account.CapacityProviderArn(out.Name)
-	out.Type = ecswire.CapacityProviderType(cp.Spec.Type)
-	out.Status = ecswire.CapacityProviderStatusActive
-	if !cp.DeletionTimestamp.IsZero() {
-		out.Status = ecswire.CapacityProviderStatusInactive
-		out.UpdateStatus = ecswire.CapacityProviderUpdateStatusDeleteInProgress
-	}
-	if !tags {
-		out.Tags = nil
-	}
-	return out
 }

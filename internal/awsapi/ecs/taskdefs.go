@@ -388,3 +388,49 @@ func (h *handlers) deregisterTaskDefinition(ctx context.Context, in *ecswire.Der
 	}
 	return &ecswire.DeregisterTaskDefinitionResponse{TaskDefinition: out}, nil
 }
+
+// deleteTaskDefinitions deletes INACTIVE revisions: each revision object is
+// deleted and stays DELETE_IN_PROGRESS while a service or task uses it
+// (its finalizer, docs/lifecycle.md), as in ECS.
+func (h *handlers) deleteTaskDefinitions(ctx context.Context, in *ecswire.DeleteTaskDefinitionsRequest) (*ecswire.DeleteTaskDefinitionsResponse, error) {
+	c := caller(ctx)
+	if len(in.TaskDefinitions) == 0 {
+		return nil, invalidParameter("taskDefinitions can not be empty.")
+	}
+	if len(in.TaskDefinitions) > 10 {
+		return nil, invalidParameter("taskDefinitions can have at most 10 items.")
+	}
+	out := &ecswire.DeleteTaskDefinitionsResponse{TaskDefinitions: []ecswire.TaskDefinition{}}
+	for _, ref := range in.TaskDefinitions {
+		r, err := names.ParseTaskDefinition(ref)
+		if err != nil || r.Revision == 0 {
+			out.Failures = append(out.Failures, ecswire.Failure{Arn: ref, Reason: "The specified task definition identifier is invalid. Specify a valid name or ARN with a revision."})
+			continue
+		}
+		arn := c.Account.TaskDefinitionArn(r.Family, r.Revision)
+		rev, err := findRevision(ctx, c, ref)
+		if err != nil {
+			return nil, err
+		}
+		if rev == nil {
+			out.Failures = append(out.Failures, ecswire.Failure{Arn: arn, Reason: "The specified task definition does not exist."})
+			continue
+		}
+		if revisionStatus(rev) == ecswire.TaskDefinitionStatusActive {
+			out.Failures = append(out.Failures, ecswire.Failure{Arn: arn, Reason: "The specified task definition is ACTIVE. Deregister it before you delete it."})
+			continue
+		}
+		if rev.DeletionTimestamp.IsZero() {
+			if err := c.Client.Delete(ctx, rev, client.Preconditions{UID: &rev.UID}); err != nil && !apierrors.IsNotFound(err) {
+				return nil, err
+			}
+		}
+		shape := revisionShape(c, rev)
+		shape.Status = ecswire.TaskDefinitionStatusDeleteInProgress
+		if shape.DeleteRequestedAt == nil {
+			shape.DeleteRequestedAt = awsjson.At(time.Now())
+		}
+		out.TaskDefinitions = append(out.TaskDefinitions, *shape)
+	}
+	return out, nil
+}
