@@ -156,7 +156,7 @@ func (h *handlers) createService(ctx context.Context, in *ecswire.CreateServiceR
 		return nil, err
 	}
 	if existing != nil {
-		return nil, invalidParameter("Creation of service was not idempotent.")
+		return h.repeatedCreate(ctx, c, existing, in.ClientToken)
 	}
 	in.TaskDefinition = pinned(rev) // fixed at the call, as in ECS
 	svc := &ecsv1alpha1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: names.ServiceObject(in.ServiceName)}}
@@ -174,11 +174,27 @@ func (h *handlers) createService(ctx context.Context, in *ecswire.CreateServiceR
 	}
 	if err != nil {
 		if apierrors.IsAlreadyExists(err) {
+			// A concurrent call created it: the same token is the same request.
+			if existing, ferr := findService(ctx, c, clusterName(cl), in.ServiceName); ferr == nil && existing != nil {
+				return h.repeatedCreate(ctx, c, existing, in.ClientToken)
+			}
 			return nil, invalidParameter("Creation of service was not idempotent.")
 		}
 		return nil, invalid(err, InvalidParameterException)
 	}
 	svc = h.observed(ctx, c, svc)
+	out := serviceShape(c, svc, true)
+	return &ecswire.CreateServiceResponse{Service: &out}, nil
+}
+
+// repeatedCreate answers CreateService of a service that exists: with the
+// service when the call repeats the one that created it (the same
+// clientToken), as ECS does; otherwise it was not idempotent.
+func (h *handlers) repeatedCreate(ctx context.Context, c *awsapi.Caller, existing *ecsv1alpha1.Service, token string) (*ecswire.CreateServiceResponse, error) {
+	if token == "" || existing.Spec.ClientToken != token || !existing.DeletionTimestamp.IsZero() {
+		return nil, invalidParameter("Creation of service was not idempotent.")
+	}
+	svc := h.observed(ctx, c, existing)
 	out := serviceShape(c, svc, true)
 	return &ecswire.CreateServiceResponse{Service: &out}, nil
 }

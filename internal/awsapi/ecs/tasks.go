@@ -2,7 +2,10 @@ package ecs
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -140,11 +143,31 @@ func (h *handlers) runTask(ctx context.Context, in *ecswire.RunTaskRequest) (*ec
 	}
 	spec.Cluster = clusterName(cl)
 	spec.TaskDefinition = pinned(rev) // the revision RunTask reports is the one that runs
+	return startTasks(ctx, c, &spec, rev, count, in.ClientToken)
+}
+
+// startTasks creates count Task objects of spec and answers with them.
+func startTasks(ctx context.Context, c *awsapi.Caller, spec *ecsv1alpha1.RunTaskInput, rev *ecsv1alpha1.TaskDefinitionRevision, count int32, token string) (*ecswire.RunTaskResponse, error) {
 	out := &ecswire.RunTaskResponse{Tasks: []ecswire.Task{}}
-	for range count {
-		t := &ecsv1alpha1.Task{ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, GenerateName: names.ObjectName(rev.Spec.Family) + "-"}}
+	prefix := taskNamePrefix(rev.Spec.Family)
+	for i := range count {
+		t := &ecsv1alpha1.Task{ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, GenerateName: prefix + "-"}}
 		t.Spec.RunTaskInput = *spec.DeepCopy()
-		if err := c.Client.Create(ctx, t); err != nil {
+		if token != "" {
+			// The same token names the same tasks: a retried RunTask (the
+			// SDKs fill the token in and retry on errors) answers with the
+			// tasks the first call started instead of starting more.
+			sum := sha256.Sum256([]byte(token))
+			t.GenerateName, t.Name = "", fmt.Sprintf("%s-%x-%d", prefix, sum[:6], i)
+		}
+		err := c.Client.Create(ctx, t)
+		if apierrors.IsAlreadyExists(err) && token != "" {
+			err = c.Client.Get(ctx, client.ObjectKeyFromObject(t), t)
+			if err == nil && t.Spec.ClientToken != token {
+				return nil, invalidParameter("The clientToken %q names tasks of another request.", token)
+			}
+		}
+		if err != nil {
 			if len(out.Tasks) > 0 && !apierrors.IsInvalid(err) {
 				// Tasks already started stay; the rest are failures, as ECS reports them.
 				out.Failures = append(out.Failures, ecswire.Failure{Reason: "INTERNAL ERROR", Detail: err.Error()})
@@ -155,6 +178,16 @@ func (h *handlers) runTask(ctx context.Context, in *ecswire.RunTaskRequest) (*ec
 		out.Tasks = append(out.Tasks, taskShape(c, t, rev, true))
 	}
 	return out, nil
+}
+
+// taskNamePrefix is the start of the names of a family's Task objects:
+// short enough for a suffix within the 63 characters a label value allows.
+func taskNamePrefix(family string) string {
+	p := names.ObjectName(family)
+	if len(p) > 40 {
+		p = strings.TrimRight(p[:40], "-")
+	}
+	return p
 }
 
 // findTasks resolves task IDs or ARNs among cluster's tasks; refs not found

@@ -14,6 +14,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 )
@@ -188,4 +189,46 @@ func TestDeleteTaskDefinitions(t *testing.T) {
 		_, err := c.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("gone:1")})
 		return code(err)
 	}).WithTimeout(20 * time.Second).Should(HavePrefix("ClientException: "))
+}
+
+// TestClientTokenIdempotency: a retried CreateService or RunTask (the same
+// clientToken) answers with what the first call created and starts
+// nothing more.
+func TestClientTokenIdempotency(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	a := newAccount(t, "frank", true)
+	c := a.client()
+	_, err := c.CreateCluster(ctx, &ecs.CreateClusterInput{})
+	g.Expect(err).NotTo(HaveOccurred(), code(err))
+	_, err = c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("idem"), ContainerDefinitions: container("nginx")})
+	g.Expect(err).NotTo(HaveOccurred(), code(err))
+
+	create := func(token string) (*ecs.CreateServiceOutput, error) {
+		return c.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String("once"), TaskDefinition: aws.String("idem"), DesiredCount: aws.Int32(0), ClientToken: aws.String(token)})
+	}
+	first, err := create("token-1")
+	g.Expect(err).NotTo(HaveOccurred(), code(err))
+	again, err := create("token-1")
+	g.Expect(err).NotTo(HaveOccurred(), code(err))
+	g.Expect(aws.ToString(again.Service.ServiceArn)).To(Equal(aws.ToString(first.Service.ServiceArn)))
+	_, err = create("token-2")
+	g.Expect(code(err)).To(Equal("InvalidParameterException: Creation of service was not idempotent."))
+
+	run := func(token string) []string {
+		out, err := c.RunTask(ctx, &ecs.RunTaskInput{TaskDefinition: aws.String("idem"), Count: aws.Int32(2), ClientToken: aws.String(token)})
+		g.Expect(err).NotTo(HaveOccurred(), code(err))
+		var arns []string
+		for _, t := range out.Tasks {
+			arns = append(arns, aws.ToString(t.TaskArn))
+		}
+		return arns
+	}
+	tasks := run("run-1")
+	g.Expect(tasks).To(HaveLen(2))
+	g.Expect(run("run-1")).To(Equal(tasks))
+	g.Expect(run("run-2")).NotTo(ContainElements(tasks[0]))
+	var list ecsv1alpha1.TaskList
+	g.Expect(env.Direct.List(ctx, &list, client.InNamespace(a.ns))).To(Succeed())
+	g.Expect(list.Items).To(HaveLen(4), "two RunTask calls of two tasks each, one of them repeated")
 }
