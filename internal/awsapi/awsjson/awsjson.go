@@ -97,17 +97,13 @@ func AsError(err error) *Error {
 // The exceptions every AWS JSON service shares (the "common errors" of the AWS
 // API references).
 const (
-	AccessDenied            = "AccessDeniedException"
-	IncompleteSignature     = "IncompleteSignature"
-	InvalidSignature        = "InvalidSignatureException"
-	UnrecognizedClient      = "UnrecognizedClientException"
-	MissingAuthToken        = "MissingAuthenticationTokenException"
-	SignatureDoesNotMatch   = "SignatureDoesNotMatch"
-	UnknownOperation        = "UnknownOperationException"
-	Serialization           = "SerializationException"
-	ValidationError         = "ValidationException"
-	RequestEntityTooLarge   = "RequestEntityTooLargeException"
-	Throttling              = "ThrottlingException"
-	InvalidAction           = "InvalidAction"
-	UnsupportedOperationErr = "UnsupportedOperationException"
+	AccessDenied          = "AccessDeniedException"
+	IncompleteSignature   = "IncompleteSignature"
+	InvalidSignature      = "InvalidSignatureException"
+	UnrecognizedClient    = "UnrecognizedClientException"
+	MissingAuthToken      = "MissingAuthenticationTokenException"
+	UnknownOperation      = "UnknownOperationException"
+	Serialization         = "SerializationException"
+	RequestEntityTooLarge = "RequestEntityTooLargeException"
+	Throttling            = "ThrottlingException"
 )
