@@ -23,6 +23,21 @@
 // Members that are neither RegisterTaskDefinition input nor read-only
 // output are kept, so that the API server rejects them by name, as ECS
 // rejects an unknown parameter.
+//
+// ECS services, clusters and capacity providers (resources.go) become
+// Service, Cluster and CapacityProvider manifests, one per resource: the
+// output of aws ecs describe-services, describe-clusters and
+// describe-capacity-providers (the {"services": [...], "failures": [...]}
+// wrapper is unwrapped and its failures reported), the output of a
+// Create/Update/Delete call ({"service": ...}), or CreateService,
+// CreateCluster and CreateCapacityProvider input. Their specs are the
+// Create* input, so each member is sorted by ECS's shapes (the generated
+// wire types of internal/awsapi/ecswire): a member of the Create* request
+// is carried, one only the output has is read-only and dropped (except
+// clusterArn and roleArn, which become a service's cluster, by name, and
+// role), any other is kept for the API server to name. Deleted resources,
+// ECS's FARGATE and FARGATE_SPOT, and Managed Instances providers are
+// skipped.
 package importer
 
 import (
@@ -56,10 +71,12 @@ var readOnly = []string{
 
 // Options are what the input may not say.
 type Options struct {
-	// Name is the TaskDefinition object's name; default: the family in
-	// lower case with '_' as '-'.
+	// Name is the object's name; default: the family, or the ECS name
+	// of a service, cluster or capacity provider, in lower case with '_'
+	// as '-'.
 	Name string
-	// Namespace is the object's namespace; default: none (kubectl's).
+	// Namespace is the objects' namespace (not a CapacityProvider's,
+	// which is cluster-scoped); default: none (kubectl's).
 	Namespace string
 	// Family is the family of a bare containerDefinitions array, or
 	// overrides the input's.
@@ -74,7 +91,11 @@ type Change struct {
 	// objects also "skipped" (not imported), "incomplete" (a StepScaling
 	// policy without its alarms), "replaced" or "merged" (a policy or
 	// action given twice, a target registered twice), "kept" (a member
-	// AAS's model does not have, for the API server to refuse by name).
+	// AAS's model does not have, for the API server to refuse by name);
+	// for services, clusters and capacity providers also "skipped",
+	// "kept" (a member ECS's shapes do not have, or one Berth reads
+	// differently) and "added" (a member Berth requires that ECS's JSON
+	// leaves implicit).
 	Action string
 	// Reason says why.
 	Reason string
@@ -82,16 +103,18 @@ type Change struct {
 
 func (c Change) String() string { return fmt.Sprintf("%s %s: %s", c.Action, c.Path, c.Reason) }
 
-// Result is an imported task definition or scalable target.
+// Result is an imported task definition, scalable target, service,
+// cluster or capacity provider.
 type Result struct {
-	// Object is the TaskDefinition or ScalableTarget manifest, as
-	// unstructured content.
+	// Object is the manifest, as unstructured content.
 	Object map[string]any
 	// Changes lists what was dropped or converted: for a task definition
-	// sorted by path; for a scalable target what building it changed (what
-	// the inputs lost is in AutoScaling.Add's changes).
+	// sorted by path; for a scalable target, service, cluster or capacity
+	// provider what building it changed (what the inputs lost is in the
+	// changes of AutoScaling.Add and Resources.Add).
 	Changes []Change
-	// Label names a scalable target in messages: its resource ID.
+	// Label names a scalable target in messages (its resource ID), or a
+	// service, cluster or capacity provider (its kind and ECS name).
 	Label string
 	// todos are the StepScaling policies whose alarms must be written in.
 	todos []alarmTodo
