@@ -1,5 +1,6 @@
 // Command berth-bench measures Berth on the local control plane against a
-// client-go baseline (M1-M5 of docs/bench) and writes the report:
+// client-go baseline (M1-M5 of docs/bench), and its ECS API endpoint
+// against client-go and kubectl (A1), and writes the report:
 // results.json, README.md and plots. `make bench` runs it.
 package main
 
@@ -30,6 +31,8 @@ func main() {
 	steady := flag.Int("steady", -1, "override the Services count of M2-M4 (0 skips them)")
 	m5 := flag.Int("m5", -1, "override the Services of M5 (0 skips it)")
 	defaultProfile := flag.Bool("default-profile", true, "also run the default-profile M1 cells")
+	api := flag.Bool("api", true, "run A1, the ECS API endpoint's DescribeServices and ListTasks against client-go and kubectl")
+	onlyAPI := flag.Bool("only-api", false, "run A1 alone (a few minutes): no calibration, M1-M5")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
 
@@ -45,15 +48,23 @@ func main() {
 		CalibrationObjects: 500,
 		NodesPerPool:       10,
 		PodsPerNode:        600,
-		Concurrency:        *conc,
-		Timeout:            15 * time.Minute,
-		Log:                os.Stderr,
+		A1: bench.A1Options{
+			// About 4 minutes on 2 cores: a minute to run the 1,000
+			// tasks, 2.5 to measure (most of it the API's 30 listings
+			// and kubectl's processes), then the namespace's deletion.
+			Services: 10, TasksPerService: 100, OneRequestSamples: 200, ListingSamples: 30, KubectlSamples: 10,
+			Clients: 4, Duration: 5 * time.Second,
+		},
+		Concurrency: *conc,
+		Timeout:     15 * time.Minute,
+		Log:         os.Stderr,
 	}
 	if *quick {
 		o.Unthrottled = []bench.Cell{{Services: 100, Tasks: 1}}
 		o.Default = nil
 		o.Pairs, o.Steady, o.M4Rates, o.M4Edits = 1, 100, []float64{5}, 40
 		o.M5Services, o.CalibrationObjects = 0, 100
+		o.A1.OneRequestSamples, o.A1.ListingSamples, o.A1.KubectlSamples, o.A1.Duration = 50, 10, 5, 3*time.Second
 		o.Quick = true
 	}
 	if *cells != "" {
@@ -75,6 +86,11 @@ func main() {
 	}
 	if !*defaultProfile {
 		o.Default = nil
+	}
+	if *onlyAPI {
+		o.Unthrottled, o.Default, o.Steady, o.M5Services, o.CalibrationObjects = nil, nil, 0, 0, 0
+	} else if !*api {
+		o.A1.Services = 0
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -520,6 +520,7 @@ func renderReadme(r *Report, plots map[string]bool) string {
 	writeM3(&m, r.M3, plots)
 	writeM4(&m, r.M4, plots)
 	writeM5(&m, r.M5, plots)
+	writeA1(&m, r.A1)
 	writeNotes(&m, r.Notes)
 	return strings.TrimRight(m.String(), "\n") + "\n"
 }
@@ -747,6 +748,37 @@ func writeM5(m *md, r *M5Result, plots map[string]bool) {
 		m.line("")
 		m.table([]string{"controller", "reconciles", "max queue depth", "retries", "errors"}, ctl)
 	}
+}
+
+func writeA1(m *md, r *A1Result) {
+	if r == nil {
+		return
+	}
+	m.heading("A1 — ECS API reads")
+	m.line("DescribeServices of %d Services and ListTasks of their %s running tasks (%d × %d) through Berth's ECS API endpoint "+
+		"(served in the harness's process, SigV4 with an access key Secret, called with the Go AWS SDK v2), against the same "+
+		"objects read through Kubernetes by the same user: client-go (unthrottled, JSON) and kubectl. "+
+		"Latency is over sequential reads after %d warm-up reads; the rate is %d clients reading at once for %s s. "+
+		"A listing in pages of %d is one read; its pages are also counted one by one.",
+		r.Services, thousands(r.Tasks), r.Services, r.TasksPerService, a1Warmup, r.Clients, trimFloat(r.ThroughputSeconds), r.PageSize)
+	m.line("")
+	if r.Kubectl != "" {
+		m.line("kubectl: `%s` (a process per read, with its discovery cache warm).", r.Kubectl)
+	} else {
+		m.line("No kubectl was found: its reads were skipped.")
+	}
+	m.line("")
+	rows := make([][]string, 0, len(r.Reads))
+	for _, rd := range r.Reads {
+		requests, rps := strconv.Itoa(rd.Requests), f1(rd.RequestsPerSecond)
+		if rd.Requests == 0 {
+			requests, rps = "process", "–"
+		}
+		rows = append(rows, []string{
+			rd.Client, rd.Read, requests, strconv.Itoa(rd.Samples), f1(rd.P50Ms), f1(rd.P99Ms), f1(rd.ReadsPerSecond), rps,
+		})
+	}
+	m.table([]string{"client", "read", "requests/read", "samples", "p50 ms", "p99 ms", "reads/s", "requests/s"}, rows)
 }
 
 func apiLatencyRows(lats []APILatency) [][]string {

@@ -254,10 +254,62 @@ func TestWriteReportOnlyM2(t *testing.T) {
 	if !strings.Contains(readme, "## M2 — writes on a no-op resync") {
 		t.Error("README.md lacks the M2 section")
 	}
-	for _, s := range []string{"## M1", "## M3", "## M4", "## M5", "## Calibration", "## Notes", "![]("} {
+	for _, s := range []string{"## M1", "## M3", "## M4", "## M5", "## A1", "## Calibration", "## Notes", "![]("} {
 		if strings.Contains(readme, s) {
 			t.Errorf("README.md has %q though its data is absent", s)
 		}
+	}
+}
+
+// TestWriteReportA1 renders the ECS API section from a fixed result.
+func TestWriteReportA1(t *testing.T) {
+	dir := t.TempDir()
+	r := &Report{
+		Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		A1: &A1Result{
+			Services: 10, TasksPerService: 100, Tasks: 1000, PageSize: 100, Clients: 4, ThroughputSeconds: 10,
+			Kubectl: "/usr/bin/kubectl v1.33.1",
+			Reads: []A1Read{
+				{Client: ClientECSAPI, Read: "DescribeServices, 10 services", Requests: 1, Samples: 200, P50Ms: 4.25, P99Ms: 9.5, ReadsPerSecond: 410.5, RequestsPerSecond: 410.5},
+				{Client: ClientECSAPI, Read: "ListTasks, 1,000 ARNs in pages of 100", Requests: 10, Samples: 30, P50Ms: 700, P99Ms: 812.25, ReadsPerSecond: 2.5, RequestsPerSecond: 25},
+				{Client: ClientGo, Read: "list pods, 1,000 in one call", Requests: 1, Samples: 200, P50Ms: 45.5, P99Ms: 60, ReadsPerSecond: 40, RequestsPerSecond: 40},
+				{Client: ClientKubectl, Read: "get pods -o name", Samples: 20, P50Ms: 350, P99Ms: 420, ReadsPerSecond: 6.25},
+			},
+		},
+	}
+	if err := WriteReport(dir, r); err != nil {
+		t.Fatalf("WriteReport: %v", err)
+	}
+	var got Report
+	if err := json.Unmarshal(readFile(t, filepath.Join(dir, ResultsFile)), &got); err != nil {
+		t.Fatalf("decode results.json: %v", err)
+	}
+	if !reflect.DeepEqual(got.A1, r.A1) {
+		t.Errorf("A1 does not round-trip:\n got %+v\nwant %+v", got.A1, r.A1)
+	}
+	readme := string(readFile(t, filepath.Join(dir, ReadmeFile)))
+	for _, s := range []string{
+		"## A1 — ECS API reads",
+		"DescribeServices of 10 Services and ListTasks of their 1,000 running tasks (10 × 100)",
+		"after 3 warm-up reads; the rate is 4 clients reading at once for 10 s",
+		"kubectl: `/usr/bin/kubectl v1.33.1`",
+		"| client | read | requests/read | samples | p50 ms | p99 ms | reads/s | requests/s |",
+		"| ecs-api | DescribeServices, 10 services | 1 | 200 | 4.2 | 9.5 | 410.5 | 410.5 |",
+		"| ecs-api | ListTasks, 1,000 ARNs in pages of 100 | 10 | 30 | 700.0 | 812.2 | 2.5 | 25.0 |",
+		"| client-go | list pods, 1,000 in one call | 1 | 200 | 45.5 | 60.0 | 40.0 | 40.0 |",
+		"| kubectl | get pods -o name | process | 20 | 350.0 | 420.0 | 6.2 | – |",
+	} {
+		if !strings.Contains(readme, s) {
+			t.Errorf("README.md lacks %q", s)
+		}
+	}
+
+	r.A1.Kubectl = ""
+	if err := WriteReport(dir, r); err != nil {
+		t.Fatalf("WriteReport: %v", err)
+	}
+	if readme := string(readFile(t, filepath.Join(dir, ReadmeFile))); !strings.Contains(readme, "No kubectl was found") {
+		t.Error("README.md does not say that kubectl was skipped")
 	}
 }
 

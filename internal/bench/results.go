@@ -16,6 +16,9 @@ type Report struct {
 	M3          *M3Result    `json:"m3,omitempty"`
 	M4          []M4Result   `json:"m4,omitempty"`
 	M5          *M5Result    `json:"m5,omitempty"`
+	// A1 is the ECS API endpoint's reads against the same reads through
+	// Kubernetes.
+	A1 *A1Result `json:"a1,omitempty"`
 	// Verdicts compare the figures with the issue's targets.
 	Verdicts []Verdict `json:"verdicts"`
 	// Notes explain what bounds a figure, what was approximated, and why a
@@ -225,6 +228,44 @@ type M5Result struct {
 	Reconciles      map[string]float64 `json:"reconciles"`
 	Writes          map[string]int     `json:"writes,omitempty"`
 	OperatorMemory  Memory             `json:"operatorMemory"`
+}
+
+// A1Result is DescribeServices of the Services and ListTasks of their
+// tasks through Berth's ECS API endpoint (the Go AWS SDK v2, SigV4), and
+// the same objects read through Kubernetes (client-go, kubectl) by the
+// same user.
+type A1Result struct {
+	Services        int `json:"services"`
+	TasksPerService int `json:"tasksPerService"`
+	// Tasks is the running tasks ListTasks lists.
+	Tasks int `json:"tasks"`
+	// PageSize is ListTasks' maxResults and the client-go pages' limit.
+	PageSize int `json:"pageSize"`
+	// Clients read at once for ThroughputSeconds to measure reads/s.
+	Clients           int     `json:"clients"`
+	ThroughputSeconds float64 `json:"throughputSeconds"`
+	// Kubectl is the kubectl binary and version used; empty when none was
+	// found (no kubectl reads).
+	Kubectl string   `json:"kubectl,omitempty"`
+	Reads   []A1Read `json:"reads"`
+}
+
+// A1Read is one kind of read.
+type A1Read struct {
+	// Client is "ecs-api", "client-go" or "kubectl".
+	Client string `json:"client"`
+	Read   string `json:"read"`
+	// Requests is the HTTP requests one read makes (0 for kubectl, a
+	// process per read).
+	Requests int `json:"requests"`
+	// Samples is the sequential reads P50Ms and P99Ms are taken over.
+	Samples int     `json:"samples"`
+	P50Ms   float64 `json:"p50Ms"`
+	P99Ms   float64 `json:"p99Ms"`
+	// ReadsPerSecond is the reads completed per second with Clients
+	// reading at once; RequestsPerSecond is that times Requests.
+	ReadsPerSecond    float64 `json:"readsPerSecond"`
+	RequestsPerSecond float64 `json:"requestsPerSecond"`
 }
 
 // Verdict is one target of the issue against the figure measured.
