@@ -387,10 +387,17 @@ func (k *resourceKind) skip(obj map[string]any, name string) string {
 func (c *resourceCollector) finish(spec map[string]any, at string) error {
 	switch c.kind {
 	case serviceKind:
-		if td, _ := spec["taskDefinition"].(string); strings.HasPrefix(td, "arn:") {
-			c.change(join(at, "taskDefinition"), "kept", "a task definition ARN: Berth resolves it to its family:revision "+
-				"in the Service's namespace, whatever the region and account; Berth numbers a family's revisions from 1 as it registers them, "+
-				"so the revision may not be ECS's: write the family alone for its latest ACTIVE revision")
+		// An imported task definition registers as revision 1 of its
+		// family (Berth numbers revisions as it registers them), so ECS's
+		// revision number would name a revision that never comes: the
+		// Service follows the family, whose latest revision is the one
+		// imported.
+		if td, _ := spec["taskDefinition"].(string); td != "" {
+			if r, err := names.ParseTaskDefinition(td); err == nil && (r.Revision != 0 || td != r.Family) {
+				spec["taskDefinition"] = r.Family
+				c.change(join(at, "taskDefinition"), "converted", fmt.Sprintf("%s to its family %s: Berth numbers an imported family's revisions from 1, "+
+					"so ECS's revision would never come; the Service runs the family's latest ACTIVE revision", td, r.Family))
+			}
 		}
 	case capacityProviderKind:
 		if _, ok := spec["type"]; ok {

@@ -124,7 +124,7 @@ func checkImportedResources(t *testing.T, objs map[string]client.Object) {
 	t.Helper()
 	web := objs["Service web-api"].(*ecsv1alpha1.Service).Spec
 	if web.ServiceName != "web_api" || web.Cluster != "prod" || web.Role != "" || *web.DesiredCount != 3 ||
-		web.TaskDefinition != "arn:aws:ecs:eu-central-1:123456789012:task-definition/web_api:42" ||
+		web.TaskDefinition != "web_api" ||
 		len(web.LoadBalancers) != 1 || web.LoadBalancers[0].ContainerPort == nil || *web.LoadBalancers[0].ContainerPort != 8080 ||
 		web.NetworkConfiguration == nil || len(web.NetworkConfiguration.AwsvpcConfiguration.Subnets) != 2 ||
 		web.DeploymentConfiguration == nil || !web.DeploymentConfiguration.DeploymentCircuitBreaker.Rollback ||
@@ -132,7 +132,7 @@ func checkImportedResources(t *testing.T, objs map[string]client.Object) {
 		t.Errorf("Service web-api: %+v", web)
 	}
 	worker := objs["Service order-worker"].(*ecsv1alpha1.Service).Spec
-	if worker.ClientToken != "" || worker.TaskDefinition != "order_worker:7" || len(worker.CapacityProviderStrategy) != 1 || len(worker.PlacementStrategy) != 2 {
+	if worker.ClientToken != "" || worker.TaskDefinition != "order_worker" || len(worker.CapacityProviderStrategy) != 1 || len(worker.PlacementStrategy) != 2 {
 		t.Errorf("Service order-worker: %+v", worker)
 	}
 	prod := objs["Cluster prod"].(*ecsv1alpha1.Cluster).Spec
@@ -182,7 +182,7 @@ func importResources(t *testing.T, inputs []aasInput, opts Options) (results []*
 const (
 	svcWeb = `"serviceArn":"arn:aws:ecs:us-east-1:1:service/blue/web","serviceName":"web","clusterArn":"arn:aws:ecs:us-east-1:1:cluster/blue",` +
 		`"taskDefinition":"web:3","desiredCount":1,"runningCount":1,"status":"ACTIVE"`
-	specWeb = `"cluster":"blue","desiredCount":1,"serviceName":"web","taskDefinition":"web:3"`
+	specWeb = `"cluster":"blue","desiredCount":1,"serviceName":"web","taskDefinition":"web"`
 	asg     = `"autoScalingGroupProvider":{"autoScalingGroupArn":"arn:aws:autoscaling:us-east-1:1:autoScalingGroup:x:autoScalingGroupName/g","managedTerminationProtection":"DISABLED"}`
 )
 
@@ -217,7 +217,7 @@ func TestImportResourceShapes(t *testing.T) {
 		changes: []string{
 			"out.json: converted service.clusterArn", "out.json: dropped service.deployments", "out.json: dropped service.events",
 			"out.json: converted service.roleArn", "out.json: dropped service.runningCount", "out.json: dropped service.serviceArn",
-			"out.json: dropped service.status", "out.json: dropped ResponseMetadata",
+			"out.json: dropped service.status", "out.json: converted service.taskDefinition", "out.json: dropped ResponseMetadata",
 		},
 	}, {
 		name: "describe-services: INACTIVE and DRAINING skipped, failures reported, nothing imported",
@@ -227,7 +227,7 @@ func TestImportResourceShapes(t *testing.T) {
 			"failures":[{"arn":"arn:aws:ecs:us-east-1:1:service/blue/a","reason":"MISSING"},{"arn":"arn:aws:ecs:us-east-1:1:service/blue/b","reason":"MISSING","detail":"x"}]}`}},
 		changes: []string{"svc.json: skipped services[0]", "svc.json: skipped services[1]", "svc.json: dropped failures[0]", "svc.json: dropped failures[1]"},
 	}, {
-		name: "services of one name in two clusters are named after the cluster too; a task definition ARN is noted",
+		name: "services of one name in two clusters are named after the cluster too; a revision or an ARN becomes the family",
 		inputs: []aasInput{
 			{"blue.json", `{"services":[{` + svcWeb + `}]}`},
 			{"green.json", `{"services":[{"serviceName":"web","clusterArn":"arn:aws:ecs:us-east-1:1:cluster/Green_1","desiredCount":1,
@@ -235,11 +235,11 @@ func TestImportResourceShapes(t *testing.T) {
 		},
 		opts:    Options{Namespace: "import-resources"},
 		objects: []string{"Service import-resources/blue-web", "Service import-resources/green-1-web"},
-		specs:   []string{`{` + specWeb + `}`, `{"cluster":"Green_1","desiredCount":1,"serviceName":"web","taskDefinition":"arn:aws:ecs:us-east-1:1:task-definition/web:9"}`},
+		specs:   []string{`{` + specWeb + `}`, `{"cluster":"Green_1","desiredCount":1,"serviceName":"web","taskDefinition":"web"}`},
 		changes: []string{
 			"blue.json: converted services[*].clusterArn", "blue.json: dropped services[*].runningCount", "blue.json: dropped services[*].serviceArn",
-			"blue.json: dropped services[*].status",
-			"green.json: converted services[*].clusterArn", "green.json: kept services[*].taskDefinition",
+			"blue.json: dropped services[*].status", "blue.json: converted services[*].taskDefinition",
+			"green.json: converted services[*].clusterArn", "green.json: converted services[*].taskDefinition",
 			"service blue/web: converted metadata.name", "service Green_1/web: converted metadata.name",
 		},
 	}, {
