@@ -31,7 +31,11 @@ type wireGen struct {
 func (g *wireGen) run() ([]byte, error) {
 	fmt.Fprintf(&g.buf, wireHeader, g.m.Metadata["serviceFullName"], g.m.Metadata["apiVersion"], g.pkg)
 	fmt.Fprintf(&g.buf, "// TargetPrefix is the X-Amz-Target prefix of the service's operations.\nconst TargetPrefix = %q\n\n", g.m.Metadata["targetPrefix"])
-	fmt.Fprintf(&g.buf, "// SigningName is the service name in SigV4 credential scopes.\nconst SigningName = %q\n\n", g.m.Metadata["signingName"])
+	signing := g.m.Metadata["signingName"]
+	if signing == nil {
+		signing = g.m.Metadata["endpointPrefix"] // the default when the model names none
+	}
+	fmt.Fprintf(&g.buf, "// SigningName is the service name in SigV4 credential scopes.\nconst SigningName = %q\n\n", signing)
 	names := make([]string, 0, len(g.m.Shapes))
 	for n := range g.m.Shapes {
 		names = append(names, n)
@@ -65,7 +69,10 @@ import (
 	"github.com/berth-dev/berth/internal/awsapi/awsjson"
 )
 
-var _ json.RawMessage
+var (
+	_ json.RawMessage
+	_ awsjson.Timestamp
+)
 
 `
 
@@ -123,6 +130,9 @@ func (g *wireGen) structure(name string, s shape) {
 	fmt.Fprintf(&g.buf, "type %s struct {\n", name)
 	for _, member := range g.order[name] {
 		r := s.Members[member]
+		if g.m.Shapes[r.Shape].Exception {
+			continue // an event stream's error event: the endpoint serves no event streams
+		}
 		t, omit := g.goType(r.Shape)
 		if req[member] && !strings.HasPrefix(t, "[]") && !strings.HasPrefix(t, "map[") {
 			// A required member is always sent, even when zero.

@@ -9,7 +9,10 @@ import (
 	"github.com/berth-dev/berth/internal/awsapi/awsjson"
 )
 
-var _ json.RawMessage
+var (
+	_ json.RawMessage
+	_ awsjson.Timestamp
+)
 
 // TargetPrefix is the X-Amz-Target prefix of the service's operations.
 const TargetPrefix = "AmazonEC2ContainerServiceV20141113"
