@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -152,7 +153,7 @@ type SigV4 struct {
 	Now      func() time.Time
 
 	mu      sync.Mutex
-	clients map[string]client.Client
+	clients map[string]identityClients
 }
 
 // Authenticate implements Authenticator.
@@ -187,7 +188,7 @@ func (a *SigV4) Authenticate(ctx context.Context, r *http.Request, body []byte, 
 		}
 		key = k
 	}
-	c, err := a.client(key.Identity)
+	ic, err := a.client(key.Identity)
 	if err != nil {
 		return nil, &awsjson.Error{Type: "ServerException", Message: err.Error(), Status: http.StatusInternalServerError}
 	}
@@ -200,11 +201,17 @@ func (a *SigV4) Authenticate(ctx context.Context, r *http.Request, body []byte, 
 	} else if !apierrors.IsNotFound(err) {
 		return nil, &awsjson.Error{Type: "ServerException", Message: err.Error(), Status: http.StatusInternalServerError}
 	}
-	return &Caller{Identity: key.Identity, Client: c, Account: acct}, nil
+	return &Caller{Identity: key.Identity, Client: ic.client, Kube: ic.kube, Account: acct}, nil
 }
 
-// client returns a client impersonating id, one per identity.
-func (a *SigV4) client(id Identity) (client.Client, error) {
+// identityClients are the clients of one identity.
+type identityClients struct {
+	client client.Client
+	kube   kubernetes.Interface
+}
+
+// client returns the clients impersonating id, one set per identity.
+func (a *SigV4) client(id Identity) (identityClients, error) {
 	k := id.Username + "\x00" + strings.Join(id.Groups, ",")
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -215,15 +222,20 @@ func (a *SigV4) client(id Identity) (client.Client, error) {
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: id.Username, Groups: id.Groups}
 	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
-		return nil, err
+		return identityClients{}, err
 	}
 	c, err := client.New(cfg, client.Options{Scheme: a.Scheme, Mapper: a.Mapper, HTTPClient: hc})
 	if err != nil {
-		return nil, err
+		return identityClients{}, err
+	}
+	kube, err := kubernetes.NewForConfigAndClient(cfg, hc)
+	if err != nil {
+		return identityClients{}, err
 	}
 	if a.clients == nil {
-		a.clients = map[string]client.Client{}
+		a.clients = map[string]identityClients{}
 	}
-	a.clients[k] = c
-	return c, nil
+	ic := identityClients{client: c, kube: kube}
+	a.clients[k] = ic
+	return ic, nil
 }

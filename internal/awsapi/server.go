@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/util/uuid"
+	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/berth-dev/berth/internal/awsapi/awsjson"
@@ -44,7 +45,10 @@ type API struct {
 // that identity.
 type Caller struct {
 	Identity
-	Client  client.Client
+	Client client.Client
+	// Kube is the same identity's clientset, for what client.Client does
+	// not read (a pod's log).
+	Kube    kubernetes.Interface
 	Account names.Account
 }
 

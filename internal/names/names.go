@@ -62,6 +62,12 @@ func (a Account) ContainerInstanceArn(cluster, id string) string {
 	return a.arn(fmt.Sprintf("container-instance/%s/%s", cluster, id))
 }
 
+// LogGroupArn is arn:aws:logs:<region>:<account>:log-group:<group>, the
+// logGroupArn CloudWatch Logs shows (its arn member adds ":*").
+func (a Account) LogGroupArn(group string) string {
+	return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", a.Region, a.AccountID, group)
+}
+
 // ObjectName turns an ECS name (capitals and underscores allowed) into the
 // Kubernetes object name Berth expects for it: lower case, '_' → '-'. The
 // CRDs' CEL rules hold Cluster and CapacityProvider names to this rule.

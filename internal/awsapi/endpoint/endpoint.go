@@ -22,6 +22,7 @@ import (
 	"github.com/berth-dev/berth/internal/awsapi"
 	"github.com/berth-dev/berth/internal/awsapi/aas"
 	"github.com/berth-dev/berth/internal/awsapi/ecs"
+	"github.com/berth-dev/berth/internal/awsapi/logs"
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/operator"
 	"github.com/berth-dev/berth/internal/translate"
@@ -48,7 +49,10 @@ type Options struct {
 	Features translate.Features
 	// Wait bounds how long an operation waits for the operator (0: 20 s).
 	Wait time.Duration
-	Log  logr.Logger
+	// LogSource is where CloudWatch Logs' events come from (nil: the pods'
+	// logs, logs.PodLogs).
+	LogSource logs.Source
+	Log       logr.Logger
 }
 
 // Endpoint is a built endpoint: Handler serves requests once the key cache
@@ -97,7 +101,11 @@ func New(cfg *rest.Config, o Options) (*Endpoint, error) {
 		Namespaces: c, Account: o.Account, AnyKey: o.AnyKey, Fallback: awsapi.Key{Identity: o.AnyKeyIdentity},
 	}
 	srv := &awsapi.Server{
-		APIs: []awsapi.API{ecs.API(ecs.New(ecs.Options{Features: o.Features, Wait: o.Wait})), aas.API(aas.New())},
+		APIs: []awsapi.API{
+			ecs.API(ecs.New(ecs.Options{Features: o.Features, Wait: o.Wait})),
+			aas.API(aas.New()),
+			logs.API(logs.New(logs.Options{Source: o.LogSource})),
+		},
 		Auth: auth, Log: o.Log,
 	}
 	return &Endpoint{Handler: srv, cache: c, o: o}, nil

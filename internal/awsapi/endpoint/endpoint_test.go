@@ -151,6 +151,7 @@ func newAccount(t *testing.T, user string, rbac bool) account {
 			Rules: []rbacv1.PolicyRule{
 				{APIGroups: []string{"ecs.berth.dev"}, Resources: []string{"*"}, Verbs: []string{"*"}},
 				{APIGroups: []string{""}, Resources: []string{"events", "pods"}, Verbs: []string{"get", "list", "watch"}},
+				{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"}},
 			}})).To(Succeed())
 		g.Expect(env.Direct.Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: a.ns, Name: "ecs"},
 			RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "ecs"},
