@@ -70,6 +70,9 @@ func (c *ControlPlane) boot(ctx context.Context, binDir string, o Options) error
 	if err := start("kube-scheduler", schedulerArgs(l), nil); err != nil {
 		return err
 	}
+	if err := c.installKwokCRDs(ctx); err != nil {
+		return err
+	}
 	if err := start("kwok", kArgs, kEnv); err != nil {
 		return err
 	}

@@ -24,6 +24,10 @@ import (
 // kubelet port that metrics-server needs on a node created Ready (as Berth's
 // kwok provisioner creates them), which node-initialize skips.
 //
+// crds/ (kwokcrds.go) are kwok's Logs and ClusterLogs kinds, which kwok
+// reads from the API server: a Logs object names the file kwok serves as a
+// pod's container log.
+//
 // metrics/ are the simulated kubelet resource metrics that metrics-server
 // scrapes: the Metric object metrics-resource (kwok's
 // kustomize/metrics/resource), which serves every node's
@@ -124,6 +128,7 @@ func kwokArgs(dir, kubeconfig string, serverPort int, extraStages []byte, metric
 		"--node-port=" + strconv.Itoa(serverPort),
 		"--node-lease-duration-seconds=40",
 		"--server-address=" + loopbackAddr(serverPort),
+		"--enable-crds=" + kwokCRDKinds,
 	}
 	return args, []string{"HOME=" + home}, nil
 }

@@ -16,6 +16,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
@@ -54,6 +56,7 @@ func TestControlPlane(t *testing.T) {
 	t.Run("node pools", func(t *testing.T) { testNodePools(ctx, t, cp, client) })
 	t.Run("deployment on the ec2 pool", func(t *testing.T) { testDeployment(ctx, t, client) })
 	t.Run("failing container", func(t *testing.T) { testFailingContainer(ctx, t, client) })
+	t.Run("container logs", func(t *testing.T) { testContainerLogs(ctx, t, cp, client) })
 	t.Run("service account is not admin", func(t *testing.T) { testServiceAccount(ctx, t, cp) })
 
 	if t.Failed() {
@@ -151,6 +154,30 @@ func testDeployment(ctx context.Context, t *testing.T, client kubernetes.Interfa
 }
 
 // testFailingContainer uses kwok's chaos stage to make a container exit 3.
+// testContainerLogs: a kwok Logs object makes a file a pod's container
+// log, which pods/log serves with timestamps, as the kubelet would.
+func testContainerLogs(ctx context.Context, t *testing.T, cp *localcp.ControlPlane, client kubernetes.Interface) {
+	g := NewWithT(t)
+	pods, err := client.CoreV1().Pods(metav1.NamespaceDefault).List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(pods.Items).NotTo(BeEmpty())
+	pod := pods.Items[0]
+	file := filepath.Join(t.TempDir(), "web.log")
+	g.Expect(os.WriteFile(file, []byte("2026-12-04T10:00:00.000000001Z stdout F hello\n2026-12-04T10:00:01Z stderr F fatal: boom\n"), 0o600)).To(Succeed())
+	logs := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "Logs",
+		"metadata": map[string]any{"name": pod.Name, "namespace": pod.Namespace},
+		"spec":     map[string]any{"logs": []any{map[string]any{"containers": []any{"web"}, "logsFile": file}}},
+	}}
+	dyn := dynamic.NewForConfigOrDie(cp.AdminConfig())
+	_, err = dyn.Resource(localcp.KwokLogsGVR).Namespace(pod.Namespace).Create(ctx, logs, metav1.CreateOptions{})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Eventually(func() (string, error) {
+		out, err := client.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: "web", Timestamps: true}).DoRaw(ctx)
+		return string(out), err
+	}).WithTimeout(30 * time.Second).Should(Equal("2026-12-04T10:00:00.000000001Z hello\n2026-12-04T10:00:01.000000000Z fatal: boom\n"), "the kubelet's fixed-width RFC 3339 timestamps")
+}
+
 func testFailingContainer(ctx context.Context, t *testing.T, client kubernetes.Interface) {
 	g := NewWithT(t)
 	pod := &corev1.Pod{
