@@ -70,19 +70,24 @@ func (c *ControlPlane) boot(ctx context.Context, binDir string, o Options) error
 	if err := start("kube-scheduler", schedulerArgs(l), nil); err != nil {
 		return err
 	}
-	if err := c.installKwokCRDs(ctx); err != nil {
-		return err
-	}
-	if err := start("kwok", kArgs, kEnv); err != nil {
-		return err
-	}
-	if err := c.waitFor(ctx, "kwok /healthz", c.kwokHealthy); err != nil {
+	if err := c.startKwok(ctx, start, kArgs, kEnv); err != nil {
 		return err
 	}
 	if err := c.startMetrics(ctx, o, start); err != nil {
 		return err
 	}
 	return c.waitUsable(ctx, o)
+}
+
+// startKwok installs kwok's CRDs, starts kwok and waits until it serves.
+func (c *ControlPlane) startKwok(ctx context.Context, start func(name string, args, env []string) error, args, env []string) error {
+	if err := c.installKwokCRDs(ctx); err != nil {
+		return err
+	}
+	if err := start("kwok", args, env); err != nil {
+		return err
+	}
+	return c.waitFor(ctx, "kwok /healthz", c.kwokHealthy)
 }
 
 // startMetrics starts metrics-server and registers it as the metrics.k8s.io

@@ -175,7 +175,7 @@ func testContainerLogs(ctx context.Context, t *testing.T, cp *localcp.ControlPla
 	g.Eventually(func() (string, error) {
 		out, err := client.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: "web", Timestamps: true}).DoRaw(ctx)
 		return string(out), err
-	}).WithTimeout(30 * time.Second).Should(Equal("2026-12-04T10:00:00.000000001Z hello\n2026-12-04T10:00:01.000000000Z fatal: boom\n"), "the kubelet's fixed-width RFC 3339 timestamps")
+	}).WithTimeout(30*time.Second).Should(Equal("2026-12-04T10:00:00.000000001Z hello\n2026-12-04T10:00:01.000000000Z fatal: boom\n"), "the kubelet's fixed-width RFC 3339 timestamps")
 }
 
 func testFailingContainer(ctx context.Context, t *testing.T, client kubernetes.Interface) {

@@ -1,0 +1,170 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/awsapi/logs"
+)
+
+// writeCRILog writes a container log as the kubelet does (CRI format), for
+// kwok to serve as the container's output.
+func writeCRILog(t *testing.T, lines []string, start time.Time) string {
+	t.Helper()
+	var b strings.Builder
+	for i, l := range lines {
+		fmt.Fprintf(&b, "%s stdout F %s\n", start.Add(time.Duration(i)*time.Millisecond).UTC().Format(time.RFC3339Nano), l)
+	}
+	f := filepath.Join(t.TempDir(), "container.log")
+	if err := os.WriteFile(f, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// kwokLogs makes kwok serve file as the log of the pod's container.
+func kwokLogs(t *testing.T, pod *corev1.Pod, container, file string) {
+	t.Helper()
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "Logs",
+		"metadata": map[string]any{"name": pod.Name, "namespace": pod.Namespace},
+		"spec":     map[string]any{"logs": []any{map[string]any{"containers": []any{container}, "logsFile": file}}},
+	}}
+	if err := admin.Create(context.Background(), u); err != nil {
+		t.Fatalf("kwok Logs for %s: %v", pod.Name, err)
+	}
+}
+
+func jsonLines(n int, errorEvery int) []string {
+	out := make([]string, n)
+	for i := range out {
+		level := "info"
+		if i%errorEvery == 0 {
+			level = "error"
+		}
+		out[i] = fmt.Sprintf(`{"level":"%s","n":%d}`, level, i)
+	}
+	return out
+}
+
+// TestLogsWithTheAWSCLI: a service's three tasks log through awslogs;
+// aws logs lists one stream per task with ECS's names, pages through 5,000
+// lines in both directions without loss or duplicates, and filters the
+// service's error lines with a JSON pattern.
+func TestLogsWithTheAWSCLI(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	e := ecsAPI(t)
+
+	e.aws(t, "ecs", "create-cluster", "--cluster-name", "logs", "--capacity-providers", "FARGATE",
+		"--default-capacity-provider-strategy", "capacityProvider=FARGATE,weight=1")
+	e.aws(t, "ecs", "register-task-definition", "--cli-input-json", writeJSON(t, map[string]any{
+		"family": "logs-web", "networkMode": "awsvpc", "requiresCompatibilities": []string{"FARGATE"}, "cpu": "256", "memory": "512",
+		"containerDefinitions": []map[string]any{{"name": "app", "image": "nginx", "essential": true,
+			"logConfiguration": map[string]any{"logDriver": "awslogs", "options": map[string]string{
+				"awslogs-group": "/ecs/logs-web", "awslogs-stream-prefix": "web", "awslogs-region": "us-east-1"}}}},
+	}))
+	e.aws(t, "ecs", "create-service", "--cluster", "logs", "--service-name", "logweb", "--task-definition", "logs-web",
+		"--desired-count", "3", "--network-configuration", "awsvpcConfiguration={subnets=[subnet-1]}")
+	e.aws(t, "ecs", "wait", "services-stable", "--cluster", "logs", "--services", "logweb")
+	defer e.aws(t, "ecs", "delete-service", "--cluster", "logs", "--service", "logweb", "--force")
+
+	var pods corev1.PodList
+	g.Expect(admin.List(ctx, &pods, client.InNamespace(e.ns), client.MatchingLabels{ecsv1alpha1.LabelCluster: "logs"})).To(Succeed())
+	g.Expect(pods.Items).To(HaveLen(3))
+	sort.Slice(pods.Items, func(i, j int) bool { return pods.Items[i].Name < pods.Items[j].Name })
+	start := time.Now().Add(-time.Hour).Truncate(time.Second)
+	counts := []int{5000, 100, 100}
+	streams := make([]string, 3)
+	wantErrors := 0
+	for i := range pods.Items {
+		pod := &pods.Items[i]
+		kwokLogs(t, pod, "app", writeCRILog(t, jsonLines(counts[i], 10), start.Add(time.Duration(i)*time.Microsecond)))
+		streams[i] = "web/app/" + logs.TaskID(pod)
+		wantErrors += counts[i] / 10
+	}
+
+	ls := e.aws(t, "logs", "describe-log-streams", "--log-group-name", "/ecs/logs-web")
+	var names []string
+	lsStreams, _ := path(ls, "logStreams").([]any)
+	for _, s := range lsStreams {
+		names = append(names, path(s, "logStreamName").(string))
+	}
+	want := append([]string{}, streams...)
+	sort.Strings(want)
+	g.Expect(names).To(Equal(want), "one stream per task and container, prefix/container/task-id")
+
+	// kwok picks the Logs objects up: wait for the big stream's output.
+	get := func(args ...string) map[string]any {
+		return e.aws(t, append([]string{"logs", "get-log-events", "--log-group-name", "/ecs/logs-web", "--log-stream-name", streams[0], "--limit", "1000"}, args...)...)
+	}
+	g.Eventually(func() int { evs, _ := path(get("--start-from-head"), "events").([]any); return len(evs) }).WithTimeout(time.Minute).Should(Equal(1000))
+
+	follow := func(args []string, tokenKey string) [][]string {
+		var pages [][]string
+		tok := ""
+		for range 20 {
+			a := append([]string{}, args...)
+			if tok != "" {
+				a = append(a, "--next-token", tok)
+			}
+			out := get(a...)
+			var page []string
+			evs, _ := path(out, "events").([]any) // an empty page has none
+			for _, ev := range evs {
+				page = append(page, path(ev, "message").(string))
+			}
+			if len(page) > 0 {
+				pages = append(pages, page)
+			}
+			next := path(out, tokenKey).(string)
+			if next == tok {
+				return pages
+			}
+			tok = next
+		}
+		t.Fatalf("%s did not repeat after 20 pages", tokenKey)
+		return nil
+	}
+	var forward []string
+	for _, p := range follow([]string{"--start-from-head"}, "nextForwardToken") {
+		forward = append(forward, p...)
+	}
+	g.Expect(forward).To(Equal(jsonLines(5000, 10)), "forward from the head: every line once, in order")
+	backPages := follow(nil, "nextBackwardToken")
+	var backward []string
+	for i := len(backPages) - 1; i >= 0; i-- {
+		backward = append(backward, backPages[i]...)
+	}
+	g.Expect(backward).To(Equal(forward), "backward from the end: the same lines")
+
+	filtered := e.aws(t, "logs", "filter-log-events", "--log-group-name", "/ecs/logs-web", "--filter-pattern", `{ $.level = "error" }`)
+	events, _ := path(filtered, "events").([]any)
+	g.Expect(events).To(HaveLen(wantErrors), "exactly the error lines of the three tasks")
+	for _, ev := range events {
+		g.Expect(path(ev, "message")).To(ContainSubstring(`"level":"error"`))
+	}
+
+	out, err := e.awsRaw("logs", "describe-log-streams", "--log-group-name", "/ecs/nope")
+	g.Expect(err).To(HaveOccurred())
+	g.Expect(string(out)).To(ContainSubstring("ResourceNotFoundException"))
+	out, err = e.awsRaw("logs", "filter-log-events", "--log-group-name", "/ecs/logs-web", "--filter-pattern", `{ $.level = }`)
+	g.Expect(err).To(HaveOccurred())
+	g.Expect(string(out)).To(ContainSubstring("InvalidParameterException"))
+	g.Expect(string(out)).To(ContainSubstring("Invalid filter pattern at position"))
+	out, err = e.awsRaw("logs", "get-log-events", "--log-group-name", "/ecs/logs-web", "--log-stream-name", streams[0], "--start-time", "20", "--end-time", "10")
+	g.Expect(err).To(HaveOccurred())
+	g.Expect(string(out)).To(ContainSubstring("InvalidParameterException"))
+}
