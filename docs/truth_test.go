@@ -63,6 +63,11 @@ func TestReadmeFigures(t *testing.T) {
 			t.Errorf("README.md says %v %s operations/served/partial/unsupported, docs/ecs-api.md %v", said, model, table)
 		}
 	}
+	table := find(t, "docs/logs.md", read(t, "docs/logs.md"), regexp.MustCompile(`(\d+) operations in the model \(botocore's CloudWatch Logs [0-9-]+\): (\d+) served, (\d+) partial, (\d+) unsupported\.`))
+	said = find(t, "README.md", readme, regexp.MustCompile(`of the (\d+) CloudWatch Logs operations (\d+) served, (\d+) partial, (\d+) unsupported`))
+	if !slices.Equal(table, said) {
+		t.Errorf("README.md says %v CloudWatch Logs operations/served/partial/unsupported, docs/logs.md %v", said, table)
+	}
 }
 
 // TestReadmePins: the versions README.md says are pinned are the ones the
