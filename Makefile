@@ -43,6 +43,7 @@ generate: $(CONTROLLER_GEN) ## Generate the ECS types from the ECS model, and de
 	go run ./hack/ecsgen -wire -package ecswire -model $(ECS_MODEL) -out internal/awsapi/ecswire/zz_generated.go
 	go run ./hack/ecsgen -wire -box-all -package aaswire -model $(ROOT)/models/application-autoscaling/service-2.json -out internal/awsapi/aaswire/zz_generated.go
 	go run ./hack/ecsgen -wire -box-all -package logswire -model $(ROOT)/models/logs/service-2.json -out internal/awsapi/logswire/zz_generated.go
+	go run ./hack/ecsgen -wire -box-all -package cwwire -model $(ROOT)/models/cloudwatch/service-2.json -out internal/awsapi/cwwire/zz_generated.go
 	$(CONTROLLER_GEN) object paths="./api/..."
 
 .PHONY: update-models

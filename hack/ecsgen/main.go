@@ -49,6 +49,16 @@ type shape struct {
 	Document bool `json:"document"`
 	// Exception marks an error shape.
 	Exception bool `json:"exception"`
+	// Error is an exception's AWS Query error code and HTTP status.
+	Error *shapeError `json:"error"`
+}
+
+// shapeError is an exception's "error" metadata: the error code of the
+// AWS Query protocol (awsQueryCompatible services) and the HTTP status.
+type shapeError struct {
+	Code           string `json:"code"`
+	HTTPStatusCode int    `json:"httpStatusCode"`
+	SenderFault    bool   `json:"senderFault"`
 }
 
 type operation struct {

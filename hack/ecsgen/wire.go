@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"go/format"
+	"slices"
 	"sort"
 	"strings"
 )
 
-// wireGen writes the wire types of a whole AWS JSON 1.1 service model: one Go
+// wireGen writes the wire types of a whole AWS JSON service model: one Go
 // struct per structure shape, with the model's member names as JSON names,
 // and a Handlers table with one field per operation. The ECS API endpoint
 // (internal/awsapi) decodes requests into them and encodes responses from
@@ -17,6 +18,12 @@ import (
 // Member types follow the protocol: a boxed scalar (absent differs from zero)
 // is a pointer, an unboxed scalar is always sent, a timestamp is
 // awsjson.Timestamp (epoch seconds), a document is json.RawMessage.
+//
+// The same types serve Smithy RPC v2 CBOR (models whose metadata.protocols
+// name smithy-rpc-v2-cbor): the CBOR codec (github.com/fxamacker/cbor) reads
+// the json tags when there is no cbor tag, a blob ([]byte) is a byte string,
+// and awsjson.Timestamp is tag 1 (epoch seconds). Such a model also gets
+// Protocols and JSONVersion, and an awsQueryCompatible one QueryErrors.
 type wireGen struct {
 	m     model
 	order orderedShapes
@@ -36,6 +43,11 @@ func (g *wireGen) run() ([]byte, error) {
 		signing = g.m.Metadata["endpointPrefix"] // the default when the model names none
 	}
 	fmt.Fprintf(&g.buf, "// SigningName is the service name in SigV4 credential scopes.\nconst SigningName = %q\n\n", signing)
+	if protocols := g.protocols(); slices.Contains(protocols, "smithy-rpc-v2-cbor") {
+		// Only for such models, so that the others' files stay as they were.
+		fmt.Fprintf(&g.buf, "// Protocols are the model's protocols (metadata.protocols), in its order of preference.\nvar Protocols = %#v\n\n", protocols)
+		fmt.Fprintf(&g.buf, "// JSONVersion is the version of the model's AWS JSON protocol (its Content-Type application/x-amz-json-<version>).\nconst JSONVersion = %q\n\n", g.m.Metadata["jsonVersion"])
+	}
 	names := make([]string, 0, len(g.m.Shapes))
 	for n := range g.m.Shapes {
 		names = append(names, n)
@@ -75,6 +87,48 @@ var (
 )
 
 `
+
+// protocols are the model's metadata.protocols.
+func (g *wireGen) protocols() []string {
+	var ps []string
+	list, _ := g.m.Metadata["protocols"].([]any)
+	for _, p := range list {
+		if s, ok := p.(string); ok {
+			ps = append(ps, s)
+		}
+	}
+	return ps
+}
+
+// queryErrors writes, for an awsQueryCompatible model, the x-amzn-query-error
+// header of each exception: its AWS Query code (the shape's name when the
+// model names none) and fault (Sender or Receiver).
+func (g *wireGen) queryErrors() {
+	if _, ok := g.m.Metadata["awsQueryCompatible"]; !ok {
+		return
+	}
+	var names []string
+	for n, s := range g.m.Shapes {
+		if s.Exception {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	g.buf.WriteString("// QueryErrors are the x-amzn-query-error header of each exception (the\n// model is awsQueryCompatible): its AWS Query error code and fault.\nvar QueryErrors = map[string]string{\n")
+	for _, n := range names {
+		code, fault := n, "Receiver"
+		if e := g.m.Shapes[n].Error; e != nil {
+			if e.Code != "" {
+				code = e.Code
+			}
+			if e.SenderFault {
+				fault = "Sender"
+			}
+		}
+		fmt.Fprintf(&g.buf, "\t%q: %q,\n", n, code+";"+fault)
+	}
+	g.buf.WriteString("}\n\n")
+}
 
 func (g *wireGen) goType(shapeName string) (typ string, omit bool) {
 	s := g.m.Shapes[shapeName]
@@ -218,6 +272,7 @@ func (g *wireGen) operations() {
 		fmt.Fprintf(&g.buf, "\t%q: {%s},\n", n, strings.Join(es, ", "))
 	}
 	g.buf.WriteString("}\n\n")
+	g.queryErrors()
 	g.buf.WriteString("// OutputShapes are the output shape of each operation.\nvar OutputShapes = map[string]string{\n")
 	for _, n := range ops {
 		_, out := io(g.m.Operations[n])

@@ -63,19 +63,31 @@ func parseAuthorization(h string) (signature, *awsjson.Error) {
 	return s, nil
 }
 
-// mustSign are the headers a request must sign: the operation
+// mustSign are the headers a request must sign: in AWS JSON the operation
 // (x-amz-target) is in a header, so a signature without it could be
-// replayed as another operation with the same body.
-var mustSign = []string{"host", "x-amz-date", "x-amz-target"}
+// replayed as another operation with the same body. Smithy RPC v2 CBOR
+// names the operation in the path, which every signature covers, and has
+// no X-Amz-Target (mustSignPath).
+var (
+	mustSign     = []string{"host", "x-amz-date", "x-amz-target"}
+	mustSignPath = []string{"host", "x-amz-date"}
+)
 
 // verify checks r's SigV4 signature with the secret key. body is r's body,
 // already read. The canonical request is rebuilt from the headers the client
 // signed, by the AWS SDK's own signer.
 func verify(ctx context.Context, r *http.Request, body []byte, sig signature, secret string, now time.Time) *awsjson.Error {
-	for _, h := range mustSign {
+	must := mustSign
+	if r.Header.Get("X-Amz-Target") == "" {
+		// Without a target there is no header to replay with: RPC v2
+		// CBOR's operation is in the signed path, and an AWS JSON request
+		// without one names no operation.
+		must = mustSignPath
+	}
+	for _, h := range must {
 		if !slices.Contains(sig.signedHeaders, h) {
 			return &awsjson.Error{Type: awsjson.IncompleteSignature, Status: http.StatusBadRequest,
-				Message: "SignedHeaders must include " + strings.Join(mustSign, ", ")}
+				Message: "SignedHeaders must include " + strings.Join(must, ", ")}
 		}
 	}
 	amzDate := r.Header.Get("X-Amz-Date")

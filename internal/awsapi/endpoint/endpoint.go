@@ -21,6 +21,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/awsapi"
 	"github.com/berth-dev/berth/internal/awsapi/aas"
+	"github.com/berth-dev/berth/internal/awsapi/cloudwatch"
 	"github.com/berth-dev/berth/internal/awsapi/ecs"
 	"github.com/berth-dev/berth/internal/awsapi/logs"
 	"github.com/berth-dev/berth/internal/names"
@@ -105,6 +106,7 @@ func New(cfg *rest.Config, o Options) (*Endpoint, error) {
 			ecs.API(ecs.New(ecs.Options{Features: o.Features, Wait: o.Wait})),
 			aas.API(aas.New()),
 			logs.API(logs.New(logs.Options{Source: o.LogSource})),
+			cloudwatch.API(cloudwatch.New(cloudwatch.Options{})),
 		},
 		Auth: auth, Log: o.Log,
 	}

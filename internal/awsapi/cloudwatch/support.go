@@ -1,0 +1,49 @@
+package cloudwatch
+
+import (
+	"slices"
+	"strings"
+)
+
+// Level is how far Berth serves an operation.
+type Level string
+
+// Levels of support.
+const (
+	Served      Level = "served"
+	Partial     Level = "partial"
+	Unsupported Level = "unsupported"
+)
+
+// Support is one operation's level and what is missing or why.
+type Support struct {
+	Level Level
+	Note  string
+}
+
+// served are the operations Berth serves; SupportOf says why the others
+// are not. docs/logs.md's CloudWatch table is generated from SupportOf.
+var served = map[string]Support{
+	"ListMetrics": {Partial, "answers an empty list: Berth keeps no metrics yet"},
+}
+
+// SupportOf says whether Berth serves op.
+func SupportOf(op string) Support {
+	if s, ok := served[op]; ok {
+		return s
+	}
+	has := func(words ...string) bool {
+		return slices.ContainsFunc(words, func(w string) bool { return strings.Contains(op, w) })
+	}
+	switch {
+	case has("MetricData", "MetricStatistics", "MetricWidgetImage"):
+		return Support{Unsupported, "metrics are not kept yet: they come next"}
+	case has("Alarm"):
+		return Support{Unsupported, "alarms are not implemented"}
+	case has("Dashboard"):
+		return Support{Unsupported, "dashboards are not implemented"}
+	case has("Tag", "Untag"):
+		return Support{Unsupported, "alarms, dashboards and the other resources that take tags are not implemented"}
+	}
+	return Support{Unsupported, "a CloudWatch feature Berth does not implement"}
+}
