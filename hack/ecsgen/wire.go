@@ -196,7 +196,12 @@ func (g *wireGen) structure(name string, s shape) {
 			}
 		}
 		tag := member
-		if omit {
+		switch {
+		case omit && (strings.HasPrefix(t, "[]") || strings.HasPrefix(t, "map[")):
+			// A nil list is left out, an empty one is sent ([]), as AWS
+			// sends the lists of an answer that has none.
+			tag += ",omitzero"
+		case omit:
 			tag += ",omitempty"
 		}
 		if req[member] {

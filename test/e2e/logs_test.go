@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -156,6 +159,20 @@ func TestLogsWithTheAWSCLI(t *testing.T) {
 	for _, ev := range events {
 		g.Expect(path(ev, "message")).To(ContainSubstring(`"level":"error"`))
 	}
+
+	// boto3: its FilterLogEvents paginator, GetLogEvents tokens, exceptions.
+	cmd := exec.CommandContext(ctx, "python3", "testdata/logs_boto3.py", "/ecs/logs-web", streams[0])
+	cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL="+e.url, "AWS_ACCESS_KEY_ID="+e.id, "AWS_SECRET_ACCESS_KEY="+e.secret,
+		"AWS_DEFAULT_REGION=us-east-1", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	raw, err := cmd.CombinedOutput()
+	g.Expect(err).NotTo(HaveOccurred(), string(raw))
+	var seen map[string]any
+	g.Expect(json.Unmarshal(bytes.TrimSpace(raw[bytes.LastIndexByte(bytes.TrimSpace(raw), '\n')+1:]), &seen)).To(Succeed(), string(raw))
+	g.Expect(seen).To(HaveKeyWithValue("streams", BeEquivalentTo(3)))
+	g.Expect(seen).To(HaveKeyWithValue("errors", BeEquivalentTo(wantErrors)))
+	g.Expect(seen).To(HaveKeyWithValue("allErrors", true))
+	g.Expect(seen).To(HaveKeyWithValue("lines", BeEquivalentTo(5000)))
+	g.Expect(seen).To(HaveKeyWithValue("missing", "ResourceNotFoundException"))
 
 	out, err := e.awsRaw("logs", "describe-log-streams", "--log-group-name", "/ecs/nope")
 	g.Expect(err).To(HaveOccurred())

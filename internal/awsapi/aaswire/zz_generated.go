@@ -52,9 +52,9 @@ type Alarm struct {
 // along with the timestamps of those data points.
 type CapacityForecast struct {
 	// required
-	Timestamps []awsjson.Timestamp `json:"Timestamps,omitempty"`
+	Timestamps []awsjson.Timestamp `json:"Timestamps,omitzero"`
 	// required
-	Values []float64 `json:"Values,omitempty"`
+	Values []float64 `json:"Values,omitzero"`
 }
 
 // CustomizedMetricSpecification: Represents a CloudWatch metric of your choosing for a target
@@ -62,10 +62,10 @@ type CapacityForecast struct {
 type CustomizedMetricSpecification struct {
 	MetricName string                          `json:"MetricName,omitempty"`
 	Namespace  string                          `json:"Namespace,omitempty"`
-	Dimensions []MetricDimension               `json:"Dimensions,omitempty"`
+	Dimensions []MetricDimension               `json:"Dimensions,omitzero"`
 	Statistic  MetricStatistic                 `json:"Statistic,omitempty"`
 	Unit       string                          `json:"Unit,omitempty"`
-	Metrics    []TargetTrackingMetricDataQuery `json:"Metrics,omitempty"`
+	Metrics    []TargetTrackingMetricDataQuery `json:"Metrics,omitzero"`
 }
 
 // DeleteScalingPolicyRequest is the model's shape of that name.
@@ -118,7 +118,7 @@ type DeregisterScalableTargetResponse struct {
 type DescribeScalableTargetsRequest struct {
 	// required
 	ServiceNamespace  ServiceNamespace  `json:"ServiceNamespace"`
-	ResourceIds       []string          `json:"ResourceIds,omitempty"`
+	ResourceIds       []string          `json:"ResourceIds,omitzero"`
 	ScalableDimension ScalableDimension `json:"ScalableDimension,omitempty"`
 	MaxResults        *int32            `json:"MaxResults,omitempty"`
 	NextToken         string            `json:"NextToken,omitempty"`
@@ -126,7 +126,7 @@ type DescribeScalableTargetsRequest struct {
 
 // DescribeScalableTargetsResponse is the model's shape of that name.
 type DescribeScalableTargetsResponse struct {
-	ScalableTargets []ScalableTarget `json:"ScalableTargets,omitempty"`
+	ScalableTargets []ScalableTarget `json:"ScalableTargets,omitzero"`
 	NextToken       string           `json:"NextToken,omitempty"`
 }
 
@@ -143,13 +143,13 @@ type DescribeScalingActivitiesRequest struct {
 
 // DescribeScalingActivitiesResponse is the model's shape of that name.
 type DescribeScalingActivitiesResponse struct {
-	ScalingActivities []ScalingActivity `json:"ScalingActivities,omitempty"`
+	ScalingActivities []ScalingActivity `json:"ScalingActivities,omitzero"`
 	NextToken         string            `json:"NextToken,omitempty"`
 }
 
 // DescribeScalingPoliciesRequest is the model's shape of that name.
 type DescribeScalingPoliciesRequest struct {
-	PolicyNames []string `json:"PolicyNames,omitempty"`
+	PolicyNames []string `json:"PolicyNames,omitzero"`
 	// required
 	ServiceNamespace  ServiceNamespace  `json:"ServiceNamespace"`
 	ResourceId        string            `json:"ResourceId,omitempty"`
@@ -160,13 +160,13 @@ type DescribeScalingPoliciesRequest struct {
 
 // DescribeScalingPoliciesResponse is the model's shape of that name.
 type DescribeScalingPoliciesResponse struct {
-	ScalingPolicies []ScalingPolicy `json:"ScalingPolicies,omitempty"`
+	ScalingPolicies []ScalingPolicy `json:"ScalingPolicies,omitzero"`
 	NextToken       string          `json:"NextToken,omitempty"`
 }
 
 // DescribeScheduledActionsRequest is the model's shape of that name.
 type DescribeScheduledActionsRequest struct {
-	ScheduledActionNames []string `json:"ScheduledActionNames,omitempty"`
+	ScheduledActionNames []string `json:"ScheduledActionNames,omitzero"`
 	// required
 	ServiceNamespace  ServiceNamespace  `json:"ServiceNamespace"`
 	ResourceId        string            `json:"ResourceId,omitempty"`
@@ -177,7 +177,7 @@ type DescribeScheduledActionsRequest struct {
 
 // DescribeScheduledActionsResponse is the model's shape of that name.
 type DescribeScheduledActionsResponse struct {
-	ScheduledActions []ScheduledAction `json:"ScheduledActions,omitempty"`
+	ScheduledActions []ScheduledAction `json:"ScheduledActions,omitzero"`
 	NextToken        string            `json:"NextToken,omitempty"`
 }
 
@@ -199,7 +199,7 @@ type GetPredictiveScalingForecastRequest struct {
 
 // GetPredictiveScalingForecastResponse is the model's shape of that name.
 type GetPredictiveScalingForecastResponse struct {
-	LoadForecast     []LoadForecast     `json:"LoadForecast,omitempty"`
+	LoadForecast     []LoadForecast     `json:"LoadForecast,omitzero"`
 	CapacityForecast *CapacityForecast  `json:"CapacityForecast,omitempty"`
 	UpdateTime       *awsjson.Timestamp `json:"UpdateTime,omitempty"`
 }
@@ -212,7 +212,7 @@ type ListTagsForResourceRequest struct {
 
 // ListTagsForResourceResponse is the model's shape of that name.
 type ListTagsForResourceResponse struct {
-	Tags map[string]string `json:"Tags,omitempty"`
+	Tags map[string]string `json:"Tags,omitzero"`
 }
 
 // LoadForecast: A GetPredictiveScalingForecast call returns the load forecast for a predictive
@@ -220,9 +220,9 @@ type ListTagsForResourceResponse struct {
 // timestamps of those data points and the metric specification.
 type LoadForecast struct {
 	// required
-	Timestamps []awsjson.Timestamp `json:"Timestamps,omitempty"`
+	Timestamps []awsjson.Timestamp `json:"Timestamps,omitzero"`
 	// required
-	Values []float64 `json:"Values,omitempty"`
+	Values []float64 `json:"Values,omitzero"`
 	// required
 	MetricSpecification *PredictiveScalingMetricSpecification `json:"MetricSpecification"`
 }
@@ -362,7 +362,7 @@ type PredefinedMetricSpecification struct {
 // for a predictive scaling policy.
 type PredictiveScalingCustomizedMetricSpecification struct {
 	// required
-	MetricDataQueries []PredictiveScalingMetricDataQuery `json:"MetricDataQueries,omitempty"`
+	MetricDataQueries []PredictiveScalingMetricDataQuery `json:"MetricDataQueries,omitzero"`
 }
 
 // PredictiveScalingMaxCapacityBreachBehavior is the model's shape of that name.
@@ -385,7 +385,7 @@ func (v PredictiveScalingMaxCapacityBreachBehavior) Valid() bool {
 
 // PredictiveScalingMetric: Describes the scaling metric.
 type PredictiveScalingMetric struct {
-	Dimensions []PredictiveScalingMetricDimension `json:"Dimensions,omitempty"`
+	Dimensions []PredictiveScalingMetricDimension `json:"Dimensions,omitzero"`
 	MetricName string                             `json:"MetricName,omitempty"`
 	Namespace  string                             `json:"Namespace,omitempty"`
 }
@@ -455,7 +455,7 @@ func (v PredictiveScalingMode) Valid() bool {
 // Predictive scaling is supported on Amazon ECS services.
 type PredictiveScalingPolicyConfiguration struct {
 	// required
-	MetricSpecifications      []PredictiveScalingMetricSpecification     `json:"MetricSpecifications,omitempty"`
+	MetricSpecifications      []PredictiveScalingMetricSpecification     `json:"MetricSpecifications,omitzero"`
 	Mode                      PredictiveScalingMode                      `json:"Mode,omitempty"`
 	SchedulingBufferTime      *int32                                     `json:"SchedulingBufferTime,omitempty"`
 	MaxCapacityBreachBehavior PredictiveScalingMaxCapacityBreachBehavior `json:"MaxCapacityBreachBehavior,omitempty"`
@@ -506,7 +506,7 @@ type PutScalingPolicyRequest struct {
 type PutScalingPolicyResponse struct {
 	// required
 	PolicyARN string  `json:"PolicyARN"`
-	Alarms    []Alarm `json:"Alarms,omitempty"`
+	Alarms    []Alarm `json:"Alarms,omitzero"`
 }
 
 // PutScheduledActionRequest is the model's shape of that name.
@@ -542,7 +542,7 @@ type RegisterScalableTargetRequest struct {
 	MaxCapacity       *int32            `json:"MaxCapacity,omitempty"`
 	RoleARN           string            `json:"RoleARN,omitempty"`
 	SuspendedState    *SuspendedState   `json:"SuspendedState,omitempty"`
-	Tags              map[string]string `json:"Tags,omitempty"`
+	Tags              map[string]string `json:"Tags,omitzero"`
 }
 
 // RegisterScalableTargetResponse is the model's shape of that name.
@@ -638,7 +638,7 @@ type ScalingActivity struct {
 	StatusCode       ScalingActivityStatusCode `json:"StatusCode"`
 	StatusMessage    string                    `json:"StatusMessage,omitempty"`
 	Details          string                    `json:"Details,omitempty"`
-	NotScaledReasons []NotScaledReason         `json:"NotScaledReasons,omitempty"`
+	NotScaledReasons []NotScaledReason         `json:"NotScaledReasons,omitzero"`
 }
 
 // ScalingActivityStatusCode is the model's shape of that name.
@@ -680,7 +680,7 @@ type ScalingPolicy struct {
 	StepScalingPolicyConfiguration           *StepScalingPolicyConfiguration           `json:"StepScalingPolicyConfiguration,omitempty"`
 	TargetTrackingScalingPolicyConfiguration *TargetTrackingScalingPolicyConfiguration `json:"TargetTrackingScalingPolicyConfiguration,omitempty"`
 	PredictiveScalingPolicyConfiguration     *PredictiveScalingPolicyConfiguration     `json:"PredictiveScalingPolicyConfiguration,omitempty"`
-	Alarms                                   []Alarm                                   `json:"Alarms,omitempty"`
+	Alarms                                   []Alarm                                   `json:"Alarms,omitzero"`
 	// required
 	CreationTime *awsjson.Timestamp `json:"CreationTime"`
 }
@@ -751,7 +751,7 @@ type StepAdjustment struct {
 // Application Auto Scaling.
 type StepScalingPolicyConfiguration struct {
 	AdjustmentType         AdjustmentType        `json:"AdjustmentType,omitempty"`
-	StepAdjustments        []StepAdjustment      `json:"StepAdjustments,omitempty"`
+	StepAdjustments        []StepAdjustment      `json:"StepAdjustments,omitzero"`
 	MinAdjustmentMagnitude *int32                `json:"MinAdjustmentMagnitude,omitempty"`
 	Cooldown               *int32                `json:"Cooldown,omitempty"`
 	MetricAggregationType  MetricAggregationType `json:"MetricAggregationType,omitempty"`
@@ -770,7 +770,7 @@ type TagResourceRequest struct {
 	// required
 	ResourceARN string `json:"ResourceARN"`
 	// required
-	Tags map[string]string `json:"Tags,omitempty"`
+	Tags map[string]string `json:"Tags,omitzero"`
 }
 
 // TagResourceResponse is the model's shape of that name.
@@ -779,7 +779,7 @@ type TagResourceResponse struct {
 
 // TargetTrackingMetric: Represents a specific metric.
 type TargetTrackingMetric struct {
-	Dimensions []TargetTrackingMetricDimension `json:"Dimensions,omitempty"`
+	Dimensions []TargetTrackingMetricDimension `json:"Dimensions,omitzero"`
 	MetricName string                          `json:"MetricName,omitempty"`
 	Namespace  string                          `json:"Namespace,omitempty"`
 }
@@ -831,7 +831,7 @@ type UntagResourceRequest struct {
 	// required
 	ResourceARN string `json:"ResourceARN"`
 	// required
-	TagKeys []string `json:"TagKeys,omitempty"`
+	TagKeys []string `json:"TagKeys,omitzero"`
 }
 
 // UntagResourceResponse is the model's shape of that name.

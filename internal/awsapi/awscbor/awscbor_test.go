@@ -143,8 +143,11 @@ func TestEncodesResponses(t *testing.T) {
 	g.Expect(back.Datapoints[1].Timestamp.Time).To(Equal(jan2.Add(time.Minute + 500*time.Millisecond)))
 	g.Expect(back.Datapoints[1].SampleCount).To(HaveValue(Equal(3.0)))
 
-	// An empty list with omitempty is left out, as in JSON.
+	// An empty list is sent, a nil one left out (omitzero), as in JSON.
 	b, err = awscbor.Marshal(&cwwire.ListMetricsOutput{Metrics: []cwwire.Metric{}})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(b).To(Equal([]byte("\xa1gMetrics\x80")))
+	b, err = awscbor.Marshal(&cwwire.ListMetricsOutput{})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(b).To(Equal([]byte{0xa0}))
 }

@@ -51,7 +51,7 @@ type AlarmContributor struct {
 	// required
 	ContributorId string `json:"ContributorId"`
 	// required
-	ContributorAttributes map[string]string `json:"ContributorAttributes,omitempty"`
+	ContributorAttributes map[string]string `json:"ContributorAttributes,omitzero"`
 	// required
 	StateReason                string             `json:"StateReason"`
 	StateTransitionedTimestamp *awsjson.Timestamp `json:"StateTransitionedTimestamp,omitempty"`
@@ -66,7 +66,7 @@ type AlarmHistoryItem struct {
 	HistoryItemType            HistoryItemType    `json:"HistoryItemType,omitempty"`
 	HistorySummary             string             `json:"HistorySummary,omitempty"`
 	HistoryData                string             `json:"HistoryData,omitempty"`
-	AlarmContributorAttributes map[string]string  `json:"AlarmContributorAttributes,omitempty"`
+	AlarmContributorAttributes map[string]string  `json:"AlarmContributorAttributes,omitzero"`
 }
 
 // AlarmMuteRuleStatus is the model's shape of that name.
@@ -132,7 +132,7 @@ func (v AlarmType) Valid() bool {
 type AnomalyDetector struct {
 	Namespace                   string                        `json:"Namespace,omitempty"`
 	MetricName                  string                        `json:"MetricName,omitempty"`
-	Dimensions                  []Dimension                   `json:"Dimensions,omitempty"`
+	Dimensions                  []Dimension                   `json:"Dimensions,omitzero"`
 	Stat                        string                        `json:"Stat,omitempty"`
 	Configuration               *AnomalyDetectorConfiguration `json:"Configuration,omitempty"`
 	StateValue                  AnomalyDetectorStateValue     `json:"StateValue,omitempty"`
@@ -145,7 +145,7 @@ type AnomalyDetector struct {
 // detection model is to be trained, including time ranges to exclude from use for training the
 // model and the time zone to use for the metric.
 type AnomalyDetectorConfiguration struct {
-	ExcludedTimeRanges []Range `json:"ExcludedTimeRanges,omitempty"`
+	ExcludedTimeRanges []Range `json:"ExcludedTimeRanges,omitzero"`
 	MetricTimezone     string  `json:"MetricTimezone,omitempty"`
 }
 
@@ -212,14 +212,14 @@ func (v ComparisonOperator) Valid() bool {
 // CompositeAlarm: The details about a composite alarm.
 type CompositeAlarm struct {
 	ActionsEnabled                     *bool               `json:"ActionsEnabled,omitempty"`
-	AlarmActions                       []string            `json:"AlarmActions,omitempty"`
+	AlarmActions                       []string            `json:"AlarmActions,omitzero"`
 	AlarmArn                           string              `json:"AlarmArn,omitempty"`
 	AlarmConfigurationUpdatedTimestamp *awsjson.Timestamp  `json:"AlarmConfigurationUpdatedTimestamp,omitempty"`
 	AlarmDescription                   string              `json:"AlarmDescription,omitempty"`
 	AlarmName                          string              `json:"AlarmName,omitempty"`
 	AlarmRule                          string              `json:"AlarmRule,omitempty"`
-	InsufficientDataActions            []string            `json:"InsufficientDataActions,omitempty"`
-	OKActions                          []string            `json:"OKActions,omitempty"`
+	InsufficientDataActions            []string            `json:"InsufficientDataActions,omitzero"`
+	OKActions                          []string            `json:"OKActions,omitzero"`
 	StateReason                        string              `json:"StateReason,omitempty"`
 	StateReasonData                    string              `json:"StateReasonData,omitempty"`
 	StateUpdatedTimestamp              *awsjson.Timestamp  `json:"StateUpdatedTimestamp,omitempty"`
@@ -255,7 +255,7 @@ type Datapoint struct {
 	Minimum            *float64           `json:"Minimum,omitempty"`
 	Maximum            *float64           `json:"Maximum,omitempty"`
 	Unit               StandardUnit       `json:"Unit,omitempty"`
-	ExtendedStatistics map[string]float64 `json:"ExtendedStatistics,omitempty"`
+	ExtendedStatistics map[string]float64 `json:"ExtendedStatistics,omitzero"`
 }
 
 // DeleteAlarmMuteRuleInput is the model's shape of that name.
@@ -267,14 +267,14 @@ type DeleteAlarmMuteRuleInput struct {
 // DeleteAlarmsInput is the model's shape of that name.
 type DeleteAlarmsInput struct {
 	// required
-	AlarmNames []string `json:"AlarmNames,omitempty"`
+	AlarmNames []string `json:"AlarmNames,omitzero"`
 }
 
 // DeleteAnomalyDetectorInput is the model's shape of that name.
 type DeleteAnomalyDetectorInput struct {
 	Namespace                   string                       `json:"Namespace,omitempty"`
 	MetricName                  string                       `json:"MetricName,omitempty"`
-	Dimensions                  []Dimension                  `json:"Dimensions,omitempty"`
+	Dimensions                  []Dimension                  `json:"Dimensions,omitzero"`
 	Stat                        string                       `json:"Stat,omitempty"`
 	SingleMetricAnomalyDetector *SingleMetricAnomalyDetector `json:"SingleMetricAnomalyDetector,omitempty"`
 	MetricMathAnomalyDetector   *MetricMathAnomalyDetector   `json:"MetricMathAnomalyDetector,omitempty"`
@@ -287,7 +287,7 @@ type DeleteAnomalyDetectorOutput struct {
 // DeleteDashboardsInput is the model's shape of that name.
 type DeleteDashboardsInput struct {
 	// required
-	DashboardNames []string `json:"DashboardNames,omitempty"`
+	DashboardNames []string `json:"DashboardNames,omitzero"`
 }
 
 // DeleteDashboardsOutput is the model's shape of that name.
@@ -297,12 +297,12 @@ type DeleteDashboardsOutput struct {
 // DeleteInsightRulesInput is the model's shape of that name.
 type DeleteInsightRulesInput struct {
 	// required
-	RuleNames []string `json:"RuleNames,omitempty"`
+	RuleNames []string `json:"RuleNames,omitzero"`
 }
 
 // DeleteInsightRulesOutput is the model's shape of that name.
 type DeleteInsightRulesOutput struct {
-	Failures []PartialFailure `json:"Failures,omitempty"`
+	Failures []PartialFailure `json:"Failures,omitzero"`
 }
 
 // DeleteMetricStreamInput is the model's shape of that name.
@@ -325,7 +325,7 @@ type DescribeAlarmContributorsInput struct {
 // DescribeAlarmContributorsOutput is the model's shape of that name.
 type DescribeAlarmContributorsOutput struct {
 	// required
-	AlarmContributors []AlarmContributor `json:"AlarmContributors,omitempty"`
+	AlarmContributors []AlarmContributor `json:"AlarmContributors,omitzero"`
 	NextToken         string             `json:"NextToken,omitempty"`
 }
 
@@ -333,7 +333,7 @@ type DescribeAlarmContributorsOutput struct {
 type DescribeAlarmHistoryInput struct {
 	AlarmName          string             `json:"AlarmName,omitempty"`
 	AlarmContributorId string             `json:"AlarmContributorId,omitempty"`
-	AlarmTypes         []AlarmType        `json:"AlarmTypes,omitempty"`
+	AlarmTypes         []AlarmType        `json:"AlarmTypes,omitzero"`
 	HistoryItemType    HistoryItemType    `json:"HistoryItemType,omitempty"`
 	StartDate          *awsjson.Timestamp `json:"StartDate,omitempty"`
 	EndDate            *awsjson.Timestamp `json:"EndDate,omitempty"`
@@ -344,7 +344,7 @@ type DescribeAlarmHistoryInput struct {
 
 // DescribeAlarmHistoryOutput is the model's shape of that name.
 type DescribeAlarmHistoryOutput struct {
-	AlarmHistoryItems []AlarmHistoryItem `json:"AlarmHistoryItems,omitempty"`
+	AlarmHistoryItems []AlarmHistoryItem `json:"AlarmHistoryItems,omitzero"`
 	NextToken         string             `json:"NextToken,omitempty"`
 }
 
@@ -356,21 +356,21 @@ type DescribeAlarmsForMetricInput struct {
 	Namespace         string       `json:"Namespace"`
 	Statistic         Statistic    `json:"Statistic,omitempty"`
 	ExtendedStatistic string       `json:"ExtendedStatistic,omitempty"`
-	Dimensions        []Dimension  `json:"Dimensions,omitempty"`
+	Dimensions        []Dimension  `json:"Dimensions,omitzero"`
 	Period            *int32       `json:"Period,omitempty"`
 	Unit              StandardUnit `json:"Unit,omitempty"`
 }
 
 // DescribeAlarmsForMetricOutput is the model's shape of that name.
 type DescribeAlarmsForMetricOutput struct {
-	MetricAlarms []MetricAlarm `json:"MetricAlarms,omitempty"`
+	MetricAlarms []MetricAlarm `json:"MetricAlarms,omitzero"`
 }
 
 // DescribeAlarmsInput is the model's shape of that name.
 type DescribeAlarmsInput struct {
-	AlarmNames          []string    `json:"AlarmNames,omitempty"`
+	AlarmNames          []string    `json:"AlarmNames,omitzero"`
 	AlarmNamePrefix     string      `json:"AlarmNamePrefix,omitempty"`
-	AlarmTypes          []AlarmType `json:"AlarmTypes,omitempty"`
+	AlarmTypes          []AlarmType `json:"AlarmTypes,omitzero"`
 	ChildrenOfAlarmName string      `json:"ChildrenOfAlarmName,omitempty"`
 	ParentsOfAlarmName  string      `json:"ParentsOfAlarmName,omitempty"`
 	StateValue          StateValue  `json:"StateValue,omitempty"`
@@ -381,8 +381,8 @@ type DescribeAlarmsInput struct {
 
 // DescribeAlarmsOutput is the model's shape of that name.
 type DescribeAlarmsOutput struct {
-	CompositeAlarms []CompositeAlarm `json:"CompositeAlarms,omitempty"`
-	MetricAlarms    []MetricAlarm    `json:"MetricAlarms,omitempty"`
+	CompositeAlarms []CompositeAlarm `json:"CompositeAlarms,omitzero"`
+	MetricAlarms    []MetricAlarm    `json:"MetricAlarms,omitzero"`
 	NextToken       string           `json:"NextToken,omitempty"`
 }
 
@@ -392,13 +392,13 @@ type DescribeAnomalyDetectorsInput struct {
 	MaxResults           *int32                `json:"MaxResults,omitempty"`
 	Namespace            string                `json:"Namespace,omitempty"`
 	MetricName           string                `json:"MetricName,omitempty"`
-	Dimensions           []Dimension           `json:"Dimensions,omitempty"`
-	AnomalyDetectorTypes []AnomalyDetectorType `json:"AnomalyDetectorTypes,omitempty"`
+	Dimensions           []Dimension           `json:"Dimensions,omitzero"`
+	AnomalyDetectorTypes []AnomalyDetectorType `json:"AnomalyDetectorTypes,omitzero"`
 }
 
 // DescribeAnomalyDetectorsOutput is the model's shape of that name.
 type DescribeAnomalyDetectorsOutput struct {
-	AnomalyDetectors []AnomalyDetector `json:"AnomalyDetectors,omitempty"`
+	AnomalyDetectors []AnomalyDetector `json:"AnomalyDetectors,omitzero"`
 	NextToken        string            `json:"NextToken,omitempty"`
 }
 
@@ -411,7 +411,7 @@ type DescribeInsightRulesInput struct {
 // DescribeInsightRulesOutput is the model's shape of that name.
 type DescribeInsightRulesOutput struct {
 	NextToken    string        `json:"NextToken,omitempty"`
-	InsightRules []InsightRule `json:"InsightRules,omitempty"`
+	InsightRules []InsightRule `json:"InsightRules,omitzero"`
 }
 
 // Dimension: A dimension is a name/value pair that is part of the identity of a metric. Because
@@ -434,49 +434,49 @@ type DimensionFilter struct {
 // DisableAlarmActionsInput is the model's shape of that name.
 type DisableAlarmActionsInput struct {
 	// required
-	AlarmNames []string `json:"AlarmNames,omitempty"`
+	AlarmNames []string `json:"AlarmNames,omitzero"`
 }
 
 // DisableInsightRulesInput is the model's shape of that name.
 type DisableInsightRulesInput struct {
 	// required
-	RuleNames []string `json:"RuleNames,omitempty"`
+	RuleNames []string `json:"RuleNames,omitzero"`
 }
 
 // DisableInsightRulesOutput is the model's shape of that name.
 type DisableInsightRulesOutput struct {
-	Failures []PartialFailure `json:"Failures,omitempty"`
+	Failures []PartialFailure `json:"Failures,omitzero"`
 }
 
 // EnableAlarmActionsInput is the model's shape of that name.
 type EnableAlarmActionsInput struct {
 	// required
-	AlarmNames []string `json:"AlarmNames,omitempty"`
+	AlarmNames []string `json:"AlarmNames,omitzero"`
 }
 
 // EnableInsightRulesInput is the model's shape of that name.
 type EnableInsightRulesInput struct {
 	// required
-	RuleNames []string `json:"RuleNames,omitempty"`
+	RuleNames []string `json:"RuleNames,omitzero"`
 }
 
 // EnableInsightRulesOutput is the model's shape of that name.
 type EnableInsightRulesOutput struct {
-	Failures []PartialFailure `json:"Failures,omitempty"`
+	Failures []PartialFailure `json:"Failures,omitzero"`
 }
 
 // Entity: An entity associated with metrics, to allow for finding related telemetry. An entity is
 // typically a resource or service within your system.
 type Entity struct {
-	KeyAttributes map[string]string `json:"KeyAttributes,omitempty"`
-	Attributes    map[string]string `json:"Attributes,omitempty"`
+	KeyAttributes map[string]string `json:"KeyAttributes,omitzero"`
+	Attributes    map[string]string `json:"Attributes,omitzero"`
 }
 
 // EntityMetricData: A set of metrics that are associated with an entity, such as a specific
 // service or resource. Contains the entity and the list of metric data associated with it.
 type EntityMetricData struct {
 	Entity     *Entity       `json:"Entity,omitempty"`
-	MetricData []MetricDatum `json:"MetricData,omitempty"`
+	MetricData []MetricDatum `json:"MetricData,omitzero"`
 }
 
 // EvaluationCriteria: The evaluation criteria for an alarm. This is a union type that currently
@@ -548,24 +548,24 @@ type GetInsightRuleReportInput struct {
 	// required
 	Period              int32    `json:"Period"`
 	MaxContributorCount *int32   `json:"MaxContributorCount,omitempty"`
-	Metrics             []string `json:"Metrics,omitempty"`
+	Metrics             []string `json:"Metrics,omitzero"`
 	OrderBy             string   `json:"OrderBy,omitempty"`
 }
 
 // GetInsightRuleReportOutput is the model's shape of that name.
 type GetInsightRuleReportOutput struct {
-	KeyLabels              []string                     `json:"KeyLabels,omitempty"`
+	KeyLabels              []string                     `json:"KeyLabels,omitzero"`
 	AggregationStatistic   string                       `json:"AggregationStatistic,omitempty"`
 	AggregateValue         *float64                     `json:"AggregateValue,omitempty"`
 	ApproximateUniqueCount *int64                       `json:"ApproximateUniqueCount,omitempty"`
-	Contributors           []InsightRuleContributor     `json:"Contributors,omitempty"`
-	MetricDatapoints       []InsightRuleMetricDatapoint `json:"MetricDatapoints,omitempty"`
+	Contributors           []InsightRuleContributor     `json:"Contributors,omitzero"`
+	MetricDatapoints       []InsightRuleMetricDatapoint `json:"MetricDatapoints,omitzero"`
 }
 
 // GetMetricDataInput is the model's shape of that name.
 type GetMetricDataInput struct {
 	// required
-	MetricDataQueries []MetricDataQuery `json:"MetricDataQueries,omitempty"`
+	MetricDataQueries []MetricDataQuery `json:"MetricDataQueries,omitzero"`
 	// required
 	StartTime *awsjson.Timestamp `json:"StartTime"`
 	// required
@@ -578,9 +578,9 @@ type GetMetricDataInput struct {
 
 // GetMetricDataOutput is the model's shape of that name.
 type GetMetricDataOutput struct {
-	MetricDataResults []MetricDataResult `json:"MetricDataResults,omitempty"`
+	MetricDataResults []MetricDataResult `json:"MetricDataResults,omitzero"`
 	NextToken         string             `json:"NextToken,omitempty"`
-	Messages          []MessageData      `json:"Messages,omitempty"`
+	Messages          []MessageData      `json:"Messages,omitzero"`
 }
 
 // GetMetricStatisticsInput is the model's shape of that name.
@@ -589,22 +589,22 @@ type GetMetricStatisticsInput struct {
 	Namespace string `json:"Namespace"`
 	// required
 	MetricName string      `json:"MetricName"`
-	Dimensions []Dimension `json:"Dimensions,omitempty"`
+	Dimensions []Dimension `json:"Dimensions,omitzero"`
 	// required
 	StartTime *awsjson.Timestamp `json:"StartTime"`
 	// required
 	EndTime *awsjson.Timestamp `json:"EndTime"`
 	// required
 	Period             int32        `json:"Period"`
-	Statistics         []Statistic  `json:"Statistics,omitempty"`
-	ExtendedStatistics []string     `json:"ExtendedStatistics,omitempty"`
+	Statistics         []Statistic  `json:"Statistics,omitzero"`
+	ExtendedStatistics []string     `json:"ExtendedStatistics,omitzero"`
 	Unit               StandardUnit `json:"Unit,omitempty"`
 }
 
 // GetMetricStatisticsOutput is the model's shape of that name.
 type GetMetricStatisticsOutput struct {
 	Label      string      `json:"Label,omitempty"`
-	Datapoints []Datapoint `json:"Datapoints,omitempty"`
+	Datapoints []Datapoint `json:"Datapoints,omitzero"`
 }
 
 // GetMetricStreamInput is the model's shape of that name.
@@ -617,15 +617,15 @@ type GetMetricStreamInput struct {
 type GetMetricStreamOutput struct {
 	Arn                          string                                `json:"Arn,omitempty"`
 	Name                         string                                `json:"Name,omitempty"`
-	IncludeFilters               []MetricStreamFilter                  `json:"IncludeFilters,omitempty"`
-	ExcludeFilters               []MetricStreamFilter                  `json:"ExcludeFilters,omitempty"`
+	IncludeFilters               []MetricStreamFilter                  `json:"IncludeFilters,omitzero"`
+	ExcludeFilters               []MetricStreamFilter                  `json:"ExcludeFilters,omitzero"`
 	FirehoseArn                  string                                `json:"FirehoseArn,omitempty"`
 	RoleArn                      string                                `json:"RoleArn,omitempty"`
 	State                        string                                `json:"State,omitempty"`
 	CreationDate                 *awsjson.Timestamp                    `json:"CreationDate,omitempty"`
 	LastUpdateDate               *awsjson.Timestamp                    `json:"LastUpdateDate,omitempty"`
 	OutputFormat                 MetricStreamOutputFormat              `json:"OutputFormat,omitempty"`
-	StatisticsConfigurations     []MetricStreamStatisticsConfiguration `json:"StatisticsConfigurations,omitempty"`
+	StatisticsConfigurations     []MetricStreamStatisticsConfiguration `json:"StatisticsConfigurations,omitzero"`
 	IncludeLinkedAccountsMetrics *bool                                 `json:"IncludeLinkedAccountsMetrics,omitempty"`
 }
 
@@ -638,7 +638,7 @@ type GetMetricWidgetImageInput struct {
 
 // GetMetricWidgetImageOutput is the model's shape of that name.
 type GetMetricWidgetImageOutput struct {
-	MetricWidgetImage []byte `json:"MetricWidgetImage,omitempty"`
+	MetricWidgetImage []byte `json:"MetricWidgetImage,omitzero"`
 }
 
 // GetOTelEnrichmentInput is the model's shape of that name.
@@ -693,11 +693,11 @@ type InsightRule struct {
 // from all the keys in the rule.
 type InsightRuleContributor struct {
 	// required
-	Keys []string `json:"Keys,omitempty"`
+	Keys []string `json:"Keys,omitzero"`
 	// required
 	ApproximateAggregateValue float64 `json:"ApproximateAggregateValue"`
 	// required
-	Datapoints []InsightRuleContributorDatapoint `json:"Datapoints,omitempty"`
+	Datapoints []InsightRuleContributorDatapoint `json:"Datapoints,omitzero"`
 }
 
 // InsightRuleContributorDatapoint: One data point related to one contributor.
@@ -732,14 +732,14 @@ type LabelOptions struct {
 // ListAlarmMuteRulesInput is the model's shape of that name.
 type ListAlarmMuteRulesInput struct {
 	AlarmName  string                `json:"AlarmName,omitempty"`
-	Statuses   []AlarmMuteRuleStatus `json:"Statuses,omitempty"`
+	Statuses   []AlarmMuteRuleStatus `json:"Statuses,omitzero"`
 	MaxRecords *int32                `json:"MaxRecords,omitempty"`
 	NextToken  string                `json:"NextToken,omitempty"`
 }
 
 // ListAlarmMuteRulesOutput is the model's shape of that name.
 type ListAlarmMuteRulesOutput struct {
-	AlarmMuteRuleSummaries []AlarmMuteRuleSummary `json:"AlarmMuteRuleSummaries,omitempty"`
+	AlarmMuteRuleSummaries []AlarmMuteRuleSummary `json:"AlarmMuteRuleSummaries,omitzero"`
 	NextToken              string                 `json:"NextToken,omitempty"`
 }
 
@@ -751,7 +751,7 @@ type ListDashboardsInput struct {
 
 // ListDashboardsOutput is the model's shape of that name.
 type ListDashboardsOutput struct {
-	DashboardEntries []DashboardEntry `json:"DashboardEntries,omitempty"`
+	DashboardEntries []DashboardEntry `json:"DashboardEntries,omitzero"`
 	NextToken        string           `json:"NextToken,omitempty"`
 }
 
@@ -765,7 +765,7 @@ type ListManagedInsightRulesInput struct {
 
 // ListManagedInsightRulesOutput is the model's shape of that name.
 type ListManagedInsightRulesOutput struct {
-	ManagedRules []ManagedRuleDescription `json:"ManagedRules,omitempty"`
+	ManagedRules []ManagedRuleDescription `json:"ManagedRules,omitzero"`
 	NextToken    string                   `json:"NextToken,omitempty"`
 }
 
@@ -778,14 +778,14 @@ type ListMetricStreamsInput struct {
 // ListMetricStreamsOutput is the model's shape of that name.
 type ListMetricStreamsOutput struct {
 	NextToken string              `json:"NextToken,omitempty"`
-	Entries   []MetricStreamEntry `json:"Entries,omitempty"`
+	Entries   []MetricStreamEntry `json:"Entries,omitzero"`
 }
 
 // ListMetricsInput is the model's shape of that name.
 type ListMetricsInput struct {
 	Namespace             string            `json:"Namespace,omitempty"`
 	MetricName            string            `json:"MetricName,omitempty"`
-	Dimensions            []DimensionFilter `json:"Dimensions,omitempty"`
+	Dimensions            []DimensionFilter `json:"Dimensions,omitzero"`
 	NextToken             string            `json:"NextToken,omitempty"`
 	RecentlyActive        RecentlyActive    `json:"RecentlyActive,omitempty"`
 	IncludeLinkedAccounts *bool             `json:"IncludeLinkedAccounts,omitempty"`
@@ -794,9 +794,9 @@ type ListMetricsInput struct {
 
 // ListMetricsOutput is the model's shape of that name.
 type ListMetricsOutput struct {
-	Metrics        []Metric `json:"Metrics,omitempty"`
+	Metrics        []Metric `json:"Metrics,omitzero"`
 	NextToken      string   `json:"NextToken,omitempty"`
-	OwningAccounts []string `json:"OwningAccounts,omitempty"`
+	OwningAccounts []string `json:"OwningAccounts,omitzero"`
 }
 
 // ListTagsForResourceInput is the model's shape of that name.
@@ -807,7 +807,7 @@ type ListTagsForResourceInput struct {
 
 // ListTagsForResourceOutput is the model's shape of that name.
 type ListTagsForResourceOutput struct {
-	Tags []Tag `json:"Tags,omitempty"`
+	Tags []Tag `json:"Tags,omitzero"`
 }
 
 // ManagedRule: Contains the information that's required to enable a managed Contributor Insights
@@ -817,7 +817,7 @@ type ManagedRule struct {
 	TemplateName string `json:"TemplateName"`
 	// required
 	ResourceARN string `json:"ResourceARN"`
-	Tags        []Tag  `json:"Tags,omitempty"`
+	Tags        []Tag  `json:"Tags,omitzero"`
 }
 
 // ManagedRuleDescription: Contains information about managed Contributor Insights rules, as
@@ -846,7 +846,7 @@ type MessageData struct {
 type Metric struct {
 	Namespace  string      `json:"Namespace,omitempty"`
 	MetricName string      `json:"MetricName,omitempty"`
-	Dimensions []Dimension `json:"Dimensions,omitempty"`
+	Dimensions []Dimension `json:"Dimensions,omitzero"`
 }
 
 // MetricAlarm: The details about a metric alarm.
@@ -856,9 +856,9 @@ type MetricAlarm struct {
 	AlarmDescription                   string              `json:"AlarmDescription,omitempty"`
 	AlarmConfigurationUpdatedTimestamp *awsjson.Timestamp  `json:"AlarmConfigurationUpdatedTimestamp,omitempty"`
 	ActionsEnabled                     *bool               `json:"ActionsEnabled,omitempty"`
-	OKActions                          []string            `json:"OKActions,omitempty"`
-	AlarmActions                       []string            `json:"AlarmActions,omitempty"`
-	InsufficientDataActions            []string            `json:"InsufficientDataActions,omitempty"`
+	OKActions                          []string            `json:"OKActions,omitzero"`
+	AlarmActions                       []string            `json:"AlarmActions,omitzero"`
+	InsufficientDataActions            []string            `json:"InsufficientDataActions,omitzero"`
 	StateValue                         StateValue          `json:"StateValue,omitempty"`
 	StateReason                        string              `json:"StateReason,omitempty"`
 	StateReasonData                    string              `json:"StateReasonData,omitempty"`
@@ -867,7 +867,7 @@ type MetricAlarm struct {
 	Namespace                          string              `json:"Namespace,omitempty"`
 	Statistic                          Statistic           `json:"Statistic,omitempty"`
 	ExtendedStatistic                  string              `json:"ExtendedStatistic,omitempty"`
-	Dimensions                         []Dimension         `json:"Dimensions,omitempty"`
+	Dimensions                         []Dimension         `json:"Dimensions,omitzero"`
 	Period                             *int32              `json:"Period,omitempty"`
 	Unit                               StandardUnit        `json:"Unit,omitempty"`
 	EvaluationPeriods                  *int32              `json:"EvaluationPeriods,omitempty"`
@@ -876,7 +876,7 @@ type MetricAlarm struct {
 	ComparisonOperator                 ComparisonOperator  `json:"ComparisonOperator,omitempty"`
 	TreatMissingData                   string              `json:"TreatMissingData,omitempty"`
 	EvaluateLowSampleCountPercentile   string              `json:"EvaluateLowSampleCountPercentile,omitempty"`
-	Metrics                            []MetricDataQuery   `json:"Metrics,omitempty"`
+	Metrics                            []MetricDataQuery   `json:"Metrics,omitzero"`
 	ThresholdMetricId                  string              `json:"ThresholdMetricId,omitempty"`
 	EvaluationState                    EvaluationState     `json:"EvaluationState,omitempty"`
 	StateTransitionedTimestamp         *awsjson.Timestamp  `json:"StateTransitionedTimestamp,omitempty"`
@@ -909,10 +909,10 @@ type MetricDataQuery struct {
 type MetricDataResult struct {
 	Id         string              `json:"Id,omitempty"`
 	Label      string              `json:"Label,omitempty"`
-	Timestamps []awsjson.Timestamp `json:"Timestamps,omitempty"`
-	Values     []float64           `json:"Values,omitempty"`
+	Timestamps []awsjson.Timestamp `json:"Timestamps,omitzero"`
+	Values     []float64           `json:"Values,omitzero"`
 	StatusCode StatusCode          `json:"StatusCode,omitempty"`
-	Messages   []MessageData       `json:"Messages,omitempty"`
+	Messages   []MessageData       `json:"Messages,omitzero"`
 }
 
 // MetricDatum: Encapsulates the information sent to either create a metric or add new values to be
@@ -920,12 +920,12 @@ type MetricDataResult struct {
 type MetricDatum struct {
 	// required
 	MetricName        string             `json:"MetricName"`
-	Dimensions        []Dimension        `json:"Dimensions,omitempty"`
+	Dimensions        []Dimension        `json:"Dimensions,omitzero"`
 	Timestamp         *awsjson.Timestamp `json:"Timestamp,omitempty"`
 	Value             *float64           `json:"Value,omitempty"`
 	StatisticValues   *StatisticSet      `json:"StatisticValues,omitempty"`
-	Values            []float64          `json:"Values,omitempty"`
-	Counts            []float64          `json:"Counts,omitempty"`
+	Values            []float64          `json:"Values,omitzero"`
+	Counts            []float64          `json:"Counts,omitzero"`
 	Unit              StandardUnit       `json:"Unit,omitempty"`
 	StorageResolution *int32             `json:"StorageResolution,omitempty"`
 }
@@ -934,7 +934,7 @@ type MetricDatum struct {
 // series the anomaly detector uses as input. The designated math expression must return a single
 // time series.
 type MetricMathAnomalyDetector struct {
-	MetricDataQueries []MetricDataQuery `json:"MetricDataQueries,omitempty"`
+	MetricDataQueries []MetricDataQuery `json:"MetricDataQueries,omitzero"`
 }
 
 // MetricStat: This structure defines the metric to be returned, along with the statistics, period,
@@ -965,7 +965,7 @@ type MetricStreamEntry struct {
 // names, to either include in a metric stream or exclude from a metric stream.
 type MetricStreamFilter struct {
 	Namespace   string   `json:"Namespace,omitempty"`
-	MetricNames []string `json:"MetricNames,omitempty"`
+	MetricNames []string `json:"MetricNames,omitzero"`
 }
 
 // MetricStreamOutputFormat is the model's shape of that name.
@@ -992,9 +992,9 @@ func (v MetricStreamOutputFormat) Valid() bool {
 // for one metric that includes additional statistics in the stream.
 type MetricStreamStatisticsConfiguration struct {
 	// required
-	IncludeMetrics []MetricStreamStatisticsMetric `json:"IncludeMetrics,omitempty"`
+	IncludeMetrics []MetricStreamStatisticsMetric `json:"IncludeMetrics,omitzero"`
 	// required
-	AdditionalStatistics []string `json:"AdditionalStatistics,omitempty"`
+	AdditionalStatistics []string `json:"AdditionalStatistics,omitzero"`
 }
 
 // MetricStreamStatisticsMetric: This object contains the information for one metric that is to be
@@ -1009,7 +1009,7 @@ type MetricStreamStatisticsMetric struct {
 // MuteTargets: Specifies which alarms an alarm mute rule applies to.
 type MuteTargets struct {
 	// required
-	AlarmNames []string `json:"AlarmNames,omitempty"`
+	AlarmNames []string `json:"AlarmNames,omitzero"`
 }
 
 // OTelEnrichmentStatus: The status of OTel enrichment for the account.
@@ -1048,7 +1048,7 @@ type PutAlarmMuteRuleInput struct {
 	// required
 	Rule        *Rule              `json:"Rule"`
 	MuteTargets *MuteTargets       `json:"MuteTargets,omitempty"`
-	Tags        []Tag              `json:"Tags,omitempty"`
+	Tags        []Tag              `json:"Tags,omitzero"`
 	StartDate   *awsjson.Timestamp `json:"StartDate,omitempty"`
 	ExpireDate  *awsjson.Timestamp `json:"ExpireDate,omitempty"`
 }
@@ -1057,7 +1057,7 @@ type PutAlarmMuteRuleInput struct {
 type PutAnomalyDetectorInput struct {
 	Namespace                   string                        `json:"Namespace,omitempty"`
 	MetricName                  string                        `json:"MetricName,omitempty"`
-	Dimensions                  []Dimension                   `json:"Dimensions,omitempty"`
+	Dimensions                  []Dimension                   `json:"Dimensions,omitzero"`
 	Stat                        string                        `json:"Stat,omitempty"`
 	Configuration               *AnomalyDetectorConfiguration `json:"Configuration,omitempty"`
 	MetricCharacteristics       *MetricCharacteristics        `json:"MetricCharacteristics,omitempty"`
@@ -1072,15 +1072,15 @@ type PutAnomalyDetectorOutput struct {
 // PutCompositeAlarmInput is the model's shape of that name.
 type PutCompositeAlarmInput struct {
 	ActionsEnabled   *bool    `json:"ActionsEnabled,omitempty"`
-	AlarmActions     []string `json:"AlarmActions,omitempty"`
+	AlarmActions     []string `json:"AlarmActions,omitzero"`
 	AlarmDescription string   `json:"AlarmDescription,omitempty"`
 	// required
 	AlarmName string `json:"AlarmName"`
 	// required
 	AlarmRule                        string   `json:"AlarmRule"`
-	InsufficientDataActions          []string `json:"InsufficientDataActions,omitempty"`
-	OKActions                        []string `json:"OKActions,omitempty"`
-	Tags                             []Tag    `json:"Tags,omitempty"`
+	InsufficientDataActions          []string `json:"InsufficientDataActions,omitzero"`
+	OKActions                        []string `json:"OKActions,omitzero"`
+	Tags                             []Tag    `json:"Tags,omitzero"`
 	ActionsSuppressor                string   `json:"ActionsSuppressor,omitempty"`
 	ActionsSuppressorWaitPeriod      *int32   `json:"ActionsSuppressorWaitPeriod,omitempty"`
 	ActionsSuppressorExtensionPeriod *int32   `json:"ActionsSuppressorExtensionPeriod,omitempty"`
@@ -1092,12 +1092,12 @@ type PutDashboardInput struct {
 	DashboardName string `json:"DashboardName"`
 	// required
 	DashboardBody string `json:"DashboardBody"`
-	Tags          []Tag  `json:"Tags,omitempty"`
+	Tags          []Tag  `json:"Tags,omitzero"`
 }
 
 // PutDashboardOutput is the model's shape of that name.
 type PutDashboardOutput struct {
-	DashboardValidationMessages []DashboardValidationMessage `json:"DashboardValidationMessages,omitempty"`
+	DashboardValidationMessages []DashboardValidationMessage `json:"DashboardValidationMessages,omitzero"`
 }
 
 // PutInsightRuleInput is the model's shape of that name.
@@ -1107,7 +1107,7 @@ type PutInsightRuleInput struct {
 	RuleState string `json:"RuleState,omitempty"`
 	// required
 	RuleDefinition         string `json:"RuleDefinition"`
-	Tags                   []Tag  `json:"Tags,omitempty"`
+	Tags                   []Tag  `json:"Tags,omitzero"`
 	ApplyOnTransformedLogs *bool  `json:"ApplyOnTransformedLogs,omitempty"`
 }
 
@@ -1118,12 +1118,12 @@ type PutInsightRuleOutput struct {
 // PutManagedInsightRulesInput is the model's shape of that name.
 type PutManagedInsightRulesInput struct {
 	// required
-	ManagedRules []ManagedRule `json:"ManagedRules,omitempty"`
+	ManagedRules []ManagedRule `json:"ManagedRules,omitzero"`
 }
 
 // PutManagedInsightRulesOutput is the model's shape of that name.
 type PutManagedInsightRulesOutput struct {
-	Failures []PartialFailure `json:"Failures,omitempty"`
+	Failures []PartialFailure `json:"Failures,omitzero"`
 }
 
 // PutMetricAlarmInput is the model's shape of that name.
@@ -1132,14 +1132,14 @@ type PutMetricAlarmInput struct {
 	AlarmName                        string              `json:"AlarmName"`
 	AlarmDescription                 string              `json:"AlarmDescription,omitempty"`
 	ActionsEnabled                   *bool               `json:"ActionsEnabled,omitempty"`
-	OKActions                        []string            `json:"OKActions,omitempty"`
-	AlarmActions                     []string            `json:"AlarmActions,omitempty"`
-	InsufficientDataActions          []string            `json:"InsufficientDataActions,omitempty"`
+	OKActions                        []string            `json:"OKActions,omitzero"`
+	AlarmActions                     []string            `json:"AlarmActions,omitzero"`
+	InsufficientDataActions          []string            `json:"InsufficientDataActions,omitzero"`
 	MetricName                       string              `json:"MetricName,omitempty"`
 	Namespace                        string              `json:"Namespace,omitempty"`
 	Statistic                        Statistic           `json:"Statistic,omitempty"`
 	ExtendedStatistic                string              `json:"ExtendedStatistic,omitempty"`
-	Dimensions                       []Dimension         `json:"Dimensions,omitempty"`
+	Dimensions                       []Dimension         `json:"Dimensions,omitzero"`
 	Period                           *int32              `json:"Period,omitempty"`
 	Unit                             StandardUnit        `json:"Unit,omitempty"`
 	EvaluationPeriods                *int32              `json:"EvaluationPeriods,omitempty"`
@@ -1148,8 +1148,8 @@ type PutMetricAlarmInput struct {
 	ComparisonOperator               ComparisonOperator  `json:"ComparisonOperator,omitempty"`
 	TreatMissingData                 string              `json:"TreatMissingData,omitempty"`
 	EvaluateLowSampleCountPercentile string              `json:"EvaluateLowSampleCountPercentile,omitempty"`
-	Metrics                          []MetricDataQuery   `json:"Metrics,omitempty"`
-	Tags                             []Tag               `json:"Tags,omitempty"`
+	Metrics                          []MetricDataQuery   `json:"Metrics,omitzero"`
+	Tags                             []Tag               `json:"Tags,omitzero"`
 	ThresholdMetricId                string              `json:"ThresholdMetricId,omitempty"`
 	EvaluationCriteria               *EvaluationCriteria `json:"EvaluationCriteria,omitempty"`
 	EvaluationInterval               *int32              `json:"EvaluationInterval,omitempty"`
@@ -1159,8 +1159,8 @@ type PutMetricAlarmInput struct {
 type PutMetricDataInput struct {
 	// required
 	Namespace              string             `json:"Namespace"`
-	MetricData             []MetricDatum      `json:"MetricData,omitempty"`
-	EntityMetricData       []EntityMetricData `json:"EntityMetricData,omitempty"`
+	MetricData             []MetricDatum      `json:"MetricData,omitzero"`
+	EntityMetricData       []EntityMetricData `json:"EntityMetricData,omitzero"`
 	StrictEntityValidation *bool              `json:"StrictEntityValidation,omitempty"`
 }
 
@@ -1168,16 +1168,16 @@ type PutMetricDataInput struct {
 type PutMetricStreamInput struct {
 	// required
 	Name           string               `json:"Name"`
-	IncludeFilters []MetricStreamFilter `json:"IncludeFilters,omitempty"`
-	ExcludeFilters []MetricStreamFilter `json:"ExcludeFilters,omitempty"`
+	IncludeFilters []MetricStreamFilter `json:"IncludeFilters,omitzero"`
+	ExcludeFilters []MetricStreamFilter `json:"ExcludeFilters,omitzero"`
 	// required
 	FirehoseArn string `json:"FirehoseArn"`
 	// required
 	RoleArn string `json:"RoleArn"`
 	// required
 	OutputFormat                 MetricStreamOutputFormat              `json:"OutputFormat"`
-	Tags                         []Tag                                 `json:"Tags,omitempty"`
-	StatisticsConfigurations     []MetricStreamStatisticsConfiguration `json:"StatisticsConfigurations,omitempty"`
+	Tags                         []Tag                                 `json:"Tags,omitzero"`
+	StatisticsConfigurations     []MetricStreamStatisticsConfiguration `json:"StatisticsConfigurations,omitzero"`
 	IncludeLinkedAccountsMetrics *bool                                 `json:"IncludeLinkedAccountsMetrics,omitempty"`
 }
 
@@ -1264,7 +1264,7 @@ type SingleMetricAnomalyDetector struct {
 	AccountId  string      `json:"AccountId,omitempty"`
 	Namespace  string      `json:"Namespace,omitempty"`
 	MetricName string      `json:"MetricName,omitempty"`
-	Dimensions []Dimension `json:"Dimensions,omitempty"`
+	Dimensions []Dimension `json:"Dimensions,omitzero"`
 	Stat       string      `json:"Stat,omitempty"`
 }
 
@@ -1314,7 +1314,7 @@ func (v StandardUnit) Valid() bool {
 // StartMetricStreamsInput is the model's shape of that name.
 type StartMetricStreamsInput struct {
 	// required
-	Names []string `json:"Names,omitempty"`
+	Names []string `json:"Names,omitzero"`
 }
 
 // StartMetricStreamsOutput is the model's shape of that name.
@@ -1404,7 +1404,7 @@ func (v StatusCode) Valid() bool {
 // StopMetricStreamsInput is the model's shape of that name.
 type StopMetricStreamsInput struct {
 	// required
-	Names []string `json:"Names,omitempty"`
+	Names []string `json:"Names,omitzero"`
 }
 
 // StopMetricStreamsOutput is the model's shape of that name.
@@ -1432,7 +1432,7 @@ type TagResourceInput struct {
 	// required
 	ResourceARN string `json:"ResourceARN"`
 	// required
-	Tags []Tag `json:"Tags,omitempty"`
+	Tags []Tag `json:"Tags,omitzero"`
 }
 
 // TagResourceOutput is the model's shape of that name.
@@ -1444,7 +1444,7 @@ type UntagResourceInput struct {
 	// required
 	ResourceARN string `json:"ResourceARN"`
 	// required
-	TagKeys []string `json:"TagKeys,omitempty"`
+	TagKeys []string `json:"TagKeys,omitzero"`
 }
 
 // UntagResourceOutput is the model's shape of that name.

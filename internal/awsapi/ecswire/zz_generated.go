@@ -196,7 +196,7 @@ type Attachment struct {
 	Id      string         `json:"id,omitempty"`
 	Type    string         `json:"type,omitempty"`
 	Status  string         `json:"status,omitempty"`
-	Details []KeyValuePair `json:"details,omitempty"`
+	Details []KeyValuePair `json:"details,omitzero"`
 }
 
 // AttachmentStateChange: An object representing a change in state for a task attachment.
@@ -282,8 +282,8 @@ func (v AvailabilityZoneRebalancing) Valid() bool {
 // example awsVpcConfiguration={subnets=["subnet-12344321"],securityGroups=["sg-12344321"]}.
 type AwsVpcConfiguration struct {
 	// required
-	Subnets        []string       `json:"subnets,omitempty"`
-	SecurityGroups []string       `json:"securityGroups,omitempty"`
+	Subnets        []string       `json:"subnets,omitzero"`
+	SecurityGroups []string       `json:"securityGroups,omitzero"`
 	AssignPublicIp AssignPublicIp `json:"assignPublicIp,omitempty"`
 }
 
@@ -388,7 +388,7 @@ type CapacityProvider struct {
 	ManagedInstancesProvider *ManagedInstancesProvider    `json:"managedInstancesProvider,omitempty"`
 	UpdateStatus             CapacityProviderUpdateStatus `json:"updateStatus,omitempty"`
 	UpdateStatusReason       string                       `json:"updateStatusReason,omitempty"`
-	Tags                     []Tag                        `json:"tags,omitempty"`
+	Tags                     []Tag                        `json:"tags,omitzero"`
 	Type                     CapacityProviderType         `json:"type,omitempty"`
 }
 
@@ -522,12 +522,12 @@ type Cluster struct {
 	RunningTasksCount                 int32                          `json:"runningTasksCount"`
 	PendingTasksCount                 int32                          `json:"pendingTasksCount"`
 	ActiveServicesCount               int32                          `json:"activeServicesCount"`
-	Statistics                        []KeyValuePair                 `json:"statistics,omitempty"`
-	Tags                              []Tag                          `json:"tags,omitempty"`
-	Settings                          []ClusterSetting               `json:"settings,omitempty"`
-	CapacityProviders                 []string                       `json:"capacityProviders,omitempty"`
-	DefaultCapacityProviderStrategy   []CapacityProviderStrategyItem `json:"defaultCapacityProviderStrategy,omitempty"`
-	Attachments                       []Attachment                   `json:"attachments,omitempty"`
+	Statistics                        []KeyValuePair                 `json:"statistics,omitzero"`
+	Tags                              []Tag                          `json:"tags,omitzero"`
+	Settings                          []ClusterSetting               `json:"settings,omitzero"`
+	CapacityProviders                 []string                       `json:"capacityProviders,omitzero"`
+	DefaultCapacityProviderStrategy   []CapacityProviderStrategyItem `json:"defaultCapacityProviderStrategy,omitzero"`
+	Attachments                       []Attachment                   `json:"attachments,omitzero"`
 	AttachmentsStatus                 string                         `json:"attachmentsStatus,omitempty"`
 	ServiceConnectDefaults            *ClusterServiceConnectDefaults `json:"serviceConnectDefaults,omitempty"`
 }
@@ -648,14 +648,14 @@ type Container struct {
 	LastStatus        string             `json:"lastStatus,omitempty"`
 	ExitCode          *int32             `json:"exitCode,omitempty"`
 	Reason            string             `json:"reason,omitempty"`
-	NetworkBindings   []NetworkBinding   `json:"networkBindings,omitempty"`
-	NetworkInterfaces []NetworkInterface `json:"networkInterfaces,omitempty"`
+	NetworkBindings   []NetworkBinding   `json:"networkBindings,omitzero"`
+	NetworkInterfaces []NetworkInterface `json:"networkInterfaces,omitzero"`
 	HealthStatus      HealthStatus       `json:"healthStatus,omitempty"`
-	ManagedAgents     []ManagedAgent     `json:"managedAgents,omitempty"`
+	ManagedAgents     []ManagedAgent     `json:"managedAgents,omitzero"`
 	Cpu               string             `json:"cpu,omitempty"`
 	Memory            string             `json:"memory,omitempty"`
 	MemoryReservation string             `json:"memoryReservation,omitempty"`
-	GpuIds            []string           `json:"gpuIds,omitempty"`
+	GpuIds            []string           `json:"gpuIds,omitzero"`
 }
 
 // ContainerCondition is the model's shape of that name.
@@ -687,19 +687,19 @@ type ContainerDefinition struct {
 	Cpu                    int32                   `json:"cpu"`
 	Memory                 *int32                  `json:"memory,omitempty"`
 	MemoryReservation      *int32                  `json:"memoryReservation,omitempty"`
-	Links                  []string                `json:"links,omitempty"`
-	PortMappings           []PortMapping           `json:"portMappings,omitempty"`
+	Links                  []string                `json:"links,omitzero"`
+	PortMappings           []PortMapping           `json:"portMappings,omitzero"`
 	Essential              *bool                   `json:"essential,omitempty"`
 	RestartPolicy          *ContainerRestartPolicy `json:"restartPolicy,omitempty"`
-	EntryPoint             []string                `json:"entryPoint,omitempty"`
-	Command                []string                `json:"command,omitempty"`
-	Environment            []KeyValuePair          `json:"environment,omitempty"`
-	EnvironmentFiles       []EnvironmentFile       `json:"environmentFiles,omitempty"`
-	MountPoints            []MountPoint            `json:"mountPoints,omitempty"`
-	VolumesFrom            []VolumeFrom            `json:"volumesFrom,omitempty"`
+	EntryPoint             []string                `json:"entryPoint,omitzero"`
+	Command                []string                `json:"command,omitzero"`
+	Environment            []KeyValuePair          `json:"environment,omitzero"`
+	EnvironmentFiles       []EnvironmentFile       `json:"environmentFiles,omitzero"`
+	MountPoints            []MountPoint            `json:"mountPoints,omitzero"`
+	VolumesFrom            []VolumeFrom            `json:"volumesFrom,omitzero"`
 	LinuxParameters        *LinuxParameters        `json:"linuxParameters,omitempty"`
-	Secrets                []Secret                `json:"secrets,omitempty"`
-	DependsOn              []ContainerDependency   `json:"dependsOn,omitempty"`
+	Secrets                []Secret                `json:"secrets,omitzero"`
+	DependsOn              []ContainerDependency   `json:"dependsOn,omitzero"`
 	StartTimeout           *int32                  `json:"startTimeout,omitempty"`
 	StopTimeout            *int32                  `json:"stopTimeout,omitempty"`
 	VersionConsistency     VersionConsistency      `json:"versionConsistency,omitempty"`
@@ -709,20 +709,20 @@ type ContainerDefinition struct {
 	DisableNetworking      *bool                   `json:"disableNetworking,omitempty"`
 	Privileged             *bool                   `json:"privileged,omitempty"`
 	ReadonlyRootFilesystem *bool                   `json:"readonlyRootFilesystem,omitempty"`
-	DnsServers             []string                `json:"dnsServers,omitempty"`
-	DnsSearchDomains       []string                `json:"dnsSearchDomains,omitempty"`
-	ExtraHosts             []HostEntry             `json:"extraHosts,omitempty"`
-	DockerSecurityOptions  []string                `json:"dockerSecurityOptions,omitempty"`
+	DnsServers             []string                `json:"dnsServers,omitzero"`
+	DnsSearchDomains       []string                `json:"dnsSearchDomains,omitzero"`
+	ExtraHosts             []HostEntry             `json:"extraHosts,omitzero"`
+	DockerSecurityOptions  []string                `json:"dockerSecurityOptions,omitzero"`
 	Interactive            *bool                   `json:"interactive,omitempty"`
 	PseudoTerminal         *bool                   `json:"pseudoTerminal,omitempty"`
-	DockerLabels           map[string]string       `json:"dockerLabels,omitempty"`
-	Ulimits                []Ulimit                `json:"ulimits,omitempty"`
+	DockerLabels           map[string]string       `json:"dockerLabels,omitzero"`
+	Ulimits                []Ulimit                `json:"ulimits,omitzero"`
 	LogConfiguration       *LogConfiguration       `json:"logConfiguration,omitempty"`
 	HealthCheck            *HealthCheck            `json:"healthCheck,omitempty"`
-	SystemControls         []SystemControl         `json:"systemControls,omitempty"`
-	ResourceRequirements   []ResourceRequirement   `json:"resourceRequirements,omitempty"`
+	SystemControls         []SystemControl         `json:"systemControls,omitzero"`
+	ResourceRequirements   []ResourceRequirement   `json:"resourceRequirements,omitzero"`
 	FirelensConfiguration  *FirelensConfiguration  `json:"firelensConfiguration,omitempty"`
-	CredentialSpecs        []string                `json:"credentialSpecs,omitempty"`
+	CredentialSpecs        []string                `json:"credentialSpecs,omitzero"`
 }
 
 // ContainerDependency: The dependencies defined for container startup and shutdown. A container
@@ -749,18 +749,18 @@ type ContainerInstance struct {
 	CapacityProviderName string                         `json:"capacityProviderName,omitempty"`
 	Version              int64                          `json:"version"`
 	VersionInfo          *VersionInfo                   `json:"versionInfo,omitempty"`
-	RemainingResources   []Resource                     `json:"remainingResources,omitempty"`
-	RegisteredResources  []Resource                     `json:"registeredResources,omitempty"`
+	RemainingResources   []Resource                     `json:"remainingResources,omitzero"`
+	RegisteredResources  []Resource                     `json:"registeredResources,omitzero"`
 	Status               string                         `json:"status,omitempty"`
 	StatusReason         string                         `json:"statusReason,omitempty"`
 	AgentConnected       bool                           `json:"agentConnected"`
 	RunningTasksCount    int32                          `json:"runningTasksCount"`
 	PendingTasksCount    int32                          `json:"pendingTasksCount"`
 	AgentUpdateStatus    AgentUpdateStatus              `json:"agentUpdateStatus,omitempty"`
-	Attributes           []Attribute                    `json:"attributes,omitempty"`
+	Attributes           []Attribute                    `json:"attributes,omitzero"`
 	RegisteredAt         *awsjson.Timestamp             `json:"registeredAt,omitempty"`
-	Attachments          []Attachment                   `json:"attachments,omitempty"`
-	Tags                 []Tag                          `json:"tags,omitempty"`
+	Attachments          []Attachment                   `json:"attachments,omitzero"`
+	Tags                 []Tag                          `json:"tags,omitzero"`
 	HealthStatus         *ContainerInstanceHealthStatus `json:"healthStatus,omitempty"`
 }
 
@@ -786,7 +786,7 @@ func (v ContainerInstanceField) Valid() bool {
 // instance.
 type ContainerInstanceHealthStatus struct {
 	OverallStatus InstanceHealthCheckState    `json:"overallStatus,omitempty"`
-	Details       []InstanceHealthCheckResult `json:"details,omitempty"`
+	Details       []InstanceHealthCheckResult `json:"details,omitzero"`
 }
 
 // ContainerInstanceStatus is the model's shape of that name.
@@ -814,13 +814,13 @@ func (v ContainerInstanceStatus) Valid() bool {
 // be passed in.
 type ContainerOverride struct {
 	Name                 string                `json:"name,omitempty"`
-	Command              []string              `json:"command,omitempty"`
-	Environment          []KeyValuePair        `json:"environment,omitempty"`
-	EnvironmentFiles     []EnvironmentFile     `json:"environmentFiles,omitempty"`
+	Command              []string              `json:"command,omitzero"`
+	Environment          []KeyValuePair        `json:"environment,omitzero"`
+	EnvironmentFiles     []EnvironmentFile     `json:"environmentFiles,omitzero"`
 	Cpu                  *int32                `json:"cpu,omitempty"`
 	Memory               *int32                `json:"memory,omitempty"`
 	MemoryReservation    *int32                `json:"memoryReservation,omitempty"`
-	ResourceRequirements []ResourceRequirement `json:"resourceRequirements,omitempty"`
+	ResourceRequirements []ResourceRequirement `json:"resourceRequirements,omitzero"`
 }
 
 // ContainerRestartPolicy: You can enable a restart policy for each container defined in your task
@@ -830,7 +830,7 @@ type ContainerOverride struct {
 type ContainerRestartPolicy struct {
 	// required
 	Enabled              bool    `json:"enabled"`
-	IgnoredExitCodes     []int32 `json:"ignoredExitCodes,omitempty"`
+	IgnoredExitCodes     []int32 `json:"ignoredExitCodes,omitzero"`
 	RestartAttemptPeriod *int32  `json:"restartAttemptPeriod,omitempty"`
 }
 
@@ -840,7 +840,7 @@ type ContainerStateChange struct {
 	ImageDigest     string           `json:"imageDigest,omitempty"`
 	RuntimeId       string           `json:"runtimeId,omitempty"`
 	ExitCode        *int32           `json:"exitCode,omitempty"`
-	NetworkBindings []NetworkBinding `json:"networkBindings,omitempty"`
+	NetworkBindings []NetworkBinding `json:"networkBindings,omitzero"`
 	Reason          string           `json:"reason,omitempty"`
 	Status          string           `json:"status,omitempty"`
 }
@@ -885,7 +885,7 @@ type CreateCapacityProviderRequest struct {
 	Cluster                  string                                       `json:"cluster,omitempty"`
 	AutoScalingGroupProvider *AutoScalingGroupProvider                    `json:"autoScalingGroupProvider,omitempty"`
 	ManagedInstancesProvider *CreateManagedInstancesProviderConfiguration `json:"managedInstancesProvider,omitempty"`
-	Tags                     []Tag                                        `json:"tags,omitempty"`
+	Tags                     []Tag                                        `json:"tags,omitzero"`
 }
 
 // CreateCapacityProviderResponse is the model's shape of that name.
@@ -896,11 +896,11 @@ type CreateCapacityProviderResponse struct {
 // CreateClusterRequest is the model's shape of that name.
 type CreateClusterRequest struct {
 	ClusterName                     string                                `json:"clusterName,omitempty"`
-	Tags                            []Tag                                 `json:"tags,omitempty"`
-	Settings                        []ClusterSetting                      `json:"settings,omitempty"`
+	Tags                            []Tag                                 `json:"tags,omitzero"`
+	Settings                        []ClusterSetting                      `json:"settings,omitzero"`
 	Configuration                   *ClusterConfiguration                 `json:"configuration,omitempty"`
-	CapacityProviders               []string                              `json:"capacityProviders,omitempty"`
-	DefaultCapacityProviderStrategy []CapacityProviderStrategyItem        `json:"defaultCapacityProviderStrategy,omitempty"`
+	CapacityProviders               []string                              `json:"capacityProviders,omitzero"`
+	DefaultCapacityProviderStrategy []CapacityProviderStrategyItem        `json:"defaultCapacityProviderStrategy,omitzero"`
 	ServiceConnectDefaults          *ClusterServiceConnectDefaultsRequest `json:"serviceConnectDefaults,omitempty"`
 }
 
@@ -917,9 +917,9 @@ type CreateDaemonRequest struct {
 	// required
 	DaemonTaskDefinitionArn string `json:"daemonTaskDefinitionArn"`
 	// required
-	CapacityProviderArns    []string                       `json:"capacityProviderArns,omitempty"`
+	CapacityProviderArns    []string                       `json:"capacityProviderArns,omitzero"`
 	DeploymentConfiguration *DaemonDeploymentConfiguration `json:"deploymentConfiguration,omitempty"`
-	Tags                    []Tag                          `json:"tags,omitempty"`
+	Tags                    []Tag                          `json:"tags,omitzero"`
 	PropagateTags           DaemonPropagateTags            `json:"propagateTags,omitempty"`
 	EnableECSManagedTags    bool                           `json:"enableECSManagedTags"`
 	EnableExecuteCommand    bool                           `json:"enableExecuteCommand"`
@@ -950,7 +950,7 @@ type CreateExpressGatewayServiceRequest struct {
 	Cpu                  string                                     `json:"cpu,omitempty"`
 	Memory               string                                     `json:"memory,omitempty"`
 	ScalingTarget        *ExpressGatewayScalingTarget               `json:"scalingTarget,omitempty"`
-	Tags                 []Tag                                      `json:"tags,omitempty"`
+	Tags                 []Tag                                      `json:"tags,omitzero"`
 }
 
 // CreateExpressGatewayServiceResponse is the model's shape of that name.
@@ -979,28 +979,28 @@ type CreateServiceRequest struct {
 	ServiceName                   string                         `json:"serviceName"`
 	TaskDefinition                string                         `json:"taskDefinition,omitempty"`
 	AvailabilityZoneRebalancing   AvailabilityZoneRebalancing    `json:"availabilityZoneRebalancing,omitempty"`
-	LoadBalancers                 []LoadBalancer                 `json:"loadBalancers,omitempty"`
-	ServiceRegistries             []ServiceRegistry              `json:"serviceRegistries,omitempty"`
+	LoadBalancers                 []LoadBalancer                 `json:"loadBalancers,omitzero"`
+	ServiceRegistries             []ServiceRegistry              `json:"serviceRegistries,omitzero"`
 	DesiredCount                  *int32                         `json:"desiredCount,omitempty"`
 	ClientToken                   string                         `json:"clientToken,omitempty"`
 	LaunchType                    LaunchType                     `json:"launchType,omitempty"`
-	CapacityProviderStrategy      []CapacityProviderStrategyItem `json:"capacityProviderStrategy,omitempty"`
+	CapacityProviderStrategy      []CapacityProviderStrategyItem `json:"capacityProviderStrategy,omitzero"`
 	PlatformVersion               string                         `json:"platformVersion,omitempty"`
 	Role                          string                         `json:"role,omitempty"`
 	DeploymentConfiguration       *DeploymentConfiguration       `json:"deploymentConfiguration,omitempty"`
-	PlacementConstraints          []PlacementConstraint          `json:"placementConstraints,omitempty"`
-	PlacementStrategy             []PlacementStrategy            `json:"placementStrategy,omitempty"`
+	PlacementConstraints          []PlacementConstraint          `json:"placementConstraints,omitzero"`
+	PlacementStrategy             []PlacementStrategy            `json:"placementStrategy,omitzero"`
 	NetworkConfiguration          *NetworkConfiguration          `json:"networkConfiguration,omitempty"`
 	HealthCheckGracePeriodSeconds *int32                         `json:"healthCheckGracePeriodSeconds,omitempty"`
 	SchedulingStrategy            SchedulingStrategy             `json:"schedulingStrategy,omitempty"`
 	DeploymentController          *DeploymentController          `json:"deploymentController,omitempty"`
-	Tags                          []Tag                          `json:"tags,omitempty"`
+	Tags                          []Tag                          `json:"tags,omitzero"`
 	EnableECSManagedTags          bool                           `json:"enableECSManagedTags"`
 	PropagateTags                 PropagateTags                  `json:"propagateTags,omitempty"`
 	EnableExecuteCommand          bool                           `json:"enableExecuteCommand"`
 	ServiceConnectConfiguration   *ServiceConnectConfiguration   `json:"serviceConnectConfiguration,omitempty"`
-	VolumeConfigurations          []ServiceVolumeConfiguration   `json:"volumeConfigurations,omitempty"`
-	VpcLatticeConfigurations      []VpcLatticeConfiguration      `json:"vpcLatticeConfigurations,omitempty"`
+	VolumeConfigurations          []ServiceVolumeConfiguration   `json:"volumeConfigurations,omitzero"`
+	VpcLatticeConfigurations      []VpcLatticeConfiguration      `json:"vpcLatticeConfigurations,omitzero"`
 }
 
 // CreateServiceResponse is the model's shape of that name.
@@ -1018,14 +1018,14 @@ type CreateTaskSetRequest struct {
 	// required
 	TaskDefinition           string                         `json:"taskDefinition"`
 	NetworkConfiguration     *NetworkConfiguration          `json:"networkConfiguration,omitempty"`
-	LoadBalancers            []LoadBalancer                 `json:"loadBalancers,omitempty"`
-	ServiceRegistries        []ServiceRegistry              `json:"serviceRegistries,omitempty"`
+	LoadBalancers            []LoadBalancer                 `json:"loadBalancers,omitzero"`
+	ServiceRegistries        []ServiceRegistry              `json:"serviceRegistries,omitzero"`
 	LaunchType               LaunchType                     `json:"launchType,omitempty"`
-	CapacityProviderStrategy []CapacityProviderStrategyItem `json:"capacityProviderStrategy,omitempty"`
+	CapacityProviderStrategy []CapacityProviderStrategyItem `json:"capacityProviderStrategy,omitzero"`
 	PlatformVersion          string                         `json:"platformVersion,omitempty"`
 	Scale                    *Scale                         `json:"scale,omitempty"`
 	ClientToken              string                         `json:"clientToken,omitempty"`
-	Tags                     []Tag                          `json:"tags,omitempty"`
+	Tags                     []Tag                          `json:"tags,omitzero"`
 }
 
 // CreateTaskSetResponse is the model's shape of that name.
@@ -1042,7 +1042,7 @@ type CreatedAt struct {
 // DaemonAlarmConfiguration: The CloudWatch alarm configuration for a daemon. When enabled,
 // CloudWatch alarms determine whether a daemon deployment has failed.
 type DaemonAlarmConfiguration struct {
-	AlarmNames []string `json:"alarmNames,omitempty"`
+	AlarmNames []string `json:"alarmNames,omitzero"`
 	Enable     bool     `json:"enable"`
 }
 
@@ -1073,24 +1073,24 @@ type DaemonContainerDefinition struct {
 	HealthCheck            *HealthCheck            `json:"healthCheck,omitempty"`
 	Cpu                    int32                   `json:"cpu"`
 	Essential              *bool                   `json:"essential,omitempty"`
-	EntryPoint             []string                `json:"entryPoint,omitempty"`
-	Command                []string                `json:"command,omitempty"`
+	EntryPoint             []string                `json:"entryPoint,omitzero"`
+	Command                []string                `json:"command,omitzero"`
 	WorkingDirectory       string                  `json:"workingDirectory,omitempty"`
-	EnvironmentFiles       []EnvironmentFile       `json:"environmentFiles,omitempty"`
-	Environment            []KeyValuePair          `json:"environment,omitempty"`
-	Secrets                []Secret                `json:"secrets,omitempty"`
+	EnvironmentFiles       []EnvironmentFile       `json:"environmentFiles,omitzero"`
+	Environment            []KeyValuePair          `json:"environment,omitzero"`
+	Secrets                []Secret                `json:"secrets,omitzero"`
 	ReadonlyRootFilesystem *bool                   `json:"readonlyRootFilesystem,omitempty"`
-	MountPoints            []MountPoint            `json:"mountPoints,omitempty"`
+	MountPoints            []MountPoint            `json:"mountPoints,omitzero"`
 	LogConfiguration       *LogConfiguration       `json:"logConfiguration,omitempty"`
 	FirelensConfiguration  *FirelensConfiguration  `json:"firelensConfiguration,omitempty"`
 	Privileged             *bool                   `json:"privileged,omitempty"`
 	User                   string                  `json:"user,omitempty"`
-	Ulimits                []Ulimit                `json:"ulimits,omitempty"`
+	Ulimits                []Ulimit                `json:"ulimits,omitzero"`
 	LinuxParameters        *DaemonLinuxParameters  `json:"linuxParameters,omitempty"`
-	DependsOn              []ContainerDependency   `json:"dependsOn,omitempty"`
+	DependsOn              []ContainerDependency   `json:"dependsOn,omitzero"`
 	StartTimeout           *int32                  `json:"startTimeout,omitempty"`
 	StopTimeout            *int32                  `json:"stopTimeout,omitempty"`
-	SystemControls         []SystemControl         `json:"systemControls,omitempty"`
+	SystemControls         []SystemControl         `json:"systemControls,omitzero"`
 	Interactive            *bool                   `json:"interactive,omitempty"`
 	PseudoTerminal         *bool                   `json:"pseudoTerminal,omitempty"`
 	RestartPolicy          *ContainerRestartPolicy `json:"restartPolicy,omitempty"`
@@ -1111,7 +1111,7 @@ type DaemonDeployment struct {
 	Status                  DaemonDeploymentStatus           `json:"status,omitempty"`
 	StatusReason            string                           `json:"statusReason,omitempty"`
 	TargetDaemonRevision    *DaemonDeploymentRevisionDetail  `json:"targetDaemonRevision,omitempty"`
-	SourceDaemonRevisions   []DaemonDeploymentRevisionDetail `json:"sourceDaemonRevisions,omitempty"`
+	SourceDaemonRevisions   []DaemonDeploymentRevisionDetail `json:"sourceDaemonRevisions,omitzero"`
 	CircuitBreaker          *DaemonCircuitBreaker            `json:"circuitBreaker,omitempty"`
 	Alarms                  *DaemonDeploymentAlarms          `json:"alarms,omitempty"`
 	Rollback                *DaemonRollback                  `json:"rollback,omitempty"`
@@ -1125,8 +1125,8 @@ type DaemonDeployment struct {
 // DaemonDeploymentAlarms: The CloudWatch alarms used to determine a daemon deployment failed.
 type DaemonDeploymentAlarms struct {
 	Status              DaemonDeploymentRollbackMonitorsStatus `json:"status,omitempty"`
-	AlarmNames          []string                               `json:"alarmNames,omitempty"`
-	TriggeredAlarmNames []string                               `json:"triggeredAlarmNames,omitempty"`
+	AlarmNames          []string                               `json:"alarmNames,omitzero"`
+	TriggeredAlarmNames []string                               `json:"triggeredAlarmNames,omitzero"`
 }
 
 // DaemonDeploymentCapacityProvider: Information about a capacity provider during a daemon
@@ -1149,7 +1149,7 @@ type DaemonDeploymentConfiguration struct {
 // running and draining instance counts per capacity provider.
 type DaemonDeploymentRevisionDetail struct {
 	Arn                        string                             `json:"arn,omitempty"`
-	CapacityProviders          []DaemonDeploymentCapacityProvider `json:"capacityProviders,omitempty"`
+	CapacityProviders          []DaemonDeploymentCapacityProvider `json:"capacityProviders,omitzero"`
 	TotalRunningInstanceCount  *int32                             `json:"totalRunningInstanceCount,omitempty"`
 	TotalDrainingInstanceCount *int32                             `json:"totalDrainingInstanceCount,omitempty"`
 }
@@ -1217,7 +1217,7 @@ type DaemonDetail struct {
 	DaemonArn        string                 `json:"daemonArn,omitempty"`
 	ClusterArn       string                 `json:"clusterArn,omitempty"`
 	Status           DaemonStatus           `json:"status,omitempty"`
-	CurrentRevisions []DaemonRevisionDetail `json:"currentRevisions,omitempty"`
+	CurrentRevisions []DaemonRevisionDetail `json:"currentRevisions,omitzero"`
 	DeploymentArn    string                 `json:"deploymentArn,omitempty"`
 	CreatedAt        *awsjson.Timestamp     `json:"createdAt,omitempty"`
 	UpdatedAt        *awsjson.Timestamp     `json:"updatedAt,omitempty"`
@@ -1227,9 +1227,9 @@ type DaemonDetail struct {
 // as Linux kernel capabilities.
 type DaemonLinuxParameters struct {
 	Capabilities       *KernelCapabilities `json:"capabilities,omitempty"`
-	Devices            []Device            `json:"devices,omitempty"`
+	Devices            []Device            `json:"devices,omitzero"`
 	InitProcessEnabled *bool               `json:"initProcessEnabled,omitempty"`
-	Tmpfs              []Tmpfs             `json:"tmpfs,omitempty"`
+	Tmpfs              []Tmpfs             `json:"tmpfs,omitzero"`
 }
 
 // DaemonPropagateTags is the model's shape of that name.
@@ -1258,7 +1258,7 @@ type DaemonRevision struct {
 	DaemonArn               string                 `json:"daemonArn,omitempty"`
 	DaemonTaskDefinitionArn string                 `json:"daemonTaskDefinitionArn,omitempty"`
 	CreatedAt               *awsjson.Timestamp     `json:"createdAt,omitempty"`
-	ContainerImages         []DaemonContainerImage `json:"containerImages,omitempty"`
+	ContainerImages         []DaemonContainerImage `json:"containerImages,omitzero"`
 	PropagateTags           DaemonPropagateTags    `json:"propagateTags,omitempty"`
 	EnableECSManagedTags    *bool                  `json:"enableECSManagedTags,omitempty"`
 	EnableExecuteCommand    *bool                  `json:"enableExecuteCommand,omitempty"`
@@ -1268,7 +1268,7 @@ type DaemonRevision struct {
 // capacity provider.
 type DaemonRevisionDetail struct {
 	Arn               string                   `json:"arn,omitempty"`
-	CapacityProviders []DaemonCapacityProvider `json:"capacityProviders,omitempty"`
+	CapacityProviders []DaemonCapacityProvider `json:"capacityProviders,omitzero"`
 	TotalRunningCount int32                    `json:"totalRunningCount"`
 }
 
@@ -1277,7 +1277,7 @@ type DaemonRollback struct {
 	Reason                          string             `json:"reason,omitempty"`
 	StartedAt                       *awsjson.Timestamp `json:"startedAt,omitempty"`
 	RollbackTargetDaemonRevisionArn string             `json:"rollbackTargetDaemonRevisionArn,omitempty"`
-	RollbackCapacityProviders       []string           `json:"rollbackCapacityProviders,omitempty"`
+	RollbackCapacityProviders       []string           `json:"rollbackCapacityProviders,omitzero"`
 }
 
 // DaemonStatus is the model's shape of that name.
@@ -1314,8 +1314,8 @@ type DaemonTaskDefinition struct {
 	Revision                int32                       `json:"revision"`
 	TaskRoleArn             string                      `json:"taskRoleArn,omitempty"`
 	ExecutionRoleArn        string                      `json:"executionRoleArn,omitempty"`
-	ContainerDefinitions    []DaemonContainerDefinition `json:"containerDefinitions,omitempty"`
-	Volumes                 []DaemonVolume              `json:"volumes,omitempty"`
+	ContainerDefinitions    []DaemonContainerDefinition `json:"containerDefinitions,omitzero"`
+	Volumes                 []DaemonVolume              `json:"volumes,omitzero"`
 	Cpu                     string                      `json:"cpu,omitempty"`
 	Memory                  string                      `json:"memory,omitempty"`
 	Status                  DaemonTaskDefinitionStatus  `json:"status,omitempty"`
@@ -1410,12 +1410,12 @@ type DeleteAccountSettingResponse struct {
 type DeleteAttributesRequest struct {
 	Cluster string `json:"cluster,omitempty"`
 	// required
-	Attributes []Attribute `json:"attributes,omitempty"`
+	Attributes []Attribute `json:"attributes,omitzero"`
 }
 
 // DeleteAttributesResponse is the model's shape of that name.
 type DeleteAttributesResponse struct {
-	Attributes []Attribute `json:"attributes,omitempty"`
+	Attributes []Attribute `json:"attributes,omitzero"`
 }
 
 // DeleteCapacityProviderRequest is the model's shape of that name.
@@ -1494,13 +1494,13 @@ type DeleteServiceResponse struct {
 // DeleteTaskDefinitionsRequest is the model's shape of that name.
 type DeleteTaskDefinitionsRequest struct {
 	// required
-	TaskDefinitions []string `json:"taskDefinitions,omitempty"`
+	TaskDefinitions []string `json:"taskDefinitions,omitzero"`
 }
 
 // DeleteTaskDefinitionsResponse is the model's shape of that name.
 type DeleteTaskDefinitionsResponse struct {
-	TaskDefinitions []TaskDefinition `json:"taskDefinitions,omitempty"`
-	Failures        []Failure        `json:"failures,omitempty"`
+	TaskDefinitions []TaskDefinition `json:"taskDefinitions,omitzero"`
+	Failures        []Failure        `json:"failures,omitzero"`
 }
 
 // DeleteTaskSetRequest is the model's shape of that name.
@@ -1531,7 +1531,7 @@ type Deployment struct {
 	FailedTasks                 int32                           `json:"failedTasks"`
 	CreatedAt                   *awsjson.Timestamp              `json:"createdAt,omitempty"`
 	UpdatedAt                   *awsjson.Timestamp              `json:"updatedAt,omitempty"`
-	CapacityProviderStrategy    []CapacityProviderStrategyItem  `json:"capacityProviderStrategy,omitempty"`
+	CapacityProviderStrategy    []CapacityProviderStrategyItem  `json:"capacityProviderStrategy,omitzero"`
 	LaunchType                  LaunchType                      `json:"launchType,omitempty"`
 	PlatformVersion             string                          `json:"platformVersion,omitempty"`
 	PlatformFamily              string                          `json:"platformFamily,omitempty"`
@@ -1539,10 +1539,10 @@ type Deployment struct {
 	RolloutState                DeploymentRolloutState          `json:"rolloutState,omitempty"`
 	RolloutStateReason          string                          `json:"rolloutStateReason,omitempty"`
 	ServiceConnectConfiguration *ServiceConnectConfiguration    `json:"serviceConnectConfiguration,omitempty"`
-	ServiceConnectResources     []ServiceConnectServiceResource `json:"serviceConnectResources,omitempty"`
-	VolumeConfigurations        []ServiceVolumeConfiguration    `json:"volumeConfigurations,omitempty"`
+	ServiceConnectResources     []ServiceConnectServiceResource `json:"serviceConnectResources,omitzero"`
+	VolumeConfigurations        []ServiceVolumeConfiguration    `json:"volumeConfigurations,omitzero"`
 	FargateEphemeralStorage     *DeploymentEphemeralStorage     `json:"fargateEphemeralStorage,omitempty"`
-	VpcLatticeConfigurations    []VpcLatticeConfiguration       `json:"vpcLatticeConfigurations,omitempty"`
+	VpcLatticeConfigurations    []VpcLatticeConfiguration       `json:"vpcLatticeConfigurations,omitzero"`
 }
 
 // DeploymentAlarms: One of the methods which provide a way for you to quickly identify when a
@@ -1550,7 +1550,7 @@ type Deployment struct {
 // deployment.
 type DeploymentAlarms struct {
 	// required
-	AlarmNames []string `json:"alarmNames,omitempty"`
+	AlarmNames []string `json:"alarmNames,omitzero"`
 	// required
 	Rollback bool `json:"rollback"`
 	// required
@@ -1575,7 +1575,7 @@ type DeploymentConfiguration struct {
 	Alarms                   *DeploymentAlarms         `json:"alarms,omitempty"`
 	Strategy                 DeploymentStrategy        `json:"strategy,omitempty"`
 	BakeTimeInMinutes        *int32                    `json:"bakeTimeInMinutes,omitempty"`
-	LifecycleHooks           []DeploymentLifecycleHook `json:"lifecycleHooks,omitempty"`
+	LifecycleHooks           []DeploymentLifecycleHook `json:"lifecycleHooks,omitzero"`
 	LinearConfiguration      *LinearConfiguration      `json:"linearConfiguration,omitempty"`
 	CanaryConfiguration      *CanaryConfiguration      `json:"canaryConfiguration,omitempty"`
 }
@@ -1616,7 +1616,7 @@ type DeploymentLifecycleHook struct {
 	TargetType           DeploymentLifecycleHookTargetType            `json:"targetType,omitempty"`
 	HookTargetArn        string                                       `json:"hookTargetArn,omitempty"`
 	RoleArn              string                                       `json:"roleArn,omitempty"`
-	LifecycleStages      []DeploymentLifecycleHookStage               `json:"lifecycleStages,omitempty"`
+	LifecycleStages      []DeploymentLifecycleHookStage               `json:"lifecycleStages,omitzero"`
 	HookDetails          json.RawMessage                              `json:"hookDetails,omitempty"`
 	TimeoutConfiguration *DeploymentLifecycleHookTimeoutConfiguration `json:"timeoutConfiguration,omitempty"`
 }
@@ -1786,56 +1786,56 @@ type DeregisterTaskDefinitionResponse struct {
 
 // DescribeCapacityProvidersRequest is the model's shape of that name.
 type DescribeCapacityProvidersRequest struct {
-	CapacityProviders []string                `json:"capacityProviders,omitempty"`
+	CapacityProviders []string                `json:"capacityProviders,omitzero"`
 	Cluster           string                  `json:"cluster,omitempty"`
-	Include           []CapacityProviderField `json:"include,omitempty"`
+	Include           []CapacityProviderField `json:"include,omitzero"`
 	MaxResults        *int32                  `json:"maxResults,omitempty"`
 	NextToken         string                  `json:"nextToken,omitempty"`
 }
 
 // DescribeCapacityProvidersResponse is the model's shape of that name.
 type DescribeCapacityProvidersResponse struct {
-	CapacityProviders []CapacityProvider `json:"capacityProviders,omitempty"`
-	Failures          []Failure          `json:"failures,omitempty"`
+	CapacityProviders []CapacityProvider `json:"capacityProviders,omitzero"`
+	Failures          []Failure          `json:"failures,omitzero"`
 	NextToken         string             `json:"nextToken,omitempty"`
 }
 
 // DescribeClustersRequest is the model's shape of that name.
 type DescribeClustersRequest struct {
-	Clusters []string       `json:"clusters,omitempty"`
-	Include  []ClusterField `json:"include,omitempty"`
+	Clusters []string       `json:"clusters,omitzero"`
+	Include  []ClusterField `json:"include,omitzero"`
 }
 
 // DescribeClustersResponse is the model's shape of that name.
 type DescribeClustersResponse struct {
-	Clusters []Cluster `json:"clusters,omitempty"`
-	Failures []Failure `json:"failures,omitempty"`
+	Clusters []Cluster `json:"clusters,omitzero"`
+	Failures []Failure `json:"failures,omitzero"`
 }
 
 // DescribeContainerInstancesRequest is the model's shape of that name.
 type DescribeContainerInstancesRequest struct {
 	Cluster string `json:"cluster,omitempty"`
 	// required
-	ContainerInstances []string                 `json:"containerInstances,omitempty"`
-	Include            []ContainerInstanceField `json:"include,omitempty"`
+	ContainerInstances []string                 `json:"containerInstances,omitzero"`
+	Include            []ContainerInstanceField `json:"include,omitzero"`
 }
 
 // DescribeContainerInstancesResponse is the model's shape of that name.
 type DescribeContainerInstancesResponse struct {
-	ContainerInstances []ContainerInstance `json:"containerInstances,omitempty"`
-	Failures           []Failure           `json:"failures,omitempty"`
+	ContainerInstances []ContainerInstance `json:"containerInstances,omitzero"`
+	Failures           []Failure           `json:"failures,omitzero"`
 }
 
 // DescribeDaemonDeploymentsRequest is the model's shape of that name.
 type DescribeDaemonDeploymentsRequest struct {
 	// required
-	DaemonDeploymentArns []string `json:"daemonDeploymentArns,omitempty"`
+	DaemonDeploymentArns []string `json:"daemonDeploymentArns,omitzero"`
 }
 
 // DescribeDaemonDeploymentsResponse is the model's shape of that name.
 type DescribeDaemonDeploymentsResponse struct {
-	Failures          []Failure          `json:"failures,omitempty"`
-	DaemonDeployments []DaemonDeployment `json:"daemonDeployments,omitempty"`
+	Failures          []Failure          `json:"failures,omitzero"`
+	DaemonDeployments []DaemonDeployment `json:"daemonDeployments,omitzero"`
 }
 
 // DescribeDaemonRequest is the model's shape of that name.
@@ -1852,13 +1852,13 @@ type DescribeDaemonResponse struct {
 // DescribeDaemonRevisionsRequest is the model's shape of that name.
 type DescribeDaemonRevisionsRequest struct {
 	// required
-	DaemonRevisionArns []string `json:"daemonRevisionArns,omitempty"`
+	DaemonRevisionArns []string `json:"daemonRevisionArns,omitzero"`
 }
 
 // DescribeDaemonRevisionsResponse is the model's shape of that name.
 type DescribeDaemonRevisionsResponse struct {
-	DaemonRevisions []DaemonRevision `json:"daemonRevisions,omitempty"`
-	Failures        []Failure        `json:"failures,omitempty"`
+	DaemonRevisions []DaemonRevision `json:"daemonRevisions,omitzero"`
+	Failures        []Failure        `json:"failures,omitzero"`
 }
 
 // DescribeDaemonTaskDefinitionRequest is the model's shape of that name.
@@ -1876,7 +1876,7 @@ type DescribeDaemonTaskDefinitionResponse struct {
 type DescribeExpressGatewayServiceRequest struct {
 	// required
 	ServiceArn string                         `json:"serviceArn"`
-	Include    []ExpressGatewayServiceInclude `json:"include,omitempty"`
+	Include    []ExpressGatewayServiceInclude `json:"include,omitzero"`
 }
 
 // DescribeExpressGatewayServiceResponse is the model's shape of that name.
@@ -1887,52 +1887,52 @@ type DescribeExpressGatewayServiceResponse struct {
 // DescribeServiceDeploymentsRequest is the model's shape of that name.
 type DescribeServiceDeploymentsRequest struct {
 	// required
-	ServiceDeploymentArns []string `json:"serviceDeploymentArns,omitempty"`
+	ServiceDeploymentArns []string `json:"serviceDeploymentArns,omitzero"`
 }
 
 // DescribeServiceDeploymentsResponse is the model's shape of that name.
 type DescribeServiceDeploymentsResponse struct {
-	ServiceDeployments []ServiceDeployment `json:"serviceDeployments,omitempty"`
-	Failures           []Failure           `json:"failures,omitempty"`
+	ServiceDeployments []ServiceDeployment `json:"serviceDeployments,omitzero"`
+	Failures           []Failure           `json:"failures,omitzero"`
 }
 
 // DescribeServiceRevisionsRequest is the model's shape of that name.
 type DescribeServiceRevisionsRequest struct {
 	// required
-	ServiceRevisionArns []string `json:"serviceRevisionArns,omitempty"`
+	ServiceRevisionArns []string `json:"serviceRevisionArns,omitzero"`
 }
 
 // DescribeServiceRevisionsResponse is the model's shape of that name.
 type DescribeServiceRevisionsResponse struct {
-	ServiceRevisions []ServiceRevision `json:"serviceRevisions,omitempty"`
-	Failures         []Failure         `json:"failures,omitempty"`
+	ServiceRevisions []ServiceRevision `json:"serviceRevisions,omitzero"`
+	Failures         []Failure         `json:"failures,omitzero"`
 }
 
 // DescribeServicesRequest is the model's shape of that name.
 type DescribeServicesRequest struct {
 	Cluster string `json:"cluster,omitempty"`
 	// required
-	Services []string       `json:"services,omitempty"`
-	Include  []ServiceField `json:"include,omitempty"`
+	Services []string       `json:"services,omitzero"`
+	Include  []ServiceField `json:"include,omitzero"`
 }
 
 // DescribeServicesResponse is the model's shape of that name.
 type DescribeServicesResponse struct {
-	Services []Service `json:"services,omitempty"`
-	Failures []Failure `json:"failures,omitempty"`
+	Services []Service `json:"services,omitzero"`
+	Failures []Failure `json:"failures,omitzero"`
 }
 
 // DescribeTaskDefinitionRequest is the model's shape of that name.
 type DescribeTaskDefinitionRequest struct {
 	// required
 	TaskDefinition string                `json:"taskDefinition"`
-	Include        []TaskDefinitionField `json:"include,omitempty"`
+	Include        []TaskDefinitionField `json:"include,omitzero"`
 }
 
 // DescribeTaskDefinitionResponse is the model's shape of that name.
 type DescribeTaskDefinitionResponse struct {
 	TaskDefinition *TaskDefinition `json:"taskDefinition,omitempty"`
-	Tags           []Tag           `json:"tags,omitempty"`
+	Tags           []Tag           `json:"tags,omitzero"`
 }
 
 // DescribeTaskSetsRequest is the model's shape of that name.
@@ -1941,28 +1941,28 @@ type DescribeTaskSetsRequest struct {
 	Cluster string `json:"cluster"`
 	// required
 	Service  string         `json:"service"`
-	TaskSets []string       `json:"taskSets,omitempty"`
-	Include  []TaskSetField `json:"include,omitempty"`
+	TaskSets []string       `json:"taskSets,omitzero"`
+	Include  []TaskSetField `json:"include,omitzero"`
 }
 
 // DescribeTaskSetsResponse is the model's shape of that name.
 type DescribeTaskSetsResponse struct {
-	TaskSets []TaskSet `json:"taskSets,omitempty"`
-	Failures []Failure `json:"failures,omitempty"`
+	TaskSets []TaskSet `json:"taskSets,omitzero"`
+	Failures []Failure `json:"failures,omitzero"`
 }
 
 // DescribeTasksRequest is the model's shape of that name.
 type DescribeTasksRequest struct {
 	Cluster string `json:"cluster,omitempty"`
 	// required
-	Tasks   []string    `json:"tasks,omitempty"`
-	Include []TaskField `json:"include,omitempty"`
+	Tasks   []string    `json:"tasks,omitzero"`
+	Include []TaskField `json:"include,omitzero"`
 }
 
 // DescribeTasksResponse is the model's shape of that name.
 type DescribeTasksResponse struct {
-	Tasks    []Task    `json:"tasks,omitempty"`
-	Failures []Failure `json:"failures,omitempty"`
+	Tasks    []Task    `json:"tasks,omitzero"`
+	Failures []Failure `json:"failures,omitzero"`
 }
 
 // DesiredStatus is the model's shape of that name.
@@ -1989,7 +1989,7 @@ type Device struct {
 	// required
 	HostPath      string                   `json:"hostPath"`
 	ContainerPath string                   `json:"containerPath,omitempty"`
-	Permissions   []DeviceCgroupPermission `json:"permissions,omitempty"`
+	Permissions   []DeviceCgroupPermission `json:"permissions,omitzero"`
 }
 
 // DeviceCgroupPermission is the model's shape of that name.
@@ -2030,8 +2030,8 @@ type DockerVolumeConfiguration struct {
 	Scope         Scope             `json:"scope,omitempty"`
 	Autoprovision *bool             `json:"autoprovision,omitempty"`
 	Driver        string            `json:"driver,omitempty"`
-	DriverOpts    map[string]string `json:"driverOpts,omitempty"`
-	Labels        map[string]string `json:"labels,omitempty"`
+	DriverOpts    map[string]string `json:"driverOpts,omitzero"`
+	Labels        map[string]string `json:"labels,omitzero"`
 }
 
 // EBSResourceType is the model's shape of that name.
@@ -2055,7 +2055,7 @@ func (v EBSResourceType) Valid() bool {
 type EBSTagSpecification struct {
 	// required
 	ResourceType  EBSResourceType `json:"resourceType"`
-	Tags          []Tag           `json:"tags,omitempty"`
+	Tags          []Tag           `json:"tags,omitzero"`
 	PropagateTags PropagateTags   `json:"propagateTags,omitempty"`
 }
 
@@ -2070,8 +2070,8 @@ type ECSExpressGatewayService struct {
 	InfrastructureRoleArn string                               `json:"infrastructureRoleArn,omitempty"`
 	Status                *ExpressGatewayServiceStatus         `json:"status,omitempty"`
 	CurrentDeployment     string                               `json:"currentDeployment,omitempty"`
-	ActiveConfigurations  []ExpressGatewayServiceConfiguration `json:"activeConfigurations,omitempty"`
-	Tags                  []Tag                                `json:"tags,omitempty"`
+	ActiveConfigurations  []ExpressGatewayServiceConfiguration `json:"activeConfigurations,omitzero"`
+	Tags                  []Tag                                `json:"tags,omitzero"`
 	CreatedAt             *awsjson.Timestamp                   `json:"createdAt,omitempty"`
 	UpdatedAt             *awsjson.Timestamp                   `json:"updatedAt,omitempty"`
 }
@@ -2080,11 +2080,11 @@ type ECSExpressGatewayService struct {
 // Express service, including ingress paths, auto-scaling policies, metric alarms, and security
 // groups.
 type ECSManagedResources struct {
-	IngressPaths          []ManagedIngressPath   `json:"ingressPaths,omitempty"`
+	IngressPaths          []ManagedIngressPath   `json:"ingressPaths,omitzero"`
 	AutoScaling           *ManagedAutoScaling    `json:"autoScaling,omitempty"`
-	MetricAlarms          []ManagedMetricAlarm   `json:"metricAlarms,omitempty"`
-	ServiceSecurityGroups []ManagedSecurityGroup `json:"serviceSecurityGroups,omitempty"`
-	LogGroups             []ManagedLogGroup      `json:"logGroups,omitempty"`
+	MetricAlarms          []ManagedMetricAlarm   `json:"metricAlarms,omitzero"`
+	ServiceSecurityGroups []ManagedSecurityGroup `json:"serviceSecurityGroups,omitzero"`
+	LogGroups             []ManagedLogGroup      `json:"logGroups,omitzero"`
 }
 
 // EFSAuthorizationConfig: The authorization configuration details for the Amazon EFS file system.
@@ -2242,9 +2242,9 @@ type ExpressGatewayContainer struct {
 	ContainerPort         *int32                                     `json:"containerPort,omitempty"`
 	AwsLogsConfiguration  *ExpressGatewayServiceAwsLogsConfiguration `json:"awsLogsConfiguration,omitempty"`
 	RepositoryCredentials *ExpressGatewayRepositoryCredentials       `json:"repositoryCredentials,omitempty"`
-	Command               []string                                   `json:"command,omitempty"`
-	Environment           []KeyValuePair                             `json:"environment,omitempty"`
-	Secrets               []Secret                                   `json:"secrets,omitempty"`
+	Command               []string                                   `json:"command,omitzero"`
+	Environment           []KeyValuePair                             `json:"environment,omitzero"`
+	Secrets               []Secret                                   `json:"secrets,omitzero"`
 }
 
 // ExpressGatewayRepositoryCredentials: The repository credentials for private registry
@@ -2284,7 +2284,7 @@ type ExpressGatewayServiceConfiguration struct {
 	HealthCheckPath      string                                     `json:"healthCheckPath,omitempty"`
 	PrimaryContainer     *ExpressGatewayContainer                   `json:"primaryContainer,omitempty"`
 	ScalingTarget        *ExpressGatewayScalingTarget               `json:"scalingTarget,omitempty"`
-	IngressPaths         []IngressPathSummary                       `json:"ingressPaths,omitempty"`
+	IngressPaths         []IngressPathSummary                       `json:"ingressPaths,omitzero"`
 	CreatedAt            *awsjson.Timestamp                         `json:"createdAt,omitempty"`
 }
 
@@ -2309,8 +2309,8 @@ func (v ExpressGatewayServiceInclude) Valid() bool {
 // default, an Express service utilizes subnets and security groups associated with the default
 // VPC.
 type ExpressGatewayServiceNetworkConfiguration struct {
-	SecurityGroups []string `json:"securityGroups,omitempty"`
-	Subnets        []string `json:"subnets,omitempty"`
+	SecurityGroups []string `json:"securityGroups,omitzero"`
+	Subnets        []string `json:"subnets,omitzero"`
 }
 
 // ExpressGatewayServiceScalingMetric is the model's shape of that name.
@@ -2392,7 +2392,7 @@ type Failure struct {
 type FirelensConfiguration struct {
 	// required
 	Type    FirelensConfigurationType `json:"type"`
-	Options map[string]string         `json:"options,omitempty"`
+	Options map[string]string         `json:"options,omitzero"`
 }
 
 // FirelensConfigurationType is the model's shape of that name.
@@ -2417,13 +2417,13 @@ func (v FirelensConfigurationType) Valid() bool {
 type GetTaskProtectionRequest struct {
 	// required
 	Cluster string   `json:"cluster"`
-	Tasks   []string `json:"tasks,omitempty"`
+	Tasks   []string `json:"tasks,omitzero"`
 }
 
 // GetTaskProtectionResponse is the model's shape of that name.
 type GetTaskProtectionResponse struct {
-	ProtectedTasks []ProtectedTask `json:"protectedTasks,omitempty"`
-	Failures       []Failure       `json:"failures,omitempty"`
+	ProtectedTasks []ProtectedTask `json:"protectedTasks,omitzero"`
+	Failures       []Failure       `json:"failures,omitzero"`
 }
 
 // HealthCheck: An object representing a container health check. Health check parameters that are
@@ -2431,7 +2431,7 @@ type GetTaskProtectionResponse struct {
 // container image (such as those specified in a parent image or from the image's Dockerfile).
 type HealthCheck struct {
 	// required
-	Command     []string `json:"command,omitempty"`
+	Command     []string `json:"command,omitzero"`
 	Interval    *int32   `json:"interval,omitempty"`
 	Timeout     *int32   `json:"timeout,omitempty"`
 	Retries     *int32   `json:"retries,omitempty"`
@@ -2611,10 +2611,10 @@ type InstanceRequirementsRequest struct {
 	VCpuCount *VCpuCountRangeRequest `json:"vCpuCount"`
 	// required
 	MemoryMiB                                      *MemoryMiBRequest                 `json:"memoryMiB"`
-	CpuManufacturers                               []CpuManufacturer                 `json:"cpuManufacturers,omitempty"`
+	CpuManufacturers                               []CpuManufacturer                 `json:"cpuManufacturers,omitzero"`
 	MemoryGiBPerVCpu                               *MemoryGiBPerVCpuRequest          `json:"memoryGiBPerVCpu,omitempty"`
-	ExcludedInstanceTypes                          []string                          `json:"excludedInstanceTypes,omitempty"`
-	InstanceGenerations                            []InstanceGeneration              `json:"instanceGenerations,omitempty"`
+	ExcludedInstanceTypes                          []string                          `json:"excludedInstanceTypes,omitzero"`
+	InstanceGenerations                            []InstanceGeneration              `json:"instanceGenerations,omitzero"`
 	SpotMaxPricePercentageOverLowestPrice          *int32                            `json:"spotMaxPricePercentageOverLowestPrice,omitempty"`
 	OnDemandMaxPricePercentageOverLowestPrice      *int32                            `json:"onDemandMaxPricePercentageOverLowestPrice,omitempty"`
 	BareMetal                                      BareMetal                         `json:"bareMetal,omitempty"`
@@ -2622,16 +2622,16 @@ type InstanceRequirementsRequest struct {
 	RequireHibernateSupport                        *bool                             `json:"requireHibernateSupport,omitempty"`
 	NetworkInterfaceCount                          *NetworkInterfaceCountRequest     `json:"networkInterfaceCount,omitempty"`
 	LocalStorage                                   LocalStorage                      `json:"localStorage,omitempty"`
-	LocalStorageTypes                              []LocalStorageType                `json:"localStorageTypes,omitempty"`
+	LocalStorageTypes                              []LocalStorageType                `json:"localStorageTypes,omitzero"`
 	TotalLocalStorageGB                            *TotalLocalStorageGBRequest       `json:"totalLocalStorageGB,omitempty"`
 	BaselineEbsBandwidthMbps                       *BaselineEbsBandwidthMbpsRequest  `json:"baselineEbsBandwidthMbps,omitempty"`
-	AcceleratorTypes                               []AcceleratorType                 `json:"acceleratorTypes,omitempty"`
+	AcceleratorTypes                               []AcceleratorType                 `json:"acceleratorTypes,omitzero"`
 	AcceleratorCount                               *AcceleratorCountRequest          `json:"acceleratorCount,omitempty"`
-	AcceleratorManufacturers                       []AcceleratorManufacturer         `json:"acceleratorManufacturers,omitempty"`
-	AcceleratorNames                               []AcceleratorName                 `json:"acceleratorNames,omitempty"`
+	AcceleratorManufacturers                       []AcceleratorManufacturer         `json:"acceleratorManufacturers,omitzero"`
+	AcceleratorNames                               []AcceleratorName                 `json:"acceleratorNames,omitzero"`
 	AcceleratorTotalMemoryMiB                      *AcceleratorTotalMemoryMiBRequest `json:"acceleratorTotalMemoryMiB,omitempty"`
 	NetworkBandwidthGbps                           *NetworkBandwidthGbpsRequest      `json:"networkBandwidthGbps,omitempty"`
-	AllowedInstanceTypes                           []string                          `json:"allowedInstanceTypes,omitempty"`
+	AllowedInstanceTypes                           []string                          `json:"allowedInstanceTypes,omitzero"`
 	MaxSpotPriceAsPercentageOfOptimalOnDemandPrice *int32                            `json:"maxSpotPriceAsPercentageOfOptimalOnDemandPrice,omitempty"`
 }
 
@@ -2658,8 +2658,8 @@ func (v IpcMode) Valid() bool {
 // configuration for a container defined in the task definition. For more detailed information
 // about these Linux capabilities, see the capabilities(7) Linux manual page.
 type KernelCapabilities struct {
-	Add  []string `json:"add,omitempty"`
-	Drop []string `json:"drop,omitempty"`
+	Add  []string `json:"add,omitzero"`
+	Drop []string `json:"drop,omitzero"`
 }
 
 // KeyValuePair: A key-value pair object.
@@ -2702,10 +2702,10 @@ type LinearConfiguration struct {
 // KernelCapabilities.
 type LinuxParameters struct {
 	Capabilities       *KernelCapabilities `json:"capabilities,omitempty"`
-	Devices            []Device            `json:"devices,omitempty"`
+	Devices            []Device            `json:"devices,omitzero"`
 	InitProcessEnabled *bool               `json:"initProcessEnabled,omitempty"`
 	SharedMemorySize   *int32              `json:"sharedMemorySize,omitempty"`
-	Tmpfs              []Tmpfs             `json:"tmpfs,omitempty"`
+	Tmpfs              []Tmpfs             `json:"tmpfs,omitzero"`
 	MaxSwap            *int32              `json:"maxSwap,omitempty"`
 	Swappiness         *int32              `json:"swappiness,omitempty"`
 }
@@ -2722,7 +2722,7 @@ type ListAccountSettingsRequest struct {
 
 // ListAccountSettingsResponse is the model's shape of that name.
 type ListAccountSettingsResponse struct {
-	Settings  []Setting `json:"settings,omitempty"`
+	Settings  []Setting `json:"settings,omitzero"`
 	NextToken string    `json:"nextToken,omitempty"`
 }
 
@@ -2739,7 +2739,7 @@ type ListAttributesRequest struct {
 
 // ListAttributesResponse is the model's shape of that name.
 type ListAttributesResponse struct {
-	Attributes []Attribute `json:"attributes,omitempty"`
+	Attributes []Attribute `json:"attributes,omitzero"`
 	NextToken  string      `json:"nextToken,omitempty"`
 }
 
@@ -2751,7 +2751,7 @@ type ListClustersRequest struct {
 
 // ListClustersResponse is the model's shape of that name.
 type ListClustersResponse struct {
-	ClusterArns []string `json:"clusterArns,omitempty"`
+	ClusterArns []string `json:"clusterArns,omitzero"`
 	NextToken   string   `json:"nextToken,omitempty"`
 }
 
@@ -2766,7 +2766,7 @@ type ListContainerInstancesRequest struct {
 
 // ListContainerInstancesResponse is the model's shape of that name.
 type ListContainerInstancesResponse struct {
-	ContainerInstanceArns []string `json:"containerInstanceArns,omitempty"`
+	ContainerInstanceArns []string `json:"containerInstanceArns,omitzero"`
 	NextToken             string   `json:"nextToken,omitempty"`
 }
 
@@ -2774,7 +2774,7 @@ type ListContainerInstancesResponse struct {
 type ListDaemonDeploymentsRequest struct {
 	// required
 	DaemonArn  string                   `json:"daemonArn"`
-	Status     []DaemonDeploymentStatus `json:"status,omitempty"`
+	Status     []DaemonDeploymentStatus `json:"status,omitzero"`
 	CreatedAt  *CreatedAt               `json:"createdAt,omitempty"`
 	MaxResults *int32                   `json:"maxResults,omitempty"`
 	NextToken  string                   `json:"nextToken,omitempty"`
@@ -2783,7 +2783,7 @@ type ListDaemonDeploymentsRequest struct {
 // ListDaemonDeploymentsResponse is the model's shape of that name.
 type ListDaemonDeploymentsResponse struct {
 	NextToken         string                    `json:"nextToken,omitempty"`
-	DaemonDeployments []DaemonDeploymentSummary `json:"daemonDeployments,omitempty"`
+	DaemonDeployments []DaemonDeploymentSummary `json:"daemonDeployments,omitzero"`
 }
 
 // ListDaemonTaskDefinitionsRequest is the model's shape of that name.
@@ -2799,21 +2799,21 @@ type ListDaemonTaskDefinitionsRequest struct {
 
 // ListDaemonTaskDefinitionsResponse is the model's shape of that name.
 type ListDaemonTaskDefinitionsResponse struct {
-	DaemonTaskDefinitions []DaemonTaskDefinitionSummary `json:"daemonTaskDefinitions,omitempty"`
+	DaemonTaskDefinitions []DaemonTaskDefinitionSummary `json:"daemonTaskDefinitions,omitzero"`
 	NextToken             string                        `json:"nextToken,omitempty"`
 }
 
 // ListDaemonsRequest is the model's shape of that name.
 type ListDaemonsRequest struct {
 	ClusterArn           string   `json:"clusterArn,omitempty"`
-	CapacityProviderArns []string `json:"capacityProviderArns,omitempty"`
+	CapacityProviderArns []string `json:"capacityProviderArns,omitzero"`
 	MaxResults           *int32   `json:"maxResults,omitempty"`
 	NextToken            string   `json:"nextToken,omitempty"`
 }
 
 // ListDaemonsResponse is the model's shape of that name.
 type ListDaemonsResponse struct {
-	DaemonSummariesList []DaemonSummary `json:"daemonSummariesList,omitempty"`
+	DaemonSummariesList []DaemonSummary `json:"daemonSummariesList,omitzero"`
 	NextToken           string          `json:"nextToken,omitempty"`
 }
 
@@ -2822,7 +2822,7 @@ type ListServiceDeploymentsRequest struct {
 	// required
 	Service    string                    `json:"service"`
 	Cluster    string                    `json:"cluster,omitempty"`
-	Status     []ServiceDeploymentStatus `json:"status,omitempty"`
+	Status     []ServiceDeploymentStatus `json:"status,omitzero"`
 	CreatedAt  *CreatedAt                `json:"createdAt,omitempty"`
 	NextToken  string                    `json:"nextToken,omitempty"`
 	MaxResults *int32                    `json:"maxResults,omitempty"`
@@ -2830,7 +2830,7 @@ type ListServiceDeploymentsRequest struct {
 
 // ListServiceDeploymentsResponse is the model's shape of that name.
 type ListServiceDeploymentsResponse struct {
-	ServiceDeployments []ServiceDeploymentBrief `json:"serviceDeployments,omitempty"`
+	ServiceDeployments []ServiceDeploymentBrief `json:"serviceDeployments,omitzero"`
 	NextToken          string                   `json:"nextToken,omitempty"`
 }
 
@@ -2844,7 +2844,7 @@ type ListServicesByNamespaceRequest struct {
 
 // ListServicesByNamespaceResponse is the model's shape of that name.
 type ListServicesByNamespaceResponse struct {
-	ServiceArns []string `json:"serviceArns,omitempty"`
+	ServiceArns []string `json:"serviceArns,omitzero"`
 	NextToken   string   `json:"nextToken,omitempty"`
 }
 
@@ -2860,7 +2860,7 @@ type ListServicesRequest struct {
 
 // ListServicesResponse is the model's shape of that name.
 type ListServicesResponse struct {
-	ServiceArns []string `json:"serviceArns,omitempty"`
+	ServiceArns []string `json:"serviceArns,omitzero"`
 	NextToken   string   `json:"nextToken,omitempty"`
 }
 
@@ -2872,7 +2872,7 @@ type ListTagsForResourceRequest struct {
 
 // ListTagsForResourceResponse is the model's shape of that name.
 type ListTagsForResourceResponse struct {
-	Tags []Tag `json:"tags,omitempty"`
+	Tags []Tag `json:"tags,omitzero"`
 }
 
 // ListTaskDefinitionFamiliesRequest is the model's shape of that name.
@@ -2885,7 +2885,7 @@ type ListTaskDefinitionFamiliesRequest struct {
 
 // ListTaskDefinitionFamiliesResponse is the model's shape of that name.
 type ListTaskDefinitionFamiliesResponse struct {
-	Families  []string `json:"families,omitempty"`
+	Families  []string `json:"families,omitzero"`
 	NextToken string   `json:"nextToken,omitempty"`
 }
 
@@ -2900,7 +2900,7 @@ type ListTaskDefinitionsRequest struct {
 
 // ListTaskDefinitionsResponse is the model's shape of that name.
 type ListTaskDefinitionsResponse struct {
-	TaskDefinitionArns []string `json:"taskDefinitionArns,omitempty"`
+	TaskDefinitionArns []string `json:"taskDefinitionArns,omitzero"`
 	NextToken          string   `json:"nextToken,omitempty"`
 }
 
@@ -2920,7 +2920,7 @@ type ListTasksRequest struct {
 
 // ListTasksResponse is the model's shape of that name.
 type ListTasksResponse struct {
-	TaskArns  []string `json:"taskArns,omitempty"`
+	TaskArns  []string `json:"taskArns,omitzero"`
 	NextToken string   `json:"nextToken,omitempty"`
 }
 
@@ -2975,8 +2975,8 @@ func (v LocalStorageType) Valid() bool {
 type LogConfiguration struct {
 	// required
 	LogDriver     LogDriver         `json:"logDriver"`
-	Options       map[string]string `json:"options,omitempty"`
-	SecretOptions []Secret          `json:"secretOptions,omitempty"`
+	Options       map[string]string `json:"options,omitzero"`
+	SecretOptions []Secret          `json:"secretOptions,omitzero"`
 }
 
 // LogDriver is the model's shape of that name.
@@ -3059,7 +3059,7 @@ type ManagedApplicationAutoScalingPolicy struct {
 // ManagedAutoScaling: The auto scaling configuration created by Amazon ECS for an Express service.
 type ManagedAutoScaling struct {
 	ScalableTarget                 *ManagedScalableTarget                `json:"scalableTarget,omitempty"`
-	ApplicationAutoScalingPolicies []ManagedApplicationAutoScalingPolicy `json:"applicationAutoScalingPolicies,omitempty"`
+	ApplicationAutoScalingPolicies []ManagedApplicationAutoScalingPolicy `json:"applicationAutoScalingPolicies,omitzero"`
 }
 
 // ManagedCertificate: The ACM certificate associated with the HTTPS domain created for the Express
@@ -3100,11 +3100,11 @@ type ManagedIngressPath struct {
 	// required
 	Endpoint                   string                 `json:"endpoint"`
 	LoadBalancer               *ManagedLoadBalancer   `json:"loadBalancer,omitempty"`
-	LoadBalancerSecurityGroups []ManagedSecurityGroup `json:"loadBalancerSecurityGroups,omitempty"`
+	LoadBalancerSecurityGroups []ManagedSecurityGroup `json:"loadBalancerSecurityGroups,omitzero"`
 	Certificate                *ManagedCertificate    `json:"certificate,omitempty"`
 	Listener                   *ManagedListener       `json:"listener,omitempty"`
 	Rule                       *ManagedListenerRule   `json:"rule,omitempty"`
-	TargetGroups               []ManagedTargetGroup   `json:"targetGroups,omitempty"`
+	TargetGroups               []ManagedTargetGroup   `json:"targetGroups,omitzero"`
 }
 
 // ManagedInstancesLocalStorageConfiguration: The local storage configuration for Amazon ECS
@@ -3136,8 +3136,8 @@ func (v ManagedInstancesMonitoringOptions) Valid() bool {
 // Instances. This specifies the VPC subnets and security groups that instances use for network
 // connectivity.
 type ManagedInstancesNetworkConfiguration struct {
-	Subnets        []string `json:"subnets,omitempty"`
-	SecurityGroups []string `json:"securityGroups,omitempty"`
+	Subnets        []string `json:"subnets,omitzero"`
+	SecurityGroups []string `json:"securityGroups,omitzero"`
 }
 
 // ManagedInstancesProvider: The configuration for a Amazon ECS Managed Instances provider. Amazon
@@ -3188,8 +3188,8 @@ type ManagedLoadBalancer struct {
 	UpdatedAt *awsjson.Timestamp `json:"updatedAt"`
 	// required
 	Scheme           string   `json:"scheme"`
-	SubnetIds        []string `json:"subnetIds,omitempty"`
-	SecurityGroupIds []string `json:"securityGroupIds,omitempty"`
+	SubnetIds        []string `json:"subnetIds,omitzero"`
+	SecurityGroupIds []string `json:"securityGroupIds,omitzero"`
 }
 
 // ManagedLogGroup: The Cloudwatch Log Group created by Amazon ECS for an Express service.
@@ -3595,7 +3595,7 @@ type ProxyConfiguration struct {
 	Type ProxyConfigurationType `json:"type,omitempty"`
 	// required
 	ContainerName string         `json:"containerName"`
-	Properties    []KeyValuePair `json:"properties,omitempty"`
+	Properties    []KeyValuePair `json:"properties,omitzero"`
 }
 
 // ProxyConfigurationType is the model's shape of that name.
@@ -3646,12 +3646,12 @@ type PutAccountSettingResponse struct {
 type PutAttributesRequest struct {
 	Cluster string `json:"cluster,omitempty"`
 	// required
-	Attributes []Attribute `json:"attributes,omitempty"`
+	Attributes []Attribute `json:"attributes,omitzero"`
 }
 
 // PutAttributesResponse is the model's shape of that name.
 type PutAttributesResponse struct {
-	Attributes []Attribute `json:"attributes,omitempty"`
+	Attributes []Attribute `json:"attributes,omitzero"`
 }
 
 // PutClusterCapacityProvidersRequest is the model's shape of that name.
@@ -3659,9 +3659,9 @@ type PutClusterCapacityProvidersRequest struct {
 	// required
 	Cluster string `json:"cluster"`
 	// required
-	CapacityProviders []string `json:"capacityProviders,omitempty"`
+	CapacityProviders []string `json:"capacityProviders,omitzero"`
 	// required
-	DefaultCapacityProviderStrategy []CapacityProviderStrategyItem `json:"defaultCapacityProviderStrategy,omitempty"`
+	DefaultCapacityProviderStrategy []CapacityProviderStrategyItem `json:"defaultCapacityProviderStrategy,omitzero"`
 }
 
 // PutClusterCapacityProvidersResponse is the model's shape of that name.
@@ -3674,12 +3674,12 @@ type RegisterContainerInstanceRequest struct {
 	Cluster                           string           `json:"cluster,omitempty"`
 	InstanceIdentityDocument          string           `json:"instanceIdentityDocument,omitempty"`
 	InstanceIdentityDocumentSignature string           `json:"instanceIdentityDocumentSignature,omitempty"`
-	TotalResources                    []Resource       `json:"totalResources,omitempty"`
+	TotalResources                    []Resource       `json:"totalResources,omitzero"`
 	VersionInfo                       *VersionInfo     `json:"versionInfo,omitempty"`
 	ContainerInstanceArn              string           `json:"containerInstanceArn,omitempty"`
-	Attributes                        []Attribute      `json:"attributes,omitempty"`
-	PlatformDevices                   []PlatformDevice `json:"platformDevices,omitempty"`
-	Tags                              []Tag            `json:"tags,omitempty"`
+	Attributes                        []Attribute      `json:"attributes,omitzero"`
+	PlatformDevices                   []PlatformDevice `json:"platformDevices,omitzero"`
+	Tags                              []Tag            `json:"tags,omitzero"`
 }
 
 // RegisterContainerInstanceResponse is the model's shape of that name.
@@ -3694,11 +3694,11 @@ type RegisterDaemonTaskDefinitionRequest struct {
 	TaskRoleArn      string `json:"taskRoleArn,omitempty"`
 	ExecutionRoleArn string `json:"executionRoleArn,omitempty"`
 	// required
-	ContainerDefinitions []DaemonContainerDefinition `json:"containerDefinitions,omitempty"`
+	ContainerDefinitions []DaemonContainerDefinition `json:"containerDefinitions,omitzero"`
 	Cpu                  string                      `json:"cpu,omitempty"`
 	Memory               string                      `json:"memory,omitempty"`
-	Volumes              []DaemonVolume              `json:"volumes,omitempty"`
-	Tags                 []Tag                       `json:"tags,omitempty"`
+	Volumes              []DaemonVolume              `json:"volumes,omitzero"`
+	Tags                 []Tag                       `json:"tags,omitzero"`
 }
 
 // RegisterDaemonTaskDefinitionResponse is the model's shape of that name.
@@ -3714,17 +3714,17 @@ type RegisterTaskDefinitionRequest struct {
 	ExecutionRoleArn string      `json:"executionRoleArn,omitempty"`
 	NetworkMode      NetworkMode `json:"networkMode,omitempty"`
 	// required
-	ContainerDefinitions    []ContainerDefinition               `json:"containerDefinitions,omitempty"`
-	Volumes                 []Volume                            `json:"volumes,omitempty"`
-	PlacementConstraints    []TaskDefinitionPlacementConstraint `json:"placementConstraints,omitempty"`
-	RequiresCompatibilities []Compatibility                     `json:"requiresCompatibilities,omitempty"`
+	ContainerDefinitions    []ContainerDefinition               `json:"containerDefinitions,omitzero"`
+	Volumes                 []Volume                            `json:"volumes,omitzero"`
+	PlacementConstraints    []TaskDefinitionPlacementConstraint `json:"placementConstraints,omitzero"`
+	RequiresCompatibilities []Compatibility                     `json:"requiresCompatibilities,omitzero"`
 	Cpu                     string                              `json:"cpu,omitempty"`
 	Memory                  string                              `json:"memory,omitempty"`
-	Tags                    []Tag                               `json:"tags,omitempty"`
+	Tags                    []Tag                               `json:"tags,omitzero"`
 	PidMode                 PidMode                             `json:"pidMode,omitempty"`
 	IpcMode                 IpcMode                             `json:"ipcMode,omitempty"`
 	ProxyConfiguration      *ProxyConfiguration                 `json:"proxyConfiguration,omitempty"`
-	InferenceAccelerators   []InferenceAccelerator              `json:"inferenceAccelerators,omitempty"`
+	InferenceAccelerators   []InferenceAccelerator              `json:"inferenceAccelerators,omitzero"`
 	EphemeralStorage        *EphemeralStorage                   `json:"ephemeralStorage,omitempty"`
 	RuntimePlatform         *RuntimePlatform                    `json:"runtimePlatform,omitempty"`
 	EnableFaultInjection    *bool                               `json:"enableFaultInjection,omitempty"`
@@ -3733,7 +3733,7 @@ type RegisterTaskDefinitionRequest struct {
 // RegisterTaskDefinitionResponse is the model's shape of that name.
 type RegisterTaskDefinitionResponse struct {
 	TaskDefinition *TaskDefinition `json:"taskDefinition,omitempty"`
-	Tags           []Tag           `json:"tags,omitempty"`
+	Tags           []Tag           `json:"tags,omitzero"`
 }
 
 // RepositoryCredentials: The repository credentials for private registry authentication.
@@ -3745,7 +3745,7 @@ type RepositoryCredentials struct {
 // ResolvedConfiguration: The resolved configuration for a service revision, which contains the
 // actual resources your service revision uses, such as which target groups serve traffic.
 type ResolvedConfiguration struct {
-	LoadBalancers []ServiceRevisionLoadBalancer `json:"loadBalancers,omitempty"`
+	LoadBalancers []ServiceRevisionLoadBalancer `json:"loadBalancers,omitzero"`
 }
 
 // Resource: Describes the resources available for a container instance.
@@ -3755,7 +3755,7 @@ type Resource struct {
 	DoubleValue    float64  `json:"doubleValue"`
 	LongValue      int64    `json:"longValue"`
 	IntegerValue   int32    `json:"integerValue"`
-	StringSetValue []string `json:"stringSetValue,omitempty"`
+	StringSetValue []string `json:"stringSetValue,omitzero"`
 }
 
 // ResourceManagementType is the model's shape of that name.
@@ -3812,7 +3812,7 @@ type Rollback struct {
 
 // RunTaskRequest is the model's shape of that name.
 type RunTaskRequest struct {
-	CapacityProviderStrategy []CapacityProviderStrategyItem `json:"capacityProviderStrategy,omitempty"`
+	CapacityProviderStrategy []CapacityProviderStrategyItem `json:"capacityProviderStrategy,omitzero"`
 	Cluster                  string                         `json:"cluster,omitempty"`
 	Count                    *int32                         `json:"count,omitempty"`
 	EnableECSManagedTags     bool                           `json:"enableECSManagedTags"`
@@ -3821,23 +3821,23 @@ type RunTaskRequest struct {
 	LaunchType               LaunchType                     `json:"launchType,omitempty"`
 	NetworkConfiguration     *NetworkConfiguration          `json:"networkConfiguration,omitempty"`
 	Overrides                *TaskOverride                  `json:"overrides,omitempty"`
-	PlacementConstraints     []PlacementConstraint          `json:"placementConstraints,omitempty"`
-	PlacementStrategy        []PlacementStrategy            `json:"placementStrategy,omitempty"`
+	PlacementConstraints     []PlacementConstraint          `json:"placementConstraints,omitzero"`
+	PlacementStrategy        []PlacementStrategy            `json:"placementStrategy,omitzero"`
 	PlatformVersion          string                         `json:"platformVersion,omitempty"`
 	PropagateTags            PropagateTags                  `json:"propagateTags,omitempty"`
 	ReferenceId              string                         `json:"referenceId,omitempty"`
 	StartedBy                string                         `json:"startedBy,omitempty"`
-	Tags                     []Tag                          `json:"tags,omitempty"`
+	Tags                     []Tag                          `json:"tags,omitzero"`
 	// required
 	TaskDefinition       string                    `json:"taskDefinition"`
 	ClientToken          string                    `json:"clientToken,omitempty"`
-	VolumeConfigurations []TaskVolumeConfiguration `json:"volumeConfigurations,omitempty"`
+	VolumeConfigurations []TaskVolumeConfiguration `json:"volumeConfigurations,omitzero"`
 }
 
 // RunTaskResponse is the model's shape of that name.
 type RunTaskResponse struct {
-	Tasks    []Task    `json:"tasks,omitempty"`
-	Failures []Failure `json:"failures,omitempty"`
+	Tasks    []Task    `json:"tasks,omitzero"`
+	Failures []Failure `json:"failures,omitzero"`
 }
 
 // RuntimePlatform: Information about the platform for the Amazon ECS service or task.
@@ -3931,32 +3931,32 @@ type Service struct {
 	ServiceArn                    string                          `json:"serviceArn,omitempty"`
 	ServiceName                   string                          `json:"serviceName,omitempty"`
 	ClusterArn                    string                          `json:"clusterArn,omitempty"`
-	LoadBalancers                 []LoadBalancer                  `json:"loadBalancers,omitempty"`
-	ServiceRegistries             []ServiceRegistry               `json:"serviceRegistries,omitempty"`
+	LoadBalancers                 []LoadBalancer                  `json:"loadBalancers,omitzero"`
+	ServiceRegistries             []ServiceRegistry               `json:"serviceRegistries,omitzero"`
 	Status                        string                          `json:"status,omitempty"`
 	DesiredCount                  int32                           `json:"desiredCount"`
 	RunningCount                  int32                           `json:"runningCount"`
 	PendingCount                  int32                           `json:"pendingCount"`
 	LaunchType                    LaunchType                      `json:"launchType,omitempty"`
-	CapacityProviderStrategy      []CapacityProviderStrategyItem  `json:"capacityProviderStrategy,omitempty"`
+	CapacityProviderStrategy      []CapacityProviderStrategyItem  `json:"capacityProviderStrategy,omitzero"`
 	PlatformVersion               string                          `json:"platformVersion,omitempty"`
 	PlatformFamily                string                          `json:"platformFamily,omitempty"`
 	TaskDefinition                string                          `json:"taskDefinition,omitempty"`
 	DeploymentConfiguration       *DeploymentConfiguration        `json:"deploymentConfiguration,omitempty"`
-	TaskSets                      []TaskSet                       `json:"taskSets,omitempty"`
-	Deployments                   []Deployment                    `json:"deployments,omitempty"`
+	TaskSets                      []TaskSet                       `json:"taskSets,omitzero"`
+	Deployments                   []Deployment                    `json:"deployments,omitzero"`
 	RoleArn                       string                          `json:"roleArn,omitempty"`
-	Events                        []ServiceEvent                  `json:"events,omitempty"`
+	Events                        []ServiceEvent                  `json:"events,omitzero"`
 	CreatedAt                     *awsjson.Timestamp              `json:"createdAt,omitempty"`
 	CurrentServiceDeployment      string                          `json:"currentServiceDeployment,omitempty"`
-	CurrentServiceRevisions       []ServiceCurrentRevisionSummary `json:"currentServiceRevisions,omitempty"`
-	PlacementConstraints          []PlacementConstraint           `json:"placementConstraints,omitempty"`
-	PlacementStrategy             []PlacementStrategy             `json:"placementStrategy,omitempty"`
+	CurrentServiceRevisions       []ServiceCurrentRevisionSummary `json:"currentServiceRevisions,omitzero"`
+	PlacementConstraints          []PlacementConstraint           `json:"placementConstraints,omitzero"`
+	PlacementStrategy             []PlacementStrategy             `json:"placementStrategy,omitzero"`
 	NetworkConfiguration          *NetworkConfiguration           `json:"networkConfiguration,omitempty"`
 	HealthCheckGracePeriodSeconds *int32                          `json:"healthCheckGracePeriodSeconds,omitempty"`
 	SchedulingStrategy            SchedulingStrategy              `json:"schedulingStrategy,omitempty"`
 	DeploymentController          *DeploymentController           `json:"deploymentController,omitempty"`
-	Tags                          []Tag                           `json:"tags,omitempty"`
+	Tags                          []Tag                           `json:"tags,omitzero"`
 	CreatedBy                     string                          `json:"createdBy,omitempty"`
 	EnableECSManagedTags          bool                            `json:"enableECSManagedTags"`
 	PropagateTags                 PropagateTags                   `json:"propagateTags,omitempty"`
@@ -4010,7 +4010,7 @@ type ServiceConnectConfiguration struct {
 	// required
 	Enabled                bool                                  `json:"enabled"`
 	Namespace              string                                `json:"namespace,omitempty"`
-	Services               []ServiceConnectService               `json:"services,omitempty"`
+	Services               []ServiceConnectService               `json:"services,omitzero"`
 	LogConfiguration       *LogConfiguration                     `json:"logConfiguration,omitempty"`
 	AccessLogConfiguration *ServiceConnectAccessLogConfiguration `json:"accessLogConfiguration,omitempty"`
 }
@@ -4040,7 +4040,7 @@ type ServiceConnectService struct {
 	// required
 	PortName            string                          `json:"portName"`
 	DiscoveryName       string                          `json:"discoveryName,omitempty"`
-	ClientAliases       []ServiceConnectClientAlias     `json:"clientAliases,omitempty"`
+	ClientAliases       []ServiceConnectClientAlias     `json:"clientAliases,omitzero"`
 	IngressPortOverride *int32                          `json:"ingressPortOverride,omitempty"`
 	Timeout             *TimeoutConfiguration           `json:"timeout,omitempty"`
 	Tls                 *ServiceConnectTlsConfiguration `json:"tls,omitempty"`
@@ -4111,12 +4111,12 @@ type ServiceDeployment struct {
 	FinishedAt               *awsjson.Timestamp               `json:"finishedAt,omitempty"`
 	StoppedAt                *awsjson.Timestamp               `json:"stoppedAt,omitempty"`
 	UpdatedAt                *awsjson.Timestamp               `json:"updatedAt,omitempty"`
-	SourceServiceRevisions   []ServiceRevisionSummary         `json:"sourceServiceRevisions,omitempty"`
+	SourceServiceRevisions   []ServiceRevisionSummary         `json:"sourceServiceRevisions,omitzero"`
 	TargetServiceRevision    *ServiceRevisionSummary          `json:"targetServiceRevision,omitempty"`
 	Status                   ServiceDeploymentStatus          `json:"status,omitempty"`
 	StatusReason             string                           `json:"statusReason,omitempty"`
 	LifecycleStage           ServiceDeploymentLifecycleStage  `json:"lifecycleStage,omitempty"`
-	LifecycleHookDetails     []DeploymentLifecycleHookDetail  `json:"lifecycleHookDetails,omitempty"`
+	LifecycleHookDetails     []DeploymentLifecycleHookDetail  `json:"lifecycleHookDetails,omitzero"`
 	DeploymentConfiguration  *DeploymentConfiguration         `json:"deploymentConfiguration,omitempty"`
 	Rollback                 *Rollback                        `json:"rollback,omitempty"`
 	DeploymentCircuitBreaker *ServiceDeploymentCircuitBreaker `json:"deploymentCircuitBreaker,omitempty"`
@@ -4126,8 +4126,8 @@ type ServiceDeployment struct {
 // ServiceDeploymentAlarms: The CloudWatch alarms used to determine a service deployment failed.
 type ServiceDeploymentAlarms struct {
 	Status              ServiceDeploymentRollbackMonitorsStatus `json:"status,omitempty"`
-	AlarmNames          []string                                `json:"alarmNames,omitempty"`
-	TriggeredAlarmNames []string                                `json:"triggeredAlarmNames,omitempty"`
+	AlarmNames          []string                                `json:"alarmNames,omitzero"`
+	TriggeredAlarmNames []string                                `json:"triggeredAlarmNames,omitzero"`
 }
 
 // ServiceDeploymentBrief: The service deployment properties that are retured when you call
@@ -4259,7 +4259,7 @@ type ServiceManagedEBSVolumeConfiguration struct {
 	VolumeInitializationRate *int32                `json:"volumeInitializationRate,omitempty"`
 	Iops                     *int32                `json:"iops,omitempty"`
 	Throughput               *int32                `json:"throughput,omitempty"`
-	TagSpecifications        []EBSTagSpecification `json:"tagSpecifications,omitempty"`
+	TagSpecifications        []EBSTagSpecification `json:"tagSpecifications,omitzero"`
 	// required
 	RoleArn        string             `json:"roleArn"`
 	FilesystemType TaskFilesystemType `json:"filesystemType,omitempty"`
@@ -4279,20 +4279,20 @@ type ServiceRevision struct {
 	ServiceArn                  string                         `json:"serviceArn,omitempty"`
 	ClusterArn                  string                         `json:"clusterArn,omitempty"`
 	TaskDefinition              string                         `json:"taskDefinition,omitempty"`
-	CapacityProviderStrategy    []CapacityProviderStrategyItem `json:"capacityProviderStrategy,omitempty"`
+	CapacityProviderStrategy    []CapacityProviderStrategyItem `json:"capacityProviderStrategy,omitzero"`
 	LaunchType                  LaunchType                     `json:"launchType,omitempty"`
 	PlatformVersion             string                         `json:"platformVersion,omitempty"`
 	PlatformFamily              string                         `json:"platformFamily,omitempty"`
-	LoadBalancers               []LoadBalancer                 `json:"loadBalancers,omitempty"`
-	ServiceRegistries           []ServiceRegistry              `json:"serviceRegistries,omitempty"`
+	LoadBalancers               []LoadBalancer                 `json:"loadBalancers,omitzero"`
+	ServiceRegistries           []ServiceRegistry              `json:"serviceRegistries,omitzero"`
 	NetworkConfiguration        *NetworkConfiguration          `json:"networkConfiguration,omitempty"`
-	ContainerImages             []ContainerImage               `json:"containerImages,omitempty"`
+	ContainerImages             []ContainerImage               `json:"containerImages,omitzero"`
 	GuardDutyEnabled            bool                           `json:"guardDutyEnabled"`
 	ServiceConnectConfiguration *ServiceConnectConfiguration   `json:"serviceConnectConfiguration,omitempty"`
-	VolumeConfigurations        []ServiceVolumeConfiguration   `json:"volumeConfigurations,omitempty"`
+	VolumeConfigurations        []ServiceVolumeConfiguration   `json:"volumeConfigurations,omitzero"`
 	FargateEphemeralStorage     *DeploymentEphemeralStorage    `json:"fargateEphemeralStorage,omitempty"`
 	CreatedAt                   *awsjson.Timestamp             `json:"createdAt,omitempty"`
-	VpcLatticeConfigurations    []VpcLatticeConfiguration      `json:"vpcLatticeConfigurations,omitempty"`
+	VpcLatticeConfigurations    []VpcLatticeConfiguration      `json:"vpcLatticeConfigurations,omitzero"`
 	ResolvedConfiguration       *ResolvedConfiguration         `json:"resolvedConfiguration,omitempty"`
 	EcsManagedResources         *ECSManagedResources           `json:"ecsManagedResources,omitempty"`
 }
@@ -4425,7 +4425,7 @@ func (v StabilityStatus) Valid() bool {
 type StartTaskRequest struct {
 	Cluster string `json:"cluster,omitempty"`
 	// required
-	ContainerInstances   []string              `json:"containerInstances,omitempty"`
+	ContainerInstances   []string              `json:"containerInstances,omitzero"`
 	EnableECSManagedTags bool                  `json:"enableECSManagedTags"`
 	EnableExecuteCommand bool                  `json:"enableExecuteCommand"`
 	Group                string                `json:"group,omitempty"`
@@ -4434,16 +4434,16 @@ type StartTaskRequest struct {
 	PropagateTags        PropagateTags         `json:"propagateTags,omitempty"`
 	ReferenceId          string                `json:"referenceId,omitempty"`
 	StartedBy            string                `json:"startedBy,omitempty"`
-	Tags                 []Tag                 `json:"tags,omitempty"`
+	Tags                 []Tag                 `json:"tags,omitzero"`
 	// required
 	TaskDefinition       string                    `json:"taskDefinition"`
-	VolumeConfigurations []TaskVolumeConfiguration `json:"volumeConfigurations,omitempty"`
+	VolumeConfigurations []TaskVolumeConfiguration `json:"volumeConfigurations,omitzero"`
 }
 
 // StartTaskResponse is the model's shape of that name.
 type StartTaskResponse struct {
-	Tasks    []Task    `json:"tasks,omitempty"`
-	Failures []Failure `json:"failures,omitempty"`
+	Tasks    []Task    `json:"tasks,omitzero"`
+	Failures []Failure `json:"failures,omitzero"`
 }
 
 // StopServiceDeploymentRequest is the model's shape of that name.
@@ -4493,7 +4493,7 @@ type StopTaskResponse struct {
 type SubmitAttachmentStateChangesRequest struct {
 	Cluster string `json:"cluster,omitempty"`
 	// required
-	Attachments []AttachmentStateChange `json:"attachments,omitempty"`
+	Attachments []AttachmentStateChange `json:"attachments,omitzero"`
 }
 
 // SubmitAttachmentStateChangesResponse is the model's shape of that name.
@@ -4510,7 +4510,7 @@ type SubmitContainerStateChangeRequest struct {
 	Status          string           `json:"status,omitempty"`
 	ExitCode        *int32           `json:"exitCode,omitempty"`
 	Reason          string           `json:"reason,omitempty"`
-	NetworkBindings []NetworkBinding `json:"networkBindings,omitempty"`
+	NetworkBindings []NetworkBinding `json:"networkBindings,omitzero"`
 }
 
 // SubmitContainerStateChangeResponse is the model's shape of that name.
@@ -4524,9 +4524,9 @@ type SubmitTaskStateChangeRequest struct {
 	Task               string                    `json:"task,omitempty"`
 	Status             string                    `json:"status,omitempty"`
 	Reason             string                    `json:"reason,omitempty"`
-	Containers         []ContainerStateChange    `json:"containers,omitempty"`
-	Attachments        []AttachmentStateChange   `json:"attachments,omitempty"`
-	ManagedAgents      []ManagedAgentStateChange `json:"managedAgents,omitempty"`
+	Containers         []ContainerStateChange    `json:"containers,omitzero"`
+	Attachments        []AttachmentStateChange   `json:"attachments,omitzero"`
+	ManagedAgents      []ManagedAgentStateChange `json:"managedAgents,omitzero"`
 	PullStartedAt      *awsjson.Timestamp        `json:"pullStartedAt,omitempty"`
 	PullStoppedAt      *awsjson.Timestamp        `json:"pullStoppedAt,omitempty"`
 	ExecutionStoppedAt *awsjson.Timestamp        `json:"executionStoppedAt,omitempty"`
@@ -4556,7 +4556,7 @@ type TagResourceRequest struct {
 	// required
 	ResourceArn string `json:"resourceArn"`
 	// required
-	Tags []Tag `json:"tags,omitempty"`
+	Tags []Tag `json:"tags,omitzero"`
 }
 
 // TagResourceResponse is the model's shape of that name.
@@ -4582,15 +4582,15 @@ func (v TargetType) Valid() bool {
 
 // Task: Details on a task in a cluster.
 type Task struct {
-	Attachments             []Attachment           `json:"attachments,omitempty"`
-	Attributes              []Attribute            `json:"attributes,omitempty"`
+	Attachments             []Attachment           `json:"attachments,omitzero"`
+	Attributes              []Attribute            `json:"attributes,omitzero"`
 	AvailabilityZone        string                 `json:"availabilityZone,omitempty"`
 	CapacityProviderName    string                 `json:"capacityProviderName,omitempty"`
 	ClusterArn              string                 `json:"clusterArn,omitempty"`
 	Connectivity            Connectivity           `json:"connectivity,omitempty"`
 	ConnectivityAt          *awsjson.Timestamp     `json:"connectivityAt,omitempty"`
 	ContainerInstanceArn    string                 `json:"containerInstanceArn,omitempty"`
-	Containers              []Container            `json:"containers,omitempty"`
+	Containers              []Container            `json:"containers,omitzero"`
 	Cpu                     string                 `json:"cpu,omitempty"`
 	CreatedAt               *awsjson.Timestamp     `json:"createdAt,omitempty"`
 	DesiredStatus           string                 `json:"desiredStatus,omitempty"`
@@ -4598,7 +4598,7 @@ type Task struct {
 	ExecutionStoppedAt      *awsjson.Timestamp     `json:"executionStoppedAt,omitempty"`
 	Group                   string                 `json:"group,omitempty"`
 	HealthStatus            HealthStatus           `json:"healthStatus,omitempty"`
-	InferenceAccelerators   []InferenceAccelerator `json:"inferenceAccelerators,omitempty"`
+	InferenceAccelerators   []InferenceAccelerator `json:"inferenceAccelerators,omitzero"`
 	LastStatus              string                 `json:"lastStatus,omitempty"`
 	LaunchType              LaunchType             `json:"launchType,omitempty"`
 	Memory                  string                 `json:"memory,omitempty"`
@@ -4613,7 +4613,7 @@ type Task struct {
 	StoppedAt               *awsjson.Timestamp     `json:"stoppedAt,omitempty"`
 	StoppedReason           string                 `json:"stoppedReason,omitempty"`
 	StoppingAt              *awsjson.Timestamp     `json:"stoppingAt,omitempty"`
-	Tags                    []Tag                  `json:"tags,omitempty"`
+	Tags                    []Tag                  `json:"tags,omitzero"`
 	TaskArn                 string                 `json:"taskArn,omitempty"`
 	TaskDefinitionArn       string                 `json:"taskDefinitionArn,omitempty"`
 	Version                 int64                  `json:"version"`
@@ -4627,22 +4627,22 @@ type Task struct {
 // through an Amazon ECS service or task.
 type TaskDefinition struct {
 	TaskDefinitionArn       string                              `json:"taskDefinitionArn,omitempty"`
-	ContainerDefinitions    []ContainerDefinition               `json:"containerDefinitions,omitempty"`
+	ContainerDefinitions    []ContainerDefinition               `json:"containerDefinitions,omitzero"`
 	Family                  string                              `json:"family,omitempty"`
 	TaskRoleArn             string                              `json:"taskRoleArn,omitempty"`
 	ExecutionRoleArn        string                              `json:"executionRoleArn,omitempty"`
 	NetworkMode             NetworkMode                         `json:"networkMode,omitempty"`
 	Revision                int32                               `json:"revision"`
-	Volumes                 []Volume                            `json:"volumes,omitempty"`
+	Volumes                 []Volume                            `json:"volumes,omitzero"`
 	Status                  TaskDefinitionStatus                `json:"status,omitempty"`
-	RequiresAttributes      []Attribute                         `json:"requiresAttributes,omitempty"`
-	PlacementConstraints    []TaskDefinitionPlacementConstraint `json:"placementConstraints,omitempty"`
-	Compatibilities         []Compatibility                     `json:"compatibilities,omitempty"`
+	RequiresAttributes      []Attribute                         `json:"requiresAttributes,omitzero"`
+	PlacementConstraints    []TaskDefinitionPlacementConstraint `json:"placementConstraints,omitzero"`
+	Compatibilities         []Compatibility                     `json:"compatibilities,omitzero"`
 	RuntimePlatform         *RuntimePlatform                    `json:"runtimePlatform,omitempty"`
-	RequiresCompatibilities []Compatibility                     `json:"requiresCompatibilities,omitempty"`
+	RequiresCompatibilities []Compatibility                     `json:"requiresCompatibilities,omitzero"`
 	Cpu                     string                              `json:"cpu,omitempty"`
 	Memory                  string                              `json:"memory,omitempty"`
-	InferenceAccelerators   []InferenceAccelerator              `json:"inferenceAccelerators,omitempty"`
+	InferenceAccelerators   []InferenceAccelerator              `json:"inferenceAccelerators,omitzero"`
 	PidMode                 PidMode                             `json:"pidMode,omitempty"`
 	IpcMode                 IpcMode                             `json:"ipcMode,omitempty"`
 	ProxyConfiguration      *ProxyConfiguration                 `json:"proxyConfiguration,omitempty"`
@@ -4789,7 +4789,7 @@ type TaskManagedEBSVolumeConfiguration struct {
 	VolumeInitializationRate *int32                `json:"volumeInitializationRate,omitempty"`
 	Iops                     *int32                `json:"iops,omitempty"`
 	Throughput               *int32                `json:"throughput,omitempty"`
-	TagSpecifications        []EBSTagSpecification `json:"tagSpecifications,omitempty"`
+	TagSpecifications        []EBSTagSpecification `json:"tagSpecifications,omitzero"`
 	// required
 	RoleArn           string                                 `json:"roleArn"`
 	TerminationPolicy *TaskManagedEBSVolumeTerminationPolicy `json:"terminationPolicy,omitempty"`
@@ -4805,9 +4805,9 @@ type TaskManagedEBSVolumeTerminationPolicy struct {
 
 // TaskOverride: The overrides that are associated with a task.
 type TaskOverride struct {
-	ContainerOverrides            []ContainerOverride            `json:"containerOverrides,omitempty"`
+	ContainerOverrides            []ContainerOverride            `json:"containerOverrides,omitzero"`
 	Cpu                           string                         `json:"cpu,omitempty"`
-	InferenceAcceleratorOverrides []InferenceAcceleratorOverride `json:"inferenceAcceleratorOverrides,omitempty"`
+	InferenceAcceleratorOverrides []InferenceAcceleratorOverride `json:"inferenceAcceleratorOverrides,omitzero"`
 	ExecutionRoleArn              string                         `json:"executionRoleArn,omitempty"`
 	Memory                        string                         `json:"memory,omitempty"`
 	TaskRoleArn                   string                         `json:"taskRoleArn,omitempty"`
@@ -4832,16 +4832,16 @@ type TaskSet struct {
 	CreatedAt                *awsjson.Timestamp             `json:"createdAt,omitempty"`
 	UpdatedAt                *awsjson.Timestamp             `json:"updatedAt,omitempty"`
 	LaunchType               LaunchType                     `json:"launchType,omitempty"`
-	CapacityProviderStrategy []CapacityProviderStrategyItem `json:"capacityProviderStrategy,omitempty"`
+	CapacityProviderStrategy []CapacityProviderStrategyItem `json:"capacityProviderStrategy,omitzero"`
 	PlatformVersion          string                         `json:"platformVersion,omitempty"`
 	PlatformFamily           string                         `json:"platformFamily,omitempty"`
 	NetworkConfiguration     *NetworkConfiguration          `json:"networkConfiguration,omitempty"`
-	LoadBalancers            []LoadBalancer                 `json:"loadBalancers,omitempty"`
-	ServiceRegistries        []ServiceRegistry              `json:"serviceRegistries,omitempty"`
+	LoadBalancers            []LoadBalancer                 `json:"loadBalancers,omitzero"`
+	ServiceRegistries        []ServiceRegistry              `json:"serviceRegistries,omitzero"`
 	Scale                    *Scale                         `json:"scale,omitempty"`
 	StabilityStatus          StabilityStatus                `json:"stabilityStatus,omitempty"`
 	StabilityStatusAt        *awsjson.Timestamp             `json:"stabilityStatusAt,omitempty"`
-	Tags                     []Tag                          `json:"tags,omitempty"`
+	Tags                     []Tag                          `json:"tags,omitzero"`
 	FargateEphemeralStorage  *DeploymentEphemeralStorage    `json:"fargateEphemeralStorage,omitempty"`
 }
 
@@ -4904,7 +4904,7 @@ type Tmpfs struct {
 	ContainerPath string `json:"containerPath"`
 	// required
 	Size         int32    `json:"size"`
-	MountOptions []string `json:"mountOptions,omitempty"`
+	MountOptions []string `json:"mountOptions,omitzero"`
 }
 
 // TotalLocalStorageGBRequest: The minimum and maximum total local storage in gigabytes (GB) for
@@ -4979,7 +4979,7 @@ type UntagResourceRequest struct {
 	// required
 	ResourceArn string `json:"resourceArn"`
 	// required
-	TagKeys []string `json:"tagKeys,omitempty"`
+	TagKeys []string `json:"tagKeys,omitzero"`
 }
 
 // UntagResourceResponse is the model's shape of that name.
@@ -5004,7 +5004,7 @@ type UpdateCapacityProviderResponse struct {
 type UpdateClusterRequest struct {
 	// required
 	Cluster                string                                `json:"cluster"`
-	Settings               []ClusterSetting                      `json:"settings,omitempty"`
+	Settings               []ClusterSetting                      `json:"settings,omitzero"`
 	Configuration          *ClusterConfiguration                 `json:"configuration,omitempty"`
 	ServiceConnectDefaults *ClusterServiceConnectDefaultsRequest `json:"serviceConnectDefaults,omitempty"`
 }
@@ -5019,7 +5019,7 @@ type UpdateClusterSettingsRequest struct {
 	// required
 	Cluster string `json:"cluster"`
 	// required
-	Settings []ClusterSetting `json:"settings,omitempty"`
+	Settings []ClusterSetting `json:"settings,omitzero"`
 }
 
 // UpdateClusterSettingsResponse is the model's shape of that name.
@@ -5043,15 +5043,15 @@ type UpdateContainerAgentResponse struct {
 type UpdateContainerInstancesStateRequest struct {
 	Cluster string `json:"cluster,omitempty"`
 	// required
-	ContainerInstances []string `json:"containerInstances,omitempty"`
+	ContainerInstances []string `json:"containerInstances,omitzero"`
 	// required
 	Status ContainerInstanceStatus `json:"status"`
 }
 
 // UpdateContainerInstancesStateResponse is the model's shape of that name.
 type UpdateContainerInstancesStateResponse struct {
-	ContainerInstances []ContainerInstance `json:"containerInstances,omitempty"`
-	Failures           []Failure           `json:"failures,omitempty"`
+	ContainerInstances []ContainerInstance `json:"containerInstances,omitzero"`
+	Failures           []Failure           `json:"failures,omitzero"`
 }
 
 // UpdateDaemonRequest is the model's shape of that name.
@@ -5061,7 +5061,7 @@ type UpdateDaemonRequest struct {
 	// required
 	DaemonTaskDefinitionArn string `json:"daemonTaskDefinitionArn"`
 	// required
-	CapacityProviderArns    []string                       `json:"capacityProviderArns,omitempty"`
+	CapacityProviderArns    []string                       `json:"capacityProviderArns,omitzero"`
 	DeploymentConfiguration *DaemonDeploymentConfiguration `json:"deploymentConfiguration,omitempty"`
 	PropagateTags           DaemonPropagateTags            `json:"propagateTags,omitempty"`
 	EnableECSManagedTags    bool                           `json:"enableECSManagedTags"`
@@ -5131,24 +5131,24 @@ type UpdateServiceRequest struct {
 	Service                       string                         `json:"service"`
 	DesiredCount                  *int32                         `json:"desiredCount,omitempty"`
 	TaskDefinition                string                         `json:"taskDefinition,omitempty"`
-	CapacityProviderStrategy      []CapacityProviderStrategyItem `json:"capacityProviderStrategy,omitempty"`
+	CapacityProviderStrategy      []CapacityProviderStrategyItem `json:"capacityProviderStrategy,omitzero"`
 	DeploymentConfiguration       *DeploymentConfiguration       `json:"deploymentConfiguration,omitempty"`
 	AvailabilityZoneRebalancing   AvailabilityZoneRebalancing    `json:"availabilityZoneRebalancing,omitempty"`
 	NetworkConfiguration          *NetworkConfiguration          `json:"networkConfiguration,omitempty"`
-	PlacementConstraints          []PlacementConstraint          `json:"placementConstraints,omitempty"`
-	PlacementStrategy             []PlacementStrategy            `json:"placementStrategy,omitempty"`
+	PlacementConstraints          []PlacementConstraint          `json:"placementConstraints,omitzero"`
+	PlacementStrategy             []PlacementStrategy            `json:"placementStrategy,omitzero"`
 	PlatformVersion               string                         `json:"platformVersion,omitempty"`
 	ForceNewDeployment            bool                           `json:"forceNewDeployment"`
 	HealthCheckGracePeriodSeconds *int32                         `json:"healthCheckGracePeriodSeconds,omitempty"`
 	DeploymentController          *DeploymentController          `json:"deploymentController,omitempty"`
 	EnableExecuteCommand          *bool                          `json:"enableExecuteCommand,omitempty"`
 	EnableECSManagedTags          *bool                          `json:"enableECSManagedTags,omitempty"`
-	LoadBalancers                 []LoadBalancer                 `json:"loadBalancers,omitempty"`
+	LoadBalancers                 []LoadBalancer                 `json:"loadBalancers,omitzero"`
 	PropagateTags                 PropagateTags                  `json:"propagateTags,omitempty"`
-	ServiceRegistries             []ServiceRegistry              `json:"serviceRegistries,omitempty"`
+	ServiceRegistries             []ServiceRegistry              `json:"serviceRegistries,omitzero"`
 	ServiceConnectConfiguration   *ServiceConnectConfiguration   `json:"serviceConnectConfiguration,omitempty"`
-	VolumeConfigurations          []ServiceVolumeConfiguration   `json:"volumeConfigurations,omitempty"`
-	VpcLatticeConfigurations      []VpcLatticeConfiguration      `json:"vpcLatticeConfigurations,omitempty"`
+	VolumeConfigurations          []ServiceVolumeConfiguration   `json:"volumeConfigurations,omitzero"`
+	VpcLatticeConfigurations      []VpcLatticeConfiguration      `json:"vpcLatticeConfigurations,omitzero"`
 }
 
 // UpdateServiceResponse is the model's shape of that name.
@@ -5161,7 +5161,7 @@ type UpdateTaskProtectionRequest struct {
 	// required
 	Cluster string `json:"cluster"`
 	// required
-	Tasks []string `json:"tasks,omitempty"`
+	Tasks []string `json:"tasks,omitzero"`
 	// required
 	ProtectionEnabled bool   `json:"protectionEnabled"`
 	ExpiresInMinutes  *int32 `json:"expiresInMinutes,omitempty"`
@@ -5169,8 +5169,8 @@ type UpdateTaskProtectionRequest struct {
 
 // UpdateTaskProtectionResponse is the model's shape of that name.
 type UpdateTaskProtectionResponse struct {
-	ProtectedTasks []ProtectedTask `json:"protectedTasks,omitempty"`
-	Failures       []Failure       `json:"failures,omitempty"`
+	ProtectedTasks []ProtectedTask `json:"protectedTasks,omitzero"`
+	Failures       []Failure       `json:"failures,omitzero"`
 }
 
 // UpdateTaskSetRequest is the model's shape of that name.

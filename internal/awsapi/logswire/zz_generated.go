@@ -63,14 +63,14 @@ type AddKeyEntry struct {
 // AddKeys: This processor adds new key-value pairs to the log event.
 type AddKeys struct {
 	// required
-	Entries []AddKeyEntry `json:"entries,omitempty"`
+	Entries []AddKeyEntry `json:"entries,omitzero"`
 }
 
 // AggregateLogGroupSummary: Contains an aggregate summary of log groups grouped by data source
 // characteristics, including the count of log groups and their grouping identifiers.
 type AggregateLogGroupSummary struct {
 	LogGroupCount       *int32               `json:"logGroupCount,omitempty"`
-	GroupingIdentifiers []GroupingIdentifier `json:"groupingIdentifiers,omitempty"`
+	GroupingIdentifiers []GroupingIdentifier `json:"groupingIdentifiers,omitzero"`
 }
 
 // Anomaly: This structure represents one anomaly that has been found by a logs anomaly detector.
@@ -96,13 +96,13 @@ type Anomaly struct {
 	// required
 	State State `json:"state"`
 	// required
-	Histogram map[string]int64 `json:"histogram,omitempty"`
+	Histogram map[string]int64 `json:"histogram,omitzero"`
 	// required
-	LogSamples []LogEvent `json:"logSamples,omitempty"`
+	LogSamples []LogEvent `json:"logSamples,omitzero"`
 	// required
-	PatternTokens []PatternToken `json:"patternTokens,omitempty"`
+	PatternTokens []PatternToken `json:"patternTokens,omitzero"`
 	// required
-	LogGroupArnList           []string `json:"logGroupArnList,omitempty"`
+	LogGroupArnList           []string `json:"logGroupArnList,omitzero"`
 	Suppressed                *bool    `json:"suppressed,omitempty"`
 	SuppressedDate            *int64   `json:"suppressedDate,omitempty"`
 	SuppressedUntil           *int64   `json:"suppressedUntil,omitempty"`
@@ -113,7 +113,7 @@ type Anomaly struct {
 type AnomalyDetector struct {
 	AnomalyDetectorArn    string                `json:"anomalyDetectorArn,omitempty"`
 	DetectorName          string                `json:"detectorName,omitempty"`
-	LogGroupArnList       []string              `json:"logGroupArnList,omitempty"`
+	LogGroupArnList       []string              `json:"logGroupArnList,omitzero"`
 	EvaluationFrequency   EvaluationFrequency   `json:"evaluationFrequency,omitempty"`
 	FilterPattern         string                `json:"filterPattern,omitempty"`
 	AnomalyDetectorStatus AnomalyDetectorStatus `json:"anomalyDetectorStatus,omitempty"`
@@ -170,7 +170,7 @@ type AssociateSourceToS3TableIntegrationResponse struct {
 type CSV struct {
 	QuoteCharacter string   `json:"quoteCharacter,omitempty"`
 	Delimiter      string   `json:"delimiter,omitempty"`
-	Columns        []string `json:"columns,omitempty"`
+	Columns        []string `json:"columns,omitzero"`
 	Source         string   `json:"source,omitempty"`
 	Destination    string   `json:"destination,omitempty"`
 }
@@ -204,12 +204,12 @@ type ConfigurationTemplate struct {
 	ResourceType                                       string                                     `json:"resourceType,omitempty"`
 	DeliveryDestinationType                            DeliveryDestinationType                    `json:"deliveryDestinationType,omitempty"`
 	DefaultDeliveryConfigValues                        *ConfigurationTemplateDeliveryConfigValues `json:"defaultDeliveryConfigValues,omitempty"`
-	AllowedFields                                      []RecordField                              `json:"allowedFields,omitempty"`
-	AllowedOutputFormats                               []OutputFormat                             `json:"allowedOutputFormats,omitempty"`
+	AllowedFields                                      []RecordField                              `json:"allowedFields,omitzero"`
+	AllowedOutputFormats                               []OutputFormat                             `json:"allowedOutputFormats,omitzero"`
 	AllowedActionForAllowVendedLogsDeliveryForResource string                                     `json:"allowedActionForAllowVendedLogsDeliveryForResource,omitempty"`
-	AllowedFieldDelimiters                             []string                                   `json:"allowedFieldDelimiters,omitempty"`
-	AllowedSuffixPathFields                            []string                                   `json:"allowedSuffixPathFields,omitempty"`
-	DeliverySourceConfiguration                        []DeliverySourceConfigurationSchema        `json:"deliverySourceConfiguration,omitempty"`
+	AllowedFieldDelimiters                             []string                                   `json:"allowedFieldDelimiters,omitzero"`
+	AllowedSuffixPathFields                            []string                                   `json:"allowedSuffixPathFields,omitzero"`
+	DeliverySourceConfiguration                        []DeliverySourceConfigurationSchema        `json:"deliverySourceConfiguration,omitzero"`
 	S3TablesIntegration                                *S3TablesIntegration                       `json:"s3TablesIntegration,omitempty"`
 }
 
@@ -217,7 +217,7 @@ type ConfigurationTemplate struct {
 // used for each configuration parameter when you use CreateDelivery to create a deliver under the
 // current service type, resource type, and log type.
 type ConfigurationTemplateDeliveryConfigValues struct {
-	RecordFields            []string                 `json:"recordFields,omitempty"`
+	RecordFields            []string                 `json:"recordFields,omitzero"`
 	FieldDelimiter          string                   `json:"fieldDelimiter,omitempty"`
 	S3DeliveryConfiguration *S3DeliveryConfiguration `json:"s3DeliveryConfiguration,omitempty"`
 }
@@ -227,7 +227,7 @@ type ConfigurationTemplateDeliveryConfigValues struct {
 // events: @logGroupName, @logGroupStream, @accountId, @regionName.
 type CopyValue struct {
 	// required
-	Entries []CopyValueEntry `json:"entries,omitempty"`
+	Entries []CopyValueEntry `json:"entries,omitzero"`
 }
 
 // CopyValueEntry: This object defines one value to be copied with the copyValue processor.
@@ -245,10 +245,10 @@ type CreateDeliveryRequest struct {
 	DeliverySourceName string `json:"deliverySourceName"`
 	// required
 	DeliveryDestinationArn  string                   `json:"deliveryDestinationArn"`
-	RecordFields            []string                 `json:"recordFields,omitempty"`
+	RecordFields            []string                 `json:"recordFields,omitzero"`
 	FieldDelimiter          string                   `json:"fieldDelimiter,omitempty"`
 	S3DeliveryConfiguration *S3DeliveryConfiguration `json:"s3DeliveryConfiguration,omitempty"`
-	Tags                    map[string]string        `json:"tags,omitempty"`
+	Tags                    map[string]string        `json:"tags,omitzero"`
 }
 
 // CreateDeliveryResponse is the model's shape of that name.
@@ -295,13 +295,13 @@ type CreateImportTaskResponse struct {
 // CreateLogAnomalyDetectorRequest is the model's shape of that name.
 type CreateLogAnomalyDetectorRequest struct {
 	// required
-	LogGroupArnList       []string            `json:"logGroupArnList,omitempty"`
+	LogGroupArnList       []string            `json:"logGroupArnList,omitzero"`
 	DetectorName          string              `json:"detectorName,omitempty"`
 	EvaluationFrequency   EvaluationFrequency `json:"evaluationFrequency,omitempty"`
 	FilterPattern         string              `json:"filterPattern,omitempty"`
 	KmsKeyId              string              `json:"kmsKeyId,omitempty"`
 	AnomalyVisibilityTime *int64              `json:"anomalyVisibilityTime,omitempty"`
-	Tags                  map[string]string   `json:"tags,omitempty"`
+	Tags                  map[string]string   `json:"tags,omitzero"`
 }
 
 // CreateLogAnomalyDetectorResponse is the model's shape of that name.
@@ -314,7 +314,7 @@ type CreateLogGroupRequest struct {
 	// required
 	LogGroupName              string            `json:"logGroupName"`
 	KmsKeyId                  string            `json:"kmsKeyId,omitempty"`
-	Tags                      map[string]string `json:"tags,omitempty"`
+	Tags                      map[string]string `json:"tags,omitzero"`
 	LogGroupClass             LogGroupClass     `json:"logGroupClass,omitempty"`
 	DeletionProtectionEnabled *bool             `json:"deletionProtectionEnabled,omitempty"`
 }
@@ -335,7 +335,7 @@ type CreateLookupTableRequest struct {
 	// required
 	TableBody string            `json:"tableBody"`
 	KmsKeyId  string            `json:"kmsKeyId,omitempty"`
-	Tags      map[string]string `json:"tags,omitempty"`
+	Tags      map[string]string `json:"tags,omitzero"`
 }
 
 // CreateLookupTableResponse is the model's shape of that name.
@@ -353,7 +353,7 @@ type CreateScheduledQueryRequest struct {
 	QueryLanguage QueryLanguage `json:"queryLanguage"`
 	// required
 	QueryString         string   `json:"queryString"`
-	LogGroupIdentifiers []string `json:"logGroupIdentifiers,omitempty"`
+	LogGroupIdentifiers []string `json:"logGroupIdentifiers,omitzero"`
 	// required
 	ScheduleExpression       string                    `json:"scheduleExpression"`
 	Timezone                 string                    `json:"timezone,omitempty"`
@@ -364,7 +364,7 @@ type CreateScheduledQueryRequest struct {
 	// required
 	ExecutionRoleArn string              `json:"executionRoleArn"`
 	State            ScheduledQueryState `json:"state,omitempty"`
-	Tags             map[string]string   `json:"tags,omitempty"`
+	Tags             map[string]string   `json:"tags,omitzero"`
 }
 
 // CreateScheduledQueryResponse is the model's shape of that name.
@@ -417,7 +417,7 @@ type DateTimeConverter struct {
 	Target       string `json:"target"`
 	TargetFormat string `json:"targetFormat,omitempty"`
 	// required
-	MatchPatterns  []string `json:"matchPatterns,omitempty"`
+	MatchPatterns  []string `json:"matchPatterns,omitzero"`
 	SourceTimezone string   `json:"sourceTimezone,omitempty"`
 	TargetTimezone string   `json:"targetTimezone,omitempty"`
 	Locale         string   `json:"locale,omitempty"`
@@ -491,7 +491,7 @@ type DeleteIntegrationResponse struct {
 // DeleteKeys: This processor deletes entries from a log event. These entries are key-value pairs.
 type DeleteKeys struct {
 	// required
-	WithKeys []string `json:"withKeys,omitempty"`
+	WithKeys []string `json:"withKeys,omitzero"`
 }
 
 // DeleteLogAnomalyDetectorRequest is the model's shape of that name.
@@ -583,10 +583,10 @@ type Delivery struct {
 	DeliverySourceName      string                   `json:"deliverySourceName,omitempty"`
 	DeliveryDestinationArn  string                   `json:"deliveryDestinationArn,omitempty"`
 	DeliveryDestinationType DeliveryDestinationType  `json:"deliveryDestinationType,omitempty"`
-	RecordFields            []string                 `json:"recordFields,omitempty"`
+	RecordFields            []string                 `json:"recordFields,omitzero"`
 	FieldDelimiter          string                   `json:"fieldDelimiter,omitempty"`
 	S3DeliveryConfiguration *S3DeliveryConfiguration `json:"s3DeliveryConfiguration,omitempty"`
-	Tags                    map[string]string        `json:"tags,omitempty"`
+	Tags                    map[string]string        `json:"tags,omitzero"`
 }
 
 // DeliveryDestination: This structure contains information about one delivery destination in your
@@ -598,7 +598,7 @@ type DeliveryDestination struct {
 	DeliveryDestinationType          DeliveryDestinationType           `json:"deliveryDestinationType,omitempty"`
 	OutputFormat                     OutputFormat                      `json:"outputFormat,omitempty"`
 	DeliveryDestinationConfiguration *DeliveryDestinationConfiguration `json:"deliveryDestinationConfiguration,omitempty"`
-	Tags                             map[string]string                 `json:"tags,omitempty"`
+	Tags                             map[string]string                 `json:"tags,omitzero"`
 }
 
 // DeliveryDestinationConfiguration: A structure that contains information about one logs delivery
@@ -634,11 +634,11 @@ func (v DeliveryDestinationType) Valid() bool {
 type DeliverySource struct {
 	Name                        string                     `json:"name,omitempty"`
 	Arn                         string                     `json:"arn,omitempty"`
-	ResourceArns                []string                   `json:"resourceArns,omitempty"`
+	ResourceArns                []string                   `json:"resourceArns,omitzero"`
 	Service                     string                     `json:"service,omitempty"`
 	LogType                     string                     `json:"logType,omitempty"`
-	Tags                        map[string]string          `json:"tags,omitempty"`
-	DeliverySourceConfiguration map[string]string          `json:"deliverySourceConfiguration,omitempty"`
+	Tags                        map[string]string          `json:"tags,omitzero"`
+	DeliverySourceConfiguration map[string]string          `json:"deliverySourceConfiguration,omitzero"`
 	Status                      DeliverySourceStatus       `json:"status,omitempty"`
 	StatusReason                DeliverySourceStatusReason `json:"statusReason,omitempty"`
 }
@@ -652,7 +652,7 @@ type DeliverySourceConfigurationSchema struct {
 	ValueType DeliverySourceConfigurationSchemaValueType `json:"valueType"`
 	// required
 	DefaultValue    string   `json:"defaultValue"`
-	SupportedValues []string `json:"supportedValues,omitempty"`
+	SupportedValues []string `json:"supportedValues,omitzero"`
 	MinValue        *float64 `json:"minValue,omitempty"`
 	MaxValue        *float64 `json:"maxValue,omitempty"`
 }
@@ -718,29 +718,29 @@ type DescribeAccountPoliciesRequest struct {
 	// required
 	PolicyType         PolicyType `json:"policyType"`
 	PolicyName         string     `json:"policyName,omitempty"`
-	AccountIdentifiers []string   `json:"accountIdentifiers,omitempty"`
+	AccountIdentifiers []string   `json:"accountIdentifiers,omitzero"`
 	NextToken          string     `json:"nextToken,omitempty"`
 }
 
 // DescribeAccountPoliciesResponse is the model's shape of that name.
 type DescribeAccountPoliciesResponse struct {
-	AccountPolicies []AccountPolicy `json:"accountPolicies,omitempty"`
+	AccountPolicies []AccountPolicy `json:"accountPolicies,omitzero"`
 	NextToken       string          `json:"nextToken,omitempty"`
 }
 
 // DescribeConfigurationTemplatesRequest is the model's shape of that name.
 type DescribeConfigurationTemplatesRequest struct {
 	Service                  string                    `json:"service,omitempty"`
-	LogTypes                 []string                  `json:"logTypes,omitempty"`
-	ResourceTypes            []string                  `json:"resourceTypes,omitempty"`
-	DeliveryDestinationTypes []DeliveryDestinationType `json:"deliveryDestinationTypes,omitempty"`
+	LogTypes                 []string                  `json:"logTypes,omitzero"`
+	ResourceTypes            []string                  `json:"resourceTypes,omitzero"`
+	DeliveryDestinationTypes []DeliveryDestinationType `json:"deliveryDestinationTypes,omitzero"`
 	NextToken                string                    `json:"nextToken,omitempty"`
 	Limit                    *int32                    `json:"limit,omitempty"`
 }
 
 // DescribeConfigurationTemplatesResponse is the model's shape of that name.
 type DescribeConfigurationTemplatesResponse struct {
-	ConfigurationTemplates []ConfigurationTemplate `json:"configurationTemplates,omitempty"`
+	ConfigurationTemplates []ConfigurationTemplate `json:"configurationTemplates,omitzero"`
 	NextToken              string                  `json:"nextToken,omitempty"`
 }
 
@@ -752,7 +752,7 @@ type DescribeDeliveriesRequest struct {
 
 // DescribeDeliveriesResponse is the model's shape of that name.
 type DescribeDeliveriesResponse struct {
-	Deliveries []Delivery `json:"deliveries,omitempty"`
+	Deliveries []Delivery `json:"deliveries,omitzero"`
 	NextToken  string     `json:"nextToken,omitempty"`
 }
 
@@ -764,7 +764,7 @@ type DescribeDeliveryDestinationsRequest struct {
 
 // DescribeDeliveryDestinationsResponse is the model's shape of that name.
 type DescribeDeliveryDestinationsResponse struct {
-	DeliveryDestinations []DeliveryDestination `json:"deliveryDestinations,omitempty"`
+	DeliveryDestinations []DeliveryDestination `json:"deliveryDestinations,omitzero"`
 	NextToken            string                `json:"nextToken,omitempty"`
 }
 
@@ -776,7 +776,7 @@ type DescribeDeliverySourcesRequest struct {
 
 // DescribeDeliverySourcesResponse is the model's shape of that name.
 type DescribeDeliverySourcesResponse struct {
-	DeliverySources []DeliverySource `json:"deliverySources,omitempty"`
+	DeliverySources []DeliverySource `json:"deliverySources,omitzero"`
 	NextToken       string           `json:"nextToken,omitempty"`
 }
 
@@ -789,7 +789,7 @@ type DescribeDestinationsRequest struct {
 
 // DescribeDestinationsResponse is the model's shape of that name.
 type DescribeDestinationsResponse struct {
-	Destinations []Destination `json:"destinations,omitempty"`
+	Destinations []Destination `json:"destinations,omitzero"`
 	NextToken    string        `json:"nextToken,omitempty"`
 }
 
@@ -803,20 +803,20 @@ type DescribeExportTasksRequest struct {
 
 // DescribeExportTasksResponse is the model's shape of that name.
 type DescribeExportTasksResponse struct {
-	ExportTasks []ExportTask `json:"exportTasks,omitempty"`
+	ExportTasks []ExportTask `json:"exportTasks,omitzero"`
 	NextToken   string       `json:"nextToken,omitempty"`
 }
 
 // DescribeFieldIndexesRequest is the model's shape of that name.
 type DescribeFieldIndexesRequest struct {
 	// required
-	LogGroupIdentifiers []string `json:"logGroupIdentifiers,omitempty"`
+	LogGroupIdentifiers []string `json:"logGroupIdentifiers,omitzero"`
 	NextToken           string   `json:"nextToken,omitempty"`
 }
 
 // DescribeFieldIndexesResponse is the model's shape of that name.
 type DescribeFieldIndexesResponse struct {
-	FieldIndexes []FieldIndex `json:"fieldIndexes,omitempty"`
+	FieldIndexes []FieldIndex `json:"fieldIndexes,omitzero"`
 	NextToken    string       `json:"nextToken,omitempty"`
 }
 
@@ -824,7 +824,7 @@ type DescribeFieldIndexesResponse struct {
 type DescribeImportTaskBatchesRequest struct {
 	// required
 	ImportId          string         `json:"importId"`
-	BatchImportStatus []ImportStatus `json:"batchImportStatus,omitempty"`
+	BatchImportStatus []ImportStatus `json:"batchImportStatus,omitzero"`
 	Limit             *int32         `json:"limit,omitempty"`
 	NextToken         string         `json:"nextToken,omitempty"`
 }
@@ -833,7 +833,7 @@ type DescribeImportTaskBatchesRequest struct {
 type DescribeImportTaskBatchesResponse struct {
 	ImportSourceArn string        `json:"importSourceArn,omitempty"`
 	ImportId        string        `json:"importId,omitempty"`
-	ImportBatches   []ImportBatch `json:"importBatches,omitempty"`
+	ImportBatches   []ImportBatch `json:"importBatches,omitzero"`
 	NextToken       string        `json:"nextToken,omitempty"`
 }
 
@@ -848,38 +848,38 @@ type DescribeImportTasksRequest struct {
 
 // DescribeImportTasksResponse is the model's shape of that name.
 type DescribeImportTasksResponse struct {
-	Imports   []Import `json:"imports,omitempty"`
+	Imports   []Import `json:"imports,omitzero"`
 	NextToken string   `json:"nextToken,omitempty"`
 }
 
 // DescribeIndexPoliciesRequest is the model's shape of that name.
 type DescribeIndexPoliciesRequest struct {
 	// required
-	LogGroupIdentifiers []string `json:"logGroupIdentifiers,omitempty"`
+	LogGroupIdentifiers []string `json:"logGroupIdentifiers,omitzero"`
 	NextToken           string   `json:"nextToken,omitempty"`
 }
 
 // DescribeIndexPoliciesResponse is the model's shape of that name.
 type DescribeIndexPoliciesResponse struct {
-	IndexPolicies []IndexPolicy `json:"indexPolicies,omitempty"`
+	IndexPolicies []IndexPolicy `json:"indexPolicies,omitzero"`
 	NextToken     string        `json:"nextToken,omitempty"`
 }
 
 // DescribeLogGroupsRequest is the model's shape of that name.
 type DescribeLogGroupsRequest struct {
-	AccountIdentifiers    []string      `json:"accountIdentifiers,omitempty"`
+	AccountIdentifiers    []string      `json:"accountIdentifiers,omitzero"`
 	LogGroupNamePrefix    string        `json:"logGroupNamePrefix,omitempty"`
 	LogGroupNamePattern   string        `json:"logGroupNamePattern,omitempty"`
 	NextToken             string        `json:"nextToken,omitempty"`
 	Limit                 *int32        `json:"limit,omitempty"`
 	IncludeLinkedAccounts *bool         `json:"includeLinkedAccounts,omitempty"`
 	LogGroupClass         LogGroupClass `json:"logGroupClass,omitempty"`
-	LogGroupIdentifiers   []string      `json:"logGroupIdentifiers,omitempty"`
+	LogGroupIdentifiers   []string      `json:"logGroupIdentifiers,omitzero"`
 }
 
 // DescribeLogGroupsResponse is the model's shape of that name.
 type DescribeLogGroupsResponse struct {
-	LogGroups []LogGroup `json:"logGroups,omitempty"`
+	LogGroups []LogGroup `json:"logGroups,omitzero"`
 	NextToken string     `json:"nextToken,omitempty"`
 }
 
@@ -896,7 +896,7 @@ type DescribeLogStreamsRequest struct {
 
 // DescribeLogStreamsResponse is the model's shape of that name.
 type DescribeLogStreamsResponse struct {
-	LogStreams []LogStream `json:"logStreams,omitempty"`
+	LogStreams []LogStream `json:"logStreams,omitzero"`
 	NextToken  string      `json:"nextToken,omitempty"`
 }
 
@@ -909,7 +909,7 @@ type DescribeLookupTablesRequest struct {
 
 // DescribeLookupTablesResponse is the model's shape of that name.
 type DescribeLookupTablesResponse struct {
-	LookupTables []LookupTable `json:"lookupTables,omitempty"`
+	LookupTables []LookupTable `json:"lookupTables,omitzero"`
 	NextToken    string        `json:"nextToken,omitempty"`
 }
 
@@ -925,7 +925,7 @@ type DescribeMetricFiltersRequest struct {
 
 // DescribeMetricFiltersResponse is the model's shape of that name.
 type DescribeMetricFiltersResponse struct {
-	MetricFilters []MetricFilter `json:"metricFilters,omitempty"`
+	MetricFilters []MetricFilter `json:"metricFilters,omitzero"`
 	NextToken     string         `json:"nextToken,omitempty"`
 }
 
@@ -940,7 +940,7 @@ type DescribeQueriesRequest struct {
 
 // DescribeQueriesResponse is the model's shape of that name.
 type DescribeQueriesResponse struct {
-	Queries   []QueryInfo `json:"queries,omitempty"`
+	Queries   []QueryInfo `json:"queries,omitzero"`
 	NextToken string      `json:"nextToken,omitempty"`
 }
 
@@ -954,7 +954,7 @@ type DescribeQueryDefinitionsRequest struct {
 
 // DescribeQueryDefinitionsResponse is the model's shape of that name.
 type DescribeQueryDefinitionsResponse struct {
-	QueryDefinitions []QueryDefinition `json:"queryDefinitions,omitempty"`
+	QueryDefinitions []QueryDefinition `json:"queryDefinitions,omitzero"`
 	NextToken        string            `json:"nextToken,omitempty"`
 }
 
@@ -968,7 +968,7 @@ type DescribeResourcePoliciesRequest struct {
 
 // DescribeResourcePoliciesResponse is the model's shape of that name.
 type DescribeResourcePoliciesResponse struct {
-	ResourcePolicies []ResourcePolicy `json:"resourcePolicies,omitempty"`
+	ResourcePolicies []ResourcePolicy `json:"resourcePolicies,omitzero"`
 	NextToken        string           `json:"nextToken,omitempty"`
 }
 
@@ -983,7 +983,7 @@ type DescribeSubscriptionFiltersRequest struct {
 
 // DescribeSubscriptionFiltersResponse is the model's shape of that name.
 type DescribeSubscriptionFiltersResponse struct {
-	SubscriptionFilters []SubscriptionFilter `json:"subscriptionFilters,omitempty"`
+	SubscriptionFilters []SubscriptionFilter `json:"subscriptionFilters,omitzero"`
 	NextToken           string               `json:"nextToken,omitempty"`
 }
 
@@ -1042,8 +1042,8 @@ func (v Distribution) Valid() bool {
 
 // Entity: The entity associated with the log events in a PutLogEvents call.
 type Entity struct {
-	KeyAttributes map[string]string `json:"keyAttributes,omitempty"`
-	Attributes    map[string]string `json:"attributes,omitempty"`
+	KeyAttributes map[string]string `json:"keyAttributes,omitzero"`
+	Attributes    map[string]string `json:"attributes,omitzero"`
 }
 
 // EntityRejectionErrorType is the model's shape of that name.
@@ -1194,14 +1194,14 @@ type FieldIndex struct {
 // FieldsData: A structure containing the extracted fields from a log event. These fields are
 // extracted based on the log format and can be used for structured querying and analysis.
 type FieldsData struct {
-	Data []byte `json:"data,omitempty"`
+	Data []byte `json:"data,omitzero"`
 }
 
 // FilterLogEventsRequest is the model's shape of that name.
 type FilterLogEventsRequest struct {
 	LogGroupName        string   `json:"logGroupName,omitempty"`
 	LogGroupIdentifier  string   `json:"logGroupIdentifier,omitempty"`
-	LogStreamNames      []string `json:"logStreamNames,omitempty"`
+	LogStreamNames      []string `json:"logStreamNames,omitzero"`
 	LogStreamNamePrefix string   `json:"logStreamNamePrefix,omitempty"`
 	StartTime           *int64   `json:"startTime,omitempty"`
 	EndTime             *int64   `json:"endTime,omitempty"`
@@ -1214,8 +1214,8 @@ type FilterLogEventsRequest struct {
 
 // FilterLogEventsResponse is the model's shape of that name.
 type FilterLogEventsResponse struct {
-	Events             []FilteredLogEvent  `json:"events,omitempty"`
-	SearchedLogStreams []SearchedLogStream `json:"searchedLogStreams,omitempty"`
+	Events             []FilteredLogEvent  `json:"events,omitzero"`
+	SearchedLogStreams []SearchedLogStream `json:"searchedLogStreams,omitzero"`
 	NextToken          string              `json:"nextToken,omitempty"`
 }
 
@@ -1326,7 +1326,7 @@ type GetLogAnomalyDetectorRequest struct {
 // GetLogAnomalyDetectorResponse is the model's shape of that name.
 type GetLogAnomalyDetectorResponse struct {
 	DetectorName          string                `json:"detectorName,omitempty"`
-	LogGroupArnList       []string              `json:"logGroupArnList,omitempty"`
+	LogGroupArnList       []string              `json:"logGroupArnList,omitzero"`
 	EvaluationFrequency   EvaluationFrequency   `json:"evaluationFrequency,omitempty"`
 	FilterPattern         string                `json:"filterPattern,omitempty"`
 	AnomalyDetectorStatus AnomalyDetectorStatus `json:"anomalyDetectorStatus,omitempty"`
@@ -1352,7 +1352,7 @@ type GetLogEventsRequest struct {
 
 // GetLogEventsResponse is the model's shape of that name.
 type GetLogEventsResponse struct {
-	Events            []OutputLogEvent `json:"events,omitempty"`
+	Events            []OutputLogEvent `json:"events,omitzero"`
 	NextForwardToken  string           `json:"nextForwardToken,omitempty"`
 	NextBackwardToken string           `json:"nextBackwardToken,omitempty"`
 }
@@ -1367,7 +1367,7 @@ type GetLogFieldsRequest struct {
 
 // GetLogFieldsResponse is the model's shape of that name.
 type GetLogFieldsResponse struct {
-	LogFields []LogFieldsListItem `json:"logFields,omitempty"`
+	LogFields []LogFieldsListItem `json:"logFields,omitzero"`
 }
 
 // GetLogGroupFieldsRequest is the model's shape of that name.
@@ -1379,7 +1379,7 @@ type GetLogGroupFieldsRequest struct {
 
 // GetLogGroupFieldsResponse is the model's shape of that name.
 type GetLogGroupFieldsResponse struct {
-	LogGroupFields []LogGroupField `json:"logGroupFields,omitempty"`
+	LogGroupFields []LogGroupField `json:"logGroupFields,omitzero"`
 }
 
 // GetLogObjectRequest: The parameters for the GetLogObject operation.
@@ -1409,7 +1409,7 @@ type GetLogRecordRequest struct {
 
 // GetLogRecordResponse is the model's shape of that name.
 type GetLogRecordResponse struct {
-	LogRecord map[string]string `json:"logRecord,omitempty"`
+	LogRecord map[string]string `json:"logRecord,omitzero"`
 }
 
 // GetLookupTableRequest is the model's shape of that name.
@@ -1440,7 +1440,7 @@ type GetQueryResultsRequest struct {
 // GetQueryResultsResponse is the model's shape of that name.
 type GetQueryResultsResponse struct {
 	QueryLanguage QueryLanguage    `json:"queryLanguage,omitempty"`
-	Results       [][]ResultField  `json:"results,omitempty"`
+	Results       [][]ResultField  `json:"results,omitzero"`
 	Statistics    *QueryStatistics `json:"statistics,omitempty"`
 	Status        QueryStatus      `json:"status,omitempty"`
 	EncryptionKey string           `json:"encryptionKey,omitempty"`
@@ -1455,7 +1455,7 @@ type GetScheduledQueryHistoryRequest struct {
 	StartTime int64 `json:"startTime"`
 	// required
 	EndTime           int64             `json:"endTime"`
-	ExecutionStatuses []ExecutionStatus `json:"executionStatuses,omitempty"`
+	ExecutionStatuses []ExecutionStatus `json:"executionStatuses,omitzero"`
 	MaxResults        *int32            `json:"maxResults,omitempty"`
 	NextToken         string            `json:"nextToken,omitempty"`
 }
@@ -1464,7 +1464,7 @@ type GetScheduledQueryHistoryRequest struct {
 type GetScheduledQueryHistoryResponse struct {
 	Name              string                 `json:"name,omitempty"`
 	ScheduledQueryArn string                 `json:"scheduledQueryArn,omitempty"`
-	TriggerHistory    []TriggerHistoryRecord `json:"triggerHistory,omitempty"`
+	TriggerHistory    []TriggerHistoryRecord `json:"triggerHistory,omitzero"`
 	NextToken         string                 `json:"nextToken,omitempty"`
 }
 
@@ -1481,7 +1481,7 @@ type GetScheduledQueryResponse struct {
 	Description              string                    `json:"description,omitempty"`
 	QueryLanguage            QueryLanguage             `json:"queryLanguage,omitempty"`
 	QueryString              string                    `json:"queryString,omitempty"`
-	LogGroupIdentifiers      []string                  `json:"logGroupIdentifiers,omitempty"`
+	LogGroupIdentifiers      []string                  `json:"logGroupIdentifiers,omitzero"`
 	ScheduleExpression       string                    `json:"scheduleExpression,omitempty"`
 	Timezone                 string                    `json:"timezone,omitempty"`
 	StartTimeOffset          *int64                    `json:"startTimeOffset,omitempty"`
@@ -1507,7 +1507,7 @@ type GetTransformerResponse struct {
 	LogGroupIdentifier string      `json:"logGroupIdentifier,omitempty"`
 	CreationTime       *int64      `json:"creationTime,omitempty"`
 	LastModifiedTime   *int64      `json:"lastModifiedTime,omitempty"`
-	TransformerConfig  []Processor `json:"transformerConfig,omitempty"`
+	TransformerConfig  []Processor `json:"transformerConfig,omitzero"`
 }
 
 // Grok: This processor uses pattern matching to parse and structure unstructured data. This
@@ -1720,11 +1720,11 @@ func (v ListAggregateLogGroupSummariesGroupBy) Valid() bool {
 
 // ListAggregateLogGroupSummariesRequest is the model's shape of that name.
 type ListAggregateLogGroupSummariesRequest struct {
-	AccountIdentifiers    []string           `json:"accountIdentifiers,omitempty"`
+	AccountIdentifiers    []string           `json:"accountIdentifiers,omitzero"`
 	IncludeLinkedAccounts *bool              `json:"includeLinkedAccounts,omitempty"`
 	LogGroupClass         LogGroupClass      `json:"logGroupClass,omitempty"`
 	LogGroupNamePattern   string             `json:"logGroupNamePattern,omitempty"`
-	DataSources           []DataSourceFilter `json:"dataSources,omitempty"`
+	DataSources           []DataSourceFilter `json:"dataSources,omitzero"`
 	// required
 	GroupBy   ListAggregateLogGroupSummariesGroupBy `json:"groupBy"`
 	NextToken string                                `json:"nextToken,omitempty"`
@@ -1733,7 +1733,7 @@ type ListAggregateLogGroupSummariesRequest struct {
 
 // ListAggregateLogGroupSummariesResponse is the model's shape of that name.
 type ListAggregateLogGroupSummariesResponse struct {
-	AggregateLogGroupSummaries []AggregateLogGroupSummary `json:"aggregateLogGroupSummaries,omitempty"`
+	AggregateLogGroupSummaries []AggregateLogGroupSummary `json:"aggregateLogGroupSummaries,omitzero"`
 	NextToken                  string                     `json:"nextToken,omitempty"`
 }
 
@@ -1747,7 +1747,7 @@ type ListAnomaliesRequest struct {
 
 // ListAnomaliesResponse is the model's shape of that name.
 type ListAnomaliesResponse struct {
-	Anomalies []Anomaly `json:"anomalies,omitempty"`
+	Anomalies []Anomaly `json:"anomalies,omitzero"`
 	NextToken string    `json:"nextToken,omitempty"`
 }
 
@@ -1760,7 +1760,7 @@ type ListIntegrationsRequest struct {
 
 // ListIntegrationsResponse is the model's shape of that name.
 type ListIntegrationsResponse struct {
-	IntegrationSummaries []IntegrationSummary `json:"integrationSummaries,omitempty"`
+	IntegrationSummaries []IntegrationSummary `json:"integrationSummaries,omitzero"`
 }
 
 // ListLogAnomalyDetectorsRequest is the model's shape of that name.
@@ -1772,7 +1772,7 @@ type ListLogAnomalyDetectorsRequest struct {
 
 // ListLogAnomalyDetectorsResponse is the model's shape of that name.
 type ListLogAnomalyDetectorsResponse struct {
-	AnomalyDetectors []AnomalyDetector `json:"anomalyDetectors,omitempty"`
+	AnomalyDetectors []AnomalyDetector `json:"anomalyDetectors,omitzero"`
 	NextToken        string            `json:"nextToken,omitempty"`
 }
 
@@ -1786,7 +1786,7 @@ type ListLogGroupsForQueryRequest struct {
 
 // ListLogGroupsForQueryResponse is the model's shape of that name.
 type ListLogGroupsForQueryResponse struct {
-	LogGroupIdentifiers []string `json:"logGroupIdentifiers,omitempty"`
+	LogGroupIdentifiers []string `json:"logGroupIdentifiers,omitzero"`
 	NextToken           string   `json:"nextToken,omitempty"`
 }
 
@@ -1795,17 +1795,17 @@ type ListLogGroupsRequest struct {
 	LogGroupNamePattern   string             `json:"logGroupNamePattern,omitempty"`
 	LogGroupClass         LogGroupClass      `json:"logGroupClass,omitempty"`
 	IncludeLinkedAccounts *bool              `json:"includeLinkedAccounts,omitempty"`
-	AccountIdentifiers    []string           `json:"accountIdentifiers,omitempty"`
+	AccountIdentifiers    []string           `json:"accountIdentifiers,omitzero"`
 	NextToken             string             `json:"nextToken,omitempty"`
 	Limit                 *int32             `json:"limit,omitempty"`
-	DataSources           []DataSourceFilter `json:"dataSources,omitempty"`
-	FieldIndexNames       []string           `json:"fieldIndexNames,omitempty"`
-	LogGroupTags          []TagFilter        `json:"logGroupTags,omitempty"`
+	DataSources           []DataSourceFilter `json:"dataSources,omitzero"`
+	FieldIndexNames       []string           `json:"fieldIndexNames,omitzero"`
+	LogGroupTags          []TagFilter        `json:"logGroupTags,omitzero"`
 }
 
 // ListLogGroupsResponse is the model's shape of that name.
 type ListLogGroupsResponse struct {
-	LogGroups []LogGroupSummary `json:"logGroups,omitempty"`
+	LogGroups []LogGroupSummary `json:"logGroups,omitzero"`
 	NextToken string            `json:"nextToken,omitempty"`
 }
 
@@ -1819,7 +1819,7 @@ type ListScheduledQueriesRequest struct {
 // ListScheduledQueriesResponse is the model's shape of that name.
 type ListScheduledQueriesResponse struct {
 	NextToken        string                  `json:"nextToken,omitempty"`
-	ScheduledQueries []ScheduledQuerySummary `json:"scheduledQueries,omitempty"`
+	ScheduledQueries []ScheduledQuerySummary `json:"scheduledQueries,omitzero"`
 }
 
 // ListSourcesForS3TableIntegrationRequest is the model's shape of that name.
@@ -1832,7 +1832,7 @@ type ListSourcesForS3TableIntegrationRequest struct {
 
 // ListSourcesForS3TableIntegrationResponse is the model's shape of that name.
 type ListSourcesForS3TableIntegrationResponse struct {
-	Sources   []S3TableIntegrationSource `json:"sources,omitempty"`
+	Sources   []S3TableIntegrationSource `json:"sources,omitzero"`
 	NextToken string                     `json:"nextToken,omitempty"`
 }
 
@@ -1844,7 +1844,7 @@ type ListTagsForResourceRequest struct {
 
 // ListTagsForResourceResponse is the model's shape of that name.
 type ListTagsForResourceResponse struct {
-	Tags map[string]string `json:"tags,omitempty"`
+	Tags map[string]string `json:"tags,omitzero"`
 }
 
 // ListTagsLogGroupRequest is the model's shape of that name.
@@ -1855,7 +1855,7 @@ type ListTagsLogGroupRequest struct {
 
 // ListTagsLogGroupResponse is the model's shape of that name.
 type ListTagsLogGroupResponse struct {
-	Tags map[string]string `json:"tags,omitempty"`
+	Tags map[string]string `json:"tags,omitzero"`
 }
 
 // ListToMap: This processor takes a list of objects that contain key fields, and converts them
@@ -1894,16 +1894,16 @@ type LiveTailSessionMetadata struct {
 type LiveTailSessionStart struct {
 	RequestId             string   `json:"requestId,omitempty"`
 	SessionId             string   `json:"sessionId,omitempty"`
-	LogGroupIdentifiers   []string `json:"logGroupIdentifiers,omitempty"`
-	LogStreamNames        []string `json:"logStreamNames,omitempty"`
-	LogStreamNamePrefixes []string `json:"logStreamNamePrefixes,omitempty"`
+	LogGroupIdentifiers   []string `json:"logGroupIdentifiers,omitzero"`
+	LogStreamNames        []string `json:"logStreamNames,omitzero"`
+	LogStreamNamePrefixes []string `json:"logStreamNamePrefixes,omitzero"`
 	LogEventFilterPattern string   `json:"logEventFilterPattern,omitempty"`
 }
 
 // LiveTailSessionUpdate: This object contains the log events and metadata for a Live Tail session.
 type LiveTailSessionUpdate struct {
 	SessionMetadata *LiveTailSessionMetadata  `json:"sessionMetadata,omitempty"`
-	SessionResults  []LiveTailSessionLogEvent `json:"sessionResults,omitempty"`
+	SessionResults  []LiveTailSessionLogEvent `json:"sessionResults,omitzero"`
 }
 
 // LogEvent: This structure contains the information for one sample log event that is associated
@@ -1918,7 +1918,7 @@ type LogEvent struct {
 type LogFieldType struct {
 	Type    string              `json:"type,omitempty"`
 	Element *LogFieldType       `json:"element,omitempty"`
-	Fields  []LogFieldsListItem `json:"fields,omitempty"`
+	Fields  []LogFieldsListItem `json:"fields,omitzero"`
 }
 
 // LogFieldsListItem: Represents a log field with its name and data type information for a specific
@@ -1938,7 +1938,7 @@ type LogGroup struct {
 	StoredBytes                      *int64               `json:"storedBytes,omitempty"`
 	KmsKeyId                         string               `json:"kmsKeyId,omitempty"`
 	DataProtectionStatus             DataProtectionStatus `json:"dataProtectionStatus,omitempty"`
-	InheritedProperties              []InheritedProperty  `json:"inheritedProperties,omitempty"`
+	InheritedProperties              []InheritedProperty  `json:"inheritedProperties,omitzero"`
 	LogGroupClass                    LogGroupClass        `json:"logGroupClass,omitempty"`
 	LogGroupArn                      string               `json:"logGroupArn,omitempty"`
 	DeletionProtectionEnabled        *bool                `json:"deletionProtectionEnabled,omitempty"`
@@ -1996,7 +1996,7 @@ type LookupTable struct {
 	LookupTableArn  string   `json:"lookupTableArn,omitempty"`
 	LookupTableName string   `json:"lookupTableName,omitempty"`
 	Description     string   `json:"description,omitempty"`
-	TableFields     []string `json:"tableFields,omitempty"`
+	TableFields     []string `json:"tableFields,omitzero"`
 	RecordsCount    *int64   `json:"recordsCount,omitempty"`
 	SizeBytes       *int64   `json:"sizeBytes,omitempty"`
 	LastUpdatedTime *int64   `json:"lastUpdatedTime,omitempty"`
@@ -2006,7 +2006,7 @@ type LookupTable struct {
 // LowerCaseString: This processor converts a string to lowercase.
 type LowerCaseString struct {
 	// required
-	WithKeys []string `json:"withKeys,omitempty"`
+	WithKeys []string `json:"withKeys,omitzero"`
 }
 
 // MetricFilter: Metric filters express how CloudWatch Logs would extract metric observations from
@@ -2014,19 +2014,19 @@ type LowerCaseString struct {
 type MetricFilter struct {
 	FilterName                string                 `json:"filterName,omitempty"`
 	FilterPattern             string                 `json:"filterPattern,omitempty"`
-	MetricTransformations     []MetricTransformation `json:"metricTransformations,omitempty"`
+	MetricTransformations     []MetricTransformation `json:"metricTransformations,omitzero"`
 	CreationTime              *int64                 `json:"creationTime,omitempty"`
 	LogGroupName              string                 `json:"logGroupName,omitempty"`
 	ApplyOnTransformedLogs    *bool                  `json:"applyOnTransformedLogs,omitempty"`
 	FieldSelectionCriteria    string                 `json:"fieldSelectionCriteria,omitempty"`
-	EmitSystemFieldDimensions []string               `json:"emitSystemFieldDimensions,omitempty"`
+	EmitSystemFieldDimensions []string               `json:"emitSystemFieldDimensions,omitzero"`
 }
 
 // MetricFilterMatchRecord: Represents a matched event.
 type MetricFilterMatchRecord struct {
 	EventNumber     *int64            `json:"eventNumber,omitempty"`
 	EventMessage    string            `json:"eventMessage,omitempty"`
-	ExtractedValues map[string]string `json:"extractedValues,omitempty"`
+	ExtractedValues map[string]string `json:"extractedValues,omitzero"`
 }
 
 // MetricTransformation: Indicates how to transform ingested log events to metric data in a
@@ -2039,7 +2039,7 @@ type MetricTransformation struct {
 	// required
 	MetricValue  string            `json:"metricValue"`
 	DefaultValue *float64          `json:"defaultValue,omitempty"`
-	Dimensions   map[string]string `json:"dimensions,omitempty"`
+	Dimensions   map[string]string `json:"dimensions,omitzero"`
 	Unit         StandardUnit      `json:"unit,omitempty"`
 }
 
@@ -2055,7 +2055,7 @@ type MoveKeyEntry struct {
 // MoveKeys: This processor moves a key from one field to another. The original key is deleted.
 type MoveKeys struct {
 	// required
-	Entries []MoveKeyEntry `json:"entries,omitempty"`
+	Entries []MoveKeyEntry `json:"entries,omitzero"`
 }
 
 // OCSFVersion is the model's shape of that name.
@@ -2154,7 +2154,7 @@ type OpenSearchResourceConfig struct {
 	// required
 	DataSourceRoleArn string `json:"dataSourceRoleArn"`
 	// required
-	DashboardViewerPrincipals []string `json:"dashboardViewerPrincipals,omitempty"`
+	DashboardViewerPrincipals []string `json:"dashboardViewerPrincipals,omitzero"`
 	ApplicationArn            string   `json:"applicationArn,omitempty"`
 	// required
 	RetentionDays int32 `json:"retentionDays"`
@@ -2307,7 +2307,7 @@ type PatternToken struct {
 	DynamicTokenPosition *int32           `json:"dynamicTokenPosition,omitempty"`
 	IsDynamic            *bool            `json:"isDynamic,omitempty"`
 	TokenString          string           `json:"tokenString,omitempty"`
-	Enumerations         map[string]int64 `json:"enumerations,omitempty"`
+	Enumerations         map[string]int64 `json:"enumerations,omitzero"`
 	InferredTokenName    string           `json:"inferredTokenName,omitempty"`
 }
 
@@ -2442,7 +2442,7 @@ type PutDeliveryDestinationRequest struct {
 	OutputFormat                     OutputFormat                      `json:"outputFormat,omitempty"`
 	DeliveryDestinationConfiguration *DeliveryDestinationConfiguration `json:"deliveryDestinationConfiguration,omitempty"`
 	DeliveryDestinationType          DeliveryDestinationType           `json:"deliveryDestinationType,omitempty"`
-	Tags                             map[string]string                 `json:"tags,omitempty"`
+	Tags                             map[string]string                 `json:"tags,omitzero"`
 }
 
 // PutDeliveryDestinationResponse is the model's shape of that name.
@@ -2458,8 +2458,8 @@ type PutDeliverySourceRequest struct {
 	ResourceArn string `json:"resourceArn"`
 	// required
 	LogType                     string            `json:"logType"`
-	Tags                        map[string]string `json:"tags,omitempty"`
-	DeliverySourceConfiguration map[string]string `json:"deliverySourceConfiguration,omitempty"`
+	Tags                        map[string]string `json:"tags,omitzero"`
+	DeliverySourceConfiguration map[string]string `json:"deliverySourceConfiguration,omitzero"`
 }
 
 // PutDeliverySourceResponse is the model's shape of that name.
@@ -2484,7 +2484,7 @@ type PutDestinationRequest struct {
 	TargetArn string `json:"targetArn"`
 	// required
 	RoleArn string            `json:"roleArn"`
-	Tags    map[string]string `json:"tags,omitempty"`
+	Tags    map[string]string `json:"tags,omitzero"`
 }
 
 // PutDestinationResponse is the model's shape of that name.
@@ -2528,7 +2528,7 @@ type PutLogEventsRequest struct {
 	// required
 	LogStreamName string `json:"logStreamName"`
 	// required
-	LogEvents     []InputLogEvent `json:"logEvents,omitempty"`
+	LogEvents     []InputLogEvent `json:"logEvents,omitzero"`
 	SequenceToken string          `json:"sequenceToken,omitempty"`
 	Entity        *Entity         `json:"entity,omitempty"`
 }
@@ -2557,10 +2557,10 @@ type PutMetricFilterRequest struct {
 	// required
 	FilterPattern string `json:"filterPattern"`
 	// required
-	MetricTransformations     []MetricTransformation `json:"metricTransformations,omitempty"`
+	MetricTransformations     []MetricTransformation `json:"metricTransformations,omitzero"`
 	ApplyOnTransformedLogs    *bool                  `json:"applyOnTransformedLogs,omitempty"`
 	FieldSelectionCriteria    string                 `json:"fieldSelectionCriteria,omitempty"`
-	EmitSystemFieldDimensions []string               `json:"emitSystemFieldDimensions,omitempty"`
+	EmitSystemFieldDimensions []string               `json:"emitSystemFieldDimensions,omitzero"`
 }
 
 // PutQueryDefinitionRequest is the model's shape of that name.
@@ -2569,11 +2569,11 @@ type PutQueryDefinitionRequest struct {
 	// required
 	Name              string   `json:"name"`
 	QueryDefinitionId string   `json:"queryDefinitionId,omitempty"`
-	LogGroupNames     []string `json:"logGroupNames,omitempty"`
+	LogGroupNames     []string `json:"logGroupNames,omitzero"`
 	// required
 	QueryString string           `json:"queryString"`
 	ClientToken string           `json:"clientToken,omitempty"`
-	Parameters  []QueryParameter `json:"parameters,omitempty"`
+	Parameters  []QueryParameter `json:"parameters,omitzero"`
 }
 
 // PutQueryDefinitionResponse is the model's shape of that name.
@@ -2617,7 +2617,7 @@ type PutSubscriptionFilterRequest struct {
 	Distribution           Distribution `json:"distribution,omitempty"`
 	ApplyOnTransformedLogs *bool        `json:"applyOnTransformedLogs,omitempty"`
 	FieldSelectionCriteria string       `json:"fieldSelectionCriteria,omitempty"`
-	EmitSystemFields       []string     `json:"emitSystemFields,omitempty"`
+	EmitSystemFields       []string     `json:"emitSystemFields,omitzero"`
 }
 
 // PutTransformerRequest is the model's shape of that name.
@@ -2625,7 +2625,7 @@ type PutTransformerRequest struct {
 	// required
 	LogGroupIdentifier string `json:"logGroupIdentifier"`
 	// required
-	TransformerConfig []Processor `json:"transformerConfig,omitempty"`
+	TransformerConfig []Processor `json:"transformerConfig,omitzero"`
 }
 
 // QueryCompileError: Reserved.
@@ -2648,8 +2648,8 @@ type QueryDefinition struct {
 	Name              string           `json:"name,omitempty"`
 	QueryString       string           `json:"queryString,omitempty"`
 	LastModified      *int64           `json:"lastModified,omitempty"`
-	LogGroupNames     []string         `json:"logGroupNames,omitempty"`
-	Parameters        []QueryParameter `json:"parameters,omitempty"`
+	LogGroupNames     []string         `json:"logGroupNames,omitzero"`
+	Parameters        []QueryParameter `json:"parameters,omitzero"`
 }
 
 // QueryInfo: Information about one CloudWatch Logs Insights query that matches the request in a
@@ -2762,7 +2762,7 @@ type RenameKeyEntry struct {
 // RenameKeys: Use this processor to rename keys in a log event.
 type RenameKeys struct {
 	// required
-	Entries []RenameKeyEntry `json:"entries,omitempty"`
+	Entries []RenameKeyEntry `json:"entries,omitzero"`
 }
 
 // ResourceConfig: This structure contains configuration details about an integration between
@@ -2932,7 +2932,7 @@ type SearchedLogStream struct {
 // character.
 type SplitString struct {
 	// required
-	Entries []SplitStringEntry `json:"entries,omitempty"`
+	Entries []SplitStringEntry `json:"entries,omitzero"`
 }
 
 // SplitStringEntry: This object defines one log field that will be split with the splitString
@@ -2990,9 +2990,9 @@ func (v StandardUnit) Valid() bool {
 // StartLiveTailRequest is the model's shape of that name.
 type StartLiveTailRequest struct {
 	// required
-	LogGroupIdentifiers   []string `json:"logGroupIdentifiers,omitempty"`
-	LogStreamNames        []string `json:"logStreamNames,omitempty"`
-	LogStreamNamePrefixes []string `json:"logStreamNamePrefixes,omitempty"`
+	LogGroupIdentifiers   []string `json:"logGroupIdentifiers,omitzero"`
+	LogStreamNames        []string `json:"logStreamNames,omitzero"`
+	LogStreamNamePrefixes []string `json:"logStreamNamePrefixes,omitzero"`
 	LogEventFilterPattern string   `json:"logEventFilterPattern,omitempty"`
 }
 
@@ -3012,8 +3012,8 @@ type StartLiveTailResponseStream struct {
 type StartQueryRequest struct {
 	QueryLanguage       QueryLanguage `json:"queryLanguage,omitempty"`
 	LogGroupName        string        `json:"logGroupName,omitempty"`
-	LogGroupNames       []string      `json:"logGroupNames,omitempty"`
-	LogGroupIdentifiers []string      `json:"logGroupIdentifiers,omitempty"`
+	LogGroupNames       []string      `json:"logGroupNames,omitzero"`
+	LogGroupIdentifiers []string      `json:"logGroupIdentifiers,omitzero"`
 	// required
 	StartTime int64 `json:"startTime"`
 	// required
@@ -3069,14 +3069,14 @@ type SubscriptionFilter struct {
 	ApplyOnTransformedLogs *bool        `json:"applyOnTransformedLogs,omitempty"`
 	CreationTime           *int64       `json:"creationTime,omitempty"`
 	FieldSelectionCriteria string       `json:"fieldSelectionCriteria,omitempty"`
-	EmitSystemFields       []string     `json:"emitSystemFields,omitempty"`
+	EmitSystemFields       []string     `json:"emitSystemFields,omitzero"`
 }
 
 // SubstituteString: This processor matches a key’s value against a regular expression and
 // replaces all matches with a replacement string.
 type SubstituteString struct {
 	// required
-	Entries []SubstituteStringEntry `json:"entries,omitempty"`
+	Entries []SubstituteStringEntry `json:"entries,omitzero"`
 }
 
 // SubstituteStringEntry: This object defines one log field key that will be replaced using the
@@ -3157,7 +3157,7 @@ func (v SuppressionUnit) Valid() bool {
 type TagFilter struct {
 	// required
 	Key    string   `json:"key"`
-	Values []string `json:"values,omitempty"`
+	Values []string `json:"values,omitzero"`
 }
 
 // TagLogGroupRequest is the model's shape of that name.
@@ -3165,7 +3165,7 @@ type TagLogGroupRequest struct {
 	// required
 	LogGroupName string `json:"logGroupName"`
 	// required
-	Tags map[string]string `json:"tags,omitempty"`
+	Tags map[string]string `json:"tags,omitzero"`
 }
 
 // TagResourceRequest is the model's shape of that name.
@@ -3173,7 +3173,7 @@ type TagResourceRequest struct {
 	// required
 	ResourceArn string `json:"resourceArn"`
 	// required
-	Tags map[string]string `json:"tags,omitempty"`
+	Tags map[string]string `json:"tags,omitzero"`
 }
 
 // TestMetricFilterRequest is the model's shape of that name.
@@ -3181,25 +3181,25 @@ type TestMetricFilterRequest struct {
 	// required
 	FilterPattern string `json:"filterPattern"`
 	// required
-	LogEventMessages []string `json:"logEventMessages,omitempty"`
+	LogEventMessages []string `json:"logEventMessages,omitzero"`
 }
 
 // TestMetricFilterResponse is the model's shape of that name.
 type TestMetricFilterResponse struct {
-	Matches []MetricFilterMatchRecord `json:"matches,omitempty"`
+	Matches []MetricFilterMatchRecord `json:"matches,omitzero"`
 }
 
 // TestTransformerRequest is the model's shape of that name.
 type TestTransformerRequest struct {
 	// required
-	TransformerConfig []Processor `json:"transformerConfig,omitempty"`
+	TransformerConfig []Processor `json:"transformerConfig,omitzero"`
 	// required
-	LogEventMessages []string `json:"logEventMessages,omitempty"`
+	LogEventMessages []string `json:"logEventMessages,omitzero"`
 }
 
 // TestTransformerResponse is the model's shape of that name.
 type TestTransformerResponse struct {
-	TransformedLogs []TransformedLogRecord `json:"transformedLogs,omitempty"`
+	TransformedLogs []TransformedLogRecord `json:"transformedLogs,omitzero"`
 }
 
 // TransformedLogRecord: This structure contains information for one log event that has been
@@ -3217,13 +3217,13 @@ type TriggerHistoryRecord struct {
 	ExecutionStatus    ExecutionStatus             `json:"executionStatus,omitempty"`
 	TriggeredTimestamp *int64                      `json:"triggeredTimestamp,omitempty"`
 	ErrorMessage       string                      `json:"errorMessage,omitempty"`
-	Destinations       []ScheduledQueryDestination `json:"destinations,omitempty"`
+	Destinations       []ScheduledQueryDestination `json:"destinations,omitzero"`
 }
 
 // TrimString: Use this processor to remove leading and trailing whitespace.
 type TrimString struct {
 	// required
-	WithKeys []string `json:"withKeys,omitempty"`
+	WithKeys []string `json:"withKeys,omitzero"`
 }
 
 // Type is the model's shape of that name.
@@ -3250,7 +3250,7 @@ func (v Type) Valid() bool {
 // the specified type. It's a casting processor that changes the types of the specified fields.
 type TypeConverter struct {
 	// required
-	Entries []TypeConverterEntry `json:"entries,omitempty"`
+	Entries []TypeConverterEntry `json:"entries,omitzero"`
 }
 
 // TypeConverterEntry: This object defines one value type that will be converted using the
@@ -3267,7 +3267,7 @@ type UntagLogGroupRequest struct {
 	// required
 	LogGroupName string `json:"logGroupName"`
 	// required
-	Tags []string `json:"tags,omitempty"`
+	Tags []string `json:"tags,omitzero"`
 }
 
 // UntagResourceRequest is the model's shape of that name.
@@ -3275,7 +3275,7 @@ type UntagResourceRequest struct {
 	// required
 	ResourceArn string `json:"resourceArn"`
 	// required
-	TagKeys []string `json:"tagKeys,omitempty"`
+	TagKeys []string `json:"tagKeys,omitzero"`
 }
 
 // UpdateAnomalyRequest is the model's shape of that name.
@@ -3293,7 +3293,7 @@ type UpdateAnomalyRequest struct {
 type UpdateDeliveryConfigurationRequest struct {
 	// required
 	Id                      string                   `json:"id"`
-	RecordFields            []string                 `json:"recordFields,omitempty"`
+	RecordFields            []string                 `json:"recordFields,omitzero"`
 	FieldDelimiter          string                   `json:"fieldDelimiter,omitempty"`
 	S3DeliveryConfiguration *S3DeliveryConfiguration `json:"s3DeliveryConfiguration,omitempty"`
 }
@@ -3338,7 +3338,7 @@ type UpdateScheduledQueryRequest struct {
 	QueryLanguage QueryLanguage `json:"queryLanguage"`
 	// required
 	QueryString         string   `json:"queryString"`
-	LogGroupIdentifiers []string `json:"logGroupIdentifiers,omitempty"`
+	LogGroupIdentifiers []string `json:"logGroupIdentifiers,omitzero"`
 	// required
 	ScheduleExpression       string                    `json:"scheduleExpression"`
 	Timezone                 string                    `json:"timezone,omitempty"`
@@ -3358,7 +3358,7 @@ type UpdateScheduledQueryResponse struct {
 	Description              string                    `json:"description,omitempty"`
 	QueryLanguage            QueryLanguage             `json:"queryLanguage,omitempty"`
 	QueryString              string                    `json:"queryString,omitempty"`
-	LogGroupIdentifiers      []string                  `json:"logGroupIdentifiers,omitempty"`
+	LogGroupIdentifiers      []string                  `json:"logGroupIdentifiers,omitzero"`
 	ScheduleExpression       string                    `json:"scheduleExpression,omitempty"`
 	Timezone                 string                    `json:"timezone,omitempty"`
 	StartTimeOffset          *int64                    `json:"startTimeOffset,omitempty"`
@@ -3376,7 +3376,7 @@ type UpdateScheduledQueryResponse struct {
 // UpperCaseString: This processor converts a string field to uppercase.
 type UpperCaseString struct {
 	// required
-	WithKeys []string `json:"withKeys,omitempty"`
+	WithKeys []string `json:"withKeys,omitzero"`
 }
 
 // Operations are the model's operations, sorted.
