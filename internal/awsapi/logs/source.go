@@ -56,7 +56,7 @@ type Source interface {
 
 // PodLogs is the Source that reads the pods of the caller's namespace, as
 // the caller: task definitions name the groups, the pods' containers are
-// the streams (stopped tasks' pods included while Berth keeps them), and
+// the streams (while their pods exist), and
 // the pods/log subresource with timestamps gives the events.
 type PodLogs struct{}
 
