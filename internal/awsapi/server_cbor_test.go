@@ -71,7 +71,7 @@ func TestRPCv2CBOR(t *testing.T) {
 	g.Expect(a.header.Get("Smithy-Protocol")).To(Equal("rpc-v2-cbor"))
 	g.Expect(a.header.Get("Content-Type")).To(Equal("application/cbor"))
 	g.Expect(a.header.Get("X-Amzn-RequestId")).NotTo(BeEmpty())
-	g.Expect(a.body).To(Equal([]byte{0xa0}), "no metrics: an empty map, the empty list left out")
+	g.Expect(a.body).To(Equal([]byte("\xa1gMetrics\x80")), "no metrics: the empty list, as AWS sends it")
 	g.Expect(auth.services).To(Equal([]string{"monitoring"}))
 
 	// A prefix, an absolute service shape ID, no body.
@@ -142,7 +142,7 @@ func TestAWSJSON10(t *testing.T) {
 	g.Expect(a.status).To(Equal(http.StatusOK), string(a.body))
 	g.Expect(a.header.Get("Content-Type")).To(Equal("application/x-amz-json-1.0"))
 	g.Expect(a.header.Get("Smithy-Protocol")).To(BeEmpty())
-	g.Expect(string(a.body)).To(Equal(`{}`))
+	g.Expect(string(a.body)).To(Equal(`{"Metrics":[]}`))
 	g.Expect(auth.services).To(Equal([]string{"monitoring"}))
 
 	a = post(s, "/", json10, []byte(`{"RecentlyActive": "P1D"}`))
