@@ -176,6 +176,9 @@ func runOperator(ctx context.Context, cp *localcp.ControlPlane, saCfg *rest.Conf
 			return startFailed(ctx, err, con)
 		}
 		con.Printf("Applied config/samples.")
+		if err := simulateLogs(mgrCtx, admin, cp.Dir(), o.Namespace); err != nil {
+			return startFailed(ctx, err, con)
+		}
 	}
 	apiAddr, apiSecret, apiErr, err := startAPI(mgrCtx, cp.AdminConfig(), admin, o.Namespace, logf.Log.WithName("api"))
 	if err != nil {
@@ -222,6 +225,8 @@ The ECS API (the AWS CLI, boto3, the SDKs) in another shell:
   aws ecs describe-services --cluster default --services web
   aws ecs update-service --cluster default --service web --desired-count 3
   aws ecs wait services-stable --cluster default --services web
+  aws logs describe-log-streams --log-group-name /ecs/web
+  aws logs filter-log-events --log-group-name /ecs/web --filter-pattern '{ $.level = "error" }'
 
 Logs: Berth's in %s, the control plane's next to it (removed when it stops, unless a problem was reported).
 Press Ctrl-C to stop everything.

@@ -3,6 +3,7 @@ package localrun
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"strings"
@@ -93,6 +94,27 @@ func TestRun(t *testing.T) {
 	got, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(got), `"serviceName": "web"`) || !strings.Contains(string(got), `"runningCount": 3`) {
 		t.Errorf("aws ecs describe-services with the printed exports: %v\n%s\noutput:\n%s", err, got, out.String())
+	}
+
+	// The sample tasks' output is served as CloudWatch Logs, and grows.
+	events := func() int {
+		t.Helper()
+		cmd := exec.CommandContext(ctx, "aws", "logs", "filter-log-events", "--log-group-name", "/ecs/web", "--output", "json")
+		cmd.Env = append(env, "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+		got, err := cmd.CombinedOutput()
+		var res struct{ Events []struct{ Message string } }
+		if err != nil || json.Unmarshal(got, &res) != nil {
+			t.Fatalf("aws logs filter-log-events: %v\n%s", err, got)
+		}
+		return len(res.Events)
+	}
+	first := events()
+	if first < 20 {
+		t.Errorf("the sample tasks' log streams hold %d events, want the 20 lines of history at least", first)
+	}
+	time.Sleep(3 * sampleLogInterval)
+	if later := events(); later <= first {
+		t.Errorf("the sample output did not grow: %d events, then %d", first, later)
 	}
 
 	dir := cp.Dir()
