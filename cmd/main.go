@@ -1,18 +1,23 @@
 // Command manager runs Berth's controllers against the cluster in the
 // current kubeconfig (or in-cluster configuration). `manager import` turns
 // ECS task definition JSON into TaskDefinition manifests; `manager api`
-// serves the ECS API over the same objects (its own Deployment).
+// serves the ECS API over the same objects (its own Deployment); `manager
+// logs service/NAME` prints a service's tasks' output, as aws logs tail.
 package main
 
 import (
+	"context"
 	"flag"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/berth-dev/berth/internal/importer"
+	"github.com/berth-dev/berth/internal/logs/tail"
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/operator"
 )
@@ -20,6 +25,12 @@ import (
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "import" {
 		os.Exit(importer.Main(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "logs" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := tail.Main(ctx, os.Args[2:], os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
 	}
 	if len(os.Args) > 1 && os.Args[1] == "api" {
 		os.Exit(api(os.Args[2:]))
