@@ -115,22 +115,18 @@ func groupName(name, identifier string) (string, error) {
 	return identifier, nil
 }
 
-// streamsOf are the streams of group; a group that does not exist is
-// ResourceNotFoundException.
+// streamsOf are the streams of group, from one listing; a group that does
+// not exist is ResourceNotFoundException.
 func (h *handlers) streamsOf(ctx context.Context, c *awsapi.Caller, group string) ([]Stream, error) {
-	groups, err := h.src.Groups(ctx, c)
+	l, err := h.src.List(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	if !slices.ContainsFunc(groups, func(g Group) bool { return g.Name == group }) {
+	if !slices.ContainsFunc(l.Groups, func(g Group) bool { return g.Name == group }) {
 		return nil, fail(ResourceNotFoundException, "The specified log group does not exist.")
 	}
-	all, err := h.src.Streams(ctx, c)
-	if err != nil {
-		return nil, err
-	}
 	var out []Stream
-	for _, s := range all {
+	for _, s := range l.Streams {
 		if s.Group == group {
 			out = append(out, s)
 		}
@@ -147,13 +143,13 @@ func (h *handlers) describeLogGroups(ctx context.Context, in *logswire.DescribeL
 	if err != nil {
 		return nil, err
 	}
-	groups, err := h.src.Groups(ctx, c)
+	l, err := h.src.List(ctx, c)
 	if err != nil {
 		return nil, err
 	}
 	byName := map[string]Group{}
 	var keys []string
-	for _, g := range groups {
+	for _, g := range l.Groups {
 		switch {
 		case !strings.HasPrefix(g.Name, in.LogGroupNamePrefix),
 			in.LogGroupNamePattern != "" && !strings.Contains(strings.ToLower(g.Name), strings.ToLower(in.LogGroupNamePattern)),
@@ -239,13 +235,15 @@ type described struct {
 	read        bool
 }
 
+// span reads the stream's first and last events' times (Source.Span, not
+// the whole stream); a stream whose times cannot be read has none.
 func (d *described) span(ctx context.Context, h *handlers, c *awsapi.Caller) {
 	if d.read {
 		return
 	}
 	d.read = true
-	if events, err := h.read(ctx, c, d.s); err == nil && len(events) > 0 {
-		d.first, d.last = events[0].Time, events[len(events)-1].Time
+	if first, last, err := h.src.Span(ctx, c, d.s); err == nil {
+		d.first, d.last = first, last
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/utils/ptr"
+
 	"github.com/berth-dev/berth/internal/awsapi"
 	"github.com/berth-dev/berth/internal/awsapi/awsjson"
 	"github.com/berth-dev/berth/internal/awsapi/logswire"
@@ -16,21 +18,32 @@ import (
 
 var t0 = time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 
-// fakeSource holds streams of events in memory.
+// fakeSource holds streams of events in memory, and counts what is read.
 type fakeSource struct {
 	groups  []Group
 	streams []Stream
 	events  map[string][]Event
+	lists   int
 	reads   int
+	spans   int
 }
 
-func (f *fakeSource) Groups(context.Context, *awsapi.Caller) ([]Group, error) { return f.groups, nil }
-func (f *fakeSource) Streams(context.Context, *awsapi.Caller) ([]Stream, error) {
-	return f.streams, nil
+func (f *fakeSource) List(context.Context, *awsapi.Caller) (Listing, error) {
+	f.lists++
+	return Listing{Groups: f.groups, Streams: f.streams}, nil
 }
+
 func (f *fakeSource) Read(_ context.Context, _ *awsapi.Caller, s Stream) ([]Event, error) {
 	f.reads++
 	return f.events[s.Name], nil
+}
+
+func (f *fakeSource) Span(_ context.Context, _ *awsapi.Caller, s Stream) (first, last time.Time, err error) {
+	f.spans++
+	if events := f.events[s.Name]; len(events) > 0 {
+		return events[0].Time, events[len(events)-1].Time, nil
+	}
+	return first, last, nil
 }
 
 // lines are n events a millisecond apart, with two per millisecond from
@@ -212,22 +225,26 @@ func errCode(err error) string {
 }
 
 func TestDescribeGroupsAndStreams(t *testing.T) {
-	h, _, ctx := newHandlers(t)
-	groups, err := h.DescribeLogGroups(ctx, &logswire.DescribeLogGroupsRequest{LogGroupNamePrefix: "/ecs/w", Limit: ptr(int32(1))})
+	h, src, ctx := newHandlers(t)
+	groups, err := h.DescribeLogGroups(ctx, &logswire.DescribeLogGroupsRequest{LogGroupNamePrefix: "/ecs/w", Limit: ptr.To(int32(1))})
 	if err != nil || len(groups.LogGroups) != 1 || groups.LogGroups[0].LogGroupName != "/ecs/web" || groups.NextToken == "" {
 		t.Fatalf("page 1: %+v %v", groups, err)
 	}
 	if groups.LogGroups[0].Arn != "arn:aws:logs:us-east-1:000000000000:log-group:/ecs/web:*" {
 		t.Errorf("arn %s", groups.LogGroups[0].Arn)
 	}
-	groups, err = h.DescribeLogGroups(ctx, &logswire.DescribeLogGroupsRequest{LogGroupNamePrefix: "/ecs/w", Limit: ptr(int32(1)), NextToken: groups.NextToken})
+	groups, err = h.DescribeLogGroups(ctx, &logswire.DescribeLogGroupsRequest{LogGroupNamePrefix: "/ecs/w", Limit: ptr.To(int32(1)), NextToken: groups.NextToken})
 	if err != nil || len(groups.LogGroups) != 1 || groups.LogGroups[0].LogGroupName != "/ecs/worker" || groups.NextToken != "" {
 		t.Fatalf("page 2: %+v %v", groups, err)
 	}
 
-	streams, err := h.DescribeLogStreams(ctx, &logswire.DescribeLogStreamsRequest{LogGroupName: "/ecs/web", OrderBy: logswire.OrderByLasteventtime, Descending: ptr(true)})
+	lists := src.lists
+	streams, err := h.DescribeLogStreams(ctx, &logswire.DescribeLogStreamsRequest{LogGroupName: "/ecs/web", OrderBy: logswire.OrderByLasteventtime, Descending: ptr.To(true)})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if src.reads != 0 || src.spans != 3 || src.lists != lists+1 {
+		t.Errorf("DescribeLogStreams: %d whole reads, %d spans, %d listings; want 0, one a stream, 1", src.reads, src.spans, src.lists-lists)
 	}
 	var order []string
 	for _, s := range streams.LogStreams {
@@ -238,6 +255,10 @@ func TestDescribeGroupsAndStreams(t *testing.T) {
 	}
 	if s := streams.LogStreams[0]; *s.LastEventTimestamp != t0.Add(5*time.Second).UnixMilli() || *s.FirstEventTimestamp != t0.Add(time.Second).UnixMilli() {
 		t.Errorf("first/last of %s: %d %d", s.LogStreamName, *s.FirstEventTimestamp, *s.LastEventTimestamp)
+	}
+	streams, err = h.DescribeLogStreams(ctx, &logswire.DescribeLogStreamsRequest{LogGroupName: "/ecs/worker"})
+	if err != nil || len(streams.LogStreams) != 0 {
+		t.Fatalf("a group with no streams exists: %+v %v", streams, err)
 	}
 	streams, err = h.DescribeLogStreams(ctx, &logswire.DescribeLogStreamsRequest{LogGroupIdentifier: "arn:aws:logs:us-east-1:000000000000:log-group:/ecs/web:*", LogStreamNamePrefix: "web/app/"})
 	if err != nil || len(streams.LogStreams) != 2 {
@@ -251,7 +272,7 @@ func TestDescribeGroupsAndStreams(t *testing.T) {
 		{&logswire.DescribeLogStreamsRequest{LogGroupName: "/ecs/nope"}, "ResourceNotFoundException: The specified log group does not exist."},
 		{&logswire.DescribeLogStreamsRequest{LogGroupName: "/ecs/web", OrderBy: logswire.OrderByLasteventtime, LogStreamNamePrefix: "x"}, "InvalidParameterException: Cannot order by LastEventTime with a logStreamNamePrefix."},
 		{&logswire.DescribeLogStreamsRequest{LogGroupName: "/ecs/web", LogGroupIdentifier: "/ecs/web"}, "InvalidParameterException: LogGroup name and LogGroup ARN are mutually exclusive parameters."},
-		{&logswire.DescribeLogStreamsRequest{LogGroupName: "/ecs/web", Limit: ptr(int32(51))}, "InvalidParameterException: 1 validation error detected: Value '51' at 'limit' failed to satisfy constraint: Member must have value between 1 and 50"},
+		{&logswire.DescribeLogStreamsRequest{LogGroupName: "/ecs/web", Limit: ptr.To(int32(51))}, "InvalidParameterException: 1 validation error detected: Value '51' at 'limit' failed to satisfy constraint: Member must have value between 1 and 50"},
 	} {
 		if _, err := h.DescribeLogStreams(ctx, c.in); errCode(err) != c.want {
 			t.Errorf("%+v: %s, want %s", c.in, errCode(err), c.want)
@@ -261,14 +282,14 @@ func TestDescribeGroupsAndStreams(t *testing.T) {
 
 func TestGetAndFilterLogEvents(t *testing.T) {
 	h, _, ctx := newHandlers(t)
-	got, err := h.GetLogEvents(ctx, &logswire.GetLogEventsRequest{LogGroupName: "/ecs/web", LogStreamName: "web/app/bbb", StartFromHead: ptr(true)})
+	got, err := h.GetLogEvents(ctx, &logswire.GetLogEventsRequest{LogGroupName: "/ecs/web", LogStreamName: "web/app/bbb", StartFromHead: ptr.To(true)})
 	if err != nil || len(got.Events) != 2 || got.Events[1].Message != "fatal: boom" || *got.Events[0].Timestamp != t0.Add(2*time.Second).UnixMilli() {
 		t.Fatalf("%+v %v", got, err)
 	}
 	if _, err := h.GetLogEvents(ctx, &logswire.GetLogEventsRequest{LogGroupName: "/ecs/web", LogStreamName: "web/app/zzz"}); errCode(err) != "ResourceNotFoundException: The specified log stream does not exist." {
 		t.Errorf("unknown stream: %s", errCode(err))
 	}
-	if _, err := h.GetLogEvents(ctx, &logswire.GetLogEventsRequest{LogGroupName: "/ecs/web", LogStreamName: "web/app/bbb", StartTime: ptr(int64(20)), EndTime: ptr(int64(10))}); !strings.HasPrefix(errCode(err), "InvalidParameterException: End time") {
+	if _, err := h.GetLogEvents(ctx, &logswire.GetLogEventsRequest{LogGroupName: "/ecs/web", LogStreamName: "web/app/bbb", StartTime: ptr.To(int64(20)), EndTime: ptr.To(int64(10))}); !strings.HasPrefix(errCode(err), "InvalidParameterException: End time") {
 		t.Errorf("end before start: %s", errCode(err))
 	}
 
@@ -288,7 +309,7 @@ func TestGetAndFilterLogEvents(t *testing.T) {
 	if err != nil || len(filtered.Events) != 1 || filtered.Events[0].LogStreamName != "web/app/aaa" {
 		t.Fatalf("numeric pattern: %+v %v", filtered, err)
 	}
-	filtered, err = h.FilterLogEvents(ctx, &logswire.FilterLogEventsRequest{LogGroupName: "/ecs/web", FilterPattern: `fatal`, LogStreamNames: []string{"web/app/bbb"}, Limit: ptr(int32(1))})
+	filtered, err = h.FilterLogEvents(ctx, &logswire.FilterLogEventsRequest{LogGroupName: "/ecs/web", FilterPattern: `fatal`, LogStreamNames: []string{"web/app/bbb"}, Limit: ptr.To(int32(1))})
 	if err != nil || len(filtered.Events) != 1 || filtered.Events[0].Message != "fatal: boom" || filtered.NextToken != "" {
 		t.Fatalf("term in named streams: %+v %v", filtered, err)
 	}
@@ -299,8 +320,6 @@ func TestGetAndFilterLogEvents(t *testing.T) {
 		t.Errorf("names and prefix: %s", errCode(err))
 	}
 }
-
-func ptr[T any](v T) *T { return &v }
 
 func TestListLogGroupsAndTestMetricFilter(t *testing.T) {
 	h, _, ctx := newHandlers(t)

@@ -3,6 +3,7 @@ package logs
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -11,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
@@ -42,16 +44,27 @@ type Event struct {
 	Message string
 }
 
+// Listing is what a Source has for a caller: the log groups, and the
+// streams of them all. A group may have no stream (a task definition names
+// it, but no task of it runs).
+type Listing struct {
+	Groups  []Group
+	Streams []Stream
+}
+
 // Source is where groups, streams and their events come from: the pods'
 // logs through the Kubernetes API (PodLogs), or a log store that keeps them
 // longer (docs/logs.md says how to plug one in).
 type Source interface {
-	// Groups are the caller's log groups.
-	Groups(ctx context.Context, c *awsapi.Caller) ([]Group, error)
-	// Streams are the caller's log streams, of every group.
-	Streams(ctx context.Context, c *awsapi.Caller) ([]Stream, error)
+	// List returns the caller's groups and streams from one look: every
+	// call of the API needs the groups to tell an empty group from an
+	// unknown one, and most need the streams too.
+	List(ctx context.Context, c *awsapi.Caller) (Listing, error)
 	// Read returns a stream's events in time order.
 	Read(ctx context.Context, c *awsapi.Caller, s Stream) ([]Event, error)
+	// Span returns the times of a stream's first and last events (zero
+	// when it has none) without reading the events between them.
+	Span(ctx context.Context, c *awsapi.Caller, s Stream) (first, last time.Time, err error)
 }
 
 // PodLogs is the Source that reads the pods of the caller's namespace, as
@@ -62,56 +75,30 @@ type PodLogs struct{}
 
 var _ Source = PodLogs{}
 
-// Groups are the awslogs groups of the namespace's task definition
-// revisions and of its pods (a pod may outlive its revision).
-func (PodLogs) Groups(ctx context.Context, c *awsapi.Caller) ([]Group, error) {
+// List lists the namespace's task pods and task definition revisions once
+// each. The streams are the containers of the task pods that log with
+// awslogs and a stream prefix (without one ECS names the stream after the
+// Docker container ID, which Kubernetes does not have); the groups are the
+// awslogs groups of the revisions and of the streams (a pod may outlive its
+// revision), created when the first of them was.
+func (PodLogs) List(ctx context.Context, c *awsapi.Caller) (Listing, error) {
 	var revs ecsv1alpha1.TaskDefinitionRevisionList
 	if err := c.Client.List(ctx, &revs, client.InNamespace(c.Namespace)); err != nil {
-		return nil, err
+		return Listing{}, err
 	}
-	first := map[string]time.Time{}
-	seen := func(name string, at time.Time) {
-		if name == "" {
-			return
-		}
-		if t, ok := first[name]; !ok || at.Before(t) {
-			first[name] = at
-		}
-	}
-	for i := range revs.Items {
-		rev := &revs.Items[i]
-		for _, cd := range rev.Spec.ContainerDefinitions {
-			if lc := cd.LogConfiguration; lc != nil && lc.LogDriver == ecsv1alpha1.LogDriverAwslogs {
-				seen(lc.Options["awslogs-group"], rev.CreationTimestamp.Time)
-			}
-		}
-	}
-	streams, err := PodLogs{}.Streams(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	for _, s := range streams {
-		seen(s.Group, s.Created)
-	}
-	out := make([]Group, 0, len(first))
-	for name, at := range first {
-		out = append(out, Group{Name: name, Created: at})
-	}
-	slices.SortFunc(out, func(a, b Group) int { return strings.Compare(a.Name, b.Name) })
-	return out, nil
-}
-
-// Streams are the containers of the namespace's task pods that log with
-// awslogs and a stream prefix (without one ECS names the stream after the
-// Docker container ID, which Kubernetes does not have).
-func (PodLogs) Streams(ctx context.Context, c *awsapi.Caller) ([]Stream, error) {
 	var pods corev1.PodList
 	if err := c.Client.List(ctx, &pods, client.InNamespace(c.Namespace), client.HasLabels{ecsv1alpha1.LabelCluster}); err != nil {
-		return nil, err
+		return Listing{}, err
 	}
+	streams := podStreams(pods.Items)
+	return Listing{Groups: groups(revs.Items, streams), Streams: streams}, nil
+}
+
+// podStreams are the awslogs streams of pods, by group and name.
+func podStreams(pods []corev1.Pod) []Stream {
 	var out []Stream
-	for i := range pods.Items {
-		pod := &pods.Items[i]
+	for i := range pods {
+		pod := &pods[i]
 		infos, err := taskstate.Infos(pod)
 		if err != nil || infos == nil {
 			continue
@@ -128,7 +115,38 @@ func (PodLogs) Streams(ctx context.Context, c *awsapi.Caller) ([]Stream, error) 
 		}
 	}
 	slices.SortFunc(out, func(a, b Stream) int { return strings.Compare(a.Group+"\x00"+a.Name, b.Group+"\x00"+b.Name) })
-	return out, nil
+	return out
+}
+
+// groups are the awslogs groups the revisions name and the streams are in,
+// by name.
+func groups(revs []ecsv1alpha1.TaskDefinitionRevision, streams []Stream) []Group {
+	first := map[string]time.Time{}
+	seen := func(name string, at time.Time) {
+		if name == "" {
+			return
+		}
+		if t, ok := first[name]; !ok || at.Before(t) {
+			first[name] = at
+		}
+	}
+	for i := range revs {
+		rev := &revs[i]
+		for _, cd := range rev.Spec.ContainerDefinitions {
+			if lc := cd.LogConfiguration; lc != nil && lc.LogDriver == ecsv1alpha1.LogDriverAwslogs {
+				seen(lc.Options["awslogs-group"], rev.CreationTimestamp.Time)
+			}
+		}
+	}
+	for _, s := range streams {
+		seen(s.Group, s.Created)
+	}
+	out := make([]Group, 0, len(first))
+	for name, at := range first {
+		out = append(out, Group{Name: name, Created: at})
+	}
+	slices.SortFunc(out, func(a, b Group) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
 
 // TaskID is the ECS task ID of a pod: its Task's for a standalone task,
@@ -145,15 +163,67 @@ const maxLine = 256 << 10
 
 // Read reads the container's log with the kubelet's timestamps.
 func (PodLogs) Read(ctx context.Context, c *awsapi.Caller, s Stream) ([]Event, error) {
-	if c.Kube == nil {
-		return nil, fmt.Errorf("no Kubernetes client for %s", c.Username)
-	}
-	rc, err := c.Kube.CoreV1().Pods(s.Namespace).GetLogs(s.Pod, &corev1.PodLogOptions{Container: s.Container, Timestamps: true}).Stream(ctx)
+	rc, err := podLog(ctx, c, s, corev1.PodLogOptions{})
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = rc.Close() }()
 	return ParseTimestamped(rc)
+}
+
+// headBytes is how much of a log Span reads from its head: the kubelet's
+// timestamp of the first line (RFC 3339 with nanoseconds, 30 bytes in UTC)
+// and the space after it.
+const headBytes = 64
+
+// Span reads the timestamp of the container log's first line (its first
+// headBytes) and its last line (tailLines=1), which the kubelet finds from
+// the end of the file. A line without a timestamp, which ParseTimestamped
+// joins to the event before it, makes Span read the whole log instead.
+func (l PodLogs) Span(ctx context.Context, c *awsapi.Caller, s Stream) (first, last time.Time, err error) {
+	first, headOK, err := lineTime(ctx, c, s, corev1.PodLogOptions{LimitBytes: ptr.To[int64](headBytes)})
+	if err != nil {
+		return first, last, err
+	}
+	last, tailOK, err := lineTime(ctx, c, s, corev1.PodLogOptions{TailLines: ptr.To[int64](1)})
+	if err != nil || headOK && tailOK {
+		return first, last, err
+	}
+	events, err := l.Read(ctx, c, s)
+	if err != nil || len(events) == 0 {
+		return time.Time{}, time.Time{}, err
+	}
+	return events[0].Time, events[len(events)-1].Time, nil
+}
+
+// lineTime reads the timestamp at the head of what o selects of the log:
+// ok when there is none (an empty log) or it parses.
+func lineTime(ctx context.Context, c *awsapi.Caller, s Stream, o corev1.PodLogOptions) (t time.Time, ok bool, err error) {
+	rc, err := podLog(ctx, c, s, o)
+	if err != nil {
+		return t, false, err
+	}
+	defer func() { _ = rc.Close() }()
+	head, err := bufio.NewReaderSize(rc, headBytes).Peek(headBytes)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return t, false, err
+	}
+	if len(head) == 0 {
+		return t, true, nil
+	}
+	ts, _, _ := strings.Cut(string(head), " ")
+	t, err = time.Parse(time.RFC3339Nano, ts)
+	return t, err == nil, nil
+}
+
+// podLog opens the container's log with the kubelet's timestamps and what
+// else o asks for.
+func podLog(ctx context.Context, c *awsapi.Caller, s Stream, o corev1.PodLogOptions) (io.ReadCloser, error) {
+	if c.Kube == nil {
+		return nil, fmt.Errorf("no Kubernetes client for %s", c.Username)
+	}
+	o.Container, o.Timestamps = s.Container, true
+	return c.Kube.CoreV1().Pods(s.Namespace).GetLogs(s.Pod, &o).Stream(ctx)
 }
 
 // ParseTimestamped reads a log with an RFC 3339 timestamp before each line,
