@@ -72,7 +72,9 @@ func TestBuckets(t *testing.T) {
 		}
 		return out
 	}
-	b := func(sec int, d Datum) Bucket { return Bucket{Start: t0.Add(time.Duration(sec) * time.Second), Datum: d} }
+	b := func(sec int, d Datum) Bucket {
+		return Bucket{Start: t0.Add(time.Duration(sec) * time.Second), Datum: d}
+	}
 	for _, tc := range []struct {
 		name       string
 		points     []Point
