@@ -16,6 +16,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/berth-dev/berth/internal/ecsmetrics"
 	"github.com/berth-dev/berth/internal/importer"
 	"github.com/berth-dev/berth/internal/logs/tail"
 	"github.com/berth-dev/berth/internal/names"
@@ -44,11 +45,13 @@ func main() {
 	flag.StringVar(&acct.AccountID, "account-id", acct.AccountID, "account ID shown in the ARNs Berth reports")
 	flag.IntVar(&o.Controllers.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "reconciles run at once per controller")
 	flag.BoolVar(&o.Controllers.SchedulerProfiles, "scheduler-profiles", false, "the cluster's kube-scheduler runs Berth's profiles berth-binpack-cpu, berth-binpack-memory and berth-random (docs/capacity.md), so that the binpack and random placement strategies are applied")
+	sampleInterval := flag.Duration("metrics-sample-interval", ecsmetrics.DefaultInterval, "how often the ECS metrics CloudWatch serves (CPUUtilization, MemoryUtilization, task counts) are sampled; ECS publishes every minute (docs/metrics.md)")
 	flag.DurationVar(&o.Controllers.StoppedTaskTTL, "stopped-task-ttl", time.Hour, "how long STOPPED Tasks stay visible before they are deleted (ECS keeps them about an hour); negative keeps them")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	o.Controllers.Account = acct
+	o.MetricsStore = ecsmetrics.NewStore(ecsmetrics.Retention, *sampleInterval)
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	log := ctrl.Log.WithName("setup")
 

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/selection"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -21,6 +22,8 @@ import (
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/controllers"
+	"github.com/berth-dev/berth/controllers/sampler"
+	"github.com/berth-dev/berth/internal/ecsmetrics"
 )
 
 // Options configure the manager.
@@ -34,6 +37,10 @@ type Options struct {
 	// ExtraMetricsHandlers are served next to /metrics (benchmarks add a
 	// memory probe there).
 	ExtraMetricsHandlers map[string]http.Handler
+	// MetricsStore keeps the ECS metrics the sampler records (nil: a new
+	// one sampling every minute, kept an hour); give one to serve it from
+	// an endpoint in the same process.
+	MetricsStore *ecsmetrics.Store
 }
 
 // Scheme holds the Kubernetes types and Berth's.
@@ -68,6 +75,16 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 	}
 	if err := controllers.Setup(ctx, mgr, o.Controllers); err != nil {
 		return nil, err
+	}
+	store := o.MetricsStore
+	if store == nil {
+		store = ecsmetrics.NewStore(ecsmetrics.Retention, ecsmetrics.DefaultInterval)
+	}
+	if err := mgr.Add(&sampler.Sampler{
+		Reader: mgr.GetClient(), Usage: sampler.ResourceMetrics(mgr.GetAPIReader()), Store: store,
+		Gauges: sampler.RegisteredGauges(), Clock: clock.RealClock{}, Log: mgr.GetLogger().WithName("sampler"),
+	}); err != nil {
+		return nil, fmt.Errorf("add the metrics sampler: %w", err)
 	}
 	return mgr, nil
 }
