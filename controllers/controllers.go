@@ -16,6 +16,7 @@ import (
 	"github.com/berth-dev/berth/controllers/revision"
 	"github.com/berth-dev/berth/controllers/scalabletarget"
 	"github.com/berth-dev/berth/controllers/service"
+	"github.com/berth-dev/berth/controllers/stoppedtask"
 	"github.com/berth-dev/berth/controllers/task"
 	"github.com/berth-dev/berth/controllers/taskdefinition"
 	"github.com/berth-dev/berth/internal/kubeversion"
@@ -34,9 +35,13 @@ type Config struct {
 	MaxConcurrentReconciles int
 	// SkipNameValidation lets tests run several managers in one process.
 	SkipNameValidation bool
-	// StoppedTaskTTL is how long STOPPED Tasks stay (default 1 h; negative:
+	// StoppedTaskTTL is how long STOPPED Tasks, and the service tasks the
+	// scheduler stopped, stay with their logs (default 1 h; negative:
 	// kept).
 	StoppedTaskTTL time.Duration
+	// RetentionClock is the clock of the stopped service tasks' retention
+	// (nil: the real one); tests advance one.
+	RetentionClock clock.PassiveClock
 	// KubernetesMinor is the API server's minor version; 0: ask the
 	// server.
 	KubernetesMinor int
@@ -76,12 +81,17 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 	tcfg := translate.Config{Account: cfg.Account, Features: features}
 	c := mgr.GetClient()
 	clk := clock.RealClock{}
+	var retentionClock clock.PassiveClock = clk
+	if cfg.RetentionClock != nil {
+		retentionClock = cfg.RetentionClock
+	}
 	reconcilers := []interface{ SetupWithManager(ctrl.Manager) error }{
 		&taskdefinition.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-taskdefinition"), Clock: clk, Account: cfg.Account, Options: opts, Features: features},
 		&revision.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-revision"), Account: cfg.Account, Options: opts},
 		&service.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-service"), Clock: clk, Config: tcfg, Options: opts},
 		&task.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-task"), Clock: clk, Config: tcfg, Options: opts, StoppedTaskTTL: cfg.StoppedTaskTTL,
 			APIReader: mgr.GetAPIReader()},
+		&stoppedtask.Reconciler{Client: c, Clock: retentionClock, TTL: cfg.StoppedTaskTTL, Options: opts},
 		&cluster.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-cluster"), Clock: clk, Account: cfg.Account, Options: opts},
 		&scalabletarget.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-scalabletarget"), Clock: clk, Options: opts,
 			Metrics: scalabletarget.ResourceMetrics{Pods: c, Metrics: mgr.GetAPIReader()}},

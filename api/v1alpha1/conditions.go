@@ -181,4 +181,13 @@ const (
 	// interruption).
 	AnnotationStopCode      = "ecs.berth.dev/stop-code"
 	AnnotationStoppedReason = "ecs.berth.dev/stopped-reason"
+	// LabelStoppedService names the ECS Service of a task its scheduler
+	// stopped: the pod is kept (out of its ReplicaSet and the Service's
+	// selector, its containers stopped) so that its logs and exit codes
+	// stay readable for the stopped-task retention; AnnotationStoppedAt is
+	// when it was stopped (RFC 3339) and AnnotationExitCodes the exit codes
+	// its containers had then (JSON, container name → code).
+	LabelStoppedService = "ecs.berth.dev/stopped-service"
+	AnnotationStoppedAt = "ecs.berth.dev/stopped-at"
+	AnnotationExitCodes = "ecs.berth.dev/exit-codes"
 )

@@ -32,6 +32,7 @@ import (
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/patch"
 	"github.com/berth-dev/berth/internal/resolve"
+	"github.com/berth-dev/berth/internal/taskstate"
 	"github.com/berth-dev/berth/internal/translate"
 	"github.com/berth-dev/berth/internal/watch"
 )
@@ -279,7 +280,7 @@ func (u *usage) addService(s *ecsv1alpha1.Service) {
 
 // addPod counts a task that has not finished, by launch type and provider.
 func (u *usage) addPod(p *corev1.Pod) {
-	if !p.DeletionTimestamp.IsZero() || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+	if !p.DeletionTimestamp.IsZero() || taskstate.Finished(p) || taskstate.Retired(p) {
 		return
 	}
 	kind := "EC2"

@@ -9,6 +9,7 @@ package revision
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,6 +34,7 @@ import (
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/patch"
 	"github.com/berth-dev/berth/internal/resolve"
+	"github.com/berth-dev/berth/internal/taskstate"
 	"github.com/berth-dev/berth/internal/watch"
 )
 
@@ -73,10 +75,15 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Complete(r)
 }
 
-// podGone passes the deletion of a pod of a task.
+// podGone passes the deletion of a pod of a task, and its end (a stopped
+// task's pod is kept a while for its logs: it no longer uses the revision).
 var podGone = predicate.Funcs{
-	CreateFunc:  func(event.CreateEvent) bool { return false },
-	UpdateFunc:  func(event.UpdateEvent) bool { return false },
+	CreateFunc: func(event.CreateEvent) bool { return false },
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		old, okOld := e.ObjectOld.(*corev1.Pod)
+		pod, ok := e.ObjectNew.(*corev1.Pod)
+		return ok && okOld && pod.Labels[ecsv1alpha1.LabelTaskDefinition] != "" && taskstate.Finished(pod) && !taskstate.Finished(old)
+	},
 	GenericFunc: func(event.GenericEvent) bool { return false },
 	DeleteFunc: func(e event.DeleteEvent) bool {
 		return e.Object.GetLabels()[ecsv1alpha1.LabelTaskDefinition] != ""
@@ -191,6 +198,7 @@ func (r *Reconciler) users(ctx context.Context, rev *ecsv1alpha1.TaskDefinitionR
 	}); err != nil {
 		return nil, fmt.Errorf("list pods: %w", err)
 	}
+	pods.Items = slices.DeleteFunc(pods.Items, func(p corev1.Pod) bool { return taskstate.Finished(&p) })
 	if n := len(pods.Items); n > 0 {
 		users = append(users, fmt.Sprintf("%d tasks (pods)", n))
 	}

@@ -42,6 +42,7 @@ import (
 	"github.com/berth-dev/berth/internal/patch"
 	"github.com/berth-dev/berth/internal/resolve"
 	"github.com/berth-dev/berth/internal/rollout"
+	"github.com/berth-dev/berth/internal/taskstate"
 	"github.com/berth-dev/berth/internal/translate"
 	"github.com/berth-dev/berth/internal/watch"
 )
@@ -503,14 +504,21 @@ func otherTemplates(pods []corev1.Pod, hash string) bool {
 }
 
 // stopTasks stops the tasks the scheduler stops; their ReplicaSet starts
-// new ones.
+// new ones. A task that ran on a node is retired (retireTask), one that never
+// did is deleted: it has no log to keep.
 func (r *Reconciler) stopTasks(ctx context.Context, s *scope) error {
 	var errs []error
 	for _, st := range s.plan.Stops {
 		pod := st.Pod
-		if err := r.Client.Delete(ctx, pod, client.Preconditions{UID: &pod.UID}); err != nil {
+		var err error
+		if pod.Spec.NodeName == "" {
+			err = r.Client.Delete(ctx, pod, client.Preconditions{UID: &pod.UID})
+		} else {
+			err = r.retireTask(ctx, s, st)
+		}
+		if err != nil {
 			if !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
-				errs = append(errs, fmt.Errorf("delete Pod %s: %w", pod.Name, err))
+				errs = append(errs, fmt.Errorf("stop Pod %s: %w", pod.Name, err))
 			}
 			continue
 		}
@@ -520,6 +528,19 @@ func (r *Reconciler) stopTasks(ctx context.Context, s *scope) error {
 			"service %s has stopped 1 running tasks: (task %s). %s: %s", s.svc.Status.ServiceName, st.TaskID, st.Verdict.StopCode, st.Verdict.Reason)
 	}
 	return errors.Join(errs...)
+}
+
+// retireTask stops a task and keeps its pod for the stopped-task retention
+// (taskstate.Retire): out of its ReplicaSet, which replaces it, owned by
+// the Service, its containers stopped by the pod's deadline. The patch is
+// fenced by the pod's resourceVersion: a pod that changed meanwhile is
+// judged again by the next reconcile.
+func (r *Reconciler) retireTask(ctx context.Context, s *scope, st rollout.Stop) error {
+	pod := st.Pod
+	state, _ := taskstate.Read(pod, s.now)
+	owner := metav1.OwnerReference{APIVersion: ecsv1alpha1.GroupVersion.String(), Kind: "Service", Name: s.svc.Name, UID: s.svc.UID}
+	retired := taskstate.Retire(pod, owner, state, st.Verdict, s.now)
+	return r.Client.Patch(ctx, retired, client.MergeFromWithOptions(pod, client.MergeFromWithOptimisticLock{}), client.FieldOwner(FieldOwner))
 }
 
 // invalidRevision reports a revision that cannot run (registered before

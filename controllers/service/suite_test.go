@@ -199,3 +199,47 @@ func TestScaleOutIsReadyAtOnce(t *testing.T) {
 	h.reconcile(svc.Name)
 	h.g.Expect(h.writes.Take()).To(BeEmpty())
 }
+
+// A task the scheduler stops (its essential container exited) is kept for
+// its logs, not deleted: out of the Service's selector (so its ReplicaSet
+// replaces it and nothing counts it), owned by the Service alone, its
+// containers stopped by the pod's deadline, with the stop's code, reason,
+// time and exit codes on it. The next reconcile does not see it.
+func TestStoppedTaskIsRetired(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	svc := h.service("web", "web", 1)
+	h.reconcile(svc.Name)
+	h.reconcile(svc.Name)
+	h.run("web", 1)
+	h.reconcile(svc.Name)
+
+	var pods corev1.PodList
+	h.g.Expect(env.Direct.List(ctx, &pods, client.InNamespace(h.ns))).To(Succeed())
+	h.g.Expect(pods.Items).To(HaveLen(1))
+	pod := &pods.Items[0]
+	pod.Status.ContainerStatuses[0].State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 3, Reason: "Error"}}
+	pod.Status.ContainerStatuses[0].Ready = false
+	h.g.Expect(env.Direct.Status().Update(ctx, pod)).To(Succeed())
+	h.reconcile(svc.Name)
+
+	h.g.Expect(h.get(pod)).To(Succeed())
+	h.g.Expect(pod.DeletionTimestamp).To(BeNil())
+	h.g.Expect(pod.Labels).NotTo(HaveKey(ecsv1alpha1.LabelService))
+	h.g.Expect(pod.Labels).To(HaveKeyWithValue(ecsv1alpha1.LabelStoppedService, "web"))
+	h.g.Expect(pod.OwnerReferences).To(HaveLen(1))
+	h.g.Expect(pod.OwnerReferences[0].UID).To(Equal(svc.UID))
+	h.g.Expect(pod.OwnerReferences[0].Controller).To(BeNil())
+	h.g.Expect(pod.Spec.ActiveDeadlineSeconds).To(Equal(ptr.To[int64](1)))
+	h.g.Expect(pod.Annotations).To(HaveKeyWithValue(ecsv1alpha1.AnnotationStopCode, string(ecsv1alpha1.StopCodeEssentialContainerExited)))
+	h.g.Expect(pod.Annotations[ecsv1alpha1.AnnotationStoppedReason]).To(ContainSubstring("exit code 3"))
+	h.g.Expect(pod.Annotations).To(HaveKeyWithValue(ecsv1alpha1.AnnotationStoppedAt, h.clock.Now().UTC().Format(time.RFC3339)))
+	h.g.Expect(pod.Annotations).To(HaveKeyWithValue(ecsv1alpha1.AnnotationExitCodes, `{"app":3}`))
+	h.g.Expect(h.events.Take()).To(ContainElement(HaveField("Reason", "TaskStopped")))
+
+	h.writes.Take()
+	h.reconcile(svc.Name)
+	for _, w := range h.writes.Take() {
+		h.g.Expect(w).NotTo(ContainSubstring("pods"), "the retired task is not stopped again")
+	}
+}

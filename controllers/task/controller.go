@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -29,6 +30,7 @@ import (
 	"github.com/berth-dev/berth/internal/conditions"
 	"github.com/berth-dev/berth/internal/patch"
 	"github.com/berth-dev/berth/internal/resolve"
+	"github.com/berth-dev/berth/internal/taskstate"
 	"github.com/berth-dev/berth/internal/translate"
 	"github.com/berth-dev/berth/internal/watch"
 )
@@ -202,8 +204,9 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, task *ecsv1alpha1.Task
 	}
 	now := r.Clock.Now()
 	if task.Status.LastStatus == ecsv1alpha1.TaskStopped {
-		// STOPPED is final; the pod, if any, only has to go.
-		return 0, r.deletePod(ctx, pod)
+		// STOPPED is final; the pod, if it still runs, only has to stop.
+		// It stays, its logs with it, until the task goes (expiry).
+		return 0, r.stopPod(ctx, pod)
 	}
 	stopping := task.Spec.DesiredStatus == ecsv1alpha1.DesiredTaskStatus(ecsv1alpha1.TaskStopped)
 	if stopping {
@@ -227,7 +230,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, task *ecsv1alpha1.Task
 	if task.Status.DesiredStatus == ecsv1alpha1.TaskStopped {
 		// The pod's grace period is the containers' stopTimeout: SIGTERM,
 		// then SIGKILL, as StopTask does.
-		return 0, r.deletePod(ctx, pod)
+		return 0, r.stopPod(ctx, pod)
 	}
 	return recheck, nil
 }
@@ -271,12 +274,29 @@ func (r *Reconciler) startPod(ctx context.Context, task *ecsv1alpha1.Task, runni
 	return pod, nil
 }
 
-func (r *Reconciler) deletePod(ctx context.Context, pod *corev1.Pod) error {
-	if pod == nil || !pod.DeletionTimestamp.IsZero() {
+// stopPod stops the task's pod and keeps it, so that its logs stay
+// readable while the STOPPED task does: the pod's deadline
+// (spec.activeDeadlineSeconds, which may only be shortened) set to 1 s,
+// which has passed, makes the kubelet stop its containers (SIGTERM, the
+// grace period, SIGKILL) and fail it. A pod no node runs has no log: it is
+// deleted.
+func (r *Reconciler) stopPod(ctx context.Context, pod *corev1.Pod) error {
+	if pod == nil || !pod.DeletionTimestamp.IsZero() || taskstate.Finished(pod) {
 		return nil
 	}
-	if err := r.Client.Delete(ctx, pod, client.Preconditions{UID: &pod.UID}); client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("delete Pod %s: %w", pod.Name, err)
+	if pod.Spec.NodeName == "" {
+		if err := r.Client.Delete(ctx, pod, client.Preconditions{UID: &pod.UID}); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("delete Pod %s: %w", pod.Name, err)
+		}
+		return nil
+	}
+	if d := pod.Spec.ActiveDeadlineSeconds; d != nil && *d <= 1 {
+		return nil
+	}
+	stopped := pod.DeepCopy()
+	stopped.Spec.ActiveDeadlineSeconds = ptr.To[int64](1)
+	if err := r.Client.Patch(ctx, stopped, client.MergeFrom(pod), client.FieldOwner(FieldOwner)); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("stop Pod %s: %w", pod.Name, err)
 	}
 	return nil
 }

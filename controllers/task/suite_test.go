@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -225,4 +226,48 @@ func TestPodMissingFromTheCacheIsNotStopped(t *testing.T) {
 	h.reconcile(task.Name)
 	h.g.Expect(h.get(task)).To(Succeed())
 	h.g.Expect(task.Status.LastStatus).To(Equal(ecsv1alpha1.TaskStopped))
+}
+
+// StopTask stops a running task's pod and keeps it, its logs with it, for
+// the task's retention: the pod's deadline (1 s, passed) makes the kubelet
+// stop the containers, and the task is STOPPED once the pod has failed. A
+// task stopped before a node ran it has no log: its pod is deleted.
+func TestStopTaskKeepsItsPod(t *testing.T) {
+	h := newHarness(t)
+	env.World(t, h.ns)
+	task := h.task("kept", "")
+	h.reconcile(task.Name)
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: translate.PodName(task)}}
+	h.setContainer(pod, corev1.PodRunning, corev1.ContainerState{Running: &corev1.ContainerStateRunning{}})
+	h.reconcile(task.Name)
+	stopTask := func(task *ecsv1alpha1.Task) {
+		h.g.Expect(h.get(task)).To(Succeed())
+		base := task.DeepCopy()
+		task.Spec.DesiredStatus = ecsv1alpha1.DesiredTaskStatus(ecsv1alpha1.TaskStopped)
+		h.g.Expect(env.Direct.Patch(context.Background(), task, client.MergeFrom(base))).To(Succeed())
+		h.reconcile(task.Name)
+	}
+	stopTask(task)
+	h.g.Expect(h.get(pod)).To(Succeed())
+	h.g.Expect(pod.DeletionTimestamp).To(BeNil())
+	h.g.Expect(pod.Spec.ActiveDeadlineSeconds).To(Equal(ptr.To[int64](1)))
+	h.g.Expect(h.get(task)).To(Succeed())
+	h.g.Expect(task.Status.LastStatus).To(Equal(ecsv1alpha1.TaskStopping))
+
+	// The kubelet: the deadline passed, SIGTERM, the pod failed.
+	h.setContainer(pod, corev1.PodFailed, corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 143, Reason: "Error"}})
+	h.reconcile(task.Name)
+	h.g.Expect(h.get(task)).To(Succeed())
+	h.g.Expect(task.Status.LastStatus).To(Equal(ecsv1alpha1.TaskStopped))
+	h.g.Expect(task.Status.StopCode).To(Equal(ecsv1alpha1.StopCodeUserInitiated))
+	h.g.Expect(task.Status.Containers[0].ExitCode).To(Equal(ptr.To[int32](143)))
+	h.writes.Take()
+	h.reconcile(task.Name)
+	h.g.Expect(h.writes.Take()).To(BeEmpty(), "a stopped task's kept pod is left alone")
+	h.g.Expect(h.get(pod)).To(Succeed())
+
+	unplaced := h.task("unplaced", "")
+	h.reconcile(unplaced.Name)
+	stopTask(unplaced)
+	h.g.Expect(h.get(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: translate.PodName(unplaced)}})).To(Satisfy(apierrors.IsNotFound))
 }

@@ -39,15 +39,17 @@ func serviceTasks(ctx context.Context, c *awsapi.Caller, cluster, service string
 	if len(byObject) == 0 {
 		return nil, nil
 	}
+	// Running tasks carry the service's label, the stopped ones it keeps
+	// (taskstate.Retire) another.
 	var pods corev1.PodList
 	if err := c.Client.List(ctx, &pods, client.InNamespace(c.Namespace),
-		client.MatchingLabels{ecsv1alpha1.LabelManagedBy: ecsv1alpha1.ManagedByValue}, client.HasLabels{ecsv1alpha1.LabelService}); err != nil {
+		client.MatchingLabels{ecsv1alpha1.LabelManagedBy: ecsv1alpha1.ManagedByValue}); err != nil {
 		return nil, err
 	}
 	var res []serviceTask
 	for i := range pods.Items {
 		p := &pods.Items[i]
-		if n, ok := byObject[p.Labels[ecsv1alpha1.LabelService]]; ok {
+		if n, ok := byObject[taskstate.ServiceOf(p)]; ok {
 			res = append(res, serviceTask{pod: p, service: n})
 		}
 	}
@@ -66,7 +68,7 @@ func serviceTaskShape(c *awsapi.Caller, cluster string, t serviceTask, now time.
 		DesiredStatus: string(ecsv1alpha1.TaskRunning), HealthStatus: ecswire.HealthStatusUnknown,
 		CapacityProviderName: p.Labels[ecsv1alpha1.LabelCapacityProvider], Version: p.Generation,
 	}
-	if p.Status.StartTime != nil && p.Status.Phase == corev1.PodRunning {
+	if p.Status.StartTime != nil && (p.Status.Phase == corev1.PodRunning || taskstate.Retired(p)) {
 		out.StartedAt = awsjson.At(p.Status.StartTime.Time)
 	}
 	if st, err := taskstate.Read(p, now); err == nil && st != nil {
@@ -78,6 +80,10 @@ func serviceTaskShape(c *awsapi.Caller, cluster string, t serviceTask, now time.
 			})
 		}
 	}
+	if taskstate.Retired(p) {
+		stopped(&out, p)
+		return out
+	}
 	if !p.DeletionTimestamp.IsZero() {
 		// Being stopped by the service scheduler: STOPPING until the pod
 		// is gone (then the task is no longer listed).
@@ -87,4 +93,36 @@ func serviceTaskShape(c *awsapi.Caller, cluster string, t serviceTask, now time.
 		out.StoppedReason = p.Annotations[ecsv1alpha1.AnnotationStoppedReason]
 	}
 	return out
+}
+
+// stopped describes a task the scheduler stopped and Berth keeps
+// (taskstate.Retire): STOPPING while its containers stop, then STOPPED,
+// with the stop's code and reason and the exit codes its containers had
+// then (the kubelet's later ones are those of the stop itself).
+func stopped(out *ecswire.Task, p *corev1.Pod) {
+	out.DesiredStatus, out.LastStatus = string(ecsv1alpha1.TaskStopped), string(ecsv1alpha1.TaskStopping)
+	out.StopCode = ecswire.TaskStopCode(p.Annotations[ecsv1alpha1.AnnotationStopCode])
+	out.StoppedReason = p.Annotations[ecsv1alpha1.AnnotationStoppedReason]
+	at, _ := taskstate.StoppedAt(p)
+	out.StoppingAt = awsjson.At(at)
+	if taskstate.Finished(p) {
+		out.LastStatus = string(ecsv1alpha1.TaskStopped)
+		end := at
+		for _, cs := range p.Status.ContainerStatuses {
+			if t := cs.State.Terminated; t != nil && t.FinishedAt.After(end) {
+				end = t.FinishedAt.Time
+			}
+		}
+		out.ExecutionStoppedAt, out.StoppedAt = awsjson.At(end), awsjson.At(end)
+	}
+	codes := taskstate.KeptExitCodes(p)
+	for i := range out.Containers {
+		ct := &out.Containers[i]
+		if code, ok := codes[ct.Name]; ok {
+			ct.ExitCode = &code
+		}
+		if out.LastStatus == string(ecsv1alpha1.TaskStopped) {
+			ct.LastStatus = string(ecsv1alpha1.TaskStopped)
+		}
+	}
 }

@@ -332,9 +332,10 @@ func standaloneArns(ctx context.Context, c *awsapi.Caller, cluster string, in *e
 }
 
 // serviceTaskListed tells whether ListTasks' filters select a service's
-// task: RUNNING until the scheduler stops it, STOPPED while its pod goes.
+// task: RUNNING until the scheduler stops it, STOPPED while its pod goes
+// or is kept (taskstate.Retire).
 func serviceTaskListed(st serviceTask, in *ecswire.ListTasksRequest, want ecsv1alpha1.TaskStatusValue) bool {
-	if (want == ecsv1alpha1.TaskStopped) != !st.pod.DeletionTimestamp.IsZero() {
+	if (want == ecsv1alpha1.TaskStopped) != (!st.pod.DeletionTimestamp.IsZero() || taskstate.Retired(st.pod)) {
 		return false
 	}
 	if in.StartedBy != "" && st.pod.Annotations[ecsv1alpha1.AnnotationStartedBy] != in.StartedBy {

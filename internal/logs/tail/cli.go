@@ -241,7 +241,18 @@ func (tgt target) resolve(ctx context.Context, c client.Reader, ns, cluster stri
 		if err != nil {
 			return nil, err
 		}
-		return listPods(c, ns, client.MatchingLabels(translate.ServiceSelector(svc))), nil
+		running := listPods(c, ns, client.MatchingLabels(translate.ServiceSelector(svc)))
+		stopped := listPods(c, ns, client.MatchingLabels{ecsv1alpha1.LabelManagedBy: ecsv1alpha1.ManagedByValue, ecsv1alpha1.LabelStoppedService: svc.Name})
+		return func(ctx context.Context) ([]corev1.Pod, error) {
+			// The tasks it runs, and those its scheduler stopped that are
+			// kept with their logs (taskstate.Retire).
+			pods, err := running(ctx)
+			if err != nil {
+				return nil, err
+			}
+			kept, err := stopped(ctx)
+			return append(pods, kept...), err
+		}, nil
 	}
 	return findTask(ctx, c, ns, tgt.name, cluster)
 }
