@@ -149,12 +149,37 @@ func (m *runningManager) stop() error {
 	}
 }
 
+// retention is the clock of the stopped service tasks' retention: the real
+// time plus an offset a test moves forward ("5 minutes later") without
+// waiting. The tests run one at a time.
+var retention = &offsetClock{}
+
+type offsetClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *offsetClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *offsetClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
+
+// advance moves the clock forward by d.
+func (c *offsetClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
 // startManager runs a fresh operator as its ServiceAccount, counting its writes.
 func startManager() (*runningManager, error) {
 	cfg := rest.CopyConfig(saCfg)
 	cfg.Wrap(writes.wrap)
 	ctx, cancel := context.WithCancel(context.Background())
-	mgr, err := operator.New(ctx, cfg, operator.Options{Controllers: controllers.Config{SkipNameValidation: true, CostInterval: 3 * time.Second, SchedulerProfiles: true}})
+	mgr, err := operator.New(ctx, cfg, operator.Options{Controllers: controllers.Config{SkipNameValidation: true, CostInterval: 3 * time.Second, SchedulerProfiles: true, RetentionClock: retention}})
 	if err != nil {
 		cancel()
 		return nil, err
