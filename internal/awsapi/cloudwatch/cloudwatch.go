@@ -3,13 +3,14 @@
 // (the Go SDK v2 and the other SDKs that prefer it) and AWS JSON 1.0
 // (botocore, so boto3 and the AWS CLI, which rank json before CBOR). The
 // protocols are the endpoint's (internal/awsapi); this package holds the
-// operations. None serves real metrics yet: ListMetrics answers an empty
-// list, so that clients and the plumbing can be checked end to end, and the
-// others answer InvalidAction with the reason (SupportOf).
+// operations: ListMetrics, GetMetricStatistics and GetMetricData over the
+// metrics ECS publishes (AWS/ECS's CPUUtilization and MemoryUtilization,
+// ECS/ContainerInsights' counts), which the operator samples into an
+// ecsmetrics.Store (Source); the others answer InvalidAction with the reason
+// (SupportOf).
 package cloudwatch
 
 import (
-	"context"
 	"slices"
 
 	"github.com/berth-dev/berth/internal/awsapi"
@@ -38,37 +39,28 @@ func API(h *cwwire.Handlers) awsapi.API {
 		QueryErrors:  cwwire.QueryErrors,
 		Handler:      h.Handler,
 		Unsupported: func(op string) *awsjson.Error {
-			return awsjson.Errorf(InvalidAction, "Berth does not serve %s: %s (docs/logs.md)", op, SupportOf(op).Note)
+			return awsjson.Errorf(InvalidAction, "Berth does not serve %s: %s (docs/metrics.md)", op, SupportOf(op).Note)
 		},
 	}
 }
 
 // Options configure the handlers.
-type Options struct{}
+type Options struct {
+	// Metrics are the recorded series (nil: none are kept, every list is
+	// empty).
+	Metrics Source
+}
 
 // New returns the CloudWatch handlers.
-func New(Options) *cwwire.Handlers {
+func New(o Options) *cwwire.Handlers {
+	h := &handlers{src: o.Metrics}
 	return &cwwire.Handlers{
-		ListMetrics: listMetrics,
+		ListMetrics:         h.listMetrics,
+		GetMetricStatistics: h.getMetricStatistics,
+		GetMetricData:       h.getMetricData,
 	}
 }
 
 func fail(typ, format string, args ...any) *awsjson.Error {
 	return awsjson.Errorf(typ, format, args...)
-}
-
-// listMetrics answers no metrics: Berth keeps none yet. It checks its
-// input as CloudWatch does, so that errors take the same way.
-func listMetrics(_ context.Context, in *cwwire.ListMetricsInput) (*cwwire.ListMetricsOutput, error) {
-	if in.RecentlyActive != "" && !in.RecentlyActive.Valid() {
-		return nil, fail(InvalidParameterValueException, "The parameter RecentlyActive must be PT3H, not %q.", in.RecentlyActive)
-	}
-	if len(in.Dimensions) > 10 {
-		return nil, fail(InvalidParameterValueException, "The collection Dimensions must not have more than 10 members.")
-	}
-	if in.NextToken != "" {
-		// No list has a second page yet.
-		return nil, fail(InvalidNextToken, "The token %q is not a token of this list.", in.NextToken)
-	}
-	return &cwwire.ListMetricsOutput{Metrics: []cwwire.Metric{}}, nil
 }

@@ -22,9 +22,11 @@ type Support struct {
 }
 
 // served are the operations Berth serves; SupportOf says why the others
-// are not. docs/logs.md's CloudWatch table is generated from SupportOf.
+// are not. docs/metrics.md's CloudWatch table is generated from SupportOf.
 var served = map[string]Support{
-	"ListMetrics": {Partial, "answers an empty list: Berth keeps no metrics yet"},
+	"ListMetrics":         {Partial, "the metrics ECS publishes (AWS/ECS, ECS/ContainerInsights) of the caller's namespace; OwningAccount and IncludeLinkedAccounts are ignored"},
+	"GetMetricStatistics": {Partial, "Statistics over the last hour, in periods that are multiples of 60 s; no ExtendedStatistics (percentiles)"},
+	"GetMetricData":       {Partial, "MetricStat queries (no metric math Expression), ScanBy, MaxDatapoints and NextToken; no percentiles; LabelOptions ignored"},
 }
 
 // SupportOf says whether Berth serves op.
@@ -36,8 +38,10 @@ func SupportOf(op string) Support {
 		return slices.ContainsFunc(words, func(w string) bool { return strings.Contains(op, w) })
 	}
 	switch {
-	case has("MetricData", "MetricStatistics", "MetricWidgetImage"):
-		return Support{Unsupported, "metrics are not kept yet: they come next"}
+	case has("PutMetricData"):
+		return Support{Unsupported, "custom metrics are not kept: Berth serves the metrics ECS publishes"}
+	case has("MetricWidgetImage"):
+		return Support{Unsupported, "graphs are not drawn"}
 	case has("Alarm"):
 		return Support{Unsupported, "alarms are not implemented"}
 	case has("Dashboard"):

@@ -2,8 +2,6 @@ package cloudwatch
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -12,11 +10,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/berth-dev/berth/internal/awsapi/awsjson"
 	"github.com/berth-dev/berth/internal/awsapi/cwwire"
 )
 
-var update = flag.Bool("update", false, "rewrite the CloudWatch operations table in docs/logs.md")
+var update = flag.Bool("update", false, "rewrite the CloudWatch operations table in docs/metrics.md")
 
 // TestEveryOperationIsAccounted: what the table says is served has a
 // handler, and only that; every operation has a reason.
@@ -38,30 +35,11 @@ func TestEveryOperationIsAccounted(t *testing.T) {
 	}
 }
 
-func TestListMetrics(t *testing.T) {
-	ctx := context.Background()
-	out, err := listMetrics(ctx, &cwwire.ListMetricsInput{Namespace: "AWS/ECS", RecentlyActive: cwwire.RecentlyActivePt3h})
-	if err != nil || out.Metrics == nil || len(out.Metrics) != 0 {
-		t.Fatalf("ListMetrics: %v, %v", out, err)
-	}
-	for in, typ := range map[*cwwire.ListMetricsInput]string{
-		{RecentlyActive: "P1D"}:                          InvalidParameterValueException,
-		{Dimensions: make([]cwwire.DimensionFilter, 11)}: InvalidParameterValueException,
-		{NextToken: "x"}:                                 InvalidNextToken,
-	} {
-		_, err := listMetrics(ctx, in)
-		var e *awsjson.Error
-		if !errors.As(err, &e) || e.Type != typ || cwwire.QueryErrors[e.Type] == "" {
-			t.Errorf("ListMetrics(%+v): %v, want a %s the model has", in, err, typ)
-		}
-	}
-}
-
 const begin, end = "<!-- cloudwatch operations: begin (go test ./internal/awsapi/cloudwatch -update) -->\n", "<!-- cloudwatch operations: end -->\n"
 
-// TestOperationsTableIsCurrent checks the generated table in docs/logs.md.
+// TestOperationsTableIsCurrent checks the generated table in docs/metrics.md.
 func TestOperationsTableIsCurrent(t *testing.T) {
-	path := filepath.Join("..", "..", "..", "docs", "logs.md")
+	path := filepath.Join("..", "..", "..", "docs", "metrics.md")
 	doc, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

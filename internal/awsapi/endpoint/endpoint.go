@@ -53,7 +53,11 @@ type Options struct {
 	// LogSource is where CloudWatch Logs' events come from (nil: the pods'
 	// logs, logs.PodLogs).
 	LogSource logs.Source
-	Log       logr.Logger
+	// MetricSource holds the ECS metrics CloudWatch serves: the operator's
+	// ecsmetrics.Store when the endpoint runs in its process (nil: none are
+	// kept, ListMetrics answers an empty list).
+	MetricSource cloudwatch.Source
+	Log          logr.Logger
 }
 
 // Endpoint is a built endpoint: Handler serves requests once the key cache
@@ -106,7 +110,7 @@ func New(cfg *rest.Config, o Options) (*Endpoint, error) {
 			ecs.API(ecs.New(ecs.Options{Features: o.Features, Wait: o.Wait})),
 			aas.API(aas.New()),
 			logs.API(logs.New(logs.Options{Source: o.LogSource})),
-			cloudwatch.API(cloudwatch.New(cloudwatch.Options{})),
+			cloudwatch.API(cloudwatch.New(cloudwatch.Options{Metrics: o.MetricSource})),
 		},
 		Auth: auth, Log: o.Log,
 	}
