@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
-		"github.com/berth-dev/berth/internal/awsapi"
+	"github.com/berth-dev/berth/internal/awsapi"
 	"github.com/berth-dev/berth/internal/awsapi/awsjson"
 	"github.com/berth-dev/berth/internal/awsapi/cwwire"
 	"github.com/berth-dev/berth/internal/ecsmetrics"
@@ -306,7 +306,9 @@ func checkQueries(qs []cwwire.MetricDataQuery) ([]time.Duration, error) {
 
 // dataToken is GetMetricData's NextToken: how many datapoints of the
 // request's results the pages before returned.
-func dataToken(n int) string { return base64.RawURLEncoding.EncodeToString([]byte("dp:" + strconv.Itoa(n))) }
+func dataToken(n int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("dp:" + strconv.Itoa(n)))
+}
 
 func parseDataToken(tok string) (int, bool) {
 	if tok == "" {
