@@ -122,7 +122,7 @@ BENCH_OUT ?= docs/bench
 BENCH_FLAGS ?=
 
 .PHONY: bench
-bench: manifests k8s-bin ## Run the micro-benchmarks, then M1-M5 on the local control plane against the client-go baseline; writes $(BENCH_OUT) (about 25 minutes; BENCH_FLAGS=-quick for a short run).
+bench: manifests k8s-bin ## Run the micro-benchmarks, then M1-M5 on the local control plane against the client-go baseline, A1 (ECS API reads) and L1 (CloudWatch Logs FilterLogEvents); writes $(BENCH_OUT) (about 25 minutes; BENCH_FLAGS=-quick for a short run).
 	go test -run '^$$' -bench . -benchmem ./internal/... ./controllers/...
 	go build -o $(LOCALBIN)/berth-bench ./cmd/berth-bench
 	$(LOCALBIN)/berth-bench -out $(BENCH_OUT) $(BENCH_FLAGS)

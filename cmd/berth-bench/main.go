@@ -1,6 +1,7 @@
 // Command berth-bench measures Berth on the local control plane against a
-// client-go baseline (M1-M5 of docs/bench), and its ECS API endpoint
-// against client-go and kubectl (A1), and writes the report:
+// client-go baseline (M1-M5 of docs/bench), its ECS API endpoint against
+// client-go and kubectl (A1), and its CloudWatch Logs FilterLogEvents
+// against kubectl logs | grep (L1), and writes the report:
 // results.json, README.md and plots. `make bench` runs it.
 package main
 
@@ -32,7 +33,10 @@ func main() {
 	m5 := flag.Int("m5", -1, "override the Services of M5 (0 skips it)")
 	defaultProfile := flag.Bool("default-profile", true, "also run the default-profile M1 cells")
 	api := flag.Bool("api", true, "run A1, the ECS API endpoint's DescribeServices and ListTasks against client-go and kubectl")
-	onlyAPI := flag.Bool("only-api", false, "run A1 alone (a few minutes): no calibration, M1-M5")
+	onlyAPI := flag.Bool("only-api", false, "run A1 alone (a few minutes): no calibration, M1-M5 (with -only-logs: A1 and L1)")
+	logs := flag.Bool("logs", true, "run L1, the CloudWatch Logs endpoint's FilterLogEvents over 10 streams against kubectl logs | grep")
+	onlyLogs := flag.Bool("only-logs", false, "run L1 alone (about 3 minutes): no calibration, M1-M5 (with -only-api: A1 and L1)")
+	logsSamples := flag.Int("logs-samples", 1, "runs of each L1 search; each run of the four adds about 80 s on 2 cores")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
 
@@ -55,6 +59,9 @@ func main() {
 			Services: 10, TasksPerService: 100, OneRequestSamples: 200, ListingSamples: 30, KubectlSamples: 10,
 			Clients: 4, Duration: 5 * time.Second,
 		},
+		// About 3 minutes on 2 cores: the Service's 10 tasks (40 s),
+		// 1M lines written, then a run of each of the 4 searches (80 s).
+		L1:          bench.L1Options{Streams: 10, Lines: 100_000, Samples: max(*logsSamples, 1)},
 		Concurrency: *conc,
 		Timeout:     15 * time.Minute,
 		Log:         os.Stderr,
@@ -87,10 +94,15 @@ func main() {
 	if !*defaultProfile {
 		o.Default = nil
 	}
-	if *onlyAPI {
+	if *onlyAPI || *onlyLogs {
 		o.Unthrottled, o.Default, o.Steady, o.M5Services, o.CalibrationObjects = nil, nil, 0, 0, 0
-	} else if !*api {
+		*api, *logs = *onlyAPI, *onlyLogs
+	}
+	if !*api {
 		o.A1.Services = 0
+	}
+	if !*logs {
+		o.L1.Streams = 0
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -31,6 +31,7 @@ import (
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/awsapi"
 	"github.com/berth-dev/berth/internal/awsapi/endpoint"
+	"github.com/berth-dev/berth/internal/awsapi/logs"
 	"github.com/berth-dev/berth/internal/localcp"
 	"github.com/berth-dev/berth/internal/localrun"
 	"github.com/berth-dev/berth/internal/names"
@@ -118,7 +119,7 @@ func (h *Harness) a1(ctx context.Context, o A1Options) (*A1Result, error) {
 // a1Reads serves the ECS API endpoint while it measures every read.
 func (h *Harness) a1Reads(ctx context.Context, o A1Options, res *A1Result) (err error) {
 	ctx, stop := context.WithCancel(ctx)
-	addr, served, err := serveECSAPI(ctx, unthrottled(h.cp.AdminConfig(), "berth-ecs-api"))
+	addr, served, err := serveECSAPI(ctx, unthrottled(h.cp.AdminConfig(), "berth-ecs-api"), nil)
 	if err != nil {
 		stop()
 		return err
@@ -127,7 +128,7 @@ func (h *Harness) a1Reads(ctx context.Context, o A1Options, res *A1Result) (err 
 		stop()
 		err = errors.Join(err, <-served)
 	}()
-	secret, err := h.a1Access(ctx, a1Namespace)
+	secret, err := h.grantKey(ctx, a1Namespace, benchKey{user: a1User, id: a1AccessKeyID, secret: a1KeySecret})
 	if err != nil {
 		return err
 	}
@@ -157,9 +158,14 @@ func (h *Harness) a1Reads(ctx context.Context, o A1Options, res *A1Result) (err 
 	return m.run(ctx, h, res)
 }
 
-// a1Access creates the access key Secret (a real key: every request's
-// signature is verified) and grants its user the ECS user's reads in ns.
-func (h *Harness) a1Access(ctx context.Context, ns string) (string, error) {
+// benchKey is the access key a scenario calls the endpoint with: the
+// Kubernetes user it acts as, its ID and the name of its Secret.
+type benchKey struct{ user, id, secret string }
+
+// grantKey creates the access key Secret (a real key: every request's
+// signature is verified) and grants its user the ECS user's reads in ns
+// (config/api/ecs-user-role.yaml's, read-only), returning the secret key.
+func (h *Harness) grantKey(ctx context.Context, ns string, k benchKey) (string, error) {
 	random := make([]byte, 24)
 	if _, err := rand.Read(random); err != nil {
 		return "", err
@@ -168,33 +174,35 @@ func (h *Harness) a1Access(ctx context.Context, ns string) (string, error) {
 	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "ecs-user"}, Rules: []rbacv1.PolicyRule{
 		{APIGroups: []string{ecsv1alpha1.GroupVersion.Group}, Resources: []string{"*"}, Verbs: []string{"get", "list", "watch"}},
 		{APIGroups: []string{""}, Resources: []string{"pods", "events"}, Verbs: []string{"get", "list", "watch"}},
+		{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"}},
 	}}
 	binding := &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "ecs-user"},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
-		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: a1User}},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: k.user}},
 	}
 	key := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: localrun.Namespace, Name: a1KeySecret},
+		ObjectMeta: metav1.ObjectMeta{Namespace: localrun.Namespace, Name: k.secret},
 		Type:       awsapi.SecretTypeAccessKey,
 		StringData: map[string]string{
-			awsapi.KeyAccessKeyID: a1AccessKeyID, awsapi.KeySecretAccessKey: secret,
-			awsapi.KeyUsername: a1User, awsapi.KeyNamespace: ns,
+			awsapi.KeyAccessKeyID: k.id, awsapi.KeySecretAccessKey: secret,
+			awsapi.KeyUsername: k.user, awsapi.KeyNamespace: ns,
 		},
 	}
 	for _, obj := range []client.Object{role, binding, key} {
 		if err := h.admin.Create(ctx, obj); err != nil {
-			return "", fmt.Errorf("A1 access: %w", err)
+			return "", fmt.Errorf("access key %s: %w", k.id, err)
 		}
 	}
 	return secret, nil
 }
 
-// serveECSAPI serves Berth's ECS API endpoint in this process on a free
+// serveECSAPI serves Berth's ECS API endpoint (and the CloudWatch Logs API
+// on it, reading logSource; nil: the pods' logs) in this process on a free
 // loopback port until ctx ends; served yields Serve's result.
-func serveECSAPI(ctx context.Context, cfg *rest.Config) (addr string, served chan error, err error) {
+func serveECSAPI(ctx context.Context, cfg *rest.Config, logSource logs.Source) (addr string, served chan error, err error) {
 	ep, err := endpoint.New(cfg, endpoint.Options{
-		Addr: "127.0.0.1:0", KeyNamespace: localrun.Namespace, Account: names.DefaultAccount, Log: logr.Discard(),
+		Addr: "127.0.0.1:0", KeyNamespace: localrun.Namespace, Account: names.DefaultAccount, LogSource: logSource, Log: logr.Discard(),
 	})
 	if err != nil {
 		return "", nil, err
@@ -359,7 +367,7 @@ func (m *a1Measure) run(ctx context.Context, h *Harness, res *A1Result) error {
 	}
 	kubectl, version := findKubectl()
 	if kubectl != "" {
-		k, err := h.newKubectl(kubectl, m.ns)
+		k, err := h.newKubectl(kubectl, a1User, m.ns)
 		if err != nil {
 			return err
 		}
@@ -455,9 +463,10 @@ func throughput(ctx context.Context, clients int, d time.Duration, read func(con
 
 func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
 
-// Clients of A1's reads.
+// Clients of A1's reads and L1's searches.
 const (
 	ClientECSAPI  = "ecs-api"
+	ClientLogsAPI = "logs-api"
 	ClientGo      = "client-go"
 	ClientKubectl = "kubectl"
 )
@@ -515,20 +524,20 @@ func findKubectl() (path, version string) {
 	return "", ""
 }
 
-// kubectlRunner runs kubectl as A1's user against the harness's cluster,
-// with a discovery cache of its own.
+// kubectlRunner runs kubectl as a scenario's user against the harness's
+// cluster, with a discovery cache of its own.
 type kubectlRunner struct {
 	path, cacheDir string
 	base           []string
 }
 
-func (h *Harness) newKubectl(path, ns string) (*kubectlRunner, error) {
+func (h *Harness) newKubectl(path, user, ns string) (*kubectlRunner, error) {
 	cache, err := os.MkdirTemp("", "berth-bench-kubectl-")
 	if err != nil {
 		return nil, err
 	}
 	return &kubectlRunner{path: path, cacheDir: cache, base: []string{
-		"--kubeconfig", h.cp.KubeconfigPath(), "--as", a1User, "--cache-dir", cache, "-n", ns,
+		"--kubeconfig", h.cp.KubeconfigPath(), "--as", user, "--cache-dir", cache, "-n", ns,
 	}}, nil
 }
 

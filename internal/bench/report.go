@@ -521,6 +521,7 @@ func renderReadme(r *Report, plots map[string]bool) string {
 	writeM4(&m, r.M4, plots)
 	writeM5(&m, r.M5, plots)
 	writeA1(&m, r.A1)
+	writeL1(&m, r.L1)
 	writeNotes(&m, r.Notes)
 	return strings.TrimRight(m.String(), "\n") + "\n"
 }
@@ -779,6 +780,36 @@ func writeA1(m *md, r *A1Result) {
 		})
 	}
 	m.table([]string{"client", "read", "requests/read", "samples", "p50 ms", "p99 ms", "reads/s", "requests/s"}, rows)
+}
+
+func writeL1(m *md, r *L1Result) {
+	if r == nil {
+		return
+	}
+	m.heading("L1 — CloudWatch Logs FilterLogEvents")
+	m.line("FilterLogEvents over the %d streams of a Service's %d tasks, %s lines each (%s lines, %.0f MiB of container logs "+
+		"that kwok serves from files), through Berth's endpoint (served in the harness's process, SigV4 with an access key Secret, "+
+		"paged with the Go AWS SDK v2's paginator), against `kubectl logs <pod> -c <container> | grep -F` of each task in turn by "+
+		"the same user. Every search finds the same %s lines (1 in %d is an error) and the count is checked. "+
+		"Times are the median, fastest and slowest of %d runs in a row; lines/s is the %s lines over the median. "+
+		"The endpoint reads every stream again for each page of results: lines read counts that.",
+		r.Streams, r.Streams, thousands(r.LinesPerStream), thousands(r.Lines), float64(r.Bytes)/(1<<20),
+		thousands(r.MatchesPerSearch), l1ErrorEvery, r.Samples, thousands(r.Lines))
+	m.line("")
+	if r.Kubectl != "" {
+		m.line("kubectl: `%s` (a kubectl and a grep process per stream).", r.Kubectl)
+	} else {
+		m.line("No kubectl was found: its searches were skipped.")
+	}
+	m.line("")
+	rows := make([][]string, 0, len(r.Searches))
+	for _, s := range r.Searches {
+		rows = append(rows, []string{
+			s.Client, s.Search, thousands(s.Matches), strconv.Itoa(s.Requests), thousands(s.LinesRead),
+			f2(s.MedianSeconds), f2(s.MinSeconds), f2(s.MaxSeconds), thousands(int(s.LinesPerSecond)),
+		})
+	}
+	m.table([]string{"client", "search", "matches", "requests", "lines read", "median s", "min s", "max s", "lines/s"}, rows)
 }
 
 func apiLatencyRows(lats []APILatency) [][]string {

@@ -254,7 +254,7 @@ func TestWriteReportOnlyM2(t *testing.T) {
 	if !strings.Contains(readme, "## M2 — writes on a no-op resync") {
 		t.Error("README.md lacks the M2 section")
 	}
-	for _, s := range []string{"## M1", "## M3", "## M4", "## M5", "## A1", "## Calibration", "## Notes", "![]("} {
+	for _, s := range []string{"## M1", "## M3", "## M4", "## M5", "## A1", "## L1", "## Calibration", "## Notes", "![]("} {
 		if strings.Contains(readme, s) {
 			t.Errorf("README.md has %q though its data is absent", s)
 		}
@@ -309,6 +309,56 @@ func TestWriteReportA1(t *testing.T) {
 		t.Fatalf("WriteReport: %v", err)
 	}
 	if readme := string(readFile(t, filepath.Join(dir, ReadmeFile))); !strings.Contains(readme, "No kubectl was found") {
+		t.Error("README.md does not say that kubectl was skipped")
+	}
+}
+
+// TestWriteReportL1 renders the CloudWatch Logs section from a fixed result.
+func TestWriteReportL1(t *testing.T) {
+	dir := t.TempDir()
+	r := &Report{
+		Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		L1: &L1Result{
+			Streams: 10, LinesPerStream: 100_000, Lines: 1_000_000, Bytes: 150 << 20, MatchesPerSearch: 10_000, Samples: 3,
+			Kubectl: "/usr/bin/kubectl v1.33.1",
+			Searches: []L1Search{
+				{Client: ClientLogsAPI, Search: `FilterLogEvents { $.level = "error" }`, Matches: 10_000, Requests: 2, LinesRead: 2_000_000,
+					MedianSeconds: 12.5, MinSeconds: 12.25, MaxSeconds: 13, LinesPerSecond: 80_000},
+				{Client: ClientKubectl, Search: `kubectl logs | grep -F 'ERROR'`, Matches: 10_000, Requests: 10, LinesRead: 1_000_000,
+					MedianSeconds: 4, MinSeconds: 3.5, MaxSeconds: 4.5, LinesPerSecond: 250_000},
+			},
+		},
+	}
+	if err := WriteReport(dir, r); err != nil {
+		t.Fatalf("WriteReport: %v", err)
+	}
+	var got Report
+	if err := json.Unmarshal(readFile(t, filepath.Join(dir, ResultsFile)), &got); err != nil {
+		t.Fatalf("decode results.json: %v", err)
+	}
+	if !reflect.DeepEqual(got.L1, r.L1) {
+		t.Errorf("L1 does not round-trip:\n got %+v\nwant %+v", got.L1, r.L1)
+	}
+	readme := string(readFile(t, filepath.Join(dir, ReadmeFile)))
+	for _, s := range []string{
+		"## L1 — CloudWatch Logs FilterLogEvents",
+		"FilterLogEvents over the 10 streams of a Service's 10 tasks, 100,000 lines each (1,000,000 lines, 150 MiB",
+		"Every search finds the same 10,000 lines (1 in 100 is an error)",
+		"median, fastest and slowest of 3 runs",
+		"kubectl: `/usr/bin/kubectl v1.33.1`",
+		"| client | search | matches | requests | lines read | median s | min s | max s | lines/s |",
+		"| logs-api | FilterLogEvents { $.level = \"error\" } | 10,000 | 2 | 2,000,000 | 12.50 | 12.25 | 13.00 | 80,000 |",
+		"| kubectl | kubectl logs \\| grep -F 'ERROR' | 10,000 | 10 | 1,000,000 | 4.00 | 3.50 | 4.50 | 250,000 |",
+	} {
+		if !strings.Contains(readme, s) {
+			t.Errorf("README.md lacks %q", s)
+		}
+	}
+	r.L1.Kubectl = ""
+	if err := WriteReport(dir, r); err != nil {
+		t.Fatalf("WriteReport: %v", err)
+	}
+	if readme := string(readFile(t, filepath.Join(dir, ReadmeFile))); !strings.Contains(readme, "No kubectl was found: its searches") {
 		t.Error("README.md does not say that kubectl was skipped")
 	}
 }

@@ -19,6 +19,9 @@ type Report struct {
 	// A1 is the ECS API endpoint's reads against the same reads through
 	// Kubernetes.
 	A1 *A1Result `json:"a1,omitempty"`
+	// L1 is FilterLogEvents through the endpoint against `kubectl logs |
+	// grep` of the same logs.
+	L1 *L1Result `json:"l1,omitempty"`
 	// Verdicts compare the figures with the issue's targets.
 	Verdicts []Verdict `json:"verdicts"`
 	// Notes explain what bounds a figure, what was approximated, and why a
@@ -266,6 +269,45 @@ type A1Read struct {
 	// reading at once; RequestsPerSecond is that times Requests.
 	ReadsPerSecond    float64 `json:"readsPerSecond"`
 	RequestsPerSecond float64 `json:"requestsPerSecond"`
+}
+
+// L1Result is FilterLogEvents over a Service's task logs through Berth's
+// endpoint (the Go AWS SDK v2's paginator, SigV4) against `kubectl logs |
+// grep` of each task's log by the same user: every search covers Lines
+// lines and finds MatchesPerSearch.
+type L1Result struct {
+	Streams        int `json:"streams"`
+	LinesPerStream int `json:"linesPerStream"`
+	Lines          int `json:"lines"`
+	// Bytes is the size of the log files (CRI format, kubelet timestamps
+	// included).
+	Bytes            int64 `json:"bytes"`
+	MatchesPerSearch int   `json:"matchesPerSearch"`
+	// Samples is the sequential runs of each search.
+	Samples int `json:"samples"`
+	// Kubectl is the kubectl binary and version used; empty when none was
+	// found (no kubectl searches).
+	Kubectl  string     `json:"kubectl,omitempty"`
+	Searches []L1Search `json:"searches"`
+}
+
+// L1Search is one search, timed over its samples.
+type L1Search struct {
+	// Client is "logs-api" or "kubectl".
+	Client string `json:"client"`
+	Search string `json:"search"`
+	// Matches is the lines the search found (each sample found as many).
+	Matches int `json:"matches"`
+	// Requests is FilterLogEvents pages, or kubectl | grep pipelines.
+	Requests int `json:"requests"`
+	// LinesRead is the log lines read to answer the search: the endpoint
+	// reads every stream again for each page.
+	LinesRead     int     `json:"linesRead"`
+	MedianSeconds float64 `json:"medianSeconds"`
+	MinSeconds    float64 `json:"minSeconds"`
+	MaxSeconds    float64 `json:"maxSeconds"`
+	// LinesPerSecond is the Lines searched over MedianSeconds.
+	LinesPerSecond float64 `json:"linesPerSecond"`
 }
 
 // Verdict is one target of the issue against the figure measured.

@@ -50,6 +50,9 @@ type Options struct {
 	// A1 is the ECS API scenario, run in the unthrottled profile after
 	// M1 and before M5; zero A1.Services skips it.
 	A1 A1Options
+	// L1 is the CloudWatch Logs scenario, run after A1; zero L1.Streams
+	// skips it.
+	L1 L1Options
 	// CalibrationObjects per concurrency; zero skips calibration.
 	CalibrationObjects int
 	NodesPerPool       int
@@ -72,7 +75,7 @@ func Measure(ctx context.Context, o Options) (*Report, error) {
 		cells []Cell
 	}{{localcp.ProfileUnthrottled, o.Unthrottled}, {localcp.ProfileDefault, o.Default}}
 	for _, pr := range profiles {
-		if len(pr.cells) == 0 && (pr.p != localcp.ProfileUnthrottled || o.A1.Services == 0) {
+		if len(pr.cells) == 0 && (pr.p != localcp.ProfileUnthrottled || !apiScenarios(o)) {
 			continue
 		}
 		r.Config.Profiles = append(r.Config.Profiles, profileName(pr.p))
@@ -83,16 +86,19 @@ func Measure(ctx context.Context, o Options) (*Report, error) {
 	}
 	r.Finished = time.Now().UTC()
 	judge(r)
-	if onlyA1(o) {
-		// The duration target is the whole `make bench`'s, not A1's alone.
+	if onlyAPIScenarios(o) {
+		// The duration target is the whole `make bench`'s, not A1's or L1's.
 		r.Verdicts = slices.DeleteFunc(r.Verdicts, func(v Verdict) bool { return strings.HasPrefix(v.Metric, "`make bench`") })
 	}
 	return r, nil
 }
 
-// onlyA1 tells whether o runs A1 and nothing else.
-func onlyA1(o Options) bool {
-	return o.A1.Services > 0 && len(o.Unthrottled) == 0 && len(o.Default) == 0 && o.M5Services == 0
+// apiScenarios tells whether o runs A1 or L1.
+func apiScenarios(o Options) bool { return o.A1.Services > 0 || o.L1.Streams > 0 }
+
+// onlyAPIScenarios tells whether o runs A1 or L1 and nothing else.
+func onlyAPIScenarios(o Options) bool {
+	return apiScenarios(o) && len(o.Unthrottled) == 0 && len(o.Default) == 0 && o.M5Services == 0
 }
 
 func runProfile(ctx context.Context, o Options, p localcp.Profile, cells []Cell, r *Report) (err error) {
@@ -133,10 +139,15 @@ func runProfile(ctx context.Context, o Options, p localcp.Profile, cells []Cell,
 	return nil
 }
 
-// afterM1 runs A1 and M5, each when o asks for it.
+// afterM1 runs A1, L1 and M5, each when o asks for it.
 func (h *Harness) afterM1(ctx context.Context, o Options, r *Report) (err error) {
 	if o.A1.Services > 0 {
 		if r.A1, err = h.a1(ctx, o.A1); err != nil {
+			return err
+		}
+	}
+	if o.L1.Streams > 0 {
+		if r.L1, err = h.l1(ctx, o.L1); err != nil {
 			return err
 		}
 	}
