@@ -130,14 +130,19 @@ func newService(t *testing.T, name string, desired int32) {
 	Expect(admin.Create(context.Background(), svc)).To(Succeed())
 }
 
-// expectReplaced waits until the pod is gone and another runs, and the
-// Service has ECS's event for the stopped task.
+// expectReplaced waits until the pod is stopped and kept for its logs (out
+// of the service, its containers stopped, the stop recorded) and another
+// runs, and the Service has ECS's event for the stopped task.
 func expectReplaced(t *testing.T, svc string, old corev1.Pod, stopCode string) {
 	t.Helper()
 	Eventually(func(g Gomega) {
 		p := &corev1.Pod{}
-		err := admin.Get(context.Background(), key(old.Name), p)
-		g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the stopped task's pod is still there: %v; annotations %v; status %+v", err, p.Annotations, p.Status.ContainerStatuses)
+		g.Expect(admin.Get(context.Background(), key(old.Name), p)).To(Succeed(), "the stopped task's pod is kept")
+		g.Expect(p.DeletionTimestamp).To(BeNil())
+		g.Expect(p.Labels).NotTo(HaveKey(ecsv1alpha1.LabelService), "annotations %v; status %+v", p.Annotations, p.Status.ContainerStatuses)
+		g.Expect(p.Labels).To(HaveKeyWithValue(ecsv1alpha1.LabelStoppedService, svc))
+		g.Expect(p.Annotations[ecsv1alpha1.AnnotationStopCode] + ": " + p.Annotations[ecsv1alpha1.AnnotationStoppedReason]).To(ContainSubstring(stopCode))
+		g.Expect(p.Status.Phase).To(Equal(corev1.PodFailed), "its containers stop (the pod's deadline)")
 	}).WithTimeout(timeout).WithPolling(time.Second).Should(Succeed())
 	Eventually(func(g Gomega) {
 		for _, p := range servicePods(g, svc) {
@@ -249,7 +254,8 @@ func TestUnhealthyServiceTaskReplaced(t *testing.T) {
 }
 
 // TestStopTask: StopTask (desiredStatus STOPPED with a reason) stops the
-// task with UserInitiated and the reason, and its pod goes.
+// task with UserInitiated and the reason; its pod stops and stays, its log
+// with it, as long as the task does.
 func TestStopTask(t *testing.T) {
 	RegisterTestingT(t)
 	task := runTask(t, "to-stop", "web", "")
@@ -265,7 +271,9 @@ func TestStopTask(t *testing.T) {
 		g.Expect(task.Status.StoppingAt).NotTo(BeNil())
 		g.Expect(task.Status.StoppedAt).NotTo(BeNil())
 	}).WithTimeout(timeout).Should(Succeed())
-	Eventually(func() bool {
-		return apierrors.IsNotFound(admin.Get(context.Background(), key("to-stop"), &corev1.Pod{}))
-	}).WithTimeout(timeout).Should(BeTrue())
+	pod := &corev1.Pod{}
+	Expect(admin.Get(context.Background(), key("to-stop"), pod)).To(Succeed())
+	Expect(pod.DeletionTimestamp).To(BeNil())
+	Expect(pod.Status.Phase).To(Equal(corev1.PodFailed))
+	Expect(pod.Status.Reason).To(Equal("DeadlineExceeded"))
 }

@@ -231,10 +231,11 @@ func TestTaskStopsWhenEssentialContainerExits(t *testing.T) {
 		g.Expect(task.Status.Containers).To(HaveLen(1))
 		g.Expect(task.Status.Containers[0].ExitCode).To(Equal(ptr.To[int32](3)))
 	}).WithTimeout(timeout).Should(Succeed())
-	// The stopped task's pod goes; the task keeps its record.
-	Eventually(func() bool {
-		return apierrors.IsNotFound(admin.Get(context.Background(), key("one-off"), &corev1.Pod{}))
-	}).WithTimeout(timeout).Should(BeTrue())
+	// The stopped task's pod stays, finished, its log with it, as long as
+	// the task does (the retention deletes both).
+	Expect(admin.Get(context.Background(), key("one-off"), pod)).To(Succeed())
+	Expect(pod.DeletionTimestamp).To(BeNil())
+	Expect(pod.Status.Phase).To(Equal(corev1.PodFailed))
 }
 
 // TestOperatorIsNotAdmin is the negative control for RBAC: the identity the

@@ -15,11 +15,13 @@ import (
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/awsapi/logs"
+	"github.com/berth-dev/berth/internal/logs/tail"
 )
 
 // writeCRILog writes a container log as the kubelet does (CRI format), for
@@ -184,4 +186,102 @@ func TestLogsWithTheAWSCLI(t *testing.T) {
 	out, err = e.awsRaw("logs", "get-log-events", "--log-group-name", "/ecs/logs-web", "--log-stream-name", streams[0], "--start-time", "20", "--end-time", "10")
 	g.Expect(err).To(HaveOccurred())
 	g.Expect(string(out)).To(ContainSubstring("InvalidParameterException"))
+}
+
+// TestStoppedTaskKeepsItsLogs: a service task whose essential container
+// exits after writing "fatal: boom" is stopped and replaced, and 5 minutes
+// later (the retention's clock moved on) the line is still returned by
+// filter-log-events and by berth logs, and describe-tasks shows the task
+// STOPPED with the exit code that stopped it; once the retention (an
+// hour) has passed, the task and its stream are gone.
+func TestStoppedTaskKeepsItsLogs(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	e := ecsAPI(t)
+
+	e.aws(t, "ecs", "create-cluster", "--cluster-name", "boom", "--capacity-providers", "FARGATE",
+		"--default-capacity-provider-strategy", "capacityProvider=FARGATE,weight=1")
+	e.aws(t, "ecs", "register-task-definition", "--cli-input-json", writeJSON(t, map[string]any{
+		"family": "boom", "networkMode": "awsvpc", "requiresCompatibilities": []string{"FARGATE"}, "cpu": "256", "memory": "512",
+		"containerDefinitions": []map[string]any{{"name": "app", "image": "nginx", "essential": true,
+			"logConfiguration": map[string]any{"logDriver": "awslogs", "options": map[string]string{
+				"awslogs-group": "/ecs/boom", "awslogs-stream-prefix": "boom", "awslogs-region": "us-east-1"}}}},
+	}))
+	e.aws(t, "ecs", "create-service", "--cluster", "boom", "--service-name", "boom", "--task-definition", "boom",
+		"--desired-count", "1", "--network-configuration", "awsvpcConfiguration={subnets=[subnet-1]}")
+	e.aws(t, "ecs", "wait", "services-stable", "--cluster", "boom", "--services", "boom")
+	defer e.aws(t, "ecs", "delete-service", "--cluster", "boom", "--service", "boom", "--force")
+
+	pods := func(g Gomega) []corev1.Pod {
+		var list corev1.PodList
+		g.Expect(admin.List(ctx, &list, client.InNamespace(e.ns), client.MatchingLabels{ecsv1alpha1.LabelCluster: "boom"})).To(Succeed())
+		return list.Items
+	}
+	first := pods(g)
+	g.Expect(first).To(HaveLen(1))
+	old := first[0]
+	taskID := logs.TaskID(&old)
+	kwokLogs(t, &old, "app", writeCRILog(t, []string{"starting", `{"level":"info","msg":"serving"}`, "fatal: boom"}, time.Now().Add(-time.Minute)))
+	boom := func() []any {
+		out := e.aws(t, "logs", "filter-log-events", "--log-group-name", "/ecs/boom", "--filter-pattern", `"fatal: boom"`)
+		evs, _ := path(out, "events").([]any)
+		return evs
+	}
+	g.Eventually(func() int { return len(boom()) }).WithTimeout(time.Minute).WithPolling(time.Second).Should(Equal(1), "kwok serves the task's output")
+
+	// The essential container writes its last line and exits 1.
+	base := old.DeepCopy()
+	old.Labels["stage.berth.dev/container-exit"] = "true"
+	old.Annotations["stage.berth.dev/container-name"] = "app"
+	old.Annotations["stage.berth.dev/exit-code"] = "1"
+	g.Expect(admin.Patch(ctx, &old, client.MergeFrom(base))).To(Succeed())
+
+	g.Eventually(func(g Gomega) {
+		replaced := false
+		for _, p := range pods(g) {
+			switch {
+			case p.UID == old.UID:
+				g.Expect(p.Labels).To(HaveKeyWithValue(ecsv1alpha1.LabelStoppedService, "boom"))
+				g.Expect(p.Status.Phase).To(Equal(corev1.PodFailed))
+			case p.Labels[ecsv1alpha1.LabelService] == "boom" && p.Status.Phase == corev1.PodRunning:
+				replaced = true
+			}
+		}
+		g.Expect(replaced).To(BeTrue(), "a new task runs")
+	}).WithTimeout(timeout).WithPolling(time.Second).Should(Succeed())
+	e.aws(t, "ecs", "wait", "services-stable", "--cluster", "boom", "--services", "boom")
+
+	retention.advance(5 * time.Minute)
+	evs := boom()
+	g.Expect(evs).To(HaveLen(1), "5 minutes later, filter-log-events still finds the stopped task's line")
+	g.Expect(path(evs[0], "logStreamName")).To(Equal("boom/app/" + taskID))
+	g.Expect(path(evs[0], "message")).To(Equal("fatal: boom"))
+
+	var out, errOut bytes.Buffer
+	code := tail.Main(ctx, []string{"service/boom", "--kubeconfig", cp.KubeconfigPath(), "-n", e.ns, "--since", "1h", "--filter", `"fatal: boom"`}, &out, &errOut)
+	g.Expect(code).To(Equal(0), errOut.String())
+	g.Expect(strings.TrimSpace(out.String())).To(Equal(taskID+"/app fatal: boom"), "berth logs shows it, prefixed with the task and container")
+
+	listed := e.aws(t, "ecs", "list-tasks", "--cluster", "boom", "--service-name", "boom", "--desired-status", "STOPPED")
+	arns, _ := path(listed, "taskArns").([]any)
+	g.Expect(arns).To(HaveLen(1))
+	g.Expect(arns[0]).To(HaveSuffix("/" + taskID))
+	described := e.aws(t, "ecs", "describe-tasks", "--cluster", "boom", "--tasks", arns[0].(string))
+	g.Expect(path(described, "tasks.0.lastStatus")).To(Equal("STOPPED"))
+	g.Expect(path(described, "tasks.0.stopCode")).To(Equal("EssentialContainerExited"))
+	g.Expect(path(described, "tasks.0.stoppedReason")).To(Equal("Essential container in task exited (container app, exit code 1)"))
+	g.Expect(path(described, "tasks.0.containers.0.exitCode")).To(BeEquivalentTo(1))
+
+	// The retention passes: the kept task goes (a change to it is what
+	// the controller looks again at; it would at the hour anyway).
+	retention.advance(time.Hour)
+	poke := old.DeepCopy()
+	g.Expect(admin.Get(ctx, client.ObjectKeyFromObject(poke), poke)).To(Succeed())
+	before := poke.DeepCopy()
+	poke.Annotations["e2e.berth.dev/poke"] = "1"
+	g.Expect(admin.Patch(ctx, poke, client.MergeFrom(before))).To(Succeed())
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(admin.Get(ctx, client.ObjectKeyFromObject(poke), &corev1.Pod{}))
+	}).WithTimeout(timeout).Should(BeTrue())
+	g.Expect(boom()).To(BeEmpty(), "its stream went with it")
 }
