@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/berth-dev/berth/internal/awsapi"
+	"github.com/berth-dev/berth/internal/awsapi/cloudwatch"
 	"github.com/berth-dev/berth/internal/awsapi/endpoint"
 	"github.com/berth-dev/berth/internal/names"
 )
@@ -44,7 +45,7 @@ export AWS_DEFAULT_REGION=%s`, addr, DevAccessKeyID, secret, names.DefaultRegion
 // startAPI creates the development key and serves the ECS API on loopback
 // until ctx ends; it returns the address and the key's secret once it
 // listens.
-func startAPI(ctx context.Context, cfg *rest.Config, admin client.Client, ns string, log logr.Logger) (string, string, <-chan error, error) {
+func startAPI(ctx context.Context, cfg *rest.Config, admin client.Client, ns string, metrics cloudwatch.Source, log logr.Logger) (string, string, <-chan error, error) {
 	random := make([]byte, 24)
 	if _, err := rand.Read(random); err != nil {
 		return "", "", nil, err
@@ -75,7 +76,7 @@ func startAPI(ctx context.Context, cfg *rest.Config, admin client.Client, ns str
 	} else {
 		_ = ln.Close()
 	}
-	ep, err := endpoint.New(cfg, endpoint.Options{Addr: addr, KeyNamespace: Namespace, Account: names.DefaultAccount, Log: log})
+	ep, err := endpoint.New(cfg, endpoint.Options{Addr: addr, KeyNamespace: Namespace, Account: names.DefaultAccount, MetricSource: metrics, Log: log})
 	if err != nil {
 		return "", "", nil, err
 	}

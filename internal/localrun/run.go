@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/berth-dev/berth/controllers"
+	"github.com/berth-dev/berth/internal/ecsmetrics"
 	"github.com/berth-dev/berth/internal/localcp"
 	"github.com/berth-dev/berth/internal/operator"
 )
@@ -155,7 +156,9 @@ func runOperator(ctx context.Context, cp *localcp.ControlPlane, saCfg *rest.Conf
 	mgrCtx, stopMgr := context.WithCancel(ctx)
 	defer stopMgr()
 	// The local kube-scheduler runs Berth's placement profiles.
-	mgr, err := operator.New(mgrCtx, saCfg, operator.Options{Controllers: controllers.Config{SchedulerProfiles: true}})
+	// The endpoint serves the ECS metrics the operator samples.
+	metrics := ecsmetrics.NewStore(ecsmetrics.Retention, ecsmetrics.DefaultInterval)
+	mgr, err := operator.New(mgrCtx, saCfg, operator.Options{Controllers: controllers.Config{SchedulerProfiles: true}, MetricsStore: metrics})
 	if err != nil {
 		return err
 	}
@@ -180,7 +183,7 @@ func runOperator(ctx context.Context, cp *localcp.ControlPlane, saCfg *rest.Conf
 			return startFailed(ctx, err, con)
 		}
 	}
-	apiAddr, apiSecret, apiErr, err := startAPI(mgrCtx, cp.AdminConfig(), admin, o.Namespace, logf.Log.WithName("api"))
+	apiAddr, apiSecret, apiErr, err := startAPI(mgrCtx, cp.AdminConfig(), admin, o.Namespace, metrics, logf.Log.WithName("api"))
 	if err != nil {
 		return startFailed(ctx, err, con)
 	}
