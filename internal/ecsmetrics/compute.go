@@ -75,7 +75,7 @@ func Compute(services []ServiceState, tasks []Task) []Sample {
 		add(c, NamespaceContainerInsights, TaskCount, Value(float64(running)))
 		resources(c, byGroup[c], add)
 	}
-	slices.SortFunc(out, func(a, b Sample) int { return a.ID.Compare(b.ID) })
+	slices.SortFunc(out, func(a, b Sample) int { return a.Compare(b.ID) })
 	return out
 }
 

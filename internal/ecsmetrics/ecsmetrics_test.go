@@ -205,7 +205,7 @@ func TestCompute(t *testing.T) {
 		got[s.ID] = s.Datum
 	}
 	for i := 1; i < len(samples); i++ {
-		if samples[i-1].ID.Compare(samples[i].ID) >= 0 {
+		if samples[i-1].Compare(samples[i].ID) >= 0 {
 			t.Errorf("samples not sorted at %d", i)
 		}
 	}

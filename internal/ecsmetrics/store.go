@@ -123,7 +123,7 @@ func (s *Store) Series(namespace string) []Series {
 		}
 	}
 	s.mu.RUnlock()
-	slices.SortFunc(out, func(a, b Series) int { return a.ID.Compare(b.ID) })
+	slices.SortFunc(out, func(a, b Series) int { return a.Compare(b.ID) })
 	return out
 }
 

@@ -195,41 +195,80 @@ func checkStat(s, field string) error {
 // extended are CloudWatch's extended statistics: p99, tm90, wm(10%:90%), ...
 var extended = regexp.MustCompile(`^(p|tm|wm|tc|ts|pr|iqm)[0-9(]|^iqm$`)
 
-func (h *handlers) getMetricStatistics(ctx context.Context, in *cwwire.GetMetricStatisticsInput) (*cwwire.GetMetricStatisticsOutput, error) {
+// checkStatisticsInput checks GetMetricStatistics' input as CloudWatch
+// does, and returns its time range and period.
+func checkStatisticsInput(in *cwwire.GetMetricStatisticsInput) (time.Time, time.Time, time.Duration, error) {
 	switch {
 	case in.Namespace == "":
-		return nil, fail(MissingRequiredParameterException, "The parameter Namespace is required.")
+		return time.Time{}, time.Time{}, 0, fail(MissingRequiredParameterException, "The parameter Namespace is required.")
 	case in.MetricName == "":
-		return nil, fail(MissingRequiredParameterException, "The parameter MetricName is required.")
+		return time.Time{}, time.Time{}, 0, fail(MissingRequiredParameterException, "The parameter MetricName is required.")
 	case len(in.Dimensions) > maxGetDimensionsCount:
-		return nil, fail(InvalidParameterValueException, "The collection Dimensions must not have more than %d members.", maxGetDimensionsCount)
+		return time.Time{}, time.Time{}, 0, fail(InvalidParameterValueException, "The collection Dimensions must not have more than %d members.", maxGetDimensionsCount)
 	}
 	start, end, err := timeRange(in.StartTime, in.EndTime)
 	if err != nil {
-		return nil, err
+		return start, end, 0, err
 	}
 	period, err := checkPeriod(in.Period, "Period")
 	if err != nil {
-		return nil, err
+		return start, end, 0, err
 	}
-	if len(in.Statistics) == 0 && len(in.ExtendedStatistics) == 0 {
-		return nil, fail(InvalidParameterCombinationException, "Must specify either Statistics or ExtendedStatistics.")
-	}
-	if len(in.Statistics) > maxStatistics {
-		return nil, fail(InvalidParameterValueException, "The collection Statistics must not have more than %d members.", maxStatistics)
-	}
-	for i, s := range in.Statistics {
-		if err := checkStat(string(s), fmt.Sprintf("Statistics.member.%d", i+1)); err != nil {
-			return nil, err
-		}
-	}
-	for i, s := range in.ExtendedStatistics {
-		if err := checkStat(s, fmt.Sprintf("ExtendedStatistics.member.%d", i+1)); err != nil {
-			return nil, err
-		}
+	if err := checkStatistics(in.Statistics, in.ExtendedStatistics); err != nil {
+		return start, end, 0, err
 	}
 	if n := ecsmetrics.PeriodCount(start, end, period); n > maxDatapoints {
-		return nil, fail(InvalidParameterCombinationException, "You have requested up to %s datapoints, which exceeds the limit of 1,440. You may reduce the datapoints requested by increasing Period, or decreasing the time range.", thousands(n))
+		return start, end, 0, fail(InvalidParameterCombinationException, "You have requested up to %s datapoints, which exceeds the limit of 1,440. You may reduce the datapoints requested by increasing Period, or decreasing the time range.", thousands(n))
+	}
+	return start, end, period, nil
+}
+
+// checkStatistics checks GetMetricStatistics' statistics.
+func checkStatistics(stats []cwwire.Statistic, extendedStats []string) error {
+	if len(stats) == 0 && len(extendedStats) == 0 {
+		return fail(InvalidParameterCombinationException, "Must specify either Statistics or ExtendedStatistics.")
+	}
+	if len(stats) > maxStatistics {
+		return fail(InvalidParameterValueException, "The collection Statistics must not have more than %d members.", maxStatistics)
+	}
+	for i, s := range stats {
+		if err := checkStat(string(s), fmt.Sprintf("Statistics.member.%d", i+1)); err != nil {
+			return err
+		}
+	}
+	for i, s := range extendedStats {
+		if err := checkStat(s, fmt.Sprintf("ExtendedStatistics.member.%d", i+1)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// datapoint is a period's bucket with the statistics asked for.
+func datapoint(b ecsmetrics.Bucket, stats []cwwire.Statistic, unit string) cwwire.Datapoint {
+	dp := cwwire.Datapoint{Timestamp: awsjson.At(b.Start), Unit: cwwire.StandardUnit(unit)}
+	for _, st := range stats {
+		v, _ := b.Stat(string(st))
+		switch st {
+		case cwwire.StatisticAverage:
+			dp.Average = &v
+		case cwwire.StatisticSum:
+			dp.Sum = &v
+		case cwwire.StatisticMinimum:
+			dp.Minimum = &v
+		case cwwire.StatisticMaximum:
+			dp.Maximum = &v
+		case cwwire.StatisticSamplecount:
+			dp.SampleCount = &v
+		}
+	}
+	return dp
+}
+
+func (h *handlers) getMetricStatistics(ctx context.Context, in *cwwire.GetMetricStatisticsInput) (*cwwire.GetMetricStatisticsOutput, error) {
+	start, end, period, err := checkStatisticsInput(in)
+	if err != nil {
+		return nil, err
 	}
 	all, err := h.series(ctx)
 	if err != nil {
@@ -242,23 +281,7 @@ func (h *handlers) getMetricStatistics(ctx context.Context, in *cwwire.GetMetric
 		return out, nil
 	}
 	for _, b := range ecsmetrics.Buckets(s.Points, start, end, period) {
-		dp := cwwire.Datapoint{Timestamp: awsjson.At(b.Start), Unit: cwwire.StandardUnit(unit)}
-		for _, st := range in.Statistics {
-			v, _ := b.Stat(string(st))
-			switch st {
-			case cwwire.StatisticAverage:
-				dp.Average = &v
-			case cwwire.StatisticSum:
-				dp.Sum = &v
-			case cwwire.StatisticMinimum:
-				dp.Minimum = &v
-			case cwwire.StatisticMaximum:
-				dp.Maximum = &v
-			case cwwire.StatisticSamplecount:
-				dp.SampleCount = &v
-			}
-		}
-		out.Datapoints = append(out.Datapoints, dp)
+		out.Datapoints = append(out.Datapoints, datapoint(b, in.Statistics, unit))
 	}
 	return out, nil
 }
@@ -322,28 +345,59 @@ func parseDataToken(tok string) (int, bool) {
 	return n, err == nil && n >= 0
 }
 
-func (h *handlers) getMetricData(ctx context.Context, in *cwwire.GetMetricDataInput) (*cwwire.GetMetricDataOutput, error) {
-	start, end, err := timeRange(in.StartTime, in.EndTime)
-	if err != nil {
-		return nil, err
+// dataRequest is a checked GetMetricData request.
+type dataRequest struct {
+	start, end time.Time
+	periods    []time.Duration
+	// most is the page's size, skip how many datapoints the pages before
+	// returned.
+	most, skip int
+}
+
+// checkDataInput checks GetMetricData's input as CloudWatch does.
+func checkDataInput(in *cwwire.GetMetricDataInput) (dataRequest, error) {
+	var r dataRequest
+	var err error
+	if r.start, r.end, err = timeRange(in.StartTime, in.EndTime); err != nil {
+		return r, err
 	}
-	periods, err := checkQueries(in.MetricDataQueries)
-	if err != nil {
-		return nil, err
+	if r.periods, err = checkQueries(in.MetricDataQueries); err != nil {
+		return r, err
 	}
 	if in.ScanBy != "" && !in.ScanBy.Valid() {
-		return nil, fail(InvalidParameterValueException, "The parameter ScanBy must be a value in the set [ TimestampDescending, TimestampAscending ].")
+		return r, fail(InvalidParameterValueException, "The parameter ScanBy must be a value in the set [ TimestampDescending, TimestampAscending ].")
 	}
-	most := defaultMaxDatapoints
+	r.most = defaultMaxDatapoints
 	if in.MaxDatapoints != nil {
 		if *in.MaxDatapoints < 1 {
-			return nil, fail(InvalidParameterValueException, "The parameter MaxDatapoints must be greater than 0.")
+			return r, fail(InvalidParameterValueException, "The parameter MaxDatapoints must be greater than 0.")
 		}
-		most = int(*in.MaxDatapoints)
+		r.most = int(*in.MaxDatapoints)
 	}
-	skip, ok := parseDataToken(in.NextToken)
-	if !ok {
-		return nil, fail(InvalidNextToken, "The token %q is not a token of this request.", in.NextToken)
+	var ok bool
+	if r.skip, ok = parseDataToken(in.NextToken); !ok {
+		return r, fail(InvalidNextToken, "The token %q is not a token of this request.", in.NextToken)
+	}
+	return r, nil
+}
+
+// buckets are a MetricStat's periods, in ScanBy's order.
+func (r dataRequest) buckets(all []ecsmetrics.Series, ms *cwwire.MetricStat, period time.Duration, scanBy cwwire.ScanBy) []ecsmetrics.Bucket {
+	s, ok := find(all, ms.Metric.Namespace, ms.Metric.MetricName, ms.Metric.Dimensions)
+	if !ok || ms.Unit != "" && string(ms.Unit) != ecsmetrics.Unit(ms.Metric.MetricName) {
+		return nil
+	}
+	b := ecsmetrics.Buckets(s.Points, r.start, r.end, period)
+	if scanBy != cwwire.ScanByTimestampascending {
+		slices.Reverse(b)
+	}
+	return b
+}
+
+func (h *handlers) getMetricData(ctx context.Context, in *cwwire.GetMetricDataInput) (*cwwire.GetMetricDataOutput, error) {
+	req, err := checkDataInput(in)
+	if err != nil {
+		return nil, err
 	}
 	all, err := h.series(ctx)
 	if err != nil {
@@ -355,30 +409,22 @@ func (h *handlers) getMetricData(ctx context.Context, in *cwwire.GetMetricDataIn
 		if q.ReturnData != nil && !*q.ReturnData {
 			continue
 		}
-		ms := q.MetricStat
 		label := q.Label
 		if label == "" {
-			label = ms.Metric.MetricName
+			label = q.MetricStat.Metric.MetricName
 		}
 		r := cwwire.MetricDataResult{Id: q.Id, Label: label, Timestamps: []awsjson.Timestamp{}, Values: []float64{}, StatusCode: cwwire.StatusCodeComplete}
-		var buckets []ecsmetrics.Bucket
-		if s, ok := find(all, ms.Metric.Namespace, ms.Metric.MetricName, ms.Metric.Dimensions); ok && (ms.Unit == "" || string(ms.Unit) == ecsmetrics.Unit(ms.Metric.MetricName)) {
-			buckets = ecsmetrics.Buckets(s.Points, start, end, periods[i])
-		}
-		if in.ScanBy != cwwire.ScanByTimestampascending {
-			slices.Reverse(buckets)
-		}
-		for _, b := range buckets {
+		for _, b := range req.buckets(all, q.MetricStat, req.periods[i], in.ScanBy) {
 			seen++
-			if seen <= skip {
+			if seen <= req.skip {
 				continue
 			}
-			if returned == most {
+			if returned == req.most {
 				r.StatusCode = cwwire.StatusCodePartialdata
 				out.NextToken = dataToken(seen - 1)
 				break
 			}
-			v, _ := b.Stat(ms.Stat)
+			v, _ := b.Stat(q.MetricStat.Stat)
 			r.Timestamps = append(r.Timestamps, awsjson.Timestamp{Time: b.Start})
 			r.Values = append(r.Values, v)
 			returned++
