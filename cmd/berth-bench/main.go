@@ -94,16 +94,7 @@ func main() {
 	if !*defaultProfile {
 		o.Default = nil
 	}
-	if *onlyAPI || *onlyLogs {
-		o.Unthrottled, o.Default, o.Steady, o.M5Services, o.CalibrationObjects = nil, nil, 0, 0, 0
-		*api, *logs = *onlyAPI, *onlyLogs
-	}
-	if !*api {
-		o.A1.Services = 0
-	}
-	if !*logs {
-		o.L1.Streams = 0
-	}
+	apiScenarios(&o, *api, *logs, *onlyAPI, *onlyLogs)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	r, err := bench.Measure(ctx, o)
@@ -124,5 +115,20 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
+	}
+}
+
+// apiScenarios applies -api, -logs, -only-api and -only-logs to o: an
+// -only flag runs its scenario (or both) and nothing else.
+func apiScenarios(o *bench.Options, api, logs, onlyAPI, onlyLogs bool) {
+	if onlyAPI || onlyLogs {
+		o.Unthrottled, o.Default, o.Steady, o.M5Services, o.CalibrationObjects = nil, nil, 0, 0, 0
+		api, logs = onlyAPI, onlyLogs
+	}
+	if !api {
+		o.A1.Services = 0
+	}
+	if !logs {
+		o.L1.Streams = 0
 	}
 }

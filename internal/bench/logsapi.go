@@ -338,7 +338,7 @@ func (k *kubectlRunner) logsGrep(ctx context.Context, pod, container, text strin
 		return 0, fmt.Errorf("kubectl logs %s: %w: %s", pod, err, strings.TrimSpace(stderr.String()))
 	}
 	var exit *exec.ExitError
-	if err := grep.Wait(); err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) { // 1: no line matched
+	if err := grep.Wait(); err != nil && (!errors.As(err, &exit) || exit.ExitCode() != 1) { // 1: no line matched
 		return 0, fmt.Errorf("grep: %w", err)
 	}
 	return lines.n, nil
