@@ -118,20 +118,11 @@ func (h *Harness) a1(ctx context.Context, o A1Options) (*A1Result, error) {
 
 // a1Reads serves the ECS API endpoint while it measures every read.
 func (h *Harness) a1Reads(ctx context.Context, o A1Options, res *A1Result) (err error) {
-	ctx, stop := context.WithCancel(ctx)
-	addr, served, err := serveECSAPI(ctx, unthrottled(h.cp.AdminConfig(), "berth-ecs-api"), nil)
-	if err != nil {
-		stop()
-		return err
-	}
-	defer func() {
-		stop()
-		err = errors.Join(err, <-served)
-	}()
-	secret, err := h.grantKey(ctx, a1Namespace, benchKey{user: a1User, id: a1AccessKeyID, secret: a1KeySecret})
+	addr, secret, stop, err := h.serveEndpoint(ctx, a1Namespace, benchKey{user: a1User, id: a1AccessKeyID, secret: a1KeySecret}, nil)
 	if err != nil {
 		return err
 	}
+	defer func() { err = errors.Join(err, stop()) }()
 	api := ecs.New(ecs.Options{
 		BaseEndpoint: aws.String("http://" + addr), Region: names.DefaultRegion, RetryMaxAttempts: 1,
 		Credentials: credentials.NewStaticCredentialsProvider(a1AccessKeyID, secret, ""),
@@ -195,6 +186,23 @@ func (h *Harness) grantKey(ctx context.Context, ns string, k benchKey) (string, 
 		}
 	}
 	return secret, nil
+}
+
+// serveEndpoint serves the endpoint (serveECSAPI) until stop, and creates
+// the access key k for the reads of ns; it returns the endpoint's address
+// and the key's secret.
+func (h *Harness) serveEndpoint(ctx context.Context, ns string, k benchKey, logSource logs.Source) (addr, secret string, stop func() error, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	addr, served, err := serveECSAPI(ctx, unthrottled(h.cp.AdminConfig(), "berth-ecs-api"), logSource)
+	if err != nil {
+		cancel()
+		return "", "", nil, err
+	}
+	stop = func() error { cancel(); return <-served }
+	if secret, err = h.grantKey(ctx, ns, k); err != nil {
+		return "", "", nil, errors.Join(err, stop())
+	}
+	return addr, secret, stop, nil
 }
 
 // serveECSAPI serves Berth's ECS API endpoint (and the CloudWatch Logs API

@@ -193,21 +193,12 @@ func (s *countingSource) Read(ctx context.Context, c *awsapi.Caller, st logs.Str
 
 // l1Searches serves the endpoint while it times every search.
 func (h *Harness) l1Searches(ctx context.Context, o L1Options, pods []corev1.Pod, res *L1Result) (err error) {
-	ctx, stop := context.WithCancel(ctx)
 	src := &countingSource{}
-	addr, served, err := serveECSAPI(ctx, unthrottled(h.cp.AdminConfig(), "berth-ecs-api"), src)
-	if err != nil {
-		stop()
-		return err
-	}
-	defer func() {
-		stop()
-		err = errors.Join(err, <-served)
-	}()
-	secret, err := h.grantKey(ctx, l1Namespace, benchKey{user: l1User, id: l1AccessKeyID, secret: l1KeySecret})
+	addr, secret, stop, err := h.serveEndpoint(ctx, l1Namespace, benchKey{user: l1User, id: l1AccessKeyID, secret: l1KeySecret}, src)
 	if err != nil {
 		return err
 	}
+	defer func() { err = errors.Join(err, stop()) }()
 	api := cloudwatchlogs.New(cloudwatchlogs.Options{
 		BaseEndpoint: aws.String("http://" + addr), Region: names.DefaultRegion, RetryMaxAttempts: 1,
 		Credentials: credentials.NewStaticCredentialsProvider(l1AccessKeyID, secret, ""),
