@@ -75,6 +75,10 @@ type Endpoint struct {
 // +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;list;watch,namespace=berth-system
 // +kubebuilder:rbac:groups=core,resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups=core,resources=users;groups;serviceaccounts,verbs=impersonate
+// The CloudWatch metrics: manager api samples them itself (cmd/api.go).
+// +kubebuilder:rbac:groups=ecs.berth.dev,resources=services;clusters,verbs=get;list;watch
+// +kubebuilder:rbac:groups=core,resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups=metrics.k8s.io,resources=pods,verbs=get;list
 
 // New builds the endpoint against the cluster of cfg.
 func New(cfg *rest.Config, o Options) (*Endpoint, error) {
