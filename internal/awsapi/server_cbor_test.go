@@ -11,11 +11,13 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 	. "github.com/onsi/gomega"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/berth-dev/berth/internal/awsapi"
 	"github.com/berth-dev/berth/internal/awsapi/awsjson"
 	"github.com/berth-dev/berth/internal/awsapi/cloudwatch"
 	"github.com/berth-dev/berth/internal/awsapi/cwwire"
+	"github.com/berth-dev/berth/internal/operator"
 )
 
 // anyone authenticates every request and records the signing name asked.
@@ -23,7 +25,9 @@ type anyone struct{ services []string }
 
 func (a *anyone) Authenticate(_ context.Context, _ *http.Request, _ []byte, service string) (*awsapi.Caller, *awsjson.Error) {
 	a.services = append(a.services, service)
-	return &awsapi.Caller{}, nil
+	// ListMetrics asks, as the caller, whether it may list its namespace's
+	// Services: an empty namespace it may.
+	return &awsapi.Caller{Identity: awsapi.Identity{Namespace: "default"}, Client: fake.NewClientBuilder().WithScheme(operator.Scheme()).Build()}, nil
 }
 
 type answer struct {
