@@ -30,7 +30,7 @@ type Support struct {
 var served = map[string]Support{
 	"DescribeLogGroups":  {Partial, "the awslogs groups of the namespace's task definitions and tasks; logGroupClass STANDARD, no retention, storedBytes 0; accountIdentifiers are ignored"},
 	"ListLogGroups":      {Partial, "as DescribeLogGroups; dataSources and fieldIndexNames are ignored"},
-	"DescribeLogStreams": {Served, "one stream per container of each task whose pod exists (prefix/container/task-id): a stopped task's pod, and its stream, go when Berth stops it"},
+	"DescribeLogStreams": {Served, "one stream per container of each task whose pod exists (prefix/container/task-id): a task Berth stops keeps its pod, and its streams, for --stopped-task-ttl"},
 	"GetLogEvents":       {Served, "the container's log with the kubelet's timestamps; tokens page forward and backward"},
 	"FilterLogEvents":    {Served, "CloudWatch's filter pattern syntax (internal/logs/pattern); events interleaved in time order; unmask is ignored (no data protection)"},
 	"TestMetricFilter":   {Partial, "matches; extractedValues are not filled in"},
