@@ -60,8 +60,8 @@ fmt: ## Run go fmt.
 	go fmt ./...
 
 .PHONY: vet
-vet: ## Run go vet (also over the opt-in corpus tests).
-	go vet -tags corpus ./...
+vet: ## Run go vet (also over the opt-in corpus and reliability tests).
+	go vet -tags corpus,reliability ./...
 
 .PHONY: lint
 lint: $(GOLANGCI_LINT) ## Run golangci-lint.
@@ -81,7 +81,7 @@ k8s-bin: ## Build the local control plane binaries into bin/k8s/<version> (first
 
 .PHONY: test
 test: manifests generate k8s-bin ## Run every test: unit, golden, envtest and end to end on Kubernetes $(K8S_VERSION), then the envtests on $(K8S_MIN_VERSION).
-	go vet -tags corpus ./...
+	go vet -tags corpus,reliability ./...
 	go test -race -count=1 -timeout 40m ./...
 	$(MAKE) --no-print-directory test-k8s-min
 
@@ -93,8 +93,12 @@ test-k8s-min: k8s-bin ## Run the API, translation and TaskDefinition envtests on
 
 # Packages whose tests need an API server (envtest) or the local control
 # plane; every other package's tests are unit and golden tests.
-API_TEST_PKGS := /api/v1alpha1$$|/controllers/capacityprovider$$|/internal/patch$$|/controllers/revision$$|/controllers/cluster$$|/controllers/service$$|/controllers/task$$|/controllers/scalabletarget$$|/controllers/taskdefinition$$|/internal/awsapi/endpoint$$|/internal/importer$$|/internal/localcp$$|/internal/localrun$$|/internal/bench$$|/test/
+API_TEST_PKGS := /api/v1alpha1$$|/controllers/capacityprovider$$|/internal/patch$$|/controllers/revision$$|/controllers/cluster$$|/controllers/service$$|/controllers/stoppedtask$$|/controllers/task$$|/controllers/scalabletarget$$|/controllers/taskdefinition$$|/internal/awsapi/endpoint$$|/internal/importer$$|/internal/localcp$$|/internal/localrun$$|/internal/bench$$|/test/
 UNIT_TEST_PKGS = $(shell go list ./... | grep -v -E '$(API_TEST_PKGS)')
+
+.PHONY: reliability
+reliability: manifests k8s-bin ## Run the long reliability suites on the local control plane (not part of `make test`): TestNoTaskStoppedWithItsNode, 200 task starts while emptied nodes are removed.
+	go test -tags reliability -count=1 -v -timeout 30m -run 'TestNoTaskStoppedWithItsNode' ./test/e2e/
 
 .PHONY: test-unit
 test-unit: ## Run the unit and golden tests only: every package but those that need an API server (no Kubernetes binaries needed).

@@ -1,3 +1,9 @@
+//go:build reliability
+
+// The long suites of make reliability (not part of make test): they take
+// minutes, and what they show is not a single behaviour but that one holds
+// under load.
+
 package e2e
 
 import (
