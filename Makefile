@@ -65,7 +65,7 @@ vet: ## Run go vet (also over the opt-in corpus and reliability tests).
 
 .PHONY: lint
 lint: $(GOLANGCI_LINT) ## Run golangci-lint.
-	$(GOLANGCI_LINT) run --build-tags corpus ./...
+	$(GOLANGCI_LINT) run --build-tags corpus,reliability ./...
 
 .PHONY: presubmit
 presubmit: verify lint test ## verify, lint, test (.ci/run also checks a bare clone and runs make corpus where the corpus is).
