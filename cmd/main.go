@@ -16,6 +16,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/berth-dev/berth/controllers/stoppedtask"
 	"github.com/berth-dev/berth/internal/ecsmetrics"
 	"github.com/berth-dev/berth/internal/importer"
 	"github.com/berth-dev/berth/internal/logs/tail"
@@ -46,6 +47,7 @@ func main() {
 	flag.IntVar(&o.Controllers.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "reconciles run at once per controller")
 	flag.BoolVar(&o.Controllers.SchedulerProfiles, "scheduler-profiles", false, "the cluster's kube-scheduler runs Berth's profiles berth-binpack-cpu, berth-binpack-memory and berth-random (docs/capacity.md), so that the binpack and random placement strategies are applied")
 	sampleInterval := flag.Duration("metrics-sample-interval", ecsmetrics.DefaultInterval, "how often the ECS metrics CloudWatch serves (CPUUtilization, MemoryUtilization, task counts) are sampled; ECS publishes every minute (docs/metrics.md)")
+	flag.IntVar(&o.Controllers.StoppedTasksPerService, "stopped-tasks-per-service", stoppedtask.DefaultMaxPerService, "how many stopped tasks of one service are kept with their logs at most, the most recently stopped (a service whose tasks crash as they start would otherwise keep thousands)")
 	flag.DurationVar(&o.Controllers.StoppedTaskTTL, "stopped-task-ttl", time.Hour, "how long STOPPED Tasks, and service tasks the scheduler stopped, stay visible with their logs before they are deleted (ECS keeps them about an hour); negative keeps them")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)

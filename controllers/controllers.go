@@ -39,6 +39,9 @@ type Config struct {
 	// scheduler stopped, stay with their logs (default 1 h; negative:
 	// kept).
 	StoppedTaskTTL time.Duration
+	// StoppedTasksPerService is how many stopped tasks of one service are
+	// kept at most, the most recent (default 100).
+	StoppedTasksPerService int
 	// RetentionClock is the clock of the stopped service tasks' retention
 	// (nil: the real one); tests advance one.
 	RetentionClock clock.PassiveClock
@@ -91,7 +94,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 		&service.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-service"), Clock: clk, Config: tcfg, Options: opts},
 		&task.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-task"), Clock: clk, Config: tcfg, Options: opts, StoppedTaskTTL: cfg.StoppedTaskTTL,
 			APIReader: mgr.GetAPIReader()},
-		&stoppedtask.Reconciler{Client: c, Clock: retentionClock, TTL: cfg.StoppedTaskTTL, Options: opts},
+		&stoppedtask.Reconciler{Client: c, Clock: retentionClock, TTL: cfg.StoppedTaskTTL, MaxPerService: cfg.StoppedTasksPerService, Options: opts},
 		&cluster.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-cluster"), Clock: clk, Account: cfg.Account, Options: opts},
 		&scalabletarget.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-scalabletarget"), Clock: clk, Options: opts,
 			Metrics: scalabletarget.ResourceMetrics{Pods: c, Metrics: mgr.GetAPIReader()}},

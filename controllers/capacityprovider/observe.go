@@ -214,7 +214,7 @@ func (p *pool) runningTasks() []capacity.RunningTask {
 			}
 			r := requests(pod)
 			t := capacity.RunningTask{
-				Key: capacity.CostKey{Namespace: pod.Namespace, Cluster: pod.Labels[ecsv1alpha1.LabelCluster], Service: pod.Labels[ecsv1alpha1.LabelService]},
+				Key: capacity.CostKey{Namespace: pod.Namespace, Cluster: pod.Labels[ecsv1alpha1.LabelCluster], Service: taskstate.ServiceOf(pod)},
 				// Fargate bills the task's size; GB here is GiB, as Fargate's
 				// table ("0.5GB" = 512 MiB).
 				VCPU: float64(r.MilliCPU) / 1000, GB: float64(r.Memory) / (1 << 30),

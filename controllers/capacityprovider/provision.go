@@ -3,6 +3,7 @@ package capacityprovider
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -304,7 +305,10 @@ func (r *Reconciler) interrupt(ctx context.Context, p *pool, now time.Time) (tim
 				return 0, err
 			}
 		}
-		if len(p.onNode[n.Name]) == 0 && n.Annotations[AnnotationProvisionedBy] != "" && n.DeletionTimestamp.IsZero() {
+		// A finished pod (a stopped task kept for its logs) does not keep
+		// a reclaimed node: its logs go with it, as a Spot task's do.
+		if !slices.ContainsFunc(p.onNode[n.Name], func(pod *corev1.Pod) bool { return !finished(pod) }) &&
+			n.Annotations[AnnotationProvisionedBy] != "" && n.DeletionTimestamp.IsZero() {
 			wait, err := r.removeNode(ctx, p.cp, n, now)
 			if err != nil {
 				return 0, err

@@ -278,9 +278,10 @@ func (u *usage) addService(s *ecsv1alpha1.Service) {
 	}
 }
 
-// addPod counts a task that has not finished, by launch type and provider.
+// addPod counts a task that is not stopping and has not finished, by
+// launch type and provider.
 func (u *usage) addPod(p *corev1.Pod) {
-	if !p.DeletionTimestamp.IsZero() || taskstate.Finished(p) || taskstate.Retired(p) {
+	if taskstate.Stopping(p) || taskstate.Finished(p) {
 		return
 	}
 	kind := "EC2"

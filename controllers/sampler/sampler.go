@@ -143,6 +143,9 @@ func Tasks(svcs []ecsv1alpha1.Service, clusters []ecsv1alpha1.Cluster, pods []co
 		pod := &pods[i]
 		key := types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}
 		t := ecsmetrics.Task{Namespace: pod.Namespace}
+		if taskstate.Retired(pod) {
+			continue // a service's task its scheduler stopped (kept for its logs)
+		}
 		if svc, ok := pod.Labels[ecsv1alpha1.LabelService]; ok {
 			n, known := byObject[types.NamespacedName{Namespace: pod.Namespace, Name: svc}]
 			if !known {
@@ -159,7 +162,7 @@ func Tasks(svcs []ecsv1alpha1.Service, clusters []ecsv1alpha1.Cluster, pods []co
 				t.Cluster = name
 			}
 		}
-		t.Running = pod.DeletionTimestamp.IsZero() && pod.Status.Phase == corev1.PodRunning && taskstate.Ready(pod)
+		t.Running = !taskstate.Stopping(pod) && pod.Status.Phase == corev1.PodRunning && taskstate.Ready(pod)
 		req := resourcehelper.PodRequests(pod, resourcehelper.PodResourcesOptions{})
 		t.CPUReserved, t.MemoryReserved = req.Cpu().MilliValue(), req.Memory().Value()
 		if u, ok := usage[key]; ok {

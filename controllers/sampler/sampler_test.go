@@ -50,6 +50,12 @@ func pod(name string, labels map[string]string, cpu, mem string, ready bool) *co
 	return p
 }
 
+// stopping sets the deadline with which Berth stops a task's pod.
+func stopping(p *corev1.Pod) *corev1.Pod {
+	p.Spec.ActiveDeadlineSeconds = ptr.To[int64](1)
+	return p
+}
+
 func objects() ([]ecsv1alpha1.Service, []ecsv1alpha1.Cluster, []corev1.Pod) {
 	svcs := []ecsv1alpha1.Service{*service("web", "", "arn:aws:ecs:us-east-1:000000000000:cluster/Prod_1", 2, 2, 0), *service("api-obj", "api", "", 1, 0, 1)}
 	cluster := ecsv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "prod-1"}}
@@ -60,6 +66,11 @@ func objects() ([]ecsv1alpha1.Service, []ecsv1alpha1.Cluster, []corev1.Pod) {
 		*pod("api-a", map[string]string{ecsv1alpha1.LabelService: "api-obj", ecsv1alpha1.LabelCluster: "default"}, "1", "1Gi", false),
 		*pod("job", map[string]string{ecsv1alpha1.LabelTask: "job", ecsv1alpha1.LabelCluster: "prod-1"}, "512m", "1Gi", true),
 		*pod("gone", map[string]string{ecsv1alpha1.LabelService: "deleted", ecsv1alpha1.LabelCluster: "prod-1"}, "1", "1Gi", true),
+		// A task web's scheduler stopped, kept for its logs, its containers
+		// still stopping: neither web's nor a standalone task.
+		*pod("web-stopped", map[string]string{ecsv1alpha1.LabelStoppedService: "web", ecsv1alpha1.LabelCluster: "prod-1"}, "256m", "512Mi", true),
+		// A standalone task being stopped (its deadline set): not running.
+		*stopping(pod("job-stopping", map[string]string{ecsv1alpha1.LabelTask: "job-stopping", ecsv1alpha1.LabelCluster: "prod-1"}, "512m", "1Gi", true)),
 	}
 	return svcs, []ecsv1alpha1.Cluster{cluster}, pods
 }
@@ -84,7 +95,8 @@ func TestTasks(t *testing.T) {
 		{Namespace: "ns", Cluster: "default", Service: "api", CPUReserved: 1000, MemoryReserved: 1 << 30},
 		// A standalone task: its cluster's ECS name from the Cluster.
 		{Namespace: "ns", Cluster: "Prod_1", Running: true, HasUsage: true, CPUUsed: 512, CPUReserved: 512, MemoryUsed: 1 << 30, MemoryReserved: 1 << 30},
-		// The pod of a deleted Service is not counted.
+		// The pod of a deleted Service, and a stopped service task, are not counted.
+		{Namespace: "ns", Cluster: "Prod_1", CPUReserved: 512, MemoryReserved: 1 << 30},
 	}
 	if diff := cmp.Diff(wantTasks, tasks); diff != "" {
 		t.Errorf("tasks (-want +got):\n%s", diff)

@@ -504,14 +504,15 @@ func otherTemplates(pods []corev1.Pod, hash string) bool {
 }
 
 // stopTasks stops the tasks the scheduler stops; their ReplicaSet starts
-// new ones. A task that ran on a node is retired (retireTask), one that never
-// did is deleted: it has no log to keep.
+// new ones. A task that ran is retired (retireTask); one that never did
+// (not placed, or failed to start) is deleted: it has no output to keep.
 func (r *Reconciler) stopTasks(ctx context.Context, s *scope) error {
 	var errs []error
 	for _, st := range s.plan.Stops {
 		pod := st.Pod
 		var err error
-		if pod.Spec.NodeName == "" {
+		if pod.Spec.NodeName == "" || st.Verdict.StopCode == ecsv1alpha1.StopCodeTaskFailedToStart {
+			// Its containers never ran: there is no output to keep.
 			err = r.Client.Delete(ctx, pod, client.Preconditions{UID: &pod.UID})
 		} else {
 			err = r.retireTask(ctx, s, st)

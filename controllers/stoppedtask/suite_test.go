@@ -94,3 +94,28 @@ func TestRetention(t *testing.T) {
 	g.Expect(reconcile(forever).RequeueAfter).To(BeZero())
 	g.Expect(exists(forever)).To(BeTrue(), "a negative retention keeps stopped tasks")
 }
+
+// A service keeps at most MaxPerService stopped tasks, the most recently
+// stopped: a service whose tasks crash as they start does not pile up
+// thousands within the hour.
+func TestMostRecentStoppedTasksKept(t *testing.T) {
+	g := NewWithT(t)
+	ns := env.Namespace(t)
+	stopped := time.Now().Truncate(time.Second)
+	r := &Reconciler{Client: env.Cached, Clock: clocktesting.NewFakePassiveClock(stopped), TTL: time.Hour, MaxPerService: 2}
+	var pods []*corev1.Pod
+	for i := range 3 {
+		at := stopped.Add(time.Duration(i) * time.Second)
+		pods = append(pods, pod(g, ns, fmt.Sprintf("crash-%d", i), &at))
+	}
+	env.Settle(g, ns, func() client.ObjectList { return &corev1.PodList{} })
+	_, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(pods[2])})
+	g.Expect(err).NotTo(HaveOccurred())
+	var left corev1.PodList
+	g.Expect(env.Direct.List(context.Background(), &left, client.InNamespace(ns))).To(Succeed())
+	var names []string
+	for _, p := range left.Items {
+		names = append(names, p.Name)
+	}
+	g.Expect(names).To(ConsistOf("crash-1", "crash-2"), "the least recently stopped goes")
+}

@@ -20,8 +20,8 @@ import (
 // label-driven pod-container-running-failed chaos stage; Berth's own
 // label-driven test stages berth-container-exit (one container exits, the
 // pod keeps running) and berth-container-unhealthy (one container is not
-// ready); Berth's berth-pod-deadline, which fails a pod whose
-// spec.activeDeadlineSeconds is set as a kubelet does once it has passed
+// ready); Berth's berth-pod-deadline, which fails a Berth pod whose
+// spec.activeDeadlineSeconds is set, as a kubelet does once it has passed
 // (Berth stops the tasks it keeps for their logs that way); and Berth's
 // berth-node-endpoint, which reports the address and
 // kubelet port that metrics-server needs on a node created Ready (as Berth's

@@ -159,7 +159,8 @@ func slimPod(obj any) (any, error) {
 		return obj, nil
 	}
 	pod.ManagedFields = nil
-	spec := corev1.PodSpec{NodeName: pod.Spec.NodeName, NodeSelector: pod.Spec.NodeSelector, Resources: pod.Spec.Resources}
+	spec := corev1.PodSpec{NodeName: pod.Spec.NodeName, NodeSelector: pod.Spec.NodeSelector, Resources: pod.Spec.Resources,
+		ActiveDeadlineSeconds: pod.Spec.ActiveDeadlineSeconds} // a task being stopped (taskstate.Stopping)
 	if a := pod.Spec.Affinity; a != nil && a.NodeAffinity != nil {
 		spec.Affinity = &corev1.Affinity{NodeAffinity: a.NodeAffinity}
 	}

@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
@@ -27,6 +28,21 @@ import (
 // Berth keeps.
 func Retired(pod *corev1.Pod) bool {
 	return pod.Labels[ecsv1alpha1.LabelStoppedService] != ""
+}
+
+// RetiredFrom tells whether pod is a task that the Service with uid
+// stopped and keeps (a Service deleted and created again under the same
+// name does not inherit the first one's stopped tasks).
+func RetiredFrom(pod *corev1.Pod, uid types.UID) bool {
+	if !Retired(pod) {
+		return false
+	}
+	for _, o := range pod.OwnerReferences {
+		if o.UID == uid {
+			return true
+		}
+	}
+	return false
 }
 
 // ServiceOf is the Service object's name of a service task, running or
@@ -101,6 +117,14 @@ func Retire(pod *corev1.Pod, owner metav1.OwnerReference, st *State, v Verdict, 
 		out.Spec.ActiveDeadlineSeconds = ptr.To[int64](1)
 	}
 	return out
+}
+
+// Stopping tells whether the task a pod runs is being stopped or was:
+// its pod is being deleted, retired, or has a deadline (Berth sets one to
+// stop a task's containers and keep its pod). Such a task is not RUNNING,
+// though its containers may run a while longer (their stop timeout).
+func Stopping(pod *corev1.Pod) bool {
+	return !pod.DeletionTimestamp.IsZero() || Retired(pod) || pod.Spec.ActiveDeadlineSeconds != nil
 }
 
 // Finished tells whether the pod's containers have all stopped for good.

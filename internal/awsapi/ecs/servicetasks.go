@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
@@ -31,9 +32,10 @@ func serviceTasks(ctx context.Context, c *awsapi.Caller, cluster, service string
 		return nil, err
 	}
 	byObject := map[string]string{}
+	uids := map[string]types.UID{}
 	for i := range svcs {
 		if n := serviceName(&svcs[i]); service == "" || n == names.ShortName(service) {
-			byObject[svcs[i].Name] = n
+			byObject[svcs[i].Name], uids[svcs[i].Name] = n, svcs[i].UID
 		}
 	}
 	if len(byObject) == 0 {
@@ -49,7 +51,8 @@ func serviceTasks(ctx context.Context, c *awsapi.Caller, cluster, service string
 	var res []serviceTask
 	for i := range pods.Items {
 		p := &pods.Items[i]
-		if n, ok := byObject[taskstate.ServiceOf(p)]; ok {
+		obj := taskstate.ServiceOf(p)
+		if n, ok := byObject[obj]; ok && (!taskstate.Retired(p) || taskstate.RetiredFrom(p, uids[obj])) {
 			res = append(res, serviceTask{pod: p, service: n})
 		}
 	}

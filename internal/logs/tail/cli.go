@@ -26,6 +26,7 @@ import (
 	"github.com/berth-dev/berth/internal/awsapi/logs"
 	"github.com/berth-dev/berth/internal/logs/pattern"
 	"github.com/berth-dev/berth/internal/names"
+	"github.com/berth-dev/berth/internal/taskstate"
 	"github.com/berth-dev/berth/internal/translate"
 )
 
@@ -251,7 +252,12 @@ func (tgt target) resolve(ctx context.Context, c client.Reader, ns, cluster stri
 				return nil, err
 			}
 			kept, err := stopped(ctx)
-			return append(pods, kept...), err
+			for i := range kept {
+				if taskstate.RetiredFrom(&kept[i], svc.UID) { // not a former Service's of that name
+					pods = append(pods, kept[i])
+				}
+			}
+			return pods, err
 		}, nil
 	}
 	return findTask(ctx, c, ns, tgt.name, cluster)
