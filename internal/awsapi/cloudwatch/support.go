@@ -3,23 +3,22 @@ package cloudwatch
 import (
 	"slices"
 	"strings"
+
+	"github.com/berth-dev/berth/internal/awsapi/support"
 )
 
-// Level is how far Berth serves an operation.
-type Level string
+// Level is how far Berth serves an operation (internal/awsapi/support).
+type Level = support.Level
+
+// Support is one operation's level and what is missing or why.
+type Support support.Support
 
 // Levels of support.
 const (
-	Served      Level = "served"
-	Partial     Level = "partial"
-	Unsupported Level = "unsupported"
+	Served      = support.Served
+	Partial     = support.Partial
+	Unsupported = support.Unsupported
 )
-
-// Support is one operation's level and what is missing or why.
-type Support struct {
-	Level Level
-	Note  string
-}
 
 // served are the operations Berth serves; SupportOf says why the others
 // are not. docs/metrics.md's CloudWatch table is generated from SupportOf.

@@ -20,7 +20,7 @@ var supportTable = supporttable.Table{
 	API: "CloudWatch", Operations: cwwire.Operations, Listed: slices.Collect(maps.Keys(served)),
 	Support: func(op string) (supporttable.Support, bool) {
 		s := SupportOf(op)
-		return supporttable.Support{Level: string(s.Level), Note: s.Note}, true
+		return supporttable.Support(s), true
 	},
 }
 

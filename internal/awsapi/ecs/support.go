@@ -1,20 +1,19 @@
 package ecs
 
-// Level is how far Berth serves an operation.
-type Level string
+import "github.com/berth-dev/berth/internal/awsapi/support"
+
+// Level is how far Berth serves an operation (internal/awsapi/support).
+type Level = support.Level
+
+// Support is one operation's level and what is missing or why.
+type Support support.Support
 
 // Levels of support.
 const (
-	Served      Level = "served"
-	Partial     Level = "partial"
-	Unsupported Level = "unsupported"
+	Served      = support.Served
+	Partial     = support.Partial
+	Unsupported = support.Unsupported
 )
-
-// Support is one operation's level and what is missing or why.
-type Support struct {
-	Level Level
-	Note  string
-}
 
 // Operations says, for every ECS operation of the model, whether Berth
 // serves it. A test fails when the model has an operation this table does

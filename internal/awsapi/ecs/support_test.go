@@ -22,7 +22,7 @@ var ecsTable = supporttable.Table{
 	API: "ECS", Operations: ecswire.Operations, Listed: slices.Collect(maps.Keys(Operations)),
 	Support: func(op string) (supporttable.Support, bool) {
 		s, ok := Operations[op]
-		return supporttable.Support{Level: string(s.Level), Note: s.Note}, ok
+		return supporttable.Support(s), ok
 	},
 }
 
@@ -31,7 +31,7 @@ var aasTable = supporttable.Table{
 	API: "Application Auto Scaling", Operations: aaswire.Operations, Listed: slices.Collect(maps.Keys(aas.Operations)),
 	Support: func(op string) (supporttable.Support, bool) {
 		s, ok := aas.Operations[op]
-		return supporttable.Support{Level: string(s.Level), Note: s.Note}, ok
+		return supporttable.Support(s), ok
 	},
 }
 

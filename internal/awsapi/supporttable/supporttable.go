@@ -12,20 +12,19 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/berth-dev/berth/internal/awsapi/support"
 )
 
-// The levels of support, as the tables spell them.
+// The levels of support (internal/awsapi/support).
 const (
-	Served      = "served"
-	Partial     = "partial"
-	Unsupported = "unsupported"
+	Served      = support.Served
+	Partial     = support.Partial
+	Unsupported = support.Unsupported
 )
 
 // Support is one operation's level and what is missing or why.
-type Support struct {
-	Level string
-	Note  string
-}
+type Support = support.Support
 
 // Handlers are an API's generated handlers (the *wire packages').
 type Handlers interface {
@@ -82,11 +81,11 @@ func (tb Table) CheckAccounted(t testing.TB, h Handlers) {
 // have no row: they follow the rows under that heading, grouped by note.
 func (tb Table) Write(b *strings.Builder, model, unsupportedHeading string) {
 	ops := slices.Sorted(slices.Values(tb.Operations))
-	support := func(op string) Support { s, _ := tb.Support(op); return s }
-	count := map[string]int{}
+	of := func(op string) Support { s, _ := tb.Support(op); return s }
+	count := map[support.Level]int{}
 	b.WriteString("| Operation | Berth | Notes |\n|---|---|---|\n")
 	for _, op := range ops {
-		s := support(op)
+		s := of(op)
 		count[s.Level]++
 		if s.Level != Unsupported || unsupportedHeading == "" {
 			fmt.Fprintf(b, "| %s | %s | %s |\n", op, s.Level, s.Note)
@@ -97,7 +96,7 @@ func (tb Table) Write(b *strings.Builder, model, unsupportedHeading string) {
 		byNote := map[string][]string{}
 		var notes []string
 		for _, op := range ops {
-			if s := support(op); s.Level == Unsupported {
+			if s := of(op); s.Level == Unsupported {
 				if byNote[s.Note] == nil {
 					notes = append(notes, s.Note)
 				}
