@@ -47,11 +47,6 @@ func provisionsFor(pod *corev1.Pod, cp string) bool {
 	return len(pools) > 0 && pools[0] == cp
 }
 
-// finished: the pod's containers have stopped for good.
-func finished(pod *corev1.Pod) bool {
-	return pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
-}
-
 // daemon: a pod of a DaemonSet (a DAEMON service's task), which does not
 // make an instance needed.
 func daemon(pod *corev1.Pod) bool {
@@ -80,7 +75,7 @@ func newPool(cp *ecsv1alpha1.CapacityProvider, nodes []corev1.Node, pods []corev
 			if inPool[pod.Spec.NodeName] {
 				p.onNode[pod.Spec.NodeName] = append(p.onNode[pod.Spec.NodeName], pod)
 			}
-		case pod.DeletionTimestamp.IsZero() && !finished(pod) && provisionsFor(pod, cp.Name):
+		case pod.DeletionTimestamp.IsZero() && !taskstate.Finished(pod) && provisionsFor(pod, cp.Name):
 			p.pending = append(p.pending, pod)
 		}
 	}
@@ -125,7 +120,7 @@ func (p *pool) instances() []capacity.Instance {
 		in := capacity.Instance{Name: n.Name, Allocatable: allocatable(n), Draining: draining(n),
 			Provisioned: n.Annotations[AnnotationProvisionedBy] != "", Created: n.CreationTimestamp.Time}
 		for _, pod := range p.onNode[n.Name] {
-			if finished(pod) {
+			if taskstate.Finished(pod) {
 				continue
 			}
 			r := requests(pod)
@@ -181,7 +176,7 @@ func (p *pool) containerInstances() (list []ecsv1alpha1.ContainerInstance, runni
 		}
 		var used capacity.Resources
 		for _, pod := range p.onNode[n.Name] {
-			if finished(pod) || !pod.DeletionTimestamp.IsZero() {
+			if taskstate.Finished(pod) || !pod.DeletionTimestamp.IsZero() {
 				continue
 			}
 			r := requests(pod)

@@ -18,6 +18,7 @@ import (
 	"github.com/berth-dev/berth/internal/capacity"
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/provision"
+	"github.com/berth-dev/berth/internal/taskstate"
 )
 
 // Defaults of a pool's node shape and size.
@@ -136,7 +137,7 @@ func (r *Reconciler) removeIdleFargateNodes(ctx context.Context, p *pool, now ti
 		}
 		pod := p.byUID[uid]
 		busy := len(p.onNode[n.Name]) > 0 ||
-			(pod != nil && pod.Spec.NodeName == "" && pod.DeletionTimestamp.IsZero() && !finished(pod)) // its task waits for it
+			(pod != nil && pod.Spec.NodeName == "" && pod.DeletionTimestamp.IsZero() && !taskstate.Finished(pod)) // its task waits for it
 		if busy {
 			if fenced(n) {
 				if err := r.unfence(ctx, n); err != nil {
@@ -298,7 +299,7 @@ func (r *Reconciler) interrupt(ctx context.Context, p *pool, now time.Time) (tim
 			continue
 		}
 		for _, pod := range p.onNode[n.Name] {
-			if !pod.DeletionTimestamp.IsZero() || finished(pod) {
+			if !pod.DeletionTimestamp.IsZero() || taskstate.Finished(pod) {
 				continue
 			}
 			if err := r.stopForSpot(ctx, p.cp, pod); err != nil {
@@ -307,7 +308,7 @@ func (r *Reconciler) interrupt(ctx context.Context, p *pool, now time.Time) (tim
 		}
 		// A finished pod (a stopped task kept for its logs) does not keep
 		// a reclaimed node: its logs go with it, as a Spot task's do.
-		if !slices.ContainsFunc(p.onNode[n.Name], func(pod *corev1.Pod) bool { return !finished(pod) }) &&
+		if !slices.ContainsFunc(p.onNode[n.Name], func(pod *corev1.Pod) bool { return !taskstate.Finished(pod) }) &&
 			n.Annotations[AnnotationProvisionedBy] != "" && n.DeletionTimestamp.IsZero() {
 			wait, err := r.removeNode(ctx, p.cp, n, now)
 			if err != nil {

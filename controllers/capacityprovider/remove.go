@@ -13,6 +13,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/taskstate"
 )
 
 // fenceSettle is how long a fenced node waits before Berth checks it live
@@ -114,7 +115,7 @@ func (r *Reconciler) tasksOn(ctx context.Context, node string) (int, error) {
 	}
 	n := 0
 	for i := range pods.Items {
-		if !daemon(&pods.Items[i]) && !finished(&pods.Items[i]) {
+		if !daemon(&pods.Items[i]) && !taskstate.Finished(&pods.Items[i]) {
 			n++
 		}
 	}

@@ -64,6 +64,26 @@ func jsonLines(n int, errorEvery int) []string {
 	return out
 }
 
+// loggingService creates, with the AWS CLI, a Fargate cluster, a task
+// definition of family whose one container "app" logs with awslogs to
+// group with prefix, and a service of count tasks, and waits until it is
+// stable; the function it returns deletes the service.
+func loggingService(t *testing.T, e apiEndpoint, cluster, family, service, group, prefix string, count int) func() {
+	t.Helper()
+	e.aws(t, "ecs", "create-cluster", "--cluster-name", cluster, "--capacity-providers", "FARGATE",
+		"--default-capacity-provider-strategy", "capacityProvider=FARGATE,weight=1")
+	e.aws(t, "ecs", "register-task-definition", "--cli-input-json", writeJSON(t, map[string]any{
+		"family": family, "networkMode": "awsvpc", "requiresCompatibilities": []string{"FARGATE"}, "cpu": "256", "memory": "512",
+		"containerDefinitions": []map[string]any{{"name": "app", "image": "nginx", "essential": true,
+			"logConfiguration": map[string]any{"logDriver": "awslogs", "options": map[string]string{
+				"awslogs-group": group, "awslogs-stream-prefix": prefix, "awslogs-region": "us-east-1"}}}},
+	}))
+	e.aws(t, "ecs", "create-service", "--cluster", cluster, "--service-name", service, "--task-definition", family,
+		"--desired-count", fmt.Sprint(count), "--network-configuration", "awsvpcConfiguration={subnets=[subnet-1]}")
+	e.aws(t, "ecs", "wait", "services-stable", "--cluster", cluster, "--services", service)
+	return func() { e.aws(t, "ecs", "delete-service", "--cluster", cluster, "--service", service, "--force") }
+}
+
 // TestLogsWithTheAWSCLI: a service's three tasks log through awslogs;
 // aws logs lists one stream per task with ECS's names, pages through 5,000
 // lines in both directions without loss or duplicates, and filters the
@@ -73,18 +93,7 @@ func TestLogsWithTheAWSCLI(t *testing.T) {
 	ctx := context.Background()
 	e := ecsAPI(t)
 
-	e.aws(t, "ecs", "create-cluster", "--cluster-name", "logs", "--capacity-providers", "FARGATE",
-		"--default-capacity-provider-strategy", "capacityProvider=FARGATE,weight=1")
-	e.aws(t, "ecs", "register-task-definition", "--cli-input-json", writeJSON(t, map[string]any{
-		"family": "logs-web", "networkMode": "awsvpc", "requiresCompatibilities": []string{"FARGATE"}, "cpu": "256", "memory": "512",
-		"containerDefinitions": []map[string]any{{"name": "app", "image": "nginx", "essential": true,
-			"logConfiguration": map[string]any{"logDriver": "awslogs", "options": map[string]string{
-				"awslogs-group": "/ecs/logs-web", "awslogs-stream-prefix": "web", "awslogs-region": "us-east-1"}}}},
-	}))
-	e.aws(t, "ecs", "create-service", "--cluster", "logs", "--service-name", "logweb", "--task-definition", "logs-web",
-		"--desired-count", "3", "--network-configuration", "awsvpcConfiguration={subnets=[subnet-1]}")
-	e.aws(t, "ecs", "wait", "services-stable", "--cluster", "logs", "--services", "logweb")
-	defer e.aws(t, "ecs", "delete-service", "--cluster", "logs", "--service", "logweb", "--force")
+	defer loggingService(t, e, "logs", "logs-web", "logweb", "/ecs/logs-web", "web", 3)()
 
 	var pods corev1.PodList
 	g.Expect(admin.List(ctx, &pods, client.InNamespace(e.ns), client.MatchingLabels{ecsv1alpha1.LabelCluster: "logs"})).To(Succeed())
@@ -199,18 +208,7 @@ func TestStoppedTaskKeepsItsLogs(t *testing.T) {
 	ctx := context.Background()
 	e := ecsAPI(t)
 
-	e.aws(t, "ecs", "create-cluster", "--cluster-name", "boom", "--capacity-providers", "FARGATE",
-		"--default-capacity-provider-strategy", "capacityProvider=FARGATE,weight=1")
-	e.aws(t, "ecs", "register-task-definition", "--cli-input-json", writeJSON(t, map[string]any{
-		"family": "boom", "networkMode": "awsvpc", "requiresCompatibilities": []string{"FARGATE"}, "cpu": "256", "memory": "512",
-		"containerDefinitions": []map[string]any{{"name": "app", "image": "nginx", "essential": true,
-			"logConfiguration": map[string]any{"logDriver": "awslogs", "options": map[string]string{
-				"awslogs-group": "/ecs/boom", "awslogs-stream-prefix": "boom", "awslogs-region": "us-east-1"}}}},
-	}))
-	e.aws(t, "ecs", "create-service", "--cluster", "boom", "--service-name", "boom", "--task-definition", "boom",
-		"--desired-count", "1", "--network-configuration", "awsvpcConfiguration={subnets=[subnet-1]}")
-	e.aws(t, "ecs", "wait", "services-stable", "--cluster", "boom", "--services", "boom")
-	defer e.aws(t, "ecs", "delete-service", "--cluster", "boom", "--service", "boom", "--force")
+	defer loggingService(t, e, "boom", "boom", "boom", "/ecs/boom", "boom", 1)()
 
 	pods := func(g Gomega) []corev1.Pod {
 		var list corev1.PodList
