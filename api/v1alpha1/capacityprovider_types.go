@@ -215,6 +215,14 @@ type CapacityProviderStatus struct {
 	// (FARGATE and FARGATE_SPOT pools), accrued each minute.
 	// +optional
 	Cost *Cost `json:"cost,omitempty"`
+
+	// fieldNotes: the members of the spec that Berth approximates or does
+	// not support (docs/compatibility/create-capacity-provider.md), so that none is dropped
+	// silently; summed up in the FullySupported condition.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=256
+	FieldNotes []FieldNote `json:"fieldNotes,omitempty"`
 }
 
 // ManagedScalingState is managed scaling's view of a pool.

@@ -83,6 +83,14 @@ type ClusterStatus struct {
 	// capacity providers' status.cost.
 	// +optional
 	Cost *CostFigures `json:"cost,omitempty"`
+
+	// fieldNotes: the members of the spec that Berth approximates or does
+	// not support (docs/compatibility/create-cluster.md), so that none is dropped
+	// silently; summed up in the FullySupported condition.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=256
+	FieldNotes []FieldNote `json:"fieldNotes,omitempty"`
 }
 
 // ClusterCapacityProvider is one capacity provider's statistics in a

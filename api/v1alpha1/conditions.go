@@ -25,7 +25,7 @@ const (
 	// capacity provider strategy resolves to existing node pools.
 	ConditionCapacityProviderReady = "CapacityProviderReady"
 	// ConditionFullySupported is True when Berth honours every member set
-	// in a task definition exactly; False (reason FieldsApproximated or
+	// in a spec exactly; False (reason FieldsApproximated or
 	// UnsupportedFields) summarises status.fieldNotes, which lists each
 	// field Berth approximates or stores without effect.
 	ConditionFullySupported = "FullySupported"

@@ -290,14 +290,15 @@ type StepScalingPolicyConfiguration struct {
 	MetricAggregationType MetricAggregationType `json:"metricAggregationType,omitempty"`
 }
 
-// MetricAlarm is a CloudWatch alarm (PutMetricAlarm's members) that runs a
-// step scaling policy while it is in the ALARM state. Berth evaluates it
-// itself on the service's CPU or memory utilization, read from the
-// Kubernetes resource metrics API.
+// StepPolicyAlarm is a CloudWatch alarm (PutMetricAlarm's members) that
+// runs a step scaling policy while it is in the ALARM state, written inline
+// in the policy. Berth evaluates it itself on the service's CPU or memory
+// utilization, read from the Kubernetes resource metrics API, with the
+// evaluator MetricAlarm objects use (internal/alarms).
 // +kubebuilder:validation:XValidation:rule=`self.period in [10, 20, 30] || (self.period >= 60 && self.period % 60 == 0 && self.period <= 86400)`,message="period must be 10, 20, 30 or a multiple of 60 seconds",fieldPath=".period"
 // +kubebuilder:validation:XValidation:rule=`!has(self.datapointsToAlarm) || self.datapointsToAlarm <= self.evaluationPeriods`,message="datapointsToAlarm must be less than or equal to evaluationPeriods",fieldPath=".datapointsToAlarm"
 // +kubebuilder:validation:XValidation:rule=`self.period * self.evaluationPeriods <= 86400`,message="period times evaluationPeriods must not exceed one day (86400 seconds)",fieldPath=".evaluationPeriods"
-type MetricAlarm struct {
+type StepPolicyAlarm struct {
 	// alarmName: the alarm's name, unique within the policy.
 	// +required
 	// +kubebuilder:validation:MinLength=1
@@ -375,7 +376,7 @@ type ScalingPolicy struct {
 	// +listType=map
 	// +listMapKey=alarmName
 	// +kubebuilder:validation:MaxItems=5
-	Alarms []MetricAlarm `json:"alarms,omitempty"`
+	Alarms []StepPolicyAlarm `json:"alarms,omitempty"`
 }
 
 // ScalableTargetAction is the capacity range a scheduled action sets.
@@ -630,6 +631,15 @@ type ScalableTargetStatus struct {
 	// +kubebuilder:validation:MaxItems=32
 	// +kubebuilder:validation:items:MaxLength=512
 	Notes []string `json:"notes,omitempty"`
+
+	// fieldNotes: the members of the spec that Berth approximates or does
+	// not support (docs/compatibility/register-scalable-target.md,
+	// put-scaling-policy.md, put-scheduled-action.md), so that none is
+	// dropped silently; summed up in the FullySupported condition.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=256
+	FieldNotes []FieldNote `json:"fieldNotes,omitempty"`
 }
 
 // ScalableTarget is an Application Auto Scaling scalable target for an ECS

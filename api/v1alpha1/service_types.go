@@ -118,6 +118,14 @@ type ServiceStatus struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=100
 	Events []ServiceEvent `json:"events,omitempty"`
+
+	// fieldNotes: the members of the spec that Berth approximates or does
+	// not support (docs/compatibility/create-service.md), so that none is dropped
+	// silently; summed up in the FullySupported condition.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=256
+	FieldNotes []FieldNote `json:"fieldNotes,omitempty"`
 }
 
 // DeploymentStatus is an ECS service deployment's status.

@@ -168,6 +168,14 @@ type TaskStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	PodName string `json:"podName,omitempty"`
+
+	// fieldNotes: the members of the spec that Berth approximates or does
+	// not support (docs/compatibility/run-task.md), so that none is dropped
+	// silently; summed up in the FullySupported condition.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=256
+	FieldNotes []FieldNote `json:"fieldNotes,omitempty"`
 }
 
 // Task is a standalone ECS task: RunTask's input as a spec. Berth runs it as

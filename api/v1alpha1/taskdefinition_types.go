@@ -12,12 +12,12 @@ import (
 // +kubebuilder:validation:XValidation:rule=`self.containerDefinitions.all(c, !has(c.dependsOn) || (!(c.name in c.dependsOn.map(d, d.containerName)) && c.dependsOn.all(d, d.containerName in self.containerDefinitions.map(e, e.name))))`,message="dependsOn.containerName must name another container of this task definition",fieldPath=".containerDefinitions"
 // +kubebuilder:validation:XValidation:rule=`self.containerDefinitions.all(c, !has(c.dependsOn) || c.dependsOn.all(d, !(d.condition in ['COMPLETE', 'SUCCESS']) || !self.containerDefinitions.exists(e, e.name == d.containerName && (!has(e.essential) || e.essential))))`,message="dependsOn condition COMPLETE or SUCCESS cannot be set on an essential container: mark the container it depends on essential: false",fieldPath=".containerDefinitions"
 // +kubebuilder:validation:XValidation:rule=`self.containerDefinitions.all(c, !has(c.dependsOn) || c.dependsOn.all(d, d.condition != 'HEALTHY' || !self.containerDefinitions.exists(e, e.name == d.containerName && !has(e.healthCheck))))`,message="dependsOn condition HEALTHY needs a healthCheck on the container it depends on",fieldPath=".containerDefinitions"
-// +kubebuilder:validation:XValidation:rule=`!has(self.cpu) || self.cpu.matches('^[0-9]+$|^[0-9]+([.][0-9]+)? ?[vV][cC][pP][uU]$')`,message="Invalid 'cpu' setting for task: use CPU units (for example \"1024\") or vCPUs (for example \"1 vCPU\")",fieldPath=".cpu"
-// +kubebuilder:validation:XValidation:rule=`!has(self.memory) || self.memory.matches('^[0-9]+$|^[0-9]+([.][0-9]+)? ?[gG][bB]$')`,message="Invalid 'memory' setting for task: use MiB (for example \"2048\") or GB (for example \"2 GB\")",fieldPath=".memory"
+// +kubebuilder:validation:XValidation:rule=`!has(self.cpu) || self.cpu.matches('^[0-9]+$|^([0-9]+|[0-9]*[.][0-9]+) *[vV][cC][pP][uU]$')`,message="Invalid 'cpu' setting for task. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide. Use CPU units (\"1024\") or vCPUs (\"1 vCPU\", \".25 vcpu\").",fieldPath=".cpu"
+// +kubebuilder:validation:XValidation:rule=`!has(self.memory) || self.memory.matches('^[0-9]+$|^([0-9]+|[0-9]*[.][0-9]+) *[gG][bB]$')`,message="Invalid 'memory' setting for task. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide. Use MiB (\"2048\") or GB (\"2 GB\", \".5 gb\").",fieldPath=".memory"
 // +kubebuilder:validation:XValidation:rule=`!has(self.requiresCompatibilities) || !self.requiresCompatibilities.exists(c, c == 'FARGATE') || (has(self.networkMode) && self.networkMode == 'awsvpc')`,message="Fargate only supports network mode 'awsvpc'",fieldPath=".networkMode"
 // +kubebuilder:validation:XValidation:rule=`!has(self.requiresCompatibilities) || !self.requiresCompatibilities.exists(c, c == 'FARGATE') || (has(self.cpu) && has(self.memory))`,message="Fargate requires that 'cpu' and 'memory' be defined at the task level"
-// +kubebuilder:validation:XValidation:rule=`!has(self.requiresCompatibilities) || !self.requiresCompatibilities.exists(c, c == 'FARGATE') || !has(self.cpu) || !self.cpu.matches('^[0-9]+$|^[0-9]+([.][0-9]+)? ?[vV][cC][pP][uU]$') || (self.cpu.matches('^[0-9]+$') ? int(self.cpu) : int(double(self.cpu.lowerAscii().replace('vcpu', "").trim()) * 1024.0)) in [256, 512, 1024, 2048, 4096, 8192, 16384]`,message="Invalid 'cpu' setting for task: Fargate supports 256, 512, 1024, 2048, 4096, 8192 or 16384 CPU units (0.25 to 16 vCPU)",fieldPath=".cpu"
-// +kubebuilder:validation:XValidation:rule=`!has(self.requiresCompatibilities) || !self.requiresCompatibilities.exists(c, c == 'FARGATE') || !has(self.cpu) || !has(self.memory) || !self.cpu.matches('^[0-9]+$|^[0-9]+([.][0-9]+)? ?[vV][cC][pP][uU]$') || !self.memory.matches('^[0-9]+$|^[0-9]+([.][0-9]+)? ?[gG][bB]$') || [self.cpu.matches('^[0-9]+$') ? int(self.cpu) : int(double(self.cpu.lowerAscii().replace('vcpu', "").trim()) * 1024.0)].all(c, [self.memory.matches('^[0-9]+$') ? int(self.memory) : int(double(self.memory.lowerAscii().replace('gb', "").trim()) * 1024.0)].all(m, !(c in [256, 512, 1024, 2048, 4096, 8192, 16384]) || (c == 256 && m in [512, 1024, 2048]) || (c == 512 && m >= 1024 && m <= 4096 && m % 1024 == 0) || (c == 1024 && m >= 2048 && m <= 8192 && m % 1024 == 0) || (c == 2048 && m >= 4096 && m <= 16384 && m % 1024 == 0) || (c == 4096 && m >= 8192 && m <= 30720 && m % 1024 == 0) || (c == 8192 && m >= 16384 && m <= 61440 && m % 4096 == 0) || (c == 16384 && m >= 32768 && m <= 122880 && m % 8192 == 0)))`,messageExpression=`'No Fargate configuration exists for given values: ' + self.cpu + ' CPU, ' + self.memory + ' memory'`,fieldPath=".memory"
+// +kubebuilder:validation:XValidation:rule=`!has(self.requiresCompatibilities) || !self.requiresCompatibilities.exists(c, c == 'FARGATE') || !has(self.cpu) || !self.cpu.matches('^[0-9]+$|^([0-9]+|[0-9]*[.][0-9]+) *[vV][cC][pP][uU]$') || (self.cpu.matches('^[0-9]+$') ? int(self.cpu) : int(double(self.cpu.lowerAscii().replace('vcpu', "").trim()) * 1024.0)) in [256, 512, 1024, 2048, 4096, 8192, 16384]`,message="Invalid 'cpu' setting for task: Fargate supports 256, 512, 1024, 2048, 4096, 8192 or 16384 CPU units (0.25 to 16 vCPU)",fieldPath=".cpu"
+// +kubebuilder:validation:XValidation:rule=`!has(self.requiresCompatibilities) || !self.requiresCompatibilities.exists(c, c == 'FARGATE') || !has(self.cpu) || !has(self.memory) || !self.cpu.matches('^[0-9]+$|^([0-9]+|[0-9]*[.][0-9]+) *[vV][cC][pP][uU]$') || !self.memory.matches('^[0-9]+$|^([0-9]+|[0-9]*[.][0-9]+) *[gG][bB]$') || [self.cpu.matches('^[0-9]+$') ? int(self.cpu) : int(double(self.cpu.lowerAscii().replace('vcpu', "").trim()) * 1024.0)].all(c, [self.memory.matches('^[0-9]+$') ? int(self.memory) : int(double(self.memory.lowerAscii().replace('gb', "").trim()) * 1024.0)].all(m, !(c in [256, 512, 1024, 2048, 4096, 8192, 16384]) || (c == 256 && m in [512, 1024, 2048]) || (c == 512 && m >= 1024 && m <= 4096 && m % 1024 == 0) || (c == 1024 && m >= 2048 && m <= 8192 && m % 1024 == 0) || (c == 2048 && m >= 4096 && m <= 16384 && m % 1024 == 0) || (c == 4096 && m >= 8192 && m <= 30720 && m % 1024 == 0) || (c == 8192 && m >= 16384 && m <= 61440 && m % 4096 == 0) || (c == 16384 && m >= 32768 && m <= 122880 && m % 8192 == 0)))`,messageExpression=`'No Fargate configuration exists for given values: ' + self.cpu + ' CPU, ' + self.memory + ' memory'`,fieldPath=".memory"
 // +kubebuilder:validation:XValidation:rule=`!has(self.networkMode) || !(self.networkMode in ['awsvpc', 'host']) || self.containerDefinitions.all(c, !has(c.portMappings) || c.portMappings.all(p, !has(p.hostPort) || p.hostPort == 0 || !has(p.containerPort) || p.hostPort == p.containerPort))`,messageExpression=`'When networkMode=' + self.networkMode + ', the host ports and container ports in port mappings must match.'`,fieldPath=".containerDefinitions"
 // +kubebuilder:validation:XValidation:rule=`has(self.memory) || self.containerDefinitions.all(c, has(c.memory) || has(c.memoryReservation))`,message="Invalid setting for container: at least one of 'memory' or 'memoryReservation' must be specified for every container when the task has no task-level memory",fieldPath=".containerDefinitions"
 type TaskDefinitionSpec struct {
@@ -72,8 +72,8 @@ const (
 	FidelityUnsupported  FidelityLevel = "Unsupported"
 )
 
-// FieldNote is a field of the task definition that Berth does not honour
-// exactly (docs/compatibility.md lists every field).
+// FieldNote is a member of a spec that Berth does not honour
+// exactly (docs/compatibility.md and docs/compatibility/ list every member).
 type FieldNote struct {
 	// path: the field, with list indexes (containerDefinitions[0].ulimits).
 	// +required
@@ -123,6 +123,19 @@ type TaskDefinitionStatus struct {
 	// activeRevisions: how many revisions of the family are ACTIVE.
 	// +optional
 	ActiveRevisions int32 `json:"activeRevisions,omitempty"`
+
+	// cpu: the latest revision's task cpu as ECS registers and describes it,
+	// in CPU units: "256" for ".25 vCPU". The spec keeps the form it was
+	// written in, so that a GitOps tool sees no difference.
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	Cpu string `json:"cpu,omitempty"`
+
+	// memory: the latest revision's task memory as ECS registers and
+	// describes it, in MiB: "512" for ".5 GB".
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	Memory string `json:"memory,omitempty"`
 
 	// fieldNotes: the fields of the latest revision that Berth approximates
 	// or does not support, so that none is dropped silently.
@@ -205,6 +218,18 @@ type TaskDefinitionRevisionStatus struct {
 	// +optional
 	DeregisteredAt *metav1.Time `json:"deregisteredAt,omitempty"`
 
+	// cpu: the task cpu as ECS registers and describes it, in CPU units:
+	// "256" for ".25 vCPU". The spec keeps the form it was written in.
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	Cpu string `json:"cpu,omitempty"`
+
+	// memory: the task memory as ECS registers and describes it, in MiB:
+	// "512" for ".5 GB".
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	Memory string `json:"memory,omitempty"`
+
 	// fieldNotes: the fields of this revision that Berth approximates or does
 	// not support, so that none is dropped silently.
 	// +optional
@@ -223,6 +248,8 @@ type TaskDefinitionRevisionStatus struct {
 // +kubebuilder:printcolumn:name="Family",type=string,JSONPath=`.spec.family`
 // +kubebuilder:printcolumn:name="Revision",type=integer,JSONPath=`.spec.revision`
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.status`
+// +kubebuilder:printcolumn:name="CPU",type=string,JSONPath=`.status.cpu`,priority=1
+// +kubebuilder:printcolumn:name="Memory",type=string,JSONPath=`.status.memory`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="self.spec == oldSelf.spec",message="Task definition revisions are immutable: edit the TaskDefinition to register a new revision"
 type TaskDefinitionRevision struct {
