@@ -102,6 +102,18 @@ const (
 	ReasonScalingInactive = "ScalingInactive"
 	// ReasonSteadyState: the service has reached a steady state.
 	ReasonSteadyState = "SteadyState"
+	// ReasonAlarmEvaluated: a MetricAlarm has been evaluated (Ready=True,
+	// whatever its stateValue: ALARM is its value, not a failure).
+	ReasonAlarmEvaluated = "AlarmEvaluated"
+	// ReasonWaitingForData: a MetricAlarm waits for its first datapoint
+	// (Reconciling=True).
+	ReasonWaitingForData = "WaitingForData"
+	// ReasonDuplicateAlarmName: another MetricAlarm of the namespace has the
+	// same alarmName and was created first (Stalled=True).
+	ReasonDuplicateAlarmName = "DuplicateAlarmName"
+	// ReasonAlarmStateChanged: the Event recorded when a MetricAlarm's
+	// stateValue changes.
+	ReasonAlarmStateChanged = "AlarmStateChanged"
 	// ReasonTaskPending, ReasonTaskRunning, ReasonTaskStopped: Task lifecycle.
 	ReasonTaskPending = "TaskPending"
 	ReasonTaskRunning = "TaskRunning"
@@ -190,4 +202,16 @@ const (
 	LabelStoppedService = "ecs.berth.dev/stopped-service"
 	AnnotationStoppedAt = "ecs.berth.dev/stopped-at"
 	AnnotationExitCodes = "ecs.berth.dev/exit-codes"
+	// AnnotationSetAlarmState, on a MetricAlarm, is CloudWatch's
+	// SetAlarmState in declarative form: OK, ALARM or INSUFFICIENT_DATA,
+	// with AnnotationSetAlarmStateReason (the stateReason),
+	// AnnotationSetAlarmStateReasonData (the stateReasonData JSON) and
+	// AnnotationSetAlarmStateAt (any string, e.g. a timestamp, to set the
+	// same state and reason again). Berth applies each distinct set once
+	// (status.setAlarmState); the state holds until the next evaluation
+	// changes it. docs/alarms.md.
+	AnnotationSetAlarmState           = "ecs.berth.dev/set-alarm-state"
+	AnnotationSetAlarmStateReason     = "ecs.berth.dev/set-alarm-state-reason"
+	AnnotationSetAlarmStateReasonData = "ecs.berth.dev/set-alarm-state-reason-data"
+	AnnotationSetAlarmStateAt         = "ecs.berth.dev/set-alarm-state-at"
 )

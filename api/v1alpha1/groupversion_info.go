@@ -32,6 +32,7 @@ func addKnownTypes(s *runtime.Scheme) error {
 		&Service{}, &ServiceList{},
 		&Task{}, &TaskList{},
 		&ScalableTarget{}, &ScalableTargetList{},
+		&MetricAlarm{}, &MetricAlarmList{},
 	)
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil

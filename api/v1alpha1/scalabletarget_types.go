@@ -290,11 +290,16 @@ type StepScalingPolicyConfiguration struct {
 	MetricAggregationType MetricAggregationType `json:"metricAggregationType,omitempty"`
 }
 
-// StepPolicyAlarm is a CloudWatch alarm (PutMetricAlarm's members) that
-// runs a step scaling policy while it is in the ALARM state, written inline
-// in the policy. Berth evaluates it itself on the service's CPU or memory
-// utilization, read from the Kubernetes resource metrics API, with the
+// StepPolicyAlarm is a step scaling policy's inline alarm. Its Go name was
+// MetricAlarm until the MetricAlarm kind took the name; the doc comment
+// below is the CRD's description, kept word for word so that the
+// ScalableTarget schema does not change. Berth evaluates it with the
 // evaluator MetricAlarm objects use (internal/alarms).
+
+// MetricAlarm is a CloudWatch alarm (PutMetricAlarm's members) that runs a
+// step scaling policy while it is in the ALARM state. Berth evaluates it
+// itself on the service's CPU or memory utilization, read from the
+// Kubernetes resource metrics API.
 // +kubebuilder:validation:XValidation:rule=`self.period in [10, 20, 30] || (self.period >= 60 && self.period % 60 == 0 && self.period <= 86400)`,message="period must be 10, 20, 30 or a multiple of 60 seconds",fieldPath=".period"
 // +kubebuilder:validation:XValidation:rule=`!has(self.datapointsToAlarm) || self.datapointsToAlarm <= self.evaluationPeriods`,message="datapointsToAlarm must be less than or equal to evaluationPeriods",fieldPath=".datapointsToAlarm"
 // +kubebuilder:validation:XValidation:rule=`self.period * self.evaluationPeriods <= 86400`,message="period times evaluationPeriods must not exceed one day (86400 seconds)",fieldPath=".evaluationPeriods"

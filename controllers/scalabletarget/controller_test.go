@@ -19,8 +19,8 @@ import (
 // ---- builders ----
 
 // cpuAlarm is a CloudWatch alarm on the service's CPUUtilization Average.
-func cpuAlarm(name string, period, evaluationPeriods, datapointsToAlarm int32, threshold float64, op ecsv1alpha1.ComparisonOperator) ecsv1alpha1.MetricAlarm {
-	return ecsv1alpha1.MetricAlarm{
+func cpuAlarm(name string, period, evaluationPeriods, datapointsToAlarm int32, threshold float64, op ecsv1alpha1.ComparisonOperator) ecsv1alpha1.StepPolicyAlarm {
+	return ecsv1alpha1.StepPolicyAlarm{
 		AlarmName: name, Namespace: "AWS/ECS", MetricName: "CPUUtilization", Statistic: ecsv1alpha1.StatisticAverage,
 		Period: period, EvaluationPeriods: evaluationPeriods, DatapointsToAlarm: &datapointsToAlarm,
 		Threshold: threshold, ComparisonOperator: op,
@@ -33,13 +33,13 @@ func step(lower, upper *float64, adjustment int32) ecsv1alpha1.StepAdjustment {
 }
 
 // stepPolicy is a ChangeInCapacity step scaling policy run by one alarm.
-func stepPolicy(name string, cooldown int32, alarm ecsv1alpha1.MetricAlarm, steps ...ecsv1alpha1.StepAdjustment) ecsv1alpha1.ScalingPolicy {
+func stepPolicy(name string, cooldown int32, alarm ecsv1alpha1.StepPolicyAlarm, steps ...ecsv1alpha1.StepAdjustment) ecsv1alpha1.ScalingPolicy {
 	return ecsv1alpha1.ScalingPolicy{
 		PolicyName: name, PolicyType: ecsv1alpha1.PolicyTypeStep,
 		StepScalingPolicyConfiguration: &ecsv1alpha1.StepScalingPolicyConfiguration{
 			AdjustmentType: ecsv1alpha1.AdjustmentChangeInCapacity, Cooldown: &cooldown, StepAdjustments: steps,
 		},
-		Alarms: []ecsv1alpha1.MetricAlarm{alarm},
+		Alarms: []ecsv1alpha1.StepPolicyAlarm{alarm},
 	}
 }
 

@@ -218,7 +218,7 @@ type sample struct {
 
 // evaluateAlarm takes the alarm's datapoint when one is due and evaluates
 // the alarm. fresh says whether it took one.
-func (r *Reconciler) evaluateAlarm(ctx context.Context, s *scope, a *ecsv1alpha1.MetricAlarm, key string, prev ecsv1alpha1.AlarmStatus, values map[string]sample) (ecsv1alpha1.AlarmStatus, bool, sample) {
+func (r *Reconciler) evaluateAlarm(ctx context.Context, s *scope, a *ecsv1alpha1.StepPolicyAlarm, key string, prev ecsv1alpha1.AlarmStatus, values map[string]sample) (ecsv1alpha1.AlarmStatus, bool, sample) {
 	period := time.Duration(a.Period) * time.Second
 	due, wait := r.samples.due(s.key(), s.st.UID, key, period, s.now)
 	if !due {
@@ -238,7 +238,7 @@ func (r *Reconciler) evaluateAlarm(ctx context.Context, s *scope, a *ecsv1alpha1
 }
 
 // read reads a statistic of the service's tasks once per reconcile.
-func (r *Reconciler) read(ctx context.Context, s *scope, a *ecsv1alpha1.MetricAlarm, values map[string]sample) (sample, error) {
+func (r *Reconciler) read(ctx context.Context, s *scope, a *ecsv1alpha1.StepPolicyAlarm, values map[string]sample) (sample, error) {
 	k := a.MetricName + "/" + string(a.Statistic)
 	if v, ok := values[k]; ok {
 		return v, nil

@@ -17,7 +17,7 @@ type Datapoint struct {
 }
 
 // Breaches says whether v breaches the alarm's threshold.
-func Breaches(a *ecsv1alpha1.MetricAlarm, v float64) bool {
+func Breaches(a *ecsv1alpha1.StepPolicyAlarm, v float64) bool {
 	switch a.ComparisonOperator {
 	case ecsv1alpha1.GreaterThanOrEqualToThreshold:
 		return v >= a.Threshold
@@ -44,7 +44,7 @@ var operatorWords = map[ecsv1alpha1.ComparisonOperator]string{
 // is left; ignore: the previous state stays). The reason names the
 // datapoints, in CloudWatch's words. prev is the current state ("" when the
 // alarm is new).
-func Evaluate(a *ecsv1alpha1.MetricAlarm, points []Datapoint, prev ecsv1alpha1.AlarmState) (ecsv1alpha1.AlarmState, string) {
+func Evaluate(a *ecsv1alpha1.StepPolicyAlarm, points []Datapoint, prev ecsv1alpha1.AlarmState) (ecsv1alpha1.AlarmState, string) {
 	n := int(a.EvaluationPeriods)
 	if len(points) > n {
 		points = points[len(points)-n:]
@@ -88,7 +88,7 @@ func Evaluate(a *ecsv1alpha1.MetricAlarm, points []Datapoint, prev ecsv1alpha1.A
 // nan marks a datapoint that stands in for missing data.
 var nan = func() float64 { var z float64; return z / z }()
 
-func reason(a *ecsv1alpha1.MetricAlarm, values []float64, breach bool) string {
+func reason(a *ecsv1alpha1.StepPolicyAlarm, values []float64, breach bool) string {
 	shown := make([]string, len(values))
 	for i, v := range values {
 		if v != v {
@@ -110,4 +110,4 @@ func reason(a *ecsv1alpha1.MetricAlarm, values []float64, breach bool) string {
 }
 
 // AlarmID is how a step policy's alarm is named in scaling activities.
-func AlarmID(a *ecsv1alpha1.MetricAlarm) string { return a.AlarmName }
+func AlarmID(a *ecsv1alpha1.StepPolicyAlarm) string { return a.AlarmName }

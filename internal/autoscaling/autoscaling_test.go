@@ -158,8 +158,8 @@ func TestRunStepScaleIn(t *testing.T) {
 	}
 }
 
-func alarm(op ecsv1alpha1.ComparisonOperator, threshold float64, n int32, m *int32, missing ecsv1alpha1.TreatMissingData) *ecsv1alpha1.MetricAlarm {
-	return &ecsv1alpha1.MetricAlarm{AlarmName: "high", Namespace: "AWS/ECS", MetricName: "CPUUtilization", Statistic: ecsv1alpha1.StatisticAverage,
+func alarm(op ecsv1alpha1.ComparisonOperator, threshold float64, n int32, m *int32, missing ecsv1alpha1.TreatMissingData) *ecsv1alpha1.StepPolicyAlarm {
+	return &ecsv1alpha1.StepPolicyAlarm{AlarmName: "high", Namespace: "AWS/ECS", MetricName: "CPUUtilization", Statistic: ecsv1alpha1.StatisticAverage,
 		Period: 60, EvaluationPeriods: n, DatapointsToAlarm: m, Threshold: threshold, ComparisonOperator: op, TreatMissingData: missing}
 }
 
@@ -175,7 +175,7 @@ func TestEvaluate(t *testing.T) {
 	nan := math.NaN()
 	for _, c := range []struct {
 		name   string
-		a      *ecsv1alpha1.MetricAlarm
+		a      *ecsv1alpha1.StepPolicyAlarm
 		points []Datapoint
 		prev   ecsv1alpha1.AlarmState
 		want   ecsv1alpha1.AlarmState

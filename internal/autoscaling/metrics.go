@@ -65,7 +65,7 @@ func Utilization(metricName string, stat ecsv1alpha1.MetricStatistic, tasks []Ta
 
 // CheckDimensions checks that an alarm's dimensions, when given, name the
 // target's service.
-func CheckDimensions(a *ecsv1alpha1.MetricAlarm, cluster, service string) error {
+func CheckDimensions(a *ecsv1alpha1.StepPolicyAlarm, cluster, service string) error {
 	for _, d := range a.Dimensions {
 		want := ""
 		switch d.Name {
