@@ -118,9 +118,12 @@ func (w *walker) walk(t Table, path, generic string, v any, member bool) {
 	} else if member {
 		m, known := t[generic]
 		if !known {
-			return
-		}
-		if m.Level != Exact {
+			if !w.layout.holds(generic) {
+				return
+			}
+			// A list of nested inputs (scalingPolicies), in no table
+			// itself: its elements are walked with their own table.
+		} else if m.Level != Exact {
 			if !w.covered(path) {
 				w.notes = append(w.notes, Note{Path: path, Level: m.Level, Message: m.Kubernetes})
 			}
@@ -142,6 +145,17 @@ func (w *walker) walk(t Table, path, generic string, v any, member bool) {
 			w.walk(t, path+"["+strconv.Itoa(i)+"]", generic+"[]", el, false)
 		}
 	}
+}
+
+// holds tells whether generic (a member in no table) leads to a nested
+// input: "scalingPolicies" holds "scalingPolicies[]".
+func (l Layout) holds(generic string) bool {
+	for p := range l.Nested {
+		if strings.HasPrefix(p, generic+"[") || strings.HasPrefix(p, generic+".") {
+			return true
+		}
+	}
+	return false
 }
 
 func join(path, key string) string {
