@@ -10,6 +10,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/compat"
 	"github.com/berth-dev/berth/internal/conditions"
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/rollout"
@@ -35,6 +36,9 @@ func computeStatus(s *scope, cfg translate.Config) []rollout.Message {
 	}
 	st.Selector = labels.SelectorFromSet(translate.ServiceSelector(svc)).String()
 	st.EnableExecuteCommand = ptr.Deref(svc.Spec.EnableExecuteCommand, false)
+	notes := compat.Bound(compat.ServiceNotes(&svc.Spec))
+	st.FieldNotes = notes
+	compat.SetCondition(&st.Conditions, gen, notes, "service", "docs/compatibility/create-service.md")
 	setResolvedConditions(s)
 
 	if s.problem != nil {

@@ -97,6 +97,7 @@ func TestComputeStatus(t *testing.T) {
 			name:  "steady state",
 			scope: resolved(svc(3), deployment("h1", 5, 5, 3, 3, 3, 3)),
 			wantConds: []condSummary{
+				{"FullySupported", "True", "Succeeded", 2},
 				{"Ready", "True", "SteadyState", 2}, {"ClusterResolved", "True", "Succeeded", 2},
 				{"TaskDefinitionResolved", "True", "Succeeded", 2}, {"CapacityProviderReady", "True", "Succeeded", 2},
 				{"DeploymentAvailable", "True", "SteadyState", 2},
@@ -107,6 +108,7 @@ func TestComputeStatus(t *testing.T) {
 			name:  "rolling: old and new tasks",
 			scope: resolved(svc(3), deployment("h1", 6, 6, 4, 1, 3, 3)),
 			wantConds: []condSummary{
+				{"FullySupported", "True", "Succeeded", 2},
 				{"Ready", "False", "RolloutInProgress", 2}, {"Reconciling", "True", "RolloutInProgress", 2},
 				{"ClusterResolved", "True", "Succeeded", 2}, {"TaskDefinitionResolved", "True", "Succeeded", 2},
 				{"CapacityProviderReady", "True", "Succeeded", 2}, {"DeploymentAvailable", "False", "RolloutInProgress", 2},
@@ -117,6 +119,7 @@ func TestComputeStatus(t *testing.T) {
 			name:  "deployment not yet observed the new template: not completed, but its tasks run (services-stable)",
 			scope: resolved(svc(3), deployment("old", 6, 5, 3, 3, 3, 3)),
 			wantConds: []condSummary{
+				{"FullySupported", "True", "Succeeded", 2},
 				{"Ready", "True", "SteadyState", 2},
 				{"ClusterResolved", "True", "Succeeded", 2}, {"TaskDefinitionResolved", "True", "Succeeded", 2},
 				{"CapacityProviderReady", "True", "Succeeded", 2}, {"DeploymentAvailable", "False", "RolloutInProgress", 2},
@@ -128,6 +131,7 @@ func TestComputeStatus(t *testing.T) {
 			scope: &scope{svc: svc(1), cluster: &ecsv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "default"}},
 				problem: &resolve.Problem{Condition: ecsv1alpha1.ConditionTaskDefinitionResolved, Reason: ecsv1alpha1.ReasonTaskDefinitionNotFound, Message: "no"}},
 			wantConds: []condSummary{
+				{"FullySupported", "True", "Succeeded", 2},
 				{"Ready", "False", "DependencyNotReady", 2}, {"Reconciling", "True", "DependencyNotReady", 2},
 				{"ClusterResolved", "True", "Succeeded", 2}, {"TaskDefinitionResolved", "False", "TaskDefinitionNotFound", 2},
 			},
@@ -137,6 +141,7 @@ func TestComputeStatus(t *testing.T) {
 			scope: &scope{svc: svc(1),
 				problem: &resolve.Problem{Condition: ecsv1alpha1.ConditionClusterResolved, Reason: ecsv1alpha1.ReasonClusterNotFound, Message: "no"}},
 			wantConds: []condSummary{
+				{"FullySupported", "True", "Succeeded", 2},
 				{"Ready", "False", "DependencyNotReady", 2}, {"Reconciling", "True", "DependencyNotReady", 2},
 				{"ClusterResolved", "False", "ClusterNotFound", 2},
 			},
@@ -146,6 +151,7 @@ func TestComputeStatus(t *testing.T) {
 			scope: &scope{svc: svc(1), cluster: &ecsv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "default"}},
 				problem: &resolve.Problem{Condition: ecsv1alpha1.ConditionTaskDefinitionResolved, Reason: ecsv1alpha1.ReasonTaskDefinitionInactive, Message: "inactive"}},
 			wantConds: []condSummary{
+				{"FullySupported", "True", "Succeeded", 2},
 				{"Ready", "False", "TaskDefinitionInactive", 2}, {"Stalled", "True", "TaskDefinitionInactive", 2},
 				{"ClusterResolved", "True", "Succeeded", 2}, {"TaskDefinitionResolved", "False", "TaskDefinitionInactive", 2},
 			},
