@@ -19,6 +19,7 @@ import (
 	"github.com/berth-dev/berth/controllers/stoppedtask"
 	"github.com/berth-dev/berth/controllers/task"
 	"github.com/berth-dev/berth/controllers/taskdefinition"
+	"github.com/berth-dev/berth/internal/alarms"
 	"github.com/berth-dev/berth/internal/kubeversion"
 	"github.com/berth-dev/berth/internal/localcp/kwoknode"
 	"github.com/berth-dev/berth/internal/names"
@@ -97,7 +98,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 		&stoppedtask.Reconciler{Client: c, Clock: retentionClock, TTL: cfg.StoppedTaskTTL, MaxPerService: cfg.StoppedTasksPerService, Options: opts},
 		&cluster.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-cluster"), Clock: clk, Account: cfg.Account, Options: opts},
 		&scalabletarget.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-scalabletarget"), Clock: clk, Options: opts,
-			Metrics: scalabletarget.ResourceMetrics{Pods: c, Metrics: mgr.GetAPIReader()}},
+			Metrics: alarms.ResourceMetrics{Pods: c, Metrics: mgr.GetAPIReader()}},
 		&capacityprovider.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-capacityprovider"), Clock: clk, Account: cfg.Account, Options: opts, CostInterval: cfg.CostInterval, APIReader: mgr.GetAPIReader(),
 			Provisioners: map[ecsv1alpha1.NodeProvisioner]provision.Provisioner{ecsv1alpha1.NodeProvisionerKwok: kwoknode.Provisioner{Client: c}}},
 	}

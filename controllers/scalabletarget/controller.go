@@ -31,6 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/alarms"
 	"github.com/berth-dev/berth/internal/autoscaling"
 	"github.com/berth-dev/berth/internal/conditions"
 	"github.com/berth-dev/berth/internal/names"
@@ -58,6 +59,8 @@ type Reconciler struct {
 	NewID func() string
 
 	samples samples
+	// windows are the step alarms' datapoints.
+	windows alarms.Windows
 }
 
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=scalabletargets,verbs=get;list;watch
@@ -149,6 +152,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.Client.Get(ctx, req.NamespacedName, st); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.samples.forget(req.NamespacedName)
+			r.windows.Forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/alarms"
 	"github.com/berth-dev/berth/internal/autoscaling"
 	"github.com/berth-dev/berth/internal/schedule"
 )
@@ -151,11 +151,11 @@ func deploymentInProgress(svc *ecsv1alpha1.Service) string {
 }
 
 // runStepPolicies takes the alarms' datapoints that are due, evaluates
-// the alarms and runs the step policies whose alarm is in ALARM.
+// the alarms (internal/alarms, the evaluator MetricAlarms use) and runs
+// the step policies whose alarm is in ALARM.
 func (r *Reconciler) runStepPolicies(ctx context.Context, s *scope) {
 	st := s.st
 	in, out := blocked(st, s.svc)
-	s.metricsErr = r.samples.lastErr(s.key(), st.UID)
 	keep := map[string]bool{}
 	var statuses []ecsv1alpha1.ScalingPolicyStatus
 	values := map[string]sample{}
@@ -174,7 +174,7 @@ func (r *Reconciler) runStepPolicies(ctx context.Context, s *scope) {
 			}
 			continue
 		}
-		var alarms []ecsv1alpha1.AlarmStatus
+		var alarmStatuses []ecsv1alpha1.AlarmStatus
 		fired, above := "", false
 		var breach float64
 		for j := range p.Alarms {
@@ -182,13 +182,13 @@ func (r *Reconciler) runStepPolicies(ctx context.Context, s *scope) {
 			key := p.PolicyName + "/" + a.AlarmName
 			keep[key] = true
 			as, fresh, v := r.evaluateAlarm(ctx, s, a, key, findAlarmStatus(ps.Alarms, a.AlarmName), values)
-			alarms = append(alarms, as)
-			if fresh && as.StateValue == ecsv1alpha1.AlarmStateAlarm && fired == "" && v.ok {
-				fired, breach = a.AlarmName, v.value-a.Threshold
-				above = a.ComparisonOperator == ecsv1alpha1.GreaterThanThreshold || a.ComparisonOperator == ecsv1alpha1.GreaterThanOrEqualToThreshold
+			alarmStatuses = append(alarmStatuses, as)
+			if fresh && as.StateValue == ecsv1alpha1.AlarmStateAlarm && fired == "" && v.OK {
+				fired, breach = a.AlarmName, v.Value-a.Threshold
+				above = alarms.StepRule(a).Above()
 			}
 		}
-		ps.Alarms = alarms
+		ps.Alarms = alarmStatuses
 		if fired != "" {
 			d := autoscaling.RunStep(autoscaling.StepInput{Policy: p, Status: ps, Breach: breach, Above: above, Current: s.desired,
 				Range: s.rng, ScaleInBlocked: in, ScaleOutBlocked: out, Now: s.now})
@@ -203,38 +203,26 @@ func (r *Reconciler) runStepPolicies(ctx context.Context, s *scope) {
 		statuses = append(statuses, ps)
 	}
 	st.Status.ScalingPolicies = statuses
-	r.samples.retain(s.key(), st.UID, keep)
-	if len(keep) == 0 {
-		s.metricsErr = nil
-		r.samples.setErr(s.key(), st.UID, nil)
-	}
+	r.windows.Retain(s.key(), st.UID, keep)
+	s.metricsErr = r.windows.LastErr(s.key(), st.UID)
 }
 
 // sample is one reading of a statistic of the service's tasks.
-type sample struct {
-	value float64
-	ok    bool
-}
+type sample = alarms.Sample
 
 // evaluateAlarm takes the alarm's datapoint when one is due and evaluates
 // the alarm. fresh says whether it took one.
 func (r *Reconciler) evaluateAlarm(ctx context.Context, s *scope, a *ecsv1alpha1.StepPolicyAlarm, key string, prev ecsv1alpha1.AlarmStatus, values map[string]sample) (ecsv1alpha1.AlarmStatus, bool, sample) {
-	period := time.Duration(a.Period) * time.Second
-	due, wait := r.samples.due(s.key(), s.st.UID, key, period, s.now)
-	if !due {
-		s.after(wait)
+	ev := r.windows.Take(ctx, alarms.Key{Object: s.key(), UID: s.st.UID, Alarm: key}, alarms.StepRule(a), prev.StateValue, s.now,
+		func(ctx context.Context) (alarms.Sample, error) { return r.read(ctx, s, a, values) })
+	s.after(ev.Wait)
+	if !ev.Took {
 		return prev, false, sample{}
 	}
-	s.after(period)
-	v, err := r.read(ctx, s, a, values)
-	s.metricsErr = err
-	r.samples.setErr(s.key(), s.st.UID, err)
-	points := r.samples.add(s.key(), s.st.UID, key, autoscaling.Datapoint{Time: s.now, Value: v.value, Missing: !v.ok}, int(a.EvaluationPeriods))
-	state, reason := autoscaling.Evaluate(a, points, prev.StateValue)
-	if state != prev.StateValue {
-		prev.StateValue, prev.StateReason, prev.StateUpdatedTimestamp = state, reason, ptrTo(metav1Time(s.now))
+	if ev.State != prev.StateValue {
+		prev.StateValue, prev.StateReason, prev.StateUpdatedTimestamp = ev.State, ev.Reason, ptrTo(metav1Time(s.now))
 	}
-	return prev, true, v
+	return prev, true, ev.Sample
 }
 
 // read reads a statistic of the service's tasks once per reconcile.
@@ -243,12 +231,9 @@ func (r *Reconciler) read(ctx context.Context, s *scope, a *ecsv1alpha1.StepPoli
 	if v, ok := values[k]; ok {
 		return v, nil
 	}
-	usage, err := r.Metrics.TaskUsage(ctx, s.svc)
-	if err != nil {
-		values[k] = sample{}
-		return sample{}, err
-	}
-	v, ok := autoscaling.Utilization(a.MetricName, a.Statistic, usage)
-	values[k] = sample{value: v, ok: ok}
-	return values[k], nil
+	cluster, service := resourceParts(s.st.Spec.ResourceID)
+	src := alarms.Source{MetricNS: a.Namespace, MetricName: a.MetricName, Statistic: string(a.Statistic), Cluster: cluster, Service: service}
+	v, err := alarms.ReadSource(ctx, r.Metrics, src, []ecsv1alpha1.Service{*s.svc})
+	values[k] = v
+	return v, err
 }

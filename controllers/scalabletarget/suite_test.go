@@ -23,7 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
-	"github.com/berth-dev/berth/internal/autoscaling"
+	"github.com/berth-dev/berth/internal/alarms"
 	"github.com/berth-dev/berth/internal/testenv"
 )
 
@@ -61,7 +61,7 @@ func run(m *testing.M) int {
 // sets, as metrics-server and the pods would show it.
 type fakeMetrics struct {
 	mu    sync.Mutex
-	tasks []autoscaling.TaskUsage
+	tasks []alarms.TaskUsage
 }
 
 var _ MetricsReader = &fakeMetrics{}
@@ -73,14 +73,14 @@ func (m *fakeMetrics) set(n int, used, reserved int64) {
 	defer m.mu.Unlock()
 	m.tasks = nil
 	for range n {
-		m.tasks = append(m.tasks, autoscaling.TaskUsage{CPUUsed: used, CPUReserved: reserved, MemoryUsed: 64 << 20, MemoryReserved: 512 << 20})
+		m.tasks = append(m.tasks, alarms.TaskUsage{CPUUsed: used, CPUReserved: reserved, MemoryUsed: 64 << 20, MemoryReserved: 512 << 20})
 	}
 }
 
-func (m *fakeMetrics) TaskUsage(context.Context, *ecsv1alpha1.Service) ([]autoscaling.TaskUsage, error) {
+func (m *fakeMetrics) TaskUsage(context.Context, *ecsv1alpha1.Service) ([]alarms.TaskUsage, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return append([]autoscaling.TaskUsage(nil), m.tasks...), nil
+	return append([]alarms.TaskUsage(nil), m.tasks...), nil
 }
 
 // recorded is an event the reconciler emitted.

@@ -1,7 +1,6 @@
 package autoscaling
 
 import (
-	"math"
 	"strings"
 	"testing"
 	"time"
@@ -155,86 +154,6 @@ func TestRunStepScaleIn(t *testing.T) {
 	d4 := RunStep(StepInput{Policy: p, Above: true, Breach: 5, Current: 10, Range: rng, ScaleInBlocked: "scale-in is turned off while deployment ecs-svc/1 is in progress", Now: t0})
 	if d4.Desired != 10 || !strings.Contains(d4.Reason, "deployment") {
 		t.Errorf("during a deployment: %d (%s)", d4.Desired, d4.Reason)
-	}
-}
-
-func alarm(op ecsv1alpha1.ComparisonOperator, threshold float64, n int32, m *int32, missing ecsv1alpha1.TreatMissingData) *ecsv1alpha1.StepPolicyAlarm {
-	return &ecsv1alpha1.StepPolicyAlarm{AlarmName: "high", Namespace: "AWS/ECS", MetricName: "CPUUtilization", Statistic: ecsv1alpha1.StatisticAverage,
-		Period: 60, EvaluationPeriods: n, DatapointsToAlarm: m, Threshold: threshold, ComparisonOperator: op, TreatMissingData: missing}
-}
-
-func pts(vs ...float64) []Datapoint {
-	out := make([]Datapoint, len(vs))
-	for i, v := range vs {
-		out[i] = Datapoint{Time: t0.Add(time.Duration(i) * time.Minute), Value: v, Missing: math.IsNaN(v)}
-	}
-	return out
-}
-
-func TestEvaluate(t *testing.T) {
-	nan := math.NaN()
-	for _, c := range []struct {
-		name   string
-		a      *ecsv1alpha1.StepPolicyAlarm
-		points []Datapoint
-		prev   ecsv1alpha1.AlarmState
-		want   ecsv1alpha1.AlarmState
-		reason string
-	}{
-		{"one breaching datapoint", alarm(ecsv1alpha1.GreaterThanOrEqualToThreshold, 70, 1, nil, ""), pts(85.3), "", ecsv1alpha1.AlarmStateAlarm,
-			"Threshold Crossed: 1 datapoint [85.3] was greater than or equal to the threshold (70.0)."},
-		{"not breaching", alarm(ecsv1alpha1.GreaterThanThreshold, 70, 1, nil, ""), pts(70), "", ecsv1alpha1.AlarmStateOK,
-			"Threshold Crossed: 1 datapoint [70.0] was not greater than the threshold (70.0)."},
-		{"3 of 3 needed", alarm(ecsv1alpha1.GreaterThanThreshold, 70, 3, nil, ""), pts(80, 60, 90), "", ecsv1alpha1.AlarmStateOK, ""},
-		{"2 of 3", alarm(ecsv1alpha1.GreaterThanThreshold, 70, 3, ptr.To[int32](2), ""), pts(80, 60, 90), "", ecsv1alpha1.AlarmStateAlarm,
-			"Threshold Crossed: 2 datapoints [80.0, 90.0] were greater than the threshold (70.0)."},
-		{"only the last N count", alarm(ecsv1alpha1.GreaterThanThreshold, 70, 2, nil, ""), pts(90, 90, 10, 90), "", ecsv1alpha1.AlarmStateOK, ""},
-		{"low alarm", alarm(ecsv1alpha1.LessThanThreshold, 20, 2, nil, ""), pts(10, 5), "", ecsv1alpha1.AlarmStateAlarm, ""},
-		{"all missing", alarm(ecsv1alpha1.GreaterThanThreshold, 70, 2, nil, ""), pts(nan, nan), "OK", ecsv1alpha1.AlarmStateInsufficientData,
-			"Insufficient Data: 2 datapoints were unknown."},
-		{"missing left out", alarm(ecsv1alpha1.GreaterThanThreshold, 70, 2, ptr.To[int32](1), ""), pts(nan, 90), "", ecsv1alpha1.AlarmStateAlarm, ""},
-		{"missing breaching", alarm(ecsv1alpha1.GreaterThanThreshold, 70, 2, nil, ecsv1alpha1.TreatMissingDataBreaching), pts(nan, 90), "", ecsv1alpha1.AlarmStateAlarm,
-			"Threshold Crossed: 2 datapoints [(missing), 90.0] were greater than the threshold (70.0)."},
-		{"missing not breaching", alarm(ecsv1alpha1.GreaterThanThreshold, 70, 1, nil, ecsv1alpha1.TreatMissingDataNotBreaching), pts(nan), "ALARM", ecsv1alpha1.AlarmStateOK, ""},
-		{"too few to decide", alarm(ecsv1alpha1.GreaterThanThreshold, 70, 2, nil, ""), pts(80), "", ecsv1alpha1.AlarmStateInsufficientData,
-			"Insufficient Data: 1 of the 2 datapoints needed to alarm."},
-		{"too few to decide keeps the state", alarm(ecsv1alpha1.GreaterThanThreshold, 70, 2, nil, ""), pts(nan, 80), "OK", ecsv1alpha1.AlarmStateOK, ""},
-		{"OK names the datapoints that do not breach", alarm(ecsv1alpha1.GreaterThanThreshold, 70, 3, nil, ""), pts(80, 60, 90), "", ecsv1alpha1.AlarmStateOK,
-			"Threshold Crossed: 1 datapoint [60.0] was not greater than the threshold (70.0)."},
-		{"missing ignored", alarm(ecsv1alpha1.GreaterThanThreshold, 70, 1, nil, ecsv1alpha1.TreatMissingDataIgnore), pts(nan), "ALARM", ecsv1alpha1.AlarmStateAlarm, ""},
-	} {
-		got, reason := Evaluate(c.a, c.points, c.prev)
-		if got != c.want || (c.reason != "" && reason != c.reason) {
-			t.Errorf("%s: %s %q; want %s %q", c.name, got, reason, c.want, c.reason)
-		}
-	}
-}
-
-func TestUtilization(t *testing.T) {
-	tasks := []TaskUsage{
-		{CPUUsed: 200, CPUReserved: 250, MemoryUsed: 256 << 20, MemoryReserved: 512 << 20},
-		{CPUUsed: 50, CPUReserved: 250, MemoryUsed: 128 << 20, MemoryReserved: 512 << 20},
-		{CPUUsed: 10}, // no reservation: left out
-	}
-	for _, c := range []struct {
-		metric string
-		stat   ecsv1alpha1.MetricStatistic
-		want   float64
-	}{
-		{"CPUUtilization", ecsv1alpha1.StatisticAverage, 50},
-		{"CPUUtilization", ecsv1alpha1.StatisticMaximum, 80},
-		{"CPUUtilization", ecsv1alpha1.StatisticMinimum, 20},
-		{"CPUUtilization", ecsv1alpha1.StatisticSum, 100},
-		{"CPUUtilization", ecsv1alpha1.StatisticSampleCount, 2},
-		{"MemoryUtilization", ecsv1alpha1.StatisticAverage, 37.5},
-	} {
-		got, ok := Utilization(c.metric, c.stat, tasks)
-		if !ok || math.Abs(got-c.want) > 1e-9 {
-			t.Errorf("%s %s = %v, %v; want %v", c.metric, c.stat, got, ok, c.want)
-		}
-	}
-	if _, ok := Utilization("CPUUtilization", ecsv1alpha1.StatisticAverage, nil); ok {
-		t.Error("no tasks: want no datapoint")
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/alarms"
 )
 
 // DefaultCooldown is Application Auto Scaling's cooldown for ECS services
@@ -54,16 +55,9 @@ func bound(v float64) string {
 	case math.IsInf(v, 1):
 		return "+infinity"
 	}
-	return formatNumber(v)
+	return alarms.FormatNumber(v)
 }
 
-// formatNumber prints a metric value the way CloudWatch does in messages.
-func formatNumber(v float64) string {
-	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
-		return fmt.Sprintf("%.1f", v)
-	}
-	return fmt.Sprintf("%.3g", v)
-}
 
 // Step returns the step adjustment whose interval holds breach (the metric
 // minus the alarm threshold), and false when none does. For an alarm on a
@@ -167,7 +161,7 @@ func RunStep(in StepInput) StepDecision {
 	d := StepDecision{Desired: in.Current, Status: in.Status}
 	step, ok := Step(cfg.StepAdjustments, in.Breach, in.Above)
 	if !ok {
-		d.Reason = fmt.Sprintf("no step adjustment covers a breach of %s", formatNumber(in.Breach))
+		d.Reason = fmt.Sprintf("no step adjustment covers a breach of %s", alarms.FormatNumber(in.Breach))
 		return d
 	}
 	cool := Cooldown(cfg)

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -67,6 +68,57 @@ func (a Account) ContainerInstanceArn(cluster, id string) string {
 func (a Account) LogGroupArn(group string) string {
 	return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", a.Region, a.AccountID, group)
 }
+
+// ServiceResourceID is an ECS service's Application Auto Scaling resource
+// ID, service/<cluster>/<service>, by which ScalableTargets and the alarms
+// on its metrics name it.
+func ServiceResourceID(cluster, service string) string {
+	return "service/" + cluster + "/" + service
+}
+
+// AlarmArn is arn:aws:cloudwatch:<region>:<account>:alarm:<name>, the
+// AlarmArn DescribeAlarms shows.
+func (a Account) AlarmArn(name string) string {
+	return fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", a.Region, a.AccountID, name)
+}
+
+// AlarmName is a CloudWatch alarm's name: a MetricAlarm's alarmName, or its
+// object's name.
+func AlarmName(alarmName, objectName string) string {
+	if alarmName != "" {
+		return alarmName
+	}
+	return objectName
+}
+
+// AlarmObject is the name of the MetricAlarm object PutMetricAlarm creates
+// for an alarm name: the name itself when it is a valid object name, else
+// a DNS label made of it with a hash of the whole name (alarm names are
+// case-sensitive and may hold any character but control characters).
+func AlarmObject(alarmName string) string {
+	if validObjectName(alarmName) {
+		return alarmName
+	}
+	sum := sha256.Sum256([]byte(alarmName))
+	base := strings.Trim(nonLabel.ReplaceAllString(strings.ToLower(alarmName), "-"), "-")
+	if len(base) > 40 {
+		base = strings.TrimRight(base[:40], "-")
+	}
+	if base == "" {
+		base = "alarm"
+	}
+	return base + "-" + hex.EncodeToString(sum[:])[:10]
+}
+
+var nonLabel = regexp.MustCompile(`[^a-z0-9-]+`)
+
+// validObjectName: a DNS subdomain of at most 253 characters (a MetricAlarm
+// object's name), here as a DNS label of at most 63, which any kind takes.
+func validObjectName(s string) bool {
+	return len(s) <= 63 && dnsLabel.MatchString(s)
+}
+
+var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 // ObjectName turns an ECS name (capitals and underscores allowed) into the
 // Kubernetes object name Berth expects for it: lower case, '_' → '-'. The
