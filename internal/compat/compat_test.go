@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -85,9 +86,23 @@ func doc(in Input, members []string) []byte {
 	fmt.Fprintf(&b, "fails when the API model (`models/%s`) has a member of %s's input that this table lacks.\n\n", in.Model, in.Operation)
 	fmt.Fprintf(&b, "A %s's `%s` is %s's input. Every member is listed, recursively (`[]` is every element of a\n", in.Kind, where, in.Operation)
 	fmt.Fprintf(&b, "list). **Exact**: Kubernetes does what AWS does. **Approximated**: the member has an effect, with the\n")
-	fmt.Fprintf(&b, "difference said here. **Unsupported**: accepted and stored, without effect. A member exact for some\n")
-	fmt.Fprintf(&b, "values only is reported for the values concerned. Each %s lists, in `status.fieldNotes`, the\n", in.Kind)
-	fmt.Fprintf(&b, "members it sets that are not exact, and sums them up in its `FullySupported` condition.\n\n")
+	fmt.Fprintf(&b, "difference said here. **Unsupported**: without effect: stored, or refused where the entry says so. A\n")
+	fmt.Fprintf(&b, "member exact for some values only is reported for the values concerned. Each %s lists, in\n", in.Kind)
+	fmt.Fprintf(&b, "`status.fieldNotes`, the members it sets that are not exact, and sums them up in its `FullySupported`\n")
+	fmt.Fprintf(&b, "condition.\n\n")
+	if len(in.Berth) > 0 {
+		own := "`" + strings.Join(in.Berth, "`, `") + "`"
+		if i := strings.LastIndex(own, ", "); i >= 0 {
+			own = own[:i] + " and " + own[i+2:]
+		}
+		fmt.Fprintf(&b, "Beside these members, `%s` has Berth's own %s, which are not %s's.\n", where, own, in.Operation)
+		for _, other := range Inputs {
+			if in.Where == "" && other.Kind == in.Kind && other.Where != "" {
+				fmt.Fprintf(&b, "Each element of `spec.%s` is %s's input ([%s](%s)).\n", other.Where, other.Operation, path.Base(other.Doc()), path.Base(other.Doc()))
+			}
+		}
+		b.WriteString("\n")
+	}
 	fmt.Fprintf(&b, "%d members: %d exact, %d approximated, %d unsupported.\n\n", len(members), counts[Exact], counts[Approximated], counts[Unsupported])
 	b.WriteString("| Member | Level | Kubernetes |\n|---|---|---|\n")
 	for _, m := range members {

@@ -15,6 +15,10 @@ type Input struct {
 	Where string
 	// Table is how Berth honours each member.
 	Table Table
+	// Berth lists Berth's own members beside the input's, where the input
+	// is (a CapacityProvider's type and nodePool): the walk leaves them
+	// out, the document names them.
+	Berth []string
 }
 
 // Doc is the input's generated compatibility document, relative to the
@@ -27,6 +31,16 @@ func (in Input) Doc() string {
 // internal/translate's Compatibility, docs/compatibility.md).
 var Inputs = []Input{
 	{Operation: "CreateService", Model: "ecs/service-2.json", Shape: "CreateServiceRequest", Kind: "Service", Table: CreateService},
+	{Operation: "CreateCluster", Model: "ecs/service-2.json", Shape: "CreateClusterRequest", Kind: "Cluster", Table: CreateCluster},
+	{Operation: "CreateCapacityProvider", Model: "ecs/service-2.json", Shape: "CreateCapacityProviderRequest", Kind: "CapacityProvider",
+		Table: CreateCapacityProvider, Berth: []string{"type", "nodePool"}},
+	{Operation: "RunTask", Model: "ecs/service-2.json", Shape: "RunTaskRequest", Kind: "Task", Table: RunTask, Berth: []string{"desiredStatus", "stopReason"}},
+	{Operation: "RegisterScalableTarget", Model: "application-autoscaling/service-2.json", Shape: "RegisterScalableTargetRequest", Kind: "ScalableTarget",
+		Table: RegisterScalableTarget, Berth: []string{"scalingPolicies", "scheduledActions"}},
+	{Operation: "PutScalingPolicy", Model: "application-autoscaling/service-2.json", Shape: "PutScalingPolicyRequest", Kind: "ScalableTarget",
+		Where: "scalingPolicies[]", Table: PutScalingPolicy, Berth: []string{"alarms"}},
+	{Operation: "PutScheduledAction", Model: "application-autoscaling/service-2.json", Shape: "PutScheduledActionRequest", Kind: "ScalableTarget",
+		Where: "scheduledActions[]", Table: PutScheduledAction},
 }
 
 func kebab(s string) string {
