@@ -28,6 +28,7 @@ import (
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/capacity"
+	"github.com/berth-dev/berth/internal/compat"
 	"github.com/berth-dev/berth/internal/conditions"
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/patch"
@@ -390,7 +391,18 @@ func SetStatus(cl *ecsv1alpha1.Cluster, u *usage, acct names.Account) {
 			fmt.Sprintf("%d capacity providers associated", len(cl.Spec.CapacityProviders)))
 		conditions.Summarize(&st.Conditions, gen, conditions.Ready, ecsv1alpha1.ReasonSucceeded, "The cluster is ACTIVE")
 	}
+	setSupported(cl)
 	st.ObservedGeneration = gen
+}
+
+// setSupported reports the members of the spec Berth approximates or does
+// not support (status.fieldNotes and the FullySupported condition), so that
+// none is dropped silently: a function of the spec alone. It does not
+// affect Ready.
+func setSupported(cl *ecsv1alpha1.Cluster) {
+	notes := compat.Bound(compat.ClusterNotes(&cl.Spec))
+	cl.Status.FieldNotes = notes
+	compat.SetCondition(&cl.Status.Conditions, cl.Generation, notes, "cluster", "docs/compatibility/create-cluster.md")
 }
 
 func objectNames(refs []string) string {
