@@ -80,6 +80,14 @@ const minimalContainer = `
     image: public.ecr.aws/nginx/nginx:latest
     memoryReservation: 64`
 
+// ECS's messages for a task cpu or memory it cannot read, then the forms
+// Berth accepts (internal/translate's ErrTaskCPUMessage and TaskCPUHint; a
+// test there checks that the rules say so).
+const (
+	cpuMessage    = `Invalid 'cpu' setting for task. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide. Use CPU units ("1024") or vCPUs ("1 vCPU", ".25 vcpu").`
+	memoryMessage = `Invalid 'memory' setting for task. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide. Use MiB ("2048") or GB ("2 GB", ".5 gb").`
+)
+
 func TestValidationTaskDefinition(t *testing.T) {
 	fargate := func(cpu, memory, networkMode string) string {
 		return fmt.Sprintf(`
@@ -145,7 +153,43 @@ containerDefinitions:` + minimalContainer, want: []cause{
 family: web
 cpu: "lots"
 containerDefinitions:` + minimalContainer, want: []cause{
-			{"spec.cpu", rule(`Invalid 'cpu' setting for task: use CPU units (for example "1024") or vCPUs (for example "1 vCPU")`)},
+			{"spec.cpu", rule(cpuMessage)},
+		}},
+		// Every form ECS documents (RegisterTaskDefinition's cpu and memory,
+		// Fargate's task size table), in any case, with or without a space.
+		{name: "valid Fargate .25 vcpu/.5 gb", kind: "TaskDefinition", spec: fargate(".25 vcpu", ".5 gb", "awsvpc")},
+		{name: "valid Fargate .5 vCPU/1GB", kind: "TaskDefinition", spec: fargate(".5 vCPU", "1GB", "awsvpc")},
+		{name: "valid Fargate 1vcpu/2 gb", kind: "TaskDefinition", spec: fargate("1vcpu", "2 gb", "awsvpc")},
+		{name: "valid Fargate 2 VCPU/4 Gb", kind: "TaskDefinition", spec: fargate("2 VCPU", "4 Gb", "awsvpc")},
+		{name: "Fargate .25 vcpu with 4 GB", kind: "TaskDefinition", spec: fargate(".25 vcpu", "4 GB", "awsvpc"), want: []cause{
+			{"spec.memory", rule("No Fargate configuration exists for given values: .25 vcpu CPU, 4 GB memory")},
+		}},
+		{name: "Fargate .3 vcpu not in the table", kind: "TaskDefinition", spec: fargate(".3 vcpu", "1 GB", "awsvpc"), want: []cause{
+			{"spec.cpu", rule("Invalid 'cpu' setting for task: Fargate supports 256, 512, 1024, 2048, 4096, 8192 or 16384 CPU units (0.25 to 16 vCPU)")},
+		}},
+		{name: "cpu in cores", kind: "TaskDefinition", spec: `
+family: web
+cpu: "1 cpu"
+containerDefinitions:` + minimalContainer, want: []cause{
+			{"spec.cpu", rule(cpuMessage)},
+		}},
+		{name: "cpu with a leading space", kind: "TaskDefinition", spec: `
+family: web
+cpu: " 256"
+containerDefinitions:` + minimalContainer, want: []cause{
+			{"spec.cpu", rule(cpuMessage)},
+		}},
+		{name: "memory in MiB with a unit", kind: "TaskDefinition", spec: `
+family: web
+memory: "512 MiB"
+containerDefinitions:` + minimalContainer, want: []cause{
+			{"spec.memory", rule(memoryMessage)},
+		}},
+		{name: "memory with a dot and no digits", kind: "TaskDefinition", spec: `
+family: web
+memory: ". gb"
+containerDefinitions:` + minimalContainer, want: []cause{
+			{"spec.memory", rule(memoryMessage)},
 		}},
 		{name: "no essential container", kind: "TaskDefinition", spec: `
 family: web

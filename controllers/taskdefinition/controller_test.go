@@ -272,3 +272,42 @@ func TestSpecHash(t *testing.T) {
 		t.Fatal("different specs must hash differently")
 	}
 }
+
+// Task cpu and memory in the forms ECS accepts (".25 vcpu", ".5 gb") are
+// registered, and the revision and the TaskDefinition report them as ECS
+// describes them ("256", "512"), while both specs keep the form they were
+// written in: a GitOps tool comparing the manifest sees no difference.
+func TestTaskSizeNormalisedInStatus(t *testing.T) {
+	g := NewWithT(t)
+	ns := namespace(t)
+	r := reconciler()
+	td := newTaskDefinition(ns, "web", "web", "nginx:1")
+	td.Spec.RequiresCompatibilities = []ecsv1alpha1.Compatibility{ecsv1alpha1.CompatibilityFargate}
+	td.Spec.NetworkMode = ecsv1alpha1.NetworkModeAwsvpc
+	td.Spec.Cpu, td.Spec.Memory = ".25 vcpu", ".5 gb"
+	g.Expect(direct.Create(context.Background(), td)).To(Succeed())
+	reconcile(g, r, td)
+
+	g.Expect(direct.Get(context.Background(), client.ObjectKeyFromObject(td), td)).To(Succeed())
+	g.Expect(meta.IsStatusConditionTrue(td.Status.Conditions, ecsv1alpha1.ConditionReady)).To(BeTrue())
+	g.Expect(td.Spec.Cpu).To(Equal(".25 vcpu"))
+	g.Expect(td.Spec.Memory).To(Equal(".5 gb"))
+	g.Expect(td.Status.Cpu).To(Equal("256"))
+	g.Expect(td.Status.Memory).To(Equal("512"))
+	rev := revisions(g, ns)[1]
+	g.Expect(rev).NotTo(BeNil())
+	g.Expect(rev.Spec.Cpu).To(Equal(".25 vcpu"))
+	g.Expect(rev.Spec.Memory).To(Equal(".5 gb"))
+	g.Expect(rev.Status.Cpu).To(Equal("256"))
+	g.Expect(rev.Status.Memory).To(Equal("512"))
+
+	// The same size written another way is another spec, and so another
+	// revision, as in ECS (every RegisterTaskDefinition is one); it
+	// reports the same size.
+	td.Spec.Cpu, td.Spec.Memory = "256", "0.5GB"
+	g.Expect(direct.Update(context.Background(), td)).To(Succeed())
+	reconcile(g, r, td)
+	g.Expect(direct.Get(context.Background(), client.ObjectKeyFromObject(td), td)).To(Succeed())
+	g.Expect(td.Status.Revision).To(Equal(int32(2)))
+	g.Expect([]string{td.Status.Cpu, td.Status.Memory}).To(Equal([]string{"256", "512"}))
+}

@@ -49,6 +49,7 @@ func setRegistered(td *ecsv1alpha1.TaskDefinition, number int32, name string, ac
 	td.Status.TaskDefinitionArn = acct.TaskDefinitionArn(td.Spec.Family, number)
 	td.Status.LatestRevisionName = name
 	td.Status.ActiveRevisions = active
+	td.Status.Cpu, td.Status.Memory = translate.NormalizedTaskSize(td.Spec.Cpu, td.Spec.Memory)
 	setSupported(td, notes)
 	conditions.Summarize(&td.Status.Conditions, td.Generation, conditions.Ready, ReasonRevisionRegistered,
 		fmt.Sprintf("Registered as %s:%d (%d ACTIVE revisions)", td.Spec.Family, number, active))
@@ -57,6 +58,8 @@ func setRegistered(td *ecsv1alpha1.TaskDefinition, number int32, name string, ac
 
 func setRevisionStatus(rev *ecsv1alpha1.TaskDefinitionRevision, active bool, acct names.Account, f translate.Features, now time.Time) {
 	rev.Status.TaskDefinitionArn = acct.TaskDefinitionArn(rev.Spec.Family, rev.Spec.Revision)
+	// As ECS describes it ("256" for ".25 vCPU"); the spec keeps the user's form.
+	rev.Status.Cpu, rev.Status.Memory = translate.NormalizedTaskSize(rev.Spec.Cpu, rev.Spec.Memory)
 	notes, _ := translate.ReportWith(&rev.Spec.RegisterTaskDefinitionInput, f)
 	rev.Status.FieldNotes = FieldNotes(notes)
 	setFidelityCondition(&rev.Status.Conditions, rev.Generation, notes)

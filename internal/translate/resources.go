@@ -3,7 +3,6 @@ package translate
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -20,38 +19,6 @@ const ResourceGPU corev1.ResourceName = "nvidia.com/gpu"
 // millicores, rounding up so that a share is never 0.
 func cpuMillis(units int64) int64 {
 	return (units*1000 + 1023) / 1024
-}
-
-// TaskCPUUnits parses a task-level cpu ("1024", "1 vCPU", "0.25 vcpu") into
-// CPU units; ok is false when it is absent.
-func TaskCPUUnits(s string) (units int64, ok bool, err error) {
-	return parseTaskSize(s, "vcpu", 1024)
-}
-
-// TaskMemoryMiB parses a task-level memory ("2048", "2 GB", "0.5GB") into
-// MiB; ok is false when it is absent.
-func TaskMemoryMiB(s string) (mib int64, ok bool, err error) {
-	return parseTaskSize(s, "gb", 1024)
-}
-
-func parseTaskSize(s, unit string, per float64) (int64, bool, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, false, nil
-	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return n, true, nil
-	}
-	lower := strings.ToLower(s)
-	num, found := strings.CutSuffix(lower, unit)
-	if !found {
-		return 0, true, fmt.Errorf("%q is neither a number nor a number of %s", s, strings.ToUpper(unit))
-	}
-	f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
-	if err != nil || f < 0 {
-		return 0, true, fmt.Errorf("%q is neither a number nor a number of %s", s, strings.ToUpper(unit))
-	}
-	return int64(f * per), true, nil
 }
 
 // fargateSizes are Fargate's valid task sizes: CPU units → memory MiB.
@@ -201,12 +168,12 @@ func (b *builder) podResources(td *ecsv1alpha1.RegisterTaskDefinitionInput, sumC
 func (b *builder) taskSize(td *ecsv1alpha1.RegisterTaskDefinitionInput, sumCPU, sumMem int64) (cpu, mem int64, hasCPU, hasMem, ok bool) {
 	cpu, hasCPU, err := TaskCPUUnits(td.Cpu)
 	if err != nil {
-		b.errs = append(b.errs, field.Invalid(field.NewPath("cpu"), td.Cpu, "Invalid 'cpu' setting for task: "+err.Error()))
+		b.errs = append(b.errs, field.Invalid(field.NewPath("cpu"), td.Cpu, err.Error()+" "+TaskCPUHint))
 		return 0, 0, false, false, false
 	}
 	mem, hasMem, err = TaskMemoryMiB(td.Memory)
 	if err != nil {
-		b.errs = append(b.errs, field.Invalid(field.NewPath("memory"), td.Memory, "Invalid 'memory' setting for task: "+err.Error()))
+		b.errs = append(b.errs, field.Invalid(field.NewPath("memory"), td.Memory, err.Error()+" "+TaskMemoryHint))
 		return 0, 0, false, false, false
 	}
 	if hasCPU && sumCPU > cpu {

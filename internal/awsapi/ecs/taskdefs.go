@@ -51,6 +51,9 @@ func revisionStatus(rev *ecsv1alpha1.TaskDefinitionRevision) ecswire.TaskDefinit
 func revisionShape(c *awsapi.Caller, rev *ecsv1alpha1.TaskDefinitionRevision) *ecswire.TaskDefinition {
 	out := &ecswire.TaskDefinition{}
 	_ = convert(&rev.Spec.RegisterTaskDefinitionInput, out)
+	// ECS converts cpu and memory at registration (".25 vCPU" → "256");
+	// the revision's spec keeps the form the caller sent.
+	out.Cpu, out.Memory = translate.NormalizedTaskSize(rev.Spec.Cpu, rev.Spec.Memory)
 	out.Revision = rev.Spec.Revision
 	out.TaskDefinitionArn = c.Account.TaskDefinitionArn(rev.Spec.Family, rev.Spec.Revision)
 	out.Status = revisionStatus(rev)
@@ -156,14 +159,8 @@ func (h *handlers) registerTaskDefinition(ctx context.Context, in *ecswire.Regis
 	if err := convert(in, &spec); err != nil {
 		return nil, invalidParameter("%v", err)
 	}
-	if spec.Family == "" {
-		return nil, notFound(ClientException, "Family is required.")
-	}
-	if len(spec.ContainerDefinitions) == 0 {
-		return nil, notFound(ClientException, "Container list cannot be empty.")
-	}
-	if _, err := translate.ReportWith(&spec, h.o.Features); err != nil {
-		return nil, notFound(ClientException, "%s", strings.TrimPrefix(err.Error(), "ClientException: "))
+	if err := h.checkRegistration(&spec); err != nil {
+		return nil, err
 	}
 	token := strings.ReplaceAll(string(uuid.NewUUID()), "-", "")
 	var td *ecsv1alpha1.TaskDefinition
@@ -210,6 +207,28 @@ func (h *handlers) registerTaskDefinition(ctx context.Context, in *ecswire.Regis
 		return nil, err
 	}
 	return &ecswire.RegisterTaskDefinitionResponse{TaskDefinition: revisionShape(c, rev), Tags: tagsOf(rev.Spec.Tags)}, nil
+}
+
+// checkRegistration refuses a definition ECS would refuse, with ECS's
+// message where Berth knows it.
+func (h *handlers) checkRegistration(spec *ecsv1alpha1.RegisterTaskDefinitionInput) error {
+	if spec.Family == "" {
+		return notFound(ClientException, "Family is required.")
+	}
+	if len(spec.ContainerDefinitions) == 0 {
+		return notFound(ClientException, "Container list cannot be empty.")
+	}
+	// ECS's own messages for a cpu or memory it cannot read.
+	if _, err := translate.NormalizeTaskCPU(spec.Cpu); err != nil {
+		return notFound(ClientException, "%s", err.Error())
+	}
+	if _, err := translate.NormalizeTaskMemory(spec.Memory); err != nil {
+		return notFound(ClientException, "%s", err.Error())
+	}
+	if _, err := translate.ReportWith(spec, h.o.Features); err != nil {
+		return notFound(ClientException, "%s", strings.TrimPrefix(err.Error(), "ClientException: "))
+	}
+	return nil
 }
 
 // waitRegistered waits until the TaskDefinition controller has registered

@@ -18,6 +18,7 @@ import (
 	"github.com/berth-dev/berth/internal/awsapi/ecswire"
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/taskstate"
+	"github.com/berth-dev/berth/internal/translate"
 )
 
 // MaxRunTaskCount is RunTask's largest count, as in ECS.
@@ -93,7 +94,7 @@ func taskShape(c *awsapi.Caller, t *ecsv1alpha1.Task, rev *ecsv1alpha1.TaskDefin
 	}
 	out.Version = t.Generation
 	if rev != nil {
-		out.Cpu, out.Memory = rev.Spec.Cpu, rev.Spec.Memory
+		out.Cpu, out.Memory = translate.NormalizedTaskSize(rev.Spec.Cpu, rev.Spec.Memory)
 	}
 	if len(st.Containers) > 0 {
 		for _, ct := range st.Containers {
