@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -69,8 +70,10 @@ func TestSetStatus(t *testing.T) {
 	if st.ContainerInstances[2].Status != "DRAINING" || st.ContainerInstances[1].AgentConnected {
 		t.Errorf("c = %+v (cordoned: DRAINING), b = %+v (not Ready)", st.ContainerInstances[2], st.ContainerInstances[1])
 	}
-	if st.ObservedGeneration != 2 || len(st.Conditions) != 1 || st.Conditions[0].Message != "ACTIVE with 2 of 3 nodes Ready" {
-		t.Fatalf("conditions: %+v", st.Conditions)
+	ready := meta.FindStatusCondition(st.Conditions, ecsv1alpha1.ConditionReady)
+	if st.ObservedGeneration != 2 || len(st.Conditions) != 2 || ready == nil || ready.Message != "ACTIVE with 2 of 3 nodes Ready" ||
+		!meta.IsStatusConditionTrue(st.Conditions, ecsv1alpha1.ConditionFullySupported) {
+		t.Fatalf("conditions: %+v (want Ready and FullySupported)", st.Conditions)
 	}
 	if len(p.pending) != 1 || p.pending[0].Name != "p3" {
 		t.Errorf("pending = %v, want p3", p.pending)

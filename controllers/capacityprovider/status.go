@@ -11,6 +11,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/compat"
 	"github.com/berth-dev/berth/internal/conditions"
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/patch"
@@ -83,5 +84,16 @@ func SetStatus(cp *ecsv1alpha1.CapacityProvider, p *pool, acct names.Account) {
 		msg += fmt.Sprintf("; CapacityProviderReservation %d%% (%d instances needed, %d desired)", ms.CapacityProviderReservation, ms.InstancesNeeded, ms.DesiredInstances)
 	}
 	conditions.Summarize(&st.Conditions, cp.Generation, conditions.Ready, ecsv1alpha1.ReasonSucceeded, msg)
+	setSupported(cp)
 	st.ObservedGeneration = cp.Generation
+}
+
+// setSupported reports the members of the spec Berth approximates or does
+// not support (status.fieldNotes and the FullySupported condition), so that
+// none is dropped silently: a function of the spec alone. It does not
+// affect Ready.
+func setSupported(cp *ecsv1alpha1.CapacityProvider) {
+	notes := compat.Bound(compat.CapacityProviderNotes(&cp.Spec))
+	cp.Status.FieldNotes = notes
+	compat.SetCondition(&cp.Status.Conditions, cp.Generation, notes, "capacity provider", "docs/compatibility/create-capacity-provider.md")
 }
