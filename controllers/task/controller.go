@@ -140,6 +140,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			after = conditions.Backoff(meta.FindStatusCondition(task.Status.Conditions, problem.Condition), r.Clock.Now())
 		}
 	}
+	setSupported(task)
 	r.emitTransitionEvents(stored, task)
 	if _, perr := patch.Status(ctx, r.Client, stored, task); perr != nil && err == nil {
 		err = perr

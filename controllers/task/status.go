@@ -10,6 +10,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/compat"
 	"github.com/berth-dev/berth/internal/conditions"
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/resolve"
@@ -32,6 +33,16 @@ func setProblem(task *ecsv1alpha1.Task, p *resolve.Problem) {
 		conditions.Summarize(&task.Status.Conditions, gen, conditions.Stalled, p.Reason, p.Message)
 	}
 	task.Status.ObservedGeneration = gen
+}
+
+// setSupported reports the members of the spec Berth approximates or does
+// not support (status.fieldNotes and the FullySupported condition), so that
+// none is dropped silently: a function of the spec alone. It does not
+// affect Ready.
+func setSupported(task *ecsv1alpha1.Task) {
+	notes := compat.Bound(compat.TaskNotes(&task.Spec))
+	task.Status.FieldNotes = notes
+	compat.SetCondition(&task.Status.Conditions, task.Generation, notes, "task", "docs/compatibility/run-task.md")
 }
 
 // setStarted records what the task was started with.
