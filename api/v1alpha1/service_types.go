@@ -219,6 +219,56 @@ type ServiceDeployment struct {
 	// updatedAt: when the deployment last changed state or failure count.
 	// +required
 	UpdatedAt metav1.Time `json:"updatedAt"`
+
+	// alarms: the deployment alarms watched for this deployment (ECS's
+	// ServiceDeploymentAlarms): MONITORING while it is in progress,
+	// TRIGGERED when one went into ALARM (the deployment failed),
+	// MONITORING_COMPLETE once it completed, DISABLED when an alarm was
+	// already in ALARM as it started (ECS then does not watch them) or for
+	// a rollback.
+	// +optional
+	Alarms *DeploymentAlarmsState `json:"alarms,omitempty"`
+
+	// bakeUntil: with deployment alarms, a deployment whose tasks all run
+	// healthy stays IN_PROGRESS, its alarms watched, until then (Berth:
+	// ECS computes a bake time from the alarms; docs/services.md says how
+	// Berth does).
+	// +optional
+	BakeUntil *metav1.Time `json:"bakeUntil,omitempty"`
+}
+
+// MonitorStatus is the status of a deployment's rollback monitors (ECS's
+// ServiceDeploymentRollbackMonitorsStatus).
+// +kubebuilder:validation:Enum=TRIGGERED;MONITORING;MONITORING_COMPLETE;DISABLED
+type MonitorStatus string
+
+// Monitor statuses.
+const (
+	MonitorTriggered          MonitorStatus = "TRIGGERED"
+	MonitorMonitoring         MonitorStatus = "MONITORING"
+	MonitorMonitoringComplete MonitorStatus = "MONITORING_COMPLETE"
+	MonitorDisabled           MonitorStatus = "DISABLED"
+)
+
+// DeploymentAlarmsState is ECS's ServiceDeploymentAlarms: the alarms a
+// deployment watches and those that went into ALARM.
+type DeploymentAlarmsState struct {
+	// status: TRIGGERED, MONITORING, MONITORING_COMPLETE or DISABLED.
+	// +required
+	Status MonitorStatus `json:"status"`
+	// alarmNames: the alarms watched.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=100
+	// +kubebuilder:validation:items:MaxLength=255
+	AlarmNames []string `json:"alarmNames,omitempty"`
+	// triggeredAlarmNames: those that were in ALARM when the deployment
+	// failed.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=100
+	// +kubebuilder:validation:items:MaxLength=255
+	TriggeredAlarmNames []string `json:"triggeredAlarmNames,omitempty"`
 }
 
 // ServiceEvent is one entry of a service's event log (ECS's ServiceEvent).

@@ -70,6 +70,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=services/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=clusters;taskdefinitionrevisions,verbs=get;list;watch
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=capacityproviders,verbs=get;list;watch
+// +kubebuilder:rbac:groups=ecs.berth.dev,resources=metricalarms,verbs=get;list;watch
 // +kubebuilder:rbac:groups=apps,resources=deployments;daemonsets,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=core,resources=pods,verbs=get;list;watch;patch;delete
 // +kubebuilder:rbac:groups=core,resources=services,verbs=get;list;watch;create;patch;delete
@@ -93,6 +94,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&ecsv1alpha1.Cluster{}, handler.EnqueueRequestsFromMapFunc(r.byCluster), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&ecsv1alpha1.CapacityProvider{}, handler.EnqueueRequestsFromMapFunc(r.all), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.byNode), builder.WithPredicates(cordonChanged)).
+		Watches(&ecsv1alpha1.MetricAlarm{}, handler.EnqueueRequestsFromMapFunc(r.byAlarm), builder.WithPredicates(alarmStateChanged)).
 		Complete(r)
 }
 
@@ -311,7 +313,12 @@ func (r *Reconciler) schedule(ctx context.Context, s *scope, template map[string
 		return err
 	}
 	s.want = target(template, s.revision, s.placement, r.Config)
-	s.plan = rollout.Plan(r.planInput(s))
+	in := r.planInput(s)
+	var err error
+	if in.Alarms, err = r.deploymentAlarms(ctx, s.svc); err != nil {
+		return err
+	}
+	s.plan = rollout.Plan(in)
 	return nil
 }
 

@@ -87,7 +87,8 @@ func setDeploymentConditions(s *scope) {
 		conditions.Set(&st.Conditions, gen, ecsv1alpha1.ConditionDeploymentAvailable, false, ecsv1alpha1.ReasonRolloutInProgress, "Waiting for the first deployment")
 		conditions.Summarize(&st.Conditions, gen, conditions.Progressing, ecsv1alpha1.ReasonRolloutInProgress, "Waiting for the first deployment")
 	case prim.RolloutState == ecsv1alpha1.RolloutFailed:
-		msg := fmt.Sprintf("service %s (deployment %s) deployment failed: tasks failed to start (%d failed tasks). ", st.ServiceName, prim.ID, prim.FailedTasks)
+		msg := fmt.Sprintf("service %s (deployment %s) deployment failed: %s (%d failed tasks). ", st.ServiceName, prim.ID,
+			strings.TrimSuffix(prim.RolloutStateReason, "."), prim.FailedTasks)
 		if run := s.plan.Run; run != nil {
 			msg += fmt.Sprintf("The tasks of deployment %s (%s) keep running; update the service to deploy again.", run.ID, run.TaskDefinition)
 		} else {

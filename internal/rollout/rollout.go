@@ -63,6 +63,8 @@ type Input struct {
 	Desired int32
 	// Breaker is the deployment circuit breaker (nil: off).
 	Breaker *ecsv1alpha1.DeploymentCircuitBreaker
+	// Alarms are the deployment alarms (nil: none, or not enabled).
+	Alarms *Alarms
 	// Provisioning is how long a task the scheduler cannot place may wait
 	// for capacity being provisioned for it (a Fargate node, managed
 	// scaling) before ECS's "unable to place" event: tasks wait in
@@ -84,6 +86,21 @@ type Input struct {
 	Workload Workload
 	// Now is the time of the reconcile.
 	Now time.Time
+}
+
+// Alarms are a service's deployment alarms (deploymentConfiguration.alarms
+// with enable) as they stand.
+type Alarms struct {
+	// Names are the alarms the deployments watch.
+	Names []string
+	// Rollback rolls a deployment an alarm failed back to the last
+	// COMPLETED one.
+	Rollback bool
+	// InAlarm are those of Names in the ALARM state now, sorted.
+	InAlarm []string
+	// Bake is how long a deployment whose tasks all run healthy stays
+	// IN_PROGRESS, its alarms watched, before it completes.
+	Bake time.Duration
 }
 
 // Stop is a task to stop.
@@ -145,6 +162,8 @@ func Plan(in Input) Output {
 	p.unplaced()
 	p.judge()
 	p.trip()
+	p.watch()
+	p.alarmed()
 	p.complete()
 	return p.finish()
 }
@@ -246,6 +265,7 @@ func promote(d *ecsv1alpha1.ServiceDeployment, reason string, now metav1.Time) {
 	d.RolloutStateReason = reason
 	d.FailedTasks = 0
 	d.UpdatedAt = now
+	d.BakeUntil = nil
 }
 
 // count sets each deployment's running and pending tasks from its pods;
@@ -389,6 +409,7 @@ func (p *planner) trip() {
 	prim.RolloutState = ecsv1alpha1.RolloutFailed
 	prim.RolloutStateReason = "ECS deployment circuit breaker: tasks failed to start."
 	prim.UpdatedAt = now
+	prim.BakeUntil = nil
 	p.say(ReasonDeploymentFailed, true, "(deployment %s) deployment failed: tasks failed to start.", prim.ID)
 	if !b.Rollback {
 		return
@@ -465,7 +486,14 @@ func (p *planner) complete() {
 	if !available || prim.PendingCount != 0 {
 		return
 	}
+	if prim.RolloutState == ecsv1alpha1.RolloutInProgress && p.baking(prim) {
+		return
+	}
 	if prim.RolloutState == ecsv1alpha1.RolloutInProgress {
+		if prim.Alarms != nil && prim.Alarms.Status == ecsv1alpha1.MonitorMonitoring {
+			prim.Alarms.Status = ecsv1alpha1.MonitorMonitoringComplete
+		}
+		prim.BakeUntil = nil
 		prim.RolloutState = ecsv1alpha1.RolloutCompleted
 		prim.RolloutStateReason = fmt.Sprintf("ECS deployment %s completed.", prim.ID)
 		prim.UpdatedAt = p.now()
