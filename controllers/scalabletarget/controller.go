@@ -167,6 +167,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 }
 
 func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result, error) {
+	setSupported(s.st)
 	problem, err := r.resolveService(ctx, s)
 	if err != nil {
 		setUnknown(s.st, err)

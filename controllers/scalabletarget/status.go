@@ -8,7 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
-	"github.com/berth-dev/berth/internal/autoscaling"
+	"github.com/berth-dev/berth/internal/compat"
 	"github.com/berth-dev/berth/internal/conditions"
 )
 
@@ -36,13 +36,24 @@ func setProblem(st *ecsv1alpha1.ScalableTarget, p *problem) {
 	conditions.Summarize(&st.Status.Conditions, st.Generation, conditions.Stalled, p.reason, truncate(p.message))
 }
 
+// setSupported reports the members of the spec Berth approximates or does
+// not support (status.fieldNotes and the FullySupported condition), so that
+// none is dropped silently: a function of the spec alone, set before any
+// status write. It does not affect Ready. status.notes, which listed the
+// approximations before fieldNotes, is no longer written: cleared.
+func setSupported(st *ecsv1alpha1.ScalableTarget) {
+	notes := compat.Bound(compat.ScalableTargetNotes(&st.Spec))
+	st.Status.FieldNotes = notes
+	st.Status.Notes = nil
+	compat.SetCondition(&st.Status.Conditions, st.Generation, notes, "scalable target", "docs/compatibility/register-scalable-target.md")
+}
+
 // setStatus computes the target's status after a reconcile: the range and
-// desired count, the notes, and the conditions.
+// desired count, and the conditions.
 func setStatus(s *scope) {
 	st := s.st
 	st.Status.ObservedGeneration = st.Generation
 	st.Status.DesiredCount = ptrTo(s.desired)
-	st.Status.Notes = autoscaling.Notes(st)
 	state, reason, msg := summary(s)
 	conditions.Summarize(&st.Status.Conditions, st.Generation, state, reason, truncate(msg))
 }

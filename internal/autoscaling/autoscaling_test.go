@@ -252,17 +252,3 @@ func TestRange(t *testing.T) {
 		t.Errorf("new registration: %v", InForce(st))
 	}
 }
-
-func TestNotes(t *testing.T) {
-	st := &ecsv1alpha1.ScalableTarget{Spec: ecsv1alpha1.ScalableTargetSpec{MinCapacity: 0, MaxCapacity: 4, RoleARN: "arn:aws:iam::1:role/x",
-		ScalingPolicies: []ecsv1alpha1.ScalingPolicy{{PolicyName: "cpu", PolicyType: ecsv1alpha1.PolicyTypeTargetTracking,
-			TargetTrackingScalingPolicyConfiguration: &ecsv1alpha1.TargetTrackingScalingPolicyConfiguration{TargetValue: 50.5, ScaleOutCooldown: ptr.To[int32](60),
-				PredefinedMetricSpecification: &ecsv1alpha1.PredefinedMetricSpecification{PredefinedMetricType: ecsv1alpha1.MetricECSServiceAverageCPUUtilization}}}}}}
-	got := strings.Join(Notes(st), "\n")
-	for _, want := range []string{"spec.roleARN: stored", "spec.scalingPolicies[0].targetTrackingScalingPolicyConfiguration.scaleOutCooldown: approximated",
-		"targetValue: 50.5 is rounded to 51%", "spec.minCapacity: 0"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("notes lack %q:\n%s", want, got)
-		}
-	}
-}
