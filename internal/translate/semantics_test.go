@@ -152,9 +152,9 @@ func TestInvalidDefinitions(t *testing.T) {
 		"secret that is not an ARN of a secret": {containers(
 			ecsv1alpha1.ContainerDefinition{Name: "a", Image: "i", Secrets: []ecsv1alpha1.Secret{{Name: "X", ValueFrom: "arn:aws:s3:::b/k"}}},
 		), "containerDefinitions[0].secrets[0].valueFrom"},
-		"FSx volume": {&ecsv1alpha1.RegisterTaskDefinitionInput{Family: "f", ContainerDefinitions: []ecsv1alpha1.ContainerDefinition{{Name: "a", Image: "i"}},
-			Volumes: []ecsv1alpha1.Volume{{Name: "w", FsxWindowsFileServerVolumeConfiguration: &ecsv1alpha1.FSxWindowsFileServerVolumeConfiguration{FileSystemId: "fs", RootDirectory: "/"}}}},
-			"volumes[0]: Forbidden: FSx for Windows File Server and S3 Files volumes are not supported by Berth"},
+		"S3 Files volume": {&ecsv1alpha1.RegisterTaskDefinitionInput{Family: "f", ContainerDefinitions: []ecsv1alpha1.ContainerDefinition{{Name: "a", Image: "i"}},
+			Volumes: []ecsv1alpha1.Volume{{Name: "w", S3filesVolumeConfiguration: &ecsv1alpha1.S3FilesVolumeConfiguration{FileSystemArn: "arn:aws:s3files:us-east-1:123456789012:file-system/fs-0123456789abcdef0"}}}},
+			"volumes[0]: Forbidden: S3 Files volumes are not supported by Berth"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -25,6 +26,26 @@ func EFSClaimName(cfg *ecsv1alpha1.EFSVolumeConfiguration) string {
 	return SecretName(n)
 }
 
+// FSxWindowsVolume is the PersistentVolumeClaim an FSx for Windows File
+// Server volume is mounted from, and the subPath within it. ECS maps
+// \\<file system>\<rootDirectory> on the container instance, so the first
+// directory of rootDirectory is the file system's SMB share, which one
+// PersistentVolume mounts (csi-driver-smb: source //<file system DNS
+// name>/<share>): the claim is "fsx-<fileSystemId>-<share>", and the rest of
+// rootDirectory, with Windows' backslashes made '/', is the subPath
+// (docs/containers.md). An empty rootDirectory gives "fsx-<fileSystemId>"
+// and no subPath. "." and ".." are resolved within the path: it never
+// leaves its share.
+func FSxWindowsVolume(cfg *ecsv1alpha1.FSxWindowsFileServerVolumeConfiguration) (claim, subPath string) {
+	root := path.Clean("/" + strings.ReplaceAll(cfg.RootDirectory, `\`, "/"))
+	share, rest, _ := strings.Cut(strings.TrimPrefix(root, "/"), "/")
+	claim = "fsx-" + cfg.FileSystemId
+	if share != "" {
+		claim += "-" + share
+	}
+	return SecretName(claim), rest
+}
+
 // SharedVolumeClaimName is the PersistentVolumeClaim a shared-scope Docker
 // volume is mounted from: the volume's name, made a DNS name.
 func SharedVolumeClaimName(volume string) string { return SecretName(volume) }
@@ -32,7 +53,7 @@ func SharedVolumeClaimName(volume string) string { return SecretName(volume) }
 // podVolume is a translated task volume and what its mounts need.
 type podVolume struct {
 	name    string
-	subPath string // EFS rootDirectory, relative
+	subPath string // EFS or FSx rootDirectory, relative
 }
 
 // volumes translates the task's volumes: a host sourcePath is a hostPath;
@@ -91,8 +112,12 @@ func (b *builder) volumeSource(p *field.Path, v *ecsv1alpha1.Volume, vol *corev1
 			b.note(p.Child("dockerVolumeConfiguration", "driver").String(), Approximated,
 				fmt.Sprintf("Docker volume driver %q is not used: the storage class of the PersistentVolumeClaim decides", cfg.Driver))
 		}
-	case v.FsxWindowsFileServerVolumeConfiguration != nil, v.S3filesVolumeConfiguration != nil:
-		b.errs = append(b.errs, field.Forbidden(p, "FSx for Windows File Server and S3 Files volumes are not supported by Berth"))
+	case v.FsxWindowsFileServerVolumeConfiguration != nil:
+		claim, subPath := FSxWindowsVolume(v.FsxWindowsFileServerVolumeConfiguration)
+		vol.WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(claim))
+		pv.subPath = subPath
+	case v.S3filesVolumeConfiguration != nil:
+		b.errs = append(b.errs, field.Forbidden(p, "S3 Files volumes are not supported by Berth"))
 		return false
 	case v.ConfiguredAtLaunch != nil && *v.ConfiguredAtLaunch:
 		vol.WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(SharedVolumeClaimName(v.Name)))
