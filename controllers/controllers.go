@@ -13,6 +13,7 @@ import (
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/controllers/capacityprovider"
 	"github.com/berth-dev/berth/controllers/cluster"
+	"github.com/berth-dev/berth/controllers/metricalarm"
 	"github.com/berth-dev/berth/controllers/revision"
 	"github.com/berth-dev/berth/controllers/scalabletarget"
 	"github.com/berth-dev/berth/controllers/service"
@@ -98,6 +99,8 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 		&stoppedtask.Reconciler{Client: c, Clock: retentionClock, TTL: cfg.StoppedTaskTTL, MaxPerService: cfg.StoppedTasksPerService, Options: opts},
 		&cluster.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-cluster"), Clock: clk, Account: cfg.Account, Options: opts},
 		&scalabletarget.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-scalabletarget"), Clock: clk, Options: opts,
+			Metrics: alarms.ResourceMetrics{Pods: c, Metrics: mgr.GetAPIReader()}},
+		&metricalarm.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-metricalarm"), Clock: clk, Account: cfg.Account, Options: opts,
 			Metrics: alarms.ResourceMetrics{Pods: c, Metrics: mgr.GetAPIReader()}},
 		&capacityprovider.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-capacityprovider"), Clock: clk, Account: cfg.Account, Options: opts, CostInterval: cfg.CostInterval, APIReader: mgr.GetAPIReader(),
 			Provisioners: map[ecsv1alpha1.NodeProvisioner]provision.Provisioner{ecsv1alpha1.NodeProvisionerKwok: kwoknode.Provisioner{Client: c}}},

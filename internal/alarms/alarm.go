@@ -79,7 +79,7 @@ var operatorWords = map[ecsv1alpha1.ComparisonOperator]string{
 // first; only the last evaluationPeriods count), as CloudWatch does: ALARM
 // when datapointsToAlarm of them breach; missing datapoints are treated as
 // treatMissingData says (missing: left out, and INSUFFICIENT_DATA when none
-// is left; ignore: the previous state stays). The reason names the
+// is left, once the window is full; ignore: the previous state stays). The reason names the
 // datapoints, in CloudWatch's words; it is empty when the state stays for
 // want of datapoints. prev is the current state ("" when the alarm is new).
 func Evaluate(r Rule, points []Datapoint, prev ecsv1alpha1.AlarmState) (ecsv1alpha1.AlarmState, string) {
@@ -114,11 +114,15 @@ func Evaluate(r Rule, points []Datapoint, prev ecsv1alpha1.AlarmState) (ecsv1alp
 		return ecsv1alpha1.AlarmStateAlarm, reason(r, breaching, true)
 	case len(fine) > 0:
 		return ecsv1alpha1.AlarmStateOK, reason(r, fine, false)
-	case prev != "" && (len(present) > 0 || r.TreatMissingData == ecsv1alpha1.TreatMissingDataIgnore):
-		// Too few datapoints to decide: the state stays.
+	case prev != "" && (len(present) > 0 || r.TreatMissingData == ecsv1alpha1.TreatMissingDataIgnore || len(points) < n):
+		// Too few datapoints to decide (or a window a restart emptied:
+		// its earlier periods are unknown, not missing): the state stays.
 		return prev, ""
 	case len(present) > 0:
 		return ecsv1alpha1.AlarmStateInsufficientData, fmt.Sprintf("Insufficient Data: %d of the %d datapoints needed to alarm.", len(present), m)
+	}
+	if len(points) == 1 {
+		return ecsv1alpha1.AlarmStateInsufficientData, "Insufficient Data: 1 datapoint was unknown."
 	}
 	return ecsv1alpha1.AlarmStateInsufficientData, fmt.Sprintf("Insufficient Data: %d datapoints were unknown.", len(points))
 }

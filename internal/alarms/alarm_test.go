@@ -70,7 +70,6 @@ func TestEvaluate(t *testing.T) {
 	}
 }
 
-
 // TestReasonIsBounded: a window of many datapoints names 20 of them, and
 // the reason stays within CloudWatch's 1,023 characters.
 func TestReasonIsBounded(t *testing.T) {
@@ -144,7 +143,9 @@ func TestTake(t *testing.T) {
 // fakeUsage returns the same tasks for every service.
 type fakeUsage []TaskUsage
 
-func (f fakeUsage) TaskUsage(context.Context, *ecsv1alpha1.Service) ([]TaskUsage, error) { return f, nil }
+func (f fakeUsage) TaskUsage(context.Context, *ecsv1alpha1.Service) ([]TaskUsage, error) {
+	return f, nil
+}
 
 // TestReadSource: the statistics of a service's tasks are ECS's (and
 // ecsmetrics', as the CloudWatch API serves them): Average is the total
@@ -176,7 +177,7 @@ func TestReadSource(t *testing.T) {
 		{"ECS/ContainerInsights", "RunningTaskCount", "Average", false, 3, true},
 		{"ECS/ContainerInsights", "DesiredTaskCount", "Maximum", false, 4, true},
 		{"ECS/ContainerInsights", "PendingTaskCount", "Average", false, 0, false}, // not in the status
-		{"ECS/ContainerInsights", "CpuReserved", "Sum", false, 512, true},        // 500 millicores: 512 CPU units
+		{"ECS/ContainerInsights", "CpuReserved", "Sum", false, 512, true},         // 500 millicores: 512 CPU units
 		{"ECS/ContainerInsights", "ServiceCount", "Average", true, 1, true},
 		{"ECS/ContainerInsights", "TaskCount", "Average", true, 3, true},
 	} {

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/alarms"
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/translate"
 )
@@ -31,14 +32,16 @@ const (
 	// run on.
 	IndexPool = "ecs.berth.dev/pool"
 	// IndexResourceID indexes Services and ScalableTargets by the
-	// Application Auto Scaling resource ID, service/<cluster>/<service>.
+	// Application Auto Scaling resource ID, service/<cluster>/<service>,
+	// and MetricAlarms by the service their metric's dimensions name.
+	// (MetricAlarms are also indexed by alarm name: alarms.IndexAlarmName.)
 	IndexResourceID = "ecs.berth.dev/resource-id"
 )
 
 // ResourceID is a Service's Application Auto Scaling resource ID:
 // service/<cluster>/<serviceName>.
 func ResourceID(svc *ecsv1alpha1.Service) string {
-	return "service/" + names.ClusterName(svc.Spec.Cluster) + "/" + names.ServiceName(svc.Spec.ServiceName, svc.Name)
+	return names.ServiceResourceID(names.ClusterName(svc.Spec.Cluster), names.ServiceName(svc.Spec.ServiceName, svc.Name))
 }
 
 // FieldIndexer is the part of a manager that registers indexes.
@@ -83,6 +86,15 @@ func SetupIndexes(ctx context.Context, idx FieldIndexer) error {
 		}},
 		{&ecsv1alpha1.ScalableTarget{}, IndexResourceID, func(o client.Object) []string {
 			return []string{o.(*ecsv1alpha1.ScalableTarget).Spec.ResourceID}
+		}},
+		{&ecsv1alpha1.MetricAlarm{}, IndexResourceID, func(o client.Object) []string {
+			if id := alarms.ResourceID(o.(*ecsv1alpha1.MetricAlarm)); id != "" {
+				return []string{id}
+			}
+			return nil
+		}},
+		{&ecsv1alpha1.MetricAlarm{}, alarms.IndexAlarmName, func(o client.Object) []string {
+			return []string{alarms.Name(o.(*ecsv1alpha1.MetricAlarm))}
 		}},
 		{&corev1.Pod{}, IndexPool, func(o client.Object) []string {
 			return translate.PodPools(o.(*corev1.Pod))
