@@ -587,10 +587,14 @@ func (b *builder) systemControls(path *field.Path, c *ecsv1alpha1.ContainerDefin
 			b.errs = append(b.errs, field.Invalid(p.Child("namespace"), s.Namespace, "must be a sysctl name, such as net.core.somaxconn"))
 			continue
 		}
+		// ECS registers different values in different containers: each
+		// container has its own under bridge networking, and where the
+		// task shares the namespace (awsvpc) the container started last
+		// decides. A pod has one value: the last container's, in
+		// definition order.
 		if old, ok := b.sysctls[s.Namespace]; ok && old != s.Value {
-			b.errs = append(b.errs, field.Invalid(p.Child("value"), s.Value,
-				fmt.Sprintf("sysctl %s is set to %q by another container: the containers of a task share namespaced sysctls", s.Namespace, old)))
-			continue
+			b.note(p.Child("value").String(), Approximated,
+				fmt.Sprintf("the containers of a pod share namespaced sysctls: %s is %q, the last container's value, for every container (%q of an earlier container is not applied); ECS gives each container its own under bridge networking and the last started container's under awsvpc", s.Namespace, s.Value, old))
 		}
 		b.sysctls[s.Namespace] = s.Value
 	}

@@ -260,7 +260,7 @@ func (b *builder) checkContainerNames(defs []ecsv1alpha1.ContainerDefinition) {
 		}
 		if other, dup := seen[n]; dup {
 			b.errs = append(b.errs, field.Duplicate(containerPath(i).Child("name"),
-				fmt.Sprintf("%s (Kubernetes container name %s, as for %s)", defs[i].Name, n, other)))
+				fmt.Sprintf("%s (Kubernetes container names are lower-case DNS labels, so it would be the container %s, as %s is: rename one)", defs[i].Name, n, other)))
 		}
 		seen[n] = defs[i].Name
 	}

@@ -152,9 +152,9 @@ func TestInvalidDefinitions(t *testing.T) {
 		"secret that is not an ARN of a secret": {containers(
 			ecsv1alpha1.ContainerDefinition{Name: "a", Image: "i", Secrets: []ecsv1alpha1.Secret{{Name: "X", ValueFrom: "arn:aws:s3:::b/k"}}},
 		), "containerDefinitions[0].secrets[0].valueFrom"},
-		"S3 Files volume": {&ecsv1alpha1.RegisterTaskDefinitionInput{Family: "f", ContainerDefinitions: []ecsv1alpha1.ContainerDefinition{{Name: "a", Image: "i"}},
-			Volumes: []ecsv1alpha1.Volume{{Name: "w", S3filesVolumeConfiguration: &ecsv1alpha1.S3FilesVolumeConfiguration{FileSystemArn: "arn:aws:s3files:us-east-1:123456789012:file-system/fs-0123456789abcdef0"}}}},
-			"volumes[0]: Forbidden: S3 Files volumes are not supported by Berth"},
+		"S3 Files volume of an EFS ARN": {&ecsv1alpha1.RegisterTaskDefinitionInput{Family: "f", ContainerDefinitions: []ecsv1alpha1.ContainerDefinition{{Name: "a", Image: "i"}},
+			Volumes: []ecsv1alpha1.Volume{{Name: "w", S3filesVolumeConfiguration: &ecsv1alpha1.S3FilesVolumeConfiguration{FileSystemArn: "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-0123456789abcdef0"}}}},
+			`volumes[0].s3filesVolumeConfiguration.fileSystemArn: Invalid value: "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-0123456789abcdef0": must be an S3 Files file system ARN`},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -289,6 +289,43 @@ func TestOlderKubernetes(t *testing.T) {
 	}
 	// Report is a service task's: its container is restarted in place.
 	if diff := cmp.Diff([]string{"Approximated containerDefinitions[0].essential", "Approximated cpu"}, paths); diff != "" {
+		t.Errorf("notes (-want +got):\n%s", diff)
+	}
+}
+
+// TestSysctlSetTwice: ECS registers a namespaced sysctl that two
+// containers set differently (the container started last decides under
+// awsvpc); the pod has one value, the last container's, and the
+// difference is reported on that container's value.
+func TestSysctlSetTwice(t *testing.T) {
+	td := containers(
+		ecsv1alpha1.ContainerDefinition{Name: "app", Image: "i", SystemControls: []ecsv1alpha1.SystemControl{{Namespace: "net.core.somaxconn", Value: "1024"}}},
+		ecsv1alpha1.ContainerDefinition{Name: "proxy", Image: "i", SystemControls: []ecsv1alpha1.SystemControl{
+			{Namespace: "net.core.somaxconn", Value: "4096"}, {Namespace: "net.ipv4.tcp_keepalive_time", Value: "60"}}},
+	)
+	td.NetworkMode = ecsv1alpha1.NetworkModeAwsvpc
+	pod, err := TranslatePod(td, Placement{}, ServiceTask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, s := range pod.Spec.SecurityContext.Sysctls {
+		got[*s.Name] = *s.Value
+	}
+	if diff := cmp.Diff(map[string]string{"net.core.somaxconn": "4096", "net.ipv4.tcp_keepalive_time": "60"}, got); diff != "" {
+		t.Errorf("pod sysctls (-want +got):\n%s", diff)
+	}
+	notes, err := Report(td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, n := range notes {
+		if strings.Contains(n.Path, "systemControls") {
+			paths = append(paths, n.Path+" "+string(n.Level))
+		}
+	}
+	if diff := cmp.Diff([]string{"containerDefinitions[1].systemControls[0].value Approximated"}, paths); diff != "" {
 		t.Errorf("notes (-want +got):\n%s", diff)
 	}
 }

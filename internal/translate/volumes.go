@@ -46,6 +46,42 @@ func FSxWindowsVolume(cfg *ecsv1alpha1.FSxWindowsFileServerVolumeConfiguration) 
 	return SecretName(claim), rest
 }
 
+// S3FilesClaimName is the PersistentVolumeClaim an S3 Files volume is
+// mounted from, as EFSClaimName is for EFS: "s3files-<fileSystemId>", or
+// "s3files-<fileSystemId>-<accessPointId>" with an access point, the IDs
+// taken from the ARNs (arn:aws:s3files:<region>:<account>:file-system/fs-…
+// and …/file-system/fs-…/access-point/fsap-…; docs/containers.md). An ARN
+// of another form is an error naming its field.
+func S3FilesClaimName(cfg *ecsv1alpha1.S3FilesVolumeConfiguration) (string, *field.Error) {
+	fs, ok := s3FilesID(cfg.FileSystemArn, "file-system/")
+	if !ok {
+		return "", field.Invalid(field.NewPath("fileSystemArn"), cfg.FileSystemArn,
+			"must be an S3 Files file system ARN, arn:aws:s3files:<region>:<account>:file-system/<id>")
+	}
+	n := "s3files-" + fs
+	if cfg.AccessPointArn != "" {
+		ap, ok := s3FilesID(cfg.AccessPointArn, "/access-point/")
+		if !ok {
+			return "", field.Invalid(field.NewPath("accessPointArn"), cfg.AccessPointArn,
+				"must be an S3 Files access point ARN, arn:aws:s3files:<region>:<account>:file-system/<id>/access-point/<id>")
+		}
+		n += "-" + ap
+	}
+	return SecretName(n), nil
+}
+
+// s3FilesID is the ID that follows marker in an ARN of the s3files
+// service, up to the next '/'.
+func s3FilesID(arn, marker string) (string, bool) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "s3files" {
+		return "", false
+	}
+	_, after, ok := strings.Cut(parts[5], marker)
+	id, _, _ := strings.Cut(after, "/")
+	return id, ok && id != ""
+}
+
 // SharedVolumeClaimName is the PersistentVolumeClaim a shared-scope Docker
 // volume is mounted from: the volume's name, made a DNS name.
 func SharedVolumeClaimName(volume string) string { return SecretName(volume) }
@@ -53,7 +89,7 @@ func SharedVolumeClaimName(volume string) string { return SecretName(volume) }
 // podVolume is a translated task volume and what its mounts need.
 type podVolume struct {
 	name    string
-	subPath string // EFS or FSx rootDirectory, relative
+	subPath string // EFS, FSx or S3 Files rootDirectory, relative
 }
 
 // volumes translates the task's volumes: a host sourcePath is a hostPath;
@@ -117,8 +153,15 @@ func (b *builder) volumeSource(p *field.Path, v *ecsv1alpha1.Volume, vol *corev1
 		vol.WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(claim))
 		pv.subPath = subPath
 	case v.S3filesVolumeConfiguration != nil:
-		b.errs = append(b.errs, field.Forbidden(p, "S3 Files volumes are not supported by Berth"))
-		return false
+		cfg := v.S3filesVolumeConfiguration
+		claim, err := S3FilesClaimName(cfg)
+		if err != nil {
+			err.Field = p.Child("s3filesVolumeConfiguration").String() + "." + err.Field
+			b.errs = append(b.errs, err)
+			return false
+		}
+		vol.WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(claim))
+		pv.subPath = strings.Trim(cfg.RootDirectory, "/")
 	case v.ConfiguredAtLaunch != nil && *v.ConfiguredAtLaunch:
 		vol.WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(SharedVolumeClaimName(v.Name)))
 	case v.Host != nil && v.Host.SourcePath != "":

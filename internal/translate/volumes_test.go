@@ -35,3 +35,28 @@ func TestFSxWindowsVolume(t *testing.T) {
 		}
 	}
 }
+
+// An S3 Files volume is the claim named after the file system and access
+// point IDs of its ARNs, as an EFS volume's is after its IDs.
+func TestS3FilesClaimName(t *testing.T) {
+	const fs = "arn:aws:s3files:us-east-1:123456789012:file-system/fs-0123456789abcdef01"
+	for _, tc := range []struct {
+		fs, ap, want, err string
+	}{
+		{fs: fs, want: "s3files-fs-0123456789abcdef01"},
+		{fs: fs, ap: fs + "/access-point/fsap-0fedcba9876543210", want: "s3files-fs-0123456789abcdef01-fsap-0fedcba9876543210"},
+		{fs: "arn:aws-cn:s3files:cn-north-1:123456789012:file-system/fs-0123456789abcdef01", want: "s3files-fs-0123456789abcdef01"},
+		{fs: "fs-0123456789abcdef01", err: "fileSystemArn"},
+		{fs: "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-0123456789abcdef01", err: "fileSystemArn"},
+		{fs: "arn:aws:s3files:us-east-1:123456789012:file-system/", err: "fileSystemArn"},
+		{fs: fs, ap: fs, err: "accessPointArn"},
+	} {
+		got, err := S3FilesClaimName(&ecsv1alpha1.S3FilesVolumeConfiguration{FileSystemArn: tc.fs, AccessPointArn: tc.ap})
+		switch {
+		case tc.err != "" && (err == nil || err.Field != tc.err):
+			t.Errorf("%q, %q: %q, %v; want an error on %s", tc.fs, tc.ap, got, err, tc.err)
+		case tc.err == "" && (err != nil || got != tc.want):
+			t.Errorf("%q, %q: %q, %v; want %q", tc.fs, tc.ap, got, err, tc.want)
+		}
+	}
+}
