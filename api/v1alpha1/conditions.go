@@ -166,6 +166,14 @@ const (
 	// timestamp), starts a new deployment of the same task definition, as
 	// UpdateService's forceNewDeployment (and kubectl rollout restart) do.
 	AnnotationForceNewDeployment = "ecs.berth.dev/force-new-deployment"
+	// AnnotationStopDeployment, set on a Service to a deployment's id
+	// (ecs-svc/...) or service deployment ARN, is StopServiceDeployment:
+	// the deployment, if it is in progress, stops, and rolls back unless
+	// AnnotationStopDeploymentType is ABORT.
+	AnnotationStopDeployment = "ecs.berth.dev/stop-deployment"
+	// AnnotationStopDeploymentType is StopServiceDeployment's stopType:
+	// ROLLBACK (the default) or ABORT.
+	AnnotationStopDeploymentType = "ecs.berth.dev/stop-deployment-type"
 	// AnnotationTags holds the ECS tags propagated to a task (JSON object).
 	AnnotationTags = "ecs.berth.dev/tags"
 	// AnnotationContainers maps a pod's container names to what the task

@@ -112,6 +112,23 @@ type ServiceStatus struct {
 	// +kubebuilder:validation:MaxItems=10
 	Deployments []ServiceDeployment `json:"deployments,omitempty"`
 
+	// serviceDeployments: the service's deployments as
+	// ListServiceDeployments and DescribeServiceDeployments show them (ECS's
+	// ServiceDeployment), newest first, kept after they end: the last 10
+	// (ECS keeps 90 days).
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10
+	ServiceDeployments []ServiceDeploymentRecord `json:"serviceDeployments,omitempty"`
+
+	// serviceRevisions: the service revisions those deployments deployed,
+	// as DescribeServiceRevisions shows them (ECS's ServiceRevision),
+	// newest first, the last 10.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10
+	ServiceRevisions []ServiceRevision `json:"serviceRevisions,omitempty"`
+
 	// events: the service's event log, newest first, at most 100, with
 	// ECS's own wording. Each is also a Kubernetes Event.
 	// +optional
@@ -235,6 +252,167 @@ type ServiceDeployment struct {
 	// Berth does).
 	// +optional
 	BakeUntil *metav1.Time `json:"bakeUntil,omitempty"`
+}
+
+// ServiceDeploymentState is a service deployment's status (ECS's
+// ServiceDeploymentStatus).
+// +kubebuilder:validation:Enum=PENDING;SUCCESSFUL;STOPPED;STOP_REQUESTED;IN_PROGRESS;ROLLBACK_REQUESTED;ROLLBACK_IN_PROGRESS;ROLLBACK_SUCCESSFUL;ROLLBACK_FAILED
+type ServiceDeploymentState string
+
+// Service deployment states.
+const (
+	ServiceDeploymentPending            ServiceDeploymentState = "PENDING"
+	ServiceDeploymentSuccessful         ServiceDeploymentState = "SUCCESSFUL"
+	ServiceDeploymentStopped            ServiceDeploymentState = "STOPPED"
+	ServiceDeploymentStopRequested      ServiceDeploymentState = "STOP_REQUESTED"
+	ServiceDeploymentInProgress         ServiceDeploymentState = "IN_PROGRESS"
+	ServiceDeploymentRollbackRequested  ServiceDeploymentState = "ROLLBACK_REQUESTED"
+	ServiceDeploymentRollbackInProgress ServiceDeploymentState = "ROLLBACK_IN_PROGRESS"
+	ServiceDeploymentRollbackSuccessful ServiceDeploymentState = "ROLLBACK_SUCCESSFUL"
+	ServiceDeploymentRollbackFailed     ServiceDeploymentState = "ROLLBACK_FAILED"
+)
+
+// ServiceDeploymentRecord is one of a service's deployments as ECS keeps it
+// (its ServiceDeployment shape), with the deployment's id.
+type ServiceDeploymentRecord struct {
+	// id: the deployment's id (ecs-svc/…), as status.deployments and the
+	// tasks' startedBy have it.
+	// +required
+	// +kubebuilder:validation:MaxLength=64
+	ID string `json:"id"`
+	// serviceDeploymentArn: arn:aws:ecs:<region>:<account>:service-deployment/<cluster>/<service>/<digits of the id>.
+	// +required
+	// +kubebuilder:validation:MaxLength=1024
+	ServiceDeploymentArn string `json:"serviceDeploymentArn"`
+	// status: PENDING, IN_PROGRESS, SUCCESSFUL, STOPPED, STOP_REQUESTED,
+	// ROLLBACK_REQUESTED, ROLLBACK_IN_PROGRESS, ROLLBACK_SUCCESSFUL or
+	// ROLLBACK_FAILED.
+	// +required
+	Status ServiceDeploymentState `json:"status"`
+	// statusReason: why it is in its status.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	StatusReason string `json:"statusReason,omitempty"`
+	// createdAt, startedAt, finishedAt, stoppedAt and updatedAt: when it
+	// was created, started, finished (SUCCESSFUL or rolled back), was
+	// stopped, and last changed.
+	// +required
+	CreatedAt metav1.Time `json:"createdAt"`
+	// +optional
+	StartedAt *metav1.Time `json:"startedAt,omitempty"`
+	// +optional
+	FinishedAt *metav1.Time `json:"finishedAt,omitempty"`
+	// +optional
+	StoppedAt *metav1.Time `json:"stoppedAt,omitempty"`
+	// +required
+	UpdatedAt metav1.Time `json:"updatedAt"`
+	// sourceServiceRevisions: the revisions that ran when it started, with
+	// their task counts.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10
+	SourceServiceRevisions []ServiceRevisionSummary `json:"sourceServiceRevisions,omitempty"`
+	// targetServiceRevision: the revision it deploys, with its task counts.
+	// +required
+	TargetServiceRevision ServiceRevisionSummary `json:"targetServiceRevision"`
+	// rollback: the rollback, when one happened.
+	// +optional
+	Rollback *ServiceDeploymentRollback `json:"rollback,omitempty"`
+	// deploymentCircuitBreaker: the circuit breaker's status, failure count
+	// and threshold.
+	// +optional
+	DeploymentCircuitBreaker *ServiceDeploymentCircuitBreaker `json:"deploymentCircuitBreaker,omitempty"`
+	// alarms: the deployment alarms' status.
+	// +optional
+	Alarms *DeploymentAlarmsState `json:"alarms,omitempty"`
+}
+
+// ServiceRevisionSummary is a revision's part in a service deployment
+// (ECS's ServiceRevisionSummary).
+type ServiceRevisionSummary struct {
+	// arn: the service revision's ARN.
+	// +required
+	// +kubebuilder:validation:MaxLength=1024
+	Arn string `json:"arn"`
+	// requestedTaskCount, runningTaskCount, pendingTaskCount: its tasks.
+	// +required
+	RequestedTaskCount int32 `json:"requestedTaskCount"`
+	// +required
+	RunningTaskCount int32 `json:"runningTaskCount"`
+	// +required
+	PendingTaskCount int32 `json:"pendingTaskCount"`
+}
+
+// ServiceDeploymentRollback is ECS's Rollback: why and when a deployment
+// rolled back, and to which revision.
+type ServiceDeploymentRollback struct {
+	// +required
+	// +kubebuilder:validation:MaxLength=1024
+	Reason string `json:"reason"`
+	// +required
+	StartedAt metav1.Time `json:"startedAt"`
+	// +required
+	// +kubebuilder:validation:MaxLength=1024
+	ServiceRevisionArn string `json:"serviceRevisionArn"`
+}
+
+// ServiceDeploymentCircuitBreaker is ECS's ServiceDeploymentCircuitBreaker.
+type ServiceDeploymentCircuitBreaker struct {
+	// +required
+	Status MonitorStatus `json:"status"`
+	// +required
+	FailureCount int32 `json:"failureCount"`
+	// +required
+	Threshold int32 `json:"threshold"`
+}
+
+// ServiceRevision is the configuration a service deployment deployed
+// (ECS's ServiceRevision): what of the Service's spec its tasks ran with.
+type ServiceRevision struct {
+	// serviceRevisionArn: arn:aws:ecs:<region>:<account>:service-revision/<cluster>/<service>/<digits of the deployment id>.
+	// +required
+	// +kubebuilder:validation:MaxLength=1024
+	ServiceRevisionArn string `json:"serviceRevisionArn"`
+	// +required
+	// +kubebuilder:validation:MaxLength=1024
+	TaskDefinition string `json:"taskDefinition"`
+	// +optional
+	LaunchType LaunchType `json:"launchType,omitempty"`
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=20
+	CapacityProviderStrategy []CapacityProviderStrategyItem `json:"capacityProviderStrategy,omitempty"`
+	// +optional
+	// +kubebuilder:validation:MaxLength=255
+	PlatformVersion string `json:"platformVersion,omitempty"`
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10
+	LoadBalancers []LoadBalancer `json:"loadBalancers,omitempty"`
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10
+	ServiceRegistries []ServiceRegistry `json:"serviceRegistries,omitempty"`
+	// +optional
+	NetworkConfiguration *NetworkConfiguration `json:"networkConfiguration,omitempty"`
+	// containerImages: the images of the revision's containers, as written
+	// (Berth does not resolve digests).
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=100
+	ContainerImages []ContainerImage `json:"containerImages,omitempty"`
+	// +required
+	CreatedAt metav1.Time `json:"createdAt"`
+}
+
+// ContainerImage is a container's image in a service revision.
+type ContainerImage struct {
+	// +required
+	// +kubebuilder:validation:MaxLength=255
+	ContainerName string `json:"containerName"`
+	// +required
+	// +kubebuilder:validation:MaxLength=1024
+	Image string `json:"image"`
 }
 
 // MonitorStatus is the status of a deployment's rollback monitors (ECS's

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -96,4 +97,19 @@ func (r *Reconciler) byAlarm(ctx context.Context, o client.Object) []reconcile.R
 		}
 	}
 	return reqs
+}
+
+// stopRequest reads a StopServiceDeployment request from the Service's
+// annotations (ecs.berth.dev/stop-deployment: a deployment id or service
+// deployment ARN; ecs.berth.dev/stop-deployment-type: ROLLBACK, the
+// default, or ABORT).
+func stopRequest(svc *ecsv1alpha1.Service) *rollout.StopRequest {
+	v := strings.TrimSpace(svc.Annotations[ecsv1alpha1.AnnotationStopDeployment])
+	if v == "" {
+		return nil
+	}
+	if i := strings.LastIndex(v, "/"); strings.HasPrefix(v, "arn:") && i >= 0 {
+		v = "ecs-svc/" + v[i+1:]
+	}
+	return &rollout.StopRequest{ID: v, Rollback: !strings.EqualFold(svc.Annotations[ecsv1alpha1.AnnotationStopDeploymentType], "ABORT")}
 }

@@ -318,6 +318,7 @@ func (r *Reconciler) schedule(ctx context.Context, s *scope, template map[string
 	if in.Alarms, err = r.deploymentAlarms(ctx, s.svc); err != nil {
 		return err
 	}
+	in.Stop = stopRequest(s.svc)
 	s.plan = rollout.Plan(in)
 	return nil
 }

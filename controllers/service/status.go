@@ -52,6 +52,7 @@ func computeStatus(s *scope, cfg translate.Config) []rollout.Message {
 		return nil
 	}
 	st.Deployments = s.plan.Deployments
+	st.ServiceDeployments, st.ServiceRevisions = rollout.Keep(history(s, cfg, clusterName))
 	var added []rollout.Message
 	st.Events, added = rollout.Record(st.Events, s.plan.Messages, string(svc.UID), s.now)
 	st.TaskDefinition = cfg.Account.TaskDefinitionArn(s.running.Spec.Family, s.running.Spec.Revision)
@@ -242,4 +243,41 @@ func stalledMessage(svc *ecsv1alpha1.Service) string {
 		return c.Message
 	}
 	return ""
+}
+
+// history is what keeping the service's deployments and revisions takes.
+func history(s *scope, cfg translate.Config, cluster string) rollout.History {
+	svc := s.svc
+	name := svc.Status.ServiceName
+	h := rollout.History{
+		Previous: svc.Status.ServiceDeployments, Revisions: svc.Status.ServiceRevisions, Deployments: s.plan.Deployments,
+		DeploymentArn: func(id string) string { return cfg.Account.ServiceDeploymentArn(cluster, name, id) },
+		RevisionArn:   func(id string) string { return cfg.Account.ServiceRevisionArn(cluster, name, id) },
+		Snapshot:      func() ecsv1alpha1.ServiceRevision { return snapshot(s, cfg) },
+		Threshold:     rollout.Threshold(ptr.Deref(svc.Spec.DesiredCount, 0)),
+		Now:           s.now,
+	}
+	if dc := svc.Spec.DeploymentConfiguration; dc != nil {
+		h.Breaker = dc.DeploymentCircuitBreaker
+	}
+	return h
+}
+
+// snapshot is the service revision the spec asks for: what of the
+// Service's spec its tasks run with.
+func snapshot(s *scope, cfg translate.Config) ecsv1alpha1.ServiceRevision {
+	spec := s.svc.Spec.DeepCopy()
+	rev := ecsv1alpha1.ServiceRevision{
+		TaskDefinition:           cfg.Account.TaskDefinitionArn(s.revision.Spec.Family, s.revision.Spec.Revision),
+		LaunchType:               s.placement.LaunchType,
+		CapacityProviderStrategy: spec.CapacityProviderStrategy,
+		PlatformVersion:          spec.PlatformVersion,
+		LoadBalancers:            spec.LoadBalancers,
+		ServiceRegistries:        spec.ServiceRegistries,
+		NetworkConfiguration:     spec.NetworkConfiguration,
+	}
+	for _, c := range s.revision.Spec.ContainerDefinitions {
+		rev.ContainerImages = append(rev.ContainerImages, ecsv1alpha1.ContainerImage{ContainerName: c.Name, Image: c.Image})
+	}
+	return rev
 }

@@ -46,6 +46,20 @@ func (a Account) ServiceArn(cluster, service string) string {
 	return a.arn(fmt.Sprintf("service/%s/%s", cluster, service))
 }
 
+// ServiceDeploymentArn is
+// arn:aws:ecs:<region>:<account>:service-deployment/<cluster>/<service>/<id>,
+// where id is a deployment id's digits (ecs-svc/<digits>).
+func (a Account) ServiceDeploymentArn(cluster, service, deploymentID string) string {
+	return a.arn(fmt.Sprintf("service-deployment/%s/%s/%s", cluster, service, strings.TrimPrefix(deploymentID, "ecs-svc/")))
+}
+
+// ServiceRevisionArn is
+// arn:aws:ecs:<region>:<account>:service-revision/<cluster>/<service>/<id>,
+// id as for ServiceDeploymentArn: one revision per deployment.
+func (a Account) ServiceRevisionArn(cluster, service, deploymentID string) string {
+	return a.arn(fmt.Sprintf("service-revision/%s/%s/%s", cluster, service, strings.TrimPrefix(deploymentID, "ecs-svc/")))
+}
+
 // TaskArn is arn:aws:ecs:<region>:<account>:task/<cluster>/<task id>.
 func (a Account) TaskArn(cluster, taskID string) string {
 	return a.arn(fmt.Sprintf("task/%s/%s", cluster, taskID))

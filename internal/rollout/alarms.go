@@ -96,3 +96,42 @@ func (p *planner) baking(d *ecsv1alpha1.ServiceDeployment) bool {
 	}
 	return true
 }
+
+// StopRequest is StopServiceDeployment: stop the deployment ID while it is
+// in progress, rolling back to the last COMPLETED deployment (ROLLBACK) or
+// not (ABORT).
+type StopRequest struct {
+	ID       string
+	Rollback bool
+}
+
+// stopped stops the PRIMARY deployment a StopServiceDeployment names while
+// it is in progress: it fails (it starts no more tasks, and the spec asking
+// for it does not start it again) and, with ROLLBACK, the most recent
+// COMPLETED deployment becomes PRIMARY again.
+func (p *planner) stopped() {
+	prim := p.primary()
+	s := p.in.Stop
+	if prim == nil || s == nil || s.ID != prim.ID || prim.RolloutState != ecsv1alpha1.RolloutInProgress {
+		return
+	}
+	now := p.now()
+	prim.RolloutState = ecsv1alpha1.RolloutFailed
+	prim.RolloutStateReason = "ECS deployment stopped by StopServiceDeployment."
+	prim.UpdatedAt = now
+	prim.BakeUntil = nil
+	p.say(ReasonDeploymentFailed, true, "(deployment %s) deployment stopped.", prim.ID)
+	if !s.Rollback {
+		return
+	}
+	back := p.lastCompleted()
+	if back == nil {
+		return
+	}
+	prim.Status = ecsv1alpha1.DeploymentActive
+	promote(back, fmt.Sprintf("StopServiceDeployment: rolling back to deploymentId %s.", back.ID), now)
+	if p.in.Alarms != nil {
+		back.Alarms = &ecsv1alpha1.DeploymentAlarmsState{Status: ecsv1alpha1.MonitorDisabled, AlarmNames: slices.Clone(p.in.Alarms.Names)}
+	}
+	p.say(ReasonRollingBack, true, "(deployment %s) rolling back to deployment %s.", prim.ID, back.ID)
+}

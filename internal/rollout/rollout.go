@@ -65,6 +65,8 @@ type Input struct {
 	Breaker *ecsv1alpha1.DeploymentCircuitBreaker
 	// Alarms are the deployment alarms (nil: none, or not enabled).
 	Alarms *Alarms
+	// Stop is a StopServiceDeployment request (nil: none).
+	Stop *StopRequest
 	// Provisioning is how long a task the scheduler cannot place may wait
 	// for capacity being provisioned for it (a Fargate node, managed
 	// scaling) before ECS's "unable to place" event: tasks wait in
@@ -164,6 +166,7 @@ func Plan(in Input) Output {
 	p.trip()
 	p.watch()
 	p.alarmed()
+	p.stopped()
 	p.complete()
 	return p.finish()
 }
