@@ -182,7 +182,7 @@ func TestWaitingForTheFirstDatapoint(t *testing.T) {
 	a := h.cpuAlarm("a", 70)
 	h.reconcile(a)
 	g.Expect(a.Status.StateValue).To(Equal(ecsv1alpha1.AlarmStateInsufficientData))
-	g.Expect(a.Status.StateReason).To(Equal(InitialReason))
+	g.Expect(a.Status.StateReason).To(Equal(alarms.InitialReason))
 	rec := condition(a, ecsv1alpha1.ConditionReconciling)
 	g.Expect(rec.Status).To(Equal(metav1.ConditionTrue))
 	g.Expect(rec.Reason).To(Equal(ecsv1alpha1.ReasonWaitingForData))

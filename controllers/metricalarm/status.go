@@ -13,9 +13,6 @@ import (
 	"github.com/berth-dev/berth/internal/names"
 )
 
-// InitialReason is the stateReason of a new alarm, as CloudWatch words it.
-const InitialReason = "Unchecked: Initial alarm creation"
-
 // problem is what the user must change (Stalled).
 type problem struct{ reason, message string }
 
@@ -62,7 +59,7 @@ func setIdentity(a *ecsv1alpha1.MetricAlarm, acct names.Account, now time.Time) 
 		st.AlarmConfigurationUpdatedTimestamp = ptrTime(now)
 	}
 	if st.StateValue == "" {
-		st.StateValue, st.StateReason = ecsv1alpha1.AlarmStateInsufficientData, InitialReason
+		st.StateValue, st.StateReason = ecsv1alpha1.AlarmStateInsufficientData, alarms.InitialReason
 		st.StateUpdatedTimestamp, st.StateTransitionedTimestamp = ptrTime(now), ptrTime(now)
 	}
 }

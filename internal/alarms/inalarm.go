@@ -83,11 +83,12 @@ func olderAlarm(a, b *ecsv1alpha1.MetricAlarm) bool {
 }
 
 // Duplicate names the MetricAlarm among others (its namespace's alarms)
-// that holds a's alarm name before it, or "".
+// that holds a's alarm name before it (created first; ties: by object
+// name), or "".
 func Duplicate(a *ecsv1alpha1.MetricAlarm, others []ecsv1alpha1.MetricAlarm) string {
 	for i := range others {
 		o := &others[i]
-		if o.UID == a.UID || !o.DeletionTimestamp.IsZero() || Name(o) != Name(a) {
+		if o.Name == a.Name || !o.DeletionTimestamp.IsZero() || Name(o) != Name(a) {
 			continue
 		}
 		if olderAlarm(o, a) {

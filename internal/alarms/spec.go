@@ -13,6 +13,10 @@ import (
 	"github.com/berth-dev/berth/internal/names"
 )
 
+// InitialReason is the stateReason of a new alarm, INSUFFICIENT_DATA until
+// its first evaluation, as CloudWatch words it.
+const InitialReason = "Unchecked: Initial alarm creation"
+
 // Name is a MetricAlarm's alarm name: spec.alarmName, else its object's
 // name. A Service's deploymentConfiguration.alarms.alarmNames name alarms
 // by it.

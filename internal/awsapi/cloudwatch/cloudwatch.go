@@ -6,8 +6,10 @@
 // operations: ListMetrics, GetMetricStatistics and GetMetricData over the
 // metrics ECS publishes (AWS/ECS's CPUUtilization and MemoryUtilization,
 // ECS/ContainerInsights' counts), which the operator samples into an
-// ecsmetrics.Store (Source); the others answer InvalidAction with the reason
-// (SupportOf).
+// ecsmetrics.Store (Source); PutMetricAlarm, DescribeAlarms,
+// DescribeAlarmsForMetric, DeleteAlarms and SetAlarmState over MetricAlarm
+// objects, which the operator evaluates (docs/alarms.md); the others
+// answer InvalidAction with the reason (SupportOf).
 package cloudwatch
 
 import (
@@ -55,9 +57,14 @@ type Options struct {
 func New(o Options) *cwwire.Handlers {
 	h := &handlers{src: o.Metrics}
 	return &cwwire.Handlers{
-		ListMetrics:         h.listMetrics,
-		GetMetricStatistics: h.getMetricStatistics,
-		GetMetricData:       h.getMetricData,
+		ListMetrics:             h.listMetrics,
+		GetMetricStatistics:     h.getMetricStatistics,
+		GetMetricData:           h.getMetricData,
+		PutMetricAlarm:          h.putMetricAlarm,
+		DescribeAlarms:          h.describeAlarms,
+		DescribeAlarmsForMetric: h.describeAlarmsForMetric,
+		DeleteAlarms:            h.deleteAlarms,
+		SetAlarmState:           h.setAlarmState,
 	}
 }
 

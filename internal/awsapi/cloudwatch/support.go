@@ -26,6 +26,12 @@ var served = map[string]Support{
 	"ListMetrics":         {Partial, "the metrics ECS publishes (AWS/ECS, ECS/ContainerInsights) of the caller's namespace; OwningAccount and IncludeLinkedAccounts are ignored"},
 	"GetMetricStatistics": {Partial, "Statistics over the last hour, in periods that are multiples of 60 s; no ExtendedStatistics (percentiles)"},
 	"GetMetricData":       {Partial, "MetricStat queries (no metric math Expression), ScanBy, MaxDatapoints and NextToken; no percentiles; LabelOptions ignored"},
+	"PutMetricAlarm": {Partial, "a MetricAlarm object in the caller's namespace, on a metric Berth publishes (refused otherwise); " +
+		"no metric math, percentiles, anomaly detection or PromQL; actions are stored, not run (docs/alarms.md)"},
+	"DescribeAlarms":          {Served, "metric alarms (Berth has no composite alarms): AlarmNames, AlarmNamePrefix, StateValue, ActionPrefix, MaxRecords and NextToken"},
+	"DescribeAlarmsForMetric": {Served, "the caller's alarms on the metric, by namespace, name, dimensions, statistic, period and unit"},
+	"DeleteAlarms":            {Served, "deletes the MetricAlarm objects; if any alarm does not exist, none is deleted"},
+	"SetAlarmState":           {Served, "through the alarm's ecs.berth.dev/set-alarm-state annotations: the operator applies the state within a reconcile, and it holds until the next evaluation"},
 }
 
 // SupportOf says whether Berth serves op.
@@ -42,11 +48,11 @@ func SupportOf(op string) Support {
 	case has("MetricWidgetImage"):
 		return Support{Unsupported, "graphs are not drawn"}
 	case has("Alarm"):
-		return Support{Unsupported, "alarms are not implemented"}
+		return Support{Unsupported, "composite alarms, alarm history, mute rules and contributors are not implemented, and Berth runs no alarm actions to enable: it evaluates metric alarms (docs/alarms.md)"}
 	case has("Dashboard"):
 		return Support{Unsupported, "dashboards are not implemented"}
 	case has("Tag", "Untag"):
-		return Support{Unsupported, "alarms, dashboards and the other resources that take tags are not implemented"}
+		return Support{Unsupported, "tags are not served: an alarm's tags are stored in its MetricAlarm's spec (use the object's labels); dashboards and the other resources that take tags are not implemented"}
 	}
 	return Support{Unsupported, "a CloudWatch feature Berth does not implement"}
 }

@@ -27,8 +27,8 @@ func (a account) cloudwatch() *cloudwatch.Client {
 
 // TestCloudWatchWithTheGoSDK: the Go SDK (v1.76 speaks Smithy RPC v2
 // CBOR to CloudWatch) reaches the endpoint with a key; ListMetrics answers
-// no metrics yet, the rest is unsupported, and a modeled error comes with
-// its AWS Query code.
+// no metrics yet, an unsupported operation says so, and a modeled error
+// comes with its AWS Query code.
 func TestCloudWatchWithTheGoSDK(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
@@ -58,8 +58,8 @@ func TestCloudWatchWithTheGoSDK(t *testing.T) {
 	g.Expect(protocol).To(Equal("rpc-v2-cbor /service/GraniteServiceVersion20100801/operation/ListMetrics"))
 	g.Expect(contentType).To(Equal("application/cbor"))
 
-	_, err = cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{})
-	g.Expect(code(err)).To(HavePrefix("InvalidAction: Berth does not serve DescribeAlarms: alarms are not implemented"))
+	_, err = cw.ListDashboards(ctx, &cloudwatch.ListDashboardsInput{})
+	g.Expect(code(err)).To(HavePrefix("InvalidAction: Berth does not serve ListDashboards: dashboards are not implemented"))
 	_, err = cw.ListMetrics(ctx, &cloudwatch.ListMetricsInput{RecentlyActive: "P1D"})
 	var bad *cwtypes.InvalidParameterValueException
 	g.Expect(errors.As(err, &bad)).To(BeTrue(), code(err))
@@ -73,8 +73,8 @@ func TestCloudWatchWithTheGoSDK(t *testing.T) {
 
 // TestCloudWatchWithBoto3: boto3 as installed (botocore ranks json before
 // smithy-rpc-v2-cbor, so AWS JSON 1.0), then boto3 made to speak CBOR (the
-// model's protocols narrowed to it through AWS_DATA_PATH): ListMetrics and
-// an unsupported call in each.
+// model's protocols narrowed to it through AWS_DATA_PATH): ListMetrics,
+// DescribeAlarms and an unsupported call in each.
 func TestCloudWatchWithBoto3(t *testing.T) {
 	g := NewWithT(t)
 	a := newAccount(t, "judy", true)
@@ -87,6 +87,7 @@ func TestCloudWatchWithBoto3(t *testing.T) {
 		Protocol     string
 		ContentType  string
 		Metrics      []any
+		Alarms       []any
 		Unsupported  string
 		Message      string
 		Invalid      string
@@ -101,8 +102,67 @@ func TestCloudWatchWithBoto3(t *testing.T) {
 		g.Expect(s.ContentType).To(Equal(contentType), protocol)
 		g.Expect(s.Metrics).To(BeEmpty(), protocol)
 		g.Expect(s.Unsupported).To(Equal("InvalidAction"), protocol)
-		g.Expect(s.Message).To(HavePrefix("Berth does not serve DescribeAlarms: "), protocol)
+		g.Expect(s.Alarms).To(BeEmpty(), protocol)
+		g.Expect(s.Message).To(HavePrefix("Berth does not serve ListDashboards: "), protocol)
 		g.Expect(s.Invalid).To(Equal("InvalidParameterValue"), protocol)
 		g.Expect(s.InvalidClass).To(Equal("InvalidParameterValueException"), protocol)
 	}
+}
+
+// TestAlarmsWithTheGoSDK: PutMetricAlarm creates a MetricAlarm the
+// operator evaluates; the CRD's rules answer as CloudWatch's
+// ValidationError; SetAlarmState puts the alarm in ALARM (the operator
+// applies it); DescribeAlarms, DescribeAlarmsForMetric and DeleteAlarms
+// see and remove it.
+func TestAlarmsWithTheGoSDK(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	a := newAccount(t, "kate", true)
+	cw := a.cloudwatch()
+	dims := []cwtypes.Dimension{{Name: aws.String("ClusterName"), Value: aws.String("default")}, {Name: aws.String("ServiceName"), Value: aws.String("web")}}
+	put := &cloudwatch.PutMetricAlarmInput{
+		AlarmName: aws.String("web-running-low"), Namespace: aws.String("ECS/ContainerInsights"), MetricName: aws.String("RunningTaskCount"),
+		Dimensions: dims, Statistic: cwtypes.StatisticMinimum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1),
+		Threshold: aws.Float64(1), ComparisonOperator: cwtypes.ComparisonOperatorLessThanThreshold,
+	}
+	_, err := cw.PutMetricAlarm(ctx, put)
+	g.Expect(err).NotTo(HaveOccurred(), code(err))
+
+	// The API server's rules, in CloudWatch's words.
+	bad := *put
+	bad.AlarmName, bad.Period = aws.String("bad"), aws.Int32(45)
+	_, err = cw.PutMetricAlarm(ctx, &bad)
+	g.Expect(code(err)).To(Equal("ValidationError: spec.period: Period must be 10, 20, 30 or a multiple of 60"))
+
+	out, err := cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"web-running-low"}})
+	g.Expect(err).NotTo(HaveOccurred(), code(err))
+	g.Expect(out.MetricAlarms).To(HaveLen(1))
+	g.Expect(aws.ToString(out.MetricAlarms[0].AlarmArn)).To(Equal("arn:aws:cloudwatch:us-east-1:000000000000:alarm:web-running-low"))
+	g.Expect(out.MetricAlarms[0].StateValue).To(Equal(cwtypes.StateValueInsufficientData))
+
+	_, err = cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String("web-running-low"), StateValue: cwtypes.StateValueAlarm, StateReason: aws.String("testing the rollback")})
+	g.Expect(err).NotTo(HaveOccurred(), code(err))
+	g.Eventually(func(g Gomega) {
+		out, err := cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{StateValue: cwtypes.StateValueAlarm})
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(out.MetricAlarms).To(HaveLen(1))
+		g.Expect(aws.ToString(out.MetricAlarms[0].StateReason)).To(Equal("testing the rollback"))
+	}).Should(Succeed())
+
+	forMetric, err := cw.DescribeAlarmsForMetric(ctx, &cloudwatch.DescribeAlarmsForMetricInput{Namespace: aws.String("ECS/ContainerInsights"), MetricName: aws.String("RunningTaskCount")})
+	g.Expect(err).NotTo(HaveOccurred(), code(err))
+	g.Expect(forMetric.MetricAlarms).To(HaveLen(1))
+
+	_, err = cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String("nope"), StateValue: cwtypes.StateValueOk, StateReason: aws.String("x")})
+	var notFound *cwtypes.ResourceNotFound
+	g.Expect(errors.As(err, &notFound)).To(BeTrue(), code(err))
+	_, err = cw.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{"web-running-low"}})
+	g.Expect(err).NotTo(HaveOccurred(), code(err))
+	g.Eventually(func() ([]cwtypes.MetricAlarm, error) {
+		out, err := cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{})
+		if err != nil {
+			return nil, err
+		}
+		return out.MetricAlarms, nil
+	}).Should(BeEmpty())
 }

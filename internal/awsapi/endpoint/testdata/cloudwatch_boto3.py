@@ -1,8 +1,9 @@
 """boto3 against the endpoint's CloudWatch API.
 
 Usage: cloudwatch_boto3.py ENDPOINT_URL, with AWS_ACCESS_KEY_ID and
-AWS_SECRET_ACCESS_KEY set. Calls ListMetrics, an unsupported operation
-(DescribeAlarms) and ListMetrics with an invalid value, once in the
+AWS_SECRET_ACCESS_KEY set. Calls ListMetrics, DescribeAlarms, an
+unsupported operation (ListDashboards) and ListMetrics with an invalid
+value, once in the
 protocol botocore picks for CloudWatch (json: botocore/utils.py
 PRIORITY_ORDERED_SUPPORTED_PROTOCOLS ranks it before smithy-rpc-v2-cbor),
 once with the model's protocols narrowed to smithy-rpc-v2-cbor (a copy of
@@ -33,8 +34,9 @@ def check(url):
     headers = out["ResponseMetadata"]["HTTPHeaders"]
     seen["ContentType"] = headers.get("content-type", "")
     seen["Metrics"] = out.get("Metrics")  # absent when empty (lists are omitempty)
+    seen["Alarms"] = cw.describe_alarms().get("MetricAlarms", [])
     try:
-        cw.describe_alarms()
+        cw.list_dashboards()
         seen["Unsupported"] = "no error"
     except ClientError as e:
         seen["Unsupported"] = e.response["Error"]["Code"]
