@@ -39,7 +39,7 @@ const (
 )
 
 // kinds are Berth's kinds, as the scheme knows them (TestEveryKind).
-var kinds = []string{"CapacityProvider", "Cluster", "ScalableTarget", "Service", "Task", "TaskDefinition", "TaskDefinitionRevision"}
+var kinds = []string{"CapacityProvider", "Cluster", "MetricAlarm", "ScalableTarget", "Service", "Task", "TaskDefinition", "TaskDefinitionRevision"}
 
 func scriptPath(kind string) string {
 	return filepath.Join("argocd", ecsv1alpha1.GroupVersion.Group, kind, "health.lua")
@@ -178,6 +178,8 @@ func newObject(kind string, m metav1.ObjectMeta, s stat) runtime.Object {
 		return &ecsv1alpha1.Task{TypeMeta: tm, ObjectMeta: m, Status: ecsv1alpha1.TaskStatus{ObservedGeneration: s.observed, Conditions: s.conds}}
 	case "ScalableTarget":
 		return &ecsv1alpha1.ScalableTarget{TypeMeta: tm, ObjectMeta: m, Status: ecsv1alpha1.ScalableTargetStatus{ObservedGeneration: s.observed, Conditions: s.conds}}
+	case "MetricAlarm":
+		return &ecsv1alpha1.MetricAlarm{TypeMeta: tm, ObjectMeta: m, Status: ecsv1alpha1.MetricAlarmStatus{ObservedGeneration: s.observed, Conditions: s.conds}}
 	}
 	panic("unknown kind " + kind)
 }
@@ -350,6 +352,19 @@ func kindSamples(kind string) []sample {
 				health: progressing, message: "HorizontalPodAutoscaler web: FailedGetResourceMetric: no metrics returned"},
 			{name: "service not found", obj: newObject(kind, meta(1), stat{1, waiting(1, "ECS service doesn't exist: service/default/web")}),
 				health: progressing, message: "ECS service doesn't exist: service/default/web"},
+		}
+	case "MetricAlarm":
+		const breach = "ALARM: Threshold Crossed: 2 datapoints [80.0, 80.0] were greater than the threshold (70.0)."
+		inAlarm := newObject(kind, meta(1), stat{1, summary(1, conditions.Ready, ecsv1alpha1.ReasonAlarmEvaluated, breach)}).(*ecsv1alpha1.MetricAlarm)
+		inAlarm.Status.StateValue = ecsv1alpha1.AlarmStateAlarm
+		return []sample{
+			{name: "in ALARM", obj: inAlarm, health: healthy, message: breach},
+			{name: "waiting for the first datapoint", obj: newObject(kind, meta(1), stat{1, summary(1, conditions.Progressing, ecsv1alpha1.ReasonWaitingForData,
+				"Waiting for the alarm's first datapoint: the metric has no value yet")}),
+				health: progressing, message: "Waiting for the alarm's first datapoint: the metric has no value yet"},
+			{name: "duplicate name", obj: newObject(kind, meta(1), stat{1, summary(1, conditions.Stalled, ecsv1alpha1.ReasonDuplicateAlarmName,
+				`spec.alarmName: an alarm named "web-cpu" already exists`)}),
+				health: degraded, message: `spec.alarmName: an alarm named "web-cpu" already exists`},
 		}
 	case "Cluster":
 		return []sample{{name: "waiting for a capacity provider", obj: newObject(kind, meta(1), stat{1, waiting(1,
