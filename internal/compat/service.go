@@ -12,7 +12,7 @@ var CreateService = Table{
 	"taskDefinition":           E("the TaskDefinitionRevision it names (family, family:revision or ARN); the latest ACTIVE revision for a family"),
 	"desiredCount":             E("the Deployment's replicas; the scale subresource (kubectl scale, an HPA, a ScalableTarget) writes it"),
 	"clientToken":              E("CreateService's idempotency token at the ECS API endpoint; stored on the Service"),
-	"launchType":               E("the cluster's capacity providers of that launch type (docs/capacity.md)"),
+	"launchType":               E("the cluster's capacity providers of that launch type (docs/capacity.md); EXTERNAL and MANAGED_INSTANCES are reported"),
 	"capacityProviderStrategy": E("one Deployment per provider; tasks split by base, then weight (docs/capacity.md)"),
 	"capacityProviderStrategy[].capacityProvider": E("the CapacityProvider of that name, associated with the cluster"),
 	"capacityProviderStrategy[].base":             E("the tasks the provider gets first"),
@@ -157,6 +157,11 @@ var ServiceLayout = Layout{Root: CreateService}
 // exact.
 func ServiceNotes(spec *ecsv1alpha1.ServiceSpec) []Note {
 	var own []Note
+	switch lt := spec.LaunchType; lt {
+	case ecsv1alpha1.LaunchTypeExternal, ecsv1alpha1.LaunchTypeManagedInstances:
+		own = append(own, Note{Path: "launchType", Level: Unsupported,
+			Message: string(lt) + " is not supported: the service runs no task (Stalled); use FARGATE, EC2 or a capacity provider strategy"})
+	}
 	if dc := spec.DeploymentController; dc != nil {
 		switch dc.Type {
 		case ecsv1alpha1.DeploymentControllerTypeCodeDeploy:
