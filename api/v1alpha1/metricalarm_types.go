@@ -144,24 +144,26 @@ type AlarmEvaluationCriteria struct {
 // lists them.
 // +kubebuilder:validation:XValidation:rule=`!has(self.evaluationCriteria)`,message="Berth does not evaluate PromQL alarms: give metricName or metrics instead of evaluationCriteria",fieldPath=".evaluationCriteria"
 // +kubebuilder:validation:XValidation:rule=`!has(self.evaluationInterval)`,message="evaluationInterval is for PromQL alarms (evaluationCriteria), which Berth does not evaluate: a metric alarm is evaluated once per period",fieldPath=".evaluationInterval"
+// +kubebuilder:validation:XValidation:rule=`has(self.evaluationPeriods)`,message="The parameter EvaluationPeriods is required.",fieldPath=".evaluationPeriods"
+// +kubebuilder:validation:XValidation:rule=`has(self.comparisonOperator)`,message="The parameter ComparisonOperator is required.",fieldPath=".comparisonOperator"
 // +kubebuilder:validation:XValidation:rule=`has(self.metricName) || has(self.metrics)`,message="MetricName must not be null",fieldPath=".metricName"
 // +kubebuilder:validation:XValidation:rule=`!has(self.metrics) || !has(self.metricName)`,message="MetricName should not be set if list of Metrics is set.",fieldPath=".metricName"
 // +kubebuilder:validation:XValidation:rule=`!has(self.metrics) || !has(self.statistic)`,message="Statistic should not be set if list of Metrics is set.",fieldPath=".statistic"
 // +kubebuilder:validation:XValidation:rule=`!has(self.metrics) || !(has(self.namespace) || has(self.dimensions) || has(self.period) || has(self.unit) || has(self.extendedStatistic))`,message="Namespace, Dimensions, Period, Unit and ExtendedStatistic should not be set if list of Metrics is set.",fieldPath=".metrics"
 // +kubebuilder:validation:XValidation:rule=`!has(self.metrics) || self.metrics.filter(q, !has(q.returnData) || q.returnData).size() == 1`,message="Exactly one element of the metrics list should return data.",fieldPath=".metrics"
-// +kubebuilder:validation:XValidation:rule=`!has(self.metricName) || has(self.namespace)`,message="Namespace must not be null",fieldPath=".namespace"
-// +kubebuilder:validation:XValidation:rule=`!has(self.metricName) || has(self.period)`,message="Period must not be null",fieldPath=".period"
-// +kubebuilder:validation:XValidation:rule=`!has(self.metricName) || has(self.statistic) || has(self.extendedStatistic)`,message="Statistic or ExtendedStatistic must be specified",fieldPath=".statistic"
+// +kubebuilder:validation:XValidation:rule=`!has(self.metricName) || has(self.metrics) || has(self.namespace)`,message="Namespace must not be null",fieldPath=".namespace"
+// +kubebuilder:validation:XValidation:rule=`!has(self.metricName) || has(self.metrics) || has(self.period)`,message="Period must not be null",fieldPath=".period"
+// +kubebuilder:validation:XValidation:rule=`!has(self.metricName) || has(self.metrics) || has(self.statistic) || has(self.extendedStatistic)`,message="Statistic or ExtendedStatistic must be specified",fieldPath=".statistic"
 // +kubebuilder:validation:XValidation:rule=`!has(self.statistic) || !has(self.extendedStatistic)`,message="Statistic and ExtendedStatistic cannot both be specified",fieldPath=".extendedStatistic"
 // +kubebuilder:validation:XValidation:rule=`!has(self.extendedStatistic)`,message="Berth evaluates the statistics SampleCount, Average, Sum, Minimum and Maximum: extended statistics (percentiles, trimmed means) are not supported",fieldPath=".extendedStatistic"
 // +kubebuilder:validation:XValidation:rule=`!has(self.evaluateLowSampleCountPercentile) || has(self.extendedStatistic)`,message="evaluateLowSampleCountPercentile applies to percentile statistics (extendedStatistic) only",fieldPath=".evaluateLowSampleCountPercentile"
 // +kubebuilder:validation:XValidation:rule=`!has(self.period) || self.period in [10, 20, 30] || self.period % 60 == 0`,message="Period must be 10, 20, 30 or a multiple of 60",fieldPath=".period"
-// +kubebuilder:validation:XValidation:rule=`(!has(self.period) || self.period * self.evaluationPeriods <= 86400) && (!has(self.metrics) || self.metrics.all(q, !has(q.metricStat) || q.metricStat.period * self.evaluationPeriods <= 86400))`,message="Metrics cannot be checked across more than a day (EvaluationPeriods * Period must be <= 86400)",fieldPath=".evaluationPeriods"
-// +kubebuilder:validation:XValidation:rule=`!has(self.datapointsToAlarm) || self.datapointsToAlarm <= self.evaluationPeriods`,message="DatapointsToAlarm must be less than or equal to EvaluationPeriods",fieldPath=".datapointsToAlarm"
-// +kubebuilder:validation:XValidation:rule=`!(self.comparisonOperator in ['LessThanLowerOrGreaterThanUpperThreshold', 'LessThanLowerThreshold', 'GreaterThanUpperThreshold']) || has(self.thresholdMetricId)`,message="ComparisonOperators for ranges require ThresholdMetricId to be set",fieldPath=".comparisonOperator"
+// +kubebuilder:validation:XValidation:rule=`!has(self.evaluationPeriods) || ((!has(self.period) || self.period * self.evaluationPeriods <= 86400) && (!has(self.metrics) || self.metrics.all(q, !has(q.metricStat) || q.metricStat.period * self.evaluationPeriods <= 86400)))`,message="Metrics cannot be checked across more than a day (EvaluationPeriods * Period must be <= 86400)",fieldPath=".evaluationPeriods"
+// +kubebuilder:validation:XValidation:rule=`!has(self.datapointsToAlarm) || !has(self.evaluationPeriods) || self.datapointsToAlarm <= self.evaluationPeriods`,message="DatapointsToAlarm must be less than or equal to EvaluationPeriods",fieldPath=".datapointsToAlarm"
+// +kubebuilder:validation:XValidation:rule=`!has(self.comparisonOperator) || !(self.comparisonOperator in ['LessThanLowerOrGreaterThanUpperThreshold', 'LessThanLowerThreshold', 'GreaterThanUpperThreshold']) || has(self.thresholdMetricId)`,message="ComparisonOperators for ranges require ThresholdMetricId to be set",fieldPath=".comparisonOperator"
 // +kubebuilder:validation:XValidation:rule=`!has(self.thresholdMetricId) || (has(self.metrics) && self.metrics.exists_one(q, q.id == self.thresholdMetricId))`,message="Metrics list must contain exactly one metric matching the ThresholdMetricId parameter",fieldPath=".thresholdMetricId"
 // +kubebuilder:validation:XValidation:rule=`!has(self.thresholdMetricId)`,message="Berth does not evaluate anomaly detection models: thresholdMetricId (an ANOMALY_DETECTION_BAND) is not supported; give a threshold",fieldPath=".thresholdMetricId"
-// +kubebuilder:validation:XValidation:rule=`has(self.threshold) || has(self.thresholdMetricId)`,message="Threshold must not be null",fieldPath=".threshold"
+// +kubebuilder:validation:XValidation:rule=`has(self.threshold) || has(self.thresholdMetricId) || has(self.evaluationCriteria)`,message="Threshold must not be null",fieldPath=".threshold"
 type MetricAlarmSpec struct {
 	// alarmName: the alarm's name, unique in the namespace (the account);
 	// default metadata.name. Other objects (a Service's
@@ -238,10 +240,11 @@ type MetricAlarmSpec struct {
 	// +optional
 	Unit StandardUnit `json:"unit,omitempty"`
 	// evaluationPeriods: the datapoints the alarm looks at (the N of "M out
-	// of N").
-	// +required
+	// of N"). Required (the model leaves it optional for PromQL alarms,
+	// which Berth refuses).
+	// +optional
 	// +kubebuilder:validation:Minimum=1
-	EvaluationPeriods int32 `json:"evaluationPeriods"`
+	EvaluationPeriods *int32 `json:"evaluationPeriods,omitempty"`
 	// datapointsToAlarm: how many of them must breach (the M; default
 	// evaluationPeriods).
 	// +optional
@@ -251,9 +254,10 @@ type MetricAlarmSpec struct {
 	// +optional
 	Threshold *float64 `json:"threshold,omitempty"`
 	// comparisonOperator: how the statistic is compared with the threshold.
-	// The anomaly detection operators are refused.
-	// +required
-	ComparisonOperator AlarmComparisonOperator `json:"comparisonOperator"`
+	// Required (as evaluationPeriods). The anomaly detection operators are
+	// refused.
+	// +optional
+	ComparisonOperator AlarmComparisonOperator `json:"comparisonOperator,omitempty"`
 	// treatMissingData: missing (default), notBreaching, breaching or
 	// ignore.
 	// +optional

@@ -2504,6 +2504,11 @@ func (in *MetricAlarmSpec) DeepCopyInto(out *MetricAlarmSpec) {
 		*out = new(int32)
 		**out = **in
 	}
+	if in.EvaluationPeriods != nil {
+		in, out := &in.EvaluationPeriods, &out.EvaluationPeriods
+		*out = new(int32)
+		**out = **in
+	}
 	if in.DatapointsToAlarm != nil {
 		in, out := &in.DatapointsToAlarm, &out.DatapointsToAlarm
 		*out = new(int32)

@@ -154,7 +154,7 @@ func TestMissingData(t *testing.T) {
 			h.service("web")
 			h.usage.set(1, c.usage)
 			a := h.cpuAlarm("a", 70, func(a *ecsv1alpha1.MetricAlarm) {
-				a.Spec.EvaluationPeriods, a.Spec.TreatMissingData = 1, c.treat
+				a.Spec.EvaluationPeriods, a.Spec.TreatMissingData = ptr.To[int32](1), c.treat
 			})
 			h.reconcile(a)
 			g.Expect(a.Status.StateValue).To(Equal(c.before))
@@ -347,7 +347,7 @@ func TestMetricsQueryAndCounts(t *testing.T) {
 		a.Spec.Metrics = []ecsv1alpha1.AlarmMetricDataQuery{{ID: "m1", Label: "running", MetricStat: &ecsv1alpha1.AlarmMetricStat{
 			Metric: ecsv1alpha1.AlarmMetric{Namespace: "ECS/ContainerInsights", MetricName: "RunningTaskCount", Dimensions: a.Spec.Dimensions}, Period: 60, Stat: "Minimum"}}}
 		a.Spec.Namespace, a.Spec.MetricName, a.Spec.Dimensions, a.Spec.Period, a.Spec.Statistic = "", "", nil, nil, ""
-		a.Spec.EvaluationPeriods = 1
+		a.Spec.EvaluationPeriods = ptr.To[int32](1)
 		a.Spec.ComparisonOperator = ecsv1alpha1.AlarmComparisonOperator(ecsv1alpha1.LessThanThreshold)
 	})
 	h.reconcile(a)
@@ -360,7 +360,7 @@ func TestMetricsQueryAndCounts(t *testing.T) {
 	// A cluster's metric: its ServiceCount.
 	b := h.cpuAlarm("services", 0, func(a *ecsv1alpha1.MetricAlarm) {
 		a.Spec.Namespace, a.Spec.MetricName, a.Spec.Dimensions = "ECS/ContainerInsights", "ServiceCount", a.Spec.Dimensions[:1]
-		a.Spec.EvaluationPeriods = 1
+		a.Spec.EvaluationPeriods = ptr.To[int32](1)
 	})
 	h.reconcile(b)
 	g.Expect(b.Status.StateValue).To(Equal(ecsv1alpha1.AlarmStateAlarm))

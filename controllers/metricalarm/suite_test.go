@@ -139,7 +139,7 @@ func (h *harness) cpuAlarm(name string, threshold float64, change ...func(*ecsv1
 	a.Spec = ecsv1alpha1.MetricAlarmSpec{
 		Namespace: "AWS/ECS", MetricName: "CPUUtilization", Statistic: ecsv1alpha1.StatisticAverage,
 		Dimensions: []ecsv1alpha1.MetricDimension{{Name: "ClusterName", Value: "default"}, {Name: "ServiceName", Value: "web"}},
-		Period:     ptr.To[int32](60), EvaluationPeriods: 2, Threshold: ptr.To(threshold),
+		Period:     ptr.To[int32](60), EvaluationPeriods: ptr.To[int32](2), Threshold: ptr.To(threshold),
 		ComparisonOperator: ecsv1alpha1.AlarmComparisonOperator(ecsv1alpha1.GreaterThanThreshold),
 	}
 	for _, c := range change {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/utils/ptr"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/ecsmetrics"
@@ -90,7 +91,7 @@ func RuleOf(a *ecsv1alpha1.MetricAlarm) (Rule, bool) {
 		return Rule{}, false
 	}
 	r := Rule{
-		Period: time.Duration(m.Period) * time.Second, EvaluationPeriods: a.Spec.EvaluationPeriods,
+		Period: time.Duration(m.Period) * time.Second, EvaluationPeriods: ptr.Deref(a.Spec.EvaluationPeriods, 1),
 		ComparisonOperator: ecsv1alpha1.ComparisonOperator(a.Spec.ComparisonOperator), TreatMissingData: a.Spec.TreatMissingData,
 		Statistic: m.Statistic, Source: m.source(),
 	}

@@ -162,10 +162,7 @@ func specOf(in *cwwire.PutMetricAlarmInput) ecsv1alpha1.MetricAlarmSpec {
 		Unit: ecsv1alpha1.StandardUnit(in.Unit), DatapointsToAlarm: in.DatapointsToAlarm, Threshold: in.Threshold,
 		ComparisonOperator: ecsv1alpha1.AlarmComparisonOperator(in.ComparisonOperator),
 		TreatMissingData:   ecsv1alpha1.TreatMissingData(in.TreatMissingData), EvaluateLowSampleCountPercentile: in.EvaluateLowSampleCountPercentile,
-		ThresholdMetricID: in.ThresholdMetricId, EvaluationInterval: in.EvaluationInterval,
-	}
-	if in.EvaluationPeriods != nil {
-		s.EvaluationPeriods = *in.EvaluationPeriods
+		ThresholdMetricID: in.ThresholdMetricId, EvaluationInterval: in.EvaluationInterval, EvaluationPeriods: in.EvaluationPeriods,
 	}
 	for _, q := range in.Metrics {
 		aq := ecsv1alpha1.AlarmMetricDataQuery{ID: q.Id, Expression: q.Expression, Label: q.Label, ReturnData: q.ReturnData, Period: q.Period, AccountID: q.AccountId}
@@ -218,7 +215,7 @@ func metricAlarm(acct names.Account, a *ecsv1alpha1.MetricAlarm) cwwire.MetricAl
 		AlarmConfigurationUpdatedTimestamp: at(st.AlarmConfigurationUpdatedTimestamp),
 		MetricName:                         s.MetricName, Namespace: s.Namespace, Statistic: cwwire.Statistic(s.Statistic), ExtendedStatistic: s.ExtendedStatistic,
 		Dimensions: wireDimensions(s.Dimensions), Period: s.Period, Unit: cwwire.StandardUnit(s.Unit),
-		EvaluationPeriods: &s.EvaluationPeriods, DatapointsToAlarm: s.DatapointsToAlarm, Threshold: s.Threshold,
+		EvaluationPeriods: s.EvaluationPeriods, DatapointsToAlarm: s.DatapointsToAlarm, Threshold: s.Threshold,
 		ComparisonOperator: cwwire.ComparisonOperator(s.ComparisonOperator), TreatMissingData: string(s.TreatMissingData),
 		EvaluateLowSampleCountPercentile: s.EvaluateLowSampleCountPercentile, ThresholdMetricId: s.ThresholdMetricID,
 	}

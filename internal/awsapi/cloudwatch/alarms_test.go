@@ -77,7 +77,7 @@ func TestPutMetricAlarm(t *testing.T) {
 	want := ecsv1alpha1.MetricAlarmSpec{
 		AlarmName: "web-cpu-high", AlarmDescription: "web's CPU", Namespace: "AWS/ECS", MetricName: "CPUUtilization", Statistic: ecsv1alpha1.StatisticAverage,
 		Dimensions: []ecsv1alpha1.MetricDimension{{Name: "ServiceName", Value: "web"}, {Name: "ClusterName", Value: "prod"}},
-		Period:     ptr.To[int32](60), EvaluationPeriods: 3, DatapointsToAlarm: ptr.To[int32](2), Threshold: ptr.To(70.0),
+		Period:     ptr.To[int32](60), EvaluationPeriods: ptr.To[int32](3), DatapointsToAlarm: ptr.To[int32](2), Threshold: ptr.To(70.0),
 		ComparisonOperator: ecsv1alpha1.AlarmComparisonOperator(ecsv1alpha1.GreaterThanThreshold), TreatMissingData: ecsv1alpha1.TreatMissingDataBreaching,
 		AlarmActions: []string{"arn:aws:sns:us-east-1:000000000000:oncall"}, Tags: []ecsv1alpha1.Tag{{Key: "team", Value: "web"}},
 	}
@@ -332,7 +332,9 @@ func TestSetAlarmState(t *testing.T) {
 // passes through (the endpoint answers AccessDeniedException).
 func TestAlarmsAsTheCaller(t *testing.T) {
 	forbidden := apierrors.NewForbidden(schema.GroupResource{Group: "ecs.berth.dev", Resource: "metricalarms"}, "", errors.New("RBAC: access denied"))
-	ctx, _ := alarmCaller(t, interceptor.Funcs{List: func(context.Context, client.WithWatch, client.ObjectList, ...client.ListOption) error { return forbidden }})
+	ctx, _ := alarmCaller(t, interceptor.Funcs{List: func(context.Context, client.WithWatch, client.ObjectList, ...client.ListOption) error {
+		return forbidden
+	}})
 	if _, err := (&handlers{}).describeAlarms(ctx, &cwwire.DescribeAlarmsInput{}); !apierrors.IsForbidden(err) {
 		t.Errorf("got %v", err)
 	}
