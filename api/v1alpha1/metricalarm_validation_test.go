@@ -2,10 +2,15 @@ package v1alpha1
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"unicode"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
 
 	"github.com/berth-dev/berth/internal/testutil"
 )
@@ -184,3 +189,29 @@ func lowerCamel(s string) string {
 	return string(r)
 }
 
+
+// TestMetricAlarmSamples: config/samples/07_metricalarm.yaml is accepted.
+func TestMetricAlarmSamples(t *testing.T) {
+	c, _ := testEnv(t)
+	raw, err := os.ReadFile(filepath.Join(moduleRoot(t), "config", "samples", "07_metricalarm.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := strings.Split(string(raw), "\n---\n")
+	if len(docs) < 2 {
+		t.Fatalf("%d samples", len(docs))
+	}
+	for _, doc := range docs {
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
+			t.Fatal(err)
+		}
+		u.SetNamespace(validationNamespace)
+		u.SetName("sample-" + u.GetName())
+		if err := c.Create(testContext(t), u); err != nil {
+			t.Errorf("%s: %v", u.GetName(), err)
+			continue
+		}
+		deleteAfter(t, c, u)
+	}
+}
