@@ -32,6 +32,10 @@ const (
 	ClusterContainsTasks      = "ClusterContainsTasksException"
 	ResourceInUseException    = "ResourceInUseException"
 	UnsupportedFeature        = "UnsupportedFeatureException"
+	ConflictException         = "ConflictException"
+	// ServiceDeploymentNotFoundException is StopServiceDeployment's
+	// answer for a service deployment that does not exist.
+	ServiceDeploymentNotFoundException = "ServiceDeploymentNotFoundException"
 )
 
 // API is the ECS API's description for the endpoint.
@@ -102,6 +106,10 @@ func New(o Options) *ecswire.Handlers {
 		UpdateCluster:               h.updateCluster,
 		UpdateClusterSettings:       h.updateClusterSettings,
 		DeleteTaskDefinitions:       h.deleteTaskDefinitions,
+		ListServiceDeployments:      h.listServiceDeployments,
+		DescribeServiceDeployments:  h.describeServiceDeployments,
+		DescribeServiceRevisions:    h.describeServiceRevisions,
+		StopServiceDeployment:       h.stopServiceDeployment,
 	}
 }
 
