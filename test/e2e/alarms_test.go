@@ -33,7 +33,7 @@ func TestDeploymentAlarmRollsBack(t *testing.T) {
 		Dimensions: []ecsv1alpha1.MetricDimension{{Name: "ClusterName", Value: "default"}, {Name: "ServiceName", Value: "alarmed"}},
 		// One breaching datapoint of 10 s alarms; 6 periods make a
 		// one-minute bake time.
-		Period: ptr.To[int32](10), EvaluationPeriods: 6, DatapointsToAlarm: ptr.To[int32](1),
+		Period: ptr.To[int32](10), EvaluationPeriods: ptr.To[int32](6), DatapointsToAlarm: ptr.To[int32](1),
 		Threshold: ptr.To(50.0), ComparisonOperator: ecsv1alpha1.AlarmComparisonOperator(ecsv1alpha1.GreaterThanThreshold),
 	}
 	Expect(admin.Create(ctx, alarm)).To(Succeed())
