@@ -189,7 +189,6 @@ func lowerCamel(s string) string {
 	return string(r)
 }
 
-
 // TestMetricAlarmSamples: config/samples/07_metricalarm.yaml is accepted.
 func TestMetricAlarmSamples(t *testing.T) {
 	c, _ := testEnv(t)

@@ -91,7 +91,29 @@ func Evaluate(r Rule, points []Datapoint, prev ecsv1alpha1.AlarmState) (ecsv1alp
 	if r.DatapointsToAlarm > 0 {
 		m = int(r.DatapointsToAlarm)
 	}
-	var present, breaching, fine []float64
+	present, breaching, fine := r.classify(points)
+	switch {
+	case len(breaching) >= m:
+		return ecsv1alpha1.AlarmStateAlarm, reason(r, breaching, true)
+	case len(fine) > 0:
+		return ecsv1alpha1.AlarmStateOK, reason(r, fine, false)
+	case prev != "" && (len(present) > 0 || r.TreatMissingData == ecsv1alpha1.TreatMissingDataIgnore || len(points) < n):
+		// Too few datapoints to decide (or a window a restart emptied:
+		// its earlier periods are unknown, not missing): the state stays.
+		return prev, ""
+	case len(present) > 0:
+		return ecsv1alpha1.AlarmStateInsufficientData, fmt.Sprintf("Insufficient Data: %d of the %d datapoints needed to alarm.", len(present), m)
+	}
+	if len(points) == 1 {
+		return ecsv1alpha1.AlarmStateInsufficientData, "Insufficient Data: 1 datapoint was unknown."
+	}
+	return ecsv1alpha1.AlarmStateInsufficientData, fmt.Sprintf("Insufficient Data: %d datapoints were unknown.", len(points))
+}
+
+// classify sorts the window's datapoints: those that count (a missing one
+// counts as treatMissingData says, NaN standing for it), and of them those
+// that breach and those that do not.
+func (r Rule) classify(points []Datapoint) (present, breaching, fine []float64) {
 	for _, p := range points {
 		switch {
 		case !p.Missing:
@@ -109,22 +131,7 @@ func Evaluate(r Rule, points []Datapoint, prev ecsv1alpha1.AlarmState) (ecsv1alp
 			fine = append(fine, math.NaN())
 		}
 	}
-	switch {
-	case len(breaching) >= m:
-		return ecsv1alpha1.AlarmStateAlarm, reason(r, breaching, true)
-	case len(fine) > 0:
-		return ecsv1alpha1.AlarmStateOK, reason(r, fine, false)
-	case prev != "" && (len(present) > 0 || r.TreatMissingData == ecsv1alpha1.TreatMissingDataIgnore || len(points) < n):
-		// Too few datapoints to decide (or a window a restart emptied:
-		// its earlier periods are unknown, not missing): the state stays.
-		return prev, ""
-	case len(present) > 0:
-		return ecsv1alpha1.AlarmStateInsufficientData, fmt.Sprintf("Insufficient Data: %d of the %d datapoints needed to alarm.", len(present), m)
-	}
-	if len(points) == 1 {
-		return ecsv1alpha1.AlarmStateInsufficientData, "Insufficient Data: 1 datapoint was unknown."
-	}
-	return ecsv1alpha1.AlarmStateInsufficientData, fmt.Sprintf("Insufficient Data: %d datapoints were unknown.", len(points))
+	return present, breaching, fine
 }
 
 // maxShown bounds the datapoints a reason lists (CloudWatch's stateReason

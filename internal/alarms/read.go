@@ -154,7 +154,7 @@ func ReadSource(ctx context.Context, usage UsageReader, src Source, svcs []ecsv1
 	want := ecsmetrics.ID{Namespace: ns, MetricNS: src.MetricNS, MetricName: src.MetricName, Cluster: src.Cluster, Service: src.Service}
 	for _, s := range ecsmetrics.Compute(states, tasks) {
 		if s.ID == want {
-			v, ok := s.Datum.Stat(src.Statistic)
+			v, ok := s.Stat(src.Statistic)
 			return Sample{Value: v, OK: ok}, nil
 		}
 	}

@@ -58,7 +58,6 @@ func bound(v float64) string {
 	return alarms.FormatNumber(v)
 }
 
-
 // Step returns the step adjustment whose interval holds breach (the metric
 // minus the alarm threshold), and false when none does. For an alarm on a
 // metric above its threshold (above) the lower bound is inclusive and the
