@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -50,16 +49,16 @@ func parseDeploymentArn(c *awsapi.Caller, kind, arn string) (deploymentRef, bool
 	return ref, build(ref.cluster, ref.service, ref.id) == arn
 }
 
-// deploymentIndex finds the Services of the caller's namespace by cluster
+// serviceIndex finds the Services of the caller's namespace by cluster
 // and service name, from one list.
-type deploymentIndex map[[2]string]*ecsv1alpha1.Service
+type serviceIndex map[[2]string]*ecsv1alpha1.Service
 
-func indexServices(ctx context.Context, c *awsapi.Caller) (deploymentIndex, error) {
+func indexServices(ctx context.Context, c *awsapi.Caller) (serviceIndex, error) {
 	var list ecsv1alpha1.ServiceList
 	if err := c.Client.List(ctx, &list, client.InNamespace(c.Namespace)); err != nil {
 		return nil, err
 	}
-	idx := deploymentIndex{}
+	idx := serviceIndex{}
 	for i := range list.Items {
 		s := &list.Items[i]
 		idx[[2]string{names.ClusterName(s.Spec.Cluster), serviceName(s)}] = s
@@ -68,7 +67,7 @@ func indexServices(ctx context.Context, c *awsapi.Caller) (deploymentIndex, erro
 }
 
 // record finds the service deployment ref names; nil when there is none.
-func (idx deploymentIndex) record(ref deploymentRef) (*ecsv1alpha1.Service, *ecsv1alpha1.ServiceDeploymentRecord) {
+func (idx serviceIndex) record(ref deploymentRef) (*ecsv1alpha1.Service, *ecsv1alpha1.ServiceDeploymentRecord) {
 	svc := idx[[2]string{ref.cluster, ref.service}]
 	if svc == nil {
 		return nil, nil
@@ -82,7 +81,7 @@ func (idx deploymentIndex) record(ref deploymentRef) (*ecsv1alpha1.Service, *ecs
 }
 
 // revision finds the service revision ref names; nil when there is none.
-func (idx deploymentIndex) revision(ref deploymentRef) (*ecsv1alpha1.Service, *ecsv1alpha1.ServiceRevision) {
+func (idx serviceIndex) revision(ref deploymentRef) (*ecsv1alpha1.Service, *ecsv1alpha1.ServiceRevision) {
 	svc := idx[[2]string{ref.cluster, ref.service}]
 	if svc == nil {
 		return nil, nil
@@ -232,39 +231,48 @@ func deploymentKey(r *ecsv1alpha1.ServiceDeploymentRecord) string {
 
 func compareDesc(a, b string) int { return strings.Compare(b, a) }
 
-func (h *handlers) listServiceDeployments(ctx context.Context, in *ecswire.ListServiceDeploymentsRequest) (*ecswire.ListServiceDeploymentsResponse, error) {
-	c := caller(ctx)
-	if in.Service == "" {
-		return nil, invalidParameter("service must be specified.")
-	}
+// listFilter is ListServiceDeployments' status and createdAt filters.
+func listFilter(in *ecswire.ListServiceDeploymentsRequest) (func(*ecsv1alpha1.Service, *ecsv1alpha1.ServiceDeploymentRecord) bool, error) {
 	for _, s := range in.Status {
 		if !s.Valid() {
 			return nil, invalidParameter("Invalid status filter %q.", s)
 		}
 	}
+	var before, after *awsjson.Timestamp
+	if in.CreatedAt != nil {
+		before, after = in.CreatedAt.Before, in.CreatedAt.After
+	}
+	return func(svc *ecsv1alpha1.Service, r *ecsv1alpha1.ServiceDeploymentRecord) bool {
+		switch {
+		case len(in.Status) > 0 && !slices.Contains(in.Status, ecswire.ServiceDeploymentStatus(shownStatus(svc, r))):
+			return false
+		case before != nil && !before.After(r.CreatedAt.Time):
+			return false
+		case after != nil && !after.Before(r.CreatedAt.Time):
+			return false
+		}
+		return true
+	}, nil
+}
+
+func (h *handlers) listServiceDeployments(ctx context.Context, in *ecswire.ListServiceDeploymentsRequest) (*ecswire.ListServiceDeploymentsResponse, error) {
+	c := caller(ctx)
+	if in.Service == "" {
+		return nil, invalidParameter("service must be specified.")
+	}
+	keep, err := listFilter(in)
+	if err != nil {
+		return nil, err
+	}
 	svc, err := h.mustService(ctx, c, in.Cluster, in.Service)
 	if err != nil {
 		return nil, err
 	}
-	var before, after *time.Time
-	if in.CreatedAt != nil {
-		if in.CreatedAt.Before != nil {
-			before = &in.CreatedAt.Before.Time
-		}
-		if in.CreatedAt.After != nil {
-			after = &in.CreatedAt.After.Time
-		}
-	}
 	var records []*ecsv1alpha1.ServiceDeploymentRecord
 	for i := range svc.Status.ServiceDeployments {
-		r := &svc.Status.ServiceDeployments[i]
-		if len(in.Status) > 0 && !slices.Contains(in.Status, ecswire.ServiceDeploymentStatus(shownStatus(svc, r))) {
-			continue
+		if r := &svc.Status.ServiceDeployments[i]; keep(svc, r) {
+			records = append(records, r)
 		}
-		if (before != nil && !r.CreatedAt.Time.Before(*before)) || (after != nil && !r.CreatedAt.Time.After(*after)) {
-			continue
-		}
-		records = append(records, r)
 	}
 	slices.SortStableFunc(records, func(x, y *ecsv1alpha1.ServiceDeploymentRecord) int {
 		return compareDesc(deploymentKey(x), deploymentKey(y))
