@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -14,6 +13,7 @@ import (
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/alarms"
+	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/rollout"
 )
 
@@ -100,16 +100,11 @@ func (r *Reconciler) byAlarm(ctx context.Context, o client.Object) []reconcile.R
 }
 
 // stopRequest reads a StopServiceDeployment request from the Service's
-// annotations (ecs.berth.dev/stop-deployment: a deployment id or service
-// deployment ARN; ecs.berth.dev/stop-deployment-type: ROLLBACK, the
-// default, or ABORT).
+// annotations (names.StopDeployment).
 func stopRequest(svc *ecsv1alpha1.Service) *rollout.StopRequest {
-	v := strings.TrimSpace(svc.Annotations[ecsv1alpha1.AnnotationStopDeployment])
-	if v == "" {
+	id, rollback := names.StopDeployment(svc.Annotations)
+	if id == "" {
 		return nil
 	}
-	if i := strings.LastIndex(v, "/"); strings.HasPrefix(v, "arn:") && i >= 0 {
-		v = "ecs-svc/" + v[i+1:]
-	}
-	return &rollout.StopRequest{ID: v, Rollback: !strings.EqualFold(svc.Annotations[ecsv1alpha1.AnnotationStopDeploymentType], "ABORT")}
+	return &rollout.StopRequest{ID: id, Rollback: rollback}
 }

@@ -116,7 +116,7 @@ func TestRPCv2CBORErrors(t *testing.T) {
 		typ    string
 		query  string
 	}{
-		{"not served", "/service/GraniteServiceVersion20100801/operation/DescribeAlarms", cborHeaders, "a0", 400, cloudwatch.InvalidAction, ""},
+		{"not served", "/service/GraniteServiceVersion20100801/operation/ListDashboards", cborHeaders, "a0", 400, cloudwatch.InvalidAction, ""},
 		{"a modeled error takes its AWS Query code along", listMetrics, cborHeaders, "a16e526563656e746c7941637469766563503144", 400, "InvalidParameterValueException", "InvalidParameterValue;Sender"},
 		{"unknown operation", "/service/GraniteServiceVersion20100801/operation/Nope", cborHeaders, "a0", 404, awsjson.UnknownOperation, ""},
 		{"unknown service", "/service/Logs_20140328/operation/GetLogEvents", cborHeaders, "a0", 404, awsjson.UnknownOperation, ""},

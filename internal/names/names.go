@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 )
 
 // Partition and defaults of the synthetic ARNs Berth reports.
@@ -252,4 +254,21 @@ func label(ecsName, fallback string) string {
 		n = fallback
 	}
 	return n + "-" + hex.EncodeToString(sum[:])[:8]
+}
+
+// StopDeployment reads StopServiceDeployment's declarative form from a
+// Service's annotations: the deployment id that
+// ecs.berth.dev/stop-deployment names (by id, ecs-svc/<digits>, or by
+// service deployment ARN), and whether it rolls back
+// (ecs.berth.dev/stop-deployment-type ROLLBACK, the default) or not
+// (ABORT). "" when there is no request.
+func StopDeployment(annotations map[string]string) (id string, rollback bool) {
+	v := strings.TrimSpace(annotations[ecsv1alpha1.AnnotationStopDeployment])
+	if v == "" {
+		return "", false
+	}
+	if i := strings.LastIndex(v, "/"); strings.HasPrefix(v, "arn:") && i >= 0 {
+		v = "ecs-svc/" + v[i+1:]
+	}
+	return v, !strings.EqualFold(strings.TrimSpace(annotations[ecsv1alpha1.AnnotationStopDeploymentType]), "ABORT")
 }

@@ -81,7 +81,7 @@ func TestStopServiceDeployment(t *testing.T) {
 	in := Input{Service: "web", Desired: 2, Now: t0, Want: target("h2", 2),
 		Previous: []ecsv1alpha1.ServiceDeployment{dep("h1", "ACTIVE", "COMPLETED", 1), dep("h2", "PRIMARY", "IN_PROGRESS", 2)},
 		Pods:     append(pods("h1", 2, readyAt(t0.Add(-time.Hour))), pods("h2", 1)...), Workload: available("h1", 2),
-		Stop:     &StopRequest{ID: "ecs-svc/h1", Rollback: true}}
+		Stop: &StopRequest{ID: "ecs-svc/h1", Rollback: true}}
 	if s := summarize(Plan(in).Deployments); s[0].Hash != "h2" || s[0].State != "IN_PROGRESS" {
 		t.Errorf("a stop naming another deployment stopped this one: %+v", s)
 	}

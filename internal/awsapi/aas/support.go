@@ -21,7 +21,7 @@ var Operations = map[string]Support{
 	"RegisterScalableTarget":       {Partial, "service namespace ecs only; Tags are refused"},
 	"DescribeScalableTargets":      {Served, ""},
 	"DeregisterScalableTarget":     {Served, ""},
-	"PutScalingPolicy":             {Partial, "TargetTrackingScaling and StepScaling; a step policy acts on the alarms of its ScalableTarget's spec (no CloudWatch PutMetricAlarm yet); PredictiveScaling is refused"},
+	"PutScalingPolicy":             {Partial, "TargetTrackingScaling and StepScaling; a step policy acts on the alarms written in its ScalableTarget's spec (a MetricAlarm's alarmActions naming the policy are stored without effect); PredictiveScaling is refused"},
 	"DescribeScalingPolicies":      {Served, ""},
 	"DeleteScalingPolicy":          {Served, ""},
 	"PutScheduledAction":           {Served, ""},

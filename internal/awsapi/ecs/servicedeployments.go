@@ -128,17 +128,15 @@ func (a serviceArns) revision(stored string) string {
 // STOP_REQUESTED. The annotation names the deployment by id or ARN, read
 // as the Service controller reads it.
 func requestedStop(svc *ecsv1alpha1.Service) (id string, status ecsv1alpha1.ServiceDeploymentState) {
-	v := strings.TrimSpace(svc.Annotations[ecsv1alpha1.AnnotationStopDeployment])
-	if v == "" {
+	id, rollback := names.StopDeployment(svc.Annotations)
+	switch {
+	case id == "":
 		return "", ""
+	case rollback:
+		return id, ecsv1alpha1.ServiceDeploymentRollbackRequested
+	default:
+		return id, ecsv1alpha1.ServiceDeploymentStopRequested
 	}
-	if strings.HasPrefix(v, "arn:") {
-		v = "ecs-svc/" + lastSegment(v)
-	}
-	if strings.EqualFold(svc.Annotations[ecsv1alpha1.AnnotationStopDeploymentType], string(ecswire.StopServiceDeploymentStopTypeAbort)) {
-		return v, ecsv1alpha1.ServiceDeploymentStopRequested
-	}
-	return v, ecsv1alpha1.ServiceDeploymentRollbackRequested
 }
 
 // shownStatus is a record's status as ECS shows it: a deployment in
