@@ -246,6 +246,17 @@ type ServiceDeployment struct {
 	// +optional
 	Alarms *DeploymentAlarmsState `json:"alarms,omitempty"`
 
+	// failedBy: what failed the deployment, when it FAILED (Berth):
+	// CircuitBreaker, Alarms or StopServiceDeployment.
+	// +optional
+	FailedBy DeploymentFailure `json:"failedBy,omitempty"`
+
+	// rollbackFrom: the id of the failed deployment this one is a rollback
+	// from, while it is (Berth).
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	RollbackFrom string `json:"rollbackFrom,omitempty"`
+
 	// bakeUntil: with deployment alarms, a deployment whose tasks all run
 	// healthy stays IN_PROGRESS, its alarms watched, until then (Berth:
 	// ECS computes a bake time from the alarms; docs/services.md says how
@@ -414,6 +425,17 @@ type ContainerImage struct {
 	// +kubebuilder:validation:MaxLength=1024
 	Image string `json:"image"`
 }
+
+// DeploymentFailure is what failed a deployment.
+// +kubebuilder:validation:Enum=CircuitBreaker;Alarms;StopServiceDeployment
+type DeploymentFailure string
+
+// Deployment failures.
+const (
+	FailedByCircuitBreaker        DeploymentFailure = "CircuitBreaker"
+	FailedByAlarms                DeploymentFailure = "Alarms"
+	FailedByStopServiceDeployment DeploymentFailure = "StopServiceDeployment"
+)
 
 // MonitorStatus is the status of a deployment's rollback monitors (ECS's
 // ServiceDeploymentRollbackMonitorsStatus).

@@ -164,11 +164,18 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 		return ctrl.Result{}, r.writeUnknown(ctx, s, err)
 	}
 	if s.out.invalid == nil {
-		r.applySetAlarmState(s)
+		set := r.applySetAlarmState(s)
 		if err := r.resolveMetric(ctx, s); err != nil {
 			return ctrl.Result{}, r.writeUnknown(ctx, s, err)
 		}
-		r.evaluate(ctx, s)
+		if set {
+			// SetAlarmState holds until the next evaluation, a period
+			// from now: not the datapoint that may be due in this pass
+			// (a new alarm's first, or the first after a restart).
+			s.after(s.rule.Period)
+		} else {
+			r.evaluate(ctx, s)
+		}
 	}
 	setConditions(s.a, s.out)
 	if _, err := patch.StatusOrConflict(ctx, r.Client, s.stored, s.a); err != nil {
@@ -231,17 +238,18 @@ func (r *Reconciler) checkSpec(ctx context.Context, s *scope) error {
 
 // applySetAlarmState applies a set-alarm-state annotation Berth has not
 // applied yet: the state holds until the next evaluation changes it.
-func (r *Reconciler) applySetAlarmState(s *scope) {
+func (r *Reconciler) applySetAlarmState(s *scope) bool {
 	req, err := alarms.Requested(s.a)
 	if req == nil {
-		return
+		return false
 	}
 	s.a.Status.SetAlarmState = req.Fingerprint
 	if err != nil {
 		s.badRequest = err
-		return
+		return false
 	}
 	r.setState(s, req.State, req.Reason, req.ReasonData)
+	return true
 }
 
 // resolveMetric finds the services the metric is read over. A service or

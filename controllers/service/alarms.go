@@ -100,9 +100,10 @@ func (r *Reconciler) byAlarm(ctx context.Context, o client.Object) []reconcile.R
 }
 
 // stopRequest reads a StopServiceDeployment request from the Service's
-// annotations (names.StopDeployment).
+// annotations (names.StopDeployment, rollout.StopTarget).
 func stopRequest(svc *ecsv1alpha1.Service) *rollout.StopRequest {
-	id, rollback := names.StopDeployment(svc.Annotations)
+	ref, rollback := names.StopDeployment(svc.Annotations)
+	id := rollout.StopTarget(svc.Status.ServiceDeployments, ref)
 	if id == "" {
 		return nil
 	}

@@ -88,8 +88,11 @@ func setDeploymentConditions(s *scope) {
 		conditions.Set(&st.Conditions, gen, ecsv1alpha1.ConditionDeploymentAvailable, false, ecsv1alpha1.ReasonRolloutInProgress, "Waiting for the first deployment")
 		conditions.Summarize(&st.Conditions, gen, conditions.Progressing, ecsv1alpha1.ReasonRolloutInProgress, "Waiting for the first deployment")
 	case prim.RolloutState == ecsv1alpha1.RolloutFailed:
-		msg := fmt.Sprintf("service %s (deployment %s) deployment failed: %s (%d failed tasks). ", st.ServiceName, prim.ID,
-			strings.TrimSuffix(prim.RolloutStateReason, "."), prim.FailedTasks)
+		msg := fmt.Sprintf("service %s (deployment %s) deployment failed: %s", st.ServiceName, prim.ID, strings.TrimSuffix(prim.RolloutStateReason, "."))
+		if prim.FailedTasks > 0 {
+			msg += fmt.Sprintf(" (%d failed tasks)", prim.FailedTasks)
+		}
+		msg += ". "
 		if run := s.plan.Run; run != nil {
 			msg += fmt.Sprintf("The tasks of deployment %s (%s) keep running; update the service to deploy again.", run.ID, run.TaskDefinition)
 		} else {
@@ -251,10 +254,10 @@ func history(s *scope, cfg translate.Config, cluster string) rollout.History {
 	name := svc.Status.ServiceName
 	h := rollout.History{
 		Previous: svc.Status.ServiceDeployments, Revisions: svc.Status.ServiceRevisions, Deployments: s.plan.Deployments,
-		DeploymentArn: func(id string) string { return cfg.Account.ServiceDeploymentArn(cluster, name, id) },
+		DeploymentArn: func(suffix string) string { return cfg.Account.ServiceDeploymentArn(cluster, name, suffix) },
 		RevisionArn:   func(id string) string { return cfg.Account.ServiceRevisionArn(cluster, name, id) },
 		Snapshot:      func() ecsv1alpha1.ServiceRevision { return snapshot(s, cfg) },
-		Threshold:     rollout.Threshold(ptr.Deref(svc.Spec.DesiredCount, 0)),
+		Threshold:     rollout.Threshold(ptr.Deref(svc.Status.DesiredCount, 0)),
 		Now:           s.now,
 	}
 	if dc := svc.Spec.DeploymentConfiguration; dc != nil {

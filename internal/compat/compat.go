@@ -87,7 +87,7 @@ func (l Layout) Report(spec any, own []Note) []Note {
 		panic(err)
 	}
 	w := &walker{layout: l, own: own, notes: append([]Note(nil), own...)}
-	w.walk(l.Root, "", "", doc, false)
+	w.walk(l.Root, "", "", doc, false, false)
 	sort.SliceStable(w.notes, func(i, j int) bool { return w.notes[i].Path < w.notes[j].Path })
 	return dedupe(w.notes)
 }
@@ -112,7 +112,7 @@ func (w *walker) covered(path string) bool {
 	return false
 }
 
-func (w *walker) walk(t Table, path, generic string, v any, member bool) {
+func (w *walker) walk(t Table, path, generic string, v any, member, under bool) {
 	if nested, ok := w.layout.Nested[generic]; ok && generic != "" {
 		t, generic = nested, ""
 	} else if member {
@@ -124,10 +124,19 @@ func (w *walker) walk(t Table, path, generic string, v any, member bool) {
 			// A list of nested inputs (scalingPolicies), in no table
 			// itself: its elements are walked with their own table.
 		} else if m.Level != Exact {
-			if !w.covered(path) {
+			// Below a reported member, an entry that only points to it
+			// ("see networkConfiguration") adds nothing.
+			pointer := under && strings.HasPrefix(m.Kubernetes, "see ")
+			if !pointer && !w.covered(path) {
 				w.notes = append(w.notes, Note{Path: path, Level: m.Level, Message: m.Kubernetes})
 			}
-			return
+			if m.Level == Unsupported {
+				// Nothing below an unsupported member has an effect.
+				return
+			}
+			// Below an approximated member, what is not supported is
+			// reported for itself.
+			under = true
 		}
 	}
 	switch x := v.(type) {
@@ -138,11 +147,11 @@ func (w *walker) walk(t Table, path, generic string, v any, member bool) {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			w.walk(t, join(path, k), join(generic, k), x[k], true)
+			w.walk(t, join(path, k), join(generic, k), x[k], true, under)
 		}
 	case []any:
 		for i, el := range x {
-			w.walk(t, path+"["+strconv.Itoa(i)+"]", generic+"[]", el, false)
+			w.walk(t, path+"["+strconv.Itoa(i)+"]", generic+"[]", el, false, under)
 		}
 	}
 }

@@ -153,7 +153,7 @@ func TestTaskNotes(t *testing.T) {
 		{"network", func(s *ecsv1alpha1.TaskSpec) {
 			s.NetworkConfiguration = &ecsv1alpha1.NetworkConfiguration{AwsvpcConfiguration: &ecsv1alpha1.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}}
 			s.PlatformVersion = "LATEST"
-		}, map[string]Level{"networkConfiguration": Approximated, "platformVersion": Unsupported}},
+		}, map[string]Level{"networkConfiguration": Approximated, "networkConfiguration.awsvpcConfiguration.subnets": Unsupported, "platformVersion": Unsupported}},
 	}
 	for _, c := range cases {
 		spec := plain.DeepCopy()

@@ -37,9 +37,11 @@ func TestServiceNotes(t *testing.T) {
 			t.Errorf("%s: no message", n.Path)
 		}
 	}
-	// The awsvpc configuration is reported once, for the whole member
-	// (its table entry is Approximated), not member by member.
-	want := []string{"deploymentConfiguration.strategy", "deploymentController.type", "networkConfiguration", "platformVersion"}
+	// The approximated networkConfiguration, and below it what is not
+	// supported (subnets, security groups), each for itself; its
+	// awsvpcConfiguration, whose entry only points to its members, not.
+	want := []string{"deploymentConfiguration.strategy", "deploymentController.type", "networkConfiguration",
+		"networkConfiguration.awsvpcConfiguration.securityGroups", "networkConfiguration.awsvpcConfiguration.subnets", "platformVersion"}
 	if !reflect.DeepEqual(paths, want) {
 		t.Errorf("paths = %q, want %q", paths, want)
 	}

@@ -257,18 +257,14 @@ func label(ecsName, fallback string) string {
 }
 
 // StopDeployment reads StopServiceDeployment's declarative form from a
-// Service's annotations: the deployment id that
-// ecs.berth.dev/stop-deployment names (by id, ecs-svc/<digits>, or by
-// service deployment ARN), and whether it rolls back
-// (ecs.berth.dev/stop-deployment-type ROLLBACK, the default) or not
-// (ABORT). "" when there is no request.
-func StopDeployment(annotations map[string]string) (id string, rollback bool) {
-	v := strings.TrimSpace(annotations[ecsv1alpha1.AnnotationStopDeployment])
-	if v == "" {
+// Service's annotations: what ecs.berth.dev/stop-deployment names (a
+// service deployment ARN, or a deployment id ecs-svc/<digits>), and
+// whether it rolls back (ecs.berth.dev/stop-deployment-type ROLLBACK, the
+// default) or not (ABORT). "" when there is no request.
+func StopDeployment(annotations map[string]string) (ref string, rollback bool) {
+	ref = strings.TrimSpace(annotations[ecsv1alpha1.AnnotationStopDeployment])
+	if ref == "" {
 		return "", false
 	}
-	if i := strings.LastIndex(v, "/"); strings.HasPrefix(v, "arn:") && i >= 0 {
-		v = "ecs-svc/" + v[i+1:]
-	}
-	return v, !strings.EqualFold(strings.TrimSpace(annotations[ecsv1alpha1.AnnotationStopDeploymentType]), "ABORT")
+	return ref, !strings.EqualFold(strings.TrimSpace(annotations[ecsv1alpha1.AnnotationStopDeploymentType]), "ABORT")
 }

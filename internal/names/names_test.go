@@ -92,19 +92,19 @@ func TestChildNames(t *testing.T) {
 func fargateHash(uid string) string { return FargateNode("", uid, 0)[1:] }
 
 func TestStopDeployment(t *testing.T) {
+	arn := "arn:aws:ecs:us-east-1:000000000000:service-deployment/default/web/123"
 	for _, c := range []struct {
 		ann      map[string]string
-		id       string
+		ref      string
 		rollback bool
 	}{
 		{nil, "", false},
 		{map[string]string{"ecs.berth.dev/stop-deployment": " ecs-svc/123 "}, "ecs-svc/123", true},
-		{map[string]string{"ecs.berth.dev/stop-deployment": "arn:aws:ecs:us-east-1:000000000000:service-deployment/default/web/123",
-			"ecs.berth.dev/stop-deployment-type": "abort"}, "ecs-svc/123", false},
+		{map[string]string{"ecs.berth.dev/stop-deployment": arn, "ecs.berth.dev/stop-deployment-type": "abort"}, arn, false},
 		{map[string]string{"ecs.berth.dev/stop-deployment": "ecs-svc/9", "ecs.berth.dev/stop-deployment-type": "ROLLBACK"}, "ecs-svc/9", true},
 	} {
-		if id, rb := StopDeployment(c.ann); id != c.id || rb != c.rollback {
-			t.Errorf("StopDeployment(%v) = %q, %v; want %q, %v", c.ann, id, rb, c.id, c.rollback)
+		if ref, rb := StopDeployment(c.ann); ref != c.ref || rb != c.rollback {
+			t.Errorf("StopDeployment(%v) = %q, %v; want %q, %v", c.ann, ref, rb, c.ref, c.rollback)
 		}
 	}
 }

@@ -52,26 +52,10 @@ func (p *planner) alarmed() {
 		prim.Alarms == nil || prim.Alarms.Status != ecsv1alpha1.MonitorMonitoring || (prim.RunningCount == 0 && prim.BakeUntil == nil) {
 		return
 	}
-	now := p.now()
-	names := strings.Join(a.InAlarm, ", ")
-	prim.RolloutState = ecsv1alpha1.RolloutFailed
-	prim.RolloutStateReason = fmt.Sprintf("ECS deployment alarms: %s in ALARM state.", names)
-	prim.UpdatedAt = now
-	prim.BakeUntil = nil
 	prim.Alarms.Status = ecsv1alpha1.MonitorTriggered
 	prim.Alarms.TriggeredAlarmNames = slices.Clone(a.InAlarm)
-	p.say(ReasonDeploymentFailed, true, "(deployment %s) deployment failed: alarm detected.", prim.ID)
-	if !a.Rollback {
-		return
-	}
-	back := p.lastCompleted()
-	if back == nil {
-		return
-	}
-	prim.Status = ecsv1alpha1.DeploymentActive
-	promote(back, fmt.Sprintf("ECS deployment alarms: rolling back to deploymentId %s.", back.ID), now)
-	back.Alarms = &ecsv1alpha1.DeploymentAlarmsState{Status: ecsv1alpha1.MonitorDisabled, AlarmNames: slices.Clone(a.Names)}
-	p.say(ReasonRollingBack, true, "(deployment %s) rolling back to deployment %s.", prim.ID, back.ID)
+	p.fail(prim, ecsv1alpha1.FailedByAlarms, fmt.Sprintf("ECS deployment alarms: %s in ALARM state.", strings.Join(a.InAlarm, ", ")),
+		"deployment failed: alarm detected.", "ECS deployment alarms", a.Rollback)
 }
 
 // baking tells whether d, whose tasks all run healthy, is still in its
@@ -115,23 +99,6 @@ func (p *planner) stopped() {
 	if prim == nil || s == nil || s.ID != prim.ID || prim.RolloutState != ecsv1alpha1.RolloutInProgress {
 		return
 	}
-	now := p.now()
-	prim.RolloutState = ecsv1alpha1.RolloutFailed
-	prim.RolloutStateReason = "ECS deployment stopped by StopServiceDeployment."
-	prim.UpdatedAt = now
-	prim.BakeUntil = nil
-	p.say(ReasonDeploymentFailed, true, "(deployment %s) deployment stopped.", prim.ID)
-	if !s.Rollback {
-		return
-	}
-	back := p.lastCompleted()
-	if back == nil {
-		return
-	}
-	prim.Status = ecsv1alpha1.DeploymentActive
-	promote(back, fmt.Sprintf("StopServiceDeployment: rolling back to deploymentId %s.", back.ID), now)
-	if p.in.Alarms != nil {
-		back.Alarms = &ecsv1alpha1.DeploymentAlarmsState{Status: ecsv1alpha1.MonitorDisabled, AlarmNames: slices.Clone(p.in.Alarms.Names)}
-	}
-	p.say(ReasonRollingBack, true, "(deployment %s) rolling back to deployment %s.", prim.ID, back.ID)
+	p.fail(prim, ecsv1alpha1.FailedByStopServiceDeployment, "ECS deployment stopped by StopServiceDeployment.",
+		"deployment stopped.", "StopServiceDeployment", s.Rollback)
 }

@@ -124,3 +124,36 @@ func withAlarms(d ecsv1alpha1.ServiceDeployment, status ecsv1alpha1.MonitorStatu
 	d.Alarms = &ecsv1alpha1.DeploymentAlarmsState{Status: status, AlarmNames: []string{"cpu-high", "errors"}}
 	return d
 }
+
+// A circuit-breaker rollback does not watch the alarms either: a
+// rollback target an alarm failed would leave no task running.
+func TestBreakerRollbackIsNotFailedByAnAlarm(t *testing.T) {
+	h2 := dep("h2", "PRIMARY", "IN_PROGRESS", 2)
+	h2.FailedTasks = 3
+	in := Input{Service: "web", Desired: 2, Now: t0, Want: target("h2", 2), Alarms: alarms(true, time.Minute),
+		Breaker:  &ecsv1alpha1.DeploymentCircuitBreaker{Enable: true, Rollback: true},
+		Previous: []ecsv1alpha1.ServiceDeployment{dep("h1", "ACTIVE", "COMPLETED", 1), h2},
+		Pods:     pods("h1", 2, readyAt(t0.Add(-time.Hour))), Workload: available("h1", 2)}
+	out := Plan(in)
+	if d := out.Deployments[0]; d.TemplateHash != "h1" || d.RollbackFrom != "ecs-svc/h2" || d.Alarms == nil || d.Alarms.Status != ecsv1alpha1.MonitorDisabled {
+		t.Fatalf("rollback = %+v %+v", d, d.Alarms)
+	}
+	in.Previous, in.Now, in.Alarms = out.Deployments, t0.Add(10*time.Second), alarms(true, time.Minute, "cpu-high")
+	out = Plan(in)
+	if d := out.Deployments[0]; d.TemplateHash != "h1" || d.RolloutState == "FAILED" || out.Run == nil {
+		t.Errorf("an alarm failed the rollback: %+v, runs %+v", d, out.Run)
+	}
+}
+
+// A deployment deployed again (the spec returns to its template while it
+// is still listed) watches its alarms and bakes afresh.
+func TestRedeployWatchesAlarmsAgain(t *testing.T) {
+	h1 := withAlarms(dep("h1", "ACTIVE", "COMPLETED", 1), ecsv1alpha1.MonitorMonitoringComplete)
+	in := Input{Service: "web", Desired: 2, Now: t0, Want: target("h1", 1), Alarms: alarms(true, time.Minute),
+		Previous: []ecsv1alpha1.ServiceDeployment{dep("h2", "PRIMARY", "COMPLETED", 2), h1},
+		Pods:     pods("h2", 2, readyAt(t0.Add(-time.Hour))), Workload: available("h2", 2)}
+	out := Plan(in)
+	if d := out.Deployments[0]; d.TemplateHash != "h1" || d.RolloutState != "IN_PROGRESS" || d.Alarms == nil || d.Alarms.Status != ecsv1alpha1.MonitorMonitoring {
+		t.Errorf("redeployed: %+v %+v", d, d.Alarms)
+	}
+}

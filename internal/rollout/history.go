@@ -1,6 +1,9 @@
 package rollout
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -24,9 +27,11 @@ type History struct {
 	Revisions []ecsv1alpha1.ServiceRevision
 	// Deployments are the scheduler's new status.deployments.
 	Deployments []ecsv1alpha1.ServiceDeployment
-	// DeploymentArn and RevisionArn name a deployment's service deployment
-	// and service revision.
-	DeploymentArn, RevisionArn func(id string) string
+	// DeploymentArn names a service deployment by the suffix Keep gives
+	// it (recordSuffix: a deployment id may run several times, each a
+	// service deployment of its own); RevisionArn names a deployment's
+	// service revision by its id.
+	DeploymentArn, RevisionArn func(string) string
 	// Snapshot is the service revision of the deployment the spec asks
 	// for (without its ARN and creation time): recorded when it starts.
 	Snapshot func() ecsv1alpha1.ServiceRevision
@@ -57,16 +62,25 @@ func Keep(h History) ([]ecsv1alpha1.ServiceDeploymentRecord, []ecsv1alpha1.Servi
 		}
 	}
 	records := make([]ecsv1alpha1.ServiceDeploymentRecord, 0, len(h.Previous)+1)
-	known := map[string]bool{}
+	known, running := map[string]bool{}, map[string]bool{}
 	for _, r := range h.Previous {
 		records = append(records, *r.DeepCopy())
 		known[r.ID] = true
+		if r.Status == ecsv1alpha1.ServiceDeploymentInProgress || r.Status == ecsv1alpha1.ServiceDeploymentPending {
+			running[r.ID] = true
+		}
 	}
 	revisions := append([]ecsv1alpha1.ServiceRevision(nil), h.Revisions...)
-	if prim != nil && !known[prim.ID] && prim.RolloutState == ecsv1alpha1.RolloutInProgress {
-		r := ecsv1alpha1.ServiceDeploymentRecord{ID: prim.ID, ServiceDeploymentArn: h.DeploymentArn(prim.ID),
+	if prim != nil && prim.RolloutState == ecsv1alpha1.RolloutInProgress && prim.RollbackFrom == "" && !running[prim.ID] {
+		// A deployment that starts, or starts again (the spec went back to
+		// its template after it ended): a service deployment of its own.
+		created := prim.CreatedAt
+		if known[prim.ID] {
+			created = now
+		}
+		r := ecsv1alpha1.ServiceDeploymentRecord{ID: prim.ID, ServiceDeploymentArn: h.DeploymentArn(recordSuffix(prim.ID, created)),
 			Status: ecsv1alpha1.ServiceDeploymentInProgress, StatusReason: prim.RolloutStateReason,
-			CreatedAt: prim.CreatedAt, StartedAt: ptrTime(prim.CreatedAt), UpdatedAt: now}
+			CreatedAt: created, StartedAt: ptrTime(created), UpdatedAt: now}
 		r.TargetServiceRevision.Arn = h.RevisionArn(prim.ID)
 		for i := range h.Deployments {
 			if d := &h.Deployments[i]; d != prim && d.RunningCount+d.PendingCount > 0 {
@@ -111,6 +125,9 @@ func (h History) update(r *ecsv1alpha1.ServiceDeploymentRecord, d, prim *ecsv1al
 		case prim == nil || h.RevisionArn(prim.ID) != r.Rollback.ServiceRevisionArn:
 			r.Status, r.StoppedAt = ecsv1alpha1.ServiceDeploymentStopped, ptrTime(now)
 			r.StatusReason = "The rollback was stopped: a new deployment started."
+		case prim.RolloutState == ecsv1alpha1.RolloutFailed:
+			r.Status, r.StoppedAt = ecsv1alpha1.ServiceDeploymentRollbackFailed, ptrTime(now)
+			r.StatusReason = "The rollback failed: " + prim.RolloutStateReason
 		case prim.RolloutState == ecsv1alpha1.RolloutCompleted:
 			r.Status, r.FinishedAt = ecsv1alpha1.ServiceDeploymentRollbackSuccessful, ptrTime(now)
 		}
@@ -130,7 +147,7 @@ func (h History) update(r *ecsv1alpha1.ServiceDeploymentRecord, d, prim *ecsv1al
 		r.Status, r.StatusReason, r.FinishedAt = ecsv1alpha1.ServiceDeploymentSuccessful, d.RolloutStateReason, ptrTime(now)
 	case d.RolloutState == ecsv1alpha1.RolloutFailed:
 		r.StatusReason = d.RolloutStateReason
-		if prim != nil && prim != d && strings.HasSuffix(prim.RolloutStateReason, "rolling back to deploymentId "+prim.ID+".") {
+		if prim != nil && prim != d && prim.RollbackFrom == d.ID {
 			r.Status = ecsv1alpha1.ServiceDeploymentRollbackInProgress
 			r.Rollback = &ecsv1alpha1.ServiceDeploymentRollback{Reason: prim.RolloutStateReason, StartedAt: now, ServiceRevisionArn: h.RevisionArn(prim.ID)}
 		} else {
@@ -168,7 +185,7 @@ func (h History) breaker(d *ecsv1alpha1.ServiceDeployment) *ecsv1alpha1.ServiceD
 		return b
 	}
 	switch {
-	case d.RolloutState == ecsv1alpha1.RolloutFailed && strings.HasPrefix(d.RolloutStateReason, "ECS deployment circuit breaker"):
+	case d.RolloutState == ecsv1alpha1.RolloutFailed && d.FailedBy == ecsv1alpha1.FailedByCircuitBreaker:
 		b.Status = ecsv1alpha1.MonitorTriggered
 	case d.RolloutState == ecsv1alpha1.RolloutCompleted:
 		b.Status = ecsv1alpha1.MonitorMonitoringComplete
@@ -219,3 +236,30 @@ func keepRevisions(records []ecsv1alpha1.ServiceDeploymentRecord, revs []ecsv1al
 }
 
 func ptrTime(t metav1.Time) *metav1.Time { return &t }
+
+// recordSuffix is the last part of a service deployment's ARN: 19 digits
+// from the deployment id and the time the service deployment started, so
+// that a deployment id that runs again (its template deployed again) is
+// another service deployment.
+func recordSuffix(id string, created metav1.Time) string {
+	sum := sha256.Sum256([]byte(id + "@" + created.UTC().Format(time.RFC3339)))
+	return fmt.Sprintf("%019d", binary.BigEndian.Uint64(sum[:8])%1e19)
+}
+
+// StopTarget is the deployment id a StopServiceDeployment request (the
+// ecs.berth.dev/stop-deployment annotation: a service deployment ARN, or a
+// deployment id) stops: by ARN, the deployment of that service deployment
+// while it is in progress; by id, that deployment. "" for none.
+func StopTarget(records []ecsv1alpha1.ServiceDeploymentRecord, ref string) string {
+	if !strings.HasPrefix(ref, "arn:") {
+		return ref
+	}
+	suffix := ref[strings.LastIndex(ref, "/")+1:]
+	for _, r := range records {
+		if r.ServiceDeploymentArn[strings.LastIndex(r.ServiceDeploymentArn, "/")+1:] == suffix &&
+			(r.Status == ecsv1alpha1.ServiceDeploymentInProgress || r.Status == ecsv1alpha1.ServiceDeploymentPending) {
+			return r.ID
+		}
+	}
+	return ""
+}

@@ -1,6 +1,7 @@
 package rollout
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -12,7 +13,7 @@ import (
 func history(prev []ecsv1alpha1.ServiceDeploymentRecord, revs []ecsv1alpha1.ServiceRevision, deps []ecsv1alpha1.ServiceDeployment, now time.Time) History {
 	return History{Previous: prev, Revisions: revs, Deployments: deps, Now: now, Threshold: 3,
 		Breaker:       &ecsv1alpha1.DeploymentCircuitBreaker{Enable: true, Rollback: true},
-		DeploymentArn: func(id string) string { return "arn:sd/" + id },
+		DeploymentArn: func(suffix string) string { return "arn:sd/" + suffix },
 		RevisionArn:   func(id string) string { return "arn:sr/" + id },
 		Snapshot:      func() ecsv1alpha1.ServiceRevision { return ecsv1alpha1.ServiceRevision{TaskDefinition: "web:2"} }}
 }
@@ -28,7 +29,7 @@ func TestKeep(t *testing.T) {
 	h2 := dep("h2", "PRIMARY", "IN_PROGRESS", 2)
 	h2.RunningCount, h2.DesiredCount = 1, 2
 	recs, revs := Keep(history(nil, nil, []ecsv1alpha1.ServiceDeployment{h2, old}, t0))
-	if len(recs) != 1 || recs[0].Status != ecsv1alpha1.ServiceDeploymentInProgress || recs[0].ServiceDeploymentArn != "arn:sd/ecs-svc/h2" ||
+	if len(recs) != 1 || recs[0].Status != ecsv1alpha1.ServiceDeploymentInProgress || recs[0].ServiceDeploymentArn != "arn:sd/"+recordSuffix("ecs-svc/h2", h2.CreatedAt) ||
 		recs[0].TargetServiceRevision != (ecsv1alpha1.ServiceRevisionSummary{Arn: "arn:sr/ecs-svc/h2", RequestedTaskCount: 2, RunningTaskCount: 1}) ||
 		len(recs[0].SourceServiceRevisions) != 1 || recs[0].SourceServiceRevisions[0].RunningTaskCount != 2 {
 		t.Fatalf("started: %+v", recs)
@@ -47,18 +48,46 @@ func TestKeep(t *testing.T) {
 	// It fails; the circuit breaker rolls back to h1.
 	failed := h2
 	failed.Status, failed.RolloutState, failed.RolloutStateReason, failed.FailedTasks = "ACTIVE", "FAILED", "ECS deployment circuit breaker: tasks failed to start.", 3
+	failed.FailedBy = ecsv1alpha1.FailedByCircuitBreaker
 	back := old
 	back.Status, back.RolloutState, back.RolloutStateReason = "PRIMARY", "IN_PROGRESS", "ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/h1."
+	back.RollbackFrom = "ecs-svc/h2"
 	recs2, revs2 := Keep(history(recs, revs, []ecsv1alpha1.ServiceDeployment{back, failed}, t0.Add(2*time.Minute)))
 	r := recs2[0]
 	if r.Status != ecsv1alpha1.ServiceDeploymentRollbackInProgress || r.Rollback == nil || r.Rollback.ServiceRevisionArn != "arn:sr/ecs-svc/h1" ||
 		r.DeploymentCircuitBreaker.Status != ecsv1alpha1.MonitorTriggered || r.DeploymentCircuitBreaker.FailureCount != 3 {
 		t.Fatalf("rolling back: %+v %+v", r, r.DeploymentCircuitBreaker)
 	}
+	// The rollback target fails too: ROLLBACK_FAILED, not stuck.
+	backFailed := back
+	backFailed.RolloutState, backFailed.RolloutStateReason = "FAILED", "ECS deployment alarms: errors in ALARM state."
+	if recs, _ := Keep(history(recs2, revs2, []ecsv1alpha1.ServiceDeployment{backFailed, failed}, t0.Add(3*time.Minute))); recs[0].Status != ecsv1alpha1.ServiceDeploymentRollbackFailed {
+		t.Errorf("a failed rollback: %+v", recs[0])
+	}
 	back.RolloutState = "COMPLETED"
-	recs3, _ := Keep(history(recs2, revs2, []ecsv1alpha1.ServiceDeployment{back, failed}, t0.Add(3*time.Minute)))
+	recs3, revs3 := Keep(history(recs2, revs2, []ecsv1alpha1.ServiceDeployment{back, failed}, t0.Add(3*time.Minute)))
 	if recs3[0].Status != ecsv1alpha1.ServiceDeploymentRollbackSuccessful || recs3[0].FinishedAt == nil {
 		t.Errorf("rolled back: %+v", recs3[0])
+	}
+	// No service deployment for the rollback itself.
+	if len(recs3) != 1 {
+		t.Errorf("records = %+v", recs3)
+	}
+
+	// The spec goes back to h2's template once it ended: h2 runs again, a
+	// service deployment of its own, with another ARN.
+	again2 := h2
+	again2.RolloutStateReason = "ECS deployment ecs-svc/h2 in progress."
+	recs4, _ := Keep(history(recs3, revs3, []ecsv1alpha1.ServiceDeployment{again2, dep("h1", "ACTIVE", "COMPLETED", 1)}, t0.Add(10*time.Minute)))
+	if len(recs4) != 2 || recs4[0].Status != ecsv1alpha1.ServiceDeploymentInProgress || recs4[0].ServiceDeploymentArn == recs4[1].ServiceDeploymentArn ||
+		recs4[1].Status != ecsv1alpha1.ServiceDeploymentRollbackSuccessful {
+		t.Errorf("a deployment run again: %+v", recs4)
+	}
+	if got := StopTarget(recs4, "arn:aws:ecs:r:a:service-deployment/c/s/"+strings.TrimPrefix(recs4[1].ServiceDeploymentArn, "arn:sd/")); got != "" {
+		t.Errorf("a stop naming the ended run stops %q", got)
+	}
+	if got := StopTarget(recs4, recs4[0].ServiceDeploymentArn); got != "ecs-svc/h2" {
+		t.Errorf("a stop naming the run in progress stops %q", got)
 	}
 
 	// Another deployment replaces one still in progress: STOPPED.

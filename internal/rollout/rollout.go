@@ -13,6 +13,7 @@ package rollout
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -269,6 +270,40 @@ func promote(d *ecsv1alpha1.ServiceDeployment, reason string, now metav1.Time) {
 	d.FailedTasks = 0
 	d.UpdatedAt = now
 	d.BakeUntil = nil
+	d.FailedBy, d.RollbackFrom = "", ""
+	// A deployment deployed again watches the alarms afresh (watch).
+	d.Alarms = nil
+}
+
+// fail fails the PRIMARY deployment for cause, with ECS's reason and event,
+// and, when rollback is asked and there is a deployment to return to, makes
+// that one PRIMARY again: a rollback, which watches no alarm (what failed
+// the deployment may still be in ALARM). It returns the rollback target,
+// or nil.
+func (p *planner) fail(prim *ecsv1alpha1.ServiceDeployment, cause ecsv1alpha1.DeploymentFailure, reason, event, backReason string, rollback bool) *ecsv1alpha1.ServiceDeployment {
+	now := p.now()
+	prim.RolloutState = ecsv1alpha1.RolloutFailed
+	prim.RolloutStateReason = reason
+	prim.FailedBy = cause
+	prim.UpdatedAt = now
+	prim.BakeUntil = nil
+	p.say(ReasonDeploymentFailed, true, "(deployment %s) %s", prim.ID, event)
+	if !rollback {
+		return nil
+	}
+	back := p.lastCompleted()
+	if back == nil {
+		return nil
+	}
+	prim.Status = ecsv1alpha1.DeploymentActive
+	promote(back, fmt.Sprintf("%s: rolling back to deploymentId %s.", backReason, back.ID), now)
+	back.RollbackFrom = prim.ID
+	back.Alarms = &ecsv1alpha1.DeploymentAlarmsState{Status: ecsv1alpha1.MonitorDisabled}
+	if p.in.Alarms != nil {
+		back.Alarms.AlarmNames = slices.Clone(p.in.Alarms.Names)
+	}
+	p.say(ReasonRollingBack, true, "(deployment %s) rolling back to deployment %s.", prim.ID, back.ID)
+	return back
 }
 
 // count sets each deployment's running and pending tasks from its pods;
@@ -408,22 +443,8 @@ func (p *planner) trip() {
 		p.say(ReasonTaskStartImpaired, true, "is unable to consistently start tasks successfully.")
 		return
 	}
-	now := p.now()
-	prim.RolloutState = ecsv1alpha1.RolloutFailed
-	prim.RolloutStateReason = "ECS deployment circuit breaker: tasks failed to start."
-	prim.UpdatedAt = now
-	prim.BakeUntil = nil
-	p.say(ReasonDeploymentFailed, true, "(deployment %s) deployment failed: tasks failed to start.", prim.ID)
-	if !b.Rollback {
-		return
-	}
-	back := p.lastCompleted()
-	if back == nil {
-		return
-	}
-	prim.Status = ecsv1alpha1.DeploymentActive
-	promote(back, fmt.Sprintf("ECS deployment circuit breaker: rolling back to deploymentId %s.", back.ID), now)
-	p.say(ReasonRollingBack, true, "(deployment %s) rolling back to deployment %s.", prim.ID, back.ID)
+	p.fail(prim, ecsv1alpha1.FailedByCircuitBreaker, "ECS deployment circuit breaker: tasks failed to start.",
+		"deployment failed: tasks failed to start.", "ECS deployment circuit breaker", b.Rollback)
 }
 
 // lastCompleted is the rollback target: the most recent COMPLETED

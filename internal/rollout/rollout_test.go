@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -222,7 +223,7 @@ func TestPlan(t *testing.T) {
 				rest = rest[i+len(m):]
 			}
 			// Deterministic: the same input plans the same output.
-			if again := Plan(c.in); fmt.Sprint(again.Deployments) != fmt.Sprint(out.Deployments) || texts(again.Messages) != got {
+			if again := Plan(c.in); !reflect.DeepEqual(again.Deployments, out.Deployments) || texts(again.Messages) != got {
 				t.Errorf("Plan is not deterministic")
 			}
 		})

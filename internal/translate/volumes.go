@@ -127,6 +127,13 @@ func (b *builder) volumes(td *ecsv1alpha1.RegisterTaskDefinitionInput) map[strin
 	return res
 }
 
+// rootSubPath is a file system's rootDirectory as a volumeMount's subPath:
+// relative, cleaned, kept inside the volume (/a/../b → b, /.. → ""), as the
+// file system's root directory is; "" for its root.
+func rootSubPath(root string) string {
+	return strings.TrimPrefix(path.Clean("/"+root), "/")
+}
+
 // volumeSource sets where a volume's data lives; false when Berth cannot
 // provide it.
 func (b *builder) volumeSource(p *field.Path, v *ecsv1alpha1.Volume, vol *corev1ac.VolumeApplyConfiguration, pv *podVolume) bool {
@@ -134,9 +141,7 @@ func (b *builder) volumeSource(p *field.Path, v *ecsv1alpha1.Volume, vol *corev1
 	case v.EfsVolumeConfiguration != nil:
 		cfg := v.EfsVolumeConfiguration
 		vol.WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(EFSClaimName(cfg)))
-		if root := strings.Trim(cfg.RootDirectory, "/"); root != "" {
-			pv.subPath = root
-		}
+		pv.subPath = rootSubPath(cfg.RootDirectory)
 	case v.DockerVolumeConfiguration != nil:
 		cfg := v.DockerVolumeConfiguration
 		if cfg.Scope == ecsv1alpha1.ScopeShared {
@@ -161,7 +166,7 @@ func (b *builder) volumeSource(p *field.Path, v *ecsv1alpha1.Volume, vol *corev1
 			return false
 		}
 		vol.WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(claim))
-		pv.subPath = strings.Trim(cfg.RootDirectory, "/")
+		pv.subPath = rootSubPath(cfg.RootDirectory)
 	case v.ConfiguredAtLaunch != nil && *v.ConfiguredAtLaunch:
 		vol.WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(SharedVolumeClaimName(v.Name)))
 	case v.Host != nil && v.Host.SourcePath != "":

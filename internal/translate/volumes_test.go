@@ -60,3 +60,11 @@ func TestS3FilesClaimName(t *testing.T) {
 		}
 	}
 }
+
+func TestRootSubPath(t *testing.T) {
+	for in, want := range map[string]string{"": "", "/": "", "/data": "data", "data/": "data", "/a/../b": "b", "/..": "", "../../etc": "etc", "/a//b/./c": "a/b/c"} {
+		if got := rootSubPath(in); got != want {
+			t.Errorf("rootSubPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -98,8 +98,11 @@ func (h *handlers) putMetricAlarm(ctx context.Context, in *cwwire.PutMetricAlarm
 		if existing == nil {
 			err = createAlarm(ctx, c, in.AlarmName, spec)
 		} else {
-			// An update overwrites the configuration; the state stays.
+			// An update overwrites the configuration; the state stays,
+			// and so do the tags (CloudWatch ignores Tags on an update).
+			tags := existing.Spec.Tags
 			existing.Spec = spec
+			existing.Spec.Tags = tags
 			err = c.Client.Update(ctx, existing)
 		}
 		if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
@@ -122,11 +125,18 @@ func (h *handlers) putMetricAlarm(ctx context.Context, in *cwwire.PutMetricAlarm
 func createAlarm(ctx context.Context, c *awsapi.Caller, name string, spec ecsv1alpha1.MetricAlarmSpec) error {
 	a := &ecsv1alpha1.MetricAlarm{ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: names.AlarmObject(name)}, Spec: spec}
 	err := c.Client.Create(ctx, a)
-	if apierrors.IsAlreadyExists(err) {
-		a.Name, a.GenerateName = "", names.AlarmObject(name)+"-"
-		err = c.Client.Create(ctx, a)
+	if !apierrors.IsAlreadyExists(err) {
+		return err
 	}
-	return err
+	holder := &ecsv1alpha1.MetricAlarm{}
+	if gerr := c.Client.Get(ctx, client.ObjectKeyFromObject(a), holder); gerr != nil || alarms.Name(holder) == name {
+		// A concurrent PutMetricAlarm created this very alarm (or it
+		// cannot be read now): the caller's loop finds it and updates it,
+		// rather than making a twin that would be a duplicate name.
+		return err
+	}
+	a.Name, a.GenerateName = "", names.AlarmObject(name)+"-"
+	return c.Client.Create(ctx, a)
 }
 
 // invalid turns the API server's refusal of a spec (its CEL rules carry

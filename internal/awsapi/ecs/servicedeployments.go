@@ -12,6 +12,7 @@ import (
 	"github.com/berth-dev/berth/internal/awsapi/awsjson"
 	"github.com/berth-dev/berth/internal/awsapi/ecswire"
 	"github.com/berth-dev/berth/internal/names"
+	"github.com/berth-dev/berth/internal/rollout"
 )
 
 // Service deployments and service revisions are the records the Service
@@ -73,7 +74,7 @@ func (idx serviceIndex) record(ref deploymentRef) (*ecsv1alpha1.Service, *ecsv1a
 		return nil, nil
 	}
 	for i := range svc.Status.ServiceDeployments {
-		if r := &svc.Status.ServiceDeployments[i]; r.ID == ref.id {
+		if r := &svc.Status.ServiceDeployments[i]; lastSegment(r.ServiceDeploymentArn) == strings.TrimPrefix(ref.id, "ecs-svc/") {
 			return svc, r
 		}
 	}
@@ -128,7 +129,8 @@ func (a serviceArns) revision(stored string) string {
 // STOP_REQUESTED. The annotation names the deployment by id or ARN, read
 // as the Service controller reads it.
 func requestedStop(svc *ecsv1alpha1.Service) (id string, status ecsv1alpha1.ServiceDeploymentState) {
-	id, rollback := names.StopDeployment(svc.Annotations)
+	ref, rollback := names.StopDeployment(svc.Annotations)
+	id = rollout.StopTarget(svc.Status.ServiceDeployments, ref)
 	switch {
 	case id == "":
 		return "", ""
@@ -155,7 +157,7 @@ func shownStatus(svc *ecsv1alpha1.Service, r *ecsv1alpha1.ServiceDeploymentRecor
 // briefShape is a record as ListServiceDeployments shows it.
 func briefShape(a serviceArns, svc *ecsv1alpha1.Service, r *ecsv1alpha1.ServiceDeploymentRecord) ecswire.ServiceDeploymentBrief {
 	return ecswire.ServiceDeploymentBrief{
-		ServiceDeploymentArn: a.deployment(r.ID), ServiceArn: a.serviceArn(), ClusterArn: a.clusterArn(),
+		ServiceDeploymentArn: a.deployment(lastSegment(r.ServiceDeploymentArn)), ServiceArn: a.serviceArn(), ClusterArn: a.clusterArn(),
 		CreatedAt: awsjson.At(r.CreatedAt.Time), StartedAt: at(r.StartedAt), FinishedAt: at(r.FinishedAt),
 		TargetServiceRevisionArn: a.revision(r.TargetServiceRevision.Arn),
 		Status:                   ecswire.ServiceDeploymentStatus(shownStatus(svc, r)), StatusReason: r.StatusReason,
@@ -171,7 +173,7 @@ func deploymentShape(a serviceArns, svc *ecsv1alpha1.Service, r *ecsv1alpha1.Ser
 			RequestedTaskCount: s.RequestedTaskCount, RunningTaskCount: s.RunningTaskCount, PendingTaskCount: s.PendingTaskCount}
 	}
 	out := ecswire.ServiceDeployment{
-		ServiceDeploymentArn: a.deployment(r.ID), ServiceArn: a.serviceArn(), ClusterArn: a.clusterArn(),
+		ServiceDeploymentArn: a.deployment(lastSegment(r.ServiceDeploymentArn)), ServiceArn: a.serviceArn(), ClusterArn: a.clusterArn(),
 		CreatedAt: awsjson.At(r.CreatedAt.Time), StartedAt: at(r.StartedAt), FinishedAt: at(r.FinishedAt),
 		StoppedAt: at(r.StoppedAt), UpdatedAt: awsjson.At(r.UpdatedAt.Time),
 		Status: ecswire.ServiceDeploymentStatus(shownStatus(svc, r)), StatusReason: r.StatusReason,
@@ -387,7 +389,7 @@ func (h *handlers) stopServiceDeployment(ctx context.Context, in *ecswire.StopSe
 		if svc.Annotations == nil {
 			svc.Annotations = map[string]string{}
 		}
-		svc.Annotations[ecsv1alpha1.AnnotationStopDeployment] = r.ID
+		svc.Annotations[ecsv1alpha1.AnnotationStopDeployment] = r.ServiceDeploymentArn
 		svc.Annotations[ecsv1alpha1.AnnotationStopDeploymentType] = string(stopType)
 		return c.Client.Patch(ctx, svc, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
 	})

@@ -277,14 +277,14 @@ func TestStopServiceDeployment(t *testing.T) {
 		wantShown   ecswire.ServiceDeploymentStatus
 	}{
 		{name: "in progress, ROLLBACK by default", arn: callerArn(dep3),
-			want:      map[string]string{ecsv1alpha1.AnnotationStopDeployment: dep3, ecsv1alpha1.AnnotationStopDeploymentType: "ROLLBACK"},
+			want:      map[string]string{ecsv1alpha1.AnnotationStopDeployment: operatorAccount.ServiceDeploymentArn("default", "web", dep3), ecsv1alpha1.AnnotationStopDeploymentType: "ROLLBACK"},
 			wantShown: "ROLLBACK_REQUESTED"},
 		{name: "in progress, ABORT", arn: callerArn(dep3), stopType: "ABORT",
-			want:      map[string]string{ecsv1alpha1.AnnotationStopDeployment: dep3, ecsv1alpha1.AnnotationStopDeploymentType: "ABORT"},
+			want:      map[string]string{ecsv1alpha1.AnnotationStopDeployment: operatorAccount.ServiceDeploymentArn("default", "web", dep3), ecsv1alpha1.AnnotationStopDeploymentType: "ABORT"},
 			wantShown: "STOP_REQUESTED"},
 		{name: "replaces a stop of an older deployment", arn: callerArn(dep3),
 			annotations: map[string]string{ecsv1alpha1.AnnotationStopDeployment: dep2, ecsv1alpha1.AnnotationStopDeploymentType: "ABORT", "team": "a"},
-			want:        map[string]string{ecsv1alpha1.AnnotationStopDeployment: dep3, ecsv1alpha1.AnnotationStopDeploymentType: "ROLLBACK", "team": "a"},
+			want:        map[string]string{ecsv1alpha1.AnnotationStopDeployment: operatorAccount.ServiceDeploymentArn("default", "web", dep3), ecsv1alpha1.AnnotationStopDeploymentType: "ROLLBACK", "team": "a"},
 			wantShown:   "ROLLBACK_REQUESTED"},
 		{name: "already requested: the rollback continues", arn: callerArn(dep3), stopType: "ABORT",
 			annotations: map[string]string{ecsv1alpha1.AnnotationStopDeployment: callerArn(dep3)},

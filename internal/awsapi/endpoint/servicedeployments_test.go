@@ -172,7 +172,7 @@ func TestServiceDeploymentsWithTheAWSCLI(t *testing.T) {
 	g.Expect(out).To(HaveKeyWithValue("serviceDeploymentArn", depArn(second)))
 	live := &ecsv1alpha1.Service{}
 	g.Expect(env.Direct.Get(ctx, client.ObjectKeyFromObject(svc), live)).To(Succeed())
-	g.Expect(live.Annotations).To(HaveKeyWithValue(ecsv1alpha1.AnnotationStopDeployment, second))
+	g.Expect(live.Annotations).To(HaveKeyWithValue(ecsv1alpha1.AnnotationStopDeployment, depArn(second)))
 	g.Expect(live.Annotations).To(HaveKeyWithValue(ecsv1alpha1.AnnotationStopDeploymentType, "ROLLBACK"))
 	out, stderr = a.awsCLI(t, "ecs", "list-service-deployments", "--service", "web", "--status", "ROLLBACK_REQUESTED")
 	g.Expect(stderr).To(BeEmpty())
