@@ -38,13 +38,14 @@ help: ## Show this help.
 ##@ Development
 
 .PHONY: generate
-generate: $(CONTROLLER_GEN) ## Generate the ECS types from the ECS model, and deepcopy code.
+generate: $(CONTROLLER_GEN) ## Generate the ECS types from the ECS model, deepcopy code, and the Gateway API CRDs' copy (from the pinned module).
 	go run ./hack/ecsgen -model $(ECS_MODEL) -out api/v1alpha1/zz_generated.ecs.go
 	go run ./hack/ecsgen -wire -package ecswire -model $(ECS_MODEL) -out internal/awsapi/ecswire/zz_generated.go
 	go run ./hack/ecsgen -wire -box-all -package aaswire -model $(ROOT)/models/application-autoscaling/service-2.json -out internal/awsapi/aaswire/zz_generated.go
 	go run ./hack/ecsgen -wire -box-all -package logswire -model $(ROOT)/models/logs/service-2.json -out internal/awsapi/logswire/zz_generated.go
 	go run ./hack/ecsgen -wire -box-all -package cwwire -model $(ROOT)/models/cloudwatch/service-2.json -out internal/awsapi/cwwire/zz_generated.go
 	$(CONTROLLER_GEN) object paths="./api/..."
+	go generate ./internal/gatewayapi/
 
 .PHONY: update-models
 update-models: ## Copy the AWS API models (ECS, Application Auto Scaling, CloudWatch Logs, CloudWatch) from the installed botocore into models/, with licence and SHA-256s.

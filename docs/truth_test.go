@@ -85,6 +85,7 @@ func TestReadmePins(t *testing.T) {
 		"etcd":                     find(t, "hack/tools/etcd/go.mod", etcdMod, regexp.MustCompile(`go\.etcd\.io/etcd/server/v3 (v\S+)`))[0],
 		"kwok":                     find(t, "hack/build-k8s.sh", buildK8s, regexp.MustCompile(`KWOK_VERSION:-(v[^}]+)`))[0],
 		"metrics-server":           find(t, "hack/build-k8s.sh", buildK8s, regexp.MustCompile(`METRICS_SERVER_VERSION:-(v[^}]+)`))[0],
+		"Gateway API":              find(t, "go.mod", gomod, regexp.MustCompile(`sigs\.k8s\.io/gateway-api (v\S+)`))[0],
 		"oldest tested Kubernetes": "v" + find(t, "Makefile", makefile, regexp.MustCompile(`K8S_MIN_VERSION \?= (\S+)`))[0],
 		"controller-tools":         find(t, "Makefile", makefile, regexp.MustCompile(`CONTROLLER_TOOLS_VERSION \?= (\S+)`))[0],
 		"kustomize":                find(t, "Makefile", makefile, regexp.MustCompile(`KUSTOMIZE_VERSION \?= (\S+)`))[0],

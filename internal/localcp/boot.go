@@ -57,6 +57,7 @@ func (c *ControlPlane) boot(ctx context.Context, binDir string, o Options) error
 	if err := c.waitFor(ctx, "kube-apiserver /readyz", c.apiserverReady); err != nil {
 		return err
 	}
+	gatewayCRDs := c.applyGatewayAPI(ctx)
 	kArgs, kEnv, err := kwokArgs(l.dir, l.kubeconfig, l.ports.kwok, o.ExtraKwokStages, !o.NoMetrics)
 	if err != nil {
 		return err
@@ -76,7 +77,7 @@ func (c *ControlPlane) boot(ctx context.Context, binDir string, o Options) error
 	if err := c.startMetrics(ctx, o, start); err != nil {
 		return err
 	}
-	return c.waitUsable(ctx, o)
+	return c.waitUsable(ctx, o, gatewayCRDs)
 }
 
 // startKwok installs kwok's CRDs, starts kwok and waits until it serves.
@@ -103,9 +104,14 @@ func (c *ControlPlane) startMetrics(ctx context.Context, o Options, start func(n
 }
 
 // waitUsable waits for the default ServiceAccount (kube-controller-manager
-// works) and, with metrics, for kube-apiserver to reach metrics-server.
-func (c *ControlPlane) waitUsable(ctx context.Context, o Options) error {
+// works), for the Gateway API CRDs (applied in the background) to be
+// established and, with metrics, for kube-apiserver to reach
+// metrics-server.
+func (c *ControlPlane) waitUsable(ctx context.Context, o Options, gatewayCRDs <-chan crdsApplied) error {
 	if err := c.waitFor(ctx, "the default ServiceAccount", c.defaultServiceAccountExists); err != nil {
+		return err
+	}
+	if err := c.waitGatewayAPI(ctx, gatewayCRDs); err != nil {
 		return err
 	}
 	if o.NoMetrics {

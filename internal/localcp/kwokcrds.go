@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
 )
 
@@ -39,7 +40,7 @@ func (c *ControlPlane) installKwokCRDs(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var names []string
+	var objs []*unstructured.Unstructured
 	for _, e := range entries {
 		data, err := fs.ReadFile(kwokCRDs, "crds/"+e.Name())
 		if err != nil {
@@ -49,11 +50,30 @@ func (c *ControlPlane) installKwokCRDs(ctx context.Context) error {
 		if err := yaml.Unmarshal(data, &obj.Object); err != nil {
 			return fmt.Errorf("kwok CRD %s: %w", e.Name(), err)
 		}
-		if _, err := c.dynamic.Resource(crdResource).Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: fieldManager, Force: true}); err != nil {
-			return fmt.Errorf("apply kwok CRD %s: %w", obj.GetName(), err)
+		objs = append(objs, obj)
+	}
+	names, err := applyCRDs(ctx, c.dynamic, "kwok", objs)
+	if err != nil {
+		return err
+	}
+	return c.waitEstablished(ctx, names)
+}
+
+// applyCRDs applies CRDs with dyn (what names their origin in errors) and
+// returns their names.
+func applyCRDs(ctx context.Context, dyn dynamic.Interface, what string, objs []*unstructured.Unstructured) ([]string, error) {
+	names := make([]string, 0, len(objs))
+	for _, obj := range objs {
+		if _, err := dyn.Resource(crdResource).Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: fieldManager, Force: true}); err != nil {
+			return nil, fmt.Errorf("apply %s CRD %s: %w", what, obj.GetName(), err)
 		}
 		names = append(names, obj.GetName())
 	}
+	return names, nil
+}
+
+// waitEstablished waits until the named CRDs are served.
+func (c *ControlPlane) waitEstablished(ctx context.Context, names []string) error {
 	for _, name := range names {
 		if err := c.waitFor(ctx, "CRD "+name+" to be established", func(ctx context.Context) error { return c.crdEstablished(ctx, name) }); err != nil {
 			return err

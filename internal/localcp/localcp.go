@@ -3,7 +3,9 @@
 // simulates nodes and the pods running on them, and metrics-server, which
 // serves metrics.k8s.io from kwok's simulated usage (a pod's annotations
 // kwok.x-k8s.io/usage-cpu and kwok.x-k8s.io/usage-memory), so that
-// HorizontalPodAutoscalers work. It needs no container runtime; the
+// HorizontalPodAutoscalers work. The Gateway API's GatewayClass, Gateway,
+// HTTPRoute and ReferenceGrant kinds are installed (internal/gatewayapi),
+// with no Gateway controller. It needs no container runtime; the
 // binaries are built from the Go module proxy by `make k8s-bin`
 // (hack/build-k8s.sh).
 //
@@ -110,10 +112,11 @@ type ControlPlane struct {
 
 // Start starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
 // kwok and metrics-server, and returns once kube-apiserver is ready, kwok is
-// serving, the controller manager has created the default ServiceAccount
-// and kube-apiserver reaches metrics-server (the metrics.k8s.io APIService
-// is Available), which takes 10-20 seconds (at most 3 minutes). A pod's
-// metrics appear 10-40 seconds after it runs. ctx bounds only the start:
+// serving, the controller manager has created the default ServiceAccount,
+// the Gateway API CRDs are established and kube-apiserver reaches
+// metrics-server (the metrics.k8s.io APIService is Available), which takes
+// 10-20 seconds (at most 3 minutes). A pod's metrics appear 10-40 seconds
+// after it runs. ctx bounds only the start:
 // the processes run until Stop. On failure Start stops whatever it started; an
 // error from a process that exited early quotes the end of its log.
 func Start(ctx context.Context, o Options) (_ *ControlPlane, err error) {

@@ -17,6 +17,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -58,6 +59,7 @@ func TestControlPlane(t *testing.T) {
 	t.Run("failing container", func(t *testing.T) { testFailingContainer(ctx, t, client) })
 	t.Run("container logs", func(t *testing.T) { testContainerLogs(ctx, t, cp, client) })
 	t.Run("service account is not admin", func(t *testing.T) { testServiceAccount(ctx, t, cp) })
+	t.Run("gateway api", func(t *testing.T) { testGatewayAPI(ctx, t, cp) })
 
 	if t.Failed() {
 		logTails(t, cp.Dir())
@@ -221,6 +223,50 @@ func testServiceAccount(ctx context.Context, t *testing.T, cp *localcp.ControlPl
 
 	_, err = client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	g.Expect(apierrors.IsForbidden(err)).To(BeTrue(), "listing nodes as a fresh service account: %v", err)
+}
+
+// testGatewayAPI: the Gateway API kinds are served and validated (no
+// Gateway controller runs, so nothing accepts the Gateway).
+func testGatewayAPI(ctx context.Context, t *testing.T, cp *localcp.ControlPlane) {
+	g := NewWithT(t)
+	dyn := dynamic.NewForConfigOrDie(cp.AdminConfig())
+	gvr := func(resource string) schema.GroupVersionResource {
+		return schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: resource}
+	}
+	obj := func(kind, name string, spec map[string]any) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "gateway.networking.k8s.io/v1", "kind": kind,
+			"metadata": map[string]any{"name": name, "namespace": metav1.NamespaceDefault},
+			"spec":     spec,
+		}}
+	}
+	class := obj("GatewayClass", "berth", map[string]any{"controllerName": "example.com/none"})
+	class.SetNamespace("")
+	_, err := dyn.Resource(gvr("gatewayclasses")).Create(ctx, class, metav1.CreateOptions{})
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = dyn.Resource(gvr("gateways")).Namespace(metav1.NamespaceDefault).Create(ctx, obj("Gateway", "public", map[string]any{
+		"gatewayClassName": "berth",
+		"listeners":        []any{map[string]any{"name": "http", "port": int64(80), "protocol": "HTTP"}},
+	}), metav1.CreateOptions{})
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = dyn.Resource(gvr("referencegrants")).Namespace(metav1.NamespaceDefault).Create(ctx, obj("ReferenceGrant", "from-routes", map[string]any{
+		"from": []any{map[string]any{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "namespace": "other"}},
+		"to":   []any{map[string]any{"group": "", "kind": "Service"}},
+	}), metav1.CreateOptions{})
+	g.Expect(err).NotTo(HaveOccurred())
+	route := func(weight int64) *unstructured.Unstructured {
+		return obj("HTTPRoute", "web", map[string]any{
+			"parentRefs": []any{map[string]any{"name": "public"}},
+			"rules": []any{map[string]any{"backendRefs": []any{
+				map[string]any{"name": "web-blue", "port": int64(80), "weight": int64(750)},
+				map[string]any{"name": "web-green", "port": int64(80), "weight": weight},
+			}}},
+		})
+	}
+	_, err = dyn.Resource(gvr("httproutes")).Namespace(metav1.NamespaceDefault).Create(ctx, route(1_000_001), metav1.CreateOptions{})
+	g.Expect(apierrors.IsInvalid(err)).To(BeTrue(), "a weight above 1000000 is refused by the CRD's schema: %v", err)
+	_, err = dyn.Resource(gvr("httproutes")).Namespace(metav1.NamespaceDefault).Create(ctx, route(250), metav1.CreateOptions{})
+	g.Expect(err).NotTo(HaveOccurred())
 }
 
 // logTails prints the end of every process log, to explain a failure.
