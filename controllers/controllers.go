@@ -82,7 +82,11 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 		mgr.GetLogger().Info("Warning: the cluster's Kubernetes is older than the oldest one Berth is tested on; a task's cpu and memory are then no pod-wide cap",
 			"kubernetesMinor", minor, "oldestTestedMinor", translate.OldestTestedMinor)
 	}
-	features := translate.Features{KubernetesMinor: minor, SchedulerProfiles: cfg.SchedulerProfiles}
+	gatewayAPI, err := kubeversion.ServesHTTPRoute(ctx, mgr.GetConfig())
+	if err != nil {
+		return err
+	}
+	features := translate.Features{KubernetesMinor: minor, SchedulerProfiles: cfg.SchedulerProfiles, GatewayAPI: gatewayAPI}
 	tcfg := translate.Config{Account: cfg.Account, Features: features}
 	c := mgr.GetClient()
 	clk := clock.RealClock{}

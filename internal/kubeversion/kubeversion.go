@@ -1,12 +1,16 @@
-// Package kubeversion reads the API server's Kubernetes version, so that the
-// translation uses the features the cluster has (translate.Features).
+// Package kubeversion reads the API server's Kubernetes version and whether
+// it serves the Gateway API, so that the translation uses the features the
+// cluster has (translate.Features).
 package kubeversion
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 )
@@ -27,4 +31,39 @@ func Minor(cfg *rest.Config) (int, error) {
 		return 0, fmt.Errorf("the API server's minor version %q: %w", v.Minor, err)
 	}
 	return minor, nil
+}
+
+// httpRouteGroupVersion is where the Gateway API serves HTTPRoute.
+const httpRouteGroupVersion = "gateway.networking.k8s.io/v1"
+
+// ServesHTTPRoute asks the API server whether it serves the Gateway API's
+// HTTPRoute at gateway.networking.k8s.io/v1 (its CRD is installed): the
+// cluster then has Gateway API, with or without a Gateway controller.
+func ServesHTTPRoute(ctx context.Context, cfg *rest.Config) (bool, error) {
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return false, fmt.Errorf("discovery client: %w", err)
+	}
+	return servesHTTPRoute(ctx, dc)
+}
+
+// resourceLister is the part of a discovery client servesHTTPRoute uses.
+type resourceLister interface {
+	ServerResourcesForGroupVersionWithContext(ctx context.Context, groupVersion string) (*metav1.APIResourceList, error)
+}
+
+func servesHTTPRoute(ctx context.Context, dc resourceLister) (bool, error) {
+	resources, err := dc.ServerResourcesForGroupVersionWithContext(ctx, httpRouteGroupVersion)
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("ask the API server for %s: %w", httpRouteGroupVersion, err)
+	}
+	for _, r := range resources.APIResources {
+		if r.Name == "httproutes" {
+			return true, nil
+		}
+	}
+	return false, nil
 }

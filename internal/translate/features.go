@@ -12,6 +12,13 @@ type Features struct {
 	// for the binpack and random placement strategies (the local control
 	// plane does; docs/capacity.md shows them for kind and k3d).
 	SchedulerProfiles bool
+	// GatewayAPI: the API server serves the Gateway API's HTTPRoute at
+	// gateway.networking.k8s.io/v1 (the local control plane installs its
+	// CRDs), so that a deployment's traffic can be shifted by HTTPRoute
+	// weights (HTTPRoutes); without it, by the ratio of ready tasks behind
+	// the target group's Kubernetes Service (ServingSplit). Read once, at
+	// start-up.
+	GatewayAPI bool
 }
 
 // OldestTestedMinor is the oldest Kubernetes minor Berth supports and tests
