@@ -116,27 +116,9 @@ func (w *walker) walk(t Table, path, generic string, v any, member, under bool) 
 	if nested, ok := w.layout.Nested[generic]; ok && generic != "" {
 		t, generic = nested, ""
 	} else if member {
-		m, known := t[generic]
-		if !known {
-			if !w.layout.holds(generic) {
-				return
-			}
-			// A list of nested inputs (scalingPolicies), in no table
-			// itself: its elements are walked with their own table.
-		} else if m.Level != Exact {
-			// Below a reported member, an entry that only points to it
-			// ("see networkConfiguration") adds nothing.
-			pointer := under && strings.HasPrefix(m.Kubernetes, "see ")
-			if !pointer && !w.covered(path) {
-				w.notes = append(w.notes, Note{Path: path, Level: m.Level, Message: m.Kubernetes})
-			}
-			if m.Level == Unsupported {
-				// Nothing below an unsupported member has an effect.
-				return
-			}
-			// Below an approximated member, what is not supported is
-			// reported for itself.
-			under = true
+		var descend bool
+		if under, descend = w.member(t, path, generic, under); !descend {
+			return
 		}
 	}
 	switch x := v.(type) {
@@ -154,6 +136,30 @@ func (w *walker) walk(t Table, path, generic string, v any, member, under bool) 
 			w.walk(t, path+"["+strconv.Itoa(i)+"]", generic+"[]", el, false, under)
 		}
 	}
+}
+
+// member notes a member set at path whose entry is not Exact, and says
+// whether to walk below it, and whether what is below is under a reported
+// member.
+func (w *walker) member(t Table, path, generic string, under bool) (below, descend bool) {
+	m, known := t[generic]
+	if !known {
+		// A list of nested inputs (scalingPolicies), in no table itself:
+		// its elements are walked with their own table. Other members
+		// outside the tables are covered by their parent's entry.
+		return under, w.layout.holds(generic)
+	}
+	if m.Level == Exact {
+		return under, true
+	}
+	// Below a reported member, an entry that only points to it ("see
+	// networkConfiguration") adds nothing.
+	if pointer := under && strings.HasPrefix(m.Kubernetes, "see "); !pointer && !w.covered(path) {
+		w.notes = append(w.notes, Note{Path: path, Level: m.Level, Message: m.Kubernetes})
+	}
+	// Nothing below an unsupported member has an effect; below an
+	// approximated one, what is not supported is reported for itself.
+	return true, m.Level != Unsupported
 }
 
 // holds tells whether generic (a member in no table) leads to a nested

@@ -72,27 +72,7 @@ func Keep(h History) ([]ecsv1alpha1.ServiceDeploymentRecord, []ecsv1alpha1.Servi
 	}
 	revisions := append([]ecsv1alpha1.ServiceRevision(nil), h.Revisions...)
 	if prim != nil && prim.RolloutState == ecsv1alpha1.RolloutInProgress && prim.RollbackFrom == "" && !running[prim.ID] {
-		// A deployment that starts, or starts again (the spec went back to
-		// its template after it ended): a service deployment of its own.
-		created := prim.CreatedAt
-		if known[prim.ID] {
-			created = now
-		}
-		r := ecsv1alpha1.ServiceDeploymentRecord{ID: prim.ID, ServiceDeploymentArn: h.DeploymentArn(recordSuffix(prim.ID, created)),
-			Status: ecsv1alpha1.ServiceDeploymentInProgress, StatusReason: prim.RolloutStateReason,
-			CreatedAt: created, StartedAt: ptrTime(created), UpdatedAt: now}
-		r.TargetServiceRevision.Arn = h.RevisionArn(prim.ID)
-		for i := range h.Deployments {
-			if d := &h.Deployments[i]; d != prim && d.RunningCount+d.PendingCount > 0 {
-				r.SourceServiceRevisions = append(r.SourceServiceRevisions, ecsv1alpha1.ServiceRevisionSummary{Arn: h.RevisionArn(d.ID)})
-			}
-		}
-		records = append(records, r)
-		if !hasRevision(revisions, r.TargetServiceRevision.Arn) {
-			rev := h.Snapshot()
-			rev.ServiceRevisionArn, rev.CreatedAt = r.TargetServiceRevision.Arn, prim.CreatedAt
-			revisions = append(revisions, rev)
-		}
+		records, revisions = h.start(records, revisions, prim, known[prim.ID], now)
 	}
 	for i := range records {
 		r := &records[i]
@@ -262,4 +242,30 @@ func StopTarget(records []ecsv1alpha1.ServiceDeploymentRecord, ref string) strin
 		}
 	}
 	return ""
+}
+
+// start records a deployment that starts, or starts again (the spec went
+// back to its template after it ended): a service deployment of its own,
+// and its service revision.
+func (h History) start(records []ecsv1alpha1.ServiceDeploymentRecord, revisions []ecsv1alpha1.ServiceRevision, prim *ecsv1alpha1.ServiceDeployment, again bool, now metav1.Time) ([]ecsv1alpha1.ServiceDeploymentRecord, []ecsv1alpha1.ServiceRevision) {
+	created := prim.CreatedAt
+	if again {
+		created = now
+	}
+	r := ecsv1alpha1.ServiceDeploymentRecord{ID: prim.ID, ServiceDeploymentArn: h.DeploymentArn(recordSuffix(prim.ID, created)),
+		Status: ecsv1alpha1.ServiceDeploymentInProgress, StatusReason: prim.RolloutStateReason,
+		CreatedAt: created, StartedAt: ptrTime(created), UpdatedAt: now}
+	r.TargetServiceRevision.Arn = h.RevisionArn(prim.ID)
+	for i := range h.Deployments {
+		if d := &h.Deployments[i]; d != prim && d.RunningCount+d.PendingCount > 0 {
+			r.SourceServiceRevisions = append(r.SourceServiceRevisions, ecsv1alpha1.ServiceRevisionSummary{Arn: h.RevisionArn(d.ID)})
+		}
+	}
+	records = append(records, r)
+	if !hasRevision(revisions, r.TargetServiceRevision.Arn) {
+		rev := h.Snapshot()
+		rev.ServiceRevisionArn, rev.CreatedAt = r.TargetServiceRevision.Arn, prim.CreatedAt
+		revisions = append(revisions, rev)
+	}
+	return records, revisions
 }

@@ -278,9 +278,8 @@ func promote(d *ecsv1alpha1.ServiceDeployment, reason string, now metav1.Time) {
 // fail fails the PRIMARY deployment for cause, with ECS's reason and event,
 // and, when rollback is asked and there is a deployment to return to, makes
 // that one PRIMARY again: a rollback, which watches no alarm (what failed
-// the deployment may still be in ALARM). It returns the rollback target,
-// or nil.
-func (p *planner) fail(prim *ecsv1alpha1.ServiceDeployment, cause ecsv1alpha1.DeploymentFailure, reason, event, backReason string, rollback bool) *ecsv1alpha1.ServiceDeployment {
+// the deployment may still be in ALARM).
+func (p *planner) fail(prim *ecsv1alpha1.ServiceDeployment, cause ecsv1alpha1.DeploymentFailure, reason, event, backReason string, rollback bool) {
 	now := p.now()
 	prim.RolloutState = ecsv1alpha1.RolloutFailed
 	prim.RolloutStateReason = reason
@@ -289,11 +288,11 @@ func (p *planner) fail(prim *ecsv1alpha1.ServiceDeployment, cause ecsv1alpha1.De
 	prim.BakeUntil = nil
 	p.say(ReasonDeploymentFailed, true, "(deployment %s) %s", prim.ID, event)
 	if !rollback {
-		return nil
+		return
 	}
 	back := p.lastCompleted()
 	if back == nil {
-		return nil
+		return
 	}
 	prim.Status = ecsv1alpha1.DeploymentActive
 	promote(back, fmt.Sprintf("%s: rolling back to deploymentId %s.", backReason, back.ID), now)
@@ -303,7 +302,6 @@ func (p *planner) fail(prim *ecsv1alpha1.ServiceDeployment, cause ecsv1alpha1.De
 		back.Alarms.AlarmNames = slices.Clone(p.in.Alarms.Names)
 	}
 	p.say(ReasonRollingBack, true, "(deployment %s) rolling back to deployment %s.", prim.ID, back.ID)
-	return back
 }
 
 // count sets each deployment's running and pending tasks from its pods;
