@@ -94,7 +94,7 @@ test-k8s-min: k8s-bin ## Run the API, translation and TaskDefinition envtests on
 
 # Packages whose tests need an API server (envtest) or the local control
 # plane; every other package's tests are unit and golden tests.
-API_TEST_PKGS := /api/v1alpha1$$|/controllers/capacityprovider$$|/internal/patch$$|/controllers/revision$$|/controllers/cluster$$|/controllers/service$$|/controllers/stoppedtask$$|/controllers/task$$|/controllers/scalabletarget$$|/controllers/metricalarm$$|/internal/hooks$$|/controllers/taskdefinition$$|/internal/awsapi/endpoint$$|/internal/importer$$|/internal/localcp$$|/internal/localrun$$|/internal/bench$$|/test/
+API_TEST_PKGS := /api/v1alpha1$$|/controllers/capacityprovider$$|/internal/patch$$|/controllers/revision$$|/controllers/cluster$$|/controllers/service$$|/controllers/stoppedtask$$|/controllers/task$$|/controllers/scalabletarget$$|/controllers/metricalarm$$|/internal/hooks$$|/internal/testenv$$|/controllers/taskdefinition$$|/internal/awsapi/endpoint$$|/internal/importer$$|/internal/localcp$$|/internal/localrun$$|/internal/bench$$|/test/
 UNIT_TEST_PKGS = $(shell go list ./... | grep -v -E '$(API_TEST_PKGS)')
 
 .PHONY: reliability
