@@ -50,6 +50,7 @@ func main() {
 	flag.IntVar(&o.Controllers.StoppedTasksPerService, "stopped-tasks-per-service", stoppedtask.DefaultMaxPerService, "how many stopped tasks of one service are kept with their logs at most, the most recently stopped (a service whose tasks crash as they start would otherwise keep thousands)")
 	flag.DurationVar(&o.Controllers.StoppedTaskTTL, "stopped-task-ttl", time.Hour, "how long STOPPED Tasks, and service tasks the scheduler stopped, stay visible with their logs before they are deleted (ECS keeps them about an hour); negative keeps them")
 	zapOpts := zap.Options{}
+	flag.DurationVar(&o.Controllers.DeploymentMinute, "deployment-minute", time.Minute, "how long one of ECS's minutes lasts in the bake times, step intervals and hook timeouts of BLUE_GREEN, LINEAR and CANARY deployments; shorter for trying a pipeline out (docs/services.md)")
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	o.Controllers.Account = acct

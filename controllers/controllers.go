@@ -21,6 +21,7 @@ import (
 	"github.com/berth-dev/berth/controllers/task"
 	"github.com/berth-dev/berth/controllers/taskdefinition"
 	"github.com/berth-dev/berth/internal/alarms"
+	"github.com/berth-dev/berth/internal/hooks"
 	"github.com/berth-dev/berth/internal/kubeversion"
 	"github.com/berth-dev/berth/internal/localcp/kwoknode"
 	"github.com/berth-dev/berth/internal/names"
@@ -56,12 +57,20 @@ type Config struct {
 	// CostInterval is how often the cost of Fargate tasks is accrued
 	// (default 1 min).
 	CostInterval time.Duration
+	// DeploymentMinute is how long one of ECS's minutes lasts in the bake
+	// times, step intervals and hook timeouts of BLUE_GREEN, LINEAR and
+	// CANARY deployments (default 1 min); tests shorten it.
+	DeploymentMinute time.Duration
 }
 
 // Setup registers the field indexes and every controller with mgr.
 func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 	if err := resolve.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
+	}
+	// (Not in resolve.SetupIndexes: hooks' own tests use resolve.)
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &ecsv1alpha1.Service{}, hooks.IndexCronJobs, hooks.CronJobsOf); err != nil {
+		return fmt.Errorf("index Services by %s: %w", hooks.IndexCronJobs, err)
 	}
 	if cfg.Account == (names.Account{}) {
 		cfg.Account = names.DefaultAccount
@@ -97,7 +106,8 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 	reconcilers := []interface{ SetupWithManager(ctrl.Manager) error }{
 		&taskdefinition.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-taskdefinition"), Clock: clk, Account: cfg.Account, Options: opts, Features: features},
 		&revision.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-revision"), Account: cfg.Account, Options: opts},
-		&service.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-service"), Clock: clk, Config: tcfg, Options: opts},
+		&service.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-service"), Clock: clk, Config: tcfg, Options: opts,
+			Minute: cfg.DeploymentMinute, Hooks: hooks.Runner{Client: c, Reader: mgr.GetAPIReader(), Account: cfg.Account}},
 		&task.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-task"), Clock: clk, Config: tcfg, Options: opts, StoppedTaskTTL: cfg.StoppedTaskTTL,
 			APIReader: mgr.GetAPIReader()},
 		&stoppedtask.Reconciler{Client: c, Clock: retentionClock, TTL: cfg.StoppedTaskTTL, MaxPerService: cfg.StoppedTasksPerService, Options: opts},

@@ -139,6 +139,10 @@ const (
 	// LabelCapacityProvider marks the nodes of a capacity provider's pool
 	// and the tasks placed on it.
 	LabelCapacityProvider = "ecs.berth.dev/capacity-provider"
+	// LabelSlot marks the Deployment, and the tasks, of the alternate slot
+	// of a Service that deploys BLUE_GREEN, LINEAR or CANARY
+	// (names.AlternateDeployment), so that its selector is its own.
+	LabelSlot = "ecs.berth.dev/slot"
 	// TaintRemoving (NoSchedule) fences a node Berth is about to remove
 	// (an idle Fargate node, a managed scale-in, a reclaimed Spot node):
 	// no task is placed on it while Berth checks, live, that none runs

@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // ServiceSpec is ECS's CreateService input, member for member. serviceName
@@ -143,6 +144,85 @@ type ServiceStatus struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=256
 	FieldNotes []FieldNote `json:"fieldNotes,omitempty"`
+
+	// strategy: the service's BLUE_GREEN, LINEAR or CANARY deployment, in
+	// progress or the last one (Berth; docs/services.md, "Blue/green, linear
+	// and canary deployments"): which Kubernetes Deployment runs each
+	// revision, the traffic weights, and the deployment's lifecycle state.
+	// +optional
+	Strategy *ServiceStrategyStatus `json:"strategy,omitempty"`
+}
+
+// ServiceStrategyStatus is where a service's BLUE_GREEN, LINEAR or CANARY
+// deployment stands. Its two revisions run in two Kubernetes Deployments
+// (slots) that take turns: the target (green) revision starts in the slot
+// production does not use, and becomes production when the deployment
+// succeeds.
+type ServiceStrategyStatus struct {
+	// production: the Kubernetes Deployment whose tasks serve production
+	// traffic when no deployment is in progress; during one, the source
+	// (blue) revision's.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	Production string `json:"production"`
+	// deploymentId, templateHash and target: the deployment in progress
+	// or the last one (green), the hash of its pod template, and the
+	// Kubernetes Deployment that runs it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	DeploymentID string `json:"deploymentId,omitempty"`
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	TemplateHash string `json:"templateHash,omitempty"`
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Target string `json:"target,omitempty"`
+	// sourceDeploymentId and sourceTemplateHash: the deployment it
+	// replaces (blue).
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	SourceDeploymentID string `json:"sourceDeploymentId,omitempty"`
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	SourceTemplateHash string `json:"sourceTemplateHash,omitempty"`
+	// strategy: BLUE_GREEN, LINEAR or CANARY (CODE_DEPLOY services deploy
+	// BLUE_GREEN).
+	// +optional
+	Strategy DeploymentStrategy `json:"strategy,omitempty"`
+	// status and lifecycleStage: the deployment's ServiceDeployment status
+	// and lifecycle stage.
+	// +optional
+	Status ServiceDeploymentState `json:"status,omitempty"`
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	LifecycleStage string `json:"lifecycleStage,omitempty"`
+	// productionTraffic and testTraffic: the share of the production and
+	// the test listeners' traffic each revision gets, in tenths of a
+	// percent.
+	// +optional
+	ProductionTraffic *TrafficWeights `json:"productionTraffic,omitempty"`
+	// +optional
+	TestTraffic *TrafficWeights `json:"testTraffic,omitempty"`
+	// state: the deployment's lifecycle state machine (internal/strategy's
+	// State): stage, hook executions, rollback.
+	// +optional
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Type=object
+	State *runtime.RawExtension `json:"state,omitempty"`
+}
+
+// TrafficWeights splits a listener's traffic between the source (blue)
+// and the target (green) revision, in tenths of a percent: blue + green is
+// 1000.
+type TrafficWeights struct {
+	// +required
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	Blue int32 `json:"blue"`
+	// +required
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	Green int32 `json:"green"`
 }
 
 // DeploymentStatus is an ECS service deployment's status.
@@ -336,6 +416,11 @@ type ServiceDeploymentRecord struct {
 	// alarms: the deployment alarms' status.
 	// +optional
 	Alarms *DeploymentAlarmsState `json:"alarms,omitempty"`
+	// lifecycleStage: where a BLUE_GREEN, LINEAR or CANARY deployment is
+	// (ECS's ServiceDeploymentLifecycleStage).
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	LifecycleStage string `json:"lifecycleStage,omitempty"`
 }
 
 // ServiceRevisionSummary is a revision's part in a service deployment
@@ -427,7 +512,7 @@ type ContainerImage struct {
 }
 
 // DeploymentFailure is what failed a deployment.
-// +kubebuilder:validation:Enum=CircuitBreaker;Alarms;StopServiceDeployment
+// +kubebuilder:validation:Enum=CircuitBreaker;Alarms;StopServiceDeployment;Lifecycle
 type DeploymentFailure string
 
 // Deployment failures.
@@ -435,6 +520,9 @@ const (
 	FailedByCircuitBreaker        DeploymentFailure = "CircuitBreaker"
 	FailedByAlarms                DeploymentFailure = "Alarms"
 	FailedByStopServiceDeployment DeploymentFailure = "StopServiceDeployment"
+	// FailedByLifecycle: a BLUE_GREEN, LINEAR or CANARY deployment's
+	// lifecycle (a hook that failed or timed out, a stage that timed out).
+	FailedByLifecycle DeploymentFailure = "Lifecycle"
 )
 
 // MonitorStatus is the status of a deployment's rollback monitors (ECS's

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -38,6 +39,7 @@ import (
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/conditions"
+	"github.com/berth-dev/berth/internal/hooks"
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/patch"
 	"github.com/berth-dev/berth/internal/resolve"
@@ -64,6 +66,13 @@ type Reconciler struct {
 	Clock    clock.PassiveClock
 	Config   translate.Config
 	Options  controller.Options
+	// Minute is how long one of ECS's minutes lasts in a BLUE_GREEN,
+	// LINEAR or CANARY deployment's bake times and hook timeouts (0: a
+	// minute); tests shorten it.
+	Minute time.Duration
+	// Hooks runs lifecycle hooks (zero: with Client, reading hook pods
+	// through it).
+	Hooks hooks.Runner
 }
 
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=services,verbs=get;list;watch;patch
@@ -76,6 +85,8 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=core,resources=services,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=services/finalizers,verbs=update
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=batch,resources=cronjobs,verbs=get;list;watch
 
 // SetupWithManager registers the controller and its watches.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
@@ -95,6 +106,11 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&ecsv1alpha1.CapacityProvider{}, handler.EnqueueRequestsFromMapFunc(r.all), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.byNode), builder.WithPredicates(cordonChanged)).
 		Watches(&ecsv1alpha1.MetricAlarm{}, handler.EnqueueRequestsFromMapFunc(r.byAlarm), builder.WithPredicates(alarmStateChanged)).
+		// Lifecycle hooks: a hook Job's Service owns it without being its
+		// controller; a CronJob a hook names may appear after the hook
+		// was invoked.
+		Watches(&batchv1.Job{}, handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), &ecsv1alpha1.Service{})).
+		Watches(&batchv1.CronJob{}, handler.EnqueueRequestsFromMapFunc(r.byCronJob)).
 		Complete(r)
 }
 
@@ -109,6 +125,11 @@ var cordonChanged = predicate.Funcs{
 		n, ok2 := e.ObjectNew.(*corev1.Node)
 		return ok1 && ok2 && o.Spec.Unschedulable != n.Spec.Unschedulable
 	},
+}
+
+// byCronJob enqueues the Services whose lifecycle hooks name a CronJob.
+func (r *Reconciler) byCronJob(ctx context.Context, o client.Object) []reconcile.Request {
+	return r.list(ctx, client.InNamespace(o.GetNamespace()), client.MatchingFields{hooks.IndexCronJobs: o.GetName()})
 }
 
 // byNode enqueues the Services with tasks on a node.
@@ -206,6 +227,9 @@ type scope struct {
 	running *ecsv1alpha1.TaskDefinitionRevision
 	now     time.Time
 	problem *resolve.Problem
+	// lifecycle is the BLUE_GREEN, LINEAR or CANARY deployment (nil for a
+	// ROLLING service).
+	lifecycle *lifecycle
 }
 
 // Reconcile runs the Service's scheduler, brings its Deployment to what
@@ -289,6 +313,9 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) error {
 		return err
 	}
 	s.wants = wants
+	if kind := deployStrategy(s.svc, s.placement); kind != "" {
+		return r.reconcileStrategy(ctx, s, wants[0], kind)
+	}
 	if err := r.schedule(ctx, s, wants[0].Spec.Template.Annotations); err != nil {
 		return err
 	}
@@ -377,6 +404,11 @@ func (r *Reconciler) reconcileKubeServices(ctx context.Context, s *scope) error 
 	byName := map[string]*corev1.Service{}
 	for i := range live.Items {
 		byName[live.Items[i].Name] = &live.Items[i]
+	}
+	if s.lifecycle != nil {
+		if want, err = s.listenerServices(want, byName); err != nil {
+			return err
+		}
 	}
 	for _, ks := range want {
 		applied := translate.AppliedHash(ks)

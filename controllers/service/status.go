@@ -53,6 +53,15 @@ func computeStatus(s *scope, cfg translate.Config) []rollout.Message {
 	}
 	st.Deployments = s.plan.Deployments
 	st.ServiceDeployments, st.ServiceRevisions = rollout.Keep(history(s, cfg, clusterName))
+	st.Strategy = nil
+	if l := s.lifecycle; l != nil {
+		st.Strategy = l.status
+		for i := range st.ServiceDeployments {
+			if l.status.DeploymentID != "" && st.ServiceDeployments[i].ID == l.status.DeploymentID {
+				st.ServiceDeployments[i].LifecycleStage = l.status.LifecycleStage
+			}
+		}
+	}
 	var added []rollout.Message
 	st.Events, added = rollout.Record(st.Events, s.plan.Messages, string(svc.UID), s.now)
 	st.TaskDefinition = cfg.Account.TaskDefinitionArn(s.running.Spec.Family, s.running.Spec.Revision)

@@ -26,6 +26,12 @@ func Deployment(service string) string { return service }
 // capacity provider (pool) of a sliced placement.
 func SliceDeployment(service, pool string) string { return service + "-" + pool }
 
+// AlternateDeployment is the second Deployment of a Service that deploys
+// BLUE_GREEN, LINEAR or CANARY: its two revisions run in Deployment and
+// AlternateDeployment in turn. The double dash keeps it apart from every
+// SliceDeployment (a capacity provider's name cannot start with a dash).
+func AlternateDeployment(service string) string { return service + "--b" }
+
 // TaskPod is the pod of a standalone Task: the Task object's name.
 func TaskPod(task string) string { return task }
 

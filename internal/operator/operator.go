@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -24,6 +25,7 @@ import (
 	"github.com/berth-dev/berth/controllers"
 	"github.com/berth-dev/berth/controllers/sampler"
 	"github.com/berth-dev/berth/internal/ecsmetrics"
+	"github.com/berth-dev/berth/internal/hooks"
 )
 
 // Options configure the manager.
@@ -106,6 +108,10 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	hookJob, err := labels.NewRequirement(hooks.LabelService, selection.Exists, nil)
+	if err != nil {
+		return nil, err
+	}
 	if o.MetricsBindAddress == "" {
 		o.MetricsBindAddress = "0"
 	}
@@ -130,6 +136,8 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 				&corev1.Pod{}:     {Label: berthPods, Transform: slimPod},
 				&corev1.Service{}: {Label: berthPods},
 				&corev1.Node{}:    {Label: labels.NewSelector().Add(*poolNode)},
+				// Only the Jobs of lifecycle hooks.
+				&batchv1.Job{}: {Label: labels.NewSelector().Add(*hookJob)},
 			},
 		},
 	})

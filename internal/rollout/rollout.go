@@ -68,6 +68,14 @@ type Input struct {
 	Alarms *Alarms
 	// Stop is a StopServiceDeployment request (nil: none).
 	Stop *StopRequest
+	// Strategy: a BLUE_GREEN, LINEAR or CANARY deployment's lifecycle
+	// (internal/strategy) decides when the deployment fails, from the
+	// circuit breaker's count too: the scheduler does not trip the breaker
+	// itself, and learns of the failure from Failed.
+	Strategy bool
+	// Failed is a failure decided outside the scheduler (by the
+	// lifecycle), which has worded its own events (nil: none).
+	Failed *Failure
 	// Provisioning is how long a task the scheduler cannot place may wait
 	// for capacity being provisioned for it (a Fargate node, managed
 	// scaling) before ECS's "unable to place" event: tasks wait in
@@ -104,6 +112,18 @@ type Alarms struct {
 	// Bake is how long a deployment whose tasks all run healthy stays
 	// IN_PROGRESS, its alarms watched, before it completes.
 	Bake time.Duration
+}
+
+// Failure is a deployment's failure decided outside the scheduler.
+type Failure struct {
+	// ID is the deployment that failed.
+	ID string
+	// Cause and Reason: what failed it, in ECS's words.
+	Cause  ecsv1alpha1.DeploymentFailure
+	Reason string
+	// Rollback: the most recent COMPLETED deployment becomes PRIMARY
+	// again.
+	Rollback bool
 }
 
 // Stop is a task to stop.
@@ -165,6 +185,7 @@ func Plan(in Input) Output {
 	p.unplaced()
 	p.judge()
 	p.trip()
+	p.failedOutside()
 	p.watch()
 	p.alarmed()
 	p.stopped()
@@ -286,7 +307,9 @@ func (p *planner) fail(prim *ecsv1alpha1.ServiceDeployment, cause ecsv1alpha1.De
 	prim.FailedBy = cause
 	prim.UpdatedAt = now
 	prim.BakeUntil = nil
-	p.say(ReasonDeploymentFailed, true, "(deployment %s) %s", prim.ID, event)
+	if event != "" {
+		p.say(ReasonDeploymentFailed, true, "(deployment %s) %s", prim.ID, event)
+	}
 	if !rollback {
 		return
 	}
@@ -301,7 +324,28 @@ func (p *planner) fail(prim *ecsv1alpha1.ServiceDeployment, cause ecsv1alpha1.De
 	if p.in.Alarms != nil {
 		back.Alarms.AlarmNames = slices.Clone(p.in.Alarms.Names)
 	}
-	p.say(ReasonRollingBack, true, "(deployment %s) rolling back to deployment %s.", prim.ID, back.ID)
+	if event != "" {
+		p.say(ReasonRollingBack, true, "(deployment %s) rolling back to deployment %s.", prim.ID, back.ID)
+	}
+}
+
+// failedOutside fails the PRIMARY deployment as Input.Failed says, without
+// an event (the lifecycle worded its own).
+func (p *planner) failedOutside() {
+	f := p.in.Failed
+	prim := p.primary()
+	if f == nil || prim == nil || prim.ID != f.ID || prim.RolloutState != ecsv1alpha1.RolloutInProgress {
+		return
+	}
+	back := map[ecsv1alpha1.DeploymentFailure]string{
+		ecsv1alpha1.FailedByCircuitBreaker:        "ECS deployment circuit breaker",
+		ecsv1alpha1.FailedByAlarms:                "ECS deployment alarms",
+		ecsv1alpha1.FailedByStopServiceDeployment: "StopServiceDeployment",
+	}[f.Cause]
+	if back == "" {
+		back = "ECS deployment lifecycle"
+	}
+	p.fail(prim, f.Cause, f.Reason, "", back, f.Rollback)
 }
 
 // count sets each deployment's running and pending tasks from its pods;
@@ -433,7 +477,7 @@ func (p *planner) sayTasks(reason string, warning bool, what string, ids []strin
 // start tasks consistently.
 func (p *planner) trip() {
 	prim := p.primary()
-	if prim == nil || prim.RolloutState != ecsv1alpha1.RolloutInProgress || prim.FailedTasks < Threshold(p.in.Desired) {
+	if p.in.Strategy || prim == nil || prim.RolloutState != ecsv1alpha1.RolloutInProgress || prim.FailedTasks < Threshold(p.in.Desired) {
 		return
 	}
 	b := p.in.Breaker

@@ -67,6 +67,7 @@ func (p *pass) hook(key HookKey, h *Hook) gateResult {
 	case rep != nil && rep.Status == HookFailed:
 		rec.Status = HookFailed
 		p.say(ReasonDeploymentFailed, true, "(deployment %s) deployment failed: hook execution failure(s) detected.", p.in.Deployment)
+		p.st.Cause = ecsv1alpha1.FailedByLifecycle
 		p.rollback(fmt.Sprintf("ECS deployment lifecycle hook: %s failed.", key))
 		return gateFailed
 	case !rec.ExpiresAt.IsZero() && !p.now.Before(rec.ExpiresAt):
@@ -75,6 +76,7 @@ func (p *pass) hook(key HookKey, h *Hook) gateResult {
 			return gateDone
 		}
 		p.say(ReasonDeploymentFailed, true, "(deployment %s) deployment failed: hook execution timed out.", p.in.Deployment)
+		p.st.Cause = ecsv1alpha1.FailedByLifecycle
 		p.rollback(fmt.Sprintf("ECS deployment lifecycle hook: %s timed out after %s.", key, h.Timeout))
 		return gateFailed
 	}

@@ -222,6 +222,7 @@ func (p *pass) scaleUp() bool {
 		return false
 	}
 	p.say(ReasonDeploymentFailed, true, "(deployment %s) deployment failed: %s stage timed out.", p.in.Deployment, StageScaleUp)
+	p.st.Cause = ecsv1alpha1.FailedByLifecycle
 	p.rollback(fmt.Sprintf("ECS deployment lifecycle stage %s timed out after %s.", StageScaleUp, t))
 	return true
 }
@@ -249,7 +250,10 @@ func (p *pass) production() bool {
 		return false
 	}
 	if int(p.st.Step) >= len(p.steps)-1 {
-		return p.enter(StagePostProductionTrafficShift, 0)
+		// The last shift is applied before anything follows it: with no
+		// bake, blue would otherwise scale in in the pass that moved its
+		// traffic away, before the move was applied.
+		return p.applied() && p.enter(StagePostProductionTrafficShift, 0)
 	}
 	return p.wait(p.st.StageStartedAt.Add(p.cfg.StepBake)) && p.enter(StagePreProductionTrafficShift, p.st.Step+1)
 }
@@ -292,15 +296,15 @@ func (p *pass) triggered() bool {
 	switch {
 	case w.Stop != nil:
 		p.say(ReasonDeploymentFailed, true, "(deployment %s) deployment stopped.", id)
-		p.failed(w.Stop.Rollback, "ECS deployment stopped by StopServiceDeployment.")
+		p.failed(ecsv1alpha1.FailedByStopServiceDeployment, w.Stop.Rollback, "ECS deployment stopped by StopServiceDeployment.")
 	case len(w.AlarmsInAlarm) > 0:
 		names := slices.Clone(w.AlarmsInAlarm)
 		slices.Sort(names)
 		p.say(ReasonDeploymentFailed, true, "(deployment %s) deployment failed: alarm detected.", id)
-		p.failed(p.cfg.AlarmRollback, fmt.Sprintf("ECS deployment alarms: %s in ALARM state.", strings.Join(slices.Compact(names), ", ")))
+		p.failed(ecsv1alpha1.FailedByAlarms, p.cfg.AlarmRollback, fmt.Sprintf("ECS deployment alarms: %s in ALARM state.", strings.Join(slices.Compact(names), ", ")))
 	case w.CircuitBreakerTripped:
 		p.say(ReasonDeploymentFailed, true, "(deployment %s) deployment failed: tasks failed to start.", id)
-		p.failed(p.cfg.CircuitBreakerRollback, "ECS deployment circuit breaker: tasks failed to start.")
+		p.failed(ecsv1alpha1.FailedByCircuitBreaker, p.cfg.CircuitBreakerRollback, "ECS deployment circuit breaker: tasks failed to start.")
 	default:
 		return false
 	}
@@ -309,7 +313,8 @@ func (p *pass) triggered() bool {
 
 // failed rolls back or, without rollback, stops the deployment where it
 // is: its stage, replicas and weights stay as they were.
-func (p *pass) failed(rollback bool, reason string) {
+func (p *pass) failed(cause ecsv1alpha1.DeploymentFailure, rollback bool, reason string) {
+	p.st.Cause = cause
 	if rollback {
 		p.rollback(reason)
 		return

@@ -188,8 +188,9 @@ type Rollback struct {
 type State struct {
 	// Status is the ServiceDeployment status; "" before the first pass.
 	Status ecsv1alpha1.ServiceDeploymentState `json:"status,omitempty"`
-	// StatusReason says why it is in its status.
-	StatusReason string `json:"statusReason,omitempty"`
+	// StatusReason says why it is in its status; Cause what failed it.
+	StatusReason string                        `json:"statusReason,omitempty"`
+	Cause        ecsv1alpha1.DeploymentFailure `json:"cause,omitempty"`
 	// Stage and StageStartedAt: where it is, and since when.
 	Stage          Stage     `json:"stage,omitempty"`
 	StageStartedAt time.Time `json:"stageStartedAt,omitzero"`

@@ -284,3 +284,37 @@ func AppliedHash(v any) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])[:16]
 }
+
+// TestListenerServices are the Kubernetes Services through which test
+// traffic reaches the revision being deployed, where there is no Gateway
+// API: one per target group whose loadBalancers entry has
+// advancedConfiguration.testListenerRule, named names.TestService, a copy
+// of the target group's Service (lbServices, as KubeServices made them)
+// with the role RoleTestListener. The caller points its selector at the
+// revision that gets the test traffic.
+func TestListenerServices(svc *ecsv1alpha1.Service, lbServices []*corev1ac.ServiceApplyConfiguration) ([]*corev1ac.ServiceApplyConfiguration, error) {
+	byName := map[string]*corev1ac.ServiceApplyConfiguration{}
+	for _, s := range lbServices {
+		byName[*s.Name] = s
+	}
+	var res []*corev1ac.ServiceApplyConfiguration
+	seen := map[string]bool{}
+	for _, lb := range svc.Spec.LoadBalancers {
+		tg := names.ObjectName(targetGroupName(lb))
+		if lb.AdvancedConfiguration == nil || lb.AdvancedConfiguration.TestListenerRule == "" || seen[tg] || byName[tg] == nil {
+			continue
+		}
+		seen[tg] = true
+		raw, err := json.Marshal(byName[tg])
+		if err != nil {
+			return nil, err
+		}
+		test := &corev1ac.ServiceApplyConfiguration{}
+		if err := json.Unmarshal(raw, test); err != nil {
+			return nil, err
+		}
+		test.WithName(names.TestService(tg)).WithLabels(map[string]string{LabelRole: RoleTestListener})
+		res = append(res, test)
+	}
+	return res, nil
+}

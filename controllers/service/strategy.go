@@ -1,0 +1,523 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/hooks"
+	"github.com/berth-dev/berth/internal/names"
+	"github.com/berth-dev/berth/internal/resolve"
+	"github.com/berth-dev/berth/internal/rollout"
+	"github.com/berth-dev/berth/internal/strategy"
+	"github.com/berth-dev/berth/internal/translate"
+)
+
+// LabelPodTemplateHash is the label the Kubernetes Deployment controller
+// puts on each ReplicaSet and its pods: it tells one pod template's tasks
+// from another's, whatever their own labels.
+const LabelPodTemplateHash = "pod-template-hash"
+
+// deployStrategy is the strategy a Service deploys with when it is not
+// ROLLING: BLUE_GREEN, LINEAR or CANARY, and BLUE_GREEN for the
+// CODE_DEPLOY deployment controller (docs/services.md). "" for ROLLING, a
+// DAEMON service, or a placement sliced over several capacity providers
+// (each a Deployment of its own), which deploy ROLLING.
+func deployStrategy(svc *ecsv1alpha1.Service, p translate.Placement) ecsv1alpha1.DeploymentStrategy {
+	if isDaemon(svc) || p.Sliced() {
+		return ""
+	}
+	if dc := svc.Spec.DeploymentController; dc != nil && dc.Type == ecsv1alpha1.DeploymentControllerTypeCodeDeploy {
+		return ecsv1alpha1.DeploymentStrategyBlueGreen
+	}
+	if dc := svc.Spec.DeploymentConfiguration; dc != nil {
+		switch dc.Strategy {
+		case ecsv1alpha1.DeploymentStrategyBlueGreen, ecsv1alpha1.DeploymentStrategyLinear, ecsv1alpha1.DeploymentStrategyCanary:
+			return dc.Strategy
+		}
+	}
+	return ""
+}
+
+// lifecycle is a strategy deployment as one reconcile sees it.
+type lifecycle struct {
+	kind ecsv1alpha1.DeploymentStrategy
+	// prod is the slot (Deployment name) of production when idle, of blue
+	// during a deployment; green the slot of the target revision ("" when
+	// idle).
+	prod, green string
+	// blueHash and blueID: the source revision's template hash and
+	// deployment id; greenID the target's.
+	blueHash, blueID, greenID string
+	// out is the pass's decision (nil when idle).
+	out *strategy.Output
+	// hookDeployment and obs: the hooks' deployment and what their runner
+	// saw.
+	hookDeployment hooks.Deployment
+	obs            hooks.Observed
+	// status is the status.strategy to write.
+	status *ecsv1alpha1.ServiceStrategyStatus
+}
+
+// idle tells whether no deployment is in progress or held (rolled back or
+// stopped): production runs alone.
+func (l *lifecycle) idle() bool { return l.out == nil }
+
+// slotOf is the Deployment that runs hash's tasks: green's or blue's.
+func (l *lifecycle) slotOf(hash string) string {
+	if !l.idle() && hash == l.status.TemplateHash {
+		return l.green
+	}
+	return l.prod
+}
+
+func otherSlot(svc *ecsv1alpha1.Service, slot string) string {
+	if slot == names.AlternateDeployment(svc.Name) {
+		return translate.DeploymentName(svc)
+	}
+	return names.AlternateDeployment(svc.Name)
+}
+
+// minute is how long one of ECS's minutes lasts in the deployment
+// lifecycle's durations (bake times, hook timeouts).
+func (r *Reconciler) minute() time.Duration {
+	if r.Minute > 0 {
+		return r.Minute
+	}
+	return time.Minute
+}
+
+func (r *Reconciler) hookRunner() hooks.Runner {
+	h := r.Hooks
+	if h.Client == nil {
+		h.Client = r.Client
+	}
+	if h.Reader == nil {
+		h.Reader = h.Client
+	}
+	if h.Account == (names.Account{}) {
+		h.Account = r.Config.Account
+	}
+	return h
+}
+
+// reconcileStrategy deploys a BLUE_GREEN, LINEAR or CANARY Service: it
+// runs the deployment's lifecycle (internal/strategy), then the scheduler
+// for counts, events and the circuit breaker's count, applies each slot's
+// Deployment and the Kubernetes Services that route to them, and invokes
+// the hooks the pass decided.
+func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope, want *appsv1ac.DeploymentApplyConfiguration, kind ecsv1alpha1.DeploymentStrategy) error {
+	if _, err := kubeServices(s.svc, s.revision); err != nil {
+		return err
+	}
+	if err := r.listPods(ctx, s); err != nil {
+		return err
+	}
+	s.want = target(want.Spec.Template.Annotations, s.revision, s.placement, r.Config)
+	l, err := r.lifecycle(ctx, s, kind)
+	if err != nil {
+		return err
+	}
+	s.lifecycle = l
+	in := r.planInput(s)
+	in.Strategy = true
+	in.Workload = workload(s.liveSlot(l.slotOf(s.want.Hash)), nil)
+	if !l.idle() && l.out.State.Cause != "" && l.out.State.Status != ecsv1alpha1.ServiceDeploymentInProgress {
+		in.Failed = &rollout.Failure{ID: l.greenID, Cause: l.out.State.Cause, Reason: l.out.State.StatusReason, Rollback: l.out.State.Rollback != nil}
+		in.Workload = workload(s.liveSlot(l.prod), nil)
+	}
+	s.plan = rollout.Plan(in)
+	if !l.idle() {
+		for _, e := range l.out.Events {
+			s.plan.Messages = append(s.plan.Messages, rollout.Message{Reason: e.Reason, Warning: e.Warning, Text: e.Text})
+		}
+		if !l.out.Recheck.IsZero() {
+			d := max(l.out.Recheck.Sub(s.now), 100*time.Millisecond)
+			if s.plan.Recheck == 0 || d < s.plan.Recheck {
+				s.plan.Recheck = d
+			}
+		}
+	}
+	if err := r.applySlots(ctx, s, want); err != nil {
+		return err
+	}
+	if err := r.reconcileKubeServices(ctx, s); err != nil {
+		return err
+	}
+	return r.invokeHooks(ctx, s)
+}
+
+// liveSlot is the slot's live Deployment, as a list for workload.
+func (s *scope) liveSlot(name string) []*appsv1.Deployment {
+	if d := s.liveDeployment(name); d != nil {
+		return []*appsv1.Deployment{d}
+	}
+	return nil
+}
+
+// lifecycle decides the slots and runs the deployment's lifecycle pass.
+func (r *Reconciler) lifecycle(ctx context.Context, s *scope, kind ecsv1alpha1.DeploymentStrategy) (*lifecycle, error) {
+	svc := s.svc
+	stored := svc.Status.Strategy
+	l := &lifecycle{kind: kind, status: &ecsv1alpha1.ServiceStrategyStatus{}}
+	a, b := translate.DeploymentName(svc), names.AlternateDeployment(svc.Name)
+	switch {
+	case stored != nil && s.liveDeployment(stored.Production) != nil:
+		l.prod = stored.Production
+	case s.liveDeployment(a) == nil && s.liveDeployment(b) != nil:
+		l.prod = b
+	default:
+		l.prod = a
+	}
+	l.status.Production = l.prod
+	held := stored != nil && stored.DeploymentID != "" && stored.TemplateHash == s.want.Hash &&
+		stored.Status != ecsv1alpha1.ServiceDeploymentSuccessful && stored.State != nil
+	var st strategy.State
+	switch {
+	case held:
+		if err := json.Unmarshal(stored.State.Raw, &st); err != nil {
+			// A state Berth cannot read is started again.
+			st = strategy.State{}
+		}
+		l.green, l.blueHash, l.blueID = stored.Target, stored.SourceTemplateHash, stored.SourceDeploymentID
+		l.prod = stored.Production
+	default:
+		prod := s.liveDeployment(l.prod)
+		prodHash := ""
+		if prod != nil {
+			prodHash = prod.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash]
+		}
+		if stored != nil && stored.DeploymentID != "" && stored.Status != ecsv1alpha1.ServiceDeploymentSuccessful &&
+			stored.TemplateHash != s.want.Hash && stored.ProductionTraffic != nil && stored.ProductionTraffic.Green > stored.ProductionTraffic.Blue {
+			// A deployment replaced while most production traffic was on
+			// its target: the target is the new source.
+			l.prod = stored.Target
+			if d := s.liveDeployment(l.prod); d != nil {
+				prodHash = d.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash]
+				prod = d
+			}
+		}
+		l.status.Production = l.prod
+		if prod == nil || prodHash == s.want.Hash {
+			l.status.Strategy = kind
+			if stored != nil && stored.Production == l.prod {
+				// The last deployment's record stays until the next one.
+				rec := stored.DeepCopy()
+				rec.ProductionTraffic, rec.TestTraffic = nil, nil
+				l.status = rec
+			}
+			return l, nil
+		}
+		l.green = otherSlot(svc, l.prod)
+		l.blueHash, l.blueID = prodHash, prod.Spec.Template.Annotations[ecsv1alpha1.AnnotationStartedBy]
+	}
+	l.greenID = s.want.ID
+	cfg, err := strategy.FromDeploymentConfiguration(deploymentConfiguration(svc, kind), r.minute())
+	if err != nil {
+		return nil, &resolve.Problem{Condition: ecsv1alpha1.ConditionDeploymentAvailable, Reason: ecsv1alpha1.ReasonInvalidParameter,
+			Message: fmt.Sprintf("InvalidParameterException: deploymentConfiguration: %s", err)}
+	}
+	l.hookDeployment = hooks.Deployment{Service: svc, ID: l.greenID, Source: l.blueID, Hooks: deploymentConfiguration(svc, kind).LifecycleHooks}
+	if l.obs, err = r.hookRunner().Reports(ctx, l.hookDeployment, hooks.Awaiting(&st)); err != nil {
+		return nil, err
+	}
+	world, err := r.world(ctx, s, l)
+	if err != nil {
+		return nil, err
+	}
+	world.Hooks = l.obs.Reports
+	out := strategy.Step(strategy.Input{
+		Config: cfg, Service: serviceName(svc), Deployment: l.greenID, RollbackTo: l.blueID,
+		DesiredCount: ptr.Deref(svc.Spec.DesiredCount, 0), State: st, World: world, Now: s.now,
+	})
+	l.out = &out
+	raw, err := canonicalJSON(out.State)
+	if err != nil {
+		return nil, err
+	}
+	l.status = &ecsv1alpha1.ServiceStrategyStatus{
+		Production: l.prod, DeploymentID: l.greenID, TemplateHash: s.want.Hash, Target: l.green,
+		SourceDeploymentID: l.blueID, SourceTemplateHash: l.blueHash, Strategy: kind,
+		Status: out.Status, LifecycleStage: out.LifecycleStage,
+		ProductionTraffic: &ecsv1alpha1.TrafficWeights{Blue: out.Production.Blue, Green: out.Production.Green},
+		TestTraffic:       &ecsv1alpha1.TrafficWeights{Blue: out.Test.Blue, Green: out.Test.Green},
+		State:             &runtime.RawExtension{Raw: raw},
+	}
+	if out.Status == ecsv1alpha1.ServiceDeploymentSuccessful {
+		// Green is production from now on.
+		l.status.Production = l.green
+	}
+	return l, nil
+}
+
+// deploymentConfiguration is the Service's, with the strategy it deploys
+// with (BLUE_GREEN for CODE_DEPLOY).
+func deploymentConfiguration(svc *ecsv1alpha1.Service, kind ecsv1alpha1.DeploymentStrategy) *ecsv1alpha1.DeploymentConfiguration {
+	dc := &ecsv1alpha1.DeploymentConfiguration{}
+	if svc.Spec.DeploymentConfiguration != nil {
+		dc = svc.Spec.DeploymentConfiguration.DeepCopy()
+	}
+	dc.Strategy = kind
+	return dc
+}
+
+// canonicalJSON encodes v with its keys sorted, as the API server gives
+// back an object it keeps as unknown fields: a state that did not change
+// compares equal, and a no-op reconcile writes nothing.
+func canonicalJSON(v any) ([]byte, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	return json.Marshal(m)
+}
+
+// world is what the lifecycle decides from: the tasks of each revision,
+// the deployment alarms in ALARM, the circuit breaker's count and a
+// StopServiceDeployment naming the deployment.
+func (r *Reconciler) world(ctx context.Context, s *scope, l *lifecycle) (strategy.World, error) {
+	var w strategy.World
+	for i := range s.pods {
+		pod := &s.pods[i]
+		if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+			continue
+		}
+		switch pod.Annotations[ecsv1alpha1.AnnotationTemplateHash] {
+		case s.want.Hash:
+			w.GreenRunning++
+			if pod.DeletionTimestamp.IsZero() && podReady(pod) {
+				w.GreenReady++
+			}
+		case l.blueHash:
+			w.BlueRunning++
+		}
+	}
+	a, err := r.deploymentAlarms(ctx, s.svc)
+	if err != nil {
+		return w, err
+	}
+	if a != nil {
+		w.AlarmsInAlarm = a.InAlarm
+	}
+	if dc := s.svc.Spec.DeploymentConfiguration; dc != nil && dc.DeploymentCircuitBreaker != nil && dc.DeploymentCircuitBreaker.Enable {
+		for _, d := range s.svc.Status.Deployments {
+			if d.TemplateHash == s.want.Hash && d.FailedTasks >= rollout.Threshold(ptr.Deref(s.svc.Spec.DesiredCount, 0)) {
+				w.CircuitBreakerTripped = true
+			}
+		}
+	}
+	if stop := stopRequest(s.svc); stop != nil && stop.ID == l.greenID {
+		w.Stop = &strategy.Stop{Rollback: stop.Rollback}
+	}
+	return w, nil
+}
+
+func podReady(pod *corev1.Pod) bool {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// applySlots applies the Deployment of each slot: idle, production runs
+// the revision the scheduler runs (the spec's, or the last completed one
+// after a failure) at the desired count, and the other slot none; during
+// a deployment, green runs the spec's revision and blue keeps its own,
+// each with the replicas the lifecycle decided.
+func (r *Reconciler) applySlots(ctx context.Context, s *scope, want *appsv1ac.DeploymentApplyConfiguration) error {
+	l := s.lifecycle
+	desired := ptr.Deref(s.svc.Spec.DesiredCount, 0)
+	if len(s.placement.Providers) == 1 {
+		s.split = []ecsv1alpha1.CapacityProviderTasks{{CapacityProvider: translate.ProviderName(s.placement.Providers[0]), DesiredCount: desired}}
+	}
+	if l.idle() {
+		runs, err := r.runDeployments(ctx, s, []*appsv1ac.DeploymentApplyConfiguration{want})
+		if err != nil {
+			return err
+		}
+		replicas := desired
+		if s.plan.Run == nil {
+			replicas = 0
+		}
+		if err := r.applyDeployment(ctx, s, inSlot(s.svc, runs[0], l.prod, replicas)); err != nil {
+			return err
+		}
+		return r.scaleSlot(ctx, s, otherSlot(s.svc, l.prod), 0)
+	}
+	s.running = s.revision
+	if l.out.State.Rollback != nil {
+		if rev, err := resolve.InUse(ctx, r.Client, s.svc.Namespace, s.runningArn()); err == nil {
+			s.running = rev
+		}
+	}
+	if err := r.applyDeployment(ctx, s, inSlot(s.svc, want, l.green, l.out.Replicas.Green)); err != nil {
+		return err
+	}
+	return r.scaleSlot(ctx, s, l.prod, l.out.Replicas.Blue)
+}
+
+// runningArn is the task definition ARN of the deployment the scheduler
+// runs.
+func (s *scope) runningArn() string {
+	if s.plan.Run != nil {
+		return s.plan.Run.TaskDefinition
+	}
+	return ""
+}
+
+// inSlot puts a translated Deployment in a slot: the alternate slot's
+// Deployment selects, and labels, its tasks with LabelSlot. The template
+// hash and deployment id stay the revision's.
+func inSlot(svc *ecsv1alpha1.Service, d *appsv1ac.DeploymentApplyConfiguration, slot string, replicas int32) *appsv1ac.DeploymentApplyConfiguration {
+	d.WithName(slot)
+	d.Spec.WithReplicas(replicas)
+	if slot == names.AlternateDeployment(svc.Name) {
+		sel := translate.ServiceSelector(svc)
+		sel[ecsv1alpha1.LabelSlot] = "b"
+		d.WithLabels(map[string]string{ecsv1alpha1.LabelSlot: "b"})
+		d.Spec.WithSelector(metav1ac.LabelSelector().WithMatchLabels(sel))
+		d.Spec.Template.WithLabels(map[string]string{ecsv1alpha1.LabelSlot: "b"})
+	}
+	return d
+}
+
+// scaleSlot sets the replicas of a slot's live Deployment, leaving its
+// template as it is.
+func (r *Reconciler) scaleSlot(ctx context.Context, s *scope, slot string, replicas int32) error {
+	d := s.liveDeployment(slot)
+	if d == nil || ptr.Deref(d.Spec.Replicas, 1) == replicas {
+		return nil
+	}
+	base := d.DeepCopy()
+	d.Spec.Replicas = ptr.To(replicas)
+	if err := r.Client.Patch(ctx, d, client.MergeFrom(base), client.FieldOwner(FieldOwner)); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("scale Deployment %s: %w", d.Name, err)
+	}
+	logf.FromContext(ctx).Info("Scaled Deployment", "deployment", klog.KObj(d), "replicas", replicas)
+	return nil
+}
+
+// pinnedHashes are the pod-template-hash values the production and the
+// test listeners' Kubernetes Services select during a deployment ("" when
+// idle: they select every task of the Service). A listener serves the
+// revision with most of its traffic: all of it for BLUE_GREEN; LINEAR and
+// CANARY's intermediate weights are HTTPRoute weights where there is
+// Gateway API, and here the majority (docs/services.md).
+func (s *scope) pinnedHashes() (prod, test string) {
+	l := s.lifecycle
+	if l == nil || l.idle() {
+		return "", ""
+	}
+	pick := func(w strategy.Weights) string {
+		hash := l.blueHash
+		if w.Green > w.Blue {
+			hash = s.want.Hash
+		}
+		return podTemplateHash(s.pods, hash)
+	}
+	return pick(l.out.Production), pick(l.out.Test)
+}
+
+// podTemplateHash is the pod-template-hash of the tasks of a template
+// hash: the value most of them carry.
+func podTemplateHash(pods []corev1.Pod, hash string) string {
+	count := map[string]int{}
+	for i := range pods {
+		p := &pods[i]
+		if p.DeletionTimestamp.IsZero() && p.Annotations[ecsv1alpha1.AnnotationTemplateHash] == hash && p.Labels[LabelPodTemplateHash] != "" {
+			count[p.Labels[LabelPodTemplateHash]]++
+		}
+	}
+	var vals []string
+	for v := range count {
+		vals = append(vals, v)
+	}
+	sort.Slice(vals, func(i, j int) bool {
+		if count[vals[i]] != count[vals[j]] {
+			return count[vals[i]] > count[vals[j]]
+		}
+		return vals[i] < vals[j]
+	})
+	if len(vals) == 0 {
+		return ""
+	}
+	return vals[0]
+}
+
+// invokeHooks invokes the hooks the pass decided, and those whose CronJob
+// appeared, once the replicas and the traffic are applied.
+func (r *Reconciler) invokeHooks(ctx context.Context, s *scope) error {
+	l := s.lifecycle
+	if l.idle() {
+		return nil
+	}
+	runner := r.hookRunner()
+	t := hooks.Traffic{Production: l.out.Production, Test: l.out.Test}
+	for _, inv := range append(append([]strategy.Invocation(nil), l.out.Invoke...), l.obs.Reinvoke()...) {
+		note, err := runner.Invoke(ctx, l.hookDeployment, inv, t)
+		if err != nil {
+			return err
+		}
+		logf.FromContext(ctx).Info("Lifecycle hook", "reason", note.Reason, "message", note.Message)
+	}
+	return nil
+}
+
+// listenerServices adds the test listeners' Services to the Kubernetes
+// Services of a BLUE_GREEN, LINEAR or CANARY Service, and, during a
+// deployment, points the production and test listeners' Services at the
+// pod-template-hash of the revision they serve (kept as it is when no task
+// of that revision carries one yet).
+func (s *scope) listenerServices(want []*corev1ac.ServiceApplyConfiguration, live map[string]*corev1.Service) ([]*corev1ac.ServiceApplyConfiguration, error) {
+	var lbs []*corev1ac.ServiceApplyConfiguration
+	for _, ks := range want {
+		if ks.Labels[translate.LabelRole] == translate.RoleLoadBalancer {
+			lbs = append(lbs, ks)
+		}
+	}
+	tests, err := translate.TestListenerServices(s.svc, lbs)
+	if err != nil {
+		return nil, err
+	}
+	prod, test := s.pinnedHashes()
+	pin := func(ks *corev1ac.ServiceApplyConfiguration, hash string) {
+		if s.lifecycle.idle() {
+			return
+		}
+		if hash == "" {
+			if cur := live[*ks.Name]; cur != nil {
+				hash = cur.Spec.Selector[LabelPodTemplateHash]
+			}
+		}
+		if hash != "" {
+			ks.Spec.WithSelector(map[string]string{LabelPodTemplateHash: hash})
+		}
+	}
+	for _, ks := range lbs {
+		pin(ks, prod)
+	}
+	for _, ks := range tests {
+		pin(ks, test)
+	}
+	return append(want, tests...), nil
+}

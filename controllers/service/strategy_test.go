@@ -1,0 +1,272 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/strategy"
+	"github.com/berth-dev/berth/internal/translate"
+)
+
+// webRevision registers web:n, whose container serves on 8080.
+func (h *harness) webRevision(n int32) {
+	h.t.Helper()
+	rev := &ecsv1alpha1.TaskDefinitionRevision{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: fmt.Sprintf("web-%d", n),
+		Labels: map[string]string{ecsv1alpha1.LabelTaskDefinition: "web", ecsv1alpha1.LabelRevision: fmt.Sprint(n)}}}
+	rev.Spec.Family, rev.Spec.Revision = "web", n
+	rev.Spec.RequiresCompatibilities = []ecsv1alpha1.Compatibility{ecsv1alpha1.CompatibilityFargate}
+	rev.Spec.NetworkMode = ecsv1alpha1.NetworkModeAwsvpc
+	rev.Spec.Cpu, rev.Spec.Memory = "256", "512"
+	rev.Spec.ContainerDefinitions = []ecsv1alpha1.ContainerDefinition{{Name: "app", Image: fmt.Sprintf("public.ecr.aws/example/web:%d", n),
+		Essential: ptr.To(true), PortMappings: []ecsv1alpha1.PortMapping{{ContainerPort: ptr.To[int32](8080)}}}}
+	h.g.Expect(env.Direct.Create(context.Background(), rev)).To(Succeed())
+}
+
+// blueGreenService is a BLUE_GREEN service of 2 tasks behind target group
+// web-tg, with a test listener, a bake of one (shortened) minute and the
+// hooks given.
+func (h *harness) blueGreenService(hooks ...ecsv1alpha1.DeploymentLifecycleHook) *ecsv1alpha1.Service {
+	svc := &ecsv1alpha1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "web",
+		Annotations: map[string]string{translate.AnnotationDeregistrationDelay: "0"}}}
+	svc.Spec.TaskDefinition, svc.Spec.DesiredCount, svc.Spec.LaunchType = "web", ptr.To[int32](2), ecsv1alpha1.LaunchTypeFargate
+	svc.Spec.DeploymentConfiguration = &ecsv1alpha1.DeploymentConfiguration{Strategy: ecsv1alpha1.DeploymentStrategyBlueGreen,
+		BakeTimeInMinutes: ptr.To[int32](1), LifecycleHooks: hooks}
+	svc.Spec.LoadBalancers = []ecsv1alpha1.LoadBalancer{{
+		TargetGroupArn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-tg/0123456789abcdef",
+		ContainerName:  "app", ContainerPort: ptr.To[int32](8080),
+		AdvancedConfiguration: &ecsv1alpha1.AdvancedConfiguration{
+			AlternateTargetGroupArn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-tg-green/0123456789abcdef",
+			ProductionListenerRule:  "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/lb/1/2/3",
+			TestListenerRule:        "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/lb/1/4/5",
+		},
+	}}
+	h.g.Expect(env.Direct.Create(context.Background(), svc)).To(Succeed())
+	return svc
+}
+
+// converge does what the Deployment controller and the kubelet would for
+// one slot: the Deployment's pods of its template (labelled with a
+// pod-template-hash, as the Deployment controller labels them) are made as
+// many as its replicas, running and ready, and its status says so.
+func (h *harness) converge(name string) {
+	h.t.Helper()
+	ctx := context.Background()
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: name}}
+	h.g.Expect(h.get(d)).To(Succeed())
+	hash := d.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash]
+	podHash := name + "-" + hash[:6]
+	var pods corev1.PodList
+	h.g.Expect(env.Direct.List(ctx, &pods, client.InNamespace(h.ns), client.MatchingLabels{LabelPodTemplateHash: podHash})).To(Succeed())
+	want := int(*d.Spec.Replicas)
+	for i := want; i < len(pods.Items); i++ {
+		h.g.Expect(env.Direct.Delete(ctx, &pods.Items[i], client.GracePeriodSeconds(0))).To(Succeed())
+	}
+	for range want - len(pods.Items) {
+		h.pods++
+		labels := map[string]string{LabelPodTemplateHash: podHash}
+		for k, v := range d.Spec.Template.Labels {
+			labels[k] = v
+		}
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: fmt.Sprintf("%s-%d", name, h.pods),
+			Labels: labels, Annotations: d.Spec.Template.Annotations}, Spec: *d.Spec.Template.Spec.DeepCopy()}
+		h.g.Expect(env.Direct.Create(ctx, pod)).To(Succeed())
+		h.g.Expect(env.Direct.SubResource("binding").Create(ctx, pod, &corev1.Binding{Target: corev1.ObjectReference{Kind: "Node", Name: "node-1"}})).To(Succeed())
+		h.g.Expect(h.get(pod)).To(Succeed())
+		pod.Status.Phase = corev1.PodRunning
+		pod.Status.StartTime = ptr.To(metav1.Now())
+		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now()}}
+		for _, c := range pod.Spec.Containers {
+			pod.Status.ContainerStatuses = append(pod.Status.ContainerStatuses, corev1.ContainerStatus{Name: c.Name, Image: c.Image, Ready: true,
+				Started: ptr.To(true), State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}})
+		}
+		h.g.Expect(env.Direct.Status().Update(ctx, pod)).To(Succeed())
+	}
+	n := *d.Spec.Replicas
+	d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n}
+	h.g.Expect(env.Direct.Status().Update(ctx, d)).To(Succeed())
+}
+
+func (h *harness) replicas(name string) int32 {
+	h.t.Helper()
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: name}}
+	h.g.Expect(h.get(d)).To(Succeed())
+	return *d.Spec.Replicas
+}
+
+// selects is the pod-template-hash a Kubernetes Service selects ("": any
+// task of the Service).
+func (h *harness) selects(name string) string {
+	h.t.Helper()
+	s := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: name}}
+	h.g.Expect(h.get(s)).To(Succeed())
+	return s.Spec.Selector[LabelPodTemplateHash]
+}
+
+func (h *harness) stage(svc *ecsv1alpha1.Service) string {
+	h.t.Helper()
+	h.g.Expect(h.get(svc)).To(Succeed())
+	h.g.Expect(svc.Status.Strategy).NotTo(BeNil())
+	return svc.Status.Strategy.LifecycleStage
+}
+
+func (h *harness) podHash(name string) string {
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: name}}
+	h.g.Expect(h.get(d)).To(Succeed())
+	return name + "-" + d.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash][:6]
+}
+
+// A BLUE_GREEN deployment: green starts at full size in the alternate
+// Deployment while production stays on blue; test traffic moves to green
+// first, then production all at once; blue stays for the bake, then goes,
+// and green is production. The listeners' Kubernetes Services select one
+// revision's tasks at a time during the deployment, and all of the
+// Service's when it is over. A reconcile with nothing new writes nothing.
+func TestBlueGreenDeployment(t *testing.T) {
+	h := newHarness(t)
+	h.r.Minute = time.Second
+	ctx := context.Background()
+	h.webRevision(1)
+	svc := h.blueGreenService()
+	h.reconcile(svc.Name)
+	h.reconcile(svc.Name)
+	h.converge("web")
+	h.reconcile(svc.Name)
+	h.g.Expect(h.get(svc)).To(Succeed())
+	h.g.Expect(meta.IsStatusConditionTrue(svc.Status.Conditions, ecsv1alpha1.ConditionReady)).To(BeTrue(), "%+v", svc.Status.Conditions)
+	h.g.Expect(svc.Status.Strategy).To(Equal(&ecsv1alpha1.ServiceStrategyStatus{Production: "web", Strategy: ecsv1alpha1.DeploymentStrategyBlueGreen}))
+	h.g.Expect(h.selects("web-tg")).To(BeEmpty())
+	h.g.Expect(h.selects("web-tg-test")).To(BeEmpty())
+	blue := h.podHash("web")
+
+	h.webRevision(2)
+	h.reconcile(svc.Name)
+	h.g.Expect(h.stage(svc)).To(Equal(string(strategy.StageScaleUp)))
+	h.g.Expect(svc.Status.Strategy.Target).To(Equal("web--b"))
+	h.g.Expect(h.replicas("web--b")).To(Equal(int32(2)))
+	h.g.Expect(h.replicas("web")).To(Equal(int32(2)))
+	h.g.Expect(h.selects("web-tg")).To(Equal(blue), "production is pinned to blue before green runs")
+	h.g.Expect(h.selects("web-tg-test")).To(Equal(blue))
+
+	h.converge("web--b")
+	green := h.podHash("web--b")
+	h.reconcile(svc.Name)
+	h.g.Expect(h.stage(svc)).To(Equal(string(strategy.StageProductionTrafficShift)))
+	h.g.Expect(h.selects("web-tg-test")).To(Equal(green), "test traffic on green")
+	h.g.Expect(h.selects("web-tg")).To(Equal(blue), "production still on blue")
+
+	h.reconcile(svc.Name)
+	h.g.Expect(h.selects("web-tg")).To(Equal(green), "production switched at once")
+	h.reconcile(svc.Name)
+	h.g.Expect(h.stage(svc)).To(Equal(string(strategy.StageBakeTime)))
+	h.g.Expect(h.replicas("web")).To(Equal(int32(2)), "blue stays for the bake")
+
+	h.clock.SetTime(h.clock.Now().Add(2 * time.Second))
+	h.reconcile(svc.Name)
+	h.g.Expect(h.stage(svc)).To(Equal(string(strategy.StageCleanUp)))
+	h.g.Expect(h.replicas("web")).To(Equal(int32(0)))
+	h.converge("web")
+	h.reconcile(svc.Name)
+	h.g.Expect(h.get(svc)).To(Succeed())
+	h.g.Expect(svc.Status.Strategy.Status).To(Equal(ecsv1alpha1.ServiceDeploymentSuccessful))
+	h.g.Expect(svc.Status.Strategy.Production).To(Equal("web--b"))
+	h.g.Expect(svc.Status.ServiceDeployments[0].Status).To(Equal(ecsv1alpha1.ServiceDeploymentSuccessful))
+	h.g.Expect(svc.Status.ServiceDeployments[0].LifecycleStage).To(Equal(string(strategy.StageCleanUp)))
+	h.g.Expect(h.events.Take()).To(ContainElement(HaveField("Note", MatchRegexp(`^service web \(deployment ecs-svc/\d+\) deployment completed\.$`))))
+
+	h.reconcile(svc.Name)
+	h.g.Expect(h.get(svc)).To(Succeed())
+	h.g.Expect(meta.IsStatusConditionTrue(svc.Status.Conditions, ecsv1alpha1.ConditionReady)).To(BeTrue(), "%+v", svc.Status.Conditions)
+	h.g.Expect(svc.Status.TaskDefinition).To(HaveSuffix("task-definition/web:2"))
+	h.g.Expect(h.selects("web-tg")).To(BeEmpty(), "one revision: every task of the Service")
+	h.g.Expect(h.replicas("web--b")).To(Equal(int32(2)))
+	h.writes.Take()
+	h.reconcile(svc.Name)
+	h.g.Expect(h.writes.Take()).To(BeEmpty())
+
+	// The next deployment starts green in the first slot.
+	h.webRevision(3)
+	h.reconcile(svc.Name)
+	h.g.Expect(h.get(svc)).To(Succeed())
+	h.g.Expect(svc.Status.Strategy.Target).To(Equal("web"))
+	h.g.Expect(svc.Status.Strategy.Production).To(Equal("web--b"))
+	h.g.Expect(h.replicas("web")).To(Equal(int32(2)))
+	_ = ctx
+}
+
+// A hook that does not answer within its timeout rolls a BLUE_GREEN
+// deployment back: test traffic returns to blue, green scales in, and
+// blue's tasks never stopped; the deployment is ROLLBACK_SUCCESSFUL with
+// ECS's events, and the spec still asking for the revision does not start
+// it again.
+func TestBlueGreenHookTimeoutRollsBack(t *testing.T) {
+	h := newHarness(t)
+	h.r.Minute = time.Second
+	h.webRevision(1)
+	svc := h.blueGreenService(ecsv1alpha1.DeploymentLifecycleHook{
+		HookTargetArn:        "arn:aws:lambda:us-east-1:123456789012:function:smoke-test",
+		LifecycleStages:      []ecsv1alpha1.DeploymentLifecycleHookStage{ecsv1alpha1.DeploymentLifecycleHookStagePostTestTrafficShift},
+		TimeoutConfiguration: &ecsv1alpha1.DeploymentLifecycleHookTimeoutConfiguration{TimeoutInMinutes: ptr.To[int32](1)},
+	})
+	h.reconcile(svc.Name)
+	h.reconcile(svc.Name)
+	h.converge("web")
+	h.reconcile(svc.Name)
+	blue := h.podHash("web")
+	var bluePods corev1.PodList
+	h.g.Expect(env.Direct.List(context.Background(), &bluePods, client.InNamespace(h.ns), client.MatchingLabels{LabelPodTemplateHash: blue})).To(Succeed())
+	h.g.Expect(bluePods.Items).To(HaveLen(2))
+
+	h.webRevision(2)
+	h.reconcile(svc.Name)
+	h.converge("web--b")
+	h.reconcile(svc.Name)
+	h.g.Expect(h.stage(svc)).To(Equal(string(strategy.StagePostTestTrafficShift)), "waits for the hook (its CronJob does not exist)")
+	h.g.Expect(h.selects("web-tg-test")).To(Equal(h.podHash("web--b")))
+	var st strategy.State
+	h.g.Expect(json.Unmarshal(svc.Status.Strategy.State.Raw, &st)).To(Succeed())
+	h.g.Expect(st.Hooks).To(HaveLen(1))
+	h.g.Expect(st.Hooks[0].Status).To(Equal(strategy.HookInProgress))
+
+	h.clock.SetTime(h.clock.Now().Add(2 * time.Second))
+	h.reconcile(svc.Name)
+	h.g.Expect(h.get(svc)).To(Succeed())
+	h.g.Expect(svc.Status.Strategy.Status).To(Equal(ecsv1alpha1.ServiceDeploymentRollbackInProgress))
+	h.g.Expect(h.selects("web-tg-test")).To(Equal(blue), "test traffic back on blue")
+	h.g.Expect(h.selects("web-tg")).To(Equal(blue))
+	h.reconcile(svc.Name)
+	h.g.Expect(h.replicas("web--b")).To(Equal(int32(0)))
+	h.g.Expect(h.replicas("web")).To(Equal(int32(2)))
+	h.converge("web--b")
+	h.reconcile(svc.Name)
+	h.g.Expect(h.get(svc)).To(Succeed())
+	h.g.Expect(svc.Status.Strategy.Status).To(Equal(ecsv1alpha1.ServiceDeploymentRollbackSuccessful))
+	h.g.Expect(svc.Status.Deployments[0].TaskDefinition).To(HaveSuffix("task-definition/web:1"))
+	h.g.Expect(svc.Status.Deployments[0].Status).To(Equal(ecsv1alpha1.DeploymentPrimary))
+	msgs := []string{}
+	for _, e := range svc.Status.Events {
+		msgs = append(msgs, e.Message)
+	}
+	h.g.Expect(msgs).To(ContainElement(MatchRegexp(`deployment failed: hook execution timed out\.$`)))
+	h.g.Expect(msgs).To(ContainElement(MatchRegexp(`rolling back to deployment ecs-svc/\d+\.$`)))
+
+	h.reconcile(svc.Name)
+	h.g.Expect(h.replicas("web--b")).To(Equal(int32(0)), "not started again")
+	var now corev1.PodList
+	h.g.Expect(env.Direct.List(context.Background(), &now, client.InNamespace(h.ns), client.MatchingLabels{LabelPodTemplateHash: blue})).To(Succeed())
+	h.g.Expect(now.Items).To(HaveLen(2))
+	for i := range now.Items {
+		h.g.Expect(now.Items[i].UID).To(Equal(bluePods.Items[i].UID), "blue's tasks never stopped")
+	}
+}
