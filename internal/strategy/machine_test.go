@@ -617,3 +617,30 @@ func TestLifecycleStage(t *testing.T) {
 		t.Error("step numbering")
 	}
 }
+
+// With no bake, the pass that moves the last of production traffic to
+// green stops there: blue scales in only in a later pass, once the move
+// was applied (a controller applying both at once would drop traffic).
+func TestStep_LastShiftAppliedBeforeCleanUp(t *testing.T) {
+	in := input(blueGreen(0), 2)
+	in.World = World{GreenRunning: 2, GreenReady: 2, BlueRunning: 2}
+	for range 10 {
+		out := Step(in)
+		if out.Production == AllGreen {
+			if out.Replicas.Blue != 2 {
+				t.Fatalf("the pass that shifted production to green scaled blue to %d", out.Replicas.Blue)
+			}
+			if !out.Recheck.Equal(in.Now) {
+				t.Fatalf("recheck %s, want at once", out.Recheck)
+			}
+			next := in
+			next.State = out.State
+			if got := Step(next); got.Replicas.Blue != 0 || got.LifecycleStage != string(StageCleanUp) {
+				t.Fatalf("next pass: blue %d at %s, want 0 at CLEAN_UP", got.Replicas.Blue, got.LifecycleStage)
+			}
+			return
+		}
+		in.State = out.State
+	}
+	t.Fatal("production never reached green")
+}
