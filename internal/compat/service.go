@@ -30,10 +30,10 @@ var CreateService = Table{
 	"tags[].value":                                E("stored"),
 
 	"deploymentController":      E("see type"),
-	"deploymentController.type": E("ECS: Berth's scheduler deploys the service; CODE_DEPLOY and EXTERNAL are reported with what Berth does instead"),
+	"deploymentController.type": E("ECS: Berth's scheduler deploys the service; CODE_DEPLOY deploys BLUE_GREEN and EXTERNAL ROLLING, each reported"),
 
 	"deploymentConfiguration":                                                        E("see its members"),
-	"deploymentConfiguration.strategy":                                               E("ROLLING: the Kubernetes Deployment rolls within maximumPercent and minimumHealthyPercent; BLUE_GREEN, LINEAR and CANARY are reported with what Berth does instead"),
+	"deploymentConfiguration.strategy":                                               E("ROLLING: the Kubernetes Deployment rolls within maximumPercent and minimumHealthyPercent; BLUE_GREEN, LINEAR and CANARY: each revision in a Deployment of its own, traffic moved by the listeners' Kubernetes Services (docs/services.md); LINEAR and CANARY reported"),
 	"deploymentConfiguration.maximumPercent":                                         E("maxSurge = floor(desired × maximumPercent / 100) − desired"),
 	"deploymentConfiguration.minimumHealthyPercent":                                  E("maxUnavailable = desired − ceil(desired × minimumHealthyPercent / 100)"),
 	"deploymentConfiguration.deploymentCircuitBreaker":                               E("failed tasks counted per deployment; it trips at half of desiredCount, at least 3 and at most 200 (docs/services.md)"),
@@ -43,33 +43,33 @@ var CreateService = Table{
 	"deploymentConfiguration.alarms.alarmNames":                                      E("MetricAlarms of the namespace by alarm name; a name no alarm has is never in ALARM, as in CloudWatch"),
 	"deploymentConfiguration.alarms.enable":                                          E("whether deployments watch the alarms"),
 	"deploymentConfiguration.alarms.rollback":                                        E("the last COMPLETED deployment becomes PRIMARY again, its alarms not watched"),
-	"deploymentConfiguration.bakeTimeInMinutes":                                      U("a bake time belongs to BLUE_GREEN, LINEAR and CANARY deployments, which Berth does not run yet"),
-	"deploymentConfiguration.canaryConfiguration":                                    U("CANARY deployments are not run yet"),
-	"deploymentConfiguration.canaryConfiguration.canaryPercent":                      U("see canaryConfiguration"),
+	"deploymentConfiguration.bakeTimeInMinutes":                                      E("BLUE_GREEN, LINEAR and CANARY: blue keeps its tasks that long after the last production shift, and a rollback returns traffic to them (ECS minutes; --deployment-minute shortens them)"),
+	"deploymentConfiguration.canaryConfiguration":                                    A("the canary step and its bake are run and recorded (status.strategy); see strategy for how its weight reaches the tasks"),
+	"deploymentConfiguration.canaryConfiguration.canaryPercent":                      E("see canaryConfiguration"),
 	"deploymentConfiguration.canaryConfiguration.canaryBakeTimeInMinutes":            U("see canaryConfiguration"),
-	"deploymentConfiguration.linearConfiguration":                                    U("LINEAR deployments are not run yet"),
-	"deploymentConfiguration.linearConfiguration.stepPercent":                        U("see linearConfiguration"),
+	"deploymentConfiguration.linearConfiguration":                                    A("the steps and their bakes are run and recorded (status.strategy); see strategy for how their weights reach the tasks"),
+	"deploymentConfiguration.linearConfiguration.stepPercent":                        E("see linearConfiguration"),
 	"deploymentConfiguration.linearConfiguration.stepBakeTimeInMinutes":              U("see linearConfiguration"),
-	"deploymentConfiguration.lifecycleHooks":                                         U("lifecycle hooks are not run yet"),
-	"deploymentConfiguration.lifecycleHooks[].hookTargetArn":                         U("see lifecycleHooks"),
-	"deploymentConfiguration.lifecycleHooks[].hookDetails":                           U("see lifecycleHooks"),
-	"deploymentConfiguration.lifecycleHooks[].lifecycleStages":                       U("see lifecycleHooks"),
-	"deploymentConfiguration.lifecycleHooks[].roleArn":                               U("see lifecycleHooks"),
-	"deploymentConfiguration.lifecycleHooks[].targetType":                            U("see lifecycleHooks"),
-	"deploymentConfiguration.lifecycleHooks[].timeoutConfiguration":                  U("see lifecycleHooks"),
-	"deploymentConfiguration.lifecycleHooks[].timeoutConfiguration.action":           U("see lifecycleHooks"),
-	"deploymentConfiguration.lifecycleHooks[].timeoutConfiguration.timeoutInMinutes": U("see lifecycleHooks"),
+	"deploymentConfiguration.lifecycleHooks":                                         A("run at ECS's stages as Jobs made from a CronJob (docs/hooks.md); the Job's outcome is the hook's"),
+	"deploymentConfiguration.lifecycleHooks[].hookTargetArn":                         A("arn:aws:lambda:…:function:<name> names the CronJob <name> of the namespace (docs/hooks.md)"),
+	"deploymentConfiguration.lifecycleHooks[].hookDetails":                           E("in the event the Job gets (ECS_LIFECYCLE_HOOK_EVENT)"),
+	"deploymentConfiguration.lifecycleHooks[].lifecycleStages":                       E("the stages the hook runs at"),
+	"deploymentConfiguration.lifecycleHooks[].roleArn":                               U("not read: the Job runs as its CronJob's ServiceAccount"),
+	"deploymentConfiguration.lifecycleHooks[].targetType":                            A("AWS_LAMBDA runs a Job; PAUSE waits for its timeout's action (ContinueServiceDeployment is not served yet)"),
+	"deploymentConfiguration.lifecycleHooks[].timeoutConfiguration":                  E("see its members"),
+	"deploymentConfiguration.lifecycleHooks[].timeoutConfiguration.action":           E("ROLLBACK or CONTINUE when the hook has not answered in time"),
+	"deploymentConfiguration.lifecycleHooks[].timeoutConfiguration.timeoutInMinutes": E("from the hook's first invocation"),
 
 	"loadBalancers":                                                 E("one Kubernetes Service per target group, whose endpoints are the ready tasks (docs/services.md)"),
 	"loadBalancers[].targetGroupArn":                                E("the target group's name (…:targetgroup/<name>/<id>) names the Kubernetes Service"),
 	"loadBalancers[].loadBalancerName":                              E("a Classic Load Balancer's name names the Kubernetes Service"),
 	"loadBalancers[].containerName":                                 E("the container whose port the Service targets"),
 	"loadBalancers[].containerPort":                                 E("the Service's port and target port"),
-	"loadBalancers[].advancedConfiguration":                         U("the blue/green test listener and alternate target group are not used yet"),
-	"loadBalancers[].advancedConfiguration.alternateTargetGroupArn": U("see advancedConfiguration"),
-	"loadBalancers[].advancedConfiguration.productionListenerRule":  U("see advancedConfiguration"),
-	"loadBalancers[].advancedConfiguration.testListenerRule":        U("see advancedConfiguration"),
-	"loadBalancers[].advancedConfiguration.roleArn":                 U("see advancedConfiguration"),
+	"loadBalancers[].advancedConfiguration":                         A("BLUE_GREEN, LINEAR and CANARY: the target group's Kubernetes Service is the production listener, <target group>-test the test listener (docs/services.md)"),
+	"loadBalancers[].advancedConfiguration.alternateTargetGroupArn": A("not used: the listeners' Services select the revision they serve"),
+	"loadBalancers[].advancedConfiguration.productionListenerRule":  A("the target group's Kubernetes Service"),
+	"loadBalancers[].advancedConfiguration.testListenerRule":        A("a Kubernetes Service <target group>-test that selects the revision test traffic goes to"),
+	"loadBalancers[].advancedConfiguration.roleArn":                 U("not read"),
 
 	"networkConfiguration":                                    A("awsvpc: each task has its own IP on the pod network; see the members"),
 	"networkConfiguration.awsvpcConfiguration":                A("see its members"),
@@ -166,17 +166,21 @@ func ServiceNotes(spec *ecsv1alpha1.ServiceSpec) []Note {
 		switch dc.Type {
 		case ecsv1alpha1.DeploymentControllerTypeCodeDeploy:
 			own = append(own, Note{Path: "deploymentController.type", Level: Approximated,
-				Message: "CODE_DEPLOY: CodeDeploy is not called; Berth deploys the service itself, ROLLING (blue/green is not implemented yet)"})
+				Message: "CODE_DEPLOY: CodeDeploy is not called; Berth deploys the service itself, BLUE_GREEN (status.strategy)"})
 		case ecsv1alpha1.DeploymentControllerTypeExternal:
 			own = append(own, Note{Path: "deploymentController.type", Level: Unsupported,
 				Message: "EXTERNAL: task sets are not implemented; Berth deploys the service itself, ROLLING"})
 		}
 	}
-	if dc := spec.DeploymentConfiguration; dc != nil {
+	codeDeploy := spec.DeploymentController != nil && spec.DeploymentController.Type == ecsv1alpha1.DeploymentControllerTypeCodeDeploy
+	if dc := spec.DeploymentConfiguration; dc != nil && (codeDeploy || dc.Strategy != "" && dc.Strategy != ecsv1alpha1.DeploymentStrategyRolling) && len(spec.CapacityProviderStrategy) > 1 {
+		own = append(own, Note{Path: "deploymentConfiguration.strategy", Level: Approximated,
+			Message: "a service whose tasks are split over several capacity providers (one Deployment each) deploys ROLLING"})
+	} else if dc != nil && !codeDeploy {
 		switch dc.Strategy {
-		case ecsv1alpha1.DeploymentStrategyBlueGreen, ecsv1alpha1.DeploymentStrategyLinear, ecsv1alpha1.DeploymentStrategyCanary:
+		case ecsv1alpha1.DeploymentStrategyLinear, ecsv1alpha1.DeploymentStrategyCanary:
 			own = append(own, Note{Path: "deploymentConfiguration.strategy", Level: Approximated,
-				Message: string(dc.Strategy) + " is not implemented yet: the service deploys ROLLING, within maximumPercent and minimumHealthyPercent"})
+				Message: string(dc.Strategy) + ": the steps run and their weights are recorded in status.strategy, but each listener's Kubernetes Service serves the revision with most of its traffic (weighted HTTPRoutes are not applied yet)"})
 		}
 	}
 	return ServiceLayout.Report(spec, own)

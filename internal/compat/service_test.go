@@ -40,7 +40,7 @@ func TestServiceNotes(t *testing.T) {
 	// The approximated networkConfiguration, and below it what is not
 	// supported (subnets, security groups), each for itself; its
 	// awsvpcConfiguration, whose entry only points to its members, not.
-	want := []string{"deploymentConfiguration.strategy", "deploymentController.type", "networkConfiguration",
+	want := []string{"deploymentController.type", "networkConfiguration",
 		"networkConfiguration.awsvpcConfiguration.securityGroups", "networkConfiguration.awsvpcConfiguration.subnets", "platformVersion"}
 	if !reflect.DeepEqual(paths, want) {
 		t.Errorf("paths = %q, want %q", paths, want)
@@ -51,6 +51,13 @@ func TestServiceNotes(t *testing.T) {
 	// Deterministic: the same spec gives the same notes.
 	if again := ServiceNotes(bg); !reflect.DeepEqual(again, got) {
 		t.Errorf("notes differ between two runs:\n%+v\n%+v", got, again)
+	}
+	// LINEAR's weights are approximated; BLUE_GREEN's all-at-once switch
+	// is not.
+	linear := plain.DeepCopy()
+	linear.DeploymentConfiguration.Strategy = ecsv1alpha1.DeploymentStrategyLinear
+	if notes := ServiceNotes(linear); len(notes) != 1 || notes[0].Path != "deploymentConfiguration.strategy" || notes[0].Level != Approximated {
+		t.Errorf("LINEAR: notes %+v, want the strategy approximated", notes)
 	}
 }
 
