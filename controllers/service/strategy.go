@@ -143,6 +143,11 @@ func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope, want *apps
 	s.plan = rollout.Plan(in)
 	if !l.idle() {
 		for _, e := range l.out.Events {
+			if e.Reason == strategy.ReasonDeploymentCompleted {
+				// The scheduler says it, when the deployment's tasks all
+				// run and the other revision's are gone.
+				continue
+			}
 			s.plan.Messages = append(s.plan.Messages, rollout.Message{Reason: e.Reason, Warning: e.Warning, Text: e.Text})
 		}
 		if !l.out.Recheck.IsZero() {

@@ -179,7 +179,7 @@ func startManager() (*runningManager, error) {
 	cfg := rest.CopyConfig(saCfg)
 	cfg.Wrap(writes.wrap)
 	ctx, cancel := context.WithCancel(context.Background())
-	mgr, err := operator.New(ctx, cfg, operator.Options{Controllers: controllers.Config{SkipNameValidation: true, CostInterval: 3 * time.Second, SchedulerProfiles: true, RetentionClock: retention}, MetricsStore: metricStore})
+	mgr, err := operator.New(ctx, cfg, operator.Options{Controllers: controllers.Config{SkipNameValidation: true, CostInterval: 3 * time.Second, SchedulerProfiles: true, RetentionClock: retention, DeploymentMinute: deploymentMinute}, MetricsStore: metricStore})
 	if err != nil {
 		cancel()
 		return nil, err
