@@ -20,12 +20,12 @@ import (
 	"github.com/berth-dev/berth/internal/translate"
 )
 
-// webRevision registers web:n, whose container serves on 8080.
+// webRevision registers bg:n, whose container serves on 8080.
 func (h *harness) webRevision(n int32) {
 	h.t.Helper()
-	rev := &ecsv1alpha1.TaskDefinitionRevision{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: fmt.Sprintf("web-%d", n),
-		Labels: map[string]string{ecsv1alpha1.LabelTaskDefinition: "web", ecsv1alpha1.LabelRevision: fmt.Sprint(n)}}}
-	rev.Spec.Family, rev.Spec.Revision = "web", n
+	rev := &ecsv1alpha1.TaskDefinitionRevision{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: fmt.Sprintf("bg-%d", n),
+		Labels: map[string]string{ecsv1alpha1.LabelTaskDefinition: "bg", ecsv1alpha1.LabelRevision: fmt.Sprint(n)}}}
+	rev.Spec.Family, rev.Spec.Revision = "bg", n
 	rev.Spec.RequiresCompatibilities = []ecsv1alpha1.Compatibility{ecsv1alpha1.CompatibilityFargate}
 	rev.Spec.NetworkMode = ecsv1alpha1.NetworkModeAwsvpc
 	rev.Spec.Cpu, rev.Spec.Memory = "256", "512"
@@ -40,7 +40,7 @@ func (h *harness) webRevision(n int32) {
 func (h *harness) blueGreenService(hooks ...ecsv1alpha1.DeploymentLifecycleHook) *ecsv1alpha1.Service {
 	svc := &ecsv1alpha1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "web",
 		Annotations: map[string]string{translate.AnnotationDeregistrationDelay: "0"}}}
-	svc.Spec.TaskDefinition, svc.Spec.DesiredCount, svc.Spec.LaunchType = "web", ptr.To[int32](2), ecsv1alpha1.LaunchTypeFargate
+	svc.Spec.TaskDefinition, svc.Spec.DesiredCount, svc.Spec.LaunchType = "bg", ptr.To[int32](2), ecsv1alpha1.LaunchTypeFargate
 	svc.Spec.DeploymentConfiguration = &ecsv1alpha1.DeploymentConfiguration{Strategy: ecsv1alpha1.DeploymentStrategyBlueGreen,
 		BakeTimeInMinutes: ptr.To[int32](1), LifecycleHooks: hooks}
 	svc.Spec.LoadBalancers = []ecsv1alpha1.LoadBalancer{{
@@ -188,7 +188,7 @@ func TestBlueGreenDeployment(t *testing.T) {
 	h.reconcile(svc.Name)
 	h.g.Expect(h.get(svc)).To(Succeed())
 	h.g.Expect(meta.IsStatusConditionTrue(svc.Status.Conditions, ecsv1alpha1.ConditionReady)).To(BeTrue(), "%+v", svc.Status.Conditions)
-	h.g.Expect(svc.Status.TaskDefinition).To(HaveSuffix("task-definition/web:2"))
+	h.g.Expect(svc.Status.TaskDefinition).To(HaveSuffix("task-definition/bg:2"))
 	h.g.Expect(h.selects("web-tg")).To(BeEmpty(), "one revision: every task of the Service")
 	h.g.Expect(h.replicas("web--b")).To(Equal(int32(2)))
 	h.writes.Take()
@@ -252,7 +252,7 @@ func TestBlueGreenHookTimeoutRollsBack(t *testing.T) {
 	h.reconcile(svc.Name)
 	h.g.Expect(h.get(svc)).To(Succeed())
 	h.g.Expect(svc.Status.Strategy.Status).To(Equal(ecsv1alpha1.ServiceDeploymentRollbackSuccessful))
-	h.g.Expect(svc.Status.Deployments[0].TaskDefinition).To(HaveSuffix("task-definition/web:1"))
+	h.g.Expect(svc.Status.Deployments[0].TaskDefinition).To(HaveSuffix("task-definition/bg:1"))
 	h.g.Expect(svc.Status.Deployments[0].Status).To(Equal(ecsv1alpha1.DeploymentPrimary))
 	msgs := []string{}
 	for _, e := range svc.Status.Events {
