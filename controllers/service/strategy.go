@@ -9,6 +9,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
@@ -17,6 +18,8 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gatewayv1ac "sigs.k8s.io/gateway-api/applyconfiguration/apis/v1"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/hooks"
@@ -161,6 +164,9 @@ func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope, want *apps
 		return err
 	}
 	if err := r.reconcileKubeServices(ctx, s); err != nil {
+		return err
+	}
+	if err := r.reconcileRoutes(ctx, s); err != nil {
 		return err
 	}
 	return r.invokeHooks(ctx, s)
@@ -524,5 +530,92 @@ func (s *scope) listenerServices(want []*corev1ac.ServiceApplyConfiguration, liv
 	for _, ks := range tests {
 		pin(ks, test)
 	}
-	return append(want, tests...), nil
+	want = append(want, tests...)
+	if !s.features.GatewayAPI {
+		return want, nil
+	}
+	t, hashes, ok := s.traffic()
+	if !ok {
+		return want, nil
+	}
+	revs, err := translate.RevisionServices(s.svc, lbs, t)
+	if err != nil {
+		return nil, err
+	}
+	for _, rs := range revs {
+		if !s.lifecycle.idle() {
+			// A revision with no task yet selects none.
+			hash := podTemplateHash(s.pods, hashes[rs.DeploymentID])
+			if hash == "" {
+				hash = "none"
+			}
+			rs.Service.Spec.WithSelector(map[string]string{LabelPodTemplateHash: hash})
+		}
+		want = append(want, rs.Service)
+	}
+	return want, nil
+}
+
+// traffic is how the load balancers' traffic is split now, for the
+// HTTPRoutes, and the template hash of each revision it names; ok is
+// false when no revision runs.
+func (s *scope) traffic() (t translate.Traffic, hashes map[string]string, ok bool) {
+	l := s.lifecycle
+	if l.idle() {
+		if s.plan.Run == nil {
+			return t, nil, false
+		}
+		return translate.Traffic{Green: s.plan.Run.ID}, map[string]string{s.plan.Run.ID: s.plan.Run.TemplateHash}, true
+	}
+	return translate.Traffic{Blue: l.blueID, Green: l.greenID, Production: l.out.Production, Test: l.out.Test},
+		map[string]string{l.blueID: l.blueHash, l.greenID: s.want.Hash}, true
+}
+
+// reconcileRoutes applies the HTTPRoutes of a BLUE_GREEN, LINEAR or
+// CANARY Service with the annotation ecs.berth.dev/gateway, where the
+// cluster serves Gateway API, weighted as the lifecycle decided, and
+// deletes those no longer asked for.
+func (r *Reconciler) reconcileRoutes(ctx context.Context, s *scope) error {
+	if !s.features.GatewayAPI {
+		return nil
+	}
+	var want []*gatewayv1ac.HTTPRouteApplyConfiguration
+	if t, _, ok := s.traffic(); ok {
+		var err error
+		if want, err = translate.HTTPRoutes(s.svc, t); err != nil {
+			return &resolve.Problem{Condition: ecsv1alpha1.ConditionDeploymentAvailable, Reason: ecsv1alpha1.ReasonInvalidParameter,
+				Message: fmt.Sprintf("InvalidParameterException: %s", err)}
+		}
+	}
+	var live gatewayv1.HTTPRouteList
+	if err := r.Client.List(ctx, &live, client.InNamespace(s.svc.Namespace), client.MatchingLabels(translate.ServiceSelector(s.svc))); err != nil {
+		return fmt.Errorf("list HTTPRoutes: %w", err)
+	}
+	byName := map[string]*gatewayv1.HTTPRoute{}
+	for i := range live.Items {
+		byName[live.Items[i].Name] = &live.Items[i]
+	}
+	for _, route := range want {
+		applied := translate.AppliedHash(route)
+		route.WithAnnotations(map[string]string{AnnotationAppliedHash: applied})
+		cur := byName[*route.Name]
+		delete(byName, *route.Name)
+		if cur != nil && cur.Annotations[AnnotationAppliedHash] == applied {
+			continue
+		}
+		if err := r.Client.Apply(ctx, route, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+			return fmt.Errorf("apply HTTPRoute %s: %w", *route.Name, err)
+		}
+		logf.FromContext(ctx).Info("Applied HTTPRoute", "httpRoute", klog.KRef(s.svc.Namespace, *route.Name))
+	}
+	for _, stale := range byName {
+		if !metav1.IsControlledBy(stale, s.svc) {
+			continue
+		}
+		if err := r.Client.Delete(ctx, stale, client.Preconditions{UID: &stale.UID}); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("delete HTTPRoute %s: %w", stale.Name, err)
+		}
+		logf.FromContext(ctx).Info("Deleted HTTPRoute", "httpRoute", klog.KObj(stale))
+	}
+	return nil
 }

@@ -4,18 +4,22 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/strategy"
 	"github.com/berth-dev/berth/internal/translate"
 )
@@ -181,8 +185,15 @@ func TestBlueGreenDeployment(t *testing.T) {
 	h.g.Expect(h.get(svc)).To(Succeed())
 	h.g.Expect(svc.Status.Strategy.Status).To(Equal(ecsv1alpha1.ServiceDeploymentSuccessful))
 	h.g.Expect(svc.Status.Strategy.Production).To(Equal("web--b"))
-	h.g.Expect(svc.Status.ServiceDeployments[0].Status).To(Equal(ecsv1alpha1.ServiceDeploymentSuccessful))
-	h.g.Expect(svc.Status.ServiceDeployments[0].LifecycleStage).To(Equal(string(strategy.StageCleanUp)))
+	var rec *ecsv1alpha1.ServiceDeploymentRecord
+	for i := range svc.Status.ServiceDeployments {
+		if svc.Status.ServiceDeployments[i].ID == svc.Status.Strategy.DeploymentID {
+			rec = &svc.Status.ServiceDeployments[i]
+		}
+	}
+	h.g.Expect(rec).NotTo(BeNil())
+	h.g.Expect(rec.Status).To(Equal(ecsv1alpha1.ServiceDeploymentSuccessful))
+	h.g.Expect(rec.LifecycleStage).To(Equal(string(strategy.StageCleanUp)))
 	h.g.Expect(h.events.Take()).To(ContainElement(HaveField("Note", MatchRegexp(`^service web \(deployment ecs-svc/\d+\) deployment completed\.$`))))
 
 	h.reconcile(svc.Name)
@@ -269,4 +280,84 @@ func TestBlueGreenHookTimeoutRollsBack(t *testing.T) {
 	for i := range now.Items {
 		h.g.Expect(now.Items[i].UID).To(Equal(bluePods.Items[i].UID), "blue's tasks never stopped")
 	}
+}
+
+// routeWeights are the backends of an HTTPRoute, "name=weight", in order.
+func (h *harness) routeWeights(name string) []string {
+	h.t.Helper()
+	route := &gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: name}}
+	h.g.Expect(h.get(route)).To(Succeed())
+	h.g.Expect(route.Spec.Rules).To(HaveLen(1))
+	var out []string
+	for _, b := range route.Spec.Rules[0].BackendRefs {
+		out = append(out, fmt.Sprintf("%s=%d", b.Name, ptr.Deref(b.Weight, 1)))
+	}
+	return out
+}
+
+// A LINEAR deployment of 25 % steps where the cluster has Gateway API and
+// the Service names a Gateway: the production HTTPRoute's weights follow
+// the steps, one step interval apart, each revision's backend Service
+// selecting its own tasks; the test route reaches green first; once the
+// deployment is over, the route has one backend.
+func TestLinearShiftsHTTPRouteWeights(t *testing.T) {
+	h := newHarness(t)
+	h.r.Minute = time.Second
+	h.r.Config.Features.GatewayAPI = true
+	h.webRevision(1)
+	svc := h.blueGreenService()
+	svc.Annotations[translate.AnnotationGateway] = "infra/public"
+	svc.Spec.DeploymentConfiguration.Strategy = ecsv1alpha1.DeploymentStrategyLinear
+	svc.Spec.DeploymentConfiguration.LinearConfiguration = &ecsv1alpha1.LinearConfiguration{StepPercent: ptr.To(25.0), StepBakeTimeInMinutes: ptr.To[int32](1)}
+	h.g.Expect(env.Direct.Update(context.Background(), svc)).To(Succeed())
+	h.reconcile(svc.Name)
+	h.reconcile(svc.Name)
+	h.converge("web")
+	h.reconcile(svc.Name)
+	h.g.Expect(h.get(svc)).To(Succeed())
+	blueID := svc.Status.Deployments[0].ID
+	blueSvc := "web-tg-" + names.ShortRevisionID(blueID)
+	h.g.Expect(h.routeWeights("web-tg")).To(Equal([]string{blueSvc + "=1000"}))
+
+	h.webRevision(2)
+	h.reconcile(svc.Name)
+	h.converge("web--b")
+	h.g.Expect(h.get(svc)).To(Succeed())
+	greenSvc := "web-tg-" + names.ShortRevisionID(svc.Status.Strategy.DeploymentID)
+	var seen []string
+	record := func() {
+		w := strings.Join(h.routeWeights("web-tg"), " ")
+		if len(seen) == 0 || seen[len(seen)-1] != w {
+			seen = append(seen, w)
+		}
+	}
+	for range 12 {
+		h.reconcile(svc.Name)
+		record()
+		h.g.Expect(h.get(svc)).To(Succeed())
+		if svc.Status.Strategy.LifecycleStage == string(strategy.StageBakeTime) {
+			break
+		}
+		h.clock.SetTime(h.clock.Now().Add(1100 * time.Millisecond))
+	}
+	h.g.Expect(seen).To(Equal([]string{
+		blueSvc + "=1000 " + greenSvc + "=0",
+		blueSvc + "=750 " + greenSvc + "=250",
+		blueSvc + "=500 " + greenSvc + "=500",
+		blueSvc + "=250 " + greenSvc + "=750",
+		blueSvc + "=0 " + greenSvc + "=1000",
+	}))
+	h.g.Expect(h.routeWeights("web-tg-test")).To(Equal([]string{blueSvc + "=0", greenSvc + "=1000"}))
+	h.g.Expect(h.selects(blueSvc)).To(Equal(h.podHash("web")))
+	h.g.Expect(h.selects(greenSvc)).To(Equal(h.podHash("web--b")))
+
+	h.clock.SetTime(h.clock.Now().Add(2 * time.Second))
+	h.reconcile(svc.Name)
+	h.converge("web")
+	h.reconcile(svc.Name)
+	h.reconcile(svc.Name)
+	h.g.Expect(h.get(svc)).To(Succeed())
+	h.g.Expect(svc.Status.Strategy.Status).To(Equal(ecsv1alpha1.ServiceDeploymentSuccessful))
+	h.g.Expect(h.routeWeights("web-tg")).To(Equal([]string{greenSvc + "=1000"}))
+	h.g.Expect(h.get(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: blueSvc}})).To(Satisfy(apierrors.IsNotFound), "blue's backend is gone")
 }

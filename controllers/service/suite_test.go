@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 func run(m *testing.M) int {
 	root, _ := filepath.Abs("../..")
 	var err error
-	env, err = testenv.Start(root)
+	env, err = testenv.Start(root, testenv.WithGatewayAPI())
 	defer env.Stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/controllers"
@@ -52,6 +53,10 @@ func Scheme() *runtime.Scheme {
 		panic(err)
 	}
 	if err := ecsv1alpha1.AddToScheme(s); err != nil {
+		panic(err)
+	}
+	// HTTPRoutes, where the cluster serves Gateway API.
+	if err := gatewayv1.Install(s); err != nil {
 		panic(err)
 	}
 	return s

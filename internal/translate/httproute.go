@@ -1,12 +1,15 @@
 package translate
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gatewayv1ac "sigs.k8s.io/gateway-api/applyconfiguration/apis/v1"
 
@@ -245,4 +248,54 @@ func (r gatewayRef) apply() *gatewayv1ac.ParentReferenceApplyConfiguration {
 		p.WithSectionName(gatewayv1.SectionName(r.section))
 	}
 	return p
+}
+
+// RoleRevision is the role (LabelRole) of a Kubernetes Service that
+// selects one service revision's tasks behind a target group: an
+// HTTPRoute's backend.
+const RoleRevision = "revision"
+
+// RevisionService is one HTTPRoute backend: the Kubernetes Service of one
+// revision (its deployment id) behind a target group.
+type RevisionService struct {
+	DeploymentID string
+	Service      *corev1ac.ServiceApplyConfiguration
+}
+
+// RevisionServices are the backends of the routes HTTPRoutes makes for t:
+// for each target group's Service in lbServices (as KubeServices made
+// them) that a route leads to, one copy per revision of t (Green, and Blue
+// when it is another), named names.RevisionService, with the role
+// RoleRevision. The caller points each selector at its revision's tasks.
+// Without AnnotationGateway there are none.
+func RevisionServices(svc *ecsv1alpha1.Service, lbServices []*corev1ac.ServiceApplyConfiguration, t Traffic) ([]RevisionService, error) {
+	if len(svc.Spec.LoadBalancers) == 0 || svc.Annotations[AnnotationGateway] == "" {
+		return nil, nil
+	}
+	ids := []string{t.Green}
+	if t.Blue != "" && t.Blue != t.Green {
+		ids = []string{t.Blue, t.Green}
+	}
+	var res []RevisionService
+	for _, lb := range lbServices {
+		for _, id := range ids {
+			raw, err := json.Marshal(lb)
+			if err != nil {
+				return nil, err
+			}
+			c := &corev1ac.ServiceApplyConfiguration{}
+			if err := json.Unmarshal(raw, c); err != nil {
+				return nil, err
+			}
+			c.WithName(names.RevisionService(*lb.Name, id)).WithLabels(map[string]string{LabelRole: RoleRevision})
+			if c.Spec != nil {
+				// A backend is reached through the Gateway: a ClusterIP
+				// Service.
+				c.Spec.Type = nil
+				c.Spec.WithType(corev1.ServiceTypeClusterIP)
+			}
+			res = append(res, RevisionService{DeploymentID: id, Service: c})
+		}
+	}
+	return res, nil
 }

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
@@ -206,5 +209,44 @@ func TestParseGatewayRef(t *testing.T) {
 		if err == nil && got != c.want {
 			t.Errorf("parseGatewayRef(%q) = %+v, want %+v", c.in, got, c.want)
 		}
+	}
+}
+
+// TestRevisionServices: each target group's Service is copied once per
+// revision of the split, named after the revision, ClusterIP, with the
+// revision role; one revision gives one; without the Gateway annotation,
+// none.
+func TestRevisionServices(t *testing.T) {
+	svc := &ecsv1alpha1.Service{}
+	svc.Name, svc.Namespace = "web", "ns"
+	svc.Annotations = map[string]string{AnnotationGateway: "gw", AnnotationLoadBalancerType: "LoadBalancer"}
+	svc.Spec.LoadBalancers = []ecsv1alpha1.LoadBalancer{{TargetGroupArn: "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/web-tg/1", ContainerName: "app", ContainerPort: ptr.To[int32](8080)}}
+	td := &ecsv1alpha1.RegisterTaskDefinitionInput{ContainerDefinitions: []ecsv1alpha1.ContainerDefinition{{Name: "app",
+		PortMappings: []ecsv1alpha1.PortMapping{{ContainerPort: ptr.To[int32](8080)}}}}}
+	lbs, err := KubeServices(svc, td)
+	if err != nil || len(lbs) != 1 {
+		t.Fatalf("KubeServices: %v, %d", err, len(lbs))
+	}
+	two, err := RevisionServices(svc, lbs, Traffic{Blue: "ecs-svc/1111111111222", Green: "ecs-svc/3333333333444"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, rs := range two {
+		got = append(got, rs.DeploymentID+" "+*rs.Service.Name+" "+string(*rs.Service.Spec.Type)+" "+rs.Service.Labels[LabelRole])
+	}
+	want := []string{"ecs-svc/1111111111222 web-tg-1111111111 ClusterIP revision", "ecs-svc/3333333333444 web-tg-3333333333 ClusterIP revision"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if *lbs[0].Spec.Type != corev1.ServiceTypeLoadBalancer {
+		t.Errorf("the target group's Service was changed: %s", *lbs[0].Spec.Type)
+	}
+	if one, _ := RevisionServices(svc, lbs, Traffic{Green: "ecs-svc/3333333333444"}); len(one) != 1 {
+		t.Errorf("one revision: %d Services", len(one))
+	}
+	delete(svc.Annotations, AnnotationGateway)
+	if none, _ := RevisionServices(svc, lbs, Traffic{Green: "ecs-svc/3333333333444"}); len(none) != 0 {
+		t.Errorf("without the Gateway annotation: %d Services", len(none))
 	}
 }
