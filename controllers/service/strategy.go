@@ -567,6 +567,10 @@ func (s *scope) traffic() (t translate.Traffic, hashes map[string]string, ok boo
 		}
 		return translate.Traffic{Green: s.plan.Run.ID}, map[string]string{s.plan.Run.ID: s.plan.Run.TemplateHash}, true
 	}
+	if l.out.State.Final() && l.out.State.Rollback != nil {
+		// Rolled back: blue serves alone.
+		return translate.Traffic{Green: l.blueID}, map[string]string{l.blueID: l.blueHash}, true
+	}
 	return translate.Traffic{Blue: l.blueID, Green: l.greenID, Production: l.out.Production, Test: l.out.Test},
 		map[string]string{l.blueID: l.blueHash, l.greenID: s.want.Hash}, true
 }

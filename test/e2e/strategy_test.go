@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/hooks"
@@ -191,8 +193,8 @@ func TestBlueGreenDeployment(t *testing.T) {
 	Expect(w.mixed).To(BeEmpty(), "endpoint sets seen: %q", w.seen)
 	Expect(w.seen).To(Equal([]string{"rev 1", "rev 2"}), "all blue, then all green")
 	Expect(w.blueDuringBake).To(Equal(4), "blue's tasks stay for the bake; stages %q", w.stages)
-	Expect(w.stages).To(ContainElements(string(strategy.StageScaleUp), string(strategy.StageProductionTrafficShift),
-		string(strategy.StageBakeTime), string(strategy.StageCleanUp)))
+	// (PRODUCTION_TRAFFIC_SHIFT lasts one pass: the sampler may miss it.)
+	Expect(w.stages).To(ContainElements(string(strategy.StageScaleUp), string(strategy.StageBakeTime), string(strategy.StageCleanUp)))
 }
 
 // TestBlueGreenFailingHookRollsBack: the same deployment with a
@@ -266,4 +268,152 @@ func TestBlueGreenFailingHookRollsBack(t *testing.T) {
 	defer w.mu.Unlock()
 	Expect(w.mixed).To(BeEmpty(), "endpoint sets seen: %q", w.seen)
 	Expect(w.seen).To(Equal([]string{"rev 1"}), "production never left blue")
+}
+
+// routeSampler records, every 100 ms, each change of the backend weights
+// of HTTPRoutes, as "<blue weight>/<green weight>" (one backend: its
+// weight alone).
+type routeSampler struct {
+	mu     sync.Mutex
+	seen   map[string][]string
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func sampleRoutes(routes ...string) *routeSampler {
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &routeSampler{seen: map[string][]string{}, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		for ctx.Err() == nil {
+			for _, name := range routes {
+				route := &gatewayv1.HTTPRoute{}
+				if admin.Get(ctx, key(name), route) != nil || len(route.Spec.Rules) != 1 {
+					continue
+				}
+				var ws []string
+				for _, b := range route.Spec.Rules[0].BackendRefs {
+					ws = append(ws, fmt.Sprint(ptr.Deref(b.Weight, 1)))
+				}
+				w := strings.Join(ws, "/")
+				r.mu.Lock()
+				if s := r.seen[name]; len(s) == 0 || s[len(s)-1] != w {
+					r.seen[name] = append(s, w)
+				}
+				r.mu.Unlock()
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	return r
+}
+
+func (r *routeSampler) stop() map[string][]string {
+	r.cancel()
+	<-r.done
+	return r.seen
+}
+
+// TestTrafficShiftingWithHTTPRoutes: three services behind a Gateway
+// (annotation ecs.berth.dev/gateway; the local control plane serves
+// Gateway API, with no Gateway controller) move to revision 2 at once:
+// LINEAR 25 % every 30 s (6 ECS minutes, shortened) and CANARY 10 % then
+// the rest end SUCCESSFUL with their production HTTPRoute's weights
+// following the steps in order; a LINEAR service whose deployment alarm is
+// set to ALARM after its first step rolls back to 100 % blue.
+func TestTrafficShiftingWithHTTPRoutes(t *testing.T) {
+	RegisterTestingT(t)
+	ctx := context.Background()
+	alarm := &ecsv1alpha1.MetricAlarm{}
+	alarm.Name, alarm.Namespace = "shift-guard", ns
+	alarm.Spec = ecsv1alpha1.MetricAlarmSpec{
+		Namespace: "AWS/ECS", MetricName: "CPUUtilization", Statistic: ecsv1alpha1.StatisticMaximum,
+		Dimensions: []ecsv1alpha1.MetricDimension{{Name: "ClusterName", Value: "default"}, {Name: "ServiceName", Value: "guarded"}},
+		// A long period: a state set by annotation holds.
+		Period: ptr.To[int32](3600), EvaluationPeriods: ptr.To[int32](1),
+		Threshold: ptr.To(99.0), ComparisonOperator: ecsv1alpha1.AlarmComparisonOperator(ecsv1alpha1.GreaterThanThreshold),
+	}
+	Expect(admin.Create(ctx, alarm)).To(Succeed())
+	specs := map[string]func(*ecsv1alpha1.DeploymentConfiguration){
+		"linear": func(dc *ecsv1alpha1.DeploymentConfiguration) {
+			dc.Strategy = ecsv1alpha1.DeploymentStrategyLinear
+			dc.LinearConfiguration = &ecsv1alpha1.LinearConfiguration{StepPercent: ptr.To(25.0), StepBakeTimeInMinutes: ptr.To[int32](6)}
+		},
+		"canary": func(dc *ecsv1alpha1.DeploymentConfiguration) {
+			dc.Strategy = ecsv1alpha1.DeploymentStrategyCanary
+			dc.CanaryConfiguration = &ecsv1alpha1.CanaryConfiguration{CanaryPercent: ptr.To(10.0), CanaryBakeTimeInMinutes: ptr.To[int32](3)}
+		},
+		"guarded": func(dc *ecsv1alpha1.DeploymentConfiguration) {
+			dc.Strategy = ecsv1alpha1.DeploymentStrategyLinear
+			dc.LinearConfiguration = &ecsv1alpha1.LinearConfiguration{StepPercent: ptr.To(25.0), StepBakeTimeInMinutes: ptr.To[int32](6)}
+			dc.Alarms = &ecsv1alpha1.DeploymentAlarms{AlarmNames: []string{"shift-guard"}, Enable: true, Rollback: true}
+		},
+	}
+	for name, set := range specs {
+		Expect(admin.Create(ctx, webTaskDefinition(name, "public.ecr.aws/example/web:1"))).To(Succeed())
+		svc := blueGreenService(name, 4, 1)
+		svc.Annotations[translate.AnnotationGateway] = "gateways/public"
+		set(svc.Spec.DeploymentConfiguration)
+		Expect(admin.Create(ctx, svc)).To(Succeed())
+	}
+	for name := range specs {
+		expectStable(t, name, 4, "1")
+	}
+	r := sampleRoutes("linear-tg", "canary-tg", "guarded-tg")
+	defer r.stop()
+	for name := range specs {
+		updateWebTaskDefinition(t, name, "public.ecr.aws/example/web:2", 2)
+	}
+	// The guard goes into ALARM once the guarded service's first step
+	// (25 %) is on its route.
+	Eventually(func(g Gomega) {
+		route := &gatewayv1.HTTPRoute{}
+		g.Expect(admin.Get(ctx, key("guarded-tg"), route)).To(Succeed())
+		g.Expect(route.Spec.Rules[0].BackendRefs).To(HaveLen(2))
+		g.Expect(route.Spec.Rules[0].BackendRefs[1].Weight).To(Equal(ptr.To[int32](250)))
+	}).WithTimeout(3 * timeout).WithPolling(200 * time.Millisecond).Should(Succeed())
+	Eventually(func(g Gomega) {
+		g.Expect(admin.Get(ctx, key(alarm.Name), alarm)).To(Succeed())
+		alarm.Annotations = map[string]string{ecsv1alpha1.AnnotationSetAlarmState: "ALARM", ecsv1alpha1.AnnotationSetAlarmStateReason: "e2e: mid-way"}
+		g.Expect(admin.Update(ctx, alarm)).To(Succeed())
+	}).WithTimeout(timeout).Should(Succeed())
+
+	final := map[string]ecsv1alpha1.ServiceDeploymentState{
+		"linear": ecsv1alpha1.ServiceDeploymentSuccessful, "canary": ecsv1alpha1.ServiceDeploymentSuccessful,
+		"guarded": ecsv1alpha1.ServiceDeploymentRollbackSuccessful,
+	}
+	for name, want := range final {
+		Eventually(func(g Gomega) {
+			svc := getService(g, name)
+			g.Expect(svc.Status.Strategy).NotTo(BeNil())
+			g.Expect(svc.Status.Strategy.Status).To(Equal(want), "%s: %+v", name, svc.Status.Strategy)
+		}).WithTimeout(4 * timeout).WithPolling(time.Second).Should(Succeed())
+	}
+	expectStable(t, "linear", 4, "2")
+	expectStable(t, "canary", 4, "2")
+	guarded := expectStable(t, "guarded", 4, "1")
+	var msgs []string
+	for _, e := range guarded.Status.Events {
+		msgs = append(msgs, e.Message)
+	}
+	Expect(msgs).To(ContainElement(MatchRegexp(`^service guarded \(deployment ecs-svc/\d+\) deployment failed: alarm detected\.$`)))
+	want := map[string][]string{
+		"linear-tg":  {"1000", "1000/0", "750/250", "500/500", "250/750", "0/1000", "1000"},
+		"canary-tg":  {"1000", "1000/0", "900/100", "0/1000", "1000"},
+		"guarded-tg": {"1000", "1000/0", "750/250", "1000/0", "1000"},
+	}
+	Eventually(func(g Gomega) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		for name, w := range want {
+			g.Expect(r.seen[name]).To(HaveLen(len(w)), "%s: %q", name, r.seen[name])
+		}
+	}).WithTimeout(timeout).Should(Succeed())
+	seen := r.stop()
+	for name, w := range want {
+		Expect(seen[name]).To(Equal(w), "%s's weights, blue/green, in order", name)
+	}
 }
