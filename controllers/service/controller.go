@@ -229,8 +229,11 @@ type scope struct {
 	now     time.Time
 	problem *resolve.Problem
 	// lifecycle is the BLUE_GREEN, LINEAR or CANARY deployment (nil for a
-	// ROLLING service).
-	lifecycle *lifecycle
+	// ROLLING service); pinPending: a listener's Service was given the
+	// selector of the revision it serves in this reconcile (or has none
+	// yet).
+	lifecycle  *lifecycle
+	pinPending bool
 }
 
 // Reconcile runs the Service's scheduler, brings its Deployment to what

@@ -160,10 +160,16 @@ func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope, want *apps
 			}
 		}
 	}
-	if err := r.applySlots(ctx, s, want); err != nil {
+	// The listeners first: a Service pinned to blue before green has a
+	// task, so that no green task is ever an endpoint before its time.
+	run, err := r.slotRun(ctx, s, want)
+	if err != nil {
 		return err
 	}
 	if err := r.reconcileKubeServices(ctx, s); err != nil {
+		return err
+	}
+	if err := r.applySlots(ctx, s, run); err != nil {
 		return err
 	}
 	if err := r.reconcileRoutes(ctx, s); err != nil {
@@ -350,38 +356,56 @@ func podReady(pod *corev1.Pod) bool {
 	return false
 }
 
-// applySlots applies the Deployment of each slot: idle, production runs
-// the revision the scheduler runs (the spec's, or the last completed one
-// after a failure) at the desired count, and the other slot none; during
-// a deployment, green runs the spec's revision and blue keeps its own,
-// each with the replicas the lifecycle decided.
-func (r *Reconciler) applySlots(ctx context.Context, s *scope, want *appsv1ac.DeploymentApplyConfiguration) error {
+// slotRun decides what the slots run and sets s.running: idle,
+// production runs the revision the scheduler runs (the spec's, or the last
+// completed one after a failure), whose Deployment it returns; during a
+// deployment, green runs the spec's revision (want) and blue keeps its
+// own.
+func (r *Reconciler) slotRun(ctx context.Context, s *scope, want *appsv1ac.DeploymentApplyConfiguration) (*appsv1ac.DeploymentApplyConfiguration, error) {
+	if s.lifecycle.idle() {
+		runs, err := r.runDeployments(ctx, s, []*appsv1ac.DeploymentApplyConfiguration{want})
+		if err != nil {
+			return nil, err
+		}
+		return runs[0], nil
+	}
+	s.running = s.revision
+	if s.lifecycle.out.State.Rollback != nil {
+		if rev, err := resolve.InUse(ctx, r.Client, s.svc.Namespace, s.runningArn()); err == nil {
+			s.running = rev
+		}
+	}
+	return want, nil
+}
+
+// applySlots applies the Deployment of each slot (run, from slotRun):
+// idle, production at the desired count and the other slot at none;
+// during a deployment, each with the replicas the lifecycle decided. Green
+// starts no task before the API server holds the listeners' selectors
+// pinned to blue (s.pinPending): the next reconcile starts them.
+func (r *Reconciler) applySlots(ctx context.Context, s *scope, run *appsv1ac.DeploymentApplyConfiguration) error {
 	l := s.lifecycle
 	desired := ptr.Deref(s.svc.Spec.DesiredCount, 0)
 	if len(s.placement.Providers) == 1 {
 		s.split = []ecsv1alpha1.CapacityProviderTasks{{CapacityProvider: translate.ProviderName(s.placement.Providers[0]), DesiredCount: desired}}
 	}
 	if l.idle() {
-		runs, err := r.runDeployments(ctx, s, []*appsv1ac.DeploymentApplyConfiguration{want})
-		if err != nil {
-			return err
-		}
 		replicas := desired
 		if s.plan.Run == nil {
 			replicas = 0
 		}
-		if err := r.applyDeployment(ctx, s, inSlot(s.svc, runs[0], l.prod, replicas)); err != nil {
+		if err := r.applyDeployment(ctx, s, inSlot(s.svc, run, l.prod, replicas)); err != nil {
 			return err
 		}
 		return r.scaleSlot(ctx, s, otherSlot(s.svc, l.prod), 0)
 	}
-	s.running = s.revision
-	if l.out.State.Rollback != nil {
-		if rev, err := resolve.InUse(ctx, r.Client, s.svc.Namespace, s.runningArn()); err == nil {
-			s.running = rev
+	green := l.out.Replicas.Green
+	if s.pinPending {
+		if live := s.liveDeployment(l.green); live == nil || live.Status.Replicas == 0 {
+			green = 0
 		}
 	}
-	if err := r.applyDeployment(ctx, s, inSlot(s.svc, want, l.green, l.out.Replicas.Green)); err != nil {
+	if err := r.applyDeployment(ctx, s, inSlot(s.svc, run, l.green, green)); err != nil {
 		return err
 	}
 	return r.scaleSlot(ctx, s, l.prod, l.out.Replicas.Blue)
@@ -522,6 +546,9 @@ func (s *scope) listenerServices(want []*corev1ac.ServiceApplyConfiguration, liv
 		}
 		if hash != "" {
 			ks.Spec.WithSelector(map[string]string{LabelPodTemplateHash: hash})
+		}
+		if cur := live[*ks.Name]; cur == nil || cur.Spec.Selector[LabelPodTemplateHash] != hash {
+			s.pinPending = true
 		}
 	}
 	for _, ks := range lbs {

@@ -156,6 +156,9 @@ func TestBlueGreenDeployment(t *testing.T) {
 
 	h.webRevision(2)
 	h.reconcile(svc.Name)
+	h.g.Expect(h.selects("web-tg")).To(Equal(blue), "production is pinned to blue before green runs")
+	h.g.Expect(h.replicas("web--b")).To(Equal(int32(0)), "green starts once the pin is stored")
+	h.reconcile(svc.Name)
 	h.g.Expect(h.stage(svc)).To(Equal(string(strategy.StageScaleUp)))
 	h.g.Expect(svc.Status.Strategy.Target).To(Equal("web--b"))
 	h.g.Expect(h.replicas("web--b")).To(Equal(int32(2)))
@@ -209,6 +212,7 @@ func TestBlueGreenDeployment(t *testing.T) {
 	// The next deployment starts green in the first slot.
 	h.webRevision(3)
 	h.reconcile(svc.Name)
+	h.reconcile(svc.Name)
 	h.g.Expect(h.get(svc)).To(Succeed())
 	h.g.Expect(svc.Status.Strategy.Target).To(Equal("web"))
 	h.g.Expect(svc.Status.Strategy.Production).To(Equal("web--b"))
@@ -240,6 +244,7 @@ func TestBlueGreenHookTimeoutRollsBack(t *testing.T) {
 	h.g.Expect(bluePods.Items).To(HaveLen(2))
 
 	h.webRevision(2)
+	h.reconcile(svc.Name)
 	h.reconcile(svc.Name)
 	h.converge("web--b")
 	h.reconcile(svc.Name)
@@ -320,6 +325,7 @@ func TestLinearShiftsHTTPRouteWeights(t *testing.T) {
 	h.g.Expect(h.routeWeights("web-tg")).To(Equal([]string{blueSvc + "=1000"}))
 
 	h.webRevision(2)
+	h.reconcile(svc.Name)
 	h.reconcile(svc.Name)
 	h.converge("web--b")
 	h.g.Expect(h.get(svc)).To(Succeed())

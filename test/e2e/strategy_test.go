@@ -270,9 +270,9 @@ func TestBlueGreenFailingHookRollsBack(t *testing.T) {
 	Expect(w.seen).To(Equal([]string{"rev 1"}), "production never left blue")
 }
 
-// routeSampler records, every 100 ms, each change of the backend weights
-// of HTTPRoutes, as "<blue weight>/<green weight>" (one backend: its
-// weight alone).
+// routeSampler records each change of the backend weights of HTTPRoutes,
+// from a watch (no change is missed), as "<blue weight>/<green weight>"
+// (one backend: its weight alone).
 type routeSampler struct {
 	mu     sync.Mutex
 	seen   map[string][]string
@@ -283,28 +283,39 @@ type routeSampler struct {
 func sampleRoutes(routes ...string) *routeSampler {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &routeSampler{seen: map[string][]string{}, cancel: cancel, done: make(chan struct{})}
+	wc, err := client.NewWithWatch(cp.AdminConfig(), client.Options{Scheme: admin.Scheme()})
+	Expect(err).NotTo(HaveOccurred())
+	w, err := wc.Watch(ctx, &gatewayv1.HTTPRouteList{}, client.InNamespace(ns))
+	Expect(err).NotTo(HaveOccurred())
+	want := map[string]bool{}
+	for _, n := range routes {
+		want[n] = true
+	}
 	go func() {
 		defer close(r.done)
-		for ctx.Err() == nil {
-			for _, name := range routes {
-				route := &gatewayv1.HTTPRoute{}
-				if admin.Get(ctx, key(name), route) != nil || len(route.Spec.Rules) != 1 {
+		defer w.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-w.ResultChan():
+				if !ok {
+					return
+				}
+				route, isRoute := ev.Object.(*gatewayv1.HTTPRoute)
+				if !isRoute || !want[route.Name] || len(route.Spec.Rules) != 1 {
 					continue
 				}
 				var ws []string
 				for _, b := range route.Spec.Rules[0].BackendRefs {
 					ws = append(ws, fmt.Sprint(ptr.Deref(b.Weight, 1)))
 				}
-				w := strings.Join(ws, "/")
+				weights := strings.Join(ws, "/")
 				r.mu.Lock()
-				if s := r.seen[name]; len(s) == 0 || s[len(s)-1] != w {
-					r.seen[name] = append(s, w)
+				if s := r.seen[route.Name]; len(s) == 0 || s[len(s)-1] != weights {
+					r.seen[route.Name] = append(s, weights)
 				}
 				r.mu.Unlock()
-			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(100 * time.Millisecond):
 			}
 		}
 	}()
@@ -409,7 +420,7 @@ func TestTrafficShiftingWithHTTPRoutes(t *testing.T) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		for name, w := range want {
-			g.Expect(r.seen[name]).To(HaveLen(len(w)), "%s: %q", name, r.seen[name])
+			g.Expect(r.seen[name]).To(HaveLen(len(w)), "%s: %q (all: %q)", name, r.seen[name], r.seen)
 		}
 	}).WithTimeout(timeout).Should(Succeed())
 	seen := r.stop()
