@@ -44,10 +44,10 @@ var CreateService = Table{
 	"deploymentConfiguration.alarms.enable":                                          E("whether deployments watch the alarms"),
 	"deploymentConfiguration.alarms.rollback":                                        E("the last COMPLETED deployment becomes PRIMARY again, its alarms not watched"),
 	"deploymentConfiguration.bakeTimeInMinutes":                                      E("BLUE_GREEN, LINEAR and CANARY: blue keeps its tasks that long after the last production shift, and a rollback returns traffic to them (ECS minutes; --deployment-minute shortens them)"),
-	"deploymentConfiguration.canaryConfiguration":                                    A("the canary step and its bake are run and recorded (status.strategy); see strategy for how its weight reaches the tasks"),
+	"deploymentConfiguration.canaryConfiguration":                                    A("the canary step and its bake are run and recorded (status.strategy); its weight is an HTTPRoute weight where there is Gateway API (see strategy)"),
 	"deploymentConfiguration.canaryConfiguration.canaryPercent":                      E("see canaryConfiguration"),
 	"deploymentConfiguration.canaryConfiguration.canaryBakeTimeInMinutes":            U("see canaryConfiguration"),
-	"deploymentConfiguration.linearConfiguration":                                    A("the steps and their bakes are run and recorded (status.strategy); see strategy for how their weights reach the tasks"),
+	"deploymentConfiguration.linearConfiguration":                                    A("the steps and their bakes are run and recorded (status.strategy); their weights are HTTPRoute weights where there is Gateway API (see strategy)"),
 	"deploymentConfiguration.linearConfiguration.stepPercent":                        E("see linearConfiguration"),
 	"deploymentConfiguration.linearConfiguration.stepBakeTimeInMinutes":              U("see linearConfiguration"),
 	"deploymentConfiguration.lifecycleHooks":                                         A("run at ECS's stages as Jobs made from a CronJob (docs/hooks.md); the Job's outcome is the hook's"),
@@ -180,7 +180,7 @@ func ServiceNotes(spec *ecsv1alpha1.ServiceSpec) []Note {
 		switch dc.Strategy {
 		case ecsv1alpha1.DeploymentStrategyLinear, ecsv1alpha1.DeploymentStrategyCanary:
 			own = append(own, Note{Path: "deploymentConfiguration.strategy", Level: Approximated,
-				Message: string(dc.Strategy) + ": the steps run and their weights are recorded in status.strategy, but each listener's Kubernetes Service serves the revision with most of its traffic (weighted HTTPRoutes are not applied yet)"})
+				Message: string(dc.Strategy) + ": the steps are HTTPRoute weights where the cluster serves Gateway API and the annotation ecs.berth.dev/gateway names a Gateway; otherwise each listener's Kubernetes Service serves the revision with most of its traffic"})
 		}
 	}
 	return ServiceLayout.Report(spec, own)
