@@ -177,6 +177,7 @@ func deploymentShape(a serviceArns, svc *ecsv1alpha1.Service, r *ecsv1alpha1.Ser
 		CreatedAt: awsjson.At(r.CreatedAt.Time), StartedAt: at(r.StartedAt), FinishedAt: at(r.FinishedAt),
 		StoppedAt: at(r.StoppedAt), UpdatedAt: awsjson.At(r.UpdatedAt.Time),
 		Status: ecswire.ServiceDeploymentStatus(shownStatus(svc, r)), StatusReason: r.StatusReason,
+		LifecycleStage: ecswire.ServiceDeploymentLifecycleStage(r.LifecycleStage),
 	}
 	for _, s := range r.SourceServiceRevisions {
 		out.SourceServiceRevisions = append(out.SourceServiceRevisions, summary(s))

@@ -60,7 +60,7 @@ var Operations = map[string]Support{
 	"UpdateTaskSet":               {Unsupported, "the EXTERNAL deployment controller is not implemented"},
 	"UpdateServicePrimaryTaskSet": {Unsupported, "the EXTERNAL deployment controller is not implemented"},
 	"ListServiceDeployments":      {Partial, "the last 10 deployments of the service (its status.serviceDeployments), not 90 days of them"},
-	"DescribeServiceDeployments":  {Partial, "the last 10 deployments of each service; deploymentConfiguration is the service's as it is now, not as the deployment started; no lifecycleStage or lifecycleHookDetails"},
+	"DescribeServiceDeployments":  {Partial, "the last 10 deployments of each service; deploymentConfiguration is the service's as it is now, not as the deployment started; lifecycleStage for BLUE_GREEN, LINEAR and CANARY deployments, no lifecycleHookDetails"},
 	"DescribeServiceRevisions":    {Partial, "the revisions of each service's last 10 deployments; containerImages without imageDigest (Berth does not resolve digests); no platformFamily, volumeConfigurations, serviceConnectConfiguration or vpcLatticeConfigurations"},
 	"StopServiceDeployment":       {Served, "sets the Service's annotations ecs.berth.dev/stop-deployment and stop-deployment-type, which the Service controller acts on; ROLLBACK_REQUESTED or STOP_REQUESTED until it does"},
 	"ContinueServiceDeployment":   {Unsupported, "lifecycle hooks come with blue/green deployments"},
