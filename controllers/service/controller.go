@@ -401,13 +401,9 @@ func (r *Reconciler) reconcileKubeServices(ctx context.Context, s *scope) error 
 	if err != nil {
 		return err
 	}
-	var live corev1.ServiceList
-	if err := r.Client.List(ctx, &live, client.InNamespace(s.svc.Namespace), client.MatchingLabels(translate.ServiceSelector(s.svc))); err != nil {
-		return fmt.Errorf("list Services: %w", err)
-	}
-	byName := map[string]*corev1.Service{}
-	for i := range live.Items {
-		byName[live.Items[i].Name] = &live.Items[i]
+	byName, err := r.liveServices(ctx, s.svc)
+	if err != nil {
+		return err
 	}
 	if s.lifecycle != nil {
 		if want, err = s.listenerServices(want, byName); err != nil {
@@ -445,6 +441,20 @@ func (r *Reconciler) reconcileKubeServices(ctx context.Context, s *scope) error 
 		logf.FromContext(ctx).Info("Deleted Service", "kubeService", klog.KObj(stale))
 	}
 	return nil
+}
+
+// liveServices are the Kubernetes Services labelled as the Service's, by
+// name.
+func (r *Reconciler) liveServices(ctx context.Context, svc *ecsv1alpha1.Service) (map[string]*corev1.Service, error) {
+	var live corev1.ServiceList
+	if err := r.Client.List(ctx, &live, client.InNamespace(svc.Namespace), client.MatchingLabels(translate.ServiceSelector(svc))); err != nil {
+		return nil, fmt.Errorf("list Services: %w", err)
+	}
+	byName := map[string]*corev1.Service{}
+	for i := range live.Items {
+		byName[live.Items[i].Name] = &live.Items[i]
+	}
+	return byName, nil
 }
 
 func (r *Reconciler) listPods(ctx context.Context, s *scope) error {

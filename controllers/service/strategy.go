@@ -136,30 +136,7 @@ func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope, want *apps
 		return err
 	}
 	s.lifecycle = l
-	in := r.planInput(s)
-	in.Strategy = true
-	in.Workload = workload(s.liveSlot(l.slotOf(s.want.Hash)), nil)
-	if !l.idle() && l.out.State.Cause != "" && l.out.State.Status != ecsv1alpha1.ServiceDeploymentInProgress {
-		in.Failed = &rollout.Failure{ID: l.greenID, Cause: l.out.State.Cause, Reason: l.out.State.StatusReason, Rollback: l.out.State.Rollback != nil}
-		in.Workload = workload(s.liveSlot(l.prod), nil)
-	}
-	s.plan = rollout.Plan(in)
-	if !l.idle() {
-		for _, e := range l.out.Events {
-			if e.Reason == strategy.ReasonDeploymentCompleted {
-				// The scheduler says it, when the deployment's tasks all
-				// run and the other revision's are gone.
-				continue
-			}
-			s.plan.Messages = append(s.plan.Messages, rollout.Message{Reason: e.Reason, Warning: e.Warning, Text: e.Text})
-		}
-		if !l.out.Recheck.IsZero() {
-			d := max(l.out.Recheck.Sub(s.now), 100*time.Millisecond)
-			if s.plan.Recheck == 0 || d < s.plan.Recheck {
-				s.plan.Recheck = d
-			}
-		}
-	}
+	r.scheduleStrategy(s)
 	// The listeners first: a Service pinned to blue before green has a
 	// task, so that no green task is ever an endpoint before its time.
 	run, err := r.slotRun(ctx, s, want)
@@ -178,6 +155,38 @@ func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope, want *apps
 	return r.invokeHooks(ctx, s)
 }
 
+// scheduleStrategy runs the scheduler for a lifecycle's pass: counts,
+// events and the failed tasks; the lifecycle decides when the deployment
+// fails, and its events and recheck join the scheduler's.
+func (r *Reconciler) scheduleStrategy(s *scope) {
+	l := s.lifecycle
+	in := r.planInput(s)
+	in.Strategy = true
+	in.Workload = workload(s.liveSlot(l.slotOf(s.want.Hash)), nil)
+	if !l.idle() && l.out.State.Cause != "" && l.out.State.Status != ecsv1alpha1.ServiceDeploymentInProgress {
+		in.Failed = &rollout.Failure{ID: l.greenID, Cause: l.out.State.Cause, Reason: l.out.State.StatusReason, Rollback: l.out.State.Rollback != nil}
+		in.Workload = workload(s.liveSlot(l.prod), nil)
+	}
+	s.plan = rollout.Plan(in)
+	if l.idle() {
+		return
+	}
+	for _, e := range l.out.Events {
+		if e.Reason == strategy.ReasonDeploymentCompleted {
+			// The scheduler says it, when the deployment's tasks all run
+			// and the other revision's are gone.
+			continue
+		}
+		s.plan.Messages = append(s.plan.Messages, rollout.Message{Reason: e.Reason, Warning: e.Warning, Text: e.Text})
+	}
+	if !l.out.Recheck.IsZero() {
+		d := max(l.out.Recheck.Sub(s.now), 100*time.Millisecond)
+		if s.plan.Recheck == 0 || d < s.plan.Recheck {
+			s.plan.Recheck = d
+		}
+	}
+}
+
 // liveSlot is the slot's live Deployment, as a list for workload.
 func (s *scope) liveSlot(name string) []*appsv1.Deployment {
 	if d := s.liveDeployment(name); d != nil {
@@ -188,73 +197,103 @@ func (s *scope) liveSlot(name string) []*appsv1.Deployment {
 
 // lifecycle decides the slots and runs the deployment's lifecycle pass.
 func (r *Reconciler) lifecycle(ctx context.Context, s *scope, kind ecsv1alpha1.DeploymentStrategy) (*lifecycle, error) {
-	svc := s.svc
-	stored := svc.Status.Strategy
 	l := &lifecycle{kind: kind, status: &ecsv1alpha1.ServiceStrategyStatus{}}
-	a, b := translate.DeploymentName(svc), names.AlternateDeployment(svc.Name)
-	switch {
-	case stored != nil && s.liveDeployment(stored.Production) != nil:
-		l.prod = stored.Production
-	case s.liveDeployment(a) == nil && s.liveDeployment(b) != nil:
-		l.prod = b
-	default:
-		l.prod = a
+	st, deploying := l.slots(s)
+	if !deploying {
+		return l, nil
 	}
+	l.greenID = s.want.ID
+	if err := r.pass(ctx, s, l, st); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// productionSlot is the Deployment production runs in: the one the status
+// says, or the one that exists (the first slot for a new service).
+func productionSlot(s *scope) string {
+	a, b := translate.DeploymentName(s.svc), names.AlternateDeployment(s.svc.Name)
+	switch stored := s.svc.Status.Strategy; {
+	case stored != nil && s.liveDeployment(stored.Production) != nil:
+		return stored.Production
+	case s.liveDeployment(a) == nil && s.liveDeployment(b) != nil:
+		return b
+	}
+	return a
+}
+
+// slots decides where blue and green run: a deployment held in the status
+// (in progress, or rolled back or stopped while the spec still asks for
+// it) goes on from its state; a spec that asks for another template than
+// production's starts one; otherwise the service is idle (deploying
+// false).
+func (l *lifecycle) slots(s *scope) (st strategy.State, deploying bool) {
+	stored := s.svc.Status.Strategy
+	l.prod = productionSlot(s)
 	l.status.Production = l.prod
-	held := stored != nil && stored.DeploymentID != "" && stored.TemplateHash == s.want.Hash &&
-		stored.Status != ecsv1alpha1.ServiceDeploymentSuccessful && stored.State != nil
-	var st strategy.State
-	switch {
-	case held:
+	if held(stored, s.want.Hash) {
 		if err := json.Unmarshal(stored.State.Raw, &st); err != nil {
 			// A state Berth cannot read is started again.
 			st = strategy.State{}
 		}
 		l.green, l.blueHash, l.blueID = stored.Target, stored.SourceTemplateHash, stored.SourceDeploymentID
 		l.prod = stored.Production
-	default:
-		prod := s.liveDeployment(l.prod)
-		prodHash := ""
-		if prod != nil {
-			prodHash = prod.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash]
-		}
-		if stored != nil && stored.DeploymentID != "" && stored.Status != ecsv1alpha1.ServiceDeploymentSuccessful &&
-			stored.TemplateHash != s.want.Hash && stored.ProductionTraffic != nil && stored.ProductionTraffic.Green > stored.ProductionTraffic.Blue {
-			// A deployment replaced while most production traffic was on
-			// its target: the target is the new source.
-			l.prod = stored.Target
-			if d := s.liveDeployment(l.prod); d != nil {
-				prodHash = d.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash]
-				prod = d
-			}
-		}
-		l.status.Production = l.prod
-		if prod == nil || prodHash == s.want.Hash {
-			l.status.Strategy = kind
-			if stored != nil && stored.Production == l.prod {
-				// The last deployment's record stays until the next one.
-				rec := stored.DeepCopy()
-				rec.ProductionTraffic, rec.TestTraffic = nil, nil
-				l.status = rec
-			}
-			return l, nil
-		}
-		l.green = otherSlot(svc, l.prod)
-		l.blueHash, l.blueID = prodHash, prod.Spec.Template.Annotations[ecsv1alpha1.AnnotationStartedBy]
+		return st, true
 	}
-	l.greenID = s.want.ID
-	cfg, err := strategy.FromDeploymentConfiguration(deploymentConfiguration(svc, kind), r.minute())
+	if replacedOnGreen(stored) && s.liveDeployment(stored.Target) != nil {
+		// A deployment replaced while most production traffic was on its
+		// target: the target is the new source.
+		l.prod = stored.Target
+	}
+	l.status.Production = l.prod
+	prod := s.liveDeployment(l.prod)
+	if prod == nil || prod.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash] == s.want.Hash {
+		l.status.Strategy = l.kind
+		if stored != nil && stored.Production == l.prod {
+			// The last deployment's record stays until the next one.
+			rec := stored.DeepCopy()
+			rec.ProductionTraffic, rec.TestTraffic = nil, nil
+			l.status = rec
+		}
+		return st, false
+	}
+	l.green = otherSlot(s.svc, l.prod)
+	l.blueHash, l.blueID = prod.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash], prod.Spec.Template.Annotations[ecsv1alpha1.AnnotationStartedBy]
+	return st, true
+}
+
+// held: the stored deployment is the one the spec asks for (hash), and
+// has not succeeded.
+func held(stored *ecsv1alpha1.ServiceStrategyStatus, hash string) bool {
+	return stored != nil && stored.DeploymentID != "" && stored.TemplateHash == hash &&
+		stored.Status != ecsv1alpha1.ServiceDeploymentSuccessful && stored.State != nil
+}
+
+// replacedOnGreen: the stored deployment, which the spec no longer asks
+// for, had not succeeded and had moved most production traffic to its
+// target.
+func replacedOnGreen(stored *ecsv1alpha1.ServiceStrategyStatus) bool {
+	return stored != nil && stored.DeploymentID != "" && stored.Status != ecsv1alpha1.ServiceDeploymentSuccessful &&
+		stored.ProductionTraffic != nil && stored.ProductionTraffic.Green > stored.ProductionTraffic.Blue
+}
+
+// pass runs the lifecycle once from state st and what the world shows,
+// and makes the status to write.
+func (r *Reconciler) pass(ctx context.Context, s *scope, l *lifecycle, st strategy.State) error {
+	svc := s.svc
+	dc := deploymentConfiguration(svc, l.kind)
+	cfg, err := strategy.FromDeploymentConfiguration(dc, r.minute())
 	if err != nil {
-		return nil, &resolve.Problem{Condition: ecsv1alpha1.ConditionDeploymentAvailable, Reason: ecsv1alpha1.ReasonInvalidParameter,
+		return &resolve.Problem{Condition: ecsv1alpha1.ConditionDeploymentAvailable, Reason: ecsv1alpha1.ReasonInvalidParameter,
 			Message: fmt.Sprintf("InvalidParameterException: deploymentConfiguration: %s", err)}
 	}
-	l.hookDeployment = hooks.Deployment{Service: svc, ID: l.greenID, Source: l.blueID, Hooks: deploymentConfiguration(svc, kind).LifecycleHooks}
+	l.hookDeployment = hooks.Deployment{Service: svc, ID: l.greenID, Source: l.blueID, Hooks: dc.LifecycleHooks}
 	if l.obs, err = r.hookRunner().Reports(ctx, l.hookDeployment, hooks.Awaiting(&st)); err != nil {
-		return nil, err
+		return err
 	}
 	world, err := r.world(ctx, s, l)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	world.Hooks = l.obs.Reports
 	out := strategy.Step(strategy.Input{
@@ -264,11 +303,11 @@ func (r *Reconciler) lifecycle(ctx context.Context, s *scope, kind ecsv1alpha1.D
 	l.out = &out
 	raw, err := canonicalJSON(out.State)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	l.status = &ecsv1alpha1.ServiceStrategyStatus{
 		Production: l.prod, DeploymentID: l.greenID, TemplateHash: s.want.Hash, Target: l.green,
-		SourceDeploymentID: l.blueID, SourceTemplateHash: l.blueHash, Strategy: kind,
+		SourceDeploymentID: l.blueID, SourceTemplateHash: l.blueHash, Strategy: l.kind,
 		Status: out.Status, LifecycleStage: out.LifecycleStage,
 		ProductionTraffic: &ecsv1alpha1.TrafficWeights{Blue: out.Production.Blue, Green: out.Production.Green},
 		TestTraffic:       &ecsv1alpha1.TrafficWeights{Blue: out.Test.Blue, Green: out.Test.Green},
@@ -278,7 +317,7 @@ func (r *Reconciler) lifecycle(ctx context.Context, s *scope, kind ecsv1alpha1.D
 		// Green is production from now on.
 		l.status.Production = l.green
 	}
-	return l, nil
+	return nil
 }
 
 // deploymentConfiguration is the Service's, with the strategy it deploys
@@ -311,22 +350,7 @@ func canonicalJSON(v any) ([]byte, error) {
 // the deployment alarms in ALARM, the circuit breaker's count and a
 // StopServiceDeployment naming the deployment.
 func (r *Reconciler) world(ctx context.Context, s *scope, l *lifecycle) (strategy.World, error) {
-	var w strategy.World
-	for i := range s.pods {
-		pod := &s.pods[i]
-		if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
-			continue
-		}
-		switch pod.Annotations[ecsv1alpha1.AnnotationTemplateHash] {
-		case s.want.Hash:
-			w.GreenRunning++
-			if pod.DeletionTimestamp.IsZero() && podReady(pod) {
-				w.GreenReady++
-			}
-		case l.blueHash:
-			w.BlueRunning++
-		}
-	}
+	w := countRevisions(s.pods, s.want.Hash, l.blueHash)
 	a, err := r.deploymentAlarms(ctx, s.svc)
 	if err != nil {
 		return w, err
@@ -334,17 +358,48 @@ func (r *Reconciler) world(ctx context.Context, s *scope, l *lifecycle) (strateg
 	if a != nil {
 		w.AlarmsInAlarm = a.InAlarm
 	}
-	if dc := s.svc.Spec.DeploymentConfiguration; dc != nil && dc.DeploymentCircuitBreaker != nil && dc.DeploymentCircuitBreaker.Enable {
-		for _, d := range s.svc.Status.Deployments {
-			if d.TemplateHash == s.want.Hash && d.FailedTasks >= rollout.Threshold(ptr.Deref(s.svc.Spec.DesiredCount, 0)) {
-				w.CircuitBreakerTripped = true
-			}
-		}
-	}
+	w.CircuitBreakerTripped = tripped(s.svc, s.want.Hash)
 	if stop := stopRequest(s.svc); stop != nil && stop.ID == l.greenID {
 		w.Stop = &strategy.Stop{Rollback: stop.Rollback}
 	}
 	return w, nil
+}
+
+// countRevisions counts green's tasks (running: not finished, stopping
+// ones too; ready: not stopping, Ready) and blue's (not finished).
+func countRevisions(pods []corev1.Pod, green, blue string) strategy.World {
+	var w strategy.World
+	for i := range pods {
+		pod := &pods[i]
+		if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+			continue
+		}
+		switch pod.Annotations[ecsv1alpha1.AnnotationTemplateHash] {
+		case green:
+			w.GreenRunning++
+			if pod.DeletionTimestamp.IsZero() && podReady(pod) {
+				w.GreenReady++
+			}
+		case blue:
+			w.BlueRunning++
+		}
+	}
+	return w
+}
+
+// tripped tells whether the circuit breaker's threshold is reached for
+// the deployment of template hash (its failed tasks as last recorded).
+func tripped(svc *ecsv1alpha1.Service, hash string) bool {
+	dc := svc.Spec.DeploymentConfiguration
+	if dc == nil || dc.DeploymentCircuitBreaker == nil || !dc.DeploymentCircuitBreaker.Enable {
+		return false
+	}
+	for _, d := range svc.Status.Deployments {
+		if d.TemplateHash == hash && d.FailedTasks >= rollout.Threshold(ptr.Deref(svc.Spec.DesiredCount, 0)) {
+			return true
+		}
+	}
+	return false
 }
 
 func podReady(pod *corev1.Pod) bool {
@@ -557,30 +612,41 @@ func (s *scope) listenerServices(want []*corev1ac.ServiceApplyConfiguration, liv
 	for _, ks := range tests {
 		pin(ks, test)
 	}
+	revs, err := s.revisionServices(lbs)
+	if err != nil {
+		return nil, err
+	}
 	want = append(want, tests...)
+	return append(want, revs...), nil
+}
+
+// revisionServices are the HTTPRoutes' backends where the cluster serves
+// Gateway API: one Service per revision, pointed during a deployment at
+// its revision's tasks (none while it has no task).
+func (s *scope) revisionServices(lbs []*corev1ac.ServiceApplyConfiguration) ([]*corev1ac.ServiceApplyConfiguration, error) {
 	if !s.features.GatewayAPI {
-		return want, nil
+		return nil, nil
 	}
 	t, hashes, ok := s.traffic()
 	if !ok {
-		return want, nil
+		return nil, nil
 	}
 	revs, err := translate.RevisionServices(s.svc, lbs, t)
 	if err != nil {
 		return nil, err
 	}
+	var out []*corev1ac.ServiceApplyConfiguration
 	for _, rs := range revs {
 		if !s.lifecycle.idle() {
-			// A revision with no task yet selects none.
 			hash := podTemplateHash(s.pods, hashes[rs.DeploymentID])
 			if hash == "" {
 				hash = "none"
 			}
 			rs.Service.Spec.WithSelector(map[string]string{LabelPodTemplateHash: hash})
 		}
-		want = append(want, rs.Service)
+		out = append(out, rs.Service)
 	}
-	return want, nil
+	return out, nil
 }
 
 // traffic is how the load balancers' traffic is split now, for the
