@@ -367,3 +367,75 @@ func TestLinearShiftsHTTPRouteWeights(t *testing.T) {
 	h.g.Expect(h.routeWeights("web-tg")).To(Equal([]string{greenSvc + "=1000"}))
 	h.g.Expect(h.get(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: blueSvc}})).To(Satisfy(apierrors.IsNotFound), "blue's backend is gone")
 }
+
+// A CODE_DEPLOY service deploys BLUE_GREEN and says so: its FullySupported
+// condition and fieldNotes name deploymentController.type, and its
+// strategy status says BLUE_GREEN.
+func TestCodeDeployDeploysBlueGreen(t *testing.T) {
+	h := newHarness(t)
+	h.webRevision(1)
+	svc := &ecsv1alpha1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "legacy"}}
+	svc.Spec.TaskDefinition, svc.Spec.DesiredCount, svc.Spec.LaunchType = "bg", ptr.To[int32](1), ecsv1alpha1.LaunchTypeFargate
+	svc.Spec.DeploymentController = &ecsv1alpha1.DeploymentController{Type: ecsv1alpha1.DeploymentControllerTypeCodeDeploy}
+	h.g.Expect(env.Direct.Create(context.Background(), svc)).To(Succeed())
+	h.reconcile(svc.Name)
+	h.reconcile(svc.Name)
+	h.g.Expect(h.get(svc)).To(Succeed())
+	h.g.Expect(svc.Status.Strategy).NotTo(BeNil())
+	h.g.Expect(svc.Status.Strategy.Strategy).To(Equal(ecsv1alpha1.DeploymentStrategyBlueGreen))
+	h.g.Expect(svc.Status.FieldNotes).To(ContainElement(HaveField("Path", "deploymentController.type")))
+	for _, n := range svc.Status.FieldNotes {
+		if n.Path == "deploymentController.type" {
+			h.g.Expect(n.Message).To(ContainSubstring("BLUE_GREEN"))
+		}
+	}
+	c := meta.FindStatusCondition(svc.Status.Conditions, ecsv1alpha1.ConditionFullySupported)
+	h.g.Expect(c).NotTo(BeNil())
+	h.g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
+}
+
+// StopServiceDeployment (its annotation) during a BLUE_GREEN deployment's
+// bake, after production moved to green: traffic returns to blue at once,
+// whose tasks never stopped; green scales in; ROLLBACK_SUCCESSFUL with
+// ECS's event.
+func TestBlueGreenStopDuringBakeRollsBack(t *testing.T) {
+	h := newHarness(t)
+	h.r.Minute = time.Second
+	h.webRevision(1)
+	svc := h.blueGreenService()
+	svc.Spec.DeploymentConfiguration.BakeTimeInMinutes = ptr.To[int32](60)
+	h.g.Expect(env.Direct.Update(context.Background(), svc)).To(Succeed())
+	h.reconcile(svc.Name)
+	h.reconcile(svc.Name)
+	h.converge("web")
+	h.reconcile(svc.Name)
+	blue := h.podHash("web")
+	h.webRevision(2)
+	h.reconcile(svc.Name)
+	h.reconcile(svc.Name)
+	h.converge("web--b")
+	for range 4 {
+		h.reconcile(svc.Name)
+	}
+	h.g.Expect(h.stage(svc)).To(Equal(string(strategy.StageBakeTime)))
+	h.g.Expect(h.selects("web-tg")).To(Equal(h.podHash("web--b")))
+
+	svc.Annotations[ecsv1alpha1.AnnotationStopDeployment] = svc.Status.Strategy.DeploymentID
+	h.g.Expect(env.Direct.Update(context.Background(), svc)).To(Succeed())
+	h.reconcile(svc.Name)
+	h.g.Expect(h.selects("web-tg")).To(Equal(blue), "production back on blue at once")
+	h.g.Expect(h.replicas("web")).To(Equal(int32(2)))
+	h.reconcile(svc.Name)
+	h.g.Expect(h.replicas("web--b")).To(Equal(int32(0)))
+	h.converge("web--b")
+	h.reconcile(svc.Name)
+	h.g.Expect(h.get(svc)).To(Succeed())
+	h.g.Expect(svc.Status.Strategy.Status).To(Equal(ecsv1alpha1.ServiceDeploymentRollbackSuccessful))
+	h.g.Expect(svc.Status.Events[len(svc.Status.Events)-1].Message).NotTo(BeEmpty())
+	var msgs []string
+	for _, e := range svc.Status.Events {
+		msgs = append(msgs, e.Message)
+	}
+	h.g.Expect(msgs).To(ContainElement(MatchRegexp(`\(deployment ecs-svc/\d+\) deployment stopped\.$`)))
+	h.g.Expect(svc.Status.Deployments[0].TaskDefinition).To(HaveSuffix("task-definition/bg:1"))
+}
