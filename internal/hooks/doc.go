@@ -76,6 +76,6 @@
 // it, so that no task view counts them): Runner.Reader is the manager's
 // APIReader, read only for a completed Job whose answer is awaited.
 //
-// RBAC (rbac.go): batch jobs get, list, watch, create and delete; batch
+// RBAC (markers in controllers/service): batch jobs get, list, watch, create and delete; batch
 // cronjobs get, list and watch; pods get and list (already granted).
 package hooks
