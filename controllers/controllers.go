@@ -107,7 +107,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 		&taskdefinition.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-taskdefinition"), Clock: clk, Account: cfg.Account, Options: opts, Features: features},
 		&revision.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-revision"), Account: cfg.Account, Options: opts},
 		&service.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-service"), Clock: clk, Config: tcfg, Options: opts,
-			Minute: cfg.DeploymentMinute, Hooks: hooks.Runner{Client: c, Reader: mgr.GetAPIReader(), Account: cfg.Account}},
+			Minute: cfg.DeploymentMinute, Hooks: hooks.Runner{Client: c, Reader: mgr.GetAPIReader(), Account: cfg.Account}, APIReader: mgr.GetAPIReader()},
 		&task.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-task"), Clock: clk, Config: tcfg, Options: opts, StoppedTaskTTL: cfg.StoppedTaskTTL,
 			APIReader: mgr.GetAPIReader()},
 		&stoppedtask.Reconciler{Client: c, Clock: retentionClock, TTL: cfg.StoppedTaskTTL, MaxPerService: cfg.StoppedTasksPerService, Options: opts},

@@ -209,6 +209,11 @@ type ServiceStrategyStatus struct {
 	// +kubebuilder:pruning:PreserveUnknownFields
 	// +kubebuilder:validation:Type=object
 	State *runtime.RawExtension `json:"state,omitempty"`
+	// deploymentConfiguration: the service's deploymentConfiguration as
+	// the deployment started, which it keeps to its end (its strategy,
+	// steps, bake times and hooks), as ECS's ServiceDeployment does.
+	// +optional
+	DeploymentConfiguration *DeploymentConfiguration `json:"deploymentConfiguration,omitempty"`
 }
 
 // TrafficWeights splits a listener's traffic between the source (blue)

@@ -73,6 +73,9 @@ type Reconciler struct {
 	// Hooks runs lifecycle hooks (zero: with Client, reading hook pods
 	// through it).
 	Hooks hooks.Runner
+	// APIReader reads a Service whose BLUE_GREEN, LINEAR or CANARY
+	// deployment is in progress from the API server (nil: from Client).
+	APIReader client.Reader
 }
 
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=services,verbs=get;list;watch;patch
@@ -234,15 +237,20 @@ type scope struct {
 	// yet).
 	lifecycle  *lifecycle
 	pinPending bool
+	// keepStale: reconcileKubeServices leaves the Kubernetes Services no
+	// longer asked for (staleServices) for deleteStaleServices, once no
+	// route leads to them.
+	keepStale     bool
+	staleServices map[string]*corev1.Service
 }
 
 // Reconcile runs the Service's scheduler, brings its Deployment to what
 // the scheduler decided, writes its status once, and then stops the tasks
 // the scheduler stops (their failure is recorded first).
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	svc := &ecsv1alpha1.Service{}
-	if err := r.Client.Get(ctx, req.NamespacedName, svc); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+	svc, err := r.getService(ctx, req.NamespacedName)
+	if err != nil || svc == nil {
+		return ctrl.Result{}, err
 	}
 	ctx = logf.IntoContext(ctx, logf.FromContext(ctx).WithValues("service", klog.KObj(svc)))
 	if !svc.DeletionTimestamp.IsZero() {
@@ -258,7 +266,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	stored := svc.DeepCopy()
 	s := &scope{svc: svc, now: r.Clock.Now(), features: r.Config.Features}
-	err := r.reconcileNormal(ctx, s)
+	err = r.reconcileNormal(ctx, s)
 	if err != nil && patch.IgnoreNamespaceTerminating(err) == nil {
 		return ctrl.Result{}, nil // the namespace's deletion deletes the Service too
 	}
@@ -283,6 +291,29 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	r.emitEvents(svc, stored, added)
 	return r.act(ctx, s)
+}
+
+// getService reads the Service (nil when it is gone). One whose
+// BLUE_GREEN, LINEAR or CANARY deployment is in progress is read from the
+// API server: a lifecycle pass acts on the state it reads, and the cache
+// may not have the last one written yet (a requeue can come before the
+// informer's event), so that no pass acts on a state already left behind.
+func (r *Reconciler) getService(ctx context.Context, key client.ObjectKey) (*ecsv1alpha1.Service, error) {
+	svc := &ecsv1alpha1.Service{}
+	if err := r.Client.Get(ctx, key, svc); err != nil {
+		return nil, client.IgnoreNotFound(err)
+	}
+	if r.APIReader == nil || !inProgress(svc.Status.Strategy) {
+		return svc, nil
+	}
+	fresh := &ecsv1alpha1.Service{}
+	if err := r.APIReader.Get(ctx, key, fresh); err != nil {
+		return nil, client.IgnoreNotFound(err)
+	}
+	// A direct read leaves the kind out; the owner references of the
+	// children are made from it.
+	fresh.SetGroupVersionKind(ecsv1alpha1.GroupVersion.WithKind("Service"))
+	return fresh, nil
 }
 
 // act carries out what the recorded status says: it stops the tasks the
@@ -328,6 +359,11 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) error {
 		return err
 	}
 	if err := r.reconcileDeployments(ctx, s, runs); err != nil {
+		return err
+	}
+	// A ROLLING service has no HTTPRoute: those of a strategy it had go,
+	// before their backend Services.
+	if err := r.reconcileRoutes(ctx, s); err != nil {
 		return err
 	}
 	return r.reconcileKubeServices(ctx, s)
@@ -431,7 +467,17 @@ func (r *Reconciler) reconcileKubeServices(ctx context.Context, s *scope) error 
 		}
 		logf.FromContext(ctx).Info("Applied Service", "kubeService", klog.KRef(s.svc.Namespace, *ks.Name))
 	}
-	for _, stale := range byName {
+	s.staleServices = byName
+	if s.keepStale {
+		return nil
+	}
+	return r.deleteStaleServices(ctx, s)
+}
+
+// deleteStaleServices deletes the Kubernetes Services the Service
+// controls and no longer asks for (reconcileKubeServices found them).
+func (r *Reconciler) deleteStaleServices(ctx context.Context, s *scope) error {
+	for _, stale := range s.staleServices {
 		if !metav1.IsControlledBy(stale, s.svc) {
 			continue
 		}
@@ -650,7 +696,15 @@ func liveRevision(s *scope) string {
 	var labels map[string]string
 	switch {
 	case len(s.deployments) > 0:
-		labels = s.deployments[0].Spec.Template.Labels
+		// The one that runs the most tasks: a BLUE_GREEN, LINEAR or
+		// CANARY service's production may be its second Deployment.
+		d := s.deployments[0]
+		for _, o := range s.deployments[1:] {
+			if ptr.Deref(o.Spec.Replicas, 1) > ptr.Deref(d.Spec.Replicas, 1) {
+				d = o
+			}
+		}
+		labels = d.Spec.Template.Labels
 	case s.daemonSet != nil:
 		labels = s.daemonSet.Spec.Template.Labels
 	}

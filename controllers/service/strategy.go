@@ -136,41 +136,81 @@ func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope, want *apps
 		return err
 	}
 	s.lifecycle = l
-	r.scheduleStrategy(s)
+	if err := r.scheduleStrategy(ctx, s); err != nil {
+		return err
+	}
 	// The listeners first: a Service pinned to blue before green has a
-	// task, so that no green task is ever an endpoint before its time.
+	// task, so that no green task is ever an endpoint before its time;
+	// then the routes, which send nothing to a revision before its
+	// Service exists; then the replicas; and only then the Services no
+	// longer asked for go, once no route leads to them.
 	run, err := r.slotRun(ctx, s, want)
 	if err != nil {
 		return err
 	}
+	s.keepStale = true
 	if err := r.reconcileKubeServices(ctx, s); err != nil {
-		return err
-	}
-	if err := r.applySlots(ctx, s, run); err != nil {
 		return err
 	}
 	if err := r.reconcileRoutes(ctx, s); err != nil {
 		return err
 	}
-	return r.invokeHooks(ctx, s)
+	if err := r.applySlots(ctx, s, run); err != nil {
+		return err
+	}
+	if err := r.deleteStaleServices(ctx, s); err != nil {
+		return err
+	}
+	if err := r.invokeHooks(ctx, s); err != nil {
+		return err
+	}
+	return r.cleanUpHooks(ctx, s)
+}
+
+// cleanUpHooks deletes the hook Jobs of deployments that are over (all of
+// them when none is in progress), so that a template deployed again runs
+// its hooks afresh; it looks again while some remain.
+func (r *Reconciler) cleanUpHooks(ctx context.Context, s *scope) error {
+	l := s.lifecycle
+	var active []string
+	if !l.idle() && !l.out.State.Final() {
+		active = []string{l.greenID}
+	}
+	_, more, err := r.hookRunner().Cleanup(ctx, s.svc, active)
+	if err != nil {
+		return err
+	}
+	if more && (s.plan.Recheck == 0 || s.plan.Recheck > time.Second) {
+		s.plan.Recheck = time.Second
+	}
+	return nil
 }
 
 // scheduleStrategy runs the scheduler for a lifecycle's pass: counts,
 // events and the failed tasks; the lifecycle decides when the deployment
 // fails, and its events and recheck join the scheduler's.
-func (r *Reconciler) scheduleStrategy(s *scope) {
+func (r *Reconciler) scheduleStrategy(ctx context.Context, s *scope) error {
 	l := s.lifecycle
 	in := r.planInput(s)
-	in.Strategy = true
 	in.Workload = workload(s.liveSlot(l.slotOf(s.want.Hash)), nil)
+	if l.idle() {
+		// No lifecycle runs (the first deployment, or one that changed
+		// nothing of the template): the scheduler watches the alarms,
+		// the circuit breaker and StopServiceDeployment as for ROLLING.
+		var err error
+		if in.Alarms, err = r.deploymentAlarms(ctx, s.svc); err != nil {
+			return err
+		}
+		in.Stop = stopRequest(s.svc)
+		s.plan = rollout.Plan(in)
+		return nil
+	}
+	in.Strategy = true
 	if !l.idle() && l.out.State.Cause != "" && l.out.State.Status != ecsv1alpha1.ServiceDeploymentInProgress {
 		in.Failed = &rollout.Failure{ID: l.greenID, Cause: l.out.State.Cause, Reason: l.out.State.StatusReason, Rollback: l.out.State.Rollback != nil}
 		in.Workload = workload(s.liveSlot(l.prod), nil)
 	}
 	s.plan = rollout.Plan(in)
-	if l.idle() {
-		return
-	}
 	for _, e := range l.out.Events {
 		if e.Reason == strategy.ReasonDeploymentCompleted {
 			// The scheduler says it, when the deployment's tasks all run
@@ -185,6 +225,7 @@ func (r *Reconciler) scheduleStrategy(s *scope) {
 			s.plan.Recheck = d
 		}
 	}
+	return nil
 }
 
 // liveSlot is the slot's live Deployment, as a list for workload.
@@ -213,10 +254,14 @@ func (r *Reconciler) lifecycle(ctx context.Context, s *scope, kind ecsv1alpha1.D
 // says, or the one that exists (the first slot for a new service).
 func productionSlot(s *scope) string {
 	a, b := translate.DeploymentName(s.svc), names.AlternateDeployment(s.svc.Name)
+	da, db := s.liveDeployment(a), s.liveDeployment(b)
 	switch stored := s.svc.Status.Strategy; {
 	case stored != nil && s.liveDeployment(stored.Production) != nil:
 		return stored.Production
-	case s.liveDeployment(a) == nil && s.liveDeployment(b) != nil:
+	case da == nil && db != nil:
+		return b
+	case da != nil && db != nil && db.Status.ReadyReplicas > da.Status.ReadyReplicas:
+		// No status says (it was lost): the slot that serves.
 		return b
 	}
 	return a
@@ -252,7 +297,7 @@ func (l *lifecycle) slots(s *scope) (st strategy.State, deploying bool) {
 		if stored != nil && stored.Production == l.prod {
 			// The last deployment's record stays until the next one.
 			rec := stored.DeepCopy()
-			rec.ProductionTraffic, rec.TestTraffic = nil, nil
+			rec.ProductionTraffic, rec.TestTraffic, rec.State = nil, nil, nil
 			l.status = rec
 		}
 		return st, false
@@ -260,6 +305,12 @@ func (l *lifecycle) slots(s *scope) (st strategy.State, deploying bool) {
 	l.green = otherSlot(s.svc, l.prod)
 	l.blueHash, l.blueID = prod.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash], prod.Spec.Template.Annotations[ecsv1alpha1.AnnotationStartedBy]
 	return st, true
+}
+
+// inProgress: a lifecycle is running (or rolling back).
+func inProgress(st *ecsv1alpha1.ServiceStrategyStatus) bool {
+	return st != nil && st.DeploymentID != "" &&
+		(st.Status == ecsv1alpha1.ServiceDeploymentInProgress || st.Status == ecsv1alpha1.ServiceDeploymentRollbackInProgress)
 }
 
 // held: the stored deployment is the one the spec asks for (hash), and
@@ -282,6 +333,11 @@ func replacedOnGreen(stored *ecsv1alpha1.ServiceStrategyStatus) bool {
 func (r *Reconciler) pass(ctx context.Context, s *scope, l *lifecycle, st strategy.State) error {
 	svc := s.svc
 	dc := deploymentConfiguration(svc, l.kind)
+	if stored := svc.Status.Strategy; held(stored, s.want.Hash) && stored.DeploymentConfiguration != nil {
+		// A deployment keeps the configuration it started with.
+		dc = stored.DeploymentConfiguration.DeepCopy()
+		l.kind = dc.Strategy
+	}
 	cfg, err := strategy.FromDeploymentConfiguration(dc, r.minute())
 	if err != nil {
 		return &resolve.Problem{Condition: ecsv1alpha1.ConditionDeploymentAvailable, Reason: ecsv1alpha1.ReasonInvalidParameter,
@@ -309,9 +365,10 @@ func (r *Reconciler) pass(ctx context.Context, s *scope, l *lifecycle, st strate
 		Production: l.prod, DeploymentID: l.greenID, TemplateHash: s.want.Hash, Target: l.green,
 		SourceDeploymentID: l.blueID, SourceTemplateHash: l.blueHash, Strategy: l.kind,
 		Status: out.Status, LifecycleStage: out.LifecycleStage,
-		ProductionTraffic: &ecsv1alpha1.TrafficWeights{Blue: out.Production.Blue, Green: out.Production.Green},
-		TestTraffic:       &ecsv1alpha1.TrafficWeights{Blue: out.Test.Blue, Green: out.Test.Green},
-		State:             &runtime.RawExtension{Raw: raw},
+		ProductionTraffic:       &ecsv1alpha1.TrafficWeights{Blue: out.Production.Blue, Green: out.Production.Green},
+		TestTraffic:             &ecsv1alpha1.TrafficWeights{Blue: out.Test.Blue, Green: out.Test.Green},
+		State:                   &runtime.RawExtension{Raw: raw},
+		DeploymentConfiguration: dc,
 	}
 	if out.Status == ecsv1alpha1.ServiceDeploymentSuccessful {
 		// Green is production from now on.
@@ -508,15 +565,20 @@ func (r *Reconciler) scaleSlot(ctx context.Context, s *scope, slot string, repli
 }
 
 // pinnedHashes are the pod-template-hash values the production and the
-// test listeners' Kubernetes Services select during a deployment ("" when
-// idle: they select every task of the Service). A listener serves the
+// test listeners' Kubernetes Services select during a deployment, or
+// while another revision's tasks remain ("" otherwise: they select every
+// task of the Service). A listener serves the
 // revision with most of its traffic: all of it for BLUE_GREEN; LINEAR and
 // CANARY's intermediate weights are HTTPRoute weights where there is
 // Gateway API, and here the majority (docs/services.md).
 func (s *scope) pinnedHashes() (prod, test string) {
 	l := s.lifecycle
-	if l == nil || l.idle() {
+	if !s.pinning() {
 		return "", ""
+	}
+	if l.idle() {
+		h := podTemplateHash(s.pods, s.plan.Run.TemplateHash)
+		return h, h
 	}
 	pick := func(w strategy.Weights) string {
 		hash := l.blueHash
@@ -526,6 +588,20 @@ func (s *scope) pinnedHashes() (prod, test string) {
 		return podTemplateHash(s.pods, hash)
 	}
 	return pick(l.out.Production), pick(l.out.Test)
+}
+
+// pinning tells whether the listeners' Services select one revision's
+// tasks: during a deployment, and while tasks of another revision than
+// production's remain (a deployment given up by a change of the spec).
+func (s *scope) pinning() bool {
+	l := s.lifecycle
+	if l == nil {
+		return false
+	}
+	if !l.idle() {
+		return true
+	}
+	return s.plan.Run != nil && otherTemplates(s.pods, s.plan.Run.TemplateHash)
 }
 
 // podTemplateHash is the pod-template-hash of the tasks of a template
@@ -591,7 +667,7 @@ func (s *scope) listenerServices(want []*corev1ac.ServiceApplyConfiguration, liv
 	}
 	prod, test := s.pinnedHashes()
 	pin := func(ks *corev1ac.ServiceApplyConfiguration, hash string) {
-		if s.lifecycle.idle() {
+		if !s.pinning() {
 			return
 		}
 		if hash == "" {
@@ -637,7 +713,7 @@ func (s *scope) revisionServices(lbs []*corev1ac.ServiceApplyConfiguration) ([]*
 	}
 	var out []*corev1ac.ServiceApplyConfiguration
 	for _, rs := range revs {
-		if !s.lifecycle.idle() {
+		if s.pinning() {
 			hash := podTemplateHash(s.pods, hashes[rs.DeploymentID])
 			if hash == "" {
 				hash = "none"
@@ -654,6 +730,10 @@ func (s *scope) revisionServices(lbs []*corev1ac.ServiceApplyConfiguration) ([]*
 // false when no revision runs.
 func (s *scope) traffic() (t translate.Traffic, hashes map[string]string, ok bool) {
 	l := s.lifecycle
+	if l == nil {
+		// A ROLLING service: no route.
+		return t, nil, false
+	}
 	if l.idle() {
 		if s.plan.Run == nil {
 			return t, nil, false

@@ -439,3 +439,56 @@ func TestBlueGreenStopDuringBakeRollsBack(t *testing.T) {
 	h.g.Expect(msgs).To(ContainElement(MatchRegexp(`\(deployment ecs-svc/\d+\) deployment stopped\.$`)))
 	h.g.Expect(svc.Status.Deployments[0].TaskDefinition).To(HaveSuffix("task-definition/bg:1"))
 }
+
+// A deployment keeps the configuration it started with: a strategy
+// changed mid-way applies to the next deployment. A service that goes
+// back to ROLLING loses its HTTPRoutes and their backend Services.
+func TestDeploymentKeepsItsConfiguration(t *testing.T) {
+	h := newHarness(t)
+	h.r.Minute = time.Second
+	h.r.Config.Features.GatewayAPI = true
+	ctx := context.Background()
+	h.webRevision(1)
+	svc := h.blueGreenService()
+	svc.Annotations[translate.AnnotationGateway] = "public"
+	svc.Spec.DeploymentConfiguration.Strategy = ecsv1alpha1.DeploymentStrategyLinear
+	svc.Spec.DeploymentConfiguration.LinearConfiguration = &ecsv1alpha1.LinearConfiguration{StepPercent: ptr.To(30.0), StepBakeTimeInMinutes: ptr.To[int32](1)}
+	h.g.Expect(env.Direct.Update(ctx, svc)).To(Succeed())
+	h.reconcile(svc.Name)
+	h.reconcile(svc.Name)
+	h.converge("web")
+	h.reconcile(svc.Name)
+	h.webRevision(2)
+	h.reconcile(svc.Name)
+	h.reconcile(svc.Name)
+	h.converge("web--b")
+	for range 6 {
+		h.reconcile(svc.Name)
+		h.g.Expect(h.get(svc)).To(Succeed())
+		if svc.Status.Strategy.ProductionTraffic.Green == 300 {
+			break
+		}
+	}
+	h.g.Expect(svc.Status.Strategy.ProductionTraffic).To(Equal(&ecsv1alpha1.TrafficWeights{Blue: 700, Green: 300}))
+	svc.Spec.DeploymentConfiguration.Strategy = ecsv1alpha1.DeploymentStrategyBlueGreen
+	svc.Spec.DeploymentConfiguration.LinearConfiguration = nil
+	h.g.Expect(env.Direct.Update(ctx, svc)).To(Succeed())
+	h.clock.SetTime(h.clock.Now().Add(1100 * time.Millisecond))
+	for range 3 {
+		h.reconcile(svc.Name)
+	}
+	h.g.Expect(h.get(svc)).To(Succeed())
+	h.g.Expect(svc.Status.Strategy.ProductionTraffic).To(Equal(&ecsv1alpha1.TrafficWeights{Blue: 400, Green: 600}), "the next LINEAR step")
+	h.g.Expect(svc.Status.Strategy.DeploymentConfiguration.Strategy).To(Equal(ecsv1alpha1.DeploymentStrategyLinear))
+	h.g.Expect(svc.Status.Strategy.Strategy).To(Equal(ecsv1alpha1.DeploymentStrategyLinear))
+
+	svc.Spec.DeploymentConfiguration.Strategy = ecsv1alpha1.DeploymentStrategyRolling
+	h.g.Expect(env.Direct.Update(ctx, svc)).To(Succeed())
+	h.reconcile(svc.Name)
+	h.g.Expect(h.get(&gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "web-tg"}})).To(Satisfy(apierrors.IsNotFound))
+	var revs corev1.ServiceList
+	h.g.Expect(env.Direct.List(ctx, &revs, client.InNamespace(h.ns), client.MatchingLabels{translate.LabelRole: translate.RoleRevision})).To(Succeed())
+	h.g.Expect(revs.Items).To(BeEmpty())
+	h.g.Expect(h.get(svc)).To(Succeed())
+	h.g.Expect(svc.Status.Strategy).To(BeNil())
+}

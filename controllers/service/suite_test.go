@@ -74,7 +74,7 @@ func newHarness(t *testing.T) *harness {
 	h := &harness{t: t, g: NewWithT(t), ns: env.Namespace(t), writes: &testenv.Writes{}, events: &testenv.Recorder{},
 		clock: clocktesting.NewFakePassiveClock(time.Now())}
 	h.r = &Reconciler{Client: h.writes.Client(env.Cached), Recorder: h.events, Clock: h.clock,
-		Config: translate.Config{Account: names.DefaultAccount, Features: features}}
+		Config: translate.Config{Account: names.DefaultAccount, Features: features}, APIReader: env.Direct}
 	env.World(t, h.ns)
 	return h
 }

@@ -133,7 +133,9 @@ func (p *pass) enter(s Stage, step int32) bool {
 	case StageTestTrafficShift:
 		p.setTraffic(p.st.Production, AllGreen)
 	case StageProductionTrafficShift:
-		p.setTraffic(p.steps[step], p.st.Test)
+		// A state kept from other steps (its configuration changed)
+		// shifts no further than the last step.
+		p.setTraffic(p.steps[min(int(step), len(p.steps)-1)], p.st.Test)
 	}
 	return true
 }

@@ -644,3 +644,16 @@ func TestStep_LastShiftAppliedBeforeCleanUp(t *testing.T) {
 	}
 	t.Fatal("production never reached green")
 }
+
+// A state whose step is past the configuration's steps (the configuration
+// changed under it) does not panic: it shifts no further than the last.
+func TestStep_StepPastTheConfiguration(t *testing.T) {
+	in := input(linear(50, 0, 0), 2)
+	in.World = World{GreenRunning: 2, GreenReady: 2, BlueRunning: 2}
+	in.State = State{Status: ecsv1alpha1.ServiceDeploymentInProgress, Stage: StagePreProductionTrafficShift, Step: 7,
+		StageStartedAt: t0, StartedAt: t0, Production: w(300, 700), Test: AllGreen}
+	out := Step(in)
+	if out.Production != AllGreen {
+		t.Errorf("production %s, want all green", out.Production)
+	}
+}
