@@ -78,24 +78,11 @@ func (h *harness) converge(name string) {
 		h.g.Expect(env.Direct.Delete(ctx, &pods.Items[i], client.GracePeriodSeconds(0))).To(Succeed())
 	}
 	for range want - len(pods.Items) {
-		h.pods++
 		labels := map[string]string{LabelPodTemplateHash: podHash}
 		for k, v := range d.Spec.Template.Labels {
 			labels[k] = v
 		}
-		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: fmt.Sprintf("%s-%d", name, h.pods),
-			Labels: labels, Annotations: d.Spec.Template.Annotations}, Spec: *d.Spec.Template.Spec.DeepCopy()}
-		h.g.Expect(env.Direct.Create(ctx, pod)).To(Succeed())
-		h.g.Expect(env.Direct.SubResource("binding").Create(ctx, pod, &corev1.Binding{Target: corev1.ObjectReference{Kind: "Node", Name: "node-1"}})).To(Succeed())
-		h.g.Expect(h.get(pod)).To(Succeed())
-		pod.Status.Phase = corev1.PodRunning
-		pod.Status.StartTime = ptr.To(metav1.Now())
-		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now()}}
-		for _, c := range pod.Spec.Containers {
-			pod.Status.ContainerStatuses = append(pod.Status.ContainerStatuses, corev1.ContainerStatus{Name: c.Name, Image: c.Image, Ready: true,
-				Started: ptr.To(true), State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}})
-		}
-		h.g.Expect(env.Direct.Status().Update(ctx, pod)).To(Succeed())
+		h.runningPod(d, labels)
 	}
 	n := *d.Spec.Replicas
 	d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n}

@@ -114,25 +114,33 @@ func (h *harness) run(name string, available int32) {
 	var pods corev1.PodList
 	h.g.Expect(env.Direct.List(ctx, &pods, client.InNamespace(h.ns), client.MatchingLabels(d.Spec.Selector.MatchLabels))).To(Succeed())
 	for range int(*d.Spec.Replicas) - len(pods.Items) {
-		h.pods++
-		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: fmt.Sprintf("%s-%d", name, h.pods),
-			Labels: d.Spec.Template.Labels, Annotations: d.Spec.Template.Annotations}, Spec: *d.Spec.Template.Spec.DeepCopy()}
-		h.g.Expect(env.Direct.Create(ctx, pod)).To(Succeed())
-		h.g.Expect(env.Direct.SubResource("binding").Create(ctx, pod, &corev1.Binding{Target: corev1.ObjectReference{Kind: "Node", Name: "node-1"}})).To(Succeed())
-		h.g.Expect(h.get(pod)).To(Succeed())
-		pod.Status.Phase = corev1.PodRunning
-		pod.Status.StartTime = ptr.To(metav1.Now())
-		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now()}}
-		for _, c := range pod.Spec.Containers {
-			pod.Status.ContainerStatuses = append(pod.Status.ContainerStatuses, corev1.ContainerStatus{Name: c.Name, Image: c.Image, Ready: true,
-				Started: ptr.To(true), State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}})
-		}
-		h.g.Expect(env.Direct.Status().Update(ctx, pod)).To(Succeed())
+		h.runningPod(d, d.Spec.Template.Labels)
 	}
 	n := *d.Spec.Replicas
 	d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: available}
 	h.g.Expect(env.Direct.Status().Update(ctx, d)).To(Succeed())
 	h.clock.SetTime(time.Now().Add(5 * time.Second)) // past the "has started" event's grouping
+}
+
+// runningPod creates a task of Deployment d, with labels, bound to a node,
+// RUNNING and ready.
+func (h *harness) runningPod(d *appsv1.Deployment, labels map[string]string) {
+	h.t.Helper()
+	ctx := context.Background()
+	h.pods++
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: fmt.Sprintf("%s-%d", d.Name, h.pods),
+		Labels: labels, Annotations: d.Spec.Template.Annotations}, Spec: *d.Spec.Template.Spec.DeepCopy()}
+	h.g.Expect(env.Direct.Create(ctx, pod)).To(Succeed())
+	h.g.Expect(env.Direct.SubResource("binding").Create(ctx, pod, &corev1.Binding{Target: corev1.ObjectReference{Kind: "Node", Name: "node-1"}})).To(Succeed())
+	h.g.Expect(h.get(pod)).To(Succeed())
+	pod.Status.Phase = corev1.PodRunning
+	pod.Status.StartTime = ptr.To(metav1.Now())
+	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now()}}
+	for _, c := range pod.Spec.Containers {
+		pod.Status.ContainerStatuses = append(pod.Status.ContainerStatuses, corev1.ContainerStatus{Name: c.Name, Image: c.Image, Ready: true,
+			Started: ptr.To(true), State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}})
+	}
+	h.g.Expect(env.Direct.Status().Update(ctx, pod)).To(Succeed())
 }
 
 // A Service whose task definition does not exist yet waits for it

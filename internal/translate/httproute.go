@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -279,12 +278,8 @@ func RevisionServices(svc *ecsv1alpha1.Service, lbServices []*corev1ac.ServiceAp
 	var res []RevisionService
 	for _, lb := range lbServices {
 		for _, id := range ids {
-			raw, err := json.Marshal(lb)
+			c, err := cloneService(lb)
 			if err != nil {
-				return nil, err
-			}
-			c := &corev1ac.ServiceApplyConfiguration{}
-			if err := json.Unmarshal(raw, c); err != nil {
 				return nil, err
 			}
 			c.WithName(names.RevisionService(*lb.Name, id)).WithLabels(map[string]string{LabelRole: RoleRevision})

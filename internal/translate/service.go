@@ -305,16 +305,22 @@ func TestListenerServices(svc *ecsv1alpha1.Service, lbServices []*corev1ac.Servi
 			continue
 		}
 		seen[tg] = true
-		raw, err := json.Marshal(byName[tg])
+		test, err := cloneService(byName[tg])
 		if err != nil {
-			return nil, err
-		}
-		test := &corev1ac.ServiceApplyConfiguration{}
-		if err := json.Unmarshal(raw, test); err != nil {
 			return nil, err
 		}
 		test.WithName(names.TestService(tg)).WithLabels(map[string]string{LabelRole: RoleTestListener})
 		res = append(res, test)
 	}
 	return res, nil
+}
+
+// cloneService is a deep copy of a Service's apply configuration.
+func cloneService(s *corev1ac.ServiceApplyConfiguration) (*corev1ac.ServiceApplyConfiguration, error) {
+	raw, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	c := &corev1ac.ServiceApplyConfiguration{}
+	return c, json.Unmarshal(raw, c)
 }
