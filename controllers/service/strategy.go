@@ -27,6 +27,7 @@ import (
 	"github.com/berth-dev/berth/internal/resolve"
 	"github.com/berth-dev/berth/internal/rollout"
 	"github.com/berth-dev/berth/internal/strategy"
+	"github.com/berth-dev/berth/internal/taskstate"
 	"github.com/berth-dev/berth/internal/translate"
 )
 
@@ -434,7 +435,7 @@ func countRevisions(pods []corev1.Pod, green, blue string) strategy.World {
 		switch pod.Annotations[ecsv1alpha1.AnnotationTemplateHash] {
 		case green:
 			w.GreenRunning++
-			if pod.DeletionTimestamp.IsZero() && podReady(pod) {
+			if pod.DeletionTimestamp.IsZero() && taskstate.Ready(pod) {
 				w.GreenReady++
 			}
 		case blue:
@@ -454,15 +455,6 @@ func tripped(svc *ecsv1alpha1.Service, hash string) bool {
 	for _, d := range svc.Status.Deployments {
 		if d.TemplateHash == hash && d.FailedTasks >= rollout.Threshold(ptr.Deref(svc.Spec.DesiredCount, 0)) {
 			return true
-		}
-	}
-	return false
-}
-
-func podReady(pod *corev1.Pod) bool {
-	for _, c := range pod.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
 		}
 	}
 	return false
