@@ -143,6 +143,11 @@ const (
 	// of a Service that deploys BLUE_GREEN, LINEAR or CANARY
 	// (names.AlternateDeployment), so that its selector is its own.
 	LabelSlot = "ecs.berth.dev/slot"
+	// LabelServing marks the tasks a LINEAR or CANARY deployment's
+	// production listener serves from during a step, where there is no
+	// Gateway API: so many of each revision's that their share of the
+	// endpoints is the step's weight (docs/services.md).
+	LabelServing = "ecs.berth.dev/serving"
 	// TaintRemoving (NoSchedule) fences a node Berth is about to remove
 	// (an idle Fargate node, a managed scale-in, a reclaimed Spot node):
 	// no task is placed on it while Berth checks, live, that none runs

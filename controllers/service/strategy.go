@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
@@ -150,6 +151,9 @@ func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope, want *apps
 		return err
 	}
 	s.keepStale = true
+	if err := r.labelServing(ctx, s); err != nil {
+		return err
+	}
 	if err := r.reconcileKubeServices(ctx, s); err != nil {
 		return err
 	}
@@ -596,6 +600,77 @@ func (s *scope) pinning() bool {
 	return s.plan.Run != nil && otherTemplates(s.pods, s.plan.Run.TemplateHash)
 }
 
+// splitting tells whether the production listener's traffic is split
+// between the revisions by the ratio of their serving tasks: a LINEAR or
+// CANARY step between all blue and all green, with no HTTPRoute to weigh
+// it (no Gateway API, or no Gateway named).
+func (s *scope) splitting() bool {
+	l := s.lifecycle
+	if l == nil || l.idle() || l.out.State.Final() {
+		return false
+	}
+	w := l.out.Production
+	if w == strategy.AllBlue || w == strategy.AllGreen {
+		return false
+	}
+	return !s.features.GatewayAPI || s.svc.Annotations[translate.AnnotationGateway] == ""
+}
+
+// labelServing labels, during a split step, as many ready tasks of each
+// revision serving as translate.ServingSplit says (the first by name), and
+// takes the label off the others; tasks are labelled before any loses the
+// label, so the service never has fewer endpoints than it needs.
+func (r *Reconciler) labelServing(ctx context.Context, s *scope) error {
+	if !s.splitting() {
+		return nil
+	}
+	l := s.lifecycle
+	n := translate.ServingSplit(ptr.Deref(s.svc.Spec.DesiredCount, 0), l.out.Production)
+	want := map[string]int32{l.blueHash: n.Blue, s.want.Hash: n.Green}
+	pods := make([]*corev1.Pod, 0, len(s.pods))
+	for i := range s.pods {
+		pods = append(pods, &s.pods[i])
+	}
+	sort.Slice(pods, func(i, j int) bool { return pods[i].Name < pods[j].Name })
+	var add, remove []*corev1.Pod
+	for _, p := range pods {
+		hash := p.Annotations[ecsv1alpha1.AnnotationTemplateHash]
+		serve := p.DeletionTimestamp.IsZero() && taskstate.Ready(p) && want[hash] > 0
+		if serve {
+			want[hash]--
+		}
+		switch has := p.Labels[ecsv1alpha1.LabelServing] == "true"; {
+		case serve && !has:
+			add = append(add, p)
+		case !serve && has:
+			remove = append(remove, p)
+		}
+	}
+	for _, p := range add {
+		if err := r.setServing(ctx, p, true); err != nil {
+			return err
+		}
+	}
+	for _, p := range remove {
+		if err := r.setServing(ctx, p, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Reconciler) setServing(ctx context.Context, p *corev1.Pod, serve bool) error {
+	value := `"true"`
+	if !serve {
+		value = "null"
+	}
+	patch := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"labels":{"`+ecsv1alpha1.LabelServing+`":`+value+`}}}`))
+	if err := r.Client.Patch(ctx, p, patch, client.FieldOwner(FieldOwner)); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("label Pod %s: %w", p.Name, err)
+	}
+	return nil
+}
+
 // podTemplateHash is the pod-template-hash of the tasks of a template
 // hash: the value most of them carry.
 func podTemplateHash(pods []corev1.Pod, hash string) string {
@@ -675,6 +750,12 @@ func (s *scope) listenerServices(want []*corev1ac.ServiceApplyConfiguration, liv
 		}
 	}
 	for _, ks := range lbs {
+		if s.splitting() {
+			// A step between all blue and all green: the tasks labelled
+			// serving (labelServing) are the endpoints.
+			ks.Spec.WithSelector(map[string]string{ecsv1alpha1.LabelServing: "true"})
+			continue
+		}
 		pin(ks, prod)
 	}
 	for _, ks := range tests {

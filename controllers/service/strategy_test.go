@@ -479,3 +479,62 @@ func TestDeploymentKeepsItsConfiguration(t *testing.T) {
 	h.g.Expect(h.get(svc)).To(Succeed())
 	h.g.Expect(svc.Status.Strategy).To(BeNil())
 }
+
+// Without Gateway API, a LINEAR step splits production by the ratio of
+// serving tasks: the target group's Service selects the tasks labelled
+// serving, as many of each revision as translate.ServingSplit says; all
+// blue before the first step and all green after the last are the
+// revisions' own tasks.
+func TestLinearWithoutGatewayServesByRatio(t *testing.T) {
+	h := newHarness(t)
+	h.r.Minute = time.Second
+	ctx := context.Background()
+	h.webRevision(1)
+	svc := h.blueGreenService()
+	svc.Spec.DesiredCount = ptr.To[int32](4)
+	svc.Spec.DeploymentConfiguration.Strategy = ecsv1alpha1.DeploymentStrategyLinear
+	svc.Spec.DeploymentConfiguration.LinearConfiguration = &ecsv1alpha1.LinearConfiguration{StepPercent: ptr.To(25.0), StepBakeTimeInMinutes: ptr.To[int32](1)}
+	h.g.Expect(env.Direct.Update(ctx, svc)).To(Succeed())
+	h.reconcile(svc.Name)
+	h.reconcile(svc.Name)
+	h.converge("web")
+	h.reconcile(svc.Name)
+	blue := h.podHash("web")
+	h.webRevision(2)
+	h.reconcile(svc.Name)
+	h.reconcile(svc.Name)
+	h.converge("web--b")
+	green := h.podHash("web--b")
+	serving := func() map[string]int {
+		var pods corev1.PodList
+		h.g.Expect(env.Direct.List(ctx, &pods, client.InNamespace(h.ns), client.MatchingLabels{ecsv1alpha1.LabelServing: "true"})).To(Succeed())
+		out := map[string]int{}
+		for _, p := range pods.Items {
+			out[p.Labels[LabelPodTemplateHash]]++
+		}
+		return out
+	}
+	var seen []string
+	for range 12 {
+		h.reconcile(svc.Name)
+		h.g.Expect(h.get(svc)).To(Succeed())
+		w := svc.Status.Strategy.ProductionTraffic
+		sel := h.selects("web-tg")
+		if w.Green > 0 && w.Blue > 0 {
+			s := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "web-tg"}}
+			h.g.Expect(h.get(s)).To(Succeed())
+			h.g.Expect(s.Spec.Selector).To(HaveKeyWithValue(ecsv1alpha1.LabelServing, "true"))
+			n := translate.ServingSplit(4, strategy.Weights{Blue: w.Blue, Green: w.Green})
+			h.g.Expect(serving()).To(Equal(map[string]int{blue: int(n.Blue), green: int(n.Green)}), "at %d/%d", w.Blue, w.Green)
+			sel = fmt.Sprintf("serving %d+%d", n.Blue, n.Green)
+		}
+		if len(seen) == 0 || seen[len(seen)-1] != sel {
+			seen = append(seen, sel)
+		}
+		if svc.Status.Strategy.LifecycleStage == string(strategy.StageBakeTime) {
+			break
+		}
+		h.clock.SetTime(h.clock.Now().Add(1100 * time.Millisecond))
+	}
+	h.g.Expect(seen).To(Equal([]string{blue, "serving 3+1", "serving 4+4", "serving 1+3", green}))
+}

@@ -180,7 +180,7 @@ func ServiceNotes(spec *ecsv1alpha1.ServiceSpec) []Note {
 		switch dc.Strategy {
 		case ecsv1alpha1.DeploymentStrategyLinear, ecsv1alpha1.DeploymentStrategyCanary:
 			own = append(own, Note{Path: "deploymentConfiguration.strategy", Level: Approximated,
-				Message: string(dc.Strategy) + ": the steps are HTTPRoute weights where the cluster serves Gateway API and the annotation ecs.berth.dev/gateway names a Gateway; otherwise each listener's Kubernetes Service serves the revision with most of its traffic"})
+				Message: string(dc.Strategy) + ": the steps are HTTPRoute weights where the cluster serves Gateway API and the annotation ecs.berth.dev/gateway names a Gateway; otherwise the ratio of each revision's serving tasks behind the target group's Kubernetes Service (docs/services.md)"})
 		}
 	}
 	return ServiceLayout.Report(spec, own)
