@@ -129,6 +129,10 @@ func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope, want *apps
 	if _, err := kubeServices(s.svc, s.revision); err != nil {
 		return err
 	}
+	// The alternate slot is not taken from another owner either.
+	if err := r.checkNames(ctx, s, []*appsv1ac.DeploymentApplyConfiguration{appsv1ac.Deployment(names.AlternateDeployment(s.svc.Name), s.svc.Namespace)}); err != nil {
+		return err
+	}
 	if err := r.listPods(ctx, s); err != nil {
 		return err
 	}

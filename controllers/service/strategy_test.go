@@ -538,3 +538,26 @@ func TestLinearWithoutGatewayServesByRatio(t *testing.T) {
 	}
 	h.g.Expect(seen).To(Equal([]string{blue, "serving 3+1", "serving 4+4", "serving 1+3", green}))
 }
+
+// A Deployment named as the alternate slot that the Service does not
+// control is not taken over: the Service is Stalled with the reason.
+func TestAlternateSlotNotTakenOver(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	h.webRevision(1)
+	foreign := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "web--b"}}
+	foreign.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "other"}}
+	foreign.Spec.Template.Labels = map[string]string{"app": "other"}
+	foreign.Spec.Template.Spec.Containers = []corev1.Container{{Name: "c", Image: "other:1"}}
+	h.g.Expect(env.Direct.Create(ctx, foreign)).To(Succeed())
+	svc := h.blueGreenService()
+	h.reconcile(svc.Name)
+	h.reconcile(svc.Name)
+	h.g.Expect(h.get(svc)).To(Succeed())
+	c := meta.FindStatusCondition(svc.Status.Conditions, ecsv1alpha1.ConditionStalled)
+	h.g.Expect(c).NotTo(BeNil())
+	h.g.Expect(c.Reason).To(Equal(ecsv1alpha1.ReasonResourceNotOwned))
+	h.g.Expect(c.Message).To(ContainSubstring("web--b"))
+	h.g.Expect(h.get(foreign)).To(Succeed())
+	h.g.Expect(foreign.OwnerReferences).To(BeEmpty())
+}
