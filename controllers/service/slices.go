@@ -252,16 +252,25 @@ func (r *Reconciler) retire(ctx context.Context, deps []*appsv1.Deployment, keep
 			logf.FromContext(ctx).Info("Deleted retired Deployment", "deployment", klog.KObj(d))
 			continue
 		}
-		if ptr.Deref(d.Spec.Replicas, 1) == keep[i] {
-			continue
+		if err := r.scale(ctx, d, keep[i]); err != nil {
+			return err
 		}
-		base := d.DeepCopy()
-		d.Spec.Replicas = ptr.To(keep[i])
-		if err := r.Client.Patch(ctx, d, client.MergeFrom(base), client.FieldOwner(FieldOwner)); client.IgnoreNotFound(err) != nil {
-			return fmt.Errorf("scale retired Deployment %s: %w", d.Name, err)
-		}
-		logf.FromContext(ctx).Info("Scaled retired Deployment", "deployment", klog.KObj(d), "replicas", keep[i])
 	}
+	return nil
+}
+
+// scale sets a live Deployment's replicas, leaving the rest of it as it
+// is; nothing is written when it has them already.
+func (r *Reconciler) scale(ctx context.Context, d *appsv1.Deployment, replicas int32) error {
+	if ptr.Deref(d.Spec.Replicas, 1) == replicas {
+		return nil
+	}
+	base := d.DeepCopy()
+	d.Spec.Replicas = ptr.To(replicas)
+	if err := r.Client.Patch(ctx, d, client.MergeFrom(base), client.FieldOwner(FieldOwner)); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("scale Deployment %s: %w", d.Name, err)
+	}
+	logf.FromContext(ctx).Info("Scaled Deployment", "deployment", klog.KObj(d), "replicas", replicas)
 	return nil
 }
 

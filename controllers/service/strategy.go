@@ -552,16 +552,10 @@ func inSlot(svc *ecsv1alpha1.Service, d *appsv1ac.DeploymentApplyConfiguration, 
 // template as it is.
 func (r *Reconciler) scaleSlot(ctx context.Context, s *scope, slot string, replicas int32) error {
 	d := s.liveDeployment(slot)
-	if d == nil || ptr.Deref(d.Spec.Replicas, 1) == replicas {
+	if d == nil {
 		return nil
 	}
-	base := d.DeepCopy()
-	d.Spec.Replicas = ptr.To(replicas)
-	if err := r.Client.Patch(ctx, d, client.MergeFrom(base), client.FieldOwner(FieldOwner)); client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("scale Deployment %s: %w", d.Name, err)
-	}
-	logf.FromContext(ctx).Info("Scaled Deployment", "deployment", klog.KObj(d), "replicas", replicas)
-	return nil
+	return r.scale(ctx, d, replicas)
 }
 
 // pinnedHashes are the pod-template-hash values the production and the
