@@ -87,7 +87,7 @@ var Compatibility = map[string]Member{
 	"containerDefinitions[].stopTimeout":                                a("terminationGracePeriodSeconds: the longest of the task's containers (Kubernetes has no per-container grace period)"),
 	"containerDefinitions[].versionConsistency":                         a("images are not resolved to digests by Berth: the node pulls the image as written"),
 	"containerDefinitions[].hostname":                                   e("hostnameOverride (one hostname per pod; the first container's wins)"),
-	"containerDefinitions[].user":                                       e("securityContext.runAsUser and runAsGroup for numeric IDs and root; a user name cannot be resolved without the image (reported)"),
+	"containerDefinitions[].user":                                       e("securityContext.runAsUser and runAsGroup for numeric IDs and root (a non-zero user also runAsNonRoot, so that Pod Security's restricted level sees it); a user name cannot be resolved without the image (reported)"),
 	"containerDefinitions[].workingDirectory":                           e("workingDir"),
 	"containerDefinitions[].disableNetworking":                          u("every container of a pod shares the pod's network"),
 	"containerDefinitions[].privileged":                                 e("securityContext.privileged"),

@@ -238,6 +238,11 @@ func (b *builder) securityContext(i int, c *ecsv1alpha1.ContainerDefinition, ct 
 	if c.User != "" {
 		if uid, gid, ok := parseUser(c.User); ok {
 			sc.WithRunAsUser(uid)
+			if uid != 0 {
+				// True of a non-zero runAsUser anyway; stated, so that
+				// Pod Security admission's restricted level sees it.
+				sc.WithRunAsNonRoot(true)
+			}
 			if gid >= 0 {
 				sc.WithRunAsGroup(gid)
 			}
