@@ -46,6 +46,9 @@ var shared struct {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if code == 0 {
+		code = checkRuleCoverage(os.Stdout)
+	}
 	if shared.started {
 		if err := shared.env.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "stopping envtest:", err)
@@ -224,5 +227,7 @@ func expectCauses(t *testing.T, err error, want ...cause) {
 			w = append(w, fmt.Sprintf("%q: %q", c.Field, c.Message))
 		}
 		t.Errorf("rejection causes differ\n got:\n  %s\nwant:\n  %s\nfull error: %v", strings.Join(g, "\n  "), strings.Join(w, "\n  "), err)
+		return
 	}
+	recordCauses(err, want)
 }

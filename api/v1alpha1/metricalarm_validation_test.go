@@ -138,6 +138,17 @@ evaluationInterval: 60`, want: []cause{
 			{"spec.evaluationPeriods", rule("The parameter EvaluationPeriods is required.")},
 			{"spec.metricName", rule("MetricName must not be null")},
 		}},
+		{name: "metric without namespace or statistic", kind: "MetricAlarm", spec: without(cpuAlarm, "namespace", "statistic"), want: []cause{
+			{"spec.namespace", rule("Namespace must not be null")},
+			{"spec.statistic", rule("Statistic or ExtendedStatistic must be specified")},
+		}},
+		{name: "threshold metric id not in the metrics", kind: "MetricAlarm", spec: with(queryAlarm, "thresholdMetricId: band"), want: []cause{
+			{"spec.thresholdMetricId", rule("Berth does not evaluate anomaly detection models: thresholdMetricId (an ANOMALY_DETECTION_BAND) is not supported; give a threshold")},
+			{"spec.thresholdMetricId", rule("Metrics list must contain exactly one metric matching the ThresholdMetricId parameter")},
+		}},
+		{name: "query period", kind: "MetricAlarm", spec: strings.Replace(queryAlarm, "    period: 60", "    period: 45", 1), want: []cause{
+			{"spec.metrics[0].metricStat.period", rule("Period must be 10, 20, 30 or a multiple of 60")},
+		}},
 		{name: "control character in the name", kind: "MetricAlarm", spec: with(without(cpuAlarm, "alarmName"), `alarmName: "web\tcpu"`), want: []cause{
 			{"spec.alarmName", invalidValue(`"web\tcpu"`, `spec.alarmName in body should match '^[^\x00-\x1f\x7f]+$'`)},
 		}},

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 )
 
 const cpuPolicy = `
@@ -210,6 +211,20 @@ scalingPolicies:
 			{"spec.scalingPolicies[0].alarms[0].period", rule("period must be 10, 20, 30 or a multiple of 60 seconds")},
 			{"spec.scalingPolicies[0].alarms[0].datapointsToAlarm", rule("datapointsToAlarm must be less than or equal to evaluationPeriods")},
 		}},
+		{name: "two unbounded upper bounds", kind: "ScalableTarget", spec: target + `
+scalingPolicies:
+- policyName: out
+  policyType: StepScaling
+  stepScalingPolicyConfiguration:
+    adjustmentType: ChangeInCapacity
+    stepAdjustments:
+    - {metricIntervalLowerBound: 0, scalingAdjustment: 1}
+    - {metricIntervalLowerBound: 10, scalingAdjustment: 2}
+  alarms:
+  - {alarmName: high, namespace: AWS/ECS, metricName: CPUUtilization, statistic: Average, period: 3600, evaluationPeriods: 25, threshold: 70, comparisonOperator: GreaterThanThreshold}`, want: []cause{
+			{"spec.scalingPolicies[0].stepScalingPolicyConfiguration.stepAdjustments", rule("Only one step adjustment can have an unbounded (null) upper bound")},
+			{"spec.scalingPolicies[0].alarms[0].evaluationPeriods", rule("period times evaluationPeriods must not exceed one day (86400 seconds)")},
+		}},
 		{name: "alarm on another metric", kind: "ScalableTarget", spec: target + `
 scalingPolicies:
 - policyName: out
@@ -271,5 +286,29 @@ func TestValidationScalableTargetImmutableResource(t *testing.T) {
 	grown.Spec.MaxCapacity = 8
 	if err := c.Update(ctx, grown); err != nil {
 		t.Errorf("changing the capacity must be allowed: %v", err)
+	}
+}
+
+// TestValidationScalableTargetStatus: the registered capacity the
+// controller writes obeys the scheduled actions' rules too.
+func TestValidationScalableTargetStatus(t *testing.T) {
+	c, _ := testEnv(t)
+	ctx := testContext(t)
+	st := &ScalableTarget{ObjectMeta: metav1.ObjectMeta{Name: "st-status", Namespace: validationNamespace},
+		Spec: ScalableTargetSpec{ResourceID: "service/default/web", MinCapacity: 1, MaxCapacity: 4}}
+	if err := c.Create(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	deleteAfter(t, c, st)
+	empty := st.DeepCopy()
+	empty.Status.RegisteredCapacity = &ScalableTargetAction{}
+	expectCauses(t, c.Status().Update(ctx, empty), cause{"status.registeredCapacity", rule("Specify minCapacity, maxCapacity or both")})
+	inverted := st.DeepCopy()
+	inverted.Status.RegisteredCapacity = &ScalableTargetAction{MinCapacity: ptr.To[int32](5), MaxCapacity: ptr.To[int32](2)}
+	expectCauses(t, c.Status().Update(ctx, inverted), cause{"status.registeredCapacity.maxCapacity", rule("Maximum capacity cannot be less than minimum capacity")})
+	registered := st.DeepCopy()
+	registered.Status.RegisteredCapacity = &ScalableTargetAction{MinCapacity: ptr.To[int32](1), MaxCapacity: ptr.To[int32](4)}
+	if err := c.Status().Update(ctx, registered); err != nil {
+		t.Errorf("a valid registered capacity must be allowed: %v", err)
 	}
 }

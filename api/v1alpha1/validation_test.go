@@ -320,6 +320,52 @@ containerDefinitions:
 		{name: "eleven containers", kind: "TaskDefinition", spec: elevenContainers, want: []cause{
 			{"spec.containerDefinitions", "Too many: 11: must have at most 10 items"}, rulesSkipped,
 		}},
+		{name: "name over 240 characters", kind: "TaskDefinition", objName: strings.Repeat("t", 241), spec: `
+family: web
+containerDefinitions:` + minimalContainer, want: []cause{
+			{"<nil>", rule("metadata.name must be at most 240 characters, so that revision names fit")},
+		}},
+		// Every ECS integer is an int32: a task size past 2147483647 (CPU
+		// units or MiB, after the conversion of vCPU and GB) is one ECS
+		// cannot read, refused with ECS's message; internal/translate's
+		// parser refuses the same values (TaskCPUUnits). Before the bound,
+		// such values were admitted, and on Fargate the int() of a
+		// 20-digit value failed the rules with a CEL type-conversion error.
+		{name: "cpu past int32", kind: "TaskDefinition", spec: `
+family: web
+cpu: "2147483648"
+containerDefinitions:` + minimalContainer, want: []cause{
+			{"spec.cpu", rule(cpuMessage)},
+		}},
+		{name: "cpu of int32's maximum", kind: "TaskDefinition", spec: `
+family: web
+cpu: "2147483647"
+containerDefinitions:` + minimalContainer},
+		{name: "cpu with leading zeros", kind: "TaskDefinition", spec: `
+family: web
+cpu: "000000000000000000000256"
+containerDefinitions:` + minimalContainer},
+		{name: "Fargate cpu past int64", kind: "TaskDefinition", spec: fargate("99999999999999999999", "512", "awsvpc"), want: []cause{
+			{"spec.cpu", rule(cpuMessage)},
+		}},
+		{name: "Fargate vCPU past int32", kind: "TaskDefinition", spec: fargate("2097152 vcpu", "512", "awsvpc"), want: []cause{
+			{"spec.cpu", rule(cpuMessage)},
+		}},
+		{name: "Fargate vCPU past int64", kind: "TaskDefinition", spec: fargate("9999999999999999999999 vcpu", "512", "awsvpc"), want: []cause{
+			{"spec.cpu", rule(cpuMessage)},
+		}},
+		{name: "memory past int32", kind: "TaskDefinition", spec: `
+family: web
+memory: "3000000000"
+containerDefinitions:` + minimalContainer, want: []cause{
+			{"spec.memory", rule(memoryMessage)},
+		}},
+		{name: "Fargate memory past int64", kind: "TaskDefinition", spec: fargate("256", "99999999999999999999", "awsvpc"), want: []cause{
+			{"spec.memory", rule(memoryMessage)},
+		}},
+		{name: "Fargate GB past int32", kind: "TaskDefinition", spec: fargate("256", "2097152 GB", "awsvpc"), want: []cause{
+			{"spec.memory", rule(memoryMessage)},
+		}},
 	})
 }
 
@@ -430,6 +476,11 @@ schedulingStrategy: DAEMON
 launchType: FARGATE`, want: []cause{
 			{"spec.launchType", rule("The daemon scheduling strategy does not support the FARGATE launch type.")},
 		}},
+		{name: "name over 63 characters", kind: "Service", objName: strings.Repeat("s", 64), spec: `
+taskDefinition: web
+desiredCount: 1`, want: []cause{
+			{"<nil>", rule("metadata.name must be at most 63 characters: it is used as a label value")},
+		}},
 	})
 }
 
@@ -487,6 +538,24 @@ taskDefinition: web
 launchType: EC2
 capacityProviderStrategy: [{capacityProvider: FARGATE, weight: 1}]`, want: []cause{
 			{"spec", rule("Specifying both a launchType and capacityProviderStrategy is not supported. Remove one and try again.")},
+		}},
+		{name: "two items with a base", kind: "Task", spec: `
+taskDefinition: web
+capacityProviderStrategy:
+  - {capacityProvider: FARGATE, base: 1, weight: 1}
+  - {capacityProvider: FARGATE_SPOT, base: 1, weight: 1}`, want: []cause{
+			{"spec.capacityProviderStrategy", rule("Only one capacity provider in a capacity provider strategy can have a base defined")},
+		}},
+		{name: "duplicate provider", kind: "Task", spec: `
+taskDefinition: web
+capacityProviderStrategy:
+  - {capacityProvider: FARGATE, weight: 1}
+  - {capacityProvider: FARGATE, weight: 1}`, want: []cause{
+			{"spec.capacityProviderStrategy", rule("Each capacity provider may appear only once in a capacity provider strategy")},
+		}},
+		{name: "name over 63 characters", kind: "Task", objName: strings.Repeat("t", 64), spec: `
+taskDefinition: web`, want: []cause{
+			{"<nil>", rule("metadata.name must be at most 63 characters: it is used as a label value")},
 		}},
 	})
 
@@ -553,6 +622,14 @@ capacityProviders: [FARGATE, FARGATE_SPOT]
 defaultCapacityProviderStrategy:
   - {capacityProvider: FARGATE, base: 1, weight: 1}
   - {capacityProvider: FARGATE_SPOT, weight: 4}`},
+		{name: "default strategy with two bases", kind: "Cluster", objName: "two-bases", spec: `
+clusterName: two-bases
+capacityProviders: [FARGATE, FARGATE_SPOT]
+defaultCapacityProviderStrategy:
+  - {capacityProvider: FARGATE, base: 1, weight: 1}
+  - {capacityProvider: FARGATE_SPOT, base: 1, weight: 4}`, want: []cause{
+			{"spec.defaultCapacityProviderStrategy", rule("Only one capacity provider in a capacity provider strategy can have a base defined")},
+		}},
 	})
 }
 
@@ -584,6 +661,26 @@ autoScalingGroupProvider:
 		{name: "without type", kind: "CapacityProvider", objName: "untyped", spec: `
 name: untyped`, want: []cause{
 			{"spec.type", "Required value"}, rulesSkipped,
+		}},
+		{name: "name over 63 characters", kind: "CapacityProvider", objName: strings.Repeat("c", 64), spec: `
+type: FARGATE`, want: []cause{
+			{"<nil>", rule("metadata.name must be at most 63 characters: it is used as a label value")},
+		}},
+		{name: "node pool minSize over maxSize", kind: "CapacityProvider", objName: "inverted-pool", spec: `
+name: inverted-pool
+type: EC2_AUTOSCALING
+nodePool: {minSize: 5, maxSize: 2}`, want: []cause{
+			{"spec.nodePool.minSize", rule("nodePool.minSize must not be greater than nodePool.maxSize")},
+		}},
+		{name: "managed instances", kind: "CapacityProvider", objName: "managed", spec: `
+name: managed
+type: EC2_AUTOSCALING
+managedInstancesProvider:
+  infrastructureRoleArn: arn:aws:iam::123456789012:role/ecsInfrastructureRole
+  instanceLaunchTemplate:
+    ec2InstanceProfileArn: arn:aws:iam::123456789012:instance-profile/ecsInstanceRole
+    networkConfiguration: {subnets: [subnet-1]}`, want: []cause{
+			{"spec.managedInstancesProvider", rule("managedInstancesProvider (MANAGED_INSTANCES) is not supported by Berth")},
 		}},
 	})
 }
