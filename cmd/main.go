@@ -42,6 +42,10 @@ func main() {
 	flag.StringVar(&o.MetricsBindAddress, "metrics-bind-address", ":8080", "address of the metrics endpoint; 0 disables it")
 	flag.StringVar(&o.HealthProbeAddress, "health-probe-bind-address", ":8081", "address of the health probes; 0 disables them")
 	flag.BoolVar(&o.LeaderElection, "leader-elect", false, "elect a leader, so that several replicas can run")
+	o.Lease = operator.DefaultLease
+	flag.DurationVar(&o.Lease.LeaseDuration, "leader-elect-lease-duration", o.Lease.LeaseDuration, "how long a standby waits after the leader's last renewal before it takes over (docs/reliability.md)")
+	flag.DurationVar(&o.Lease.RenewDeadline, "leader-elect-renew-deadline", o.Lease.RenewDeadline, "how long the leader keeps trying to renew its lease before it gives leadership up and exits; less than the lease duration")
+	flag.DurationVar(&o.Lease.RetryPeriod, "leader-elect-retry-period", o.Lease.RetryPeriod, "how often the leader renews and standbys try to acquire the lease")
 	flag.StringVar(&acct.Region, "region", acct.Region, "region shown in the ARNs Berth reports")
 	flag.StringVar(&acct.AccountID, "account-id", acct.AccountID, "account ID shown in the ARNs Berth reports")
 	flag.IntVar(&o.Controllers.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "reconciles run at once per controller")

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -37,6 +38,8 @@ type Options struct {
 	LeaderElection     bool
 	LeaderElectionNS   string
 	LeaderElectionID   string
+	// Lease is the leader election's timing (zero: DefaultLease).
+	Lease Lease
 	// ExtraMetricsHandlers are served next to /metrics (benchmarks add a
 	// memory probe there).
 	ExtraMetricsHandlers map[string]http.Handler
@@ -45,6 +48,24 @@ type Options struct {
 	// an endpoint in the same process.
 	MetricsStore *ecsmetrics.Store
 }
+
+// Lease is the timing of leader election: a leader that cannot renew its
+// Lease within RenewDeadline gives leadership up (and the process exits, to
+// be restarted); a standby takes over LeaseDuration after the leader's last
+// renewal, trying every RetryPeriod. A leader that stops (SIGTERM) releases
+// its Lease, so that a standby takes over within RetryPeriod.
+type Lease struct {
+	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
+}
+
+// DefaultLease is controller-runtime's and Kubernetes' own controllers'
+// timing, chosen on purpose (docs/reliability.md, R1 and R3): a crashed
+// leader is replaced within LeaseDuration + RetryPeriod = 17 s; a leader
+// cut off from the API server stops acting within RenewDeadline = 10 s,
+// before a standby may take over at 15 s, so that two leaders never act at
+// once (clock skew allowed for: 5 s); renewing every 2 s costs one write
+// per 2 s.
+var DefaultLease = Lease{LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second}
 
 // Scheme holds the Kubernetes types and Berth's.
 func Scheme() *runtime.Scheme {
@@ -126,6 +147,10 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if o.LeaderElectionID == "" {
 		o.LeaderElectionID = "berth.ecs.berth.dev"
 	}
+	lease := o.Lease
+	if lease == (Lease{}) {
+		lease = DefaultLease
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  Scheme(),
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsBindAddress, ExtraHandlers: o.ExtraMetricsHandlers},
@@ -133,6 +158,12 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        o.LeaderElectionID,
 		LeaderElectionNamespace: o.LeaderElectionNS,
+		// A stopping leader hands over at once: every runnable has stopped
+		// when the Lease is released (the manager waits for them first).
+		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 &lease.LeaseDuration,
+		RenewDeadline:                 &lease.RenewDeadline,
+		RetryPeriod:                   &lease.RetryPeriod,
 		Cache: cache.Options{
 			// Only the pods and Kubernetes Services of Berth's tasks and
 			// services and the nodes of capacity-provider pools are cached; managedFields are never needed.
