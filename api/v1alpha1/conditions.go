@@ -76,6 +76,10 @@ const (
 	// reason ECS gives at registration or launch that admission rules
 	// cannot see (a dependsOn cycle, a missing volume, ...).
 	ReasonInvalidTaskDefinition = "InvalidTaskDefinition"
+	// ReasonPodSecurityViolation: the task definition's pods would not
+	// meet the Pod Security level their namespace enforces, so it is not
+	// registered (docs/podsecurity.md).
+	ReasonPodSecurityViolation = "PodSecurityViolation"
 	// ReasonUnsupported: the spec asks for something Berth cannot do yet.
 	ReasonUnsupported = "Unsupported"
 	// ReasonResourceNotOwned: an object with Berth's name exists and is

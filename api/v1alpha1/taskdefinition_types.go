@@ -143,6 +143,35 @@ type TaskDefinitionStatus struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=256
 	FieldNotes []FieldNote `json:"fieldNotes,omitempty"`
+
+	// podSecurity: the Pod Security Standards level the pods of the current
+	// spec meet (docs/podsecurity.md). Unset while the spec cannot be
+	// translated into a pod.
+	// +optional
+	PodSecurity *PodSecurity `json:"podSecurity,omitempty"`
+}
+
+// PodSecurityLevel is a Pod Security Standards level.
+// +kubebuilder:validation:Enum=privileged;baseline;restricted
+type PodSecurityLevel string
+
+// PodSecurity is the Pod Security Standards level a task definition's pods
+// meet, as Kubernetes's Pod Security admission evaluates them.
+type PodSecurity struct {
+	// level: the most restrictive level the pods meet, with the checks of
+	// Pod Security admission at their latest version: restricted,
+	// baseline or privileged.
+	// +required
+	Level PodSecurityLevel `json:"level"`
+
+	// reasons: why the pods do not meet the next level up, one per failed
+	// check, as Pod Security admission words them, in its order. Empty at
+	// restricted.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=2048
+	Reasons []string `json:"reasons,omitempty"`
 }
 
 // TaskDefinition is an ECS task definition family. Its spec is

@@ -62,6 +62,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&ecsv1alpha1.TaskDefinition{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Owns(&ecsv1alpha1.TaskDefinitionRevision{}).
 		Watches(&ecsv1alpha1.TaskDefinition{}, handler.EnqueueRequestsFromMapFunc(r.sameFamily)).
+		// Labels only: a metadata-only cache of namespaces.
+		WatchesMetadata(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.inNamespace), builder.WithPredicates(enforceChanged())).
 		Complete(r)
 }
 
@@ -101,6 +103,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 }
 
 func (r *Reconciler) reconcileNormal(ctx context.Context, td *ecsv1alpha1.TaskDefinition) error {
+	pod := translatePod(td, r.Features)
+	setPodSecurity(td, pod)
 	if winner, err := r.familyOwner(ctx, td); err != nil {
 		return err
 	} else if winner != "" {
@@ -140,9 +144,9 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, td *ecsv1alpha1.TaskDe
 		// registered again: deleting a revision must not roll the
 		// family's services.
 		next := max(td.Status.Revision, revisionNumber(latestRevision(family))) + 1
-		created, err := r.register(ctx, td, next, hash)
-		if err != nil {
-			return err
+		created, err := r.registerIfAdmitted(ctx, td, next, hash, pod)
+		if err != nil || created == nil {
+			return err // nil: refused by the namespace's Pod Security level
 		}
 		revs = append(revs, created)
 		number, name = created.Spec.Revision, created.Name
