@@ -124,6 +124,13 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, td *ecsv1alpha1.TaskDe
 	}
 	hash := SpecHash(&td.Spec.RegisterTaskDefinitionInput)
 	latest := latestRevision(revs)
+	if err := translate.CheckTaskDefinitionLength(&td.Spec.RegisterTaskDefinitionInput); err != nil {
+		// Over ECS's 64 KiB: ECS refuses the request, with this message;
+		// so does Berth (internal/translate/registersize.go says what is
+		// measured). The revisions registered before stay as they are.
+		setStalled(td, ecsv1alpha1.ReasonInvalidTaskDefinition, err.Error())
+		return nil
+	}
 	notes, err := translate.ReportWith(&td.Spec.RegisterTaskDefinitionInput, r.Features)
 	if err != nil {
 		// ECS refuses to register such a definition; so does Berth. The

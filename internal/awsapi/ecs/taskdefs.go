@@ -212,6 +212,10 @@ func (h *handlers) registerTaskDefinition(ctx context.Context, in *ecswire.Regis
 // checkRegistration refuses a definition ECS would refuse, with ECS's
 // message where Berth knows it.
 func (h *handlers) checkRegistration(spec *ecsv1alpha1.RegisterTaskDefinitionInput) error {
+	// A request over 64 KiB is refused before anything in it is read.
+	if err := translate.CheckTaskDefinitionLength(spec); err != nil {
+		return notFound(ClientException, "%s", err.Error())
+	}
 	if spec.Family == "" {
 		return notFound(ClientException, "Family is required.")
 	}

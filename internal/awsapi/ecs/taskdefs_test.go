@@ -3,11 +3,14 @@ package ecs
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
@@ -111,5 +114,53 @@ func TestRegisterTaskDefinitionRefusesMalformedTaskSize(t *testing.T) {
 	var list ecsv1alpha1.TaskDefinitionList
 	if err := c.List(ctx, &list); err != nil || len(list.Items) != 0 {
 		t.Errorf("%d TaskDefinitions stored (%v); want none", len(list.Items), err)
+	}
+}
+
+// A definition over ECS's 64 KiB is refused as ECS refuses it, with
+// ClientException "Actual length: '<n>'. Max allowed length is '65536'
+// bytes.", and nothing is stored; one of 60 KiB passes the checks.
+func TestRegisterTaskDefinitionRefusesOver64KiB(t *testing.T) {
+	scheme := runtime.NewScheme()
+	if err := ecsv1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	c := fake.NewClientBuilder().WithScheme(scheme).Build()
+	ctx := awsapi.WithCaller(context.Background(), &awsapi.Caller{Identity: awsapi.Identity{Namespace: "default"}, Client: c, Account: names.DefaultAccount})
+	h := &handlers{o: Options{Wait: time.Second, Poll: 5 * time.Millisecond}}
+	request := func(kib int) *ecswire.RegisterTaskDefinitionRequest {
+		var env []ecswire.KeyValuePair
+		for i := range kib {
+			env = append(env, ecswire.KeyValuePair{Name: fmt.Sprintf("VAR_%03d", i), Value: strings.Repeat("x", 1000)})
+		}
+		return &ecswire.RegisterTaskDefinitionRequest{
+			Family:               "web",
+			ContainerDefinitions: []ecswire.ContainerDefinition{{Name: "app", Image: "nginx", MemoryReservation: ptr.To[int32](64), Environment: env}},
+		}
+	}
+
+	_, err := h.registerTaskDefinition(ctx, request(70))
+	var ae *awsjson.Error
+	if !errors.As(err, &ae) || ae.Type != ClientException {
+		t.Fatalf("70 KiB of environment: %v; want a ClientException", err)
+	}
+	var spec ecsv1alpha1.RegisterTaskDefinitionInput
+	if err := convert(request(70), &spec); err != nil {
+		t.Fatal(err)
+	}
+	n := translate.TaskDefinitionLength(&spec)
+	if want := fmt.Sprintf("Actual length: '%d'. Max allowed length is '65536' bytes.", n); ae.Message != want || n <= 70*1000 {
+		t.Errorf("message %q (length %d), want %q", ae.Message, n, want)
+	}
+	var list ecsv1alpha1.TaskDefinitionList
+	if err := c.List(ctx, &list); err != nil || len(list.Items) != 0 {
+		t.Errorf("%d TaskDefinitions stored (%v); want none", len(list.Items), err)
+	}
+
+	if err := convert(request(60), &spec); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.checkRegistration(&spec); err != nil {
+		t.Errorf("60 KiB of environment: %v; ECS registers it", err)
 	}
 }
