@@ -45,6 +45,11 @@ func FuzzTranslatePod(f *testing.F) {
 		raw, _ := os.ReadFile(path)
 		f.Add(raw)
 	}
+	// Hostile input (hostile_test.go): JSON nested deeper than the decoder
+	// reads, and a definition over ECS's 64 KiB.
+	f.Add([]byte(`{"family":"deep","containerDefinitions":[{"name":"app","image":"nginx"}],"x":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}`))
+	big, _ := json.Marshal(withValue(strings.Repeat("x", 70<<10)))
+	f.Add(big)
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		var td ecsv1alpha1.RegisterTaskDefinitionInput
 		if err := json.Unmarshal(raw, &td); err != nil || len(td.ContainerDefinitions) == 0 {
