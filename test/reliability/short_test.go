@@ -1,0 +1,8 @@
+//go:build !reliability
+
+package reliability
+
+// crashPoints are R2's kill points in make test: one or more in each flow.
+var crashPoints = []crashPoint{
+	{"create-service", 1}, {"create-service", 3}, {"rollout", 2}, {"run-task", 1}, {"delete-service", 1},
+}
