@@ -30,3 +30,6 @@ var crashPoints = func() []crashPoint {
 	}
 	return pts
 }()
+
+// R1's burst of Service creations, and the Services a rollout rolls meanwhile.
+const leaderLossBurst, leaderLossRollout = 200, 50

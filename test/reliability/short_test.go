@@ -6,3 +6,6 @@ package reliability
 var crashPoints = []crashPoint{
 	{"create-service", 1}, {"create-service", 3}, {"rollout", 2}, {"run-task", 1}, {"delete-service", 1},
 }
+
+// R1's burst of Service creations, and the Services a rollout rolls meanwhile.
+const leaderLossBurst, leaderLossRollout = 20, 5
