@@ -25,7 +25,10 @@ import (
 // (Berth stops the tasks it keeps for their logs that way); and Berth's
 // berth-node-endpoint, which reports the address and
 // kubelet port that metrics-server needs on a node created Ready (as Berth's
-// kwok provisioner creates them), which node-initialize skips.
+// kwok provisioner creates them), which node-initialize skips; and Berth's
+// berth-pod-ready-again, which makes a running pod Ready again once the
+// node lifecycle controller had marked it not ready while its node was
+// unreachable, as the kubelet does when its node is back.
 //
 // crds/ (kwokcrds.go) are kwok's Logs and ClusterLogs kinds, which kwok
 // reads from the API server: a Logs object names the file kwok serves as a

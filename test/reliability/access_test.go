@@ -134,7 +134,7 @@ func TestOperatorDeniedOutsideItsRole(t *testing.T) {
 	}
 	close(work)
 	wg.Wait()
-	t.Logf("R7: %d (resource, verb, scope) checked against the authorizer: %d allowed by the operator's roles, %d denied, %d allowed to any ServiceAccount", len(checks), allowed, denied, base)
+	figure(t, "R7", "%d (resource, verb, scope) checked against the authorizer: %d allowed by the operator's roles, %d denied, %d allowed to any ServiceAccount", len(checks), allowed, denied, base)
 	Expect(denied).To(BeNumerically(">", 100))
 
 	// Real requests as the operator, outside its role: 403 each.
@@ -269,7 +269,7 @@ func TestSecretValueNeverLeaks(t *testing.T) {
 		}
 		leaks("the audit log of the operator's requests", line)
 	}
-	t.Logf("R9: %d operator log files, %d object lists and %d audited operator requests (%d with their response bodies) searched: no trace of the Secret's value",
+	figure(t, "R9", "%d operator log files, %d object lists and %d audited operator requests (%d with their response bodies) searched: no trace of the Secret's value",
 		len(logs), objects, operatorRequests, withBodies)
 	Expect(withBodies).To(BeNumerically(">", 50), "the audit log records the operator's requests with their bodies")
 }

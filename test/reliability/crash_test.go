@@ -152,6 +152,9 @@ func TestCrashBetweenWrites(t *testing.T) {
 	RegisterTestingT(t)
 	ensureBase(t)
 	flows := crashFlows()
+	if crashSeed != 0 {
+		t.Logf("random kill points from seed %d (BERTH_RELIABILITY_SEED)", crashSeed)
+	}
 	outer := t
 	// The healthy operator outlives each subtest: its cleanup is the
 	// parent's.
@@ -189,7 +192,7 @@ func TestCrashBetweenWrites(t *testing.T) {
 		})
 		RegisterTestingT(t) // the subtest registered its own t
 	}
-	t.Logf("R2: %d crash points, %d crashed mid-flow, %d beyond the flow's last write", len(crashPoints), crashed, beyond)
+	figure(t, "R2", "%d crash points, %d crashed mid-flow, %d beyond the flow's last write", len(crashPoints), crashed, beyond)
 	Expect(crashed).To(BeNumerically(">=", len(crashPoints)-beyond))
 	Expect(crashed).To(BeNumerically(">", 0), "no crash point fell inside a flow")
 }

@@ -199,10 +199,10 @@ func TestLeaderLoss(t *testing.T) {
 	for _, n := range counts {
 		extra += max(0, n-median)
 	}
-	t.Logf("R1: writes per burst Service (status and Deployment): median %d, max %d; %d above the median in all, for %d Services in flight",
+	figure(t, "R1-writes", "writes per burst Service (status and Deployment): median %d, max %d; %d above the median in all, for %d Services in flight",
 		median, counts[len(counts)-1], extra, inFlight)
 	Expect(extra).To(BeNumerically("<=", inFlight), "extra writes per in-flight Service ≤ 1")
-	t.Logf("R1: leader %s SIGKILLed with %d Services in flight; %s elected %.1f s later, first write %.1f s after the kill; all %d Services converged %.1f s after the election; %d operator writes in all",
+	figure(t, "R1-kill", "leader %s SIGKILLed with %d Services in flight; %s elected %.1f s later, first write %.1f s after the kill; all %d Services converged %.1f s after the election; %d operator writes in all",
 		leader.name, inFlight, next.name, electedAt.Sub(killedAt).Seconds(), firstByNext.Sub(killedAt).Seconds(), burst+rolled, converged.Seconds(), len(writes))
 	// Lease 15 s after the last renewal (at most 2 s before the kill),
 	// tried every 2 s: 17.4 s with client-go's jitter, plus the start of
@@ -217,7 +217,7 @@ func TestLeaderLoss(t *testing.T) {
 	stoppedAt := time.Now()
 	next.stop(t)
 	_, handedAt := leaderOf(t, time.Minute, back)
-	t.Logf("R1: graceful hand-over (SIGTERM, Lease released): %s elected %.1f s after the signal", back.name, handedAt.Sub(stoppedAt).Seconds())
+	figure(t, "R1-graceful", "graceful hand-over (SIGTERM, Lease released): %s elected %.1f s after the signal", back.name, handedAt.Sub(stoppedAt).Seconds())
 	Expect(handedAt.Sub(stoppedAt)).To(BeNumerically("<=", testLease.RetryPeriod*12/10+5*time.Second))
 	Consistently(func(g Gomega) { checkFleet(g, burst, rolled) }).WithTimeout(3 * time.Second).WithPolling(time.Second).Should(Succeed())
 }
@@ -235,35 +235,42 @@ func readyServices(g Gomega, prefix string) int {
 	return n
 }
 
-// checkFleet checks R1's Services: each Ready with one COMPLETED PRIMARY
-// deployment, one Deployment, one ReplicaSet with replicas, one pod of the
-// right revision, and no Deployment, ReplicaSet or pod of a Service that
-// does not exist.
+// checkFleet checks R1's Services: the burst's on revision 1, the
+// rollout's on 2.
 func checkFleet(g Gomega, burst, rolled int) {
+	checkServices(g, "r1-", burst+rolled, func(name string) string {
+		if strings.HasPrefix(name, "r1-roll-") {
+			return "2"
+		}
+		return "1"
+	})
+}
+
+// checkServices checks the n Services named with prefix: each Ready with
+// one COMPLETED PRIMARY deployment, one Deployment, one ReplicaSet with
+// replicas, one pod of revision(name), and no Deployment, ReplicaSet or
+// pod of a Service that does not exist.
+func checkServices(g Gomega, prefix string, n int, revision func(string) string) {
 	ctx := context.Background()
 	var services ecsv1alpha1.ServiceList
 	g.Expect(admin.List(ctx, &services, client.InNamespace(ns))).To(Succeed())
 	want := map[string]string{} // service → revision
 	for _, s := range services.Items {
-		if !strings.HasPrefix(s.Name, "r1-") {
+		if !strings.HasPrefix(s.Name, prefix) {
 			continue
 		}
-		rev := "1"
-		if strings.HasPrefix(s.Name, "r1-roll-") {
-			rev = "2"
-		}
-		want[s.Name] = rev
+		want[s.Name] = revision(s.Name)
 		g.Expect(meta.IsStatusConditionTrue(s.Status.Conditions, ecsv1alpha1.ConditionReady)).To(BeTrue(), "service %s", s.Name)
 		g.Expect(s.Status.Deployments).To(HaveLen(1), "service %s", s.Name)
 		g.Expect(s.Status.Deployments[0].RolloutState).To(Equal(ecsv1alpha1.RolloutCompleted), "service %s", s.Name)
 		g.Expect(s.Status.RunningCount).To(Equal(ptr.To[int32](1)), "service %s", s.Name)
 	}
-	g.Expect(want).To(HaveLen(burst + rolled))
+	g.Expect(want).To(HaveLen(n))
 	var deployments appsv1.DeploymentList
 	g.Expect(admin.List(ctx, &deployments, client.InNamespace(ns))).To(Succeed())
 	perService := map[string]int{}
 	for _, d := range deployments.Items {
-		if svc := d.Labels[ecsv1alpha1.LabelService]; strings.HasPrefix(svc, "r1-") {
+		if svc := d.Labels[ecsv1alpha1.LabelService]; strings.HasPrefix(svc, prefix) {
 			perService[svc]++
 		}
 	}
@@ -275,7 +282,7 @@ func checkFleet(g Gomega, burst, rolled int) {
 	g.Expect(admin.List(ctx, &sets, client.InNamespace(ns))).To(Succeed())
 	clear(perService)
 	for _, rs := range sets.Items {
-		if svc := rs.Labels[ecsv1alpha1.LabelService]; strings.HasPrefix(svc, "r1-") && ptr.Deref(rs.Spec.Replicas, 0) > 0 {
+		if svc := rs.Labels[ecsv1alpha1.LabelService]; strings.HasPrefix(svc, prefix) && ptr.Deref(rs.Spec.Replicas, 0) > 0 {
 			perService[svc]++
 		}
 	}
@@ -287,7 +294,7 @@ func checkFleet(g Gomega, burst, rolled int) {
 	clear(perService)
 	for _, p := range pods.Items {
 		svc := p.Labels[ecsv1alpha1.LabelService]
-		if !strings.HasPrefix(svc, "r1-") {
+		if !strings.HasPrefix(svc, prefix) {
 			continue
 		}
 		g.Expect(want).To(HaveKey(svc), "pod %s of a Service that does not exist", p.Name)

@@ -8,9 +8,18 @@ import (
 	"strconv"
 )
 
+// crashSeed chooses R2's random kill points (BERTH_RELIABILITY_SEED
+// replays a run; the test logs it).
+var crashSeed = func() uint64 {
+	seed, err := strconv.ParseUint(os.Getenv("BERTH_RELIABILITY_SEED"), 10, 64)
+	if err != nil {
+		seed = rand.Uint64()
+	}
+	return seed
+}()
+
 // crashPoints are R2's kill points in make reliability: every write of
-// each flow up to its sixth, then random ones (BERTH_RELIABILITY_SEED
-// replays a run; the seed is logged), 30 in all at least.
+// each flow up to its fifth, then random ones, 35 in all.
 var crashPoints = func() []crashPoint {
 	var pts []crashPoint
 	flows := []string{"create-service", "rollout", "breaker-rollback", "delete-service", "run-task", "stop-task"}
@@ -19,12 +28,7 @@ var crashPoints = func() []crashPoint {
 			pts = append(pts, crashPoint{f, k})
 		}
 	}
-	seed, err := strconv.ParseUint(os.Getenv("BERTH_RELIABILITY_SEED"), 10, 64)
-	if err != nil {
-		seed = rand.Uint64()
-	}
-	println("R2 seed", seed)
-	r := rand.New(rand.NewPCG(seed, seed))
+	r := rand.New(rand.NewPCG(crashSeed, crashSeed))
 	for range 5 {
 		pts = append(pts, crashPoint{flows[r.IntN(len(flows))], 6 + r.IntN(10)})
 	}
