@@ -52,6 +52,17 @@ func TestVerify(t *testing.T) {
 	cases["wrong secret"] = check(signed(t, body, "other", now), body, "s3cr3t")
 	cases["tampered body"] = check(signed(t, body, "s3cr3t", now), []byte(`{"maxResults":99}`), "s3cr3t")
 	cases["16 minutes old"] = check(signed(t, body, "s3cr3t", now.Add(-16*time.Minute)), body, "s3cr3t")
+	cases["16 minutes ahead"] = check(signed(t, body, "s3cr3t", now.Add(16*time.Minute)), body, "s3cr3t")
+	// A captured request sent again after the clock-skew window (AWS, and
+	// Berth, accept a replay within it: mutating ECS calls then rely on
+	// clientToken idempotency).
+	replayed := signed(t, body, "s3cr3t", now)
+	replayedSig, _ := parseAuthorization(replayed.Header.Get("Authorization"))
+	if err := verify(context.Background(), replayed, body, replayedSig, "s3cr3t", now.Add(MaxClockSkew+time.Second)); err == nil {
+		cases["replayed after the window"] = "accepted"
+	} else {
+		cases["replayed after the window"] = err.Type
+	}
 	tampered := signed(t, body, "s3cr3t", now)
 	tampered.Header.Set("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.DeleteCluster")
 	cases["tampered signed header"] = check(tampered, body, "s3cr3t")
