@@ -77,7 +77,8 @@ func run(m *testing.M) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var err error
-	cp, err = localcp.Start(ctx, localcp.Options{AuditPolicy: auditPolicy})
+	// worldKwokStages: R10's image pull stage (world_test.go).
+	cp, err = localcp.Start(ctx, localcp.Options{AuditPolicy: auditPolicy, ExtraKwokStages: worldKwokStages})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start local control plane:", err)
 		return 1
