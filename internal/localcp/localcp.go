@@ -105,6 +105,8 @@ type ControlPlane struct {
 	client  kubernetes.Interface
 	dynamic dynamic.Interface
 	procs   []*process
+	// procsMu guards procs against Restart.
+	procsMu sync.Mutex
 
 	stopOnce sync.Once
 	stopErr  error
@@ -286,6 +288,8 @@ func checkBinaries(dir string) error {
 // Exited returns the components that have exited, with why (the end of
 // their logs): while the control plane runs, none should.
 func (c *ControlPlane) Exited() map[string]error {
+	c.procsMu.Lock()
+	defer c.procsMu.Unlock()
 	res := map[string]error{}
 	for _, p := range c.procs {
 		if p.exited() {
@@ -295,11 +299,38 @@ func (c *ControlPlane) Exited() map[string]error {
 	return res
 }
 
+// Restart stops the component name (SIGTERM, then SIGKILL after the
+// grace Stop gives) and starts it again with the same arguments and data,
+// as a host restarts a crashed or upgraded component; it returns once
+// kube-apiserver is ready again. For the reliability suite: kube-apiserver
+// or etcd restarting under the operator.
+func (c *ControlPlane) Restart(ctx context.Context, name string) error {
+	c.procsMu.Lock()
+	defer c.procsMu.Unlock()
+	for i, p := range c.procs {
+		if p.name != name {
+			continue
+		}
+		if err := p.stop(stopGrace); err != nil {
+			return err
+		}
+		np, err := startProcess(p.name, p.bin, p.args, p.env, p.logDir, p.output)
+		if err != nil {
+			return err
+		}
+		c.procs[i] = np
+		return c.waitFor(ctx, "kube-apiserver ready after restarting "+name, c.apiserverReady)
+	}
+	return fmt.Errorf("no component %q", name)
+}
+
 // PIDs returns the process ID of every component started, by name (etcd,
 // kube-apiserver, kube-controller-manager, kube-scheduler, kwok,
 // metrics-server): for measuring their CPU time, and for checking that Stop
 // leaves none behind.
 func (c *ControlPlane) PIDs() map[string]int {
+	c.procsMu.Lock()
+	defer c.procsMu.Unlock()
 	res := make(map[string]int, len(c.procs))
 	for _, p := range c.procs {
 		res[p.name] = p.pid()

@@ -29,6 +29,11 @@ const (
 // process is one child process of the control plane.
 type process struct {
 	name    string
+	bin     string
+	args    []string
+	env     []string
+	logDir  string
+	output  *lockedWriter
 	cmd     *exec.Cmd
 	logPath string
 	logFile *os.File
@@ -46,7 +51,7 @@ func startProcess(name, bin string, args, env []string, logDir string, out *lock
 	if err != nil {
 		return nil, fmt.Errorf("open log of %s: %w", name, err)
 	}
-	p := &process{name: name, logPath: logPath, logFile: logFile, done: make(chan struct{})}
+	p := &process{name: name, bin: bin, args: args, env: env, logDir: logDir, output: out, logPath: logPath, logFile: logFile, done: make(chan struct{})}
 	var w io.Writer = logFile
 	if out != nil {
 		p.out = &prefixWriter{dst: out, prefix: "[" + name + "] "}

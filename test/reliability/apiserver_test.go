@@ -3,6 +3,7 @@
 package reliability
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -95,6 +96,25 @@ func TestAPIServerStall(t *testing.T) {
 		if stall > testLease.RenewDeadline+testLease.RetryPeriod {
 			Expect(restarts).To(BeNumerically(">=", 1), "the leader gave leadership up")
 		}
+	}
+	// kube-apiserver, then etcd, restarted during a rollout.
+	for _, component := range []string{"kube-apiserver", "etcd"} {
+		prefix := "r3-" + component + "-"
+		family := strings.TrimSuffix(prefix, "-")
+		createTaskDefinition(t, family, "public.ecr.aws/example/app:1")
+		for i := range services {
+			createService(t, fmt.Sprintf("%s%d", prefix, i), family, 1)
+		}
+		Eventually(func(g Gomega) { checkServices(g, prefix, services, func(string) string { return "1" }) }).
+			WithTimeout(timeout).WithPolling(time.Second).Should(Succeed())
+		updateTaskDefinitionImage(t, family, "public.ecr.aws/example/app:2")
+		start := time.Now()
+		Expect(cp.Restart(context.Background(), component)).To(Succeed())
+		back := time.Now()
+		Eventually(func(g Gomega) { checkServices(g, prefix, services, func(string) string { return "2" }) }).
+			WithTimeout(60 * time.Second).WithPolling(time.Second).Should(Succeed())
+		figure(t, "R3-restart-"+component, "%s restarted during a rollout of %d Services (down %.1f s): converged %.1f s after it was back",
+			component, services, back.Sub(start).Seconds(), time.Since(back).Seconds())
 	}
 	logs, err := filepath.Glob(filepath.Join(logDir, "r3-*.log"))
 	Expect(err).NotTo(HaveOccurred())

@@ -336,7 +336,7 @@ func awaitCrash(t *testing.T, p *proc, quiet time.Duration) (string, error) {
 	}
 	line := findLine(p.log, p.from, markCrash)
 	if line == "" {
-		return "", fmt.Errorf("%s exited without crashing on purpose: %v", p.name, p.err)
+		return "", fmt.Errorf("%s exited without crashing on purpose: %w", p.name, p.err)
 	}
 	return strings.TrimPrefix(line, markCrash+" "), nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -321,13 +322,18 @@ func expectServiceSteady(t *testing.T, name string, desired int32, revision stri
 		g.Expect(svc.Status.Deployments[0].RolloutState).To(Equal(ecsv1alpha1.RolloutCompleted))
 		g.Expect(svc.Status.Deployments[0].RunningCount).To(Equal(desired))
 		started := map[string]int{}
+		var messages []string
 		for _, e := range svc.Status.Events {
+			messages = append(messages, e.Message)
+			if !strings.Contains(e.Message, " has started ") {
+				continue
+			}
 			for _, m := range startedTask.FindAllStringSubmatch(e.Message, -1) {
 				started[m[1]]++
 			}
 		}
 		for task, n := range started {
-			g.Expect(n).To(Equal(1), "task %s reported started %d times", task, n)
+			g.Expect(n).To(Equal(1), "task %s reported started %d times; events:\n%s", task, n, strings.Join(messages, "\n"))
 		}
 		selector := client.MatchingLabels{ecsv1alpha1.LabelService: name}
 		var deployments appsv1.DeploymentList
