@@ -347,6 +347,10 @@ func fromProviders(cl *ecsv1alpha1.Cluster, cps map[string]*ecsv1alpha1.Capacity
 		GBSeconds: capacity.Format(total.GBSeconds, 3), EstimatedCostUSD: capacity.Format(dollars, 6)}
 }
 
+// maxStatusProviders is the most entries status.capacityProviders holds
+// (its schema's maxItems; ECS's quota of capacity providers per cluster).
+const maxStatusProviders = 20
+
 // SetStatus derives a Cluster's status.
 func SetStatus(cl *ecsv1alpha1.Cluster, u *usage, acct names.Account) {
 	name := cl.Spec.ClusterName
@@ -366,7 +370,16 @@ func SetStatus(cl *ecsv1alpha1.Cluster, u *usage, acct names.Account) {
 	}
 	st.Cost = u.cost
 	st.CapacityProviders = nil
+	listed := map[string]bool{}
 	for _, ref := range cl.Spec.CapacityProviders {
+		// The status lists each capacity provider once (a list map keyed
+		// by name), and at most maxStatusProviders of them: a spec that
+		// names one twice, or more (the schema allows 100), would
+		// otherwise make every status write fail.
+		if listed[ref] || len(st.CapacityProviders) == maxStatusProviders {
+			continue
+		}
+		listed[ref] = true
 		obj := names.ObjectName(ref)
 		e := ecsv1alpha1.ClusterCapacityProvider{Name: ref, RunningTasksCount: u.byProvider[obj][0], PendingTasksCount: u.byProvider[obj][1]}
 		if cp := u.cps[obj]; cp != nil {
