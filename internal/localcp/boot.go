@@ -44,7 +44,9 @@ func (c *ControlPlane) boot(ctx context.Context, binDir string, o Options) error
 		if err != nil {
 			return err
 		}
+		c.procsMu.Lock()
 		c.procs = append(c.procs, p)
+		c.procsMu.Unlock()
 		return nil
 	}
 	l := &c.layout
@@ -222,6 +224,8 @@ func (c *ControlPlane) waitFor(ctx context.Context, what string, cond func(conte
 
 // checkProcesses returns an error if any process has exited.
 func (c *ControlPlane) checkProcesses() error {
+	c.procsMu.Lock()
+	defer c.procsMu.Unlock()
 	for _, p := range c.procs {
 		if p.exited() {
 			return p.exitError()

@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -199,6 +200,8 @@ func (c *ControlPlane) Stop() error {
 // so that clients go before kube-apiserver, and kube-apiserver before etcd.
 func (c *ControlPlane) stopProcesses() error {
 	var errs []error
+	c.procsMu.Lock()
+	defer c.procsMu.Unlock()
 	for i := len(c.procs) - 1; i >= 0; i-- {
 		errs = append(errs, c.procs[i].stop(stopGrace))
 	}
@@ -306,22 +309,25 @@ func (c *ControlPlane) Exited() map[string]error {
 // or etcd restarting under the operator.
 func (c *ControlPlane) Restart(ctx context.Context, name string) error {
 	c.procsMu.Lock()
-	defer c.procsMu.Unlock()
-	for i, p := range c.procs {
-		if p.name != name {
-			continue
-		}
-		if err := p.stop(stopGrace); err != nil {
-			return err
-		}
-		np, err := startProcess(p.name, p.bin, p.args, p.env, p.logDir, p.output)
-		if err != nil {
-			return err
-		}
-		c.procs[i] = np
-		return c.waitFor(ctx, "kube-apiserver ready after restarting "+name, c.apiserverReady)
+	i := slices.IndexFunc(c.procs, func(p *process) bool { return p.name == name })
+	if i < 0 {
+		c.procsMu.Unlock()
+		return fmt.Errorf("no component %q", name)
 	}
-	return fmt.Errorf("no component %q", name)
+	p := c.procs[i]
+	if err := p.stop(stopGrace); err != nil {
+		c.procsMu.Unlock()
+		return err
+	}
+	np, err := startProcess(p.name, p.bin, p.args, p.env, p.logDir, p.output)
+	if err == nil {
+		c.procs[i] = np
+	}
+	c.procsMu.Unlock()
+	if err != nil {
+		return err
+	}
+	return c.waitFor(ctx, "kube-apiserver ready after restarting "+name, c.apiserverReady)
 }
 
 // PIDs returns the process ID of every component started, by name (etcd,

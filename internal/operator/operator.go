@@ -59,12 +59,13 @@ type Lease struct {
 }
 
 // DefaultLease is controller-runtime's and Kubernetes' own controllers'
-// timing, chosen on purpose (docs/reliability.md, R1 and R3): a crashed
-// leader is replaced within LeaseDuration + RetryPeriod = 17 s; a leader
-// cut off from the API server stops acting within RenewDeadline = 10 s,
-// before a standby may take over at 15 s, so that two leaders never act at
-// once (clock skew allowed for: 5 s); renewing every 2 s costs one write
-// per 2 s.
+// timing, chosen on purpose (docs/reliability.md, R1 and R3). A standby
+// polls every RetryPeriod plus up to 120 % jitter (client-go), and counts
+// LeaseDuration from when it observed the last renewal: a crashed leader is
+// replaced within 15 + 4.4 + 4.4 ≈ 24 s, a released Lease taken within
+// 4.4 s. A leader cut off from the API server stops acting after
+// RenewDeadline = 10 s, before a standby may take over at 15 s, so that two
+// leaders never act at once; renewing every 2 s costs one write per 2 s.
 var DefaultLease = Lease{LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second}
 
 // Scheme holds the Kubernetes types and Berth's.

@@ -26,8 +26,11 @@ type supervised struct {
 }
 
 func supervise(t *testing.T, name string, o procOptions) *supervised {
+	o.unmanaged = true // stopped here, not by each process's cleanup
 	s := &supervised{cur: startOperator(t, name, o)}
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		for {
 			s.mu.Lock()
 			p := s.cur
@@ -49,6 +52,10 @@ func supervise(t *testing.T, name string, o procOptions) *supervised {
 		p := s.cur
 		s.mu.Unlock()
 		p.stop(t)
+		<-done
+		if t.Failed() {
+			t.Logf("=== %s's log, last lines\n%s", name, tail(p.log, 60))
+		}
 	})
 	return s
 }
@@ -109,7 +116,9 @@ func TestAPIServerStall(t *testing.T) {
 			WithTimeout(timeout).WithPolling(time.Second).Should(Succeed())
 		updateTaskDefinitionImage(t, family, "public.ecr.aws/example/app:2")
 		start := time.Now()
-		Expect(cp.Restart(context.Background(), component)).To(Succeed())
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		Expect(cp.Restart(ctx, component)).To(Succeed())
+		cancel()
 		back := time.Now()
 		Eventually(func(g Gomega) { checkServices(g, prefix, services, func(string) string { return "2" }) }).
 			WithTimeout(60 * time.Second).WithPolling(time.Second).Should(Succeed())

@@ -131,12 +131,16 @@ func crashAfter(n int64) func(http.RoundTripper) http.RoundTripper {
 	}
 }
 
+// isWrite tells whether a request counts toward the crash point: a write
+// of an object, not a Lease renewal nor an Event (Events are sent in the
+// background, at moments that vary from run to run).
 func isWrite(req *http.Request) bool {
 	switch req.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return false
 	}
-	return !strings.HasPrefix(req.URL.Path, "/apis/coordination.k8s.io/")
+	return !strings.HasPrefix(req.URL.Path, "/apis/coordination.k8s.io/") && !strings.HasPrefix(req.URL.Path, "/apis/events.k8s.io/") &&
+		!strings.Contains(req.URL.Path, "/events")
 }
 
 type roundTripperFunc func(*http.Request) (*http.Response, error)
@@ -158,6 +162,8 @@ type proc struct {
 type procOptions struct {
 	leaderElect bool
 	crashAfter  int
+	// unmanaged: the caller stops the process (no cleanup of the test's).
+	unmanaged bool
 }
 
 // startOperator starts an operator process named name (its log is
@@ -199,12 +205,14 @@ func startOperator(t *testing.T, name string, o procOptions) *proc {
 		_ = logf.Close()
 		close(p.done)
 	}()
-	t.Cleanup(func() {
-		p.stop(t)
-		if t.Failed() {
-			t.Logf("=== %s's log, last lines\n%s", name, tail(path, 60))
-		}
-	})
+	if !o.unmanaged {
+		t.Cleanup(func() {
+			p.stop(t)
+			if t.Failed() {
+				t.Logf("=== %s's log, last lines\n%s", name, tail(path, 60))
+			}
+		})
+	}
 	return p
 }
 

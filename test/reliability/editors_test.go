@@ -60,7 +60,7 @@ func TestConcurrentEditors(t *testing.T) {
 	}).WithTimeout(timeout).WithPolling(200 * time.Millisecond).Should(Succeed())
 	restoredReplicas := time.Since(start)
 	expectSteady(t, map[string]int32{"r4-edit": 2}, "")
-	t.Logf("R4: kubectl scale of the Deployment to 5: replicas back to desiredCount 2 in %.1f s (%d operator writes)", restoredReplicas.Seconds(), len(operatorWrites(t, from)))
+	figure(t, "R4-scale", "kubectl scale of the Deployment to 5: replicas back to desiredCount 2 in %.1f s (%d operator writes)", restoredReplicas.Seconds(), len(operatorWrites(t, from)))
 
 	// kubectl edit: another image and an extra environment variable in
 	// the pod template, which Berth owns.
@@ -86,14 +86,14 @@ func TestConcurrentEditors(t *testing.T) {
 	}) == nil {
 		restoredTemplate := time.Since(start)
 		expectSteady(t, map[string]int32{"r4-edit": 2}, "")
-		t.Logf("R4: kubectl edit of the pod template (image, env): restored in %.1f s (%d operator writes)", restoredTemplate.Seconds(), len(operatorWrites(t, from)))
+		figure(t, "R4-template", "kubectl edit of the pod template (image, env): restored in %.1f s (%d operator writes)", restoredTemplate.Seconds(), len(operatorWrites(t, from)))
 	} else {
 		expectSteady(t, map[string]int32{"r4-edit": 2}, "")
 		c := serviceDeployment(Default, "r4-edit").Spec.Template.Spec.Containers[0]
 		knownBug = fmt.Sprintf("a kubectl edit of the Deployment's pod template is not restored: after 30 s its image is %s (Berth's %s), env INTRUDER kept: %t; "+
 			"the Service is steady on the edited template (%d operator writes): applyDeployment (controllers/service/slices.go) skips the apply while the applied-hash and template-hash annotations and replicas match",
 			c.Image, image, slices.ContainsFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == "INTRUDER" }), len(operatorWrites(t, from)))
-		t.Logf("R4: BUG: %s", knownBug)
+		figure(t, "R4-bug", "BUG: %s", knownBug)
 	}
 
 	// kubectl label/annotate the Deployment: not Berth's, left alone.
@@ -106,7 +106,7 @@ func TestConcurrentEditors(t *testing.T) {
 		g.Expect(d.Annotations).To(HaveKeyWithValue("example.com/owner", "alice"))
 	}).WithTimeout(5 * time.Second).WithPolling(500 * time.Millisecond).Should(Succeed())
 	labelWrites := len(operatorWrites(t, from))
-	t.Logf("R4: a label and an annotation added to the Deployment: kept, %d operator writes", labelWrites)
+	figure(t, "R4-label", "a label and an annotation added to the Deployment: kept, %d operator writes", labelWrites)
 	Expect(labelWrites).To(BeZero(), "Berth wrote after a label it does not own was added")
 
 	// The user edits desiredCount: applied.
@@ -122,7 +122,7 @@ func TestConcurrentEditors(t *testing.T) {
 	if knownBug != "" {
 		// The desiredCount change made Berth apply the Deployment again.
 		c := serviceDeployment(Default, "r4-edit").Spec.Template.Spec.Containers[0]
-		t.Logf("R4: after a desiredCount edit (Berth applies again): the template's image is %s, env INTRUDER kept: %t",
+		figure(t, "R4-reapply", "after a desiredCount edit (Berth applies again): the template's image is %s, env INTRUDER kept: %t",
 			c.Image, slices.ContainsFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == "INTRUDER" }))
 	}
 
@@ -141,7 +141,7 @@ func TestConcurrentEditors(t *testing.T) {
 			scaled = append(scaled, describe(e))
 		}
 	}
-	t.Logf("R4: steady for %s: %d operator writes, %d writes to the Services and Deployments by anyone; the HPA's scale-out: %d writes of desiredCount",
+	figure(t, "R4-steady", "steady for %s: %d operator writes, %d writes to the Services and Deployments by anyone; the HPA's scale-out: %d writes of desiredCount",
 		editorsSteadyWindow, len(writes), len(scaled), hpaWrites)
 	for _, e := range writes {
 		t.Logf("operator write: %s", describe(e))
@@ -192,7 +192,7 @@ spec:
 		g.Expect(admin.Get(ctx, key("r4-hpa"), svc)).To(Succeed())
 		g.Expect(svc.Spec.DesiredCount).To(Equal(ptr.To[int32](4)))
 	}).WithTimeout(3 * time.Minute).WithPolling(time.Second).Should(Succeed())
-	t.Logf("R4: the HPA scaled r4-hpa from 2 to 4 %.0f s after the load", time.Since(start).Seconds())
+	figure(t, "R4-hpa", "the HPA scaled r4-hpa from 2 to 4 %.0f s after the load", time.Since(start).Seconds())
 	expectSteady(t, map[string]int32{"r4-hpa": 4}, "")
 	// The HPA keeps asking for 4 (the load stays): nobody changes it.
 	Consistently(func(g Gomega) {

@@ -16,7 +16,8 @@ const envFigures = "BERTH_RELIABILITY_FIGURES"
 var figuresMu sync.Mutex
 
 // figure logs a measured figure and, when envFigures names a file, records
-// it there under id (one line of text per id; a later run replaces it).
+// it there under id once the test has passed (one line of text per id; a
+// later run replaces it): a failing run's figures are not published.
 func figure(t *testing.T, id, format string, args ...any) {
 	t.Helper()
 	text := fmt.Sprintf(format, args...)
@@ -25,6 +26,14 @@ func figure(t *testing.T, id, format string, args ...any) {
 	if path == "" {
 		return
 	}
+	t.Cleanup(func() {
+		if !t.Failed() {
+			record(t, path, id, text)
+		}
+	})
+}
+
+func record(t *testing.T, path, id, text string) {
 	figuresMu.Lock()
 	defer figuresMu.Unlock()
 	figures := map[string]string{}

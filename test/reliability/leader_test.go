@@ -16,6 +16,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -134,12 +135,16 @@ func TestLeaderLoss(t *testing.T) {
 
 	// The burst: creations from 8 clients; halfway, the rollout starts
 	// and the leader dies.
+	fast := rest.CopyConfig(cp.AdminConfig())
+	fast.QPS, fast.Burst = -1, 0 // a burst, not client-go's 5 per second
+	users, err := client.New(fast, client.Options{Scheme: admin.Scheme()})
+	Expect(err).NotTo(HaveOccurred())
 	names := make(chan string)
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
 			for name := range names {
-				if err := admin.Create(ctx, newService(name, "app", 1)); err != nil {
+				if err := users.Create(ctx, newService(name, "app", 1)); err != nil {
 					t.Errorf("create %s: %v", name, err)
 				}
 			}
@@ -154,7 +159,7 @@ func TestLeaderLoss(t *testing.T) {
 			var list ecsv1alpha1.ServiceList
 			Expect(admin.List(ctx, &list, client.InNamespace(ns))).To(Succeed())
 			for _, s := range list.Items {
-				if strings.HasPrefix(s.Name, "r1-") && !meta.IsStatusConditionTrue(s.Status.Conditions, ecsv1alpha1.ConditionReady) {
+				if strings.HasPrefix(s.Name, "r1-burst-") && !meta.IsStatusConditionTrue(s.Status.Conditions, ecsv1alpha1.ConditionReady) {
 					inFlight++
 				}
 			}
@@ -164,7 +169,7 @@ func TestLeaderLoss(t *testing.T) {
 	}
 	close(names)
 	wg.Wait()
-	inFlight += burst - burst/2 - 1 // created after the kill: in flight too
+
 	next, electedAt := leaderOf(t, time.Minute, standby)
 	Expect(next).To(Equal(standby))
 
@@ -185,10 +190,13 @@ func TestLeaderLoss(t *testing.T) {
 			firstByNext = e.RequestReceived
 		}
 		if e.ObjectRef != nil && e.ObjectRef.Resource != "events" && strings.HasPrefix(e.ObjectRef.Name, "r1-burst-") {
-			perService[e.ObjectRef.Name]++
+			perService[strings.TrimSuffix(e.ObjectRef.Name, "/status")]++
 		}
 	}
 	Expect(firstByNext).NotTo(BeZero(), "the new leader wrote nothing")
+	// The median Service's writes, over the burst; the extra writes of
+	// those created before the kill (the killed leader's in-flight work)
+	// above it.
 	counts := make([]int, 0, len(perService))
 	for _, n := range perService {
 		counts = append(counts, n)
@@ -196,18 +204,20 @@ func TestLeaderLoss(t *testing.T) {
 	slices.Sort(counts)
 	median := counts[len(counts)/2]
 	extra := 0
-	for _, n := range counts {
-		extra += max(0, n-median)
+	for i := 0; i <= burst/2; i++ {
+		extra += max(0, perService[fmt.Sprintf("r1-burst-%d", i)]-median)
 	}
-	figure(t, "R1-writes", "writes per burst Service (status and Deployment): median %d, max %d; %d above the median in all, for %d Services in flight",
+	figure(t, "R1-writes", "writes per burst Service (status and Deployment): median %d, max %d; the Services in flight at the kill wrote %d above the median in all, for %d of them",
 		median, counts[len(counts)-1], extra, inFlight)
 	Expect(extra).To(BeNumerically("<=", inFlight), "extra writes per in-flight Service ≤ 1")
 	figure(t, "R1-kill", "leader %s SIGKILLed with %d Services in flight; %s elected %.1f s later, first write %.1f s after the kill; all %d Services converged %.1f s after the election; %d operator writes in all",
 		leader.name, inFlight, next.name, electedAt.Sub(killedAt).Seconds(), firstByNext.Sub(killedAt).Seconds(), burst+rolled, converged.Seconds(), len(writes))
-	// Lease 15 s after the last renewal (at most 2 s before the kill),
-	// tried every 2 s: 17.4 s with client-go's jitter, plus the start of
-	// the controllers.
-	Expect(electedAt.Sub(killedAt)).To(BeNumerically("<=", testLease.LeaseDuration+testLease.RetryPeriod*12/10+time.Second))
+	// client-go's leader election: a standby counts the lease duration
+	// from when it observed the last renewal (its poll, every retry period
+	// plus up to 120 % jitter, so up to 4.4 s after the kill), and takes
+	// over at its first poll after that (up to 4.4 s more): at most
+	// 15 + 4.4 + 4.4 = 23.8 s, plus 2 s for a loaded 2-core machine.
+	Expect(electedAt.Sub(killedAt)).To(BeNumerically("<=", testLease.LeaseDuration+2*testLease.RetryPeriod*22/10+2*time.Second))
 	Expect(firstByNext.Sub(killedAt)).To(BeNumerically("<=", 30*time.Second))
 
 	// A graceful hand-over: the killed replica comes back as the standby,
@@ -218,7 +228,9 @@ func TestLeaderLoss(t *testing.T) {
 	next.stop(t)
 	_, handedAt := leaderOf(t, time.Minute, back)
 	figure(t, "R1-graceful", "graceful hand-over (SIGTERM, Lease released): %s elected %.1f s after the signal", back.name, handedAt.Sub(stoppedAt).Seconds())
-	Expect(handedAt.Sub(stoppedAt)).To(BeNumerically("<=", testLease.RetryPeriod*12/10+5*time.Second))
+	// The Lease is released once the old leader's controllers stopped;
+	// the standby's next poll (4.4 s at most) takes it.
+	Expect(handedAt.Sub(stoppedAt)).To(BeNumerically("<=", testLease.RetryPeriod*22/10+8*time.Second))
 	Consistently(func(g Gomega) { checkFleet(g, burst, rolled) }).WithTimeout(3 * time.Second).WithPolling(time.Second).Should(Succeed())
 }
 

@@ -141,7 +141,7 @@ func TestWorldFails(t *testing.T) {
 			counted = append(counted, stopped[id])
 		}
 	}
-	t.Logf("R10: node %s lost (NotReady, then out of service) with %d of the %d tasks: all replaced in %.1f s; failed tasks counted: %d (max failedTasks seen %d)",
+	figure(t, "R10-node", "node %s lost (NotReady, then out of service) with %d of the %d tasks: all replaced in %.1f s; failed tasks counted: %d (max failedTasks seen %d)",
 		node, len(lost), total, replaced.Seconds(), len(counted), failed.max("node"))
 	Expect(counted).To(BeEmpty(), "tasks lost with their node counted as failed")
 	Expect(failed.max("node")).To(BeZero(), "failedTasks while the node was lost")
@@ -166,7 +166,7 @@ func TestWorldFails(t *testing.T) {
 	}).WithTimeout(30 * time.Second).WithPolling(time.Second).Should(Succeed())
 	expectSteady(t, desired, node)
 	chaosCreated := created.count() - chaosFrom
-	t.Logf("R10: chaos for %s (%.0f %% of the running containers every %s): %d containers failed, %d counted as failed tasks (max failedTasks seen %d), %d replacements; every service back at its desired count",
+	figure(t, "R10-chaos", "chaos for %s (%.0f %% of the running containers every %s): %d containers failed, %d counted as failed tasks (max failedTasks seen %d), %d replacements; every service back at its desired count",
 		worldChaosWindow, worldChaosRate*100, worldChaosTick, len(chaos), len(chaos)-notCounted, failed.max("chaos"), chaosCreated)
 	Expect(chaos).NotTo(BeEmpty())
 
@@ -203,7 +203,7 @@ func TestWorldFails(t *testing.T) {
 	}
 	threshold := rollout.Threshold(3)
 	pullCreated := created.count() - pullFrom
-	t.Logf("R10: image pull failure: the circuit breaker tripped %.1f s after the new revision at %d failed tasks (threshold %d), %d tasks stopped with CannotPullContainerError; rolled back; %d pods created",
+	figure(t, "R10-pull", "image pull failure: the circuit breaker tripped %.1f s after the new revision at %d failed tasks (threshold %d), %d tasks stopped with CannotPullContainerError; rolled back; %d pods created",
 		tripped.Seconds(), failedDeployment.FailedTasks, threshold, pulls, pullCreated)
 	Expect(failedDeployment.FailedTasks).To(BeNumerically(">=", threshold))
 	Expect(pulls).To(BeNumerically(">=", int(threshold)))
@@ -222,7 +222,7 @@ func TestWorldFails(t *testing.T) {
 	// a loop.
 	expected := len(lost) + len(chaos) + int(threshold) + 3
 	all := created.count()
-	t.Logf("R10: %d pods created over %.0f s for %d services (%d tasks): %d for the lost node, %d for the chaos, %d for the image pull; bound 2 × %d = %d; %d over the final %s",
+	figure(t, "R10-pods", "%d pods created over %.0f s for %d services (%d tasks): %d for the lost node, %d for the chaos, %d for the image pull; bound 2 × %d = %d; %d over the final %s",
 		all, time.Since(began).Seconds(), len(desired), total, nodeLoss, chaosCreated, pullCreated, expected, 2*expected, quiet, worldQuietWindow)
 	Expect(all).To(BeNumerically("<=", 2*expected), "pod creations")
 	Expect(quiet).To(BeZero(), "pod creations once steady")
