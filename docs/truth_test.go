@@ -3,6 +3,7 @@
 package docs
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -147,5 +148,26 @@ func TestProjectKinds(t *testing.T) {
 	slices.Sort(defined)
 	if !slices.Equal(listed, defined) {
 		t.Errorf("PROJECT lists %v, the CRDs define %v", listed, defined)
+	}
+}
+
+// TestReliabilityFigures: docs/reliability.md quotes every figure of the
+// last `make reliability` (docs/reliability/figures.json, written by the
+// suite) word for word, and names the run's commit.
+func TestReliabilityFigures(t *testing.T) {
+	doc := read(t, "docs/reliability.md")
+	var figures map[string]string
+	if err := json.Unmarshal([]byte(read(t, "docs/reliability/figures.json")), &figures); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"R1-kill", "R1-graceful", "R1-writes", "R2", "R3-5s", "R3-15s", "R3-90s", "R7", "R9"} {
+		if figures[id] == "" {
+			t.Errorf("docs/reliability/figures.json has no figure %s: run make reliability", id)
+		}
+	}
+	for id, text := range figures {
+		if !strings.Contains(doc, text) {
+			t.Errorf("docs/reliability.md does not quote figure %s of docs/reliability/figures.json: %q", id, text)
+		}
 	}
 }

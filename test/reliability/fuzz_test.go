@@ -220,7 +220,7 @@ func TestFuzzedObjects(t *testing.T) {
 	if total.refusedCreate > 0 {
 		refusals += fmt.Sprintf("; %d accepted by the dry run refused on create", total.refusedCreate)
 	}
-	t.Logf("R6 fuzz: seed %d; per kind generated/refused by dry-run/created/max operator writes per object in %s after %s: %s; all %d/%d/%d/%d; %s",
+	figure(t, "R6-fuzz", "seed %d; per kind generated/refused by dry-run/created/max operator writes per object in %s after %s: %s; all %d/%d/%d/%d; %s",
 		seed, fuzzQuiet, fuzzSettle, strings.Join(parts, ", "), total.generated, total.refusedDryRun, total.created, total.maxWrites, refusals)
 
 	var deployments appsv1.DeploymentList
@@ -246,7 +246,7 @@ func TestFuzzedObjects(t *testing.T) {
 	deleteFuzzed(created)
 	var poolNodes []string
 	Eventually(func(g Gomega) { poolNodes = expectFuzzedGone(g, created) }).WithTimeout(timeout).WithPolling(time.Second).Should(Succeed())
-	t.Logf("R6 fuzz: %d objects and their children gone %.1f s after their deletion", len(created), time.Since(deleteStart).Seconds())
+	figure(t, "R6-fuzz-deleted", "%d objects and their children gone %.1f s after their deletion", len(created), time.Since(deleteStart).Seconds())
 	if len(poolNodes) > 0 {
 		// Known issue found by R6: a deleted EC2_AUTOSCALING capacity
 		// provider with provisioner kwok leaves the nodes Berth made for
