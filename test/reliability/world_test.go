@@ -195,13 +195,18 @@ func TestWorldFails(t *testing.T) {
 	}).WithTimeout(timeout).WithPolling(500 * time.Millisecond).Should(Succeed())
 	tripped := time.Since(start)
 	expectSteady(t, desired, node)
-	pulls := 0
-	for _, reason := range stoppedTasks(Default, "r10-pull") {
-		if strings.Contains(reason, "CannotPullContainerError") {
-			pulls++
-		}
-	}
+	// Kubernetes Events are sent in the background: wait for them.
 	threshold := rollout.Threshold(3)
+	pulls := 0
+	Eventually(func(g Gomega) {
+		pulls = 0
+		for _, reason := range stoppedTasks(g, "r10-pull") {
+			if strings.Contains(reason, "CannotPullContainerError") {
+				pulls++
+			}
+		}
+		g.Expect(pulls).To(BeNumerically(">=", int(threshold)))
+	}).WithTimeout(time.Minute).WithPolling(time.Second).Should(Succeed())
 	pullCreated := created.count() - pullFrom
 	figure(t, "R10-pull", "image pull failure: the circuit breaker tripped %.1f s after the new revision at %d failed tasks (threshold %d), %d tasks stopped with CannotPullContainerError; rolled back; %d pods created",
 		tripped.Seconds(), failedDeployment.FailedTasks, threshold, pulls, pullCreated)
