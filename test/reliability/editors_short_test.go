@@ -6,4 +6,4 @@ import "time"
 
 // editorsSteadyWindow is how long R4 counts the operator's writes once
 // steady, in make test.
-const editorsSteadyWindow = 20 * time.Second
+const editorsSteadyWindow = 10 * time.Second

@@ -10,4 +10,4 @@ const fuzzPerKind = 9
 
 // fuzzSettle is how long the fuzzed objects get to settle before the
 // operator's writes to them are counted.
-const fuzzSettle = 25 * time.Second
+const fuzzSettle = 20 * time.Second

@@ -10,7 +10,7 @@ import "time"
 var worldDesired = []int32{3, 4}
 
 const (
-	worldChaosWindow = 15 * time.Second
+	worldChaosWindow = 10 * time.Second
 	worldChaosTick   = time.Second
 	worldChaosRate   = 0.05
 	worldQuietWindow = 5 * time.Second
