@@ -59,6 +59,14 @@ func TestConcurrentEditors(t *testing.T) {
 		g.Expect(serviceDeployment(g, "r4-edit").Spec.Replicas).To(Equal(ptr.To[int32](2)))
 	}).WithTimeout(timeout).WithPolling(200 * time.Millisecond).Should(Succeed())
 	restoredReplicas := time.Since(start)
+	// The ReplicaSet controller may still create the pods of the 5 and
+	// then delete them: wait until the Deployment has settled at 2.
+	Eventually(func(g Gomega) {
+		d := serviceDeployment(g, "r4-edit")
+		g.Expect(d.Status.ObservedGeneration).To(Equal(d.Generation))
+		g.Expect(d.Status.Replicas).To(Equal(int32(2)))
+		g.Expect(d.Status.UpdatedReplicas).To(Equal(int32(2)))
+	}).WithTimeout(timeout).WithPolling(200 * time.Millisecond).Should(Succeed())
 	expectSteady(t, map[string]int32{"r4-edit": 2}, "")
 	figure(t, "R4-scale", "kubectl scale of the Deployment to 5: replicas back to desiredCount 2 in %.1f s (%d operator writes)", restoredReplicas.Seconds(), len(operatorWrites(t, from)))
 
