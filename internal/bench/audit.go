@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 )
 
 // AuditPolicy records every mutating request at Metadata level and
@@ -43,11 +44,13 @@ type AuditEvent struct {
 	ObjectRef *struct {
 		Resource    string `json:"resource"`
 		Namespace   string `json:"namespace"`
+		Name        string `json:"name"`
 		Subresource string `json:"subresource"`
 	} `json:"objectRef"`
 	ResponseStatus *struct {
 		Code int `json:"code"`
 	} `json:"responseStatus"`
+	RequestReceived time.Time `json:"requestReceivedTimestamp"`
 }
 
 // Actor classifies who sent a request: berth, baseline, harness,
