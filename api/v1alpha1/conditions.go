@@ -122,6 +122,10 @@ const (
 	ReasonTaskPending = "TaskPending"
 	ReasonTaskRunning = "TaskRunning"
 	ReasonTaskStopped = "TaskStopped"
+	// ReasonEditReverted: the Event recorded when Berth undoes another
+	// field manager's edit of the spec of an object it owns (a kubectl edit
+	// or scale of a Service's Deployment).
+	ReasonEditReverted = "EditReverted"
 )
 
 // Well-known labels and annotations Berth puts on the objects it creates.

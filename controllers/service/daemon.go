@@ -81,8 +81,14 @@ func (r *Reconciler) reconcileDaemon(ctx context.Context, s *scope) error {
 func (r *Reconciler) applyDaemonSet(ctx context.Context, s *scope, want *appsv1ac.DaemonSetApplyConfiguration) error {
 	applied := translate.AppliedHash(want)
 	want.WithAnnotations(map[string]string{AnnotationAppliedHash: applied})
-	if ds := s.daemonSet; ds != nil && ds.Annotations[AnnotationAppliedHash] == applied {
-		return nil
+	if ds := s.daemonSet; ds != nil {
+		edited, err := r.revertEdit(ctx, s.svc, ds)
+		if err != nil {
+			return err
+		}
+		if !edited && ds.Annotations[AnnotationAppliedHash] == applied {
+			return nil
+		}
 	}
 	if err := r.Client.Apply(ctx, want, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return fmt.Errorf("apply DaemonSet %s: %w", *want.Name, err)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -17,6 +19,7 @@ import (
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/capacity"
+	"github.com/berth-dev/berth/internal/fieldowners"
 	"github.com/berth-dev/berth/internal/resolve"
 	"github.com/berth-dev/berth/internal/rollout"
 	"github.com/berth-dev/berth/internal/taskstate"
@@ -214,10 +217,17 @@ func (r *Reconciler) applyDeployment(ctx context.Context, s *scope, want *appsv1
 	hash := want.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash]
 	applied := translate.AppliedHash(want)
 	want.WithAnnotations(map[string]string{AnnotationAppliedHash: applied})
-	if d := s.liveDeployment(*want.Name); d != nil && d.Annotations[AnnotationAppliedHash] == applied &&
-		d.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash] == hash &&
-		ptr.Equal(d.Spec.Replicas, want.Spec.Replicas) {
-		return nil
+	d := s.liveDeployment(*want.Name)
+	if d != nil {
+		edited, err := r.revertEdit(ctx, s.svc, d)
+		if err != nil {
+			return err
+		}
+		if !edited && d.Annotations[AnnotationAppliedHash] == applied &&
+			d.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash] == hash &&
+			ptr.Equal(d.Spec.Replicas, want.Spec.Replicas) {
+			return nil
+		}
 	}
 	if err := r.Client.Apply(ctx, want, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return fmt.Errorf("apply Deployment %s: %w", *want.Name, err)
@@ -239,6 +249,44 @@ func (r *Reconciler) applyDeployment(ctx context.Context, s *scope, want *appsv1
 	}
 	logf.FromContext(ctx).Info("Applied Deployment", "deployment", klog.KRef(s.svc.Namespace, *want.Name), "templateHash", hash)
 	return nil
+}
+
+// revertEdit: when another field manager owns part of child's spec (a
+// kubectl edit, scale or rollout restart of a Service's Deployment or
+// DaemonSet), it takes those fields back (fieldowners.Reclaim), so that the
+// apply that must follow sets each of them to Berth's value or removes it,
+// and records an Event on the Service. It reports whether the child was
+// edited.
+func (r *Reconciler) revertEdit(ctx context.Context, svc *ecsv1alpha1.Service, child client.Object) (bool, error) {
+	by := fieldowners.Foreign(child, FieldOwner)
+	if len(by) == 0 {
+		return false, nil
+	}
+	reader := r.APIReader
+	if reader == nil {
+		reader = r.Client
+	}
+	fresh := child.DeepCopyObject().(client.Object)
+	wrote, err := fieldowners.Reclaim(ctx, r.Client, reader, fresh, FieldOwner)
+	if err != nil {
+		return false, fmt.Errorf("%s %s: %w", kindOf(child), child.GetName(), err)
+	}
+	if wrote {
+		logf.FromContext(ctx).Info("Reverting an edit by another field manager", "kind", kindOf(child), "name", child.GetName(), "managers", by)
+		r.Recorder.Eventf(svc, child, corev1.EventTypeNormal, ecsv1alpha1.ReasonEditReverted, "Apply",
+			"%s %s was edited by %s: Berth owns its spec and applied its own again", kindOf(child), child.GetName(), strings.Join(by, ", "))
+	}
+	return true, nil
+}
+
+// kindOf names a child's kind for messages.
+func kindOf(o client.Object) string {
+	switch o.(type) {
+	case *appsv1.DaemonSet:
+		return "DaemonSet"
+	default:
+		return "Deployment"
+	}
 }
 
 // retire shrinks the Deployments of providers the strategy no longer names

@@ -10,6 +10,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -21,6 +22,7 @@ import (
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/conditions"
+	"github.com/berth-dev/berth/internal/fieldowners"
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/testenv"
 	"github.com/berth-dev/berth/internal/testutil"
@@ -250,4 +252,59 @@ func TestStoppedTaskIsRetired(t *testing.T) {
 	for _, w := range h.writes.Take() {
 		h.g.Expect(w).NotTo(ContainSubstring("pods"), "the retired task is not stopped again")
 	}
+}
+
+// Another field manager's edit of a Service's Deployment spec is undone
+// on the next reconcile (R4 of docs/reliability.md): a kubectl edit's image
+// and extra environment variable, a kubectl rollout restart's annotation,
+// a kubectl scale. A label someone adds stays. Then a reconcile writes
+// nothing.
+func TestEditOfTheDeploymentIsReverted(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	svc := h.service("web", "web", 2)
+	h.reconcile(svc.Name)
+	h.reconcile(svc.Name)
+	h.run("web", 2)
+	h.reconcile(svc.Name)
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "web"}}
+	h.g.Expect(h.get(d)).To(Succeed())
+	image, generation := d.Spec.Template.Spec.Containers[0].Image, d.Generation
+
+	c := &d.Spec.Template.Spec.Containers[0]
+	c.Image = "public.ecr.aws/example/intruder:6"
+	c.Env = append(c.Env, corev1.EnvVar{Name: "INTRUDER", Value: "1"})
+	d.Spec.Template.Annotations["kubectl.kubernetes.io/restartedAt"] = "2026-12-05T07:00:00Z"
+	d.Labels["team"] = "payments"
+	h.g.Expect(env.Direct.Update(ctx, d, client.FieldOwner("kubectl-edit"))).To(Succeed())
+	h.g.Expect(env.Direct.SubResource("scale").Update(ctx, d, client.WithSubResourceBody(&autoscalingv1.Scale{Spec: autoscalingv1.ScaleSpec{Replicas: 5}}),
+		client.FieldOwner("kubectl-scale"))).To(Succeed())
+	h.events.Take()
+	h.writes.Take()
+	h.reconcile(svc.Name)
+	h.g.Expect(h.writes.Take()).To(HaveExactElements("patch *v1.Deployment web", "apply *v1.DeploymentApplyConfiguration "),
+		"the fields taken back, then applied")
+	h.g.Expect(h.events.Take()).To(ContainElement(testenv.Event{Kind: "Service", Name: "web", Type: corev1.EventTypeNormal,
+		Reason: ecsv1alpha1.ReasonEditReverted, Note: "Deployment web was edited by kubectl-edit, kubectl-scale: Berth owns its spec and applied its own again"}))
+
+	h.g.Expect(h.get(d)).To(Succeed())
+	c = &d.Spec.Template.Spec.Containers[0]
+	h.g.Expect(c.Image).To(Equal(image))
+	h.g.Expect(c.Env).NotTo(ContainElement(HaveField("Name", "INTRUDER")), "the extra variable is removed, not kept")
+	h.g.Expect(d.Spec.Template.Annotations).NotTo(HaveKey("kubectl.kubernetes.io/restartedAt"))
+	h.g.Expect(d.Spec.Replicas).To(Equal(ptr.To[int32](2)))
+	h.g.Expect(d.Labels).To(HaveKeyWithValue("team", "payments"), "a label is not Berth's")
+	h.g.Expect(d.Generation).To(BeNumerically(">", generation))
+	var managers []string
+	for _, e := range d.ManagedFields {
+		managers = append(managers, e.Manager+"/"+e.Subresource)
+	}
+	h.g.Expect(managers).NotTo(ContainElement("kubectl-scale/scale"))
+	h.g.Expect(fieldowners.Foreign(d, FieldOwner)).To(BeEmpty(), "no other manager owns part of spec")
+
+	h.run("web", 2)
+	h.reconcile(svc.Name)
+	h.writes.Take()
+	h.reconcile(svc.Name)
+	h.g.Expect(h.writes.Take()).To(BeEmpty(), "steady: nothing written")
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -26,7 +27,9 @@ import (
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/controllers"
 	"github.com/berth-dev/berth/controllers/sampler"
+	"github.com/berth-dev/berth/controllers/service"
 	"github.com/berth-dev/berth/internal/ecsmetrics"
+	"github.com/berth-dev/berth/internal/fieldowners"
 	"github.com/berth-dev/berth/internal/hooks"
 )
 
@@ -167,12 +170,18 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		RetryPeriod:                   &lease.RetryPeriod,
 		Cache: cache.Options{
 			// Only the pods and Kubernetes Services of Berth's tasks and
-			// services and the nodes of capacity-provider pools are cached; managedFields are never needed.
+			// services and the nodes of capacity-provider pools are cached; managedFields are not needed
+			// but for the marks below.
 			DefaultTransform: cache.TransformStripManagedFields(),
 			ByObject: map[client.Object]cache.ByObject{
 				&corev1.Pod{}:     {Label: berthPods, Transform: slimPod},
 				&corev1.Service{}: {Label: berthPods},
 				&corev1.Node{}:    {Label: labels.NewSelector().Add(*poolNode)},
+				// Of managedFields, a Service's Deployments and DaemonSets keep
+				// a mark of each edit of their spec by someone else, which
+				// Berth reverts (fieldowners).
+				&appsv1.Deployment{}: {Transform: fieldowners.Summarize(service.FieldOwner)},
+				&appsv1.DaemonSet{}:  {Transform: fieldowners.Summarize(service.FieldOwner)},
 				// Only the Jobs of lifecycle hooks.
 				&batchv1.Job{}: {Label: labels.NewSelector().Add(*hookJob)},
 			},
