@@ -84,7 +84,33 @@ func nodeRequest(cp *ecsv1alpha1.CapacityProvider, name string, resources corev1
 		Annotations: map[string]string{AnnotationProvisionedBy: "berth"},
 		Taints:      append([]corev1.Taint(nil), cp.Spec.NodePool.Taints...),
 		Resources:   resources,
+		Owner:       owner(cp),
 	}
+}
+
+// owner is the owner reference of the pool's nodes: the CapacityProvider.
+func owner(cp *ecsv1alpha1.CapacityProvider) metav1.OwnerReference {
+	return metav1.OwnerReference{APIVersion: ecsv1alpha1.GroupVersion.String(), Kind: "CapacityProvider", Name: cp.Name, UID: cp.UID,
+		Controller: ptr.To(true)}
+}
+
+// adopt makes the pool's provisioned nodes that have no owner (made before
+// nodes had one) dependents of the CapacityProvider, so that deleting it
+// removes them too. A node owned by a CapacityProvider of the same name
+// deleted since is left to the garbage collector.
+func (r *Reconciler) adopt(ctx context.Context, p *pool) error {
+	for _, n := range p.nodes {
+		if n.Annotations[AnnotationProvisionedBy] == "" || len(n.OwnerReferences) > 0 || !n.DeletionTimestamp.IsZero() {
+			continue
+		}
+		node, base := n.DeepCopy(), n.DeepCopy()
+		node.OwnerReferences = []metav1.OwnerReference{owner(p.cp)}
+		if err := r.Client.Patch(ctx, node, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("adopt node %s: %w", n.Name, err)
+		}
+		logf.FromContext(ctx).Info("Adopted node", "node", klog.KObj(n))
+	}
+	return nil
 }
 
 // fargateNodeName is the k-th node made for a task (names.FargateNode).

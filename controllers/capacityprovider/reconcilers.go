@@ -26,6 +26,9 @@ func (r *fargateReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	if err := r.adopt(ctx, p); err != nil {
+		return ctrl.Result{}, err
+	}
 	recheck, err := r.provisionFargate(ctx, p, r.Clock.Now())
 	return ctrl.Result{RequeueAfter: recheck}, err
 }
@@ -47,6 +50,9 @@ func (r *scalingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	} else {
 		p, err := r.observe(ctx, cp)
 		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if err := r.adopt(ctx, p); err != nil {
 			return ctrl.Result{}, err
 		}
 		var st *ecsv1alpha1.ManagedScalingState

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -146,6 +147,9 @@ func TestFargateNodes(t *testing.T) {
 	h.g.Expect(h.prov.created).To(HaveLen(1), "one node per task, not one per reconcile")
 	made := h.prov.created[0]
 	h.g.Expect(made).To(Equal(fargateNodeName(cp, string(first.UID), 0)))
+	h.g.Expect(env.Direct.Get(context.Background(), client.ObjectKeyFromObject(cp), cp)).To(Succeed())
+	h.g.Expect(h.node(made).OwnerReferences).To(ConsistOf(metav1.OwnerReference{APIVersion: "ecs.berth.dev/v1alpha1", Kind: "CapacityProvider",
+		Name: cp.Name, UID: cp.UID, Controller: ptr.To(true)}), "deleting the CapacityProvider deletes its nodes")
 
 	// Another task takes it first: the first task gets a second node.
 	thief := h.taskPod("thief")
@@ -177,4 +181,19 @@ func TestFargateNodes(t *testing.T) {
 	h.g.Expect(h.prov.deleted).To(ConsistOf(fargateNodeName(cp, string(thief.UID), 0)))
 	h.g.Expect(fenced(h.node(made))).To(BeFalse(), "put back in service")
 	h.g.Expect(slices.ContainsFunc(h.node(made).Spec.Taints, func(t corev1.Taint) bool { return t.Key == ecsv1alpha1.TaintRemoving })).To(BeFalse())
+}
+
+// A node the pool's provisioner made before nodes had an owner is adopted:
+// made a dependent of its CapacityProvider.
+func TestProvisionedNodeIsAdopted(t *testing.T) {
+	h := newHarness(t)
+	cp := h.fargatePool()
+	h.g.Expect(env.Direct.Get(context.Background(), client.ObjectKeyFromObject(cp), cp)).To(Succeed())
+	req := nodeRequest(cp, "fargate-orphan", corev1.ResourceList{corev1.ResourcePods: resource.MustParse("1")}, 0)
+	req.Owner = metav1.OwnerReference{}
+	h.g.Expect(h.prov.Provisioner.Create(context.Background(), req)).To(Succeed())
+	h.g.Expect(h.node("fargate-orphan").OwnerReferences).To(BeEmpty())
+	h.reconcile(&fargateReconciler{h.r}, cp.Name)
+	h.g.Expect(h.node("fargate-orphan").OwnerReferences).To(ConsistOf(HaveField("UID", cp.UID)))
+	h.g.Expect(env.Direct.Delete(context.Background(), h.node("fargate-orphan"))).To(Succeed())
 }

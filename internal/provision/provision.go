@@ -11,17 +11,24 @@ import (
 	"context"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // NodeRequest is a node a pool needs: its name, the labels ECS placement
 // reads (pool, zone, instance type, OS, architecture), annotations, the
-// pool's taints, and its allocatable resources.
+// pool's taints, its allocatable resources, and its owner.
 type NodeRequest struct {
 	Name        string
 	Labels      map[string]string
 	Annotations map[string]string
 	Taints      []corev1.Taint
 	Resources   corev1.ResourceList
+	// Owner is the CapacityProvider whose pool the node is in. What the
+	// provisioner creates (the node, a NodeClaim, a Machine) is its
+	// dependent, so that deleting the CapacityProvider removes the pool's
+	// nodes (Kubernetes' garbage collector), as deleting a Karpenter
+	// NodePool removes its NodeClaims.
+	Owner metav1.OwnerReference
 }
 
 // Provisioner makes and removes the nodes of a pool.

@@ -24,7 +24,7 @@ var _ provision.Provisioner = Provisioner{}
 
 // Node is the Node object kwok simulates for req: Ready from the start,
 // as a node registers once its kubelet runs (kwok keeps it so), with
-// kwok's annotations.
+// kwok's annotations, owned by the request's owner.
 func Node(req provision.NodeRequest) *corev1.Node {
 	labels := maps.Clone(req.Labels)
 	if labels == nil {
@@ -40,6 +40,9 @@ func Node(req provision.NodeRequest) *corev1.Node {
 			Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
 				Message: "simulated by kwok", LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}},
 		},
+	}
+	if req.Owner.UID != "" {
+		n.OwnerReferences = []metav1.OwnerReference{req.Owner}
 	}
 	Annotate(n) // kwok simulates it, metrics-server scrapes kwok's metrics for it
 	return n
