@@ -75,8 +75,8 @@ func TestReclaimedMovesSpecFieldsIntoBerthsApplyEntry(t *testing.T) {
 	g.Expect(byManager).To(Equal(map[string]string{
 		// The edit's image, env and INTRUDER are Berth's now: its next apply,
 		// which has no INTRUDER, removes it.
-		owner + "/Apply/": `{"f:metadata":{"f:annotations":{"f:ecs.berth.dev/applied-hash":{}}},"f:spec":{"f:replicas":{},"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"app\"}":{".":{},"f:env":{".":{},"k:{\"name\":\"INTRUDER\"}":{".":{},"f:name":{},"f:value":{}}},"f:image":{},"f:name":{}}}}}}}`,
-		owner + "/Update/":                   `{"f:spec":{"f:replicas":{}}}`,
+		owner + "/Apply/":                       `{"f:metadata":{"f:annotations":{"f:ecs.berth.dev/applied-hash":{}}},"f:spec":{"f:replicas":{},"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"app\"}":{".":{},"f:env":{".":{},"k:{\"name\":\"INTRUDER\"}":{".":{},"f:name":{},"f:value":{}}},"f:image":{},"f:name":{}}}}}}}`,
+		owner + "/Update/":                      `{"f:spec":{"f:replicas":{}}}`,
 		"kube-controller-manager/Update/":       string(kcm.FieldsV1.Raw),
 		"kube-controller-manager/Update/status": string(kcmStatus.FieldsV1.Raw),
 		// kubectl-edit keeps the label it added; kubectl-scale, left with
