@@ -15,7 +15,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/retry"
+	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/awsapi"
@@ -164,12 +167,14 @@ func (h *handlers) registerTaskDefinition(ctx context.Context, in *ecswire.Regis
 	}
 	token := strings.ReplaceAll(string(uuid.NewUUID()), "-", "")
 	var td *ecsv1alpha1.TaskDefinition
+	var prev *ecsv1alpha1.TaskDefinitionSpec // what an update replaced; nil: created
 	err := wait.PollUntilContextTimeout(ctx, h.o.Poll, h.o.Wait, true, func(ctx context.Context) (bool, error) {
 		var err error
 		td, err = family(ctx, c, spec.Family)
 		if err != nil {
 			return false, err
 		}
+		prev = nil
 		if td == nil {
 			td = &ecsv1alpha1.TaskDefinition{ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: familyObjectName(spec.Family, false)}}
 			td.Spec.RegisterTaskDefinitionInput = spec
@@ -187,6 +192,7 @@ func (h *handlers) registerTaskDefinition(ctx context.Context, in *ecswire.Regis
 			if pendingRegistration(td) {
 				return false, nil
 			}
+			prev = td.Spec.DeepCopy()
 			td.Spec.RegisterTaskDefinitionInput = spec
 			td.Spec.Registration = token
 			err = c.Client.Update(ctx, td) // resourceVersion: optimistic lock
@@ -202,7 +208,10 @@ func (h *handlers) registerTaskDefinition(ctx context.Context, in *ecswire.Regis
 	if err != nil {
 		return nil, err
 	}
-	rev, err := h.waitRegistered(ctx, c, td, token)
+	rev, refused, err := h.waitRegistered(ctx, c, td, token)
+	if refused {
+		withdraw(ctx, c, td, prev, token)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -235,9 +244,32 @@ func (h *handlers) checkRegistration(spec *ecsv1alpha1.RegisterTaskDefinitionInp
 	return nil
 }
 
+// withdraw undoes a registration the operator refused (Pod Security, a
+// definition it cannot run), as ECS stores nothing it refuses: the
+// TaskDefinition this call created is deleted, one it updated gets its
+// previous definition back. A later call's registration is left alone.
+// Failing to is logged, not returned: the caller's answer is the refusal.
+func withdraw(ctx context.Context, c *awsapi.Caller, td *ecsv1alpha1.TaskDefinition, prev *ecsv1alpha1.TaskDefinitionSpec, token string) {
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur := &ecsv1alpha1.TaskDefinition{}
+		if err := c.Client.Get(ctx, client.ObjectKeyFromObject(td), cur); err != nil || cur.Spec.Registration != token {
+			return client.IgnoreNotFound(err)
+		}
+		if prev == nil {
+			return client.IgnoreNotFound(c.Client.Delete(ctx, cur, client.Preconditions{UID: &cur.UID, ResourceVersion: &cur.ResourceVersion}))
+		}
+		cur.Spec = *prev
+		return c.Client.Update(ctx, cur) // resourceVersion: optimistic lock
+	})
+	if err != nil {
+		logf.FromContext(ctx).Error(err, "Could not withdraw a refused task definition", "taskDefinition", klog.KObj(td))
+	}
+}
+
 // waitRegistered waits until the TaskDefinition controller has registered
-// the revision of token, or refused the definition.
-func (h *handlers) waitRegistered(ctx context.Context, c *awsapi.Caller, td *ecsv1alpha1.TaskDefinition, token string) (*ecsv1alpha1.TaskDefinitionRevision, error) {
+// the revision of token, or refused the definition (refused: the error is
+// the controller's refusal).
+func (h *handlers) waitRegistered(ctx context.Context, c *awsapi.Caller, td *ecsv1alpha1.TaskDefinition, token string) (*ecsv1alpha1.TaskDefinitionRevision, bool, error) {
 	var rev *ecsv1alpha1.TaskDefinitionRevision
 	var refused error
 	err := wait.PollUntilContextTimeout(ctx, h.o.Poll, h.o.Wait, true, func(ctx context.Context) (bool, error) {
@@ -263,14 +295,14 @@ func (h *handlers) waitRegistered(ctx context.Context, c *awsapi.Caller, td *ecs
 		return false, nil
 	})
 	if refused != nil {
-		return nil, refused
+		return nil, true, refused
 	}
 	if err != nil {
 		// A client error, so that SDKs do not retry: a retry would
 		// register the definition once more when the operator catches up.
-		return nil, notFound(ClientException, "the task definition was stored as TaskDefinition %s but no revision was registered within %s: is the Berth operator running?", td.Name, h.o.Wait)
+		return nil, false, notFound(ClientException, "the task definition was stored as TaskDefinition %s but no revision was registered within %s: is the Berth operator running?", td.Name, h.o.Wait)
 	}
-	return rev, nil
+	return rev, false, nil
 }
 
 // pendingRegistration tells whether the operator has yet to act on td's
