@@ -16,10 +16,13 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
+	"github.com/berth-dev/berth/controllers/capacityprovider"
 	"github.com/berth-dev/berth/internal/localrun"
 )
 
@@ -139,10 +142,117 @@ func crashFlows() map[string]crashFlow {
 				expectTaskStopped(t, id, "reliability: stop")
 			},
 		},
+		{
+			// RunTask on FARGATE: Berth provisions a node of the task's size
+			// for it (kwok), once.
+			name: "fargate-task",
+			act: func(t *testing.T, id string) {
+				task := &ecsv1alpha1.Task{ObjectMeta: objectMeta(id)}
+				task.Spec.TaskDefinition, task.Spec.LaunchType = "app", ecsv1alpha1.LaunchTypeFargate
+				Expect(admin.Create(context.Background(), task)).To(Succeed())
+			},
+			check: func(t *testing.T, id string) {
+				expectTaskRunning(t, id)
+				var pods corev1.PodList
+				Expect(admin.List(context.Background(), &pods, client.InNamespace(ns), client.MatchingLabels{ecsv1alpha1.LabelTask: id})).To(Succeed())
+				Expect(pods.Items).To(HaveLen(1))
+				Expect(nodesProvisionedFor(t, pods.Items[0].UID)).To(HaveLen(1), "nodes made for the task")
+			},
+		},
+		{
+			// Managed scale-in of an EC2-style pool: the Service goes to 0,
+			// its nodes are fenced and removed (after 1 s below target).
+			name: "scale-in",
+			setup: func(t *testing.T, id string) {
+				createScalingPool(t, id)
+				svc := newService(id, "app", 2)
+				svc.Spec.Cluster = id
+				svc.Spec.LaunchType = ""
+				svc.Spec.CapacityProviderStrategy = []ecsv1alpha1.CapacityProviderStrategyItem{{CapacityProvider: id, Weight: ptr.To[int32](1)}}
+				Expect(admin.Create(context.Background(), svc)).To(Succeed())
+				expectServiceSteady(t, id, 2, "1")
+				Expect(poolNodes(t, id)).To(HaveLen(2), "one node per task (pods: 1)")
+			},
+			act: func(t *testing.T, id string) {
+				Eventually(func() error {
+					svc := &ecsv1alpha1.Service{}
+					if err := admin.Get(context.Background(), key(id), svc); err != nil {
+						return err
+					}
+					svc.Spec.DesiredCount = ptr.To[int32](0)
+					return admin.Update(context.Background(), svc)
+				}).WithTimeout(timeout).Should(Succeed())
+			},
+			check: func(t *testing.T, id string) {
+				Eventually(func(g Gomega) {
+					g.Expect(poolNodes(t, id)).To(BeEmpty(), "the pool's nodes, removed by scale-in")
+					var pods corev1.PodList
+					g.Expect(admin.List(context.Background(), &pods, client.InNamespace(ns), client.MatchingLabels{ecsv1alpha1.LabelService: id})).To(Succeed())
+					g.Expect(pods.Items).To(BeEmpty())
+				}).WithTimeout(timeout).WithPolling(500 * time.Millisecond).Should(Succeed())
+				Expect(admin.Delete(context.Background(), &ecsv1alpha1.Service{ObjectMeta: objectMeta(id)})).To(Succeed())
+				expectServiceGone(t, id)
+			},
+		},
 	} {
 		flows[f.name] = f
 	}
 	return flows
+}
+
+// createScalingPool creates an EC2-style capacity provider named name with
+// managed scaling over kwok nodes of one task each, that scales in after
+// 1 s below target, and a Cluster of the same name with it.
+func createScalingPool(t *testing.T, name string) {
+	t.Helper()
+	cp := &ecsv1alpha1.CapacityProvider{}
+	Expect(yaml.Unmarshal([]byte(fmt.Sprintf(`
+metadata: {name: %[1]s}
+spec:
+  type: EC2_AUTOSCALING
+  autoScalingGroupProvider:
+    managedScaling: {status: ENABLED, targetCapacity: 100, instanceWarmupPeriod: 1}
+    managedTerminationProtection: ENABLED
+  nodePool:
+    provisioner: kwok
+    minSize: 0
+    maxSize: 4
+    scaleInAfterSeconds: 1
+    nodeShape: {cpu: "1", memory: 1Gi, pods: "1"}
+    taints:
+    - {key: ecs.berth.dev/capacity-provider, value: %[1]s, effect: NoSchedule}
+`, name)), cp)).To(Succeed())
+	Expect(admin.Create(context.Background(), cp)).To(Succeed())
+	t.Cleanup(func() { _ = admin.Delete(context.Background(), cp) })
+	cl := &ecsv1alpha1.Cluster{ObjectMeta: objectMeta(name)}
+	cl.Spec.CapacityProviders = []string{name}
+	Expect(admin.Create(context.Background(), cl)).To(Succeed())
+}
+
+// poolNodes are the nodes of capacity provider cp's pool.
+func poolNodes(t *testing.T, cp string) []string {
+	t.Helper()
+	var nodes corev1.NodeList
+	Expect(admin.List(context.Background(), &nodes, client.MatchingLabels{ecsv1alpha1.LabelCapacityProvider: cp})).To(Succeed())
+	var names []string
+	for _, n := range nodes.Items {
+		names = append(names, n.Name)
+	}
+	return names
+}
+
+// nodesProvisionedFor are the nodes Berth made for the pod of uid.
+func nodesProvisionedFor(t *testing.T, uid types.UID) []string {
+	t.Helper()
+	var nodes corev1.NodeList
+	Expect(admin.List(context.Background(), &nodes)).To(Succeed())
+	var names []string
+	for _, n := range nodes.Items {
+		if n.Annotations[capacityprovider.AnnotationProvisionedFor] == string(uid) {
+			names = append(names, n.Name)
+		}
+	}
+	return names
 }
 
 // TestCrashBetweenWrites (R2) kills the operator right after one of its

@@ -19,10 +19,10 @@ var crashSeed = func() uint64 {
 }()
 
 // crashPoints are R2's kill points in make reliability: every write of
-// each flow up to its fifth, then random ones, 35 in all.
+// each flow up to its fifth, then random ones, 45 in all.
 var crashPoints = func() []crashPoint {
 	var pts []crashPoint
-	flows := []string{"create-service", "rollout", "breaker-rollback", "delete-service", "run-task", "stop-task"}
+	flows := []string{"create-service", "rollout", "breaker-rollback", "delete-service", "run-task", "stop-task", "fargate-task", "scale-in"}
 	for _, f := range flows {
 		for k := 1; k <= 5; k++ {
 			pts = append(pts, crashPoint{f, k})
