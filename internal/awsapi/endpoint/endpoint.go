@@ -134,6 +134,18 @@ func (e *Endpoint) Start(ctx context.Context) error {
 	return nil
 }
 
+// timeouts bound how long a client may take to send a request: a slow
+// or stalled client (slowloris) holds a connection at most that long.
+type timeouts struct{ header, request, idle time.Duration }
+
+// serverTimeouts: 10 s for the headers, a minute for the whole request
+// (the body is at most awsapi.MaxBody), 2 minutes idle between requests.
+var serverTimeouts = timeouts{header: 10 * time.Second, request: time.Minute, idle: 2 * time.Minute}
+
+func httpServer(h http.Handler, t timeouts) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: t.header, ReadTimeout: t.request, IdleTimeout: t.idle}
+}
+
 // Serve starts the endpoint and serves until ctx ends. ready, if not nil,
 // is called with the address once it listens.
 func (e *Endpoint) Serve(ctx context.Context, ready func(addr string)) error {
@@ -156,7 +168,7 @@ func (e *Endpoint) Serve(ctx context.Context, ready func(addr string)) error {
 		_ = ln.Close()
 		return fmt.Errorf("plain HTTP on %s, which is not loopback: give --tls-cert-file and --tls-private-key-file (or --insecure-http behind a TLS proxy)", ln.Addr())
 	}
-	hs := &http.Server{Handler: e.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+	hs := httpServer(e.Handler, serverTimeouts)
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
