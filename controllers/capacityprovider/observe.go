@@ -117,7 +117,7 @@ func (p *pool) instances() []capacity.Instance {
 		if fenced(n) {
 			continue
 		}
-		in := capacity.Instance{Name: n.Name, Allocatable: allocatable(n), Draining: draining(n),
+		in := capacity.Instance{Name: n.Name, Allocatable: allocatable(n), Draining: draining(n), NotReady: !nodeReady(n),
 			Provisioned: n.Annotations[AnnotationProvisionedBy] != "", Created: n.CreationTimestamp.Time}
 		for _, pod := range p.onNode[n.Name] {
 			if taskstate.Finished(pod) {

@@ -32,6 +32,9 @@ type Instance struct {
 	Tasks int
 	// Draining: cordoned; no task is placed on it.
 	Draining bool
+	// NotReady: the node does not report Ready (a lost node): the scheduler
+	// places no task on it either, so its free room is no capacity.
+	NotReady bool
 	// Provisioned: created by Berth's provisioner, which may remove it.
 	Provisioned bool
 	// Created is when the node was created.
@@ -197,7 +200,7 @@ func (d *ScalingDecision) scaleIn(in ScalingInput) {
 }
 
 // pack places the provisioning tasks, largest first, on the free room of
-// the schedulable instances and then on new instances of the pool's shape
+// the schedulable (neither draining nor NotReady) instances and then on new instances of the pool's shape
 // (first fit decreasing); it returns how many new instances that takes and
 // how many tasks fit nowhere.
 func pack(instances []Instance, tasks []Resources, shape Resources) (extra int32, unplaceable int) {
@@ -213,7 +216,7 @@ func pack(instances []Instance, tasks []Resources, shape Resources) (extra int32
 	})
 	var bins []Resources
 	for _, i := range instances {
-		if !i.Draining {
+		if !i.Draining && !i.NotReady {
 			bins = append(bins, i.Allocatable.minus(i.Requested))
 		}
 	}

@@ -103,6 +103,11 @@ func TestScale(t *testing.T) {
 			in.Instances[0].Draining = true
 			in.Provisioning = pending(1)
 		}, 2, 1, 200, 1, nil},
+		{"a NotReady (lost) instance's free room is no capacity", func(in *ScalingInput) {
+			in.Instances = instances(1)
+			in.Instances[0].NotReady = true
+			in.Provisioning = pending(1)
+		}, 2, 1, 200, 1, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := base
