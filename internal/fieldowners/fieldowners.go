@@ -22,6 +22,7 @@ import (
 	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
@@ -57,17 +58,20 @@ func foreign(e *metav1.ManagedFieldsEntry, owner string) bool {
 // keeps of managedFields only the entries of other managers that own part
 // of spec, without their field sets, which is all Foreign needs (most
 // objects keep none, so the cache holds no managedFields for them).
-func Summarize(owner string) func(any) (any, error) {
+// Objects whose labels sel does not match (someone else's) keep none.
+func Summarize(owner string, sel labels.Selector) func(any) (any, error) {
 	return func(obj any) (any, error) {
 		o, ok := obj.(metav1.Object)
 		if !ok {
 			return obj, nil
 		}
 		var kept []metav1.ManagedFieldsEntry
-		for _, e := range o.GetManagedFields() {
-			if foreign(&e, owner) && specFields(&e) != nil {
-				e.FieldsV1 = nil
-				kept = append(kept, e)
+		if sel.Matches(labels.Set(o.GetLabels())) {
+			for _, e := range o.GetManagedFields() {
+				if foreign(&e, owner) && specFields(&e) != nil {
+					e.FieldsV1 = nil
+					kept = append(kept, e)
+				}
 			}
 		}
 		o.SetManagedFields(kept)

@@ -6,6 +6,7 @@ import (
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 const owner = "berth/service"
@@ -49,7 +50,7 @@ func TestForeign(t *testing.T) {
 func TestSummarizeKeepsOnlyTheMarksForeignReads(t *testing.T) {
 	g := NewWithT(t)
 	d := deployment(berthApply, berthScale, kcm, kcmStatus, label, edit, scale)
-	out, err := Summarize(owner)(d)
+	out, err := Summarize(owner, labels.Everything())(d)
 	g.Expect(err).NotTo(HaveOccurred())
 	got := out.(*appsv1.Deployment).ManagedFields
 	g.Expect(got).To(HaveLen(2))
@@ -58,10 +59,15 @@ func TestSummarizeKeepsOnlyTheMarksForeignReads(t *testing.T) {
 	g.Expect(got[0].FieldsV1).To(BeNil(), "the field sets are not kept")
 	g.Expect(Foreign(out.(*appsv1.Deployment), owner)).To(Equal([]string{"kubectl-edit", "kubectl-scale"}))
 
-	out, err = Summarize(owner)(deployment(berthApply, kcm, label))
+	out, err = Summarize(owner, labels.Everything())(deployment(berthApply, kcm, label))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(out.(*appsv1.Deployment).ManagedFields).To(BeEmpty())
 	g.Expect(Foreign(out.(*appsv1.Deployment), owner)).To(BeEmpty())
+
+	// Someone else's Deployment keeps nothing.
+	out, err = Summarize(owner, labels.SelectorFromSet(labels.Set{"app.kubernetes.io/managed-by": "berth"}))(deployment(edit, scale))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(out.(*appsv1.Deployment).ManagedFields).To(BeEmpty())
 }
 
 func TestReclaimedMovesSpecFieldsIntoBerthsApplyEntry(t *testing.T) {

@@ -180,8 +180,8 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 				// Of managedFields, a Service's Deployments and DaemonSets keep
 				// a mark of each edit of their spec by someone else, which
 				// Berth reverts (fieldowners).
-				&appsv1.Deployment{}: {Transform: fieldowners.Summarize(service.FieldOwner)},
-				&appsv1.DaemonSet{}:  {Transform: fieldowners.Summarize(service.FieldOwner)},
+				&appsv1.Deployment{}: {Transform: fieldowners.Summarize(service.FieldOwner, berthPods)},
+				&appsv1.DaemonSet{}:  {Transform: fieldowners.Summarize(service.FieldOwner, berthPods)},
 				// Only the Jobs of lifecycle hooks.
 				&batchv1.Job{}: {Label: labels.NewSelector().Add(*hookJob)},
 			},
