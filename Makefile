@@ -98,7 +98,7 @@ API_TEST_PKGS := /api/v1alpha1$$|/controllers/capacityprovider$$|/internal/patch
 UNIT_TEST_PKGS = $(shell go list ./... | grep -v -E '$(API_TEST_PKGS)')
 
 .PHONY: reliability
-reliability: manifests k8s-bin ## Run the reliability and security suite in full (docs/reliability.md): R1-R10 on the local control plane, about 20 minutes; `make test` runs a short version of it.
+reliability: manifests k8s-bin ## Run the reliability and security suite in full (docs/reliability.md): R1-R10 on the local control plane, about 25 minutes; `make test` runs a short version of it.
 	BERTH_RELIABILITY_FIGURES=$(CURDIR)/docs/reliability/figures.json go test -tags reliability -count=1 -v -timeout 60m ./test/reliability/
 	go test -tags reliability -count=1 -v -timeout 30m -run 'TestNoTaskStoppedWithItsNode' ./test/e2e/
 
