@@ -1,6 +1,7 @@
 package capacityprovider
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -124,5 +125,30 @@ func TestAccrueCost(t *testing.T) {
 	}
 	if c4, _ := accrueCost(cp, c3, idle, t0.Add(time.Hour), DefaultCostInterval); c4 != c3 {
 		t.Fatalf("idle pool: nothing changes, so nothing is written")
+	}
+}
+
+// A lost node (Ready Unknown: its kubelet stopped reporting) offers
+// managed scaling no room; a node whose kubelet reports NotReady (still
+// starting) and one that has no Ready condition yet keep theirs.
+func TestLostNodeOffersNoRoom(t *testing.T) {
+	node := func(name string, ready ...corev1.ConditionStatus) corev1.Node {
+		n := corev1.Node{}
+		n.Name = name
+		n.Status.Allocatable = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("4Gi"), corev1.ResourcePods: resource.MustParse("110")}
+		for _, s := range ready {
+			n.Status.Conditions = append(n.Status.Conditions, corev1.NodeCondition{Type: corev1.NodeReady, Status: s})
+		}
+		return n
+	}
+	cp := &ecsv1alpha1.CapacityProvider{}
+	p := newPool(cp, []corev1.Node{node("ready", corev1.ConditionTrue), node("lost", corev1.ConditionUnknown),
+		node("starting", corev1.ConditionFalse), node("registering")}, nil)
+	got := map[string]bool{}
+	for _, in := range p.instances() {
+		got[in.Name] = in.NotReady
+	}
+	if want := map[string]bool{"ready": false, "lost": true, "starting": false, "registering": false}; !reflect.DeepEqual(got, want) {
+		t.Errorf("NotReady = %v, want %v", got, want)
 	}
 }

@@ -102,6 +102,18 @@ func nodeReady(n *corev1.Node) bool {
 	return false
 }
 
+// lost: the node's kubelet stopped reporting (the node lifecycle
+// controller set Ready to Unknown). A node whose kubelet reports NotReady
+// (one still starting) is not lost: its room is about to be there.
+func lost(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionUnknown
+		}
+	}
+	return false
+}
+
 // draining: the node is cordoned (ECS's DRAINING container instance) or
 // being reclaimed.
 func draining(n *corev1.Node) bool {
@@ -117,7 +129,7 @@ func (p *pool) instances() []capacity.Instance {
 		if fenced(n) {
 			continue
 		}
-		in := capacity.Instance{Name: n.Name, Allocatable: allocatable(n), Draining: draining(n), NotReady: !nodeReady(n),
+		in := capacity.Instance{Name: n.Name, Allocatable: allocatable(n), Draining: draining(n), NotReady: lost(n),
 			Provisioned: n.Annotations[AnnotationProvisionedBy] != "", Created: n.CreationTimestamp.Time}
 		for _, pod := range p.onNode[n.Name] {
 			if taskstate.Finished(pod) {

@@ -105,7 +105,8 @@ func (r *Reconciler) adopt(ctx context.Context, p *pool) error {
 		}
 		node, base := n.DeepCopy(), n.DeepCopy()
 		node.OwnerReferences = []metav1.OwnerReference{owner(p.cp)}
-		if err := r.Client.Patch(ctx, node, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); client.IgnoreNotFound(err) != nil {
+		err := r.Client.Patch(ctx, node, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}), client.FieldOwner(FieldOwner))
+		if client.IgnoreNotFound(err) != nil {
 			return fmt.Errorf("adopt node %s: %w", n.Name, err)
 		}
 		logf.FromContext(ctx).Info("Adopted node", "node", klog.KObj(n))

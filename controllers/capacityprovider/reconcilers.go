@@ -45,16 +45,18 @@ func (r *scalingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	ctx = logf.IntoContext(ctx, logf.FromContext(ctx).WithValues("capacityProvider", klog.KObj(cp)))
 	stored := cp.DeepCopy()
 	var recheck time.Duration
-	if !managedScaling(cp) {
-		cp.Status.ManagedScaling = nil
-	} else {
-		p, err := r.observe(ctx, cp)
-		if err != nil {
+	var p *pool
+	if managedScaling(cp) || (!isFargate(cp) && r.provisioner(cp) != nil) {
+		if p, err = r.observe(ctx, cp); err != nil {
 			return ctrl.Result{}, err
 		}
 		if err := r.adopt(ctx, p); err != nil {
 			return ctrl.Result{}, err
 		}
+	}
+	if !managedScaling(cp) {
+		cp.Status.ManagedScaling = nil
+	} else {
 		var st *ecsv1alpha1.ManagedScalingState
 		st, recheck, err = r.scaleEC2(ctx, p, r.Clock.Now())
 		if err != nil {

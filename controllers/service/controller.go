@@ -76,6 +76,10 @@ type Reconciler struct {
 	// APIReader reads a Service whose BLUE_GREEN, LINEAR or CANARY
 	// deployment is in progress from the API server (nil: from Client).
 	APIReader client.Reader
+
+	// edits remembers the generation Berth's last write left on each
+	// Deployment and DaemonSet (edits.go).
+	edits edits
 }
 
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=services,verbs=get;list;watch;patch
@@ -250,6 +254,9 @@ type scope struct {
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	svc, err := r.getService(ctx, req.NamespacedName)
 	if err != nil || svc == nil {
+		if err == nil {
+			r.edits.forget(req.NamespacedName) // the Service is gone
+		}
 		return ctrl.Result{}, err
 	}
 	ctx = logf.IntoContext(ctx, logf.FromContext(ctx).WithValues("service", klog.KObj(svc)))

@@ -82,7 +82,7 @@ func (r *Reconciler) applyDaemonSet(ctx context.Context, s *scope, want *appsv1a
 	applied := translate.AppliedHash(want)
 	want.WithAnnotations(map[string]string{AnnotationAppliedHash: applied})
 	if ds := s.daemonSet; ds != nil {
-		edited, err := r.revertEdit(ctx, s.svc, ds)
+		edited, err := r.revertEdit(ctx, s, ds)
 		if err != nil {
 			return err
 		}
@@ -93,6 +93,7 @@ func (r *Reconciler) applyDaemonSet(ctx context.Context, s *scope, want *appsv1a
 	if err := r.Client.Apply(ctx, want, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return fmt.Errorf("apply DaemonSet %s: %w", *want.Name, err)
 	}
+	r.edits.wrote(s.svc, want.UID, want.Generation)
 	logf.FromContext(ctx).Info("Applied DaemonSet", "daemonSet", klog.KRef(s.svc.Namespace, *want.Name),
 		"templateHash", want.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash])
 	return nil

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -19,7 +17,6 @@ import (
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
 	"github.com/berth-dev/berth/internal/capacity"
-	"github.com/berth-dev/berth/internal/fieldowners"
 	"github.com/berth-dev/berth/internal/resolve"
 	"github.com/berth-dev/berth/internal/rollout"
 	"github.com/berth-dev/berth/internal/taskstate"
@@ -219,7 +216,7 @@ func (r *Reconciler) applyDeployment(ctx context.Context, s *scope, want *appsv1
 	want.WithAnnotations(map[string]string{AnnotationAppliedHash: applied})
 	d := s.liveDeployment(*want.Name)
 	if d != nil {
-		edited, err := r.revertEdit(ctx, s.svc, d)
+		edited, err := r.revertEdit(ctx, s, d)
 		if err != nil {
 			return err
 		}
@@ -236,6 +233,7 @@ func (r *Reconciler) applyDeployment(ctx context.Context, s *scope, want *appsv1
 	// seen it yet. Status is computed from the answer, so that it does not
 	// report a Deployment "to be created" that already exists (and need a
 	// second write when the cache catches up).
+	r.edits.wrote(s.svc, want.UID, want.Generation)
 	if d, err := asDeployment(want); err == nil {
 		replaced := false
 		for i := range s.deployments {
@@ -249,44 +247,6 @@ func (r *Reconciler) applyDeployment(ctx context.Context, s *scope, want *appsv1
 	}
 	logf.FromContext(ctx).Info("Applied Deployment", "deployment", klog.KRef(s.svc.Namespace, *want.Name), "templateHash", hash)
 	return nil
-}
-
-// revertEdit: when another field manager owns part of child's spec (a
-// kubectl edit, scale or rollout restart of a Service's Deployment or
-// DaemonSet), it takes those fields back (fieldowners.Reclaim), so that the
-// apply that must follow sets each of them to Berth's value or removes it,
-// and records an Event on the Service. It reports whether the child was
-// edited.
-func (r *Reconciler) revertEdit(ctx context.Context, svc *ecsv1alpha1.Service, child client.Object) (bool, error) {
-	by := fieldowners.Foreign(child, FieldOwner)
-	if len(by) == 0 {
-		return false, nil
-	}
-	reader := r.APIReader
-	if reader == nil {
-		reader = r.Client
-	}
-	fresh := child.DeepCopyObject().(client.Object)
-	wrote, err := fieldowners.Reclaim(ctx, r.Client, reader, fresh, FieldOwner)
-	if err != nil {
-		return false, fmt.Errorf("%s %s: %w", kindOf(child), child.GetName(), err)
-	}
-	if wrote {
-		logf.FromContext(ctx).Info("Reverting an edit by another field manager", "kind", kindOf(child), "name", child.GetName(), "managers", by)
-		r.Recorder.Eventf(svc, child, corev1.EventTypeNormal, ecsv1alpha1.ReasonEditReverted, "Apply",
-			"%s %s was edited by %s: Berth owns its spec and applied its own again", kindOf(child), child.GetName(), strings.Join(by, ", "))
-	}
-	return true, nil
-}
-
-// kindOf names a child's kind for messages.
-func kindOf(o client.Object) string {
-	switch o.(type) {
-	case *appsv1.DaemonSet:
-		return "DaemonSet"
-	default:
-		return "Deployment"
-	}
 }
 
 // retire shrinks the Deployments of providers the strategy no longer names
@@ -318,6 +278,7 @@ func (r *Reconciler) scale(ctx context.Context, d *appsv1.Deployment, replicas i
 	if err := r.Client.Patch(ctx, d, client.MergeFrom(base), client.FieldOwner(FieldOwner)); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("scale Deployment %s: %w", d.Name, err)
 	}
+	r.edits.wroteChild(d)
 	logf.FromContext(ctx).Info("Scaled Deployment", "deployment", klog.KObj(d), "replicas", replicas)
 	return nil
 }

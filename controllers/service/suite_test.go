@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -307,4 +309,42 @@ func TestEditOfTheDeploymentIsReverted(t *testing.T) {
 	h.writes.Take()
 	h.reconcile(svc.Name)
 	h.g.Expect(h.writes.Take()).To(BeEmpty(), "steady: nothing written")
+
+	// A removal leaves no field manager behind (kubectl set env FOO-, a
+	// JSON patch "remove"): the generation Berth's last write left tells.
+	h.g.Expect(h.get(d)).To(Succeed())
+	removed := ""
+	for k := range d.Spec.Template.Annotations {
+		if k != ecsv1alpha1.AnnotationTemplateHash && (removed == "" || k < removed) {
+			removed = k
+		}
+	}
+	h.g.Expect(removed).NotTo(BeEmpty(), "a template annotation of Berth's: %v", d.Spec.Template.Annotations)
+	value := d.Spec.Template.Annotations[removed]
+	h.g.Expect(env.Direct.Patch(ctx, d, client.RawPatch(types.JSONPatchType,
+		[]byte(`[{"op":"remove","path":"/spec/template/metadata/annotations/`+strings.NewReplacer("~", "~0", "/", "~1").Replace(removed)+`"}]`)),
+		client.FieldOwner("kubectl-patch"))).To(Succeed())
+	h.g.Expect(d.Spec.Template.Annotations).NotTo(HaveKey(removed))
+	h.g.Expect(fieldowners.Foreign(d, FieldOwner)).To(BeEmpty(), "a removal leaves no owner")
+	h.events.Take()
+	h.reconcile(svc.Name)
+	h.g.Expect(h.get(d)).To(Succeed())
+	h.g.Expect(d.Spec.Template.Annotations).To(HaveKeyWithValue(removed, value))
+	h.g.Expect(h.events.Take()).To(ContainElement(HaveField("Note", "Deployment web was edited by someone else (a change that left no field manager): Berth owns its spec and applied its own again")))
+
+	// An operator stopped between taking the fields back and applying: its
+	// successor (nothing remembered) applies, as the applied-hash
+	// annotation went with the first write.
+	h.g.Expect(h.get(d)).To(Succeed())
+	d.Spec.Template.Spec.Containers[0].Env = append(d.Spec.Template.Spec.Containers[0].Env, corev1.EnvVar{Name: "INTRUDER", Value: "2"})
+	h.g.Expect(env.Direct.Update(ctx, d, client.FieldOwner("kubectl-edit"))).To(Succeed())
+	wrote, err := fieldowners.Reclaim(ctx, env.Direct, env.Direct, d, FieldOwner, AnnotationAppliedHash)
+	h.g.Expect(err).NotTo(HaveOccurred())
+	h.g.Expect(wrote).To(BeTrue())
+	h.g.Expect(d.Annotations).NotTo(HaveKey(AnnotationAppliedHash))
+	h.r = &Reconciler{Client: h.r.Client, Recorder: h.r.Recorder, Clock: h.r.Clock, Config: h.r.Config, APIReader: h.r.APIReader}
+	h.reconcile(svc.Name)
+	h.g.Expect(h.get(d)).To(Succeed())
+	h.g.Expect(d.Spec.Template.Spec.Containers[0].Env).NotTo(ContainElement(HaveField("Name", "INTRUDER")))
+	h.g.Expect(d.Annotations).To(HaveKey(AnnotationAppliedHash))
 }

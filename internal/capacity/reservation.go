@@ -32,8 +32,9 @@ type Instance struct {
 	Tasks int
 	// Draining: cordoned; no task is placed on it.
 	Draining bool
-	// NotReady: the node does not report Ready (a lost node): the scheduler
-	// places no task on it either, so its free room is no capacity.
+	// NotReady: the node is lost (its kubelet stopped reporting): the
+	// scheduler places no task on it, so its free room is no capacity. A
+	// node still starting is not NotReady here.
 	NotReady bool
 	// Provisioned: created by Berth's provisioner, which may remove it.
 	Provisioned bool

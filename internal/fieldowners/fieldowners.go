@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -96,9 +97,12 @@ func Foreign(obj metav1.Object, owner string) []string {
 // Reclaim reads obj afresh through r (managedFields and all) and, if other
 // managers own part of its spec, moves those fields into owner's apply
 // entry, in one JSON patch that fails with a conflict if the object changed
-// since it was read. Owner's next apply then decides each of them. It
-// reports whether it wrote; obj is left as read or as patched.
-func Reclaim(ctx context.Context, c client.Client, r client.Reader, obj client.Object, owner string) (bool, error) {
+// since it was read. Owner's next apply then decides each of them. The same
+// patch removes annotation forget (if set): the caller's record that its
+// apply may be skipped, so that a caller stopped between the patch and the
+// apply does not skip it afterwards. It reports whether it wrote; obj is
+// left as read or as patched.
+func Reclaim(ctx context.Context, c client.Client, r client.Reader, obj client.Object, owner, forget string) (bool, error) {
 	if err := r.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
 		return false, err
 	}
@@ -109,12 +113,16 @@ func Reclaim(ctx context.Context, c client.Client, r client.Reader, obj client.O
 	if reflect.DeepEqual(entries, obj.GetManagedFields()) {
 		return false, nil
 	}
-	patch, err := json.Marshal([]map[string]any{
+	ops := []map[string]any{
 		{"op": "replace", "path": "/metadata/managedFields", "value": entries},
 		// "replace", not "test": a changed object is a 409 Conflict from
 		// storage, which the caller retries.
 		{"op": "replace", "path": "/metadata/resourceVersion", "value": obj.GetResourceVersion()},
-	})
+	}
+	if _, ok := obj.GetAnnotations()[forget]; ok && forget != "" {
+		ops = append(ops, map[string]any{"op": "remove", "path": "/metadata/annotations/" + pointerEscape.Replace(forget)})
+	}
+	patch, err := json.Marshal(ops)
 	if err != nil {
 		return false, err
 	}
@@ -123,6 +131,9 @@ func Reclaim(ctx context.Context, c client.Client, r client.Reader, obj client.O
 	}
 	return true, nil
 }
+
+// pointerEscape escapes a key for a JSON pointer (RFC 6901).
+var pointerEscape = strings.NewReplacer("~", "~0", "/", "~1")
 
 // reclaimed is managedFields with every spec field of the other managers'
 // entries moved into owner's Apply entry (created, in the apiVersion of the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -210,7 +211,10 @@ func (h *handlers) registerTaskDefinition(ctx context.Context, in *ecswire.Regis
 	}
 	rev, refused, err := h.waitRegistered(ctx, c, td, token)
 	if refused {
-		withdraw(ctx, c, td, prev, token)
+		var ae *awsjson.Error
+		if werr := withdraw(ctx, c, td, prev, token); werr != nil && errors.As(err, &ae) {
+			ae.Message += fmt.Sprintf(" (the definition could not be withdrawn and stays stored as TaskDefinition %s: %v)", td.Name, werr)
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -247,9 +251,10 @@ func (h *handlers) checkRegistration(spec *ecsv1alpha1.RegisterTaskDefinitionInp
 // withdraw undoes a registration the operator refused (Pod Security, a
 // definition it cannot run), as ECS stores nothing it refuses: the
 // TaskDefinition this call created is deleted, one it updated gets its
-// previous definition back. A later call's registration is left alone.
-// Failing to is logged, not returned: the caller's answer is the refusal.
-func withdraw(ctx context.Context, c *awsapi.Caller, td *ecsv1alpha1.TaskDefinition, prev *ecsv1alpha1.TaskDefinitionSpec, token string) {
+// previous definition back, as the caller (who needs delete and update
+// on taskdefinitions: the berth-ecs-user role has them). A later call's
+// registration is left alone.
+func withdraw(ctx context.Context, c *awsapi.Caller, td *ecsv1alpha1.TaskDefinition, prev *ecsv1alpha1.TaskDefinitionSpec, token string) error {
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		cur := &ecsv1alpha1.TaskDefinition{}
 		if err := c.Client.Get(ctx, client.ObjectKeyFromObject(td), cur); err != nil || cur.Spec.Registration != token {
@@ -264,6 +269,7 @@ func withdraw(ctx context.Context, c *awsapi.Caller, td *ecsv1alpha1.TaskDefinit
 	if err != nil {
 		logf.FromContext(ctx).Error(err, "Could not withdraw a refused task definition", "taskDefinition", klog.KObj(td))
 	}
+	return err
 }
 
 // waitRegistered waits until the TaskDefinition controller has registered

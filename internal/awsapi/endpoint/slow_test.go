@@ -13,6 +13,12 @@ import (
 // a connection only as long as the server's timeouts: the server closes it,
 // and the handler never sees a request without its whole body.
 func TestSlowClientsAreCutOff(t *testing.T) {
+	// The endpoint's own server has every timeout (the test shortens them).
+	prod := httpServer(nil, serverTimeouts)
+	if prod.ReadHeaderTimeout <= 0 || prod.ReadTimeout <= 0 || prod.IdleTimeout <= 0 || prod.ReadHeaderTimeout > 30*time.Second || prod.ReadTimeout > 2*time.Minute {
+		t.Errorf("the endpoint's server timeouts: header %s, request %s, idle %s", prod.ReadHeaderTimeout, prod.ReadTimeout, prod.IdleTimeout)
+	}
+
 	served := make(chan string, 4)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, err := io.ReadAll(r.Body)
