@@ -14,7 +14,6 @@
 package fieldowners
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -40,7 +39,7 @@ func specFields(e *metav1.ManagedFieldsEntry) *fieldpath.Set {
 		return nil
 	}
 	s := &fieldpath.Set{}
-	if err := s.FromJSON(bytes.NewReader(e.FieldsV1.Raw)); err != nil {
+	if err := s.FromJSON(e.FieldsV1.GetRawReader()); err != nil {
 		return nil
 	}
 	if under := s.FilterIncludeMatches(spec); !under.Empty() {
@@ -145,7 +144,7 @@ func reclaimed(entries []metav1.ManagedFieldsEntry, owner string) ([]metav1.Mana
 	for _, e := range entries {
 		if under := specFields(&e); under != nil && foreign(&e, owner) {
 			all := &fieldpath.Set{}
-			if err := all.FromJSON(bytes.NewReader(e.FieldsV1.Raw)); err != nil {
+			if err := all.FromJSON(e.FieldsV1.GetRawReader()); err != nil {
 				return nil, err
 			}
 			taken, apiVersion = taken.Union(under), e.APIVersion
@@ -157,7 +156,7 @@ func reclaimed(entries []metav1.ManagedFieldsEntry, owner string) ([]metav1.Mana
 			if err != nil {
 				return nil, err
 			}
-			e.FieldsV1 = &metav1.FieldsV1{Raw: raw}
+			e.FieldsV1 = metav1.NewFieldsV1(string(raw))
 		}
 		out = append(out, e)
 	}
@@ -173,17 +172,17 @@ func reclaimed(entries []metav1.ManagedFieldsEntry, owner string) ([]metav1.Mana
 	}
 	if i < 0 {
 		out = append(out, metav1.ManagedFieldsEntry{Manager: owner, Operation: metav1.ManagedFieldsOperationApply,
-			APIVersion: apiVersion, FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte("{}")}})
+			APIVersion: apiVersion, FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1("{}")})
 		i = len(out) - 1
 	}
 	mine := &fieldpath.Set{}
-	if err := mine.FromJSON(bytes.NewReader(out[i].FieldsV1.Raw)); err != nil {
+	if err := mine.FromJSON(out[i].FieldsV1.GetRawReader()); err != nil {
 		return nil, err
 	}
 	raw, err := mine.Union(taken).ToJSON()
 	if err != nil {
 		return nil, err
 	}
-	out[i].FieldsV1 = &metav1.FieldsV1{Raw: raw}
+	out[i].FieldsV1 = metav1.NewFieldsV1(string(raw))
 	return out, nil
 }

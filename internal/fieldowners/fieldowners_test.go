@@ -13,7 +13,7 @@ const owner = "berth/service"
 
 func entry(manager string, op metav1.ManagedFieldsOperationType, subresource, fields string) metav1.ManagedFieldsEntry {
 	return metav1.ManagedFieldsEntry{Manager: manager, Operation: op, APIVersion: "apps/v1", FieldsType: "FieldsV1",
-		Subresource: subresource, FieldsV1: &metav1.FieldsV1{Raw: []byte(fields)}}
+		Subresource: subresource, FieldsV1: metav1.NewFieldsV1(fields)}
 }
 
 // What a Service's Deployment carries once Berth applied it and the
@@ -76,15 +76,15 @@ func TestReclaimedMovesSpecFieldsIntoBerthsApplyEntry(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	byManager := map[string]string{}
 	for _, e := range out {
-		byManager[e.Manager+"/"+string(e.Operation)+"/"+e.Subresource] = string(e.FieldsV1.Raw)
+		byManager[e.Manager+"/"+string(e.Operation)+"/"+e.Subresource] = e.FieldsV1.GetRawString()
 	}
 	g.Expect(byManager).To(Equal(map[string]string{
 		// The edit's image, env and INTRUDER are Berth's now: its next apply,
 		// which has no INTRUDER, removes it.
 		owner + "/Apply/":                       `{"f:metadata":{"f:annotations":{"f:ecs.berth.dev/applied-hash":{}}},"f:spec":{"f:replicas":{},"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"app\"}":{".":{},"f:env":{".":{},"k:{\"name\":\"INTRUDER\"}":{".":{},"f:name":{},"f:value":{}}},"f:image":{},"f:name":{}}}}}}}`,
 		owner + "/Update/":                      `{"f:spec":{"f:replicas":{}}}`,
-		"kube-controller-manager/Update/":       string(kcm.FieldsV1.Raw),
-		"kube-controller-manager/Update/status": string(kcmStatus.FieldsV1.Raw),
+		"kube-controller-manager/Update/":       kcm.FieldsV1.GetRawString(),
+		"kube-controller-manager/Update/status": kcmStatus.FieldsV1.GetRawString(),
 		// kubectl-edit keeps the label it added; kubectl-scale, left with
 		// nothing, is gone.
 		"kubectl-edit/Update/": `{"f:metadata":{"f:labels":{"f:team":{}}}}`,
@@ -98,5 +98,5 @@ func TestReclaimedMovesSpecFieldsIntoBerthsApplyEntry(t *testing.T) {
 	out, err = reclaimed([]metav1.ManagedFieldsEntry{scale}, owner)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(out).To(Equal([]metav1.ManagedFieldsEntry{{Manager: owner, Operation: metav1.ManagedFieldsOperationApply,
-		APIVersion: "apps/v1", FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:replicas":{}}}`)}}}))
+		APIVersion: "apps/v1", FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:spec":{"f:replicas":{}}}`)}}))
 }

@@ -1,6 +1,7 @@
 package endpoint
 
 import (
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -53,7 +54,7 @@ func TestSlowClientsAreCutOff(t *testing.T) {
 		reply, err := io.ReadAll(conn)
 		held := time.Since(start)
 		_ = conn.Close()
-		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() {
 			t.Errorf("%s: the server still held the connection after 10 s", name)
 			continue
 		}
