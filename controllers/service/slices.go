@@ -209,7 +209,8 @@ func drainBounds(s *scope, in capacity.SliceInput) (budget int32, surge bool) {
 }
 
 // applyDeployment applies a Deployment unless the live one already carries
-// it; a replica count changed by hand is put back.
+// it and no one else edited it since (revertEdit); a replica count changed
+// by hand is put back.
 func (r *Reconciler) applyDeployment(ctx context.Context, s *scope, want *appsv1ac.DeploymentApplyConfiguration) error {
 	hash := want.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash]
 	applied := translate.AppliedHash(want)
@@ -229,11 +230,11 @@ func (r *Reconciler) applyDeployment(ctx context.Context, s *scope, want *appsv1
 	if err := r.Client.Apply(ctx, want, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return fmt.Errorf("apply Deployment %s: %w", *want.Name, err)
 	}
+	r.edits.wrote(s.svc, want.UID, want.Generation)
 	// The apply answered with the Deployment as stored; the cache has not
 	// seen it yet. Status is computed from the answer, so that it does not
 	// report a Deployment "to be created" that already exists (and need a
 	// second write when the cache catches up).
-	r.edits.wrote(s.svc, want.UID, want.Generation)
 	if d, err := asDeployment(want); err == nil {
 		replaced := false
 		for i := range s.deployments {
