@@ -77,8 +77,8 @@ type Reconciler struct {
 	// deployment is in progress from the API server (nil: from Client).
 	APIReader client.Reader
 
-	// edits remembers the generation Berth's last write left on each
-	// Deployment and DaemonSet (edits.go).
+	// edits remembers the generation and spec Berth's last write left on
+	// each Deployment and DaemonSet (edits.go).
 	edits edits
 }
 
@@ -687,14 +687,15 @@ func (r *Reconciler) emitEvents(svc, stored *ecsv1alpha1.Service, added []rollou
 	}
 }
 
-// asDeployment converts the apply configuration the server answered with.
-func asDeployment(ac *appsv1ac.DeploymentApplyConfiguration) (*appsv1.Deployment, error) {
+// fromApply converts the apply configuration the server answered with to
+// its typed object (T: appsv1.Deployment for a DeploymentApplyConfiguration).
+func fromApply[T any](ac any) (*T, error) {
 	raw, err := json.Marshal(ac)
 	if err != nil {
 		return nil, err
 	}
-	d := &appsv1.Deployment{}
-	return d, json.Unmarshal(raw, d)
+	o := new(T)
+	return o, json.Unmarshal(raw, o)
 }
 
 // liveRevision is the object name of the revision the live Deployment or

@@ -93,7 +93,9 @@ func (r *Reconciler) applyDaemonSet(ctx context.Context, s *scope, want *appsv1a
 	if err := r.Client.Apply(ctx, want, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return fmt.Errorf("apply DaemonSet %s: %w", *want.Name, err)
 	}
-	r.edits.wrote(s.svc, want.UID, want.Generation)
+	if ds, err := fromApply[appsv1.DaemonSet](want); err == nil {
+		r.edits.wrote(ds)
+	}
 	logf.FromContext(ctx).Info("Applied DaemonSet", "daemonSet", klog.KRef(s.svc.Namespace, *want.Name),
 		"templateHash", want.Spec.Template.Annotations[ecsv1alpha1.AnnotationTemplateHash])
 	return nil

@@ -2,7 +2,9 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"sync"
 
@@ -25,63 +27,98 @@ import (
 //     or rollout restart, anyone's apply): the API server's managedFields
 //     say so, and survive a restart of the operator (fieldowners);
 //   - a spec change that leaves no owner behind (a field removed, as
-//     `kubectl set env FOO-` does): the child's metadata.generation has
-//     moved past the one Berth's own last write left, which this process
-//     remembers (not across a restart: docs/services.md).
+//     `kubectl set env FOO-` does): the child's spec differs from the one
+//     Berth's own last write answered with, which this process remembers
+//     (not across a restart: docs/services.md). The generation tells when
+//     to look: it moves with every change of spec, but a Deployment's also
+//     moves with its annotations (the Deployment controller's revision,
+//     anyone's kubectl annotate), which are no edit of Berth's.
 
-// edits remembers, per child UID, the generation Berth's last write of it
-// answered with, and the Service it belongs to (to forget it with the
-// Service).
+// edits remembers, per child UID, the generation and a hash of the spec
+// Berth's last write of it answered with, and the Service it belongs to
+// (to forget it with the Service).
 type edits struct {
-	mu  sync.Mutex
-	gen map[types.UID]childGeneration
+	mu   sync.Mutex
+	last map[types.UID]written
 }
 
-type childGeneration struct {
-	svc types.NamespacedName
-	gen int64
+type written struct {
+	svc  types.NamespacedName
+	gen  int64
+	spec uint64
 }
 
-// wrote records the answer to a write of a child of svc.
-func (e *edits) wrote(svc *ecsv1alpha1.Service, uid *types.UID, gen *int64) {
-	if uid == nil || gen == nil || *uid == "" {
+// wrote records child as a write of it by Berth answered (a Deployment or
+// DaemonSet of the Service named by its label).
+func (e *edits) wrote(child client.Object) {
+	if child.GetUID() == "" {
 		return
 	}
+	w := written{
+		svc:  types.NamespacedName{Namespace: child.GetNamespace(), Name: child.GetLabels()[ecsv1alpha1.LabelService]},
+		gen:  child.GetGeneration(),
+		spec: specHash(child),
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.gen == nil {
-		e.gen = map[types.UID]childGeneration{}
+	if e.last == nil {
+		e.last = map[types.UID]written{}
 	}
-	e.gen[*uid] = childGeneration{svc: types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}, gen: *gen}
+	e.last[child.GetUID()] = w
 }
 
-// wroteChild records the answer to a write of child, a Deployment labelled
-// with its Service.
-func (e *edits) wroteChild(child client.Object) {
-	svc := &ecsv1alpha1.Service{}
-	svc.Namespace, svc.Name = child.GetNamespace(), child.GetLabels()[ecsv1alpha1.LabelService]
-	uid, gen := child.GetUID(), child.GetGeneration()
-	e.wrote(svc, &uid, &gen)
-}
-
-// changed: child's spec changed since Berth last wrote it (its generation
-// is past the remembered one; a cache that lags shows an older one).
+// changed: child's spec changed since Berth last wrote it. Only a
+// generation past the remembered one is looked at (a cache that lags shows
+// an older one); one that moved with the metadata alone is remembered.
 func (e *edits) changed(child client.Object) bool {
 	e.mu.Lock()
+	last, ok := e.last[child.GetUID()]
+	e.mu.Unlock()
+	if !ok || child.GetGeneration() <= last.gen {
+		return false
+	}
+	if specHash(child) != last.spec {
+		return true
+	}
+	last.gen = child.GetGeneration()
+	e.mu.Lock()
 	defer e.mu.Unlock()
-	last, ok := e.gen[child.GetUID()]
-	return ok && child.GetGeneration() > last.gen
+	if cur, ok := e.last[child.GetUID()]; ok && cur.gen < last.gen {
+		e.last[child.GetUID()] = last
+	}
+	return false
 }
 
 // forget drops what is remembered of the children of a Service that is gone.
 func (e *edits) forget(svc types.NamespacedName) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for uid, c := range e.gen {
+	for uid, c := range e.last {
 		if c.svc == svc {
-			delete(e.gen, uid)
+			delete(e.last, uid)
 		}
 	}
+}
+
+// specHash hashes the spec of a Deployment or DaemonSet as decoded from
+// the API server's JSON (0 for another kind).
+func specHash(child client.Object) uint64 {
+	var spec any
+	switch o := child.(type) {
+	case *appsv1.Deployment:
+		spec = &o.Spec
+	case *appsv1.DaemonSet:
+		spec = &o.Spec
+	default:
+		return 0
+	}
+	raw, err := json.Marshal(spec)
+	if err != nil {
+		return 0
+	}
+	h := fnv.New64a()
+	_, _ = h.Write(raw)
+	return h.Sum64()
 }
 
 // revertEdit tells whether child (a Deployment or DaemonSet of the

@@ -230,12 +230,12 @@ func (r *Reconciler) applyDeployment(ctx context.Context, s *scope, want *appsv1
 	if err := r.Client.Apply(ctx, want, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return fmt.Errorf("apply Deployment %s: %w", *want.Name, err)
 	}
-	r.edits.wrote(s.svc, want.UID, want.Generation)
 	// The apply answered with the Deployment as stored; the cache has not
 	// seen it yet. Status is computed from the answer, so that it does not
 	// report a Deployment "to be created" that already exists (and need a
 	// second write when the cache catches up).
-	if d, err := asDeployment(want); err == nil {
+	if d, err := fromApply[appsv1.Deployment](want); err == nil {
+		r.edits.wrote(d)
 		replaced := false
 		for i := range s.deployments {
 			if s.deployments[i].Name == d.Name {
@@ -279,7 +279,7 @@ func (r *Reconciler) scale(ctx context.Context, d *appsv1.Deployment, replicas i
 	if err := r.Client.Patch(ctx, d, client.MergeFrom(base), client.FieldOwner(FieldOwner)); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("scale Deployment %s: %w", d.Name, err)
 	}
-	r.edits.wroteChild(d)
+	r.edits.wrote(d)
 	logf.FromContext(ctx).Info("Scaled Deployment", "deployment", klog.KObj(d), "replicas", replicas)
 	return nil
 }

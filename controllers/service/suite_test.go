@@ -310,6 +310,20 @@ func TestEditOfTheDeploymentIsReverted(t *testing.T) {
 	h.reconcile(svc.Name)
 	h.g.Expect(h.writes.Take()).To(BeEmpty(), "steady: nothing written")
 
+	// An annotation of the Deployment moves its generation (as the
+	// Deployment controller's revision annotation does after each
+	// rollout) but is not an edit of its spec: nothing written, no Event.
+	h.g.Expect(h.get(d)).To(Succeed())
+	generation = d.Generation
+	h.g.Expect(env.Direct.Patch(ctx, d, client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"annotations":{"example.com/owner":"alice"}}}`)),
+		client.FieldOwner("kubectl-annotate"))).To(Succeed())
+	h.g.Expect(d.Generation).To(BeNumerically(">", generation), "the API server moves a Deployment's generation with its annotations")
+	h.events.Take()
+	h.reconcile(svc.Name)
+	h.reconcile(svc.Name)
+	h.g.Expect(h.writes.Take()).To(BeEmpty(), "an annotation someone added: nothing written")
+	h.g.Expect(h.events.Take()).To(BeEmpty())
+
 	// A removal leaves no field manager behind (kubectl set env FOO-, a
 	// JSON patch "remove"): the generation Berth's last write left tells.
 	h.g.Expect(h.get(d)).To(Succeed())
