@@ -86,6 +86,10 @@ test: manifests generate k8s-bin ## Run every test: unit, golden, envtest and en
 	go test -race -count=1 -timeout 40m ./...
 	$(MAKE) --no-print-directory test-k8s-min
 
+.PHONY: k8s-min-bin
+k8s-min-bin: ## Build the kube-apiserver of $(K8S_MIN_VERSION) for test-k8s-min (its etcd comes from k8s-bin).
+	K8S_MIN_VERSION=$(K8S_MIN_VERSION) K8S_VERSION=$(K8S_VERSION) hack/build-k8s-min.sh
+
 .PHONY: test-k8s-min
 test-k8s-min: k8s-bin ## Run the API, translation and TaskDefinition envtests on the oldest Kubernetes Berth supports, $(K8S_MIN_VERSION) (the first time, builds its kube-apiserver: 5-10 min).
 	assets="$$(K8S_MIN_VERSION=$(K8S_MIN_VERSION) K8S_VERSION=$(K8S_VERSION) hack/build-k8s-min.sh)"; \

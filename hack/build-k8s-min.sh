@@ -18,14 +18,18 @@ ETCD="${ROOT}/bin/k8s/${K8S_VERSION}/etcd"
 
 say() { echo "$*" >&2; }
 
+# One build at a time per folder: another invocation (CI's prebuild, see
+# .ci/run) waits here, then reuses what that one built.
+mkdir -p "${OUT}"
+exec 9>"${OUT}/.lock"
+if ! flock -n 9; then
+	say "waiting for another build of ${OUT} to finish..."
+	flock 9
+fi
+
 if [[ -x "${OUT}/kube-apiserver" && -x "${OUT}/etcd" ]]; then
 	echo "${OUT}"
 	exit 0
-fi
-
-if [[ ! -x "${ETCD}" ]]; then
-	say "no etcd in ${ETCD%/etcd}: run \`make k8s-bin\` first"
-	exit 1
 fi
 if [[ ! -f "${MODULE}/go.mod" ]]; then
 	say "no module ${MODULE} for Kubernetes ${MINOR}"
@@ -37,7 +41,6 @@ if [[ "${pinned}" != "v${K8S_MIN_VERSION}" ]]; then
 	exit 1
 fi
 
-mkdir -p "${OUT}"
 # etcd is the same for every Kubernetes version envtest runs (the API
 # server's storage); a relative link survives moving the work tree.
 ln -sfn "../${K8S_VERSION}/etcd" "${OUT}/etcd"
@@ -52,5 +55,11 @@ if [[ ! -x "${OUT}/kube-apiserver" ]]; then
 	mv "${tmp}/kube-apiserver" "${OUT}/kube-apiserver"
 	s=$(($(date +%s) - started))
 	say "built kube-apiserver ${K8S_MIN_VERSION} in $((s / 60))m$(printf '%02d' $((s % 60)))s"
+fi
+# etcd comes from hack/build-k8s.sh (kube-apiserver is built without it, so
+# that CI can build both at once).
+if [[ ! -x "${ETCD}" ]]; then
+	say "no etcd in ${ETCD%/etcd}: run \`make k8s-bin\` first"
+	exit 1
 fi
 echo "${OUT}"

@@ -17,6 +17,15 @@ METRICS_SERVER_VERSION="${METRICS_SERVER_VERSION:-v0.8.0}"
 OUT="${ROOT}/bin/k8s/${K8S_VERSION}"
 BINS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok metrics-server)
 
+# One build at a time per folder: another invocation (CI's prebuild, see
+# .ci/run) waits here, then reuses what that one built.
+mkdir -p "${OUT}"
+exec 9>"${OUT}/.lock"
+if ! flock -n 9; then
+	echo "waiting for another build of ${OUT} to finish..." >&2
+	flock 9
+fi
+
 missing=()
 for b in "${BINS[@]}"; do
 	[[ -x "${OUT}/${b}" ]] || missing+=("${b}")
