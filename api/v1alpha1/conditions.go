@@ -126,6 +126,9 @@ const (
 	// field manager's edit of the spec of an object it owns (a kubectl edit
 	// or scale of a Service's Deployment).
 	ReasonEditReverted = "EditReverted"
+	// ReasonDeploymentStarted: the Kubernetes Event of a Service's new
+	// deployment replacing another (a rollout started).
+	ReasonDeploymentStarted = "DeploymentStarted"
 )
 
 // Well-known labels and annotations Berth puts on the objects it creates.

@@ -662,13 +662,24 @@ func invalidRevision(rev *ecsv1alpha1.TaskDefinitionRevision, err error) error {
 		Message: fmt.Sprintf("Task definition %s:%d cannot run: %s", rev.Spec.Family, rev.Spec.Revision, invalid.Errs.ToAggregate())}
 }
 
-// emitEvents mirrors the new service events as Kubernetes Events, and
-// reports a Service that became Stalled.
+// emitEvents mirrors as Kubernetes Events the new service events a user
+// acts on (warnings, a deployment completed or failed), marks the start of
+// a deployment that replaces another, and reports a Service that became
+// Stalled. The informational ones ("has started", "has reached a steady
+// state") stay in status.events only: an Event is a write, and every
+// Service would pay them.
 func (r *Reconciler) emitEvents(svc, stored *ecsv1alpha1.Service, added []rollout.Message) {
+	if started := startedDeployment(svc, stored); started != nil {
+		r.Recorder.Eventf(svc, nil, corev1.EventTypeNormal, ecsv1alpha1.ReasonDeploymentStarted, "Deploy",
+			"ECS deployment %s started: task definition %s, %d desired tasks", started.ID, started.TaskDefinition, started.DesiredCount)
+	}
 	for _, m := range added {
 		if m.Reason == rollout.ReasonTaskStopped {
 			// Each stopped task gets its own Event, with its stop code and
 			// reason (stopTasks).
+			continue
+		}
+		if !m.Warning && (m.Reason == rollout.ReasonTaskStarted || m.Reason == rollout.ReasonSteadyState) {
 			continue
 		}
 		typ := corev1.EventTypeNormal
@@ -685,6 +696,17 @@ func (r *Reconciler) emitEvents(svc, stored *ecsv1alpha1.Service, added []rollou
 			r.Recorder.Eventf(svc, nil, corev1.EventTypeNormal, ecsv1alpha1.ReasonDependencyNotReady, "Reconcile", "Waiting: %s", c.Message)
 		}
 	}
+}
+
+// startedDeployment is the PRIMARY deployment this status write started
+// when it replaces another one (a rollout; the first deployment of a new
+// Service is the Service's creation): nil otherwise.
+func startedDeployment(svc, stored *ecsv1alpha1.Service) *ecsv1alpha1.ServiceDeployment {
+	now, before := svc.Status.Deployments, stored.Status.Deployments
+	if len(now) == 0 || len(before) == 0 || now[0].ID == before[0].ID || now[0].Status != ecsv1alpha1.DeploymentPrimary {
+		return nil
+	}
+	return &now[0]
 }
 
 // fromApply converts the apply configuration the server answered with to

@@ -212,6 +212,38 @@ func TestScaleOutIsReadyAtOnce(t *testing.T) {
 	h.g.Expect(h.writes.Take()).To(BeEmpty())
 }
 
+// Kubernetes Events are written for what a user acts on: a new Service's
+// tasks starting and its steady state are in status.events only; its
+// deployment completing is an Event, and so is the start of a deployment
+// that replaces it.
+func TestEventsAreWhatAUserActsOn(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	svc := h.service("web", "web", 2)
+	h.reconcile(svc.Name)
+	h.reconcile(svc.Name)
+	h.run("web", 2)
+	h.reconcile(svc.Name)
+	h.g.Expect(h.get(svc)).To(Succeed())
+	var messages []string
+	for _, e := range svc.Status.Events {
+		messages = append(messages, e.Message)
+	}
+	h.g.Expect(messages).To(ContainElements(MatchRegexp(`^service web has started 2 tasks: `), "service web has reached a steady state."),
+		"status.events keeps every message")
+	h.g.Expect(h.events.Take()).To(ConsistOf(HaveField("Reason", "DeploymentCompleted")), "only the completion is an Event")
+
+	env.Revision(t, h.ns, "web", 2, "public.ecr.aws/example/web:2")
+	svc.Spec.TaskDefinition = "web:2"
+	h.g.Expect(env.Direct.Update(ctx, svc)).To(Succeed())
+	h.reconcile(svc.Name)
+	h.g.Expect(h.get(svc)).To(Succeed())
+	h.g.Expect(h.events.Take()).To(ConsistOf(testenv.Event{Kind: "Service", Name: "web", Type: corev1.EventTypeNormal, Reason: ecsv1alpha1.ReasonDeploymentStarted,
+		Note: fmt.Sprintf("ECS deployment %s started: task definition %s, 2 desired tasks", svc.Status.Deployments[0].ID, svc.Status.Deployments[0].TaskDefinition)}))
+	h.reconcile(svc.Name)
+	h.g.Expect(h.events.Take()).To(BeEmpty(), "said once")
+}
+
 // A task the scheduler stops (its essential container exited) is kept for
 // its logs, not deleted: out of the Service's selector (so its ReplicaSet
 // replaces it and nothing counts it), owned by the Service alone, its
