@@ -22,6 +22,9 @@ type Report struct {
 	// L1 is FilterLogEvents through the endpoint against `kubectl logs |
 	// grep` of the same logs.
 	L1 *L1Result `json:"l1,omitempty"`
+	// WritesPerService is what a new Service costs in operator writes
+	// (budget.go).
+	WritesPerService *WriteBudget `json:"writes_per_service,omitempty"`
 	// Verdicts compare the figures with the issue's targets.
 	Verdicts []Verdict `json:"verdicts"`
 	// Notes explain what bounds a figure, what was approximated, and why a

@@ -41,6 +41,16 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("%s run: no convergence recorded: %+v", run.Side, run)
 		}
 	}
+	// The write budget: what a new Service costs (audit log).
+	if b := r.WritesPerService; b == nil {
+		t.Error("no writes_per_service in the report")
+	} else {
+		t.Logf("writes per new Service: %.2f (%s)", b.PerService, b.split())
+		if b.PerService > smokeWritesCeiling {
+			t.Errorf("a new Service costs %.2f operator writes (%s), more than the %.0f allowed (target %.0f)",
+				b.PerService, b.split(), smokeWritesCeiling, b.Target)
+		}
+	}
 	m2 := r.M2
 	if m2 == nil {
 		t.Fatal("M2 was not measured")

@@ -40,6 +40,9 @@ func judge(r *Report) {
 		}
 		r.Verdicts = append(r.Verdicts, v)
 	}
+	if r.WritesPerService = writeBudget(r.M1); r.WritesPerService != nil {
+		r.Verdicts = append(r.Verdicts, judgeWrites(r.WritesPerService))
+	}
 	if r.M3 != nil {
 		r.Verdicts = append(r.Verdicts, Verdict{
 			Metric: "M3 operator memory above a bare manager", Target: fmt.Sprintf("≤ %.0f MiB per 1,000 Services", targetM3MiB),

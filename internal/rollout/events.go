@@ -78,11 +78,19 @@ func (p *planner) started() {
 	if len(ids) == 0 {
 		return
 	}
-	if wait := newest.Add(startQuiet).Sub(p.in.Now); wait > 0 {
+	if wait := newest.Add(startQuiet).Sub(p.in.Now); wait > 0 && !p.allStarted() {
 		p.recheckIn(wait)
 		return
 	}
 	p.sayTasks(ReasonTaskStarted, false, "has started %d tasks", ids)
+}
+
+// allStarted: the deployment the spec asks for has a task for each of its
+// desired ones, so no further batch of this decision is to come (and its
+// "has started" goes with the write that records them).
+func (p *planner) allStarted() bool {
+	d := p.byHash[p.in.Want.Hash]
+	return d != nil && p.in.Desired > 0 && d.RunningCount+d.PendingCount >= p.in.Desired
 }
 
 // replaced reports the tasks Kubernetes stops for the scheduler (the old

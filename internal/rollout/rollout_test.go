@@ -332,9 +332,10 @@ func TestUnplacedWaitsForProvisioning(t *testing.T) {
 }
 
 // The ReplicaSet controller creates a step's pods in slow-start batches:
-// "has started" waits until no new task appeared for startQuiet, then
-// names every task in one event; a decision too large for one message is
-// split, each part with its own count.
+// "has started" waits until no new task appeared for startQuiet (or the
+// deployment has all its tasks), then names every task in one event; a
+// decision too large for one message is split, each part with its own
+// count.
 func TestStartedIsOneEventPerDecision(t *testing.T) {
 	created := func(at time.Time) podOpt {
 		return func(p *corev1.Pod) { p.CreationTimestamp = metav1.NewTime(at) }
@@ -359,6 +360,19 @@ func TestStartedIsOneEventPerDecision(t *testing.T) {
 	if len(started) != 1 || !strings.HasPrefix(started[0], "service web has started 12 tasks: (task auid0) (task buid0) (task buid1) (task buid10)") ||
 		strings.Count(started[0], "(task ") != 12 {
 		t.Errorf("want one event naming all 12 tasks, got %q", started)
+	}
+
+	// Once the deployment has a task for each desired one, no batch is to
+	// come: its tasks are named at once.
+	fresh := Input{Service: "web", Desired: 2, Now: t0, Want: target("h1", 1),
+		Previous: []ecsv1alpha1.ServiceDeployment{dep("h1", "PRIMARY", "IN_PROGRESS", 2)},
+		Pods:     pods("h1", 1, created(t0.Add(-time.Second)))}
+	if got := texts(Plan(fresh).Messages); strings.Contains(got, "has started") {
+		t.Errorf("1 of 2 tasks created 1 s ago, yet: %s", got)
+	}
+	fresh.Pods = pods("h1", 2, created(t0.Add(-time.Second)))
+	if got := texts(Plan(fresh).Messages); !strings.Contains(got, "service web has started 2 tasks: (task h1uid0) (task h1uid1).") {
+		t.Errorf("both tasks created, messages %q", got)
 	}
 
 	in.Pods = pods("c", 100, created(t0.Add(-time.Minute)))
