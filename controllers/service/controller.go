@@ -80,6 +80,9 @@ type Reconciler struct {
 	// edits remembers the generation and spec Berth's last write left on
 	// each Deployment and DaemonSet (edits.go).
 	edits edits
+	// statusWrites remembers when each Service's status was last written
+	// (coalesce.go).
+	statusWrites statusWrites
 }
 
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=services,verbs=get;list;watch;patch
@@ -256,6 +259,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err != nil || svc == nil {
 		if err == nil {
 			r.edits.forget(req.NamespacedName) // the Service is gone
+			r.statusWrites.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, err
 	}
@@ -284,14 +288,22 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	var added []rollout.Message
 	if err == nil {
 		added = computeStatus(s, r.Config)
+		if wait := r.deferStatus(s, stored, added); wait > 0 {
+			// Counts alone moved: written with the next change, or in wait.
+			return ctrl.Result{RequeueAfter: wait}, nil
+		}
 	}
-	if _, perr := patch.StatusOrConflict(ctx, r.Client, stored, svc); perr != nil {
+	wrote, perr := patch.StatusOrConflict(ctx, r.Client, stored, svc)
+	if perr != nil {
 		if apierrors.IsConflict(perr) {
 			// Nothing is acted on before it is recorded: the next reconcile
 			// (the newer version's event) decides again.
 			return ctrl.Result{}, err
 		}
 		return ctrl.Result{}, errors.Join(err, perr)
+	}
+	if wrote {
+		r.statusWrites.wrote(req.NamespacedName, s.now)
 	}
 	if err != nil {
 		return ctrl.Result{}, err
