@@ -49,8 +49,8 @@ func (w *statusWrites) lastWrite(key types.NamespacedName) (time.Time, bool) {
 
 // deferStatus tells how long the status write of this reconcile may wait
 // (0: write now). It waits only when a deployment is in progress before
-// and after, the change is one of counts alone (task counts and the
-// condition messages that quote them, informational service events), the
+// and after, the change is one of counts alone (task counts, the condition
+// messages that quote them, "has started" service events), the
 // scheduler stops no task, and the last write of this status is less than
 // coalesceWindow old: Ready, Stalled, a deployment's state, a new
 // generation and every warning are written at once. The status is
@@ -63,7 +63,9 @@ func (r *Reconciler) deferStatus(s *scope, stored *ecsv1alpha1.Service, added []
 		return 0
 	}
 	for _, m := range added {
-		if m.Warning {
+		// "has started" is said again by the reconcile the wait ends in;
+		// "has stopped" names pods that may be gone by then.
+		if m.Warning || m.Reason != rollout.ReasonTaskStarted {
 			return 0
 		}
 	}
@@ -105,10 +107,14 @@ func withoutCounts(st *ecsv1alpha1.ServiceStatus) (any, error) {
 		return nil, err
 	}
 	delete(m, "events")
-	if conds, ok := m["conditions"].([]any); ok {
-		for _, c := range conds {
-			if c, ok := c.(map[string]any); ok {
-				delete(c, "message")
+	// A condition's message quotes the counts; a service deployment's
+	// updatedAt moves with them.
+	for key, field := range map[string]string{"conditions": "message", "serviceDeployments": "updatedAt"} {
+		if items, ok := m[key].([]any); ok {
+			for _, item := range items {
+				if item, ok := item.(map[string]any); ok {
+					delete(item, field)
+				}
 			}
 		}
 	}

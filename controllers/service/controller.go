@@ -712,10 +712,12 @@ func (r *Reconciler) emitEvents(svc, stored *ecsv1alpha1.Service, added []rollou
 
 // startedDeployment is the PRIMARY deployment this status write started
 // when it replaces another one (a rollout; the first deployment of a new
-// Service is the Service's creation): nil otherwise.
+// Service is the Service's creation, and a rollback has its RollingBack
+// warning): nil otherwise.
 func startedDeployment(svc, stored *ecsv1alpha1.Service) *ecsv1alpha1.ServiceDeployment {
 	now, before := svc.Status.Deployments, stored.Status.Deployments
-	if len(now) == 0 || len(before) == 0 || now[0].ID == before[0].ID || now[0].Status != ecsv1alpha1.DeploymentPrimary {
+	if len(now) == 0 || len(before) == 0 || now[0].ID == before[0].ID || now[0].Status != ecsv1alpha1.DeploymentPrimary ||
+		now[0].RollbackFrom != "" {
 		return nil
 	}
 	return &now[0]

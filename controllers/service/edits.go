@@ -46,6 +46,10 @@ type written struct {
 	svc  types.NamespacedName
 	gen  int64
 	spec uint64
+	// cached: spec is the hash of the object as the cache showed it at gen
+	// (the write's answer is decoded into the apply configuration Berth
+	// sent, which keeps a field the API server dropped).
+	cached bool
 }
 
 // wrote records child as a write of it by Berth answered (a Deployment or
@@ -74,19 +78,30 @@ func (e *edits) changed(child client.Object) bool {
 	e.mu.Lock()
 	last, ok := e.last[child.GetUID()]
 	e.mu.Unlock()
-	if !ok || child.GetGeneration() <= last.gen {
+	switch {
+	case !ok || child.GetGeneration() < last.gen:
 		return false
-	}
-	if specHash(child) != last.spec {
+	case child.GetGeneration() == last.gen:
+		if !last.cached {
+			last.spec, last.cached = specHash(child), true
+			e.remember(child.GetUID(), last)
+		}
+		return false
+	case specHash(child) != last.spec:
 		return true
 	}
 	last.gen = child.GetGeneration()
+	e.remember(child.GetUID(), last)
+	return false
+}
+
+// remember stores w for uid unless a newer write was recorded meanwhile.
+func (e *edits) remember(uid types.UID, w written) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if cur, ok := e.last[child.GetUID()]; ok && cur.gen < last.gen {
-		e.last[child.GetUID()] = last
+	if cur, ok := e.last[uid]; ok && cur.gen <= w.gen {
+		e.last[uid] = w
 	}
-	return false
 }
 
 // forget drops what is remembered of the children of a Service that is gone.
