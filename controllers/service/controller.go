@@ -285,6 +285,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if errors.As(err, &problem) {
 		s.problem, err = problem, nil
 	}
+	return r.record(ctx, s, stored, err)
+}
+
+// record writes the status the reconcile computed (err: what failed, whose
+// status is the last one written), reports its new events, and then
+// carries it out (act). Nothing is acted on before it is recorded.
+func (r *Reconciler) record(ctx context.Context, s *scope, stored *ecsv1alpha1.Service, err error) (ctrl.Result, error) {
 	var added []rollout.Message
 	if err == nil {
 		added = computeStatus(s, r.Config)
@@ -293,22 +300,21 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			return ctrl.Result{RequeueAfter: wait}, nil
 		}
 	}
-	wrote, perr := patch.StatusOrConflict(ctx, r.Client, stored, svc)
+	wrote, perr := patch.StatusOrConflict(ctx, r.Client, stored, s.svc)
 	if perr != nil {
 		if apierrors.IsConflict(perr) {
-			// Nothing is acted on before it is recorded: the next reconcile
-			// (the newer version's event) decides again.
+			// The next reconcile (the newer version's event) decides again.
 			return ctrl.Result{}, err
 		}
 		return ctrl.Result{}, errors.Join(err, perr)
 	}
 	if wrote {
-		r.statusWrites.wrote(req.NamespacedName, s.now)
+		r.statusWrites.wrote(client.ObjectKeyFromObject(s.svc), s.now)
 	}
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	r.emitEvents(svc, stored, added)
+	r.emitEvents(s.svc, stored, added)
 	return r.act(ctx, s)
 }
 
