@@ -80,9 +80,6 @@ type Reconciler struct {
 	// edits remembers the generation and spec Berth's last write left on
 	// each Deployment and DaemonSet (edits.go).
 	edits edits
-	// statusWrites remembers when each Service's status was last written
-	// (coalesce.go).
-	statusWrites statusWrites
 }
 
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=services,verbs=get;list;watch;patch
@@ -259,7 +256,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err != nil || svc == nil {
 		if err == nil {
 			r.edits.forget(req.NamespacedName) // the Service is gone
-			r.statusWrites.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, err
 	}
@@ -295,21 +291,13 @@ func (r *Reconciler) record(ctx context.Context, s *scope, stored *ecsv1alpha1.S
 	var added []rollout.Message
 	if err == nil {
 		added = computeStatus(s, r.Config)
-		if wait := r.deferStatus(s, stored, added); wait > 0 {
-			// Counts alone moved: written with the next change, or in wait.
-			return ctrl.Result{RequeueAfter: wait}, nil
-		}
 	}
-	wrote, perr := patch.StatusOrConflict(ctx, r.Client, stored, s.svc)
-	if perr != nil {
+	if _, perr := patch.StatusOrConflict(ctx, r.Client, stored, s.svc); perr != nil {
 		if apierrors.IsConflict(perr) {
 			// The next reconcile (the newer version's event) decides again.
 			return ctrl.Result{}, err
 		}
 		return ctrl.Result{}, errors.Join(err, perr)
-	}
-	if wrote {
-		r.statusWrites.wrote(client.ObjectKeyFromObject(s.svc), s.now)
 	}
 	if err != nil {
 		return ctrl.Result{}, err
