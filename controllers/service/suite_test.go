@@ -107,6 +107,19 @@ func (h *harness) service(name, family string, desired int32) *ecsv1alpha1.Servi
 	return svc
 }
 
+// steadyService creates Service name (task definition family name) with
+// desired tasks and reconciles it to steady state: its Deployment applied,
+// every task RUNNING and available, the status written.
+func (h *harness) steadyService(name string, desired int32) *ecsv1alpha1.Service {
+	h.t.Helper()
+	svc := h.service(name, name, desired)
+	h.reconcile(svc.Name)
+	h.reconcile(svc.Name)
+	h.run(name, desired)
+	h.reconcile(svc.Name)
+	return svc
+}
+
 // run does what the Deployment controller, the scheduler and the kubelet
 // would: it brings the Deployment's pods to its replicas, all RUNNING and
 // ready, and reports available of them available.
@@ -185,11 +198,7 @@ func TestServiceWaitsForItsTaskDefinition(t *testing.T) {
 func TestScaleOutIsReadyAtOnce(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	svc := h.service("web", "web", 2)
-	h.reconcile(svc.Name)
-	h.reconcile(svc.Name)
-	h.run("web", 2)
-	h.reconcile(svc.Name)
+	svc := h.steadyService("web", 2)
 	h.g.Expect(h.get(svc)).To(Succeed())
 	h.g.Expect(meta.IsStatusConditionTrue(svc.Status.Conditions, ecsv1alpha1.ConditionReady)).To(BeTrue(), "%+v", svc.Status.Conditions)
 	h.g.Expect(svc.Status.Deployments).To(HaveLen(1))
@@ -219,11 +228,7 @@ func TestScaleOutIsReadyAtOnce(t *testing.T) {
 func TestEventsAreWhatAUserActsOn(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	svc := h.service("web", "web", 2)
-	h.reconcile(svc.Name)
-	h.reconcile(svc.Name)
-	h.run("web", 2)
-	h.reconcile(svc.Name)
+	svc := h.steadyService("web", 2)
 	h.g.Expect(h.get(svc)).To(Succeed())
 	var messages []string
 	for _, e := range svc.Status.Events {
@@ -296,11 +301,7 @@ func TestStoppedTaskIsRetired(t *testing.T) {
 func TestEditOfTheDeploymentIsReverted(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	svc := h.service("web", "web", 2)
-	h.reconcile(svc.Name)
-	h.reconcile(svc.Name)
-	h.run("web", 2)
-	h.reconcile(svc.Name)
+	svc := h.steadyService("web", 2)
 	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "web"}}
 	h.g.Expect(h.get(d)).To(Succeed())
 	image, generation := d.Spec.Template.Spec.Containers[0].Image, d.Generation
