@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -25,7 +26,7 @@ import (
 func main() {
 	bench.RunRoleIfChild()
 	out := flag.String("out", "docs/bench", "directory of the report")
-	quick := flag.Bool("quick", false, "a reduced run (100 Services, 1 pair, no M5): minutes, not comparable")
+	quick := flag.Bool("quick", false, "a reduced run, M1-M5 at N = 100 (1 pair; M5 100 Services x 10 tasks): minutes, not comparable")
 	pairs := flag.Int("pairs", 3, "A/B pairs per M1 cell")
 	conc := flag.Int("max-concurrent-reconciles", 4, "the operator's reconciles at once per controller; the baseline's workers")
 	cells := flag.String("cells", "", "override the unthrottled M1 cells, e.g. 1000x1,100x10 (Services x tasks)")
@@ -36,6 +37,8 @@ func main() {
 	onlyAPI := flag.Bool("only-api", false, "run A1 alone (a few minutes): no calibration, M1-M5 (with -only-logs: A1 and L1)")
 	logs := flag.Bool("logs", true, "run L1, the CloudWatch Logs endpoint's FilterLogEvents over 10 streams against kubectl logs | grep")
 	onlyLogs := flag.Bool("only-logs", false, "run L1 alone (about 3 minutes): no calibration, M1-M5 (with -only-api: A1 and L1)")
+	m4Rates := flag.String("m4-rates", "", "override M4's edit rates per second, e.g. 20 or 5,20")
+	m4Edits := flag.Int("m4-edits", 0, "override the edits M4 sends at each rate")
 	logsSamples := flag.Int("logs-samples", 1, "runs of each L1 search; each run of the four adds about 80 s on 2 cores")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
@@ -69,8 +72,8 @@ func main() {
 	if *quick {
 		o.Unthrottled = []bench.Cell{{Services: 100, Tasks: 1}}
 		o.Default = nil
-		o.Pairs, o.Steady, o.M4Rates, o.M4Edits = 1, 100, []float64{5}, 40
-		o.M5Services, o.CalibrationObjects = 0, 100
+		o.Pairs, o.Steady, o.M4Rates, o.M4Edits = 1, 100, []float64{5, 20}, 40
+		o.M5Services, o.CalibrationObjects = 100, 100
 		o.A1.OneRequestSamples, o.A1.ListingSamples, o.A1.KubectlSamples, o.A1.Duration = 50, 10, 5, 3*time.Second
 		o.Quick = true
 	}
@@ -87,6 +90,20 @@ func main() {
 	}
 	if *steady >= 0 {
 		o.Steady = *steady
+	}
+	if *m4Rates != "" {
+		o.M4Rates = nil
+		for _, r := range strings.Split(*m4Rates, ",") {
+			rate, err := strconv.ParseFloat(r, 64)
+			if err != nil || rate <= 0 {
+				fmt.Fprintf(os.Stderr, "bad M4 rate %q\n", r)
+				os.Exit(2)
+			}
+			o.M4Rates = append(o.M4Rates, rate)
+		}
+	}
+	if *m4Edits > 0 {
+		o.M4Edits = *m4Edits
 	}
 	if *m5 >= 0 {
 		o.M5Services = *m5

@@ -80,6 +80,10 @@ type Reconciler struct {
 	// edits remembers the generation and spec Berth's last write left on
 	// each Deployment and DaemonSet (edits.go).
 	edits edits
+	// statusMemo remembers since when each Service's status change has
+	// waited to be written, and the version its last write replaced
+	// (coalesce.go).
+	statusMemo statusMemo
 }
 
 // +kubebuilder:rbac:groups=ecs.berth.dev,resources=services,verbs=get;list;watch;patch
@@ -235,6 +239,8 @@ type scope struct {
 	running *ecsv1alpha1.TaskDefinitionRevision
 	now     time.Time
 	problem *resolve.Problem
+	// read is the Service's resourceVersion as the reconcile read it.
+	read string
 	// lifecycle is the BLUE_GREEN, LINEAR or CANARY deployment (nil for a
 	// ROLLING service); pinPending: a listener's Service was given the
 	// selector of the revision it serves in this reconcile (or has none
@@ -256,23 +262,32 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err != nil || svc == nil {
 		if err == nil {
 			r.edits.forget(req.NamespacedName) // the Service is gone
+			r.statusMemo.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, err
+	}
+	if r.statusMemo.behind(req.NamespacedName, svc.ResourceVersion) {
+		// The cache has not shown the last status write yet: its event
+		// reconciles again (the requeue is a safety net).
+		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
 	ctx = logf.IntoContext(ctx, logf.FromContext(ctx).WithValues("service", klog.KObj(svc)))
 	if !svc.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, svc)
 	}
+	read := svc.ResourceVersion
 	if !controllerutil.ContainsFinalizer(svc, FinalizerDrain) {
-		// Deletion drains the tasks before the objects go. The status is
-		// written in the same reconcile: every object has one from its
-		// first.
+		// Deletion drains the tasks before the objects go. On Kubernetes
+		// 1.36+ config/admission has added the finalizer as the Service
+		// was created; without it, this is a write of its own. The
+		// status is written in the same reconcile: every object has one
+		// from its first.
 		if wrote, err := patch.AddFinalizer(ctx, r.Client, svc, FinalizerDrain, client.FieldOwner(FieldOwner)); err != nil || !wrote {
 			return ctrl.Result{}, err // not written: the newer version reconciles again
 		}
 	}
 	stored := svc.DeepCopy()
-	s := &scope{svc: svc, now: r.Clock.Now(), features: r.Config.Features}
+	s := &scope{svc: svc, now: r.Clock.Now(), features: r.Config.Features, read: read}
 	err = r.reconcileNormal(ctx, s)
 	if err != nil && patch.IgnoreNamespaceTerminating(err) == nil {
 		return ctrl.Result{}, nil // the namespace's deletion deletes the Service too
@@ -291,6 +306,14 @@ func (r *Reconciler) record(ctx context.Context, s *scope, stored *ecsv1alpha1.S
 	var added []rollout.Message
 	if err == nil {
 		added = computeStatus(s, r.Config)
+		if wait := r.deferStatus(s, stored, added); wait > 0 {
+			// Counts alone moved: written with the next change, or in wait
+			// (or when the scheduler looks again, if sooner).
+			if s.plan.Recheck > 0 {
+				wait = min(wait, s.plan.Recheck)
+			}
+			return ctrl.Result{RequeueAfter: wait}, nil
+		}
 	}
 	if _, perr := patch.StatusOrConflict(ctx, r.Client, stored, s.svc); perr != nil {
 		if apierrors.IsConflict(perr) {
@@ -299,6 +322,7 @@ func (r *Reconciler) record(ctx context.Context, s *scope, stored *ecsv1alpha1.S
 		}
 		return ctrl.Result{}, errors.Join(err, perr)
 	}
+	r.statusMemo.written(client.ObjectKeyFromObject(s.svc), s.svc.ResourceVersion, s.read, stored.ResourceVersion)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -688,6 +712,11 @@ func (r *Reconciler) emitEvents(svc, stored *ecsv1alpha1.Service, added []rollou
 		if !m.Warning && (m.Reason == rollout.ReasonTaskStarted || m.Reason == rollout.ReasonSteadyState) {
 			continue
 		}
+		if m.Reason == rollout.ReasonDeploymentCompleted && firstDeployment(svc) {
+			// A new Service's first deployment is its creation: Ready and
+			// status.events tell its end, as nothing told its start.
+			continue
+		}
 		typ := corev1.EventTypeNormal
 		if m.Warning {
 			typ = corev1.EventTypeWarning
@@ -715,6 +744,12 @@ func startedDeployment(svc, stored *ecsv1alpha1.Service) *ecsv1alpha1.ServiceDep
 		return nil
 	}
 	return &now[0]
+}
+
+// firstDeployment: the Service has had one service deployment, the one
+// it was created with.
+func firstDeployment(svc *ecsv1alpha1.Service) bool {
+	return len(svc.Status.ServiceDeployments) == 1
 }
 
 // fromApply converts the apply configuration the server answered with to

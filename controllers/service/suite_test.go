@@ -222,9 +222,9 @@ func TestScaleOutIsReadyAtOnce(t *testing.T) {
 }
 
 // Kubernetes Events are written for what a user acts on: a new Service's
-// tasks starting and its steady state are in status.events only; its
-// deployment completing is an Event, and so is the start of a deployment
-// that replaces it.
+// tasks starting, its steady state and its first deployment completing
+// are in status.events only; the start and the end of a deployment that
+// replaces it are Events.
 func TestEventsAreWhatAUserActsOn(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
@@ -236,7 +236,7 @@ func TestEventsAreWhatAUserActsOn(t *testing.T) {
 	}
 	h.g.Expect(messages).To(ContainElements(MatchRegexp(`^service web has started 2 tasks: `), "service web has reached a steady state."),
 		"status.events keeps every message")
-	h.g.Expect(h.events.Take()).To(ConsistOf(HaveField("Reason", "DeploymentCompleted")), "only the completion is an Event")
+	h.g.Expect(h.events.Take()).To(BeEmpty(), "a new Service's first deployment: its creation, and Ready")
 
 	env.Revision(t, h.ns, "web", 2, "public.ecr.aws/example/web:2")
 	svc.Spec.TaskDefinition = "web:2"
@@ -247,6 +247,51 @@ func TestEventsAreWhatAUserActsOn(t *testing.T) {
 		Note: fmt.Sprintf("ECS deployment %s started: task definition %s, 2 desired tasks", svc.Status.Deployments[0].ID, svc.Status.Deployments[0].TaskDefinition)}))
 	h.reconcile(svc.Name)
 	h.g.Expect(h.events.Take()).To(BeEmpty(), "said once")
+
+	// The deployment that replaced the first one completes: an Event.
+	h.g.Expect(env.Direct.DeleteAllOf(ctx, &corev1.Pod{}, client.InNamespace(h.ns), client.GracePeriodSeconds(0))).To(Succeed())
+	h.run("web", 2)
+	h.reconcile(svc.Name)
+	h.reconcile(svc.Name)
+	h.g.Expect(h.events.Take()).To(ContainElement(HaveField("Reason", "DeploymentCompleted")))
+}
+
+// While a deployment is in progress, a change of task counts alone is
+// written at most a second late (with the next change, or when the second
+// is up); Ready is written at once.
+func TestCountChangesAreCoalesced(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	svc := h.service("web", "web", 2)
+	h.reconcile(svc.Name)
+	h.reconcile(svc.Name)
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "web"}}
+	h.g.Expect(h.get(d)).To(Succeed())
+	pending := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "web-pending", Labels: d.Spec.Template.Labels,
+		Annotations: d.Spec.Template.Annotations}, Spec: *d.Spec.Template.Spec.DeepCopy()}
+	h.g.Expect(env.Direct.Create(ctx, pending)).To(Succeed())
+	h.writes.Take()
+	res := h.reconcile(svc.Name)
+	h.g.Expect(h.writes.Take()).To(BeEmpty(), "1 task PENDING, counts alone, within a second of the last write")
+	h.g.Expect(res.RequeueAfter).To(And(BeNumerically(">", 0), BeNumerically("<=", coalesceWindow)))
+	h.g.Expect(h.get(svc)).To(Succeed())
+	h.g.Expect(svc.Status.PendingCount).To(Equal(ptr.To[int32](0)), "not written yet")
+
+	h.clock.SetTime(h.clock.Now().Add(coalesceWindow))
+	written := h.clock.Now()
+	h.reconcile(svc.Name)
+	h.g.Expect(h.writes.Take()).To(Equal([]string{"patch status *v1alpha1.Service web"}), "written when the second is up")
+	h.g.Expect(h.get(svc)).To(Succeed())
+	h.g.Expect(svc.Status.PendingCount).To(Equal(ptr.To[int32](1)))
+
+	// Both tasks RUNNING: Ready, written at once (within the second).
+	h.g.Expect(env.Direct.Delete(ctx, pending)).To(Succeed())
+	h.run("web", 2)
+	h.clock.SetTime(written.Add(coalesceWindow / 2))
+	h.reconcile(svc.Name)
+	h.g.Expect(h.writes.Take()).To(ContainElement("patch status *v1alpha1.Service web"))
+	h.g.Expect(h.get(svc)).To(Succeed())
+	h.g.Expect(meta.IsStatusConditionTrue(svc.Status.Conditions, ecsv1alpha1.ConditionReady)).To(BeTrue(), "%+v", svc.Status.Conditions)
 }
 
 // A task the scheduler stops (its essential container exited) is kept for

@@ -12,11 +12,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -104,12 +107,48 @@ func Bootstrap(ctx context.Context, cp *localcp.ControlPlane, pools ...localcp.N
 	if err := installRBAC(ctx, c, filepath.Join(root, "config", "rbac", "role.yaml")); err != nil {
 		return nil, err
 	}
+	if _, err := InstallAdmission(ctx, c); err != nil {
+		return nil, err
+	}
 	for _, p := range pools {
 		if err := cp.CreateNodes(ctx, p); err != nil {
 			return nil, fmt.Errorf("node pool %s: %w", p.Name, err)
 		}
 	}
 	return saCfg, nil
+}
+
+// InstallAdmission applies config/admission (the policy that adds the
+// draining finalizer to a Service as it is created). It reports false,
+// and no error, when the API server serves no MutatingAdmissionPolicy v1
+// (Kubernetes before 1.36): the operator then adds the finalizer itself.
+func InstallAdmission(ctx context.Context, c client.Client) (bool, error) {
+	root, err := Root()
+	if err != nil {
+		return false, err
+	}
+	_, err = ApplyFile(ctx, c, filepath.Join(root, "config", "admission", "drain-finalizer.yaml"), "")
+	if meta.IsNoMatchError(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	// kube-apiserver's admission takes the policy up from its informer: a
+	// dry-run create tells when it does.
+	// (Until the Service CRD is served everywhere, the answer may be an
+	// error.)
+	var last error
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		probe := &ecsv1alpha1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceDefault, Name: "berth-admission-probe"},
+			Spec: ecsv1alpha1.ServiceSpec{CreateServiceInput: ecsv1alpha1.CreateServiceInput{TaskDefinition: "probe", DesiredCount: new(int32)}}}
+		last = c.Create(ctx, probe, client.DryRunAll)
+		return last == nil && len(probe.Finalizers) > 0, nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("admission policy config/admission not in effect (last answer: %v): %w", last, err)
+	}
+	return true, nil
 }
 
 // installRBAC creates the generated ClusterRole and binds it to the
