@@ -26,7 +26,7 @@ import (
 func main() {
 	bench.RunRoleIfChild()
 	out := flag.String("out", "docs/bench", "directory of the report")
-	quick := flag.Bool("quick", false, "a reduced run, M1-M5 at N = 100 (1 pair; M5 100 Services x 10 tasks): minutes, not comparable")
+	quick := flag.Bool("quick", false, "a reduced run, M1-M5 at N = 100 (1 pair; M5 100 Services x 2 tasks; no calibration): minutes, not comparable")
 	pairs := flag.Int("pairs", 3, "A/B pairs per M1 cell")
 	conc := flag.Int("max-concurrent-reconciles", 4, "the operator's reconciles at once per controller; the baseline's workers")
 	cells := flag.String("cells", "", "override the unthrottled M1 cells, e.g. 1000x1,100x10 (Services x tasks)")
@@ -73,7 +73,7 @@ func main() {
 		o.Unthrottled = []bench.Cell{{Services: 100, Tasks: 1}}
 		o.Default = nil
 		o.Pairs, o.Steady, o.M4Rates, o.M4Edits = 1, 100, []float64{5, 20}, 40
-		o.M5Services, o.CalibrationObjects = 100, 100
+		o.M5Services, o.M5Tasks, o.CalibrationObjects = 100, 2, 0
 		o.A1.OneRequestSamples, o.A1.ListingSamples, o.A1.KubectlSamples, o.A1.Duration = 50, 10, 5, 3*time.Second
 		o.Quick = true
 	}

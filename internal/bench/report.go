@@ -731,6 +731,8 @@ func writeM5(m *md, r *M5Result, plots map[string]bool) {
 	m.table([]string{"Figure", "Value"}, [][]string{
 		{"Providers", strings.Join(r.Providers, ", ")},
 		{"Seconds to converge", f1(r.Seconds)},
+		{"Every Service to desiredCount 0 → no task left", f1(r.ScaleToZeroSeconds) + " s"},
+		{"And back → every task Running", f1(r.ScaleBackSeconds) + " s"},
 		{"Pod startup p50", f1(r.PodStartupP50Ms) + " ms"},
 		{"Pod startup p99", f1(r.PodStartupP99Ms) + " ms"},
 		{"Tasks per provider", joinCounts(r.TasksPerProvider)},

@@ -201,6 +201,14 @@ type M4Result struct {
 	MaxMs         float64 `json:"maxMs"`
 	// LatenciesMs are every edit's latency, sorted.
 	LatenciesMs []float64 `json:"latenciesMs,omitempty"`
+	// Berth's side: the Service controller while the edits went on, from
+	// the operator's metrics: reconciles, the p99 of the time a Service
+	// waited in the workqueue and of a reconcile.
+	Reconciles     int     `json:"reconciles,omitempty"`
+	QueueWaitP99Ms float64 `json:"queueWaitP99Ms,omitempty"`
+	ReconcileP99Ms float64 `json:"reconcileP99Ms,omitempty"`
+	ReconcileP50Ms float64 `json:"reconcileP50Ms,omitempty"`
+	QueueWaitP50Ms float64 `json:"queueWaitP50Ms,omitempty"`
 }
 
 // APILatency is the apiserver's p99 for one (resource, verb) over M5.
@@ -234,6 +242,11 @@ type M5Result struct {
 	Reconciles      map[string]float64 `json:"reconciles"`
 	Writes          map[string]int     `json:"writes,omitempty"`
 	OperatorMemory  Memory             `json:"operatorMemory"`
+	// ScaleToZeroSeconds: every Service set to desiredCount 0 → no task
+	// left; ScaleBackSeconds: back to TasksPerService → every task
+	// Running again.
+	ScaleToZeroSeconds float64 `json:"scaleToZeroSeconds"`
+	ScaleBackSeconds   float64 `json:"scaleBackSeconds"`
 }
 
 // A1Result is DescribeServices of the Services and ListTasks of their

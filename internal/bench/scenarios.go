@@ -17,6 +17,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -578,6 +579,14 @@ func (h *Harness) m4Berth(ctx context.Context, ns string, n, offset int, rate fl
 	}
 	name := func(i int) string { return service(ns, offset+i, 1).Name }
 	patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"taskDefinition":"`+Family+`:2"}}`))
+	before, err := h.operator.Metrics(ctx)
+	if err != nil {
+		return M4Result{}, err
+	}
+	apiBefore, err := h.apiserverMetrics(ctx)
+	if err != nil {
+		return M4Result{}, err
+	}
 	sent, err := edits(ctx, count, rate, func(ctx context.Context, i int) error {
 		svc := service(ns, offset+i, 1)
 		return h.admin.Patch(ctx, svc, patch)
@@ -586,8 +595,36 @@ func (h *Harness) m4Berth(ctx context.Context, ns string, n, offset int, rate fl
 		return M4Result{}, err
 	}
 	res := latencies("berth", n, rate, sent, func(i int) (time.Time, bool) { return h.rec.TemplateSeen(ns, name(i), "revision=2") })
-	h.logf("M4 berth %.0f/s: p50 %.1fms p99 %.1fms missed %d", rate, res.P50Ms, res.P99Ms, res.Missed)
+	after, err := h.operator.Metrics(ctx)
+	if err != nil {
+		return M4Result{}, err
+	}
+	serviceQueue(&res, before, after)
+	if apiAfter, err := h.apiserverMetrics(ctx); err == nil {
+		for _, l := range apiLatencies(apiBefore, apiAfter) {
+			if l.Count >= 50 {
+				h.logf("M4 berth %.0f/s: kube-apiserver %s %s: %d, p99 %.1fms", rate, l.Verb, l.Resource, l.Count, l.P99Ms)
+			}
+		}
+	}
+	h.logf("M4 berth %.0f/s: p50 %.1fms p99 %.1fms missed %d; service controller: %d reconciles, queue wait p50 %.1fms p99 %.1fms, reconcile p50 %.1fms p99 %.1fms",
+		rate, res.P50Ms, res.P99Ms, res.Missed, res.Reconciles, res.QueueWaitP50Ms, res.QueueWaitP99Ms, res.ReconcileP50Ms, res.ReconcileP99Ms)
 	return res, nil
+}
+
+// serviceQueue fills in what the Service controller went through between
+// two scrapes of the operator's metrics.
+func serviceQueue(res *M4Result, before, after Metrics) {
+	const name = "service"
+	for q, to := range map[float64][2]*float64{0.5: {&res.QueueWaitP50Ms, &res.ReconcileP50Ms}, 0.99: {&res.QueueWaitP99Ms, &res.ReconcileP99Ms}} {
+		if w, ok := HistogramQuantiles(before, after, "workqueue_queue_duration_seconds", q, "name")[name]; ok {
+			*to[0] = round3(w.Quantile * 1000)
+			res.Reconciles = w.Count
+		}
+		if r, ok := HistogramQuantiles(before, after, "controller_runtime_reconcile_time_seconds", q, "controller")[name]; ok {
+			*to[1] = round3(r.Quantile * 1000)
+		}
+	}
 }
 
 // m4Baseline edits the pod template of Deployments of ns directly.
@@ -662,7 +699,50 @@ func (h *Harness) m5(ctx context.Context, o Options) (*M5Result, error) {
 		return nil, err
 	}
 	h.logf("M5 %d×%d: %.1fs, pod startup p99 %.0fms, writes %v", c.Services, c.Tasks, res.Seconds, res.PodStartupP99Ms, res.Writes)
+	if res.ScaleToZeroSeconds, res.ScaleBackSeconds, err = h.scaleToZeroAndBack(ctx, ns, c, o.Timeout); err != nil {
+		return nil, err
+	}
+	h.logf("M5 %d×%d: every Service to desiredCount 0 in %.1fs (no task left), and back in %.1fs (every task Running)",
+		c.Services, c.Tasks, res.ScaleToZeroSeconds, res.ScaleBackSeconds)
 	return res, nil
+}
+
+// scaleToZeroAndBack sets every Service of ns to desiredCount 0 and, once
+// no task is left, back to c.Tasks: the seconds from the first edit until
+// no pod is left, and from the first edit back until c.Services*c.Tasks
+// pods are Running.
+func (h *Harness) scaleToZeroAndBack(ctx context.Context, ns string, c Cell, timeout time.Duration) (down, up float64, err error) {
+	scale := func(n int) (float64, error) {
+		start := time.Now()
+		patch := client.RawPatch(types.MergePatchType, []byte(fmt.Sprintf(`{"spec":{"desiredCount":%d}}`, n)))
+		if err := parallel(ctx, c.Services, 16, func(ctx context.Context, i int) error {
+			return h.admin.Patch(ctx, service(ns, i, c.Tasks), patch)
+		}); err != nil {
+			return 0, err
+		}
+		want := c.Services * n
+		err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+			var pods corev1.PodList
+			if err := h.admin.List(ctx, &pods, client.InNamespace(ns)); err != nil {
+				return false, err
+			}
+			running := 0
+			for i := range pods.Items {
+				if p := &pods.Items[i]; p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning {
+					running++
+				}
+			}
+			return len(pods.Items) == want && running == want, nil
+		})
+		return round3(time.Since(start).Seconds()), err
+	}
+	if down, err = scale(0); err != nil {
+		return 0, 0, fmt.Errorf("M5 scale to 0: %w", err)
+	}
+	if up, err = scale(c.Tasks); err != nil {
+		return 0, 0, fmt.Errorf("M5 scale back to %d: %w", c.Tasks, err)
+	}
+	return down, up, nil
 }
 
 // apiserverMetrics scrapes kube-apiserver's /metrics.

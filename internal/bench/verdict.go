@@ -156,7 +156,7 @@ func standardNotes(r *Report) []string {
 		"M3 reads memory after a forced collection (runtime.GC and debug.FreeOSMemory in the measured process, served on its metrics port), so the figures are live memory, not a transient heap peak; the peak RSS is the process's VmHWM after its start-up list.",
 	}
 	if r.M5 != nil {
-		notes = append(notes, "M5 does not yet scale all Services to 0 and back, nor inject kwok's pod-container-running-failed stage on 1% of pods; it reports the creation of 10,000 tasks.")
+		notes = append(notes, "M5 scales every Service to 0 and back after creating them; it does not yet inject kwok's pod-container-running-failed stage on 1% of pods.")
 	}
 	return notes
 }
