@@ -78,29 +78,13 @@ func main() {
 		o.Quick = true
 	}
 	if *cells != "" {
-		o.Unthrottled = nil
-		for _, c := range strings.Split(*cells, ",") {
-			var cell bench.Cell
-			if _, err := fmt.Sscanf(c, "%dx%d", &cell.Services, &cell.Tasks); err != nil {
-				fmt.Fprintf(os.Stderr, "bad cell %q: %v\n", c, err)
-				os.Exit(2)
-			}
-			o.Unthrottled = append(o.Unthrottled, cell)
-		}
+		o.Unthrottled = parseCells(*cells)
 	}
 	if *steady >= 0 {
 		o.Steady = *steady
 	}
 	if *m4Rates != "" {
-		o.M4Rates = nil
-		for _, r := range strings.Split(*m4Rates, ",") {
-			rate, err := strconv.ParseFloat(r, 64)
-			if err != nil || rate <= 0 {
-				fmt.Fprintf(os.Stderr, "bad M4 rate %q\n", r)
-				os.Exit(2)
-			}
-			o.M4Rates = append(o.M4Rates, rate)
-		}
+		o.M4Rates = parseRates(*m4Rates)
 	}
 	if *m4Edits > 0 {
 		o.M4Edits = *m4Edits
@@ -133,6 +117,34 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+}
+
+// parseCells reads -cells ("1000x1,100x10"); it exits on a bad one.
+func parseCells(arg string) []bench.Cell {
+	var cells []bench.Cell
+	for _, c := range strings.Split(arg, ",") {
+		var cell bench.Cell
+		if _, err := fmt.Sscanf(c, "%dx%d", &cell.Services, &cell.Tasks); err != nil {
+			fmt.Fprintf(os.Stderr, "bad cell %q: %v\n", c, err)
+			os.Exit(2)
+		}
+		cells = append(cells, cell)
+	}
+	return cells
+}
+
+// parseRates reads -m4-rates ("5,20"); it exits on a bad one.
+func parseRates(arg string) []float64 {
+	var rates []float64
+	for _, r := range strings.Split(arg, ",") {
+		rate, err := strconv.ParseFloat(r, 64)
+		if err != nil || rate <= 0 {
+			fmt.Fprintf(os.Stderr, "bad M4 rate %q\n", r)
+			os.Exit(2)
+		}
+		rates = append(rates, rate)
+	}
+	return rates
 }
 
 // apiScenarios applies -api, -logs, -only-api and -only-logs to o: an

@@ -704,17 +704,7 @@ func (r *Reconciler) emitEvents(svc, stored *ecsv1alpha1.Service, added []rollou
 			"ECS deployment %s started: task definition %s, %d desired tasks", started.ID, started.TaskDefinition, started.DesiredCount)
 	}
 	for _, m := range added {
-		if m.Reason == rollout.ReasonTaskStopped {
-			// Each stopped task gets its own Event, with its stop code and
-			// reason (stopTasks).
-			continue
-		}
-		if !m.Warning && (m.Reason == rollout.ReasonTaskStarted || m.Reason == rollout.ReasonSteadyState) {
-			continue
-		}
-		if m.Reason == rollout.ReasonDeploymentCompleted && firstDeployment(svc) {
-			// A new Service's first deployment is its creation: Ready and
-			// status.events tell its end, as nothing told its start.
+		if !isEvent(svc, m) {
 			continue
 		}
 		typ := corev1.EventTypeNormal
@@ -744,6 +734,23 @@ func startedDeployment(svc, stored *ecsv1alpha1.Service) *ecsv1alpha1.ServiceDep
 		return nil
 	}
 	return &now[0]
+}
+
+// isEvent tells whether a new service event is also a Kubernetes Event.
+func isEvent(svc *ecsv1alpha1.Service, m rollout.Message) bool {
+	switch {
+	case m.Reason == rollout.ReasonTaskStopped:
+		// Each stopped task gets its own Event, with its stop code and
+		// reason (stopTasks).
+		return false
+	case !m.Warning && (m.Reason == rollout.ReasonTaskStarted || m.Reason == rollout.ReasonSteadyState):
+		return false
+	case m.Reason == rollout.ReasonDeploymentCompleted && firstDeployment(svc):
+		// A new Service's first deployment is its creation: Ready and
+		// status.events tell its end, as nothing told its start.
+		return false
+	}
+	return true
 }
 
 // firstDeployment: the Service has had one service deployment, the one

@@ -146,7 +146,7 @@ func InstallAdmission(ctx context.Context, c client.Client) (bool, error) {
 		return last == nil && len(probe.Finalizers) > 0, nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("admission policy config/admission not in effect (last answer: %v): %w", last, err)
+		return false, fmt.Errorf("admission policy config/admission not in effect: %w", errors.Join(err, last))
 	}
 	return true, nil
 }
