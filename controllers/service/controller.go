@@ -81,7 +81,7 @@ type Reconciler struct {
 	// each Deployment and DaemonSet (edits.go).
 	edits edits
 	// statusMemo remembers since when each Service's status change has
-	// waited to be written, and the version its last write replaced
+	// waited to be written, and the versions its last writes replaced
 	// (coalesce.go).
 	statusMemo statusMemo
 }

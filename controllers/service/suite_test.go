@@ -272,7 +272,7 @@ func TestCountChangesAreCoalesced(t *testing.T) {
 	h.g.Expect(env.Direct.Create(ctx, pending)).To(Succeed())
 	h.writes.Take()
 	res := h.reconcile(svc.Name)
-	h.g.Expect(h.writes.Take()).To(BeEmpty(), "1 task PENDING, counts alone, within a second of the last write")
+	h.g.Expect(h.writes.Take()).To(BeEmpty(), "1 task PENDING, counts alone: the first change that waits")
 	h.g.Expect(res.RequeueAfter).To(And(BeNumerically(">", 0), BeNumerically("<=", coalesceWindow)))
 	h.g.Expect(h.get(svc)).To(Succeed())
 	h.g.Expect(svc.Status.PendingCount).To(Equal(ptr.To[int32](0)), "not written yet")
