@@ -433,6 +433,9 @@ func expectServiceSteady(t *testing.T, name string, desired int32, revision stri
 		g.Expect(svc.Status.Deployments[0].Status).To(Equal(ecsv1alpha1.DeploymentPrimary))
 		g.Expect(svc.Status.Deployments[0].RolloutState).To(Equal(ecsv1alpha1.RolloutCompleted))
 		g.Expect(svc.Status.Deployments[0].RunningCount).To(Equal(desired))
+		// The status has recorded the revision's deployment, not only its
+		// pods (which kwok may run before the status write lands).
+		g.Expect(svc.Status.Deployments[0].TaskDefinition).To(HaveSuffix(":"+revision), "deployments: %+v", svc.Status.Deployments)
 		started := map[string]int{}
 		var messages []string
 		for _, e := range svc.Status.Events {
