@@ -8,14 +8,17 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/berth-dev/berth/controllers"
 	"github.com/berth-dev/berth/controllers/stoppedtask"
 	"github.com/berth-dev/berth/internal/ecsmetrics"
 	"github.com/berth-dev/berth/internal/importer"
@@ -55,8 +58,24 @@ func main() {
 	flag.DurationVar(&o.Controllers.StoppedTaskTTL, "stopped-task-ttl", time.Hour, "how long STOPPED Tasks, and service tasks the scheduler stopped, stay visible with their logs before they are deleted (ECS keeps them about an hour); negative keeps them")
 	zapOpts := zap.Options{}
 	flag.DurationVar(&o.Controllers.DeploymentMinute, "deployment-minute", time.Minute, "how long one of ECS's minutes lasts in the bake times, step intervals and hook timeouts of BLUE_GREEN, LINEAR and CANARY deployments; shorter for trying a pipeline out (docs/services.md)")
+	flag.StringVar(&o.LeaderElectionID, "leader-elect-id", "", "the Lease the replicas elect their leader with (default: berth.ecs.berth.dev, or one of its own for each choice of --namespaces and --controllers)")
+	namespaces := flag.String("namespaces", "", "comma-separated namespaces this operator alone watches and acts in, one shard of a fleet split by namespace (default: every namespace); needs --controllers=*,-capacityprovider, the capacity providers' controller running in one operator without --namespaces")
+	selection := flag.String("controllers", "*", "comma-separated controllers to run, as kube-controller-manager's flag: '*' all of them, 'name' that one, '-name' not that one; names: "+strings.Join(controllers.Names, ", "))
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	sel, err := controllers.ParseSelection(*selection)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	o.Controllers.Controllers = sel
+	if *namespaces != "" {
+		for _, ns := range strings.Split(*namespaces, ",") {
+			if ns = strings.TrimSpace(ns); ns != "" {
+				o.Namespaces = append(o.Namespaces, ns)
+			}
+		}
+	}
 	o.Controllers.Account = acct
 	o.MetricsStore = ecsmetrics.NewStore(ecsmetrics.Retention, *sampleInterval)
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))

@@ -61,10 +61,15 @@ type Config struct {
 	// times, step intervals and hook timeouts of BLUE_GREEN, LINEAR and
 	// CANARY deployments (default 1 min); tests shorten it.
 	DeploymentMinute time.Duration
+	// Controllers are which controllers run (empty: all of them).
+	Controllers Selection
 }
 
 // Setup registers the field indexes and every controller with mgr.
 func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
+	if err := cfg.Controllers.Validate(); err != nil {
+		return err
+	}
 	if err := resolve.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
@@ -103,25 +108,31 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 	if cfg.RetentionClock != nil {
 		retentionClock = cfg.RetentionClock
 	}
-	reconcilers := []interface{ SetupWithManager(ctrl.Manager) error }{
-		&taskdefinition.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-taskdefinition"), Clock: clk, Account: cfg.Account, Options: opts, Features: features},
-		&revision.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-revision"), Account: cfg.Account, Options: opts},
-		&service.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-service"), Clock: clk, Config: tcfg, Options: opts,
-			Minute: cfg.DeploymentMinute, Hooks: hooks.Runner{Client: c, Reader: mgr.GetAPIReader(), Account: cfg.Account}, APIReader: mgr.GetAPIReader()},
-		&task.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-task"), Clock: clk, Config: tcfg, Options: opts, StoppedTaskTTL: cfg.StoppedTaskTTL,
-			APIReader: mgr.GetAPIReader()},
-		&stoppedtask.Reconciler{Client: c, Clock: retentionClock, TTL: cfg.StoppedTaskTTL, MaxPerService: cfg.StoppedTasksPerService, Options: opts},
-		&cluster.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-cluster"), Clock: clk, Account: cfg.Account, Options: opts},
-		&scalabletarget.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-scalabletarget"), Clock: clk, Options: opts,
-			Metrics: alarms.ResourceMetrics{Pods: c, Metrics: mgr.GetAPIReader()}},
-		&metricalarm.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-metricalarm"), Clock: clk, Account: cfg.Account, Options: opts,
-			Metrics: alarms.ResourceMetrics{Pods: c, Metrics: mgr.GetAPIReader()}},
-		&capacityprovider.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-capacityprovider"), Clock: clk, Account: cfg.Account, Options: opts, CostInterval: cfg.CostInterval, APIReader: mgr.GetAPIReader(),
-			Provisioners: map[ecsv1alpha1.NodeProvisioner]provision.Provisioner{ecsv1alpha1.NodeProvisionerKwok: kwoknode.Provisioner{Client: c}}},
+	reconcilers := []struct {
+		name string
+		r    interface{ SetupWithManager(ctrl.Manager) error }
+	}{
+		{NameTaskDefinition, &taskdefinition.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-taskdefinition"), Clock: clk, Account: cfg.Account, Options: opts, Features: features}},
+		{NameRevision, &revision.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-revision"), Account: cfg.Account, Options: opts}},
+		{NameService, &service.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-service"), Clock: clk, Config: tcfg, Options: opts,
+			Minute: cfg.DeploymentMinute, Hooks: hooks.Runner{Client: c, Reader: mgr.GetAPIReader(), Account: cfg.Account}, APIReader: mgr.GetAPIReader()}},
+		{NameTask, &task.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-task"), Clock: clk, Config: tcfg, Options: opts, StoppedTaskTTL: cfg.StoppedTaskTTL,
+			APIReader: mgr.GetAPIReader()}},
+		{NameStoppedTask, &stoppedtask.Reconciler{Client: c, Clock: retentionClock, TTL: cfg.StoppedTaskTTL, MaxPerService: cfg.StoppedTasksPerService, Options: opts}},
+		{NameCluster, &cluster.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-cluster"), Clock: clk, Account: cfg.Account, Options: opts}},
+		{NameScalableTarget, &scalabletarget.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-scalabletarget"), Clock: clk, Options: opts,
+			Metrics: alarms.ResourceMetrics{Pods: c, Metrics: mgr.GetAPIReader()}}},
+		{NameMetricAlarm, &metricalarm.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-metricalarm"), Clock: clk, Account: cfg.Account, Options: opts,
+			Metrics: alarms.ResourceMetrics{Pods: c, Metrics: mgr.GetAPIReader()}}},
+		{NameCapacityProvider, &capacityprovider.Reconciler{Client: c, Recorder: mgr.GetEventRecorder("berth-capacityprovider"), Clock: clk, Account: cfg.Account, Options: opts, CostInterval: cfg.CostInterval, APIReader: mgr.GetAPIReader(),
+			Provisioners: map[ecsv1alpha1.NodeProvisioner]provision.Provisioner{ecsv1alpha1.NodeProvisionerKwok: kwoknode.Provisioner{Client: c}}}},
 	}
 	for _, r := range reconcilers {
-		if err := r.SetupWithManager(mgr); err != nil {
-			return fmt.Errorf("set up %T: %w", r, err)
+		if !cfg.Controllers.Enabled(r.name) {
+			continue
+		}
+		if err := r.r.SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("set up %T: %w", r.r, err)
 		}
 	}
 	return nil

@@ -32,6 +32,10 @@ func main() {
 	cells := flag.String("cells", "", "override the unthrottled M1 cells, e.g. 1000x1,100x10 (Services x tasks)")
 	steady := flag.Int("steady", -1, "override the Services count of M2-M4 (0 skips them)")
 	m5 := flag.Int("m5", -1, "override the Services of M5 (0 skips it)")
+	s1 := flag.Int("s1", -1, "override the Services of S1, the sharding simulation (0 skips it)")
+	s1Shards := flag.Int("s1-shards", 2, "S1's namespaces, one operator each when sharded")
+	k1 := flag.String("k1", "", "override K1's Services counts, e.g. 5000,10000 (none: 0 skips K1)")
+	k1PerKind := flag.Int("k1-per-kind", 0, "override K1's objects of each other kind")
 	defaultProfile := flag.Bool("default-profile", true, "also run the default-profile M1 cells")
 	api := flag.Bool("api", true, "run A1, the ECS API endpoint's DescribeServices and ListTasks against client-go and kubectl")
 	onlyAPI := flag.Bool("only-api", false, "run A1 alone (a few minutes): no calibration, M1-M5 (with -only-logs: A1 and L1)")
@@ -50,6 +54,9 @@ func main() {
 		Steady:             1000,
 		M4Rates:            []float64{5, 20},
 		M4Edits:            200,
+		S1Services:         1000,
+		K1Services:         []int{5000, 10000},
+		K1PerKind:          1000,
 		M5Services:         1000,
 		M5Tasks:            10,
 		CalibrationObjects: 500,
@@ -74,6 +81,7 @@ func main() {
 		o.Default = nil
 		o.Pairs, o.Steady, o.M4Rates, o.M4Edits = 1, 100, []float64{5, 20}, 40
 		o.M5Services, o.M5Tasks, o.CalibrationObjects = 100, 2, 0
+		o.S1Services, o.K1Services, o.K1PerKind = 100, []int{200}, 100
 		o.A1.OneRequestSamples, o.A1.ListingSamples, o.A1.KubectlSamples, o.A1.Duration = 50, 10, 5, 3*time.Second
 		o.Quick = true
 	}
@@ -91,6 +99,18 @@ func main() {
 	}
 	if *m5 >= 0 {
 		o.M5Services = *m5
+	}
+	if *k1 != "" {
+		o.K1Services = parseCounts(*k1)
+	}
+	if *k1PerKind > 0 {
+		o.K1PerKind = *k1PerKind
+	}
+	if *s1 >= 0 {
+		o.S1Services = *s1
+	}
+	if o.S1Shards = *s1Shards; o.S1Services == 0 || o.S1Shards <= 0 {
+		o.S1Shards = 0
 	}
 	if !*defaultProfile {
 		o.Default = nil
@@ -151,7 +171,7 @@ func parseRates(arg string) []float64 {
 // -only flag runs its scenario (or both) and nothing else.
 func apiScenarios(o *bench.Options, api, logs, onlyAPI, onlyLogs bool) {
 	if onlyAPI || onlyLogs {
-		o.Unthrottled, o.Default, o.Steady, o.M5Services, o.CalibrationObjects = nil, nil, 0, 0, 0
+		o.Unthrottled, o.Default, o.Steady, o.M5Services, o.S1Shards, o.K1Services, o.CalibrationObjects = nil, nil, 0, 0, 0, nil, 0
 		api, logs = onlyAPI, onlyLogs
 	}
 	if !api {
@@ -160,4 +180,22 @@ func apiScenarios(o *bench.Options, api, logs, onlyAPI, onlyLogs bool) {
 	if !logs {
 		o.L1.Streams = 0
 	}
+}
+
+// parseCounts reads -k1 ("5000,10000"; "0" or "none": none); it exits on a
+// bad one.
+func parseCounts(arg string) []int {
+	if arg == "0" || arg == "none" {
+		return nil
+	}
+	var counts []int
+	for _, c := range strings.Split(arg, ",") {
+		n, err := strconv.Atoi(c)
+		if err != nil || n <= 0 || (len(counts) > 0 && n <= counts[len(counts)-1]) {
+			fmt.Fprintf(os.Stderr, "bad -k1 %q: counts rise and are positive\n", arg)
+			os.Exit(2)
+		}
+		counts = append(counts, n)
+	}
+	return counts
 }

@@ -19,15 +19,38 @@ import (
 // Child is an operator or bare-manager process.
 type Child struct {
 	Role       string
+	spec       childSpec
 	cmd        *exec.Cmd
 	metricsURL string
 	done       chan error
 	http       *http.Client
 }
 
+// childSpec is what a child process is.
+type childSpec struct {
+	role string
+	// name names its log file (default: role).
+	name        string
+	concurrency int
+	// namespaces and controllers make an operator one shard of a fleet
+	// (operator.Options.Namespaces, --controllers); empty: all.
+	namespaces  []string
+	controllers string
+}
+
 // startChild starts this binary again as role, authenticated by the
 // kubeconfig, and waits until its metrics endpoint answers.
 func startChild(ctx context.Context, role, kubeconfig, logDir string, concurrency int) (*Child, error) {
+	return startChildSpec(ctx, childSpec{role: role, concurrency: concurrency}, kubeconfig, logDir)
+}
+
+// startChildSpec starts the child spec describes.
+func startChildSpec(ctx context.Context, spec childSpec, kubeconfig, logDir string) (*Child, error) {
+	role := spec.role
+	name := spec.name
+	if name == "" {
+		name = role
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -38,14 +61,15 @@ func startChild(ctx context.Context, role, kubeconfig, logDir string, concurrenc
 	}
 	addr := l.Addr().String()
 	_ = l.Close()
-	logf, err := os.OpenFile(filepath.Join(logDir, role+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	logf, err := os.OpenFile(filepath.Join(logDir, name+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(),
 		envRole+"="+role, envKubeconfig+"="+kubeconfig, envMetricsAddr+"="+addr,
-		envConcurrency+"="+strconv.Itoa(concurrency))
+		envConcurrency+"="+strconv.Itoa(spec.concurrency),
+		envNamespaces+"="+strings.Join(spec.namespaces, ","), envControllers+"="+spec.controllers)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -53,7 +77,7 @@ func startChild(ctx context.Context, role, kubeconfig, logDir string, concurrenc
 		return nil, fmt.Errorf("start %s: %w", role, err)
 	}
 	_, _ = fmt.Fprintf(logf, "metrics and pprof of this %s: %s\n", role, "http://"+addr)
-	c := &Child{Role: role, cmd: cmd, metricsURL: "http://" + addr, done: make(chan error, 1), http: &http.Client{Timeout: 30 * time.Second}}
+	c := &Child{Role: name, spec: spec, cmd: cmd, metricsURL: "http://" + addr, done: make(chan error, 1), http: &http.Client{Timeout: 30 * time.Second}}
 	go func() { c.done <- cmd.Wait(); _ = logf.Close() }()
 	deadline := time.Now().Add(time.Minute)
 	for {

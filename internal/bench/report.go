@@ -520,6 +520,8 @@ func renderReadme(r *Report, plots map[string]bool) string {
 	writeM3(&m, r.M3, plots)
 	writeM4(&m, r.M4, plots)
 	writeM5(&m, r.M5, plots)
+	writeS1(&m, r.S1)
+	writeK1(&m, r.K1)
 	writeA1(&m, r.A1)
 	writeL1(&m, r.L1)
 	writeNotes(&m, r.Notes)
@@ -751,6 +753,51 @@ func writeM5(m *md, r *M5Result, plots map[string]bool) {
 		m.line("")
 		m.table([]string{"controller", "reconciles", "max queue depth", "retries", "errors"}, ctl)
 	}
+}
+
+func writeS1(m *md, r *S1Result) {
+	if r == nil {
+		return
+	}
+	m.heading("S1 — one operator, or one per namespace")
+	m.line("%s Services (one task each) in %d namespaces, brought to steady state by one operator, then by one operator per "+
+		"namespace (`--namespaces`, `--controllers=*,-capacityprovider`) beside one that runs the cluster-wide controllers "+
+		"(`--controllers=capacityprovider`), on the same control plane.", thousands(r.Services), r.Namespaces)
+	m.line("")
+	var rows [][]string
+	for _, run := range r.Runs {
+		var cpu, mem float64
+		procs := make([]string, 0, len(run.Processes))
+		for _, p := range run.Processes {
+			cpu += p.CPUSeconds
+			mem += p.GoMiB
+			procs = append(procs, fmt.Sprintf("%s: %s s CPU, %s MiB (peak RSS %s)", p.Name, f1(p.CPUSeconds), f1(p.GoMiB), f1(p.PeakRSSMiB)))
+		}
+		rows = append(rows, []string{run.Layout, f1(run.Seconds), f1(cpu), f1(mem), f1(run.ControlPlaneCPUSeconds["kube-apiserver"]),
+			strings.Join(procs, "; ")})
+	}
+	m.table([]string{"Layout", "Seconds to steady state", "Operators' CPU s", "Operators' Go MiB", "kube-apiserver CPU s", "Each operator"}, rows)
+}
+
+func writeK1(m *md, r *K1Result) {
+	if r == nil {
+		return
+	}
+	m.heading("K1 — memory and CPU per kind")
+	m.line("Objects added to the running operator, kind by kind, in one namespace; its Go memory read after a collection " +
+		"before and after each step, its CPU over the step (create to every object Ready). Services first, in steps (M3 at scale), " +
+		"with desiredCount 0: a task's cost is the Task row's, and M5's.")
+	m.line("")
+	rows := make([][]string, 0, len(r.Services))
+	for _, p := range r.Services {
+		rows = append(rows, []string{thousands(p.Services), f1(p.GoMiB), f1(p.RSSMiB), f1(p.Seconds)})
+	}
+	m.table([]string{"Services", "Operator Go MiB", "Operator RSS MiB", "Seconds to Ready (this step's Services)"}, rows)
+	rows = rows[:0]
+	for _, k := range r.Kinds {
+		rows = append(rows, []string{k.Kind, thousands(k.Objects), f1(k.GoMiBPer1000), f1(k.CPUSecondsPer1000), f1(k.Seconds), k.WhatEachObjectCosts})
+	}
+	m.table([]string{"Kind", "Objects", "Go MiB per 1,000", "CPU s per 1,000", "Seconds to Ready", "What each object holds"}, rows)
 }
 
 func writeA1(m *md, r *A1Result) {

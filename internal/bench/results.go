@@ -22,6 +22,12 @@ type Report struct {
 	// L1 is FilterLogEvents through the endpoint against `kubectl logs |
 	// grep` of the same logs.
 	L1 *L1Result `json:"l1,omitempty"`
+	// S1 is the sharding simulation: the same Services converged by one
+	// operator, then by one operator per namespace group.
+	S1 *S1Result `json:"s1,omitempty"`
+	// K1 is the operator's memory and CPU per kind, and as Services grow
+	// to 10,000 (M3 at scale).
+	K1 *K1Result `json:"k1,omitempty"`
 	// WritesPerService is what a new Service costs in operator writes
 	// (budget.go).
 	WritesPerService *WriteBudget `json:"writes_per_service,omitempty"`
@@ -201,6 +207,9 @@ type M4Result struct {
 	MaxMs         float64 `json:"maxMs"`
 	// LatenciesMs are every edit's latency, sorted.
 	LatenciesMs []float64 `json:"latenciesMs,omitempty"`
+	// InOrderP50Ms are the medians of each tenth of the edits, in the
+	// order they were sent: rising when a queue builds up.
+	InOrderP50Ms []float64 `json:"inOrderP50Ms,omitempty"`
 	// Berth's side: the Service controller while the edits went on, from
 	// the operator's metrics: reconciles, the p99 of the time a Service
 	// waited in the workqueue and of a reconcile.

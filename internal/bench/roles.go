@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.uber.org/zap/zapcore"
@@ -22,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
@@ -37,6 +39,8 @@ const (
 	envKubeconfig  = "BERTH_BENCH_KUBECONFIG"
 	envMetricsAddr = "BERTH_BENCH_METRICS_ADDR"
 	envConcurrency = "BERTH_BENCH_CONCURRENCY"
+	envNamespaces  = "BERTH_BENCH_NAMESPACES"  // comma-separated; empty: all
+	envControllers = "BERTH_BENCH_CONTROLLERS" // --controllers; empty: all
 )
 
 // Roles of a child process.
@@ -82,14 +86,25 @@ func runRole(role string) error {
 	if err != nil {
 		return err
 	}
+	// The latency of each request, by verb (M4's diagnostics).
+	crmetrics.RegisterRESTClientMetrics(crmetrics.MetricRequestLatency)
 	conc, _ := strconv.Atoi(os.Getenv(envConcurrency))
+	sel, err := controllers.ParseSelection(os.Getenv(envControllers))
+	if err != nil {
+		return err
+	}
+	var namespaces []string
+	if ns := os.Getenv(envNamespaces); ns != "" {
+		namespaces = strings.Split(ns, ",")
+	}
 	o := operator.Options{
 		MetricsBindAddress: os.Getenv(envMetricsAddr),
 		// Fargate cost is accrued once a minute, a write driven by the
 		// clock rather than by a change: hourly here, so that M1 compares
 		// the same work as the baseline and M2 counts what a resync
 		// writes, not where the minute falls (docs/benchmarks.md).
-		Controllers: controllers.Config{MaxConcurrentReconciles: conc, CostInterval: time.Hour},
+		Controllers: controllers.Config{MaxConcurrentReconciles: conc, CostInterval: time.Hour, Controllers: sel},
+		Namespaces:  namespaces,
 		ExtraMetricsHandlers: map[string]http.Handler{
 			memoryPath:             http.HandlerFunc(serveMemory),
 			"/debug/pprof/profile": http.HandlerFunc(pprof.Profile),

@@ -46,6 +46,14 @@ type Options struct {
 	// M4Rates are the edit rates per second; M4Edits edits at each.
 	M4Rates []float64
 	M4Edits int
+	// S1Services (one task each) in S1Shards namespaces: the sharding
+	// simulation, run after M1; zero S1Shards skips it.
+	S1Services, S1Shards int
+	// K1Services are the Services counts the operator's memory is read
+	// at (M3 at scale), and K1PerKind the objects of each other kind;
+	// run last, after M5. None skips it.
+	K1Services []int
+	K1PerKind  int
 	// M5 Services × M5Tasks; zero skips M5.
 	M5Services, M5Tasks int
 	// A1 is the ECS API scenario, run in the unthrottled profile after
@@ -140,8 +148,13 @@ func runProfile(ctx context.Context, o Options, p localcp.Profile, cells []Cell,
 	return nil
 }
 
-// afterM1 runs A1, L1 and M5, each when o asks for it.
+// afterM1 runs S1, A1, L1, M5 and K1, each when o asks for it.
 func (h *Harness) afterM1(ctx context.Context, o Options, r *Report) (err error) {
+	if o.S1Shards > 0 {
+		if r.S1, err = h.s1(ctx, o); err != nil {
+			return err
+		}
+	}
 	if o.A1.Services > 0 {
 		if r.A1, err = h.a1(ctx, o.A1); err != nil {
 			return err
@@ -154,6 +167,11 @@ func (h *Harness) afterM1(ctx context.Context, o Options, r *Report) (err error)
 	}
 	if o.M5Services > 0 {
 		if r.M5, err = h.m5(ctx, o); err != nil {
+			return err
+		}
+	}
+	if len(o.K1Services) > 0 {
+		if r.K1, err = h.k1(ctx, o); err != nil {
 			return err
 		}
 	}
@@ -562,11 +580,28 @@ func latencies(side string, n int, rate float64, sent []time.Time, seen func(i i
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
+	res.InOrderP50Ms = blockMedians(res.LatenciesMs, 10)
 	sort.Float64s(res.LatenciesMs)
 	res.P50Ms, res.P90Ms = percentile(res.LatenciesMs, 0.5), percentile(res.LatenciesMs, 0.9)
 	res.P99Ms = percentile(res.LatenciesMs, 0.99)
 	if len(res.LatenciesMs) > 0 {
 		res.MaxMs = res.LatenciesMs[len(res.LatenciesMs)-1]
+	}
+	return res
+}
+
+// blockMedians splits ms (in sending order) into blocks consecutive runs
+// and returns the median of each: a queue that builds up shows rising
+// figures, a fixed delay flat ones.
+func blockMedians(ms []float64, blocks int) []float64 {
+	if len(ms) < blocks {
+		return nil
+	}
+	res := make([]float64, blocks)
+	for b := range blocks {
+		part := slices.Clone(ms[b*len(ms)/blocks : (b+1)*len(ms)/blocks])
+		sort.Float64s(part)
+		res[b] = round3(percentile(part, 0.5))
 	}
 	return res
 }
@@ -600,6 +635,12 @@ func (h *Harness) m4Berth(ctx context.Context, ns string, n, offset int, rate fl
 		return M4Result{}, err
 	}
 	serviceQueue(&res, before, after)
+	// The operator's own view of its requests (client-go's latency,
+	// which includes the wait for a connection).
+	p50 := HistogramQuantiles(before, after, "rest_client_request_duration_seconds", 0.5, "verb")
+	for verb, q99 := range HistogramQuantiles(before, after, "rest_client_request_duration_seconds", 0.99, "verb") {
+		h.logf("M4 berth %.0f/s: operator's %s requests: %d, p50 %.1fms p99 %.1fms", rate, verb, q99.Count, p50[verb].Quantile*1000, q99.Quantile*1000)
+	}
 	if apiAfter, err := h.apiserverMetrics(ctx); err == nil {
 		for _, l := range apiLatencies(apiBefore, apiAfter) {
 			if l.Count >= 50 {
@@ -607,6 +648,7 @@ func (h *Harness) m4Berth(ctx context.Context, ns string, n, offset int, rate fl
 			}
 		}
 	}
+	h.logf("M4 berth %.0f/s: medians of each tenth of the edits, in sending order: %v ms", rate, res.InOrderP50Ms)
 	h.logf("M4 berth %.0f/s: p50 %.1fms p99 %.1fms missed %d; service controller: %d reconciles, queue wait p50 %.1fms p99 %.1fms, reconcile p50 %.1fms p99 %.1fms",
 		rate, res.P50Ms, res.P99Ms, res.Missed, res.Reconciles, res.QueueWaitP50Ms, res.QueueWaitP99Ms, res.ReconcileP50Ms, res.ReconcileP99Ms)
 	return res, nil

@@ -4,8 +4,12 @@ package operator
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -50,6 +54,12 @@ type Options struct {
 	// one sampling every minute, kept an hour); give one to serve it from
 	// an endpoint in the same process.
 	MetricsStore *ecsmetrics.Store
+	// Namespaces, when set, are the only namespaces this operator watches
+	// and acts in: one shard of a fleet split by namespace. The
+	// cluster-wide controllers (controllers.ClusterWide) then must be
+	// disabled in Controllers.Controllers, and run by one operator that
+	// watches every namespace.
+	Namespaces []string
 }
 
 // Lease is the timing of leader election: a leader that cannot renew its
@@ -108,6 +118,9 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 	if err := controllers.Setup(ctx, mgr, o.Controllers); err != nil {
 		return nil, err
 	}
+	if !o.Controllers.Controllers.Enabled(controllers.NameSampler) {
+		return mgr, nil
+	}
 	store := o.MetricsStore
 	if store == nil {
 		store = ecsmetrics.NewStore(ecsmetrics.Retention, ecsmetrics.DefaultInterval)
@@ -128,6 +141,9 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 // would otherwise cap the operator at 5 requests per second, and kube-apiserver's
 // priority and fairness is what protects the server.
 func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
+	if err := checkShard(o); err != nil {
+		return nil, err
+	}
 	cfg = withoutDefaultRateLimit(cfg)
 	// The pods of Berth's tasks (standalone and services') are cached, with
 	// only what the controllers read: metadata, status, the node and the
@@ -149,7 +165,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		o.HealthProbeAddress = "0"
 	}
 	if o.LeaderElectionID == "" {
-		o.LeaderElectionID = "berth.ecs.berth.dev"
+		o.LeaderElectionID = LeaderElectionID(o)
 	}
 	lease := o.Lease
 	if lease == (Lease{}) {
@@ -169,6 +185,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		RenewDeadline:                 &lease.RenewDeadline,
 		RetryPeriod:                   &lease.RetryPeriod,
 		Cache: cache.Options{
+			DefaultNamespaces: namespaces(o.Namespaces),
 			// Only the pods and Kubernetes Services of Berth's tasks and
 			// services and the nodes of capacity-provider pools are cached; managedFields are not needed
 			// but for the marks below.
@@ -199,6 +216,48 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		}
 	}
 	return mgr, nil
+}
+
+// checkShard refuses an operator that watches some namespaces only and
+// runs a controller that must see them all.
+func checkShard(o Options) error {
+	if len(o.Namespaces) == 0 {
+		return nil
+	}
+	for _, name := range controllers.ClusterWide {
+		if o.Controllers.Controllers.Enabled(name) {
+			return fmt.Errorf("--namespaces %s: the %s controller acts on what every namespace shares and needs them all; "+
+				"disable it here (--controllers=*,-%s) and run it in one operator without --namespaces", strings.Join(o.Namespaces, ","), name, name)
+		}
+	}
+	return nil
+}
+
+// LeaderElectionID is the Lease the replicas of one operator share: the
+// same for every replica given the same namespaces and controllers, and
+// another for each shard, so that shards do not wait for each other.
+func LeaderElectionID(o Options) string {
+	const id = "berth.ecs.berth.dev"
+	if len(o.Namespaces) == 0 && o.Controllers.Controllers.All() {
+		return id
+	}
+	ns, sel := slices.Clone(o.Namespaces), slices.Clone(o.Controllers.Controllers)
+	slices.Sort(ns)
+	slices.Sort(sel)
+	sum := sha256.Sum256([]byte(strings.Join(ns, ",") + "/" + strings.Join(sel, ",")))
+	return "berth-" + hex.EncodeToString(sum[:5]) + "." + id
+}
+
+// namespaces is the cache's namespaces (nil: every one).
+func namespaces(names []string) map[string]cache.Config {
+	if len(names) == 0 {
+		return nil
+	}
+	m := make(map[string]cache.Config, len(names))
+	for _, n := range names {
+		m[n] = cache.Config{}
+	}
+	return m
 }
 
 // slimPod keeps of a cached pod what Berth's controllers read: metadata
