@@ -100,18 +100,7 @@ func main() {
 	if *m5 >= 0 {
 		o.M5Services = *m5
 	}
-	if *k1 != "" {
-		o.K1Services = parseCounts(*k1)
-	}
-	if *k1PerKind > 0 {
-		o.K1PerKind = *k1PerKind
-	}
-	if *s1 >= 0 {
-		o.S1Services = *s1
-	}
-	if o.S1Shards = *s1Shards; o.S1Services == 0 || o.S1Shards <= 0 {
-		o.S1Shards = 0
-	}
+	scaleOverrides(&o, *k1, *k1PerKind, *s1, *s1Shards)
 	if !*defaultProfile {
 		o.Default = nil
 	}
@@ -198,4 +187,20 @@ func parseCounts(arg string) []int {
 		counts = append(counts, n)
 	}
 	return counts
+}
+
+// scaleOverrides applies -k1, -k1-per-kind, -s1 and -s1-shards.
+func scaleOverrides(o *bench.Options, k1 string, k1PerKind, s1, s1Shards int) {
+	if k1 != "" {
+		o.K1Services = parseCounts(k1)
+	}
+	if k1PerKind > 0 {
+		o.K1PerKind = k1PerKind
+	}
+	if s1 >= 0 {
+		o.S1Services = s1
+	}
+	if o.S1Shards = s1Shards; o.S1Services == 0 || o.S1Shards <= 0 {
+		o.S1Shards = 0
+	}
 }

@@ -216,9 +216,10 @@ func cluster(ns string) *ecsv1alpha1.Cluster {
 	return c
 }
 
-// taskDefinition is the benchmark's task definition; image tells revisions
-// apart.
-func taskDefinition(ns, image string) *ecsv1alpha1.TaskDefinition {
+// taskDefinition is the benchmark's task definition, revision 1's image
+// (later revisions change it).
+func taskDefinition(ns string) *ecsv1alpha1.TaskDefinition {
+	const image = "public.ecr.aws/nginx/nginx:1.27"
 	td := &ecsv1alpha1.TaskDefinition{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: Family}}
 	td.Spec.Family = Family
 	td.Spec.NetworkMode = ecsv1alpha1.NetworkModeAwsvpc
@@ -256,7 +257,7 @@ func (h *Harness) createNamespace(ctx context.Context, ns string, berth bool, re
 	if err := h.admin.Create(ctx, cluster(ns)); err != nil {
 		return err
 	}
-	td := taskDefinition(ns, "public.ecr.aws/nginx/nginx:1.27")
+	td := taskDefinition(ns)
 	if err := h.admin.Create(ctx, td); err != nil {
 		return err
 	}
@@ -420,7 +421,7 @@ feed:
 // Service object exists in the baseline).
 func (h *Harness) baselineDeployment(ns string, i, tasks int) (*appsv1ac.DeploymentApplyConfiguration, error) {
 	svc := service(ns, i, tasks)
-	td := taskDefinition(ns, "public.ecr.aws/nginx/nginx:1.27")
+	td := taskDefinition(ns)
 	rev := translate.Revision{TaskDefinition: Family, Number: 1, Spec: &td.Spec.RegisterTaskDefinitionInput}
 	p, err := translate.ResolvePlacement(translate.PlacementInput{
 		LaunchType: svc.Spec.LaunchType, Strategy: svc.Spec.CapacityProviderStrategy,

@@ -93,7 +93,7 @@ func (h *Harness) k1(ctx context.Context, o Options) (*K1Result, error) {
 		ready      func(ctx context.Context) (int, error)
 	}{
 		{"TaskDefinition", "the TaskDefinition and its TaskDefinitionRevision", func(ctx context.Context, i int) error {
-			td := taskDefinition(k1Namespace, "public.ecr.aws/nginx/nginx:1.27")
+			td := taskDefinition(k1Namespace)
 			td.Name, td.Spec.Family = fmt.Sprintf("family-%05d", i), fmt.Sprintf("family-%05d", i)
 			return h.admin.Create(ctx, td)
 		}, func(ctx context.Context) (int, error) { return h.countReady(ctx, &ecsv1alpha1.TaskDefinitionList{}) }},

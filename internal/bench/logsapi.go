@@ -94,7 +94,7 @@ func writeL1Log(path string, s, lines int, start time.Time) (int64, error) {
 // l1TaskDefinition is the benchmark's task definition with its container
 // logging through awslogs.
 func l1TaskDefinition(ns string) *ecsv1alpha1.TaskDefinition {
-	td := taskDefinition(ns, "public.ecr.aws/nginx/nginx:1.27")
+	td := taskDefinition(ns)
 	c := &td.Spec.ContainerDefinitions[0]
 	c.Name = l1Container
 	c.LogConfiguration = &ecsv1alpha1.LogConfiguration{LogDriver: ecsv1alpha1.LogDriverAwslogs, Options: map[string]string{

@@ -114,24 +114,9 @@ func (h *Harness) s1Run(ctx context.Context, o Options, layout, prefix string, s
 		cpu0[i] = cpuSeconds(c.cmd.Process.Pid)
 	}
 	plane0 := h.cpu()
-	begin := time.Now()
-	err = parallel(ctx, per*len(nss), 16, func(ctx context.Context, i int) error {
-		return h.admin.Create(ctx, service(nss[i%len(nss)], i/len(nss), 1))
-	})
-	if err != nil {
-		return run, err
+	if run.Seconds, err = h.s1Converge(ctx, o, nss, per); err != nil {
+		return run, fmt.Errorf("S1 %s: %w", layout, err)
 	}
-	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
-	defer cancel()
-	var end time.Time
-	for _, ns := range nss {
-		p, err := h.rec.WaitFor(wctx, ns, func(p Progress) bool { return p.Pods >= per && p.Deployments >= per && p.Services >= per })
-		if err != nil {
-			return run, fmt.Errorf("S1 %s, namespace %s: %w", layout, ns, err)
-		}
-		end = latest(end, p.LastPod, p.LastService)
-	}
-	run.Seconds = round3(end.Sub(begin).Seconds())
 	run.ControlPlaneCPUSeconds = cpuDelta(plane0, h.cpu())
 	delete(run.ControlPlaneCPUSeconds, "operator")
 	for i, c := range children {
@@ -152,6 +137,29 @@ func (h *Harness) s1Run(ctx context.Context, o Options, layout, prefix string, s
 		}
 	}
 	return run, nil
+}
+
+// s1Converge creates per Services in each of nss and returns the seconds
+// until every one is Ready with its task running.
+func (h *Harness) s1Converge(ctx context.Context, o Options, nss []string, per int) (float64, error) {
+	begin := time.Now()
+	err := parallel(ctx, per*len(nss), 16, func(ctx context.Context, i int) error {
+		return h.admin.Create(ctx, service(nss[i%len(nss)], i/len(nss), 1))
+	})
+	if err != nil {
+		return 0, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	var end time.Time
+	for _, ns := range nss {
+		p, err := h.rec.WaitFor(wctx, ns, func(p Progress) bool { return p.Pods >= per && p.Deployments >= per && p.Services >= per })
+		if err != nil {
+			return 0, fmt.Errorf("namespace %s: %w", ns, err)
+		}
+		end = latest(end, p.LastPod, p.LastService)
+	}
+	return round3(end.Sub(begin).Seconds()), nil
 }
 
 // latest is the latest of ts.
