@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -622,6 +625,7 @@ func (h *Harness) m4Berth(ctx context.Context, ns string, n, offset int, rate fl
 	if err != nil {
 		return M4Result{}, err
 	}
+	profiled := h.profileDuringEdits(ctx, fmt.Sprintf("m4-%.0f", rate), time.Duration(float64(count)/rate*float64(time.Second)))
 	sent, err := edits(ctx, count, rate, func(ctx context.Context, i int) error {
 		svc := service(ns, offset+i, 1)
 		return h.admin.Patch(ctx, svc, patch)
@@ -630,6 +634,7 @@ func (h *Harness) m4Berth(ctx context.Context, ns string, n, offset int, rate fl
 		return M4Result{}, err
 	}
 	res := latencies("berth", n, rate, sent, func(i int) (time.Time, bool) { return h.rec.TemplateSeen(ns, name(i), "revision=2") })
+	profiled()
 	after, err := h.operator.Metrics(ctx)
 	if err != nil {
 		return M4Result{}, err
@@ -788,6 +793,53 @@ func (h *Harness) scaleToZeroAndBack(ctx context.Context, ns string, c Cell, tim
 }
 
 // apiserverMetrics scrapes kube-apiserver's /metrics.
+// envProfileDir, when set, is where M4 writes CPU profiles of
+// kube-apiserver and the operator taken while the edits are sent.
+const envProfileDir = "BERTH_BENCH_PROFILE_DIR"
+
+// profileDuringEdits starts CPU profiles of kube-apiserver and the operator
+// over d (when envProfileDir is set) and returns a function that waits for
+// them to be written.
+func (h *Harness) profileDuringEdits(ctx context.Context, name string, d time.Duration) func() {
+	dir := os.Getenv(envProfileDir)
+	if dir == "" {
+		return func() {}
+	}
+	secs := strconv.Itoa(max(int(d.Seconds()), 1))
+	var wg sync.WaitGroup
+	save := func(who string, get func() ([]byte, error)) {
+		wg.Go(func() {
+			raw, err := get()
+			if err == nil {
+				err = os.WriteFile(filepath.Join(dir, name+"-"+who+".pprof"), raw, 0o600)
+			}
+			if err != nil {
+				h.logf("profile of %s: %v", who, err)
+			}
+		})
+	}
+	save("kube-apiserver", func() ([]byte, error) {
+		kube, err := kubernetes.NewForConfig(unthrottled(h.cp.AdminConfig(), harnessAgent))
+		if err != nil {
+			return nil, err
+		}
+		return kube.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").Param("seconds", secs).Timeout(d + time.Minute).DoRaw(ctx)
+	})
+	save("operator", func() ([]byte, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.operator.metricsURL+"/debug/pprof/profile?seconds="+secs, nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := (&http.Client{Timeout: d + time.Minute}).Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer func() { _ = resp.Body.Close() }()
+		return io.ReadAll(resp.Body)
+	})
+	return wg.Wait
+}
+
 func (h *Harness) apiserverMetrics(ctx context.Context) (Metrics, error) {
 	kube, err := kubernetes.NewForConfig(unthrottled(h.cp.AdminConfig(), harnessAgent))
 	if err != nil {
