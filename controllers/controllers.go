@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
@@ -70,12 +72,21 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 	if err := cfg.Controllers.Validate(); err != nil {
 		return err
 	}
-	if err := resolve.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
+	// An index makes the cache watch its kind: a process that runs only the
+	// cluster-wide controllers (which read pods and nodes) indexes pods
+	// only, and does not hold the fleet's Services and Tasks.
+	wide := cfg.Controllers.OnlyClusterWide()
+	if err := resolve.SetupIndexesOf(ctx, mgr.GetFieldIndexer(), func(o client.Object) bool {
+		_, pod := o.(*corev1.Pod)
+		return pod || !wide
+	}); err != nil {
 		return err
 	}
 	// (Not in resolve.SetupIndexes: hooks' own tests use resolve.)
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &ecsv1alpha1.Service{}, hooks.IndexCronJobs, hooks.CronJobsOf); err != nil {
-		return fmt.Errorf("index Services by %s: %w", hooks.IndexCronJobs, err)
+	if cfg.Controllers.Enabled(NameService) {
+		if err := mgr.GetFieldIndexer().IndexField(ctx, &ecsv1alpha1.Service{}, hooks.IndexCronJobs, hooks.CronJobsOf); err != nil {
+			return fmt.Errorf("index Services by %s: %w", hooks.IndexCronJobs, err)
+		}
 	}
 	if cfg.Account == (names.Account{}) {
 		cfg.Account = names.DefaultAccount

@@ -49,7 +49,8 @@ func ParseSelection(s string) (Selection, error) {
 	return sel, sel.Validate()
 }
 
-// Validate refuses an unknown name and a name both enabled and disabled.
+// Validate refuses an unknown name, a name both enabled and disabled, and
+// a selection that enables nothing (say "-x" without "*").
 func (s Selection) Validate() error {
 	for _, e := range s {
 		name := strings.TrimPrefix(e, "-")
@@ -62,6 +63,9 @@ func (s Selection) Validate() error {
 		if name != e && slices.Contains(s, name) {
 			return fmt.Errorf("--controllers: %q is both enabled and disabled", name)
 		}
+	}
+	if len(s) > 0 && !slices.ContainsFunc(Names, s.Enabled) {
+		return fmt.Errorf("--controllers=%s enables no controller (to run all but some: *,-name)", strings.Join(s, ","))
 	}
 	return nil
 }
@@ -80,4 +84,15 @@ func (s Selection) Enabled(name string) bool {
 // All tells whether every controller runs (empty, or "*" alone).
 func (s Selection) All() bool {
 	return !slices.ContainsFunc(s, func(e string) bool { return e != "*" })
+}
+
+// OnlyClusterWide tells whether the controllers that run are cluster-wide
+// ones only (ClusterWide).
+func (s Selection) OnlyClusterWide() bool {
+	for _, n := range Names {
+		if s.Enabled(n) && !slices.Contains(ClusterWide, n) {
+			return false
+		}
+	}
+	return true
 }

@@ -16,7 +16,8 @@ func TestSelection(t *testing.T) {
 		{in: "*,-capacityprovider", on: []string{NameService, NameTask, NameSampler}, off: []string{NameCapacityProvider}},
 		{in: "capacityprovider", on: []string{NameCapacityProvider}, off: []string{NameService, NameSampler}},
 		{in: " service , task ", on: []string{NameService, NameTask}, off: []string{NameCluster}},
-		{in: "-service", off: []string{NameService, NameTask}},
+		{in: "-service", err: "enables no controller"},
+		{in: "-service,-task", err: "enables no controller"},
 		{in: "services", err: `unknown controller "services"`},
 		{in: "*,-nodes", err: `unknown controller "nodes"`},
 		{in: "service,-service", err: `"service" is both enabled and disabled`},
@@ -31,6 +32,9 @@ func TestSelection(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
+			}
+			if got, want := sel.OnlyClusterWide(), tc.in == "capacityprovider"; got != want {
+				t.Errorf("OnlyClusterWide() = %v, want %v", got, want)
 			}
 			if got, want := sel.All(), len(tc.on) == len(Names); got != want {
 				t.Errorf("All() = %v, want %v", got, want)

@@ -89,15 +89,17 @@ func (h *Harness) k1(ctx context.Context, o Options) (*K1Result, error) {
 	n := o.K1PerKind
 	steps := []struct {
 		kind, what string
-		create     func(ctx context.Context, i int) error
-		ready      func(ctx context.Context) (int, error)
+		// count is n, or fewer where each object needs one of the Services.
+		count  int
+		create func(ctx context.Context, i int) error
+		ready  func(ctx context.Context) (int, error)
 	}{
-		{"TaskDefinition", "the TaskDefinition and its TaskDefinitionRevision", func(ctx context.Context, i int) error {
+		{"TaskDefinition", "the TaskDefinition and its TaskDefinitionRevision", n, func(ctx context.Context, i int) error {
 			td := taskDefinition(k1Namespace)
 			td.Name, td.Spec.Family = fmt.Sprintf("family-%05d", i), fmt.Sprintf("family-%05d", i)
 			return h.admin.Create(ctx, td)
 		}, func(ctx context.Context) (int, error) { return h.countReady(ctx, &ecsv1alpha1.TaskDefinitionList{}) }},
-		{"ScalableTarget", "the ScalableTarget (no scaling policy: no HorizontalPodAutoscaler)", func(ctx context.Context, i int) error {
+		{"ScalableTarget", "the ScalableTarget (no scaling policy: no HorizontalPodAutoscaler)", min(n, have), func(ctx context.Context, i int) error {
 			st := &ecsv1alpha1.ScalableTarget{ObjectMeta: metav1.ObjectMeta{Namespace: k1Namespace, Name: fmt.Sprintf("st-%05d", i)}}
 			st.Spec.ServiceNamespace = "ecs"
 			st.Spec.ResourceID = "service/default/" + service(k1Namespace, i, 0).Name
@@ -105,7 +107,7 @@ func (h *Harness) k1(ctx context.Context, o Options) (*K1Result, error) {
 			st.Spec.MinCapacity, st.Spec.MaxCapacity = 0, 1
 			return h.admin.Create(ctx, st)
 		}, func(ctx context.Context) (int, error) { return h.countReady(ctx, &ecsv1alpha1.ScalableTargetList{}) }},
-		{"Task", "the Task and its pod (slim, in the cache)", func(ctx context.Context, i int) error {
+		{"Task", "the Task and its pod (slim, in the cache)", n, func(ctx context.Context, i int) error {
 			t := &ecsv1alpha1.Task{ObjectMeta: metav1.ObjectMeta{Namespace: k1Namespace, Name: fmt.Sprintf("task-%05d", i)}}
 			t.Spec.TaskDefinition = Family + ":1"
 			t.Spec.LaunchType = ecsv1alpha1.LaunchTypeFargate
@@ -121,7 +123,10 @@ func (h *Harness) k1(ctx context.Context, o Options) (*K1Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		cost, err := h.k1Step(ctx, o, s.kind, n, s.create, s.ready, already+n)
+		if s.count == 0 {
+			continue
+		}
+		cost, err := h.k1Step(ctx, o, s.kind, s.count, s.create, s.ready, already+s.count)
 		if err != nil {
 			return nil, err
 		}
@@ -129,10 +134,10 @@ func (h *Harness) k1(ctx context.Context, o Options) (*K1Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		cost.GoMiBPer1000 = round3((m.GoMiB - m0.GoMiB) * 1000 / float64(n))
+		cost.GoMiBPer1000 = round3((m.GoMiB - m0.GoMiB) * 1000 / float64(s.count))
 		cost.WhatEachObjectCosts = s.what
 		res.Kinds = append(res.Kinds, cost)
-		h.logf("K1: %d %ss: %.1f MiB and %.1f CPU s per 1,000, Ready in %.1fs", n, s.kind, cost.GoMiBPer1000, cost.CPUSecondsPer1000, cost.Seconds)
+		h.logf("K1: %d %ss: %.1f MiB and %.1f CPU s per 1,000, Ready in %.1fs", s.count, s.kind, cost.GoMiBPer1000, cost.CPUSecondsPer1000, cost.Seconds)
 	}
 	return res, nil
 }

@@ -40,6 +40,10 @@ type Recorder struct {
 	// waits for).
 	deployReady map[string]map[string]time.Time
 	svcReady    map[string]map[string]time.Time
+	// svcStable is when a Service was first Ready (ECS's services-stable:
+	// one deployment, every task running), before its deployment
+	// completes.
+	svcStable map[string]map[string]time.Time
 	// templates records when a Deployment first showed a template value:
 	// key namespace/name|revision=<n> or namespace/name|edit=<v>.
 	templates map[string]time.Time
@@ -58,6 +62,7 @@ func NewRecorder(ctx context.Context, cfg *rest.Config) (*Recorder, error) {
 		podCreated: map[string]map[string]time.Time{}, podRunning: map[string]map[string]time.Time{},
 		podProvider: map[string]map[string]string{},
 		deployments: map[string]map[string]time.Time{}, deployReady: map[string]map[string]time.Time{}, svcReady: map[string]map[string]time.Time{},
+		svcStable: map[string]map[string]time.Time{},
 		templates: map[string]time.Time{}, modified: map[string]int{},
 	}
 	kinds := []struct {
@@ -160,13 +165,15 @@ func (r *Recorder) onService(o client.Object, t time.Time) {
 	// Ready (ECS's services-stable) and the deployment COMPLETED (every
 	// task healthy): what the baseline's `kubectl rollout status` waits
 	// for too.
-	if s.Status.ObservedGeneration != s.Generation || !meta.IsStatusConditionTrue(s.Status.Conditions, ecsv1alpha1.ConditionReady) ||
-		!meta.IsStatusConditionTrue(s.Status.Conditions, ecsv1alpha1.ConditionDeploymentAvailable) {
+	if s.Status.ObservedGeneration != s.Generation || !meta.IsStatusConditionTrue(s.Status.Conditions, ecsv1alpha1.ConditionReady) {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	setOnce(r.svcReady, s.Namespace, s.Name, t)
+	setOnce(r.svcStable, s.Namespace, s.Name, t)
+	if meta.IsStatusConditionTrue(s.Status.Conditions, ecsv1alpha1.ConditionDeploymentAvailable) {
+		setOnce(r.svcReady, s.Namespace, s.Name, t)
+	}
 }
 
 // Progress is what a namespace has reached.
@@ -174,6 +181,10 @@ type Progress struct {
 	Pods, Deployments, ReadyDeployments, Services int
 	// Last* are when the last of each was first seen.
 	LastPod, LastDeployment, LastReadyDeployment, LastService time.Time
+	// Stable Services are Ready (services-stable), their deployment
+	// completed or not; Services counts those whose deployment completed.
+	Stable     int
+	LastStable time.Time
 }
 
 func last(m map[string]time.Time) time.Time {
@@ -193,7 +204,7 @@ func (r *Recorder) Progress(ns string) Progress {
 	return Progress{
 		Pods: len(r.podRunning[ns]), Deployments: len(r.deployments[ns]), ReadyDeployments: len(r.deployReady[ns]), Services: len(r.svcReady[ns]),
 		LastPod: last(r.podRunning[ns]), LastDeployment: last(r.deployments[ns]), LastReadyDeployment: last(r.deployReady[ns]),
-		LastService: last(r.svcReady[ns]),
+		LastService: last(r.svcReady[ns]), Stable: len(r.svcStable[ns]), LastStable: last(r.svcStable[ns]),
 	}
 }
 
@@ -294,6 +305,7 @@ func (r *Recorder) Forget(ns string) {
 	delete(r.deployments, ns)
 	delete(r.deployReady, ns)
 	delete(r.svcReady, ns)
+	delete(r.svcStable, ns)
 }
 
 func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }

@@ -51,6 +51,13 @@ type FieldIndexer interface {
 
 // SetupIndexes registers the field indexes Berth's controllers list by.
 func SetupIndexes(ctx context.Context, idx FieldIndexer) error {
+	return SetupIndexesOf(ctx, idx, func(client.Object) bool { return true })
+}
+
+// SetupIndexesOf registers the indexes of the kinds keep accepts (an index
+// makes the cache watch its kind, so a process that reads few kinds sets up
+// only theirs).
+func SetupIndexesOf(ctx context.Context, idx FieldIndexer, keep func(client.Object) bool) error {
 	refFamily := func(ref string) []string {
 		r, err := names.ParseTaskDefinition(ref)
 		if err != nil {
@@ -107,6 +114,9 @@ func SetupIndexes(ctx context.Context, idx FieldIndexer) error {
 		}},
 	}
 	for _, i := range indexes {
+		if !keep(i.obj) {
+			continue
+		}
 		if err := idx.IndexField(ctx, i.obj, i.field, i.extract); err != nil {
 			return fmt.Errorf("index %T by %s: %w", i.obj, i.field, err)
 		}
