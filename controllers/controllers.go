@@ -72,21 +72,8 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 	if err := cfg.Controllers.Validate(); err != nil {
 		return err
 	}
-	// An index makes the cache watch its kind: a process that runs only the
-	// cluster-wide controllers (which read pods and nodes) indexes pods
-	// only, and does not hold the fleet's Services and Tasks.
-	wide := cfg.Controllers.OnlyClusterWide()
-	if err := resolve.SetupIndexesOf(ctx, mgr.GetFieldIndexer(), func(o client.Object) bool {
-		_, pod := o.(*corev1.Pod)
-		return pod || !wide
-	}); err != nil {
+	if err := setupIndexes(ctx, mgr, cfg.Controllers); err != nil {
 		return err
-	}
-	// (Not in resolve.SetupIndexes: hooks' own tests use resolve.)
-	if cfg.Controllers.Enabled(NameService) {
-		if err := mgr.GetFieldIndexer().IndexField(ctx, &ecsv1alpha1.Service{}, hooks.IndexCronJobs, hooks.CronJobsOf); err != nil {
-			return fmt.Errorf("index Services by %s: %w", hooks.IndexCronJobs, err)
-		}
 	}
 	if cfg.Account == (names.Account{}) {
 		cfg.Account = names.DefaultAccount
@@ -144,6 +131,27 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 		}
 		if err := r.r.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("set up %T: %w", r.r, err)
+		}
+	}
+	return nil
+}
+
+// setupIndexes registers the field indexes the selected controllers read.
+// An index makes the cache watch its kind: a process that runs only the
+// cluster-wide controllers (which read pods and nodes) indexes pods only,
+// and does not hold the fleet's Services and Tasks.
+func setupIndexes(ctx context.Context, mgr ctrl.Manager, sel Selection) error {
+	wide := sel.OnlyClusterWide()
+	if err := resolve.SetupIndexesOf(ctx, mgr.GetFieldIndexer(), func(o client.Object) bool {
+		_, pod := o.(*corev1.Pod)
+		return pod || !wide
+	}); err != nil {
+		return err
+	}
+	// (Not in resolve.SetupIndexes: hooks' own tests use resolve.)
+	if sel.Enabled(NameService) {
+		if err := mgr.GetFieldIndexer().IndexField(ctx, &ecsv1alpha1.Service{}, hooks.IndexCronJobs, hooks.CronJobsOf); err != nil {
+			return fmt.Errorf("index Services by %s: %w", hooks.IndexCronJobs, err)
 		}
 	}
 	return nil
