@@ -91,6 +91,17 @@ func TestConcurrentEditors(t *testing.T) {
 		}
 	}).WithTimeout(timeout).WithPolling(200 * time.Millisecond).Should(Succeed())
 	restoredTemplate := time.Since(start)
+	// The edit and its revert are two rollouts of the Deployment: steady
+	// is checked once the second is over, not on a status written before
+	// the first one's pods showed up (the check passed on that once and
+	// its Consistently then saw the rollout).
+	Eventually(func(g Gomega) {
+		d := serviceDeployment(g, "r4-edit")
+		want := ptr.Deref(d.Spec.Replicas, 1)
+		g.Expect(d.Status.ObservedGeneration).To(Equal(d.Generation), "the Deployment's status is of its spec")
+		g.Expect([]int32{d.Status.Replicas, d.Status.UpdatedReplicas, d.Status.AvailableReplicas}).To(Equal([]int32{want, want, want}),
+			"replicas, updated, available: no pod of the intruder's template left")
+	}).WithTimeout(timeout).WithPolling(200 * time.Millisecond).Should(Succeed())
 	expectSteady(t, map[string]int32{"r4-edit": 2}, "")
 	figure(t, "R4-template", "kubectl edit of the pod template (image, an extra env variable): both undone in %.1f s (%d operator writes, the rollout back included)",
 		restoredTemplate.Seconds(), len(operatorWrites(t, from)))
