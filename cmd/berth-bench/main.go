@@ -27,9 +27,10 @@ func main() {
 	bench.RunRoleIfChild()
 	out := flag.String("out", "docs/bench", "directory of the report")
 	quick := flag.Bool("quick", false, "a reduced run, M1-M5 at N = 100 (1 pair; M5 100 Services x 2 tasks; no calibration): minutes, not comparable")
+	large := flag.Bool("large", false, "what does not fit the standard run's 40 minutes: M1 at 5,000 Services (1 pair), K1 (5,000 and 10,000 Services, 1,000 of each other kind), A1 and L1")
 	pairs := flag.Int("pairs", 3, "A/B pairs per M1 cell")
 	conc := flag.Int("max-concurrent-reconciles", 4, "the operator's reconciles at once per controller; the baseline's workers")
-	cells := flag.String("cells", "", "override the unthrottled M1 cells, e.g. 1000x1,100x10 (Services x tasks)")
+	cells := flag.String("cells", "", "override the unthrottled M1 cells, e.g. 1000x1x3,100x10 (Services x tasks [x pairs])")
 	steady := flag.Int("steady", -1, "override the Services count of M2-M4 (0 skips them)")
 	m5 := flag.Int("m5", -1, "override the Services of M5 (0 skips it)")
 	s1 := flag.Int("s1", -1, "override the Services of S1, the sharding simulation (0 skips it)")
@@ -37,9 +38,9 @@ func main() {
 	k1 := flag.String("k1", "", "override K1's Services counts, e.g. 5000,10000 (none: 0 skips K1)")
 	k1PerKind := flag.Int("k1-per-kind", 0, "override K1's objects of each other kind")
 	defaultProfile := flag.Bool("default-profile", true, "also run the default-profile M1 cells")
-	api := flag.Bool("api", true, "run A1, the ECS API endpoint's DescribeServices and ListTasks against client-go and kubectl")
+	api := flag.Bool("api", false, "run A1, the ECS API endpoint's DescribeServices and ListTasks against client-go and kubectl (on with -large)")
 	onlyAPI := flag.Bool("only-api", false, "run A1 alone (a few minutes): no calibration, M1-M5 (with -only-logs: A1 and L1)")
-	logs := flag.Bool("logs", true, "run L1, the CloudWatch Logs endpoint's FilterLogEvents over 10 streams against kubectl logs | grep")
+	logs := flag.Bool("logs", false, "run L1, the CloudWatch Logs endpoint's FilterLogEvents over 10 streams against kubectl logs | grep (on with -large)")
 	onlyLogs := flag.Bool("only-logs", false, "run L1 alone (about 3 minutes): no calibration, M1-M5 (with -only-api: A1 and L1)")
 	m4Rates := flag.String("m4-rates", "", "override M4's edit rates per second, e.g. 20 or 5,20")
 	m4Edits := flag.Int("m4-edits", 0, "override the edits M4 sends at each rate")
@@ -47,16 +48,15 @@ func main() {
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
 
+	// About 35 minutes on 2 cores (docs/benchmarks.md times each part).
 	o := bench.Options{
-		Unthrottled:        []bench.Cell{{Services: 100, Tasks: 1}, {Services: 100, Tasks: 10}, {Services: 1000, Tasks: 1}},
-		Default:            []bench.Cell{{Services: 100, Tasks: 1}},
+		Unthrottled:        []bench.Cell{{Services: 100, Tasks: 1, Pairs: 1}, {Services: 100, Tasks: 10, Pairs: 1}, {Services: 1000, Tasks: 1}},
+		Default:            []bench.Cell{{Services: 100, Tasks: 1, Pairs: 1}},
 		Pairs:              *pairs,
 		Steady:             1000,
 		M4Rates:            []float64{5, 20},
 		M4Edits:            200,
 		S1Services:         1000,
-		K1Services:         []int{5000, 10000},
-		K1PerKind:          1000,
 		M5Services:         1000,
 		M5Tasks:            10,
 		CalibrationObjects: 500,
@@ -84,6 +84,12 @@ func main() {
 		o.S1Services, o.K1Services, o.K1PerKind = 100, []int{200}, 100
 		o.A1.OneRequestSamples, o.A1.ListingSamples, o.A1.KubectlSamples, o.A1.Duration = 50, 10, 5, 3*time.Second
 		o.Quick = true
+	}
+	if *large {
+		o.Unthrottled, o.Default = []bench.Cell{{Services: 5000, Tasks: 1, Pairs: 1}}, nil
+		o.Steady, o.S1Services, o.M5Services, o.CalibrationObjects = 0, 0, 0, 0
+		o.K1Services, o.K1PerKind = []int{5000, 10000}, 1000
+		o.Large, *api, *logs = true, true, true
 	}
 	if *cells != "" {
 		o.Unthrottled = parseCells(*cells)
@@ -133,7 +139,17 @@ func parseCells(arg string) []bench.Cell {
 	var cells []bench.Cell
 	for _, c := range strings.Split(arg, ",") {
 		var cell bench.Cell
-		if _, err := fmt.Sscanf(c, "%dx%d", &cell.Services, &cell.Tasks); err != nil {
+		parts := strings.Split(c, "x")
+		var err error
+		switch len(parts) {
+		case 2:
+			_, err = fmt.Sscanf(c, "%dx%d", &cell.Services, &cell.Tasks)
+		case 3:
+			_, err = fmt.Sscanf(c, "%dx%dx%d", &cell.Services, &cell.Tasks, &cell.Pairs)
+		default:
+			err = fmt.Errorf("want Services x tasks [x pairs]")
+		}
+		if err != nil {
 			fmt.Fprintf(os.Stderr, "bad cell %q: %v\n", c, err)
 			os.Exit(2)
 		}

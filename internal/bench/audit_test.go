@@ -109,9 +109,11 @@ req_count{resource="pods",verb="POST"} 110
 
 func TestSummarizeM1(t *testing.T) {
 	res := M1Result{Services: 100, Runs: []Run{
-		{Side: "baseline", Pair: 1, Seconds: 10}, {Side: "berth", Pair: 1, Seconds: 12, Writes: map[string]int{"berth": 400}},
-		{Side: "baseline", Pair: 2, Seconds: 20}, {Side: "berth", Pair: 2, Seconds: 30, Writes: map[string]int{"berth": 420}},
-		{Side: "baseline", Pair: 3, Seconds: 10}, {Side: "berth", Pair: 3, Seconds: 11, Writes: map[string]int{"berth": 410}},
+		{Side: "baseline", Pair: 1, Seconds: 10}, {Side: "berth", Pair: 1, Seconds: 12, OpSeconds: 13, Writes: map[string]int{"berth": 300}},
+		{Side: "baseline", Pair: 2, Seconds: 20}, {Side: "berth", Pair: 2, Seconds: 30, OpSeconds: 30, Writes: map[string]int{"berth": 320}},
+		// The last pair waited for every deployment to complete: the
+		// writes per Service are counted from it alone.
+		{Side: "baseline", Pair: 3, Seconds: 10, CompletedSeconds: 50}, {Side: "berth", Pair: 3, Seconds: 11, OpSeconds: 14, CompletedSeconds: 55, Writes: map[string]int{"berth": 410}},
 	}}
 	summarizeM1(&res)
 	if res.MedianBerth != 12 || res.MedianBaseline != 10 {
@@ -122,5 +124,8 @@ func TestSummarizeM1(t *testing.T) {
 	}
 	if res.Ratio != 1.2 || res.BerthWritesPerService != 4.1 || res.ServicesPerSecond != 8.333 {
 		t.Errorf("ratio %v writes/service %v services/s %v; want 1.2, 4.1, 8.333", res.Ratio, res.BerthWritesPerService, res.ServicesPerSecond)
+	}
+	if res.OpRatio != 1.4 || res.CompletedRatio != 1.1 {
+		t.Errorf("T_op ratio %v, COMPLETED ratio %v; want 1.4 (median of 13/10, 30/20, 14/10), 1.1 (55/50)", res.OpRatio, res.CompletedRatio)
 	}
 }

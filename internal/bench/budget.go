@@ -27,8 +27,9 @@ var sharedWrites = map[string]bool{"patch clusters/status": true, "patch capacit
 
 // WriteBudget is what a new 1-task Service costs in operator writes,
 // counted in kube-apiserver's audit log over an M1 run of Berth (the cell
-// of 1-task Services with the most Services, its median run by writes):
-// from its creation until it is Ready with its deployment COMPLETED.
+// of 1-task Services with the most Services, the median by writes of its
+// runs that waited for COMPLETED): from its creation until it is Ready
+// with its deployment COMPLETED.
 type WriteBudget struct {
 	Services int `json:"services"`
 	// PerService is the operator's mutating requests per Service on the
@@ -57,7 +58,7 @@ func writeBudget(cells []M1Result) *WriteBudget {
 	}
 	var runs []*Run
 	for i := range cell.Runs {
-		if cell.Runs[i].Side == "berth" {
+		if cell.Runs[i].Side == "berth" && cell.Runs[i].CompletedSeconds > 0 {
 			runs = append(runs, &cell.Runs[i])
 		}
 	}

@@ -555,6 +555,10 @@ func writeVerdicts(m *md, verdicts []Verdict) {
 
 func writeMachine(m *md, r *Report) {
 	m.heading("Machine")
+	if r.Config.Stopped != "" {
+		m.line("Stopped before its last scenario (%s): the verdicts are those of what it measured.", r.Config.Stopped)
+		m.line("")
+	}
 	if r.Config.Quick {
 		m.line("Quick run: figures are not comparable.")
 		m.line("")
@@ -609,13 +613,18 @@ func writeM1(m *md, cells []M1Result, plots map[string]bool, cores int) {
 		}
 		rows = append(rows, []string{
 			c.Profile, strconv.Itoa(c.Services), strconv.Itoa(c.Tasks),
-			f1(c.MedianBerth), f1(c.MedianBaseline), f2(c.Ratio), strings.Join(ratios, ", "),
+			f1(c.MedianBerth), f1(c.MedianBaseline), f2(c.Ratio), strings.Join(ratios, ", "), f2(c.OpRatio), f2(c.CompletedRatio),
 			f1(c.ServicesPerSecond), f2(c.BerthWritesPerService),
 		})
 	}
+	m.line("T_full is first create to every task Running; T_op (Berth) to every Service Ready (ECS's services-stable) with " +
+		"observedGeneration current. The last pair of each cell also waits for every deployment to complete (ECS's rolloutState " +
+		"COMPLETED; `kubectl rollout status` for the baseline), 40 s after the last task runs (a task without a health check " +
+		"counts as healthy after 40 s): the write budget is counted to there.")
+	m.line("")
 	m.table([]string{
-		"profile", "services", "tasks/service", "T(Berth) median s", "T(baseline) median s",
-		"ratio (median of pairs)", "pair ratios", "services/s", "Berth writes/service",
+		"profile", "services", "tasks/service", "T_full(Berth) median s", "T_full(baseline) median s",
+		"ratio (median of pairs)", "pair ratios", "T_op/T_full(baseline)", "to COMPLETED (last pair)", "services/s", "Berth writes/service (to COMPLETED)",
 	}, rows)
 	m.image(plots, M1ConvergencePlot)
 	m.image(plots, M1RatioPlot)
@@ -626,12 +635,12 @@ func writeM1(m *md, cells []M1Result, plots map[string]bool, cores int) {
 		label := cellLabel(&cells[i])
 		for _, run := range cells[i].Runs {
 			rows = append(rows, []string{
-				label, run.Side, strconv.Itoa(run.Pair), f1(run.Seconds), f1(run.PodsSeconds),
+				label, run.Side, strconv.Itoa(run.Pair), f1(run.Seconds), f1(run.OpSeconds), f1(run.CompletedSeconds),
 				f1(run.DeploymentsSeconds), f1(run.CreateSeconds), joinCounts(run.Writes), joinCounts(run.BerthWrites),
 			})
 		}
 	}
-	m.table([]string{"cell", "side", "pair", "seconds", "pods-running s", "deployments-exist s", "create s", "writes by actor", "Berth's writes"}, rows)
+	m.table([]string{"cell", "side", "pair", "T_full s", "T_op s", "COMPLETED s", "deployments-exist s", "create s", "writes by actor", "Berth's writes"}, rows)
 	m.line("CPU seconds each process used during the run (from /proc; the machine has %d cores, so a run of T seconds had %d×T CPU-seconds):", cores, cores)
 	m.line("")
 	var procs []string

@@ -28,7 +28,7 @@ func fakeRuns(services, tasks int, berthSeconds, baselineSeconds float64) []Run 
 		slow := float64(pair) * 0.5
 		runs = append(runs,
 			Run{
-				Side: "berth", Pair: pair, Seconds: berthSeconds + slow, CreateSeconds: 1.5,
+				Side: "berth", Pair: pair, Seconds: berthSeconds + slow, OpSeconds: berthSeconds + slow + 0.5, CreateSeconds: 1.5,
 				DeploymentsSeconds: 3.25, Pods: fakeCurve(berthSeconds+slow, services*tasks),
 				Writes: map[string]int{"kwok": services * tasks, "berth": services * 3, "kube-scheduler": services * tasks},
 			},
@@ -70,7 +70,7 @@ func fakeReport() *Report {
 			},
 			{
 				Profile: "unthrottled", Services: 300, Tasks: 2, Runs: fakeRuns(300, 2, 30, 28),
-				MedianBerth: 30.75, MedianBaseline: 28.75, Ratio: 1.07, PairRatios: []float64{1.06, 1.08},
+				MedianBerth: 30.75, MedianBaseline: 28.75, Ratio: 1.07, PairRatios: []float64{1.06, 1.08}, OpRatio: 1.09, CompletedRatio: 1.04,
 				ServicesPerSecond: 9.76, BerthWritesPerService: 3,
 			},
 		},
@@ -169,8 +169,8 @@ func TestWriteReportFull(t *testing.T) {
 		"## Calibration",
 		"| 16 | 812.5 | 18.0 | 61.5 |",
 		"## M1 — bulk convergence",
-		"| unthrottled | 300 | 2 | 30.8 | 28.8 | 1.07 | 1.06, 1.08 | 9.8 | 3.00 |",
-		"| N=100 r=1 (unthrottled) | berth | 1 | 10.5 | 0.0 | 3.2 | 1.5 | berth=300, kube-scheduler=100, kwok=100 |  |",
+		"| unthrottled | 300 | 2 | 30.8 | 28.8 | 1.07 | 1.06, 1.08 | 1.09 | 1.04 | 9.8 | 3.00 |",
+		"| N=100 r=1 (unthrottled) | berth | 1 | 10.5 | 11.0 | 0.0 | 3.2 | 1.5 | berth=300, kube-scheduler=100, kwok=100 |  |",
 		"![](m1-convergence.png)",
 		"![](m1-ratio.png)",
 		"## M2 — writes on a no-op resync",

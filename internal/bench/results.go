@@ -68,6 +68,12 @@ type Config struct {
 	// Quick marks a reduced run (smoke, or -quick): not comparable to the
 	// full figures.
 	Quick bool `json:"quick,omitempty"`
+	// Large marks `make bench-large`'s run (the scenarios that do not fit
+	// make bench's time): its duration is not judged.
+	Large bool `json:"large,omitempty"`
+	// Stopped is why the run ended before its last scenario: the
+	// verdicts are those of what it measured.
+	Stopped string `json:"stopped,omitempty"`
 }
 
 // Calibration is the raw write ceiling of the control plane: ConfigMaps
@@ -99,15 +105,20 @@ type Run struct {
 	// Side is "berth" or "baseline".
 	Side string `json:"side"`
 	Pair int    `json:"pair"`
-	// Seconds is T_full: first create to every task Running and every
-	// workload reporting it: for Berth every Service Ready and
-	// DeploymentAvailable (its deployment COMPLETED) with
-	// observedGeneration current, for the baseline every Deployment
-	// complete (observed, all replicas updated and available, what
-	// `kubectl rollout status` waits for).
+	// Seconds is T_full (the compass' M1): first create to every task
+	// Running, every workload existing.
 	Seconds float64 `json:"seconds"`
-	// PodsSeconds is first create to the last task Running.
-	PodsSeconds float64 `json:"podsSeconds"`
+	// OpSeconds is T_op (Berth only): first create to every Service Ready
+	// (ECS's services-stable) with observedGeneration current.
+	OpSeconds float64 `json:"opSeconds,omitempty"`
+	// CompletedSeconds (the last pair of a cell only) is first create to
+	// every deployment done: for Berth its rolloutState COMPLETED, for the
+	// baseline every Deployment complete (observed, all replicas updated
+	// and available: what `kubectl rollout status` waits for). Both wait
+	// the 40 s ECS counts a task without a health check as starting
+	// (minReadySeconds). Writes of such a run are counted to this point,
+	// of the others to T_full; CPU always to T_full.
+	CompletedSeconds float64 `json:"completedSeconds,omitempty"`
 	// CreateSeconds is how long submitting the objects took.
 	CreateSeconds float64 `json:"createSeconds"`
 	// DeploymentsSeconds is first create to every Deployment existing.
@@ -135,13 +146,19 @@ type M1Result struct {
 	// Medians over the pairs, in seconds.
 	MedianBerth    float64 `json:"medianBerthSeconds"`
 	MedianBaseline float64 `json:"medianBaselineSeconds"`
-	// Ratio is the median of the per-pair ratios T(Berth)/T(baseline).
+	// Ratio is the median of the per-pair ratios T_full(Berth)/T_full(baseline).
 	Ratio      float64   `json:"ratio"`
 	PairRatios []float64 `json:"pairRatios"`
+	// OpRatio is the median of the per-pair ratios T_op(Berth)/T_full(baseline).
+	OpRatio float64 `json:"opRatio"`
+	// CompletedRatio is CompletedSeconds(Berth)/CompletedSeconds(baseline)
+	// of the pair that waited for it (0 when none did).
+	CompletedRatio float64 `json:"completedRatio,omitempty"`
 	// ServicesPerSecond is Services / MedianBerth.
 	ServicesPerSecond float64 `json:"servicesPerSecond"`
 	// BerthWritesPerService is the operator's mutating requests per
-	// Service (median run).
+	// Service, counted to every deployment COMPLETED (the median of the
+	// runs that waited for it).
 	BerthWritesPerService float64 `json:"berthWritesPerService"`
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -27,9 +28,10 @@ import (
 	"github.com/berth-dev/berth/internal/localcp"
 )
 
-// Cell is one M1 configuration: Services × tasks per Service.
+// Cell is one M1 configuration: Services × tasks per Service, in Pairs
+// A/B pairs (zero: Options.Pairs).
 type Cell struct {
-	Services, Tasks int
+	Services, Tasks, Pairs int
 }
 
 // Options configure Measure.
@@ -71,6 +73,7 @@ type Options struct {
 	PodsPerNode        int
 	Concurrency        int
 	Quick              bool
+	Large              bool
 	// Timeout bounds each wait for convergence.
 	Timeout time.Duration
 	Log     io.Writer
@@ -80,7 +83,7 @@ type Options struct {
 func Measure(ctx context.Context, o Options) (*Report, error) {
 	r := &Report{Started: time.Now().UTC(), Machine: machine(), Config: Config{
 		Pairs: o.Pairs, MaxConcurrentReconciles: o.Concurrency, NodesPerPool: o.NodesPerPool,
-		PodsPerNode: o.PodsPerNode, Quick: o.Quick,
+		PodsPerNode: o.PodsPerNode, Quick: o.Quick, Large: o.Large,
 	}}
 	profiles := []struct {
 		p     localcp.Profile
@@ -92,7 +95,9 @@ func Measure(ctx context.Context, o Options) (*Report, error) {
 		}
 		r.Config.Profiles = append(r.Config.Profiles, profileName(pr.p))
 		if err := runProfile(ctx, o, pr.p, pr.cells, r); err != nil {
-			r.Finished = time.Now().UTC()
+			// What was measured is still judged; the duration is not.
+			r.Finished, r.Config.Stopped = time.Now().UTC(), err.Error()
+			judge(r)
 			return r, err
 		}
 	}
@@ -207,11 +212,18 @@ func (h *Harness) beforeOperator(ctx context.Context, o Options, r *Report, m3 *
 // before they are deleted.
 func (h *Harness) runCell(ctx context.Context, o Options, c Cell, steady bool, r *Report, m3 *M3Result) (M1Result, error) {
 	res := M1Result{Profile: profileName(h.Profile), Services: c.Services, Tasks: c.Tasks}
-	for pair := 1; pair <= o.Pairs; pair++ {
-		last := steady && pair == o.Pairs
+	pairs := c.Pairs
+	if pairs <= 0 {
+		pairs = o.Pairs
+	}
+	for pair := 1; pair <= pairs; pair++ {
+		// The last pair waits for every deployment to complete: the
+		// write budget counts to COMPLETED, and M2-M4 need it steady.
+		final := pair == pairs
+		last := steady && final
 		baseline := func() error {
 			ns := fmt.Sprintf("m1-base-%d-%d-%d", c.Services, c.Tasks, pair)
-			run, err := h.runBaseline(ctx, o, ns, c, pair)
+			run, err := h.runBaseline(ctx, o, ns, c, pair, final)
 			if err != nil {
 				return err
 			}
@@ -234,7 +246,7 @@ func (h *Harness) runCell(ctx context.Context, o Options, c Cell, steady bool, r
 			if last {
 				revisions = 2
 			}
-			run, err := h.runBerth(ctx, o, ns, c, pair, revisions)
+			run, err := h.runBerth(ctx, o, ns, c, pair, revisions, final)
 			if err != nil {
 				return err
 			}
@@ -365,7 +377,7 @@ func (h *Harness) waitResynced(ctx context.Context, c *Child, services int) (flo
 // flushAudit waits for the batched audit backend (max wait 1 s) to write.
 func flushAudit() { time.Sleep(2 * time.Second) }
 
-func (h *Harness) runBaseline(ctx context.Context, o Options, ns string, c Cell, pair int) (Run, error) {
+func (h *Harness) runBaseline(ctx context.Context, o Options, ns string, c Cell, pair int, complete bool) (Run, error) {
 	if err := h.createNamespace(ctx, ns, false, 0); err != nil {
 		return Run{}, err
 	}
@@ -379,12 +391,12 @@ func (h *Harness) runBaseline(ctx context.Context, o Options, ns string, c Cell,
 				return h.baseline.Apply(ctx, d, client.FieldOwner("bench-baseline"), client.ForceOwnership)
 			})
 		},
-		done:     func(p Progress) bool { return p.ReadyDeployments >= c.Services },
-		finished: func(p Progress) time.Time { return p.LastReadyDeployment },
+		full:      func(p Progress) bool { return p.Deployments >= c.Services },
+		completed: completedWait(complete, func(p Progress) (bool, time.Time) { return p.ReadyDeployments >= c.Services, p.LastReadyDeployment }),
 	})
 }
 
-func (h *Harness) runBerth(ctx context.Context, o Options, ns string, c Cell, pair, revisions int) (Run, error) {
+func (h *Harness) runBerth(ctx context.Context, o Options, ns string, c Cell, pair, revisions int, complete bool) (Run, error) {
 	if err := h.createNamespace(ctx, ns, true, revisions); err != nil {
 		return Run{}, err
 	}
@@ -394,21 +406,38 @@ func (h *Harness) runBerth(ctx context.Context, o Options, ns string, c Cell, pa
 				return h.admin.Create(ctx, service(ns, i, c.Tasks))
 			})
 		},
-		done:     func(p Progress) bool { return p.Deployments >= c.Services && p.Services >= c.Services },
-		finished: func(p Progress) time.Time { return p.LastService },
+		full:      func(p Progress) bool { return p.Deployments >= c.Services && p.Stable >= c.Services },
+		op:        func(p Progress) time.Time { return p.LastStable },
+		completed: completedWait(complete, func(p Progress) (bool, time.Time) { return p.Services >= c.Services, p.LastService }),
 	})
+}
+
+// completedWait is done when complete is asked for, nil otherwise.
+func completedWait(complete bool, done func(Progress) (bool, time.Time)) func(Progress) (bool, time.Time) {
+	if !complete {
+		return nil
+	}
+	return done
 }
 
 // runSpec is what differs between the two sides of an M1 pair: how the
 // objects are submitted, and when the workloads report done.
 type runSpec struct {
-	submit   func(ctx context.Context) error
-	done     func(Progress) bool
-	finished func(Progress) time.Time
+	submit func(ctx context.Context) error
+	// full tells, with every task Running, whether the side's objects
+	// are there (T_full; Berth also waits for T_op).
+	full func(Progress) bool
+	// op is when the side's objects reported every task (T_op), if they
+	// report.
+	op func(Progress) time.Time
+	// completed, when set, is waited for after T_full: every deployment
+	// done, and when.
+	completed func(Progress) (bool, time.Time)
 }
 
 // timedRun submits one side's objects and times them until every task is
-// Running and the side's workloads report done.
+// Running and the side's workloads report it (and, when spec asks, until
+// every deployment is done).
 func (h *Harness) timedRun(ctx context.Context, o Options, ns, side string, c Cell, pair int, spec runSpec) (Run, error) {
 	flushAudit()
 	if _, err := h.audit.Read(); err != nil {
@@ -422,17 +451,24 @@ func (h *Harness) timedRun(ctx context.Context, o Options, ns, side string, c Ce
 	created := time.Since(start)
 	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	p, err := h.rec.WaitFor(wctx, ns, func(p Progress) bool { return p.Pods >= c.Services*c.Tasks && spec.done(p) })
+	p, err := h.rec.WaitFor(wctx, ns, func(p Progress) bool { return p.Pods >= c.Services*c.Tasks && spec.full(p) })
 	if err != nil {
 		return Run{}, err
 	}
-	end := p.LastPod
-	if f := spec.finished(p); f.After(end) {
-		end = f
+	since := func(t time.Time) float64 { return round3(t.Sub(start).Seconds()) }
+	run := Run{Side: side, Pair: pair, Seconds: since(p.LastPod), CreateSeconds: round3(created.Seconds()),
+		DeploymentsSeconds: since(p.LastDeployment), Pods: h.rec.Curve(ns, start)}
+	if spec.op != nil {
+		run.OpSeconds = since(spec.op(p))
 	}
-	run := Run{Side: side, Pair: pair, Seconds: round3(end.Sub(start).Seconds()), PodsSeconds: round3(p.LastPod.Sub(start).Seconds()),
-		CreateSeconds: round3(created.Seconds()), DeploymentsSeconds: round3(p.LastDeployment.Sub(start).Seconds()),
-		Pods: h.rec.Curve(ns, start), CPUSeconds: cpuDelta(cpu0, h.cpu())}
+	run.CPUSeconds = cpuDelta(cpu0, h.cpu())
+	if spec.completed != nil {
+		if p, err = h.rec.WaitFor(wctx, ns, func(p Progress) bool { ok, _ := spec.completed(p); return ok }); err != nil {
+			return Run{}, err
+		}
+		_, at := spec.completed(p)
+		run.CompletedSeconds = since(at)
+	}
 	flushAudit()
 	events, err := h.audit.Read()
 	if err != nil {
@@ -442,38 +478,43 @@ func (h *Harness) timedRun(ctx context.Context, o Options, ns, side string, c Ce
 	if side == "berth" {
 		run.BerthWrites = CountByVerbResource(events, "berth")
 	}
-	h.logf("%s N=%d r=%d pair %d: %.2fs writes %v operator %v cpu %v", side, c.Services, c.Tasks, pair, run.Seconds, run.Writes, run.BerthWrites, run.CPUSeconds)
+	h.logf("%s N=%d r=%d pair %d: T_full %.2fs T_op %.2fs completed %.2fs writes %v operator %v cpu %v", side, c.Services, c.Tasks, pair,
+		run.Seconds, run.OpSeconds, run.CompletedSeconds, run.Writes, run.BerthWrites, run.CPUSeconds)
 	return run, nil
 }
 
 func summarizeM1(res *M1Result) {
-	var berth, base []float64
-	var berthWrites []float64
-	byPair := map[int]map[string]float64{}
-	for _, r := range res.Runs {
+	var berth, base, berthWrites []float64
+	byPair := map[int]map[string]*Run{}
+	for i := range res.Runs {
+		r := &res.Runs[i]
 		if byPair[r.Pair] == nil {
-			byPair[r.Pair] = map[string]float64{}
+			byPair[r.Pair] = map[string]*Run{}
 		}
-		byPair[r.Pair][r.Side] = r.Seconds
-		if r.Side == "berth" {
-			berth = append(berth, r.Seconds)
-			berthWrites = append(berthWrites, float64(r.Writes["berth"])/float64(res.Services))
-		} else {
+		byPair[r.Pair][r.Side] = r
+		if r.Side != "berth" {
 			base = append(base, r.Seconds)
+			continue
+		}
+		berth = append(berth, r.Seconds)
+		if r.CompletedSeconds > 0 {
+			berthWrites = append(berthWrites, float64(r.Writes["berth"])/float64(res.Services))
 		}
 	}
-	pairs := make([]int, 0, len(byPair))
-	for p := range byPair {
-		pairs = append(pairs, p)
-	}
-	sort.Ints(pairs)
-	for _, p := range pairs {
-		if b := byPair[p]["baseline"]; b > 0 {
-			res.PairRatios = append(res.PairRatios, round3(byPair[p]["berth"]/b))
+	var opRatios []float64
+	for _, p := range slices.Sorted(maps.Keys(byPair)) {
+		b, a := byPair[p]["berth"], byPair[p]["baseline"]
+		if b == nil || a == nil || a.Seconds <= 0 {
+			continue
+		}
+		res.PairRatios = append(res.PairRatios, round3(b.Seconds/a.Seconds))
+		opRatios = append(opRatios, b.OpSeconds/a.Seconds)
+		if b.CompletedSeconds > 0 && a.CompletedSeconds > 0 {
+			res.CompletedRatio = round3(b.CompletedSeconds / a.CompletedSeconds)
 		}
 	}
 	res.MedianBerth, res.MedianBaseline = round3(median(berth)), round3(median(base))
-	res.Ratio = round3(median(res.PairRatios))
+	res.Ratio, res.OpRatio = round3(median(res.PairRatios)), round3(median(opRatios))
 	if res.MedianBerth > 0 {
 		res.ServicesPerSecond = round3(float64(res.Services) / res.MedianBerth)
 	}
@@ -722,7 +763,7 @@ func (h *Harness) m5(ctx context.Context, o Options) (*M5Result, error) {
 	if err == nil {
 		wctx, cancel := context.WithTimeout(ctx, o.Timeout)
 		p, err = h.rec.WaitFor(wctx, ns, func(p Progress) bool {
-			return p.Pods >= c.Services*c.Tasks && p.Services >= c.Services
+			return p.Pods >= c.Services*c.Tasks && p.Stable >= c.Services
 		})
 		cancel()
 	}
@@ -731,8 +772,8 @@ func (h *Harness) m5(ctx context.Context, o Options) (*M5Result, error) {
 		return nil, err
 	}
 	end := p.LastPod
-	if p.LastService.After(end) {
-		end = p.LastService
+	if p.LastStable.After(end) {
+		end = p.LastStable
 	}
 	res.Seconds = round3(end.Sub(start).Seconds())
 	res.Pods = h.rec.Curve(ns, start)
