@@ -34,7 +34,7 @@ func judge(r *Report) {
 			Metric: fmt.Sprintf("M1 T_full(Berth)/T_full(baseline), N=%d, 1 task", m.Services), Target: fmt.Sprintf("≤ %g", targetM1Ratio),
 			Measured: fmt.Sprintf("%.3f (pairs %v; %.1f s vs %.1f s to every task Running); T_op/T_full(baseline) %.3f; to every deployment COMPLETED %.3f",
 				m.Ratio, m.PairRatios, m.MedianBerth, m.MedianBaseline, m.OpRatio, m.CompletedRatio),
-			Pass:     m.Ratio > 0 && m.Ratio <= targetM1Ratio,
+			Pass: m.Ratio > 0 && m.Ratio <= targetM1Ratio,
 		}
 		if !v.Pass {
 			v.Why = m1Why(&m, r.Machine.Cores)
