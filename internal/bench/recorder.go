@@ -226,6 +226,23 @@ func (r *Recorder) WaitFor(ctx context.Context, ns string, done func(Progress) b
 	}
 }
 
+// Pods counts the pods of ns the recorder's watch holds, and those of
+// them Running and not being deleted: read from memory, unlike a List
+// from kube-apiserver, which over 10,000 pods every poll would itself
+// load the control plane being measured.
+func (r *Recorder) Pods(ctx context.Context, ns string) (total, running int, err error) {
+	var pods corev1.PodList
+	if err := r.cache.List(ctx, &pods, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
+		return 0, 0, err
+	}
+	for i := range pods.Items {
+		if p := &pods.Items[i]; p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning {
+			running++
+		}
+	}
+	return len(pods.Items), running, nil
+}
+
 // Curve is the number of pods of ns Running over time since start,
 // sampled at most every step.
 func (r *Recorder) Curve(ns string, start time.Time) []Point {

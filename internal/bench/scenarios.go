@@ -788,7 +788,7 @@ func (h *Harness) m5(ctx context.Context, o Options) (*M5Result, error) {
 	}
 	h.logf("M5 %d×%d: %.1fs, pod startup p99 %.0fms, writes %v", c.Services, c.Tasks, res.Seconds, res.PodStartupP99Ms, res.Writes)
 	if res.ScaleToZeroSeconds, res.ScaleBackSeconds, err = h.scaleToZeroAndBack(ctx, ns, c, o.Timeout); err != nil {
-		return nil, err
+		return res, err // the report keeps what was measured
 	}
 	h.logf("M5 %d×%d: every Service to desiredCount 0 in %.1fs (no task left), and back in %.1fs (every task Running)",
 		c.Services, c.Tasks, res.ScaleToZeroSeconds, res.ScaleBackSeconds)
@@ -810,17 +810,8 @@ func (h *Harness) scaleToZeroAndBack(ctx context.Context, ns string, c Cell, tim
 		}
 		want := c.Services * n
 		err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
-			var pods corev1.PodList
-			if err := h.admin.List(ctx, &pods, client.InNamespace(ns)); err != nil {
-				return false, err
-			}
-			running := 0
-			for i := range pods.Items {
-				if p := &pods.Items[i]; p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning {
-					running++
-				}
-			}
-			return len(pods.Items) == want && running == want, nil
+			total, running, err := h.rec.Pods(ctx, ns)
+			return total == want && running == want, err
 		})
 		return round3(time.Since(start).Seconds()), err
 	}
