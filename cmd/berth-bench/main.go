@@ -27,7 +27,7 @@ func main() {
 	bench.RunRoleIfChild()
 	out := flag.String("out", "docs/bench", "directory of the report")
 	quick := flag.Bool("quick", false, "a reduced run, M1-M5 at N = 100 (1 pair; M5 100 Services x 2 tasks; no calibration): minutes, not comparable")
-	large := flag.Bool("large", false, "what does not fit the standard run's 40 minutes: M1 at 5,000 Services (1 pair), K1 (5,000 and 10,000 Services, 1,000 of each other kind), A1 and L1")
+	large := flag.Bool("large", false, "what does not fit the standard run's 40 minutes: M1 at 5,000 Services (1 pair), K1 (5,000 and 10,000 Services, 1,000 of each other kind), A1, L1 and M1 100 x 1 in the default profile")
 	pairs := flag.Int("pairs", 3, "A/B pairs per M1 cell")
 	conc := flag.Int("max-concurrent-reconciles", 4, "the operator's reconciles at once per controller; the baseline's workers")
 	cells := flag.String("cells", "", "override the unthrottled M1 cells, e.g. 1000x1x3,100x10 (Services x tasks [x pairs])")
@@ -37,7 +37,7 @@ func main() {
 	s1Shards := flag.Int("s1-shards", 2, "S1's namespaces, one operator each when sharded")
 	k1 := flag.String("k1", "", "override K1's Services counts, e.g. 5000,10000 (none: 0 skips K1)")
 	k1PerKind := flag.Int("k1-per-kind", 0, "override K1's objects of each other kind")
-	defaultProfile := flag.Bool("default-profile", true, "also run the default-profile M1 cells")
+	defaultProfile := flag.Bool("default-profile", true, "also run the default-profile M1 cells (-large has one: 100 x 1)")
 	api := flag.Bool("api", false, "run A1, the ECS API endpoint's DescribeServices and ListTasks against client-go and kubectl (on with -large)")
 	onlyAPI := flag.Bool("only-api", false, "run A1 alone (a few minutes): no calibration, M1-M5 (with -only-logs: A1 and L1)")
 	logs := flag.Bool("logs", false, "run L1, the CloudWatch Logs endpoint's FilterLogEvents over 10 streams against kubectl logs | grep (on with -large)")
@@ -51,7 +51,6 @@ func main() {
 	// About 35 minutes on 2 cores (docs/benchmarks.md times each part).
 	o := bench.Options{
 		Unthrottled:        []bench.Cell{{Services: 100, Tasks: 1, Pairs: 1}, {Services: 100, Tasks: 10, Pairs: 1}, {Services: 1000, Tasks: 1}},
-		Default:            []bench.Cell{{Services: 100, Tasks: 1, Pairs: 1}},
 		Pairs:              *pairs,
 		Steady:             1000,
 		M4Rates:            []float64{5, 20},
@@ -86,7 +85,7 @@ func main() {
 		o.Quick = true
 	}
 	if *large {
-		o.Unthrottled, o.Default = []bench.Cell{{Services: 5000, Tasks: 1, Pairs: 1}}, nil
+		o.Unthrottled, o.Default = []bench.Cell{{Services: 5000, Tasks: 1, Pairs: 1}}, []bench.Cell{{Services: 100, Tasks: 1, Pairs: 1}}
 		o.Steady, o.S1Services, o.M5Services, o.CalibrationObjects = 0, 0, 0, 0
 		o.K1Services, o.K1PerKind = []int{5000, 10000}, 1000
 		o.Large, *api, *logs = true, true, true

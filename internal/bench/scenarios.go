@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -212,10 +213,7 @@ func (h *Harness) beforeOperator(ctx context.Context, o Options, r *Report, m3 *
 // before they are deleted.
 func (h *Harness) runCell(ctx context.Context, o Options, c Cell, steady bool, r *Report, m3 *M3Result) (M1Result, error) {
 	res := M1Result{Profile: profileName(h.Profile), Services: c.Services, Tasks: c.Tasks}
-	pairs := c.Pairs
-	if pairs <= 0 {
-		pairs = o.Pairs
-	}
+	pairs := cmp.Or(c.Pairs, o.Pairs)
 	for pair := 1; pair <= pairs; pair++ {
 		// The last pair waits for every deployment to complete: the
 		// write budget counts to COMPLETED, and M2-M4 need it steady.
