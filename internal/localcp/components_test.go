@@ -68,7 +68,7 @@ func TestMetricsFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, obj := range []string{"kind: Metric", "kind: ClusterResourceUsage", "name: berth-node-endpoint", "name: node-initialize"} {
+	for _, obj := range []string{"kind: KwokConfiguration", "podPlayStageParallelism: 32", "kind: Metric", "kind: ClusterResourceUsage", "name: berth-node-endpoint", "name: node-initialize"} {
 		if !strings.Contains(string(cfg), obj) {
 			t.Errorf("kwok's configuration lacks %q", obj)
 		}

@@ -65,10 +65,34 @@ const (
 	kwokPodCIDR = "10.0.0.1/24"
 )
 
-// kwokConfig returns kwok's --config content: every embedded object (the
-// stages, then the metrics) followed by extra, as one multi-document YAML.
+// kwokOptions raise the stages kwok plays at once from its default of 4:
+// each play is a request (a pod's status, its deletion), so under load 4
+// bounded the simulated kubelets to ~10 pods a second: a scale-in of
+// 10,000 tasks took over 15 minutes, with kwok itself idle. kwok does not
+// default a configuration it reads, so every other option is kwok
+// v0.8.0's default (config/v1alpha1 SetObjectDefaults_KwokConfiguration);
+// the flags set the rest.
+const kwokOptions = `apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokConfiguration
+options:
+  manageAllNodes: false
+  enableDebuggingHandlers: true
+  enableContentionProfiling: false
+  enableProfilingHandler: true
+  podPlayStageParallelism: 32
+  nodePlayStageParallelism: 8
+  nodeLeaseParallelism: 4
+  podsOnNodeSyncParallelism: 1
+  enablePodsOnNodeSyncListPager: true
+  enablePodsOnNodeSyncStreamWatch: false
+`
+
+// kwokConfig returns kwok's --config content: kwok's options, every
+// embedded object (the stages, then the metrics) followed by extra, as one
+// multi-document YAML.
 func kwokConfig(extra []byte, metrics bool) ([]byte, error) {
 	var buf bytes.Buffer
+	appendDocument(&buf, []byte(kwokOptions))
 	dirs := kwokConfigDirs
 	if !metrics {
 		dirs = dirs[:1]
