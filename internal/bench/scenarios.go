@@ -228,15 +228,10 @@ func (h *Harness) runCell(ctx context.Context, o Options, c Cell, steady bool, r
 				return err
 			}
 			res.Runs = append(res.Runs, run)
-			for _, rate := range o.M4Rates {
-				if !last {
-					break
-				}
-				m4, err := h.m4Baseline(ctx, ns, c.Services, rate, o.M4Edits)
-				if err != nil {
+			if last {
+				if err := h.m4Baselines(ctx, o, ns, c.Services, r); err != nil {
 					return err
 				}
-				r.M4 = append(r.M4, m4)
 			}
 			return h.deleteNamespace(ctx, ns)
 		}
@@ -270,6 +265,18 @@ func (h *Harness) runCell(ctx context.Context, o Options, c Cell, steady bool, r
 	}
 	summarizeM1(&res)
 	return res, nil
+}
+
+// m4Baselines runs M4's baseline at every rate on a converged namespace.
+func (h *Harness) m4Baselines(ctx context.Context, o Options, ns string, n int, r *Report) error {
+	for _, rate := range o.M4Rates {
+		m4, err := h.m4Baseline(ctx, ns, n, rate, o.M4Edits)
+		if err != nil {
+			return err
+		}
+		r.M4 = append(r.M4, m4)
+	}
+	return nil
 }
 
 // steadyState runs M2, M3 and M4 on a converged namespace.
