@@ -171,3 +171,39 @@ func TestReliabilityFigures(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeBenchVerdicts: README.md's benchmark tables are the verdicts
+// of the committed reports (docs/bench, and docs/bench-large once it is
+// committed; written by berth-bench) row for row:
+// | metric | target | measured | ✅/❌ |.
+func TestReadmeBenchVerdicts(t *testing.T) {
+	readme := read(t, "README.md")
+	for _, report := range []string{"docs/bench/results.json", "docs/bench-large/results.json"} {
+		if _, err := os.Stat(filepath.Join("..", report)); report != "docs/bench/results.json" && os.IsNotExist(err) {
+			continue
+		}
+		var r struct {
+			Verdicts []struct {
+				Metric, Target, Measured string
+				Pass                     bool
+			}
+		}
+		if err := json.Unmarshal([]byte(read(t, report)), &r); err != nil {
+			t.Fatalf("%s: %v", report, err)
+		}
+		if len(r.Verdicts) == 0 {
+			t.Errorf("%s has no verdicts", report)
+		}
+		cell := strings.NewReplacer("|", `\|`).Replace
+		for _, v := range r.Verdicts {
+			mark := "❌"
+			if v.Pass {
+				mark = "✅"
+			}
+			row := "| " + cell(v.Metric) + " | " + cell(v.Target) + " | " + cell(v.Measured) + " | " + mark + " |"
+			if !strings.Contains(readme, row) {
+				t.Errorf("README.md lacks %s's verdict row\n%s", report, row)
+			}
+		}
+	}
+}
