@@ -630,7 +630,32 @@ defaultCapacityProviderStrategy:
   - {capacityProvider: FARGATE_SPOT, base: 1, weight: 4}`, want: []cause{
 			{"spec.defaultCapacityProviderStrategy", rule("Only one capacity provider in a capacity provider strategy can have a base defined")},
 		}},
+		// A capacity provider's name has at most 255 characters, and a
+		// cluster at most 20 of them (ECS's quota): what the cluster's
+		// status lists per provider must fit its schema too.
+		{name: "capacity provider name over 255 characters", kind: "Cluster", objName: "long-cp", spec: `
+clusterName: long-cp
+capacityProviders: [FARGATE, ` + strings.Repeat("b", 256) + `]`, want: []cause{
+			{"spec.capacityProviders[1]", "Too long: may not be more than 255 bytes"}, rulesSkipped,
+		}},
+		{name: "21 capacity providers", kind: "Cluster", objName: "many-cps", spec: `
+clusterName: many-cps
+capacityProviders: [` + manyProviders(21) + `]`, want: []cause{
+			{"spec.capacityProviders", "Too many: 21: must have at most 20 items"}, rulesSkipped,
+		}},
+		{name: "20 capacity providers", kind: "Cluster", objName: "twenty-cps", spec: `
+clusterName: twenty-cps
+capacityProviders: [` + manyProviders(20) + `]`},
 	})
+}
+
+// manyProviders is a YAML flow list's items: n capacity provider names.
+func manyProviders(n int) string {
+	ps := make([]string, n)
+	for i := range ps {
+		ps[i] = fmt.Sprintf("cp-%d", i)
+	}
+	return strings.Join(ps, ", ")
 }
 
 func TestValidationCapacityProvider(t *testing.T) {

@@ -432,7 +432,8 @@ type CreateClusterInput struct {
 	// when calling the CreateService or RunTask actions.
 	// +optional
 	// +listType=atomic
-	// +kubebuilder:validation:MaxItems=100
+	// +kubebuilder:validation:MaxItems=20
+	// +kubebuilder:validation:items:MaxLength=255
 	CapacityProviders []string `json:"capacityProviders,omitempty"`
 
 	// defaultCapacityProviderStrategy: The capacity provider strategy to set as the default for the

@@ -64,11 +64,13 @@ var listBounds = map[string]int{
 	"CreateServiceRequest.capacityProviderStrategy":         20,
 	"RunTaskRequest.capacityProviderStrategy":               20,
 	"CreateClusterRequest.defaultCapacityProviderStrategy":  20,
-	"CreateServiceRequest.placementConstraints":             10,
-	"CreateServiceRequest.placementStrategy":                5,
-	"RunTaskRequest.placementConstraints":                   10,
-	"RunTaskRequest.placementStrategy":                      5,
-	"CreateServiceRequest.loadBalancers":                    5,
+	// "Capacity providers per cluster: 20" (ECS service quota).
+	"CreateClusterRequest.capacityProviders":    20,
+	"CreateServiceRequest.placementConstraints": 10,
+	"CreateServiceRequest.placementStrategy":    5,
+	"RunTaskRequest.placementConstraints":       10,
+	"RunTaskRequest.placementStrategy":          5,
+	"CreateServiceRequest.loadBalancers":        5,
 }
 
 // familyPattern is ECS's rule for family and container names: "Up to 255
@@ -77,19 +79,21 @@ const familyPattern = `+kubebuilder:validation:Pattern=` + "`" + `^[a-zA-Z0-9_-]
 
 // memberMarkers are extra markers for single members.
 var memberMarkers = map[string][]string{
-	"RegisterTaskDefinitionRequest.family":          {"+kubebuilder:validation:MinLength=1", "+kubebuilder:validation:MaxLength=255", familyPattern},
-	"RegisterTaskDefinitionRequest.cpu":             {"+kubebuilder:validation:MaxLength=32"},
-	"RegisterTaskDefinitionRequest.memory":          {"+kubebuilder:validation:MaxLength=32"},
-	"ContainerDefinition.name":                      {"+kubebuilder:validation:MinLength=1", "+kubebuilder:validation:MaxLength=255", familyPattern},
-	"ContainerDefinition.image":                     {"+kubebuilder:validation:MinLength=1", "+kubebuilder:validation:MaxLength=1024"},
-	"ContainerDependency.containerName":             {"+kubebuilder:validation:MaxLength=255"},
-	"CreateServiceRequest.serviceName":              {"+kubebuilder:validation:MaxLength=255", familyPattern},
-	"CreateServiceRequest.taskDefinition":           {"+kubebuilder:validation:MaxLength=1024"},
-	"CreateServiceRequest.cluster":                  {"+kubebuilder:validation:MaxLength=1024"},
-	"RunTaskRequest.taskDefinition":                 {"+kubebuilder:validation:MinLength=1", "+kubebuilder:validation:MaxLength=1024"},
-	"RunTaskRequest.cluster":                        {"+kubebuilder:validation:MaxLength=1024"},
-	"CreateClusterRequest.clusterName":              {"+kubebuilder:validation:MaxLength=255", familyPattern},
-	"CreateCapacityProviderRequest.name":            {"+kubebuilder:validation:MaxLength=255"},
+	"RegisterTaskDefinitionRequest.family": {"+kubebuilder:validation:MinLength=1", "+kubebuilder:validation:MaxLength=255", familyPattern},
+	"RegisterTaskDefinitionRequest.cpu":    {"+kubebuilder:validation:MaxLength=32"},
+	"RegisterTaskDefinitionRequest.memory": {"+kubebuilder:validation:MaxLength=32"},
+	"ContainerDefinition.name":             {"+kubebuilder:validation:MinLength=1", "+kubebuilder:validation:MaxLength=255", familyPattern},
+	"ContainerDefinition.image":            {"+kubebuilder:validation:MinLength=1", "+kubebuilder:validation:MaxLength=1024"},
+	"ContainerDependency.containerName":    {"+kubebuilder:validation:MaxLength=255"},
+	"CreateServiceRequest.serviceName":     {"+kubebuilder:validation:MaxLength=255", familyPattern},
+	"CreateServiceRequest.taskDefinition":  {"+kubebuilder:validation:MaxLength=1024"},
+	"CreateServiceRequest.cluster":         {"+kubebuilder:validation:MaxLength=1024"},
+	"RunTaskRequest.taskDefinition":        {"+kubebuilder:validation:MinLength=1", "+kubebuilder:validation:MaxLength=1024"},
+	"RunTaskRequest.cluster":               {"+kubebuilder:validation:MaxLength=1024"},
+	"CreateClusterRequest.clusterName":     {"+kubebuilder:validation:MaxLength=255", familyPattern},
+	"CreateCapacityProviderRequest.name":   {"+kubebuilder:validation:MaxLength=255"},
+	// A capacity provider's name is at most 255 characters (CreateCapacityProvider).
+	"CreateClusterRequest.capacityProviders":        {"+kubebuilder:validation:items:MaxLength=255"},
 	"CapacityProviderStrategyItem.capacityProvider": {"+kubebuilder:validation:MinLength=1", "+kubebuilder:validation:MaxLength=255"},
 	"ContainerDefinition.essential":                 {},
 }
