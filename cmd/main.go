@@ -51,7 +51,7 @@ func main() {
 	flag.DurationVar(&o.Lease.RetryPeriod, "leader-elect-retry-period", o.Lease.RetryPeriod, "how often the leader renews and standbys try to acquire the lease")
 	flag.StringVar(&acct.Region, "region", acct.Region, "region shown in the ARNs Berth reports")
 	flag.StringVar(&acct.AccountID, "account-id", acct.AccountID, "account ID shown in the ARNs Berth reports")
-	flag.IntVar(&o.Controllers.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "reconciles run at once per controller")
+	flag.IntVar(&o.Controllers.MaxConcurrentReconciles, "max-concurrent-reconciles", controllers.DefaultMaxConcurrentReconciles, "reconciles run at once per controller")
 	flag.BoolVar(&o.Controllers.SchedulerProfiles, "scheduler-profiles", false, "the cluster's kube-scheduler runs Berth's profiles berth-binpack-cpu, berth-binpack-memory and berth-random (docs/capacity.md), so that the binpack and random placement strategies are applied")
 	sampleInterval := flag.Duration("metrics-sample-interval", ecsmetrics.DefaultInterval, "how often the ECS metrics CloudWatch serves (CPUUtilization, MemoryUtilization, task counts) are sampled; ECS publishes every minute (docs/metrics.md)")
 	flag.IntVar(&o.Controllers.StoppedTasksPerService, "stopped-tasks-per-service", stoppedtask.DefaultMaxPerService, "how many stopped tasks of one service are kept with their logs at most, the most recently stopped (a service whose tasks crash as they start would otherwise keep thousands)")

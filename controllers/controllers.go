@@ -32,11 +32,20 @@ import (
 	"github.com/berth-dev/berth/internal/translate"
 )
 
+// DefaultMaxConcurrentReconciles is how many reconciles of one controller
+// run at once. A reconcile mostly waits on the API server (a Service edit:
+// the Deployment's apply, the status patch, an Event), so the workers, not
+// the CPU, bounded how fast edits were carried out under load: 4 workers
+// let 20 edits a second queue up to 5 s (M4 p99), 16 kept it at 2 s on 2
+// cores (docs/benchmarks.md).
+const DefaultMaxConcurrentReconciles = 16
+
 // Config is the operator's configuration.
 type Config struct {
 	// Account is the region and account ID of the ARNs Berth reports.
 	Account names.Account
-	// MaxConcurrentReconciles per controller (default 4).
+	// MaxConcurrentReconciles per controller (default
+	// DefaultMaxConcurrentReconciles).
 	MaxConcurrentReconciles int
 	// SkipNameValidation lets tests run several managers in one process.
 	SkipNameValidation bool
@@ -80,7 +89,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 	}
 	conc := cfg.MaxConcurrentReconciles
 	if conc <= 0 {
-		conc = 4
+		conc = DefaultMaxConcurrentReconciles
 	}
 	opts := controller.Options{MaxConcurrentReconciles: conc, SkipNameValidation: &cfg.SkipNameValidation}
 	minor := cfg.KubernetesMinor

@@ -20,6 +20,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/berth-dev/berth/controllers"
 	"github.com/berth-dev/berth/internal/bench"
 )
 
@@ -29,7 +30,7 @@ func main() {
 	quick := flag.Bool("quick", false, "a reduced run, M1-M5 at N = 100 (1 pair; M5 100 Services x 2 tasks; no calibration): minutes, not comparable")
 	large := flag.Bool("large", false, "what does not fit the standard run's 40 minutes: M1 at 5,000 Services (1 pair), K1 (5,000 and 10,000 Services, 1,000 of each other kind), A1, L1 and M1 100 x 1 in the default profile")
 	pairs := flag.Int("pairs", 3, "A/B pairs per M1 cell")
-	conc := flag.Int("max-concurrent-reconciles", 4, "the operator's reconciles at once per controller; the baseline's workers")
+	conc := flag.Int("max-concurrent-reconciles", controllers.DefaultMaxConcurrentReconciles, "the operator's reconciles at once per controller; the baseline's workers")
 	cells := flag.String("cells", "", "override the unthrottled M1 cells, e.g. 1000x1x3,100x10 (Services x tasks [x pairs])")
 	steady := flag.Int("steady", -1, "override the Services count of M2-M4 (0 skips them)")
 	m5 := flag.Int("m5", -1, "override the Services of M5 (0 skips it)")

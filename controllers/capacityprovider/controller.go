@@ -156,13 +156,9 @@ func (r *Reconciler) get(ctx context.Context, req ctrl.Request) (*ecsv1alpha1.Ca
 // observe reads the pool's nodes, the pods bound to them and the pods that
 // may run on the pool (the pod index by pool).
 func (r *Reconciler) observe(ctx context.Context, cp *ecsv1alpha1.CapacityProvider) (*pool, error) {
-	var nodes corev1.NodeList
-	sel := client.MatchingLabels{ecsv1alpha1.LabelCapacityProvider: cp.Name}
-	for k, v := range cp.Spec.NodePool.NodeLabels {
-		sel[k] = v
-	}
-	if err := r.Client.List(ctx, &nodes, sel); err != nil {
-		return nil, fmt.Errorf("list nodes of %s: %w", cp.Name, err)
+	nodes, err := r.poolNodes(ctx, cp)
+	if err != nil {
+		return nil, err
 	}
 	// Read-only: the cached pods are not copied; a pod to be changed is
 	// copied first.
@@ -189,6 +185,19 @@ func (r *Reconciler) observe(ctx context.Context, cp *ecsv1alpha1.CapacityProvid
 		add(&bound)
 	}
 	return newPool(cp, nodes.Items, pods), nil
+}
+
+// poolNodes lists the pool's nodes.
+func (r *Reconciler) poolNodes(ctx context.Context, cp *ecsv1alpha1.CapacityProvider) (*corev1.NodeList, error) {
+	var nodes corev1.NodeList
+	sel := client.MatchingLabels{ecsv1alpha1.LabelCapacityProvider: cp.Name}
+	for k, v := range cp.Spec.NodePool.NodeLabels {
+		sel[k] = v
+	}
+	if err := r.Client.List(ctx, &nodes, sel); err != nil {
+		return nil, fmt.Errorf("list nodes of %s: %w", cp.Name, err)
+	}
+	return &nodes, nil
 }
 
 // provisioner is the pool's node provisioner, or nil when Berth only

@@ -319,10 +319,26 @@ func (r *Reconciler) applyScaling(ctx context.Context, p *pool, d capacity.Scali
 // stopped with stopCode SpotInterruption (its pod is deleted with two
 // minutes' grace; a service starts a replacement), and the node goes once
 // empty (if Berth created it).
+// interrupted: a Spot interruption was announced for the node.
+func interrupted(n *corev1.Node) bool {
+	_, ok := n.Annotations[AnnotationSpotInterruption]
+	return ok
+}
+
+// anyInterrupted: a Spot interruption was announced for one of nodes.
+func anyInterrupted(nodes []corev1.Node) bool {
+	for i := range nodes {
+		if interrupted(&nodes[i]) {
+			return true
+		}
+	}
+	return false
+}
+
 func (r *Reconciler) interrupt(ctx context.Context, p *pool, now time.Time) (time.Duration, error) {
 	var recheck time.Duration
 	for _, n := range p.nodes {
-		if _, ok := n.Annotations[AnnotationSpotInterruption]; !ok {
+		if !interrupted(n) {
 			continue
 		}
 		for _, pod := range p.onNode[n.Name] {

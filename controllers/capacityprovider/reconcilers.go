@@ -79,6 +79,12 @@ func (r *spotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 		return ctrl.Result{}, err
 	}
 	ctx = logf.IntoContext(ctx, logf.FromContext(ctx).WithValues("capacityProvider", klog.KObj(cp)))
+	// Every pod event of the pool lands here: the pods are read only when
+	// one of its nodes is being interrupted.
+	nodes, err := r.poolNodes(ctx, cp)
+	if err != nil || !anyInterrupted(nodes.Items) {
+		return ctrl.Result{}, err
+	}
 	p, err := r.observe(ctx, cp)
 	if err != nil {
 		return ctrl.Result{}, err

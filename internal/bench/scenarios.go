@@ -451,6 +451,8 @@ func (h *Harness) timedRun(ctx context.Context, o Options, ns, side string, c Ce
 		return Run{}, err
 	}
 	cpu0 := h.cpu()
+	profiled := h.profileDuringEdits(ctx, fmt.Sprintf("m1-%dx%d-%s-%d", c.Services, c.Tasks, side, pair), m1ProfileSeconds)
+	defer profiled()
 	start := time.Now()
 	if err := spec.submit(ctx); err != nil {
 		return Run{}, fmt.Errorf("%s: %w", side, err)
@@ -831,10 +833,14 @@ func (h *Harness) scaleToZeroAndBack(ctx context.Context, ns string, c Cell, tim
 	return down, up, nil
 }
 
-// apiserverMetrics scrapes kube-apiserver's /metrics.
-// envProfileDir, when set, is where M4 writes CPU profiles of
-// kube-apiserver and the operator taken while the edits are sent.
+// envProfileDir, when set, is where M1 and M4 write CPU profiles of
+// kube-apiserver and the operator: M1's over the first m1ProfileSeconds of
+// each run, M4's while the edits are sent.
 const envProfileDir = "BERTH_BENCH_PROFILE_DIR"
+
+// m1ProfileSeconds covers most of a 1,000-Service run on 2 cores (the
+// baseline's takes about 45 s).
+const m1ProfileSeconds = 40 * time.Second
 
 // profileDuringEdits starts CPU profiles of kube-apiserver and the operator
 // over d (when envProfileDir is set) and returns a function that waits for
@@ -879,6 +885,7 @@ func (h *Harness) profileDuringEdits(ctx context.Context, name string, d time.Du
 	return wg.Wait
 }
 
+// apiserverMetrics scrapes kube-apiserver's /metrics.
 func (h *Harness) apiserverMetrics(ctx context.Context) (Metrics, error) {
 	kube, err := kubernetes.NewForConfig(unthrottled(h.cp.AdminConfig(), harnessAgent))
 	if err != nil {
