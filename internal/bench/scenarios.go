@@ -451,7 +451,7 @@ func (h *Harness) timedRun(ctx context.Context, o Options, ns, side string, c Ce
 		return Run{}, err
 	}
 	cpu0 := h.cpu()
-	profiled := h.profileDuringEdits(ctx, fmt.Sprintf("m1-%dx%d-%s-%d", c.Services, c.Tasks, side, pair), m1ProfileSeconds)
+	profiled := h.profileDuringEdits(ctx, fmt.Sprintf("m1-%dx%d-%s-%d", c.Services, c.Tasks, side, pair), m1ProfileWindow)
 	defer profiled()
 	start := time.Now()
 	if err := spec.submit(ctx); err != nil {
@@ -834,13 +834,13 @@ func (h *Harness) scaleToZeroAndBack(ctx context.Context, ns string, c Cell, tim
 }
 
 // envProfileDir, when set, is where M1 and M4 write CPU profiles of
-// kube-apiserver and the operator: M1's over the first m1ProfileSeconds of
+// kube-apiserver and the operator: M1's over the first m1ProfileWindow of
 // each run, M4's while the edits are sent.
 const envProfileDir = "BERTH_BENCH_PROFILE_DIR"
 
-// m1ProfileSeconds covers most of a 1,000-Service run on 2 cores (the
+// m1ProfileWindow covers most of a 1,000-Service run on 2 cores (the
 // baseline's takes about 45 s).
-const m1ProfileSeconds = 40 * time.Second
+const m1ProfileWindow = 40 * time.Second
 
 // profileDuringEdits starts CPU profiles of kube-apiserver and the operator
 // over d (when envProfileDir is set) and returns a function that waits for
