@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -299,54 +300,82 @@ func (h *Harness) waitRevision(ctx context.Context, ns string, rev int) error {
 	}
 }
 
-// deleteCollections deletes the namespace's ECS Services, Deployments,
-// ReplicaSets and pods, and drops the Services' and Clusters' finalizers.
+// deleteCollections deletes the namespace's ECS Services, then its
+// Deployments, ReplicaSets and pods.
 func (h *Harness) deleteCollections(ctx context.Context, ns string) error {
 	in := client.InNamespace(ns)
-	for _, o := range []client.Object{&ecsv1alpha1.Service{}, &appsv1.Deployment{}, &appsv1.ReplicaSet{}} {
-		// A collection of 1,000 objects being drained by the operator can
-		// outlast the API server's request timeout; what was deleted stays
-		// deleted, so the call is repeated.
-		var err error
-		for range 5 {
-			if err = h.admin.DeleteAllOf(ctx, o, in, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) == nil {
-				break
-			}
+	var steps []string
+	last := time.Now()
+	step := func(name string) {
+		steps = append(steps, fmt.Sprintf("%s %.1fs", name, time.Since(last).Seconds()))
+		last = time.Now()
+	}
+	if err := h.deleteServices(ctx, in); err != nil {
+		return err
+	}
+	step("services")
+	for _, o := range []client.Object{&appsv1.Deployment{}, &appsv1.ReplicaSet{}} {
+		if err := h.deleteAllOf(ctx, o, in); err != nil {
+			return err
 		}
-		if client.IgnoreNotFound(err) != nil {
-			return fmt.Errorf("delete %T in %s: %w", o, ns, err)
-		}
+		step(fmt.Sprintf("%T", o))
 	}
 	if err := h.admin.DeleteAllOf(ctx, &corev1.Pod{}, in, client.GracePeriodSeconds(0)); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("delete pods in %s: %w", ns, err)
 	}
-	// The operator may be gone: nothing waits for it to drain the Services
-	// or to let the Clusters go.
+	step("pods")
+	h.logf("namespace %s: deleted its collections (%s)", ns, strings.Join(steps, ", "))
+	return nil
+}
+
+// deleteAllOf deletes a collection in the background. A collection of
+// 1,000 objects on a loaded API server can outlast the request timeout;
+// what was deleted stays deleted, so the call is repeated.
+func (h *Harness) deleteAllOf(ctx context.Context, o client.Object, in client.InNamespace) error {
+	var err error
+	for range 5 {
+		if err = h.admin.DeleteAllOf(ctx, o, in, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("delete %T in %s: %w", o, string(in), err)
+}
+
+// deleteServices deletes the namespace's ECS Services and drops their
+// finalizers and the Clusters', with as many requests at once as the
+// harness's workers: each Service goes at once instead of being drained
+// by the operator (with a DeleteCollection, which the API server carries
+// out one object at a time, 1,000 Services took 105 s, most of it the
+// operator draining them). The operator may be gone: nothing waits for it.
+func (h *Harness) deleteServices(ctx context.Context, in client.InNamespace) error {
 	var svcs ecsv1alpha1.ServiceList
 	if err := h.admin.List(ctx, &svcs, in); err != nil {
-		return fmt.Errorf("list Services in %s: %w", ns, err)
+		return fmt.Errorf("list Services in %s: %w", string(in), err)
 	}
 	var clusters ecsv1alpha1.ClusterList
 	if err := h.admin.List(ctx, &clusters, in); err != nil {
-		return fmt.Errorf("list Clusters in %s: %w", ns, err)
+		return fmt.Errorf("list Clusters in %s: %w", string(in), err)
 	}
-	var objs []client.Object
+	objs := make([]client.Object, 0, len(svcs.Items)+len(clusters.Items))
 	for i := range svcs.Items {
 		objs = append(objs, &svcs.Items[i])
 	}
 	for i := range clusters.Items {
 		objs = append(objs, &clusters.Items[i])
 	}
-	for _, o := range objs {
-		if len(o.GetFinalizers()) == 0 {
-			continue
+	raw := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`))
+	return parallel(ctx, len(objs), max(h.concurrency, 1), func(ctx context.Context, i int) error {
+		o := objs[i]
+		if _, ok := o.(*ecsv1alpha1.Service); ok {
+			if err := h.admin.Delete(ctx, o, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
+				return fmt.Errorf("delete Service %s: %w", o.GetName(), err)
+			}
 		}
-		raw := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`))
 		if err := h.admin.Patch(ctx, o, raw); client.IgnoreNotFound(err) != nil {
 			return fmt.Errorf("drop finalizers of %T %s: %w", o, o.GetName(), err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // deleteNamespace deletes ns and waits until it and everything in it is
@@ -359,9 +388,11 @@ func (h *Harness) deleteCollections(ctx context.Context, ns string) error {
 // recreates nothing), the Deployments, ReplicaSets and, without a grace
 // period, the pods.
 func (h *Harness) deleteNamespace(ctx context.Context, ns string) error {
+	start := time.Now()
 	if err := h.deleteCollections(ctx, ns); err != nil {
 		return err
 	}
+	collections := time.Since(start)
 	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}
 	if err := h.admin.Delete(ctx, nsObj); client.IgnoreNotFound(err) != nil {
 		return err
@@ -372,6 +403,7 @@ func (h *Harness) deleteNamespace(ctx context.Context, ns string) error {
 		err := h.admin.Get(ctx, client.ObjectKeyFromObject(nsObj), nsObj)
 		if apierrors.IsNotFound(err) {
 			h.rec.Forget(ns)
+			h.logf("namespace %s deleted in %.1fs (its collections %.1fs)", ns, time.Since(start).Seconds(), collections.Seconds())
 			return nil
 		}
 		if err != nil {

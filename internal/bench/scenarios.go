@@ -215,15 +215,16 @@ func (h *Harness) runCell(ctx context.Context, o Options, c Cell, steady bool, r
 	res := M1Result{Profile: profileName(h.Profile), Services: c.Services, Tasks: c.Tasks}
 	pairs := cmp.Or(c.Pairs, o.Pairs)
 	for pair := 1; pair <= pairs; pair++ {
-		// The last pair waits for every deployment to complete: the
-		// write budget counts to COMPLETED, and M2-M4 need it steady.
-		final := pair == pairs
-		last := steady && final
+		// The last pair of the steady cell waits for every deployment to
+		// complete (40 s: minReadySeconds): the write budget counts to
+		// COMPLETED, and M2-M4 need it steady. The other cells do not
+		// wait: their ratio is to every task Running.
+		last := steady && pair == pairs
 		baseline := func() error {
 			ns := fmt.Sprintf("m1-base-%d-%d-%d", c.Services, c.Tasks, pair)
 			// A quick run skips the baseline's wait: its COMPLETED time
 			// serves only the ratio to COMPLETED, and costs 40 s.
-			run, err := h.runBaseline(ctx, o, ns, c, pair, final && !o.Quick)
+			run, err := h.runBaseline(ctx, o, ns, c, pair, last && !o.Quick)
 			if err != nil {
 				return err
 			}
@@ -241,7 +242,7 @@ func (h *Harness) runCell(ctx context.Context, o Options, c Cell, steady bool, r
 			if last {
 				revisions = 2
 			}
-			run, err := h.runBerth(ctx, o, ns, c, pair, revisions, final)
+			run, err := h.runBerth(ctx, o, ns, c, pair, revisions, last)
 			if err != nil {
 				return err
 			}
