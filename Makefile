@@ -137,7 +137,7 @@ BENCH_LARGE_OUT ?= docs/bench-large
 BENCH_FLAGS ?=
 
 .PHONY: bench
-bench: manifests k8s-bin ## Run the micro-benchmarks, then M1-M5 and S1 on the local control plane against the client-go baseline; writes $(BENCH_OUT) (49 minutes on 2 cores, against a target of 40; BENCH_FLAGS=-quick for a short run).
+bench: manifests k8s-bin ## Run the micro-benchmarks, then M1-M5 and S1 on the local control plane against the client-go baseline; writes $(BENCH_OUT) (43 minutes on 2 cores, of which berth-bench's 39m39s; BENCH_FLAGS=-quick for a short run).
 	go test -run '^$$' -bench . -benchmem ./internal/... ./controllers/...
 	go build -o $(LOCALBIN)/berth-bench ./cmd/berth-bench
 	$(LOCALBIN)/berth-bench -out $(BENCH_OUT) $(BENCH_FLAGS)

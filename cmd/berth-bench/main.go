@@ -49,8 +49,8 @@ func main() {
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
 
-	// About 46 minutes on 2 cores (docs/benchmarks.md, "The runs of
-	// 2026-12-05"), against issue 21's 40.
+	// 39m39s on 2 cores (docs/benchmarks.md, "The runs of 2026-12-05"),
+	// against issue 21's 40 minutes.
 	o := bench.Options{
 		Unthrottled:        []bench.Cell{{Services: 100, Tasks: 1, Pairs: 1}, {Services: 100, Tasks: 10, Pairs: 1}, {Services: 1000, Tasks: 1}},
 		Pairs:              *pairs,
