@@ -348,8 +348,12 @@ func fromProviders(cl *ecsv1alpha1.Cluster, cps map[string]*ecsv1alpha1.Capacity
 }
 
 // maxStatusProviders is the most entries status.capacityProviders holds
-// (its schema's maxItems; ECS's quota of capacity providers per cluster).
-const maxStatusProviders = 20
+// (its schema's maxItems; ECS's quota of capacity providers per cluster),
+// maxProviderName the longest name (a capacity provider's, 255).
+const (
+	maxStatusProviders = 20
+	maxProviderName    = 255
+)
 
 // SetStatus derives a Cluster's status.
 func SetStatus(cl *ecsv1alpha1.Cluster, u *usage, acct names.Account) {
@@ -373,10 +377,12 @@ func SetStatus(cl *ecsv1alpha1.Cluster, u *usage, acct names.Account) {
 	listed := map[string]bool{}
 	for _, ref := range cl.Spec.CapacityProviders {
 		// The status lists each capacity provider once (a list map keyed
-		// by name), and at most maxStatusProviders of them: a spec that
-		// names one twice, or more (the schema allows 100), would
-		// otherwise make every status write fail.
-		if listed[ref] || len(st.CapacityProviders) == maxStatusProviders {
+		// by name), and at most maxStatusProviders of them, each named in
+		// at most maxProviderName characters: a spec that names one
+		// twice, or a Cluster stored before its schema bounded the list
+		// the same way, would otherwise make every status write fail. A
+		// longer name cannot be a capacity provider's.
+		if listed[ref] || len(ref) > maxProviderName || len(st.CapacityProviders) == maxStatusProviders {
 			continue
 		}
 		listed[ref] = true

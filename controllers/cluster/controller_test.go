@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -65,5 +66,25 @@ func TestFromProviders(t *testing.T) {
 	n, c := fromProviders(cl, map[string]*ecsv1alpha1.CapacityProvider{"fargate": fg, "fargate-spot": spot, "ec2": ec2})
 	if n != 3 || c == nil || *c != (ecsv1alpha1.CostFigures{VCPUSeconds: "15.000", GBSeconds: "30.000", EstimatedCostUSD: "0.000250"}) {
 		t.Errorf("instances %d, cost %+v: want 3 and this namespace's cluster's entries summed", n, c)
+	}
+}
+
+// TestSetStatusBoundsProviders: a Cluster stored before its schema bounded
+// spec.capacityProviders (20 names of at most 255 characters) still gets a
+// status its schema accepts.
+func TestSetStatusBoundsProviders(t *testing.T) {
+	cl := &ecsv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "old"}}
+	cl.Spec.CapacityProviders = append([]string{"FARGATE", strings.Repeat("b", 256)}, manyProviders(25)...)
+	SetStatus(cl, &usage{}, names.DefaultAccount)
+	if n := len(cl.Status.CapacityProviders); n != maxStatusProviders {
+		t.Fatalf("%d providers listed, want %d", n, maxStatusProviders)
+	}
+	for _, p := range cl.Status.CapacityProviders {
+		if len(p.Name) > maxProviderName {
+			t.Fatalf("a %d-character name is listed", len(p.Name))
+		}
+	}
+	if cl.Status.CapacityProviders[0].Name != "FARGATE" || cl.Status.CapacityProviders[1].Name != "pool-0" {
+		t.Errorf("providers listed: %v, %v, ...", cl.Status.CapacityProviders[0].Name, cl.Status.CapacityProviders[1].Name)
 	}
 }
