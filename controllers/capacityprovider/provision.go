@@ -314,11 +314,6 @@ func (r *Reconciler) applyScaling(ctx context.Context, p *pool, d capacity.Scali
 	return recheck, nil
 }
 
-// interrupt reclaims the pool's nodes annotated for a Spot interruption:
-// each task on one gets the two-minute warning (an event, SIGTERM) and is
-// stopped with stopCode SpotInterruption (its pod is deleted with two
-// minutes' grace; a service starts a replacement), and the node goes once
-// empty (if Berth created it).
 // interrupted: a Spot interruption was announced for the node.
 func interrupted(n *corev1.Node) bool {
 	_, ok := n.Annotations[AnnotationSpotInterruption]
@@ -335,6 +330,11 @@ func anyInterrupted(nodes []corev1.Node) bool {
 	return false
 }
 
+// interrupt reclaims the pool's nodes annotated for a Spot interruption:
+// each task on one gets the two-minute warning (an event, SIGTERM) and is
+// stopped with stopCode SpotInterruption (its pod is deleted with two
+// minutes' grace; a service starts a replacement), and the node goes once
+// empty (if Berth created it).
 func (r *Reconciler) interrupt(ctx context.Context, p *pool, now time.Time) (time.Duration, error) {
 	var recheck time.Duration
 	for _, n := range p.nodes {
