@@ -159,6 +159,9 @@ func setupIndexes(ctx context.Context, mgr ctrl.Manager, sel Selection) error {
 	}
 	// (Not in resolve.SetupIndexes: hooks' own tests use resolve.)
 	if sel.Enabled(NameService) {
+		if err := resolve.SetupServiceIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
+			return err
+		}
 		if err := mgr.GetFieldIndexer().IndexField(ctx, &ecsv1alpha1.Service{}, hooks.IndexCronJobs, hooks.CronJobsOf); err != nil {
 			return fmt.Errorf("index Services by %s: %w", hooks.IndexCronJobs, err)
 		}

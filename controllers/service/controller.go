@@ -530,7 +530,7 @@ func (r *Reconciler) deleteStaleServices(ctx context.Context, s *scope) error {
 // name.
 func (r *Reconciler) liveServices(ctx context.Context, svc *ecsv1alpha1.Service) (map[string]*corev1.Service, error) {
 	var live corev1.ServiceList
-	if err := r.Client.List(ctx, &live, client.InNamespace(svc.Namespace), client.MatchingLabels(translate.ServiceSelector(svc))); err != nil {
+	if err := r.Client.List(ctx, &live, resolve.OfService(svc)...); err != nil {
 		return nil, fmt.Errorf("list Services: %w", err)
 	}
 	byName := map[string]*corev1.Service{}
@@ -542,7 +542,7 @@ func (r *Reconciler) liveServices(ctx context.Context, svc *ecsv1alpha1.Service)
 
 func (r *Reconciler) listPods(ctx context.Context, s *scope) error {
 	var pods corev1.PodList
-	if err := r.Client.List(ctx, &pods, client.InNamespace(s.svc.Namespace), client.MatchingLabels(translate.ServiceSelector(s.svc))); err != nil {
+	if err := r.Client.List(ctx, &pods, resolve.OfService(s.svc)...); err != nil {
 		return fmt.Errorf("list pods: %w", err)
 	}
 	s.pods = pods.Items

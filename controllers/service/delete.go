@@ -17,6 +17,7 @@ import (
 	"github.com/berth-dev/berth/internal/conditions"
 	"github.com/berth-dev/berth/internal/names"
 	"github.com/berth-dev/berth/internal/patch"
+	"github.com/berth-dev/berth/internal/resolve"
 	"github.com/berth-dev/berth/internal/translate"
 )
 
@@ -47,7 +48,7 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, svc *ecsv1alpha1.Servi
 		}
 	}
 	var pods corev1.PodList
-	if err := r.Client.List(ctx, &pods, client.InNamespace(svc.Namespace), client.MatchingLabels(translate.ServiceSelector(svc))); err != nil {
+	if err := r.Client.List(ctx, &pods, resolve.OfService(svc)...); err != nil {
 		return ctrl.Result{}, fmt.Errorf("list pods: %w", err)
 	}
 	if n := len(pods.Items); n > 0 {
@@ -90,7 +91,7 @@ const ReasonDraining = "Draining"
 // left alone.
 func (r *Reconciler) ownedWorkloads(ctx context.Context, svc *ecsv1alpha1.Service) ([]client.Object, error) {
 	var deps appsv1.DeploymentList
-	if err := r.Client.List(ctx, &deps, client.InNamespace(svc.Namespace), client.MatchingLabels(translate.ServiceSelector(svc))); err != nil {
+	if err := r.Client.List(ctx, &deps, resolve.OfService(svc)...); err != nil {
 		return nil, fmt.Errorf("list Deployments: %w", err)
 	}
 	var res []client.Object

@@ -28,7 +28,7 @@ import (
 // no longer has, until they are retired).
 func (r *Reconciler) listDeployments(ctx context.Context, s *scope) error {
 	var list appsv1.DeploymentList
-	if err := r.Client.List(ctx, &list, client.InNamespace(s.svc.Namespace), client.MatchingLabels(translate.ServiceSelector(s.svc))); err != nil {
+	if err := r.Client.List(ctx, &list, resolve.OfService(s.svc)...); err != nil {
 		return fmt.Errorf("list Deployments: %w", err)
 	}
 	s.deployments = nil

@@ -452,7 +452,7 @@ func (h *Harness) timedRun(ctx context.Context, o Options, ns, side string, c Ce
 		return Run{}, err
 	}
 	cpu0 := h.cpu()
-	profiled := h.profileDuringEdits(ctx, fmt.Sprintf("m1-%dx%d-%s-%d", c.Services, c.Tasks, side, pair), m1ProfileWindow)
+	profiled := h.profile(ctx, fmt.Sprintf("m1-%dx%d-%s-%d", c.Services, c.Tasks, side, pair), m1ProfileWindow)
 	defer profiled()
 	start := time.Now()
 	if err := spec.submit(ctx); err != nil {
@@ -676,7 +676,7 @@ func (h *Harness) m4Berth(ctx context.Context, ns string, n, offset int, rate fl
 	if err != nil {
 		return M4Result{}, err
 	}
-	profiled := h.profileDuringEdits(ctx, fmt.Sprintf("m4-%.0f", rate), time.Duration(float64(count)/rate*float64(time.Second)))
+	profiled := h.profile(ctx, fmt.Sprintf("m4-%.0f", rate), time.Duration(float64(count)/rate*float64(time.Second)))
 	sent, err := edits(ctx, count, rate, func(ctx context.Context, i int) error {
 		svc := service(ns, offset+i, 1)
 		return h.admin.Patch(ctx, svc, patch)
@@ -843,10 +843,10 @@ const envProfileDir = "BERTH_BENCH_PROFILE_DIR"
 // baseline's takes about 45 s).
 const m1ProfileWindow = 40 * time.Second
 
-// profileDuringEdits starts CPU profiles of kube-apiserver and the operator
-// over d (when envProfileDir is set) and returns a function that waits for
-// them to be written.
-func (h *Harness) profileDuringEdits(ctx context.Context, name string, d time.Duration) func() {
+// profile starts CPU profiles of kube-apiserver and the operator over d
+// (when envProfileDir is set: an M1 run's start, M4's edits) and returns
+// a function that waits for them to be written.
+func (h *Harness) profile(ctx context.Context, name string, d time.Duration) func() {
 	dir := os.Getenv(envProfileDir)
 	if dir == "" {
 		return func() {}

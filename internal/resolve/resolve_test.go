@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -71,5 +73,42 @@ func TestRevision(t *testing.T) {
 				t.Errorf("Revision(%q, current %q) = %s, want %s", tc.ref, tc.current, got, tc.want)
 			}
 		})
+	}
+}
+
+// IndexService: a Service's reconcile reads the pods Berth made for it,
+// found by the index, and neither another Service's (svc-1 against
+// svc-10, the same namespace), nor one of another namespace, nor a pod
+// that carries the Service's label without being Berth's.
+func TestOfService(t *testing.T) {
+	scheme := runtime.NewScheme()
+	_ = corev1.AddToScheme(scheme)
+	pod := func(ns, name string, labels map[string]string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: labels}}
+	}
+	berths := func(svc string) map[string]string {
+		return map[string]string{ecsv1alpha1.LabelManagedBy: ecsv1alpha1.ManagedByValue, ecsv1alpha1.LabelService: svc}
+	}
+	c := fake.NewClientBuilder().WithScheme(scheme).WithIndex(&corev1.Pod{}, IndexService, ServiceOf).WithObjects(
+		pod("team", "svc-1-a", berths("svc-1")),
+		pod("team", "svc-1-b", berths("svc-1")),
+		pod("team", "svc-10-a", berths("svc-10")),
+		pod("other", "svc-1-a", berths("svc-1")),
+		pod("team", "not-berths", map[string]string{ecsv1alpha1.LabelService: "svc-1"}),
+	).Build()
+	svc := &ecsv1alpha1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "svc-1"}}
+	var pods corev1.PodList
+	if err := c.List(context.Background(), &pods, OfService(svc)...); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range pods.Items {
+		got = append(got, p.Namespace+"/"+p.Name)
+	}
+	if want := []string{"team/svc-1-a", "team/svc-1-b"}; !slices.Equal(got, want) {
+		t.Errorf("pods of team/svc-1 = %v, want %v", got, want)
+	}
+	if got := ServiceOf(pod("team", "x", map[string]string{ecsv1alpha1.LabelManagedBy: ecsv1alpha1.ManagedByValue})); got != nil {
+		t.Errorf("ServiceOf(a Berth pod of no Service) = %v, want none", got)
 	}
 }
