@@ -1,12 +1,15 @@
 package service
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	ecsv1alpha1 "github.com/berth-dev/berth/api/v1alpha1"
@@ -132,54 +135,58 @@ func deploying(svc *ecsv1alpha1.Service) bool {
 }
 
 // countsAlone: a and b differ in task counts, condition messages and
-// service events at most.
+// service events at most. Each is compared as JSON, the form it is stored
+// in, with those fields zeroed.
 func countsAlone(a, b *ecsv1alpha1.ServiceStatus) bool {
-	x, errA := withoutCounts(a)
-	y, errB := withoutCounts(b)
-	return errA == nil && errB == nil && reflect.DeepEqual(x, y)
+	x, errA := json.Marshal(withoutCounts(a))
+	y, errB := json.Marshal(withoutCounts(b))
+	return errA == nil && errB == nil && bytes.Equal(x, y)
 }
 
-// countKeys are the fields of a Service's status that count tasks.
+// countKeys are the JSON names of the fields of a Service's status, at any
+// depth, that count tasks.
 var countKeys = map[string]bool{"runningCount": true, "pendingCount": true, "runningTaskCount": true, "pendingTaskCount": true}
 
-func withoutCounts(st *ecsv1alpha1.ServiceStatus) (any, error) {
-	raw, err := json.Marshal(st)
-	if err != nil {
-		return nil, err
+// withoutCounts is a copy of st without its service events, the condition
+// messages (they quote the counts), the service deployments' updatedAt
+// (it moves with them) and every field countKeys names.
+func withoutCounts(st *ecsv1alpha1.ServiceStatus) *ecsv1alpha1.ServiceStatus {
+	c := st.DeepCopy()
+	c.Events = nil
+	for i := range c.Conditions {
+		c.Conditions[i].Message = ""
 	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, err
+	for i := range c.ServiceDeployments {
+		c.ServiceDeployments[i].UpdatedAt = metav1.Time{}
 	}
-	delete(m, "events")
-	// A condition's message quotes the counts; a service deployment's
-	// updatedAt moves with them.
-	for key, field := range map[string]string{"conditions": "message", "serviceDeployments": "updatedAt"} {
-		if items, ok := m[key].([]any); ok {
-			for _, item := range items {
-				if item, ok := item.(map[string]any); ok {
-					delete(item, field)
-				}
-			}
-		}
-	}
-	dropCounts(m)
-	return m, nil
+	dropCounts(reflect.ValueOf(c).Elem())
+	return c
 }
 
-func dropCounts(v any) {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, e := range v {
-			if countKeys[k] {
-				delete(v, k)
+// dropCounts zeroes the fields of v, at any depth through structs,
+// pointers and slices, whose JSON name countKeys has.
+func dropCounts(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			dropCounts(v.Elem())
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			dropCounts(v.Index(i))
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
 				continue
 			}
-			dropCounts(e)
-		}
-	case []any:
-		for _, e := range v {
-			dropCounts(e)
+			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); countKeys[name] {
+				v.Field(i).SetZero()
+				continue
+			}
+			dropCounts(v.Field(i))
 		}
 	}
 }

@@ -510,7 +510,14 @@ func renderReadme(r *Report, plots map[string]bool) string {
 	m.line("")
 	m.line("Date: %s%s", r.Started.UTC().Format(time.RFC3339), duration(r))
 	m.line("")
-	m.line("Produced by `make bench` (cmd/berth-bench). Raw figures: results.json.")
+	target := "make bench"
+	switch {
+	case r.Config.Large:
+		target = "make bench-large"
+	case r.Config.Quick:
+		target = "make bench-quick"
+	}
+	m.line("Produced by `%s` (cmd/berth-bench). Raw figures: results.json.", target)
 	m.line("")
 	writeVerdicts(&m, r.Verdicts)
 	writeMachine(&m, r)

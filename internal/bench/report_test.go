@@ -160,7 +160,7 @@ func TestWriteReportFull(t *testing.T) {
 	for _, s := range []string{
 		"# Berth benchmarks",
 		"2026-03-14T09:26:53Z",
-		"Produced by `make bench` (cmd/berth-bench). Raw figures: results.json.",
+		"Produced by `make bench-quick` (cmd/berth-bench). Raw figures: results.json.",
 		"## Verdict",
 		"| M1 ratio | ≤ 1.2 | 1.07 | ✅ |  |",
 		`| M2 writes | 0 | 2 | ❌ | events \| status |`,
