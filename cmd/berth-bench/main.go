@@ -39,9 +39,9 @@ func main() {
 	k1 := flag.String("k1", "", "override K1's Services counts, e.g. 5000,10000 (none: 0 skips K1)")
 	k1PerKind := flag.Int("k1-per-kind", 0, "override K1's objects of each other kind")
 	defaultProfile := flag.Bool("default-profile", true, "also run the default-profile M1 cells (-large has one: 100 x 1)")
-	api := flag.Bool("api", false, "run A1, the ECS API endpoint's DescribeServices and ListTasks against client-go and kubectl (on with -large)")
+	api := flag.Bool("api", false, "run A1, the ECS API endpoint's DescribeServices and ListTasks against client-go and kubectl (on with -large unless -api=false)")
 	onlyAPI := flag.Bool("only-api", false, "run A1 alone (a few minutes): no calibration, M1-M5 (with -only-logs: A1 and L1)")
-	logs := flag.Bool("logs", false, "run L1, the CloudWatch Logs endpoint's FilterLogEvents over 10 streams against kubectl logs | grep (on with -large)")
+	logs := flag.Bool("logs", false, "run L1, the CloudWatch Logs endpoint's FilterLogEvents over 10 streams against kubectl logs | grep (on with -large unless -logs=false)")
 	onlyLogs := flag.Bool("only-logs", false, "run L1 alone (about 3 minutes): no calibration, M1-M5 (with -only-api: A1 and L1)")
 	m4Rates := flag.String("m4-rates", "", "override M4's edit rates per second, e.g. 20 or 5,20")
 	m4Edits := flag.Int("m4-edits", 0, "override the edits M4 sends at each rate")
@@ -90,7 +90,12 @@ func main() {
 		o.Unthrottled, o.Default = []bench.Cell{{Services: 5000, Tasks: 1, Pairs: 1}}, []bench.Cell{{Services: 100, Tasks: 1, Pairs: 1}}
 		o.Steady, o.S1Services, o.M5Services, o.CalibrationObjects = 0, 0, 0, 0
 		o.K1Services, o.K1PerKind = []int{5000, 10000}, 1000
-		o.Large, *api, *logs = true, true, true
+		o.Large = true
+		// A1 and L1 are part of it unless -api=false or -logs=false says
+		// otherwise (to measure the rest in less time).
+		set := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		*api, *logs = *api || !set["api"], *logs || !set["logs"]
 	}
 	if *cells != "" {
 		o.Unthrottled = parseCells(*cells)
