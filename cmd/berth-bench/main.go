@@ -87,15 +87,7 @@ func main() {
 		o.Quick = true
 	}
 	if *large {
-		o.Unthrottled, o.Default = []bench.Cell{{Services: 5000, Tasks: 1, Pairs: 1}}, []bench.Cell{{Services: 100, Tasks: 1, Pairs: 1}}
-		o.Steady, o.S1Services, o.M5Services, o.CalibrationObjects = 0, 0, 0, 0
-		o.K1Services, o.K1PerKind = []int{5000, 10000}, 1000
-		o.Large = true
-		// A1 and L1 are part of it unless -api=false or -logs=false says
-		// otherwise (to measure the rest in less time).
-		set := map[string]bool{}
-		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		*api, *logs = *api || !set["api"], *logs || !set["logs"]
+		largeRun(&o, api, logs)
 	}
 	if *cells != "" {
 		o.Unthrottled = parseCells(*cells)
@@ -225,4 +217,17 @@ func scaleOverrides(o *bench.Options, k1 string, k1PerKind, s1, s1Shards int) {
 	if o.S1Shards = s1Shards; o.S1Services == 0 || o.S1Shards <= 0 {
 		o.S1Shards = 0
 	}
+}
+
+// largeRun makes o the run of make bench-large: M1 at 5,000 Services, K1,
+// and A1 and L1 unless -api=false or -logs=false says otherwise (to
+// measure the rest in less time).
+func largeRun(o *bench.Options, api, logs *bool) {
+	o.Unthrottled, o.Default = []bench.Cell{{Services: 5000, Tasks: 1, Pairs: 1}}, []bench.Cell{{Services: 100, Tasks: 1, Pairs: 1}}
+	o.Steady, o.S1Services, o.M5Services, o.CalibrationObjects = 0, 0, 0, 0
+	o.K1Services, o.K1PerKind = []int{5000, 10000}, 1000
+	o.Large = true
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	*api, *logs = *api || !set["api"], *logs || !set["logs"]
 }
